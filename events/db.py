@@ -1,0 +1,68 @@
+"""SQLite plumbing shared by the log and the projections: how a database is
+opened, how a write transaction is taken, and the one seam where apsw errors
+become memman errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import apsw
+
+from events.errors import StoreCorrupt, StoreLocked
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def connect(path: Path, *, readonly: bool = False) -> apsw.Connection:
+    """Open a SQLite file the way every memman database is opened (WAL, NORMAL sync)."""
+    if readonly:
+        flags = apsw.SQLITE_OPEN_READONLY
+    else:
+        flags = apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE
+    with translated_errors(path):
+        try:
+            conn = apsw.Connection(str(path), flags=flags)
+        except apsw.CantOpenError as exc:
+            raise StoreCorrupt(f"cannot open {path}: {exc}") from exc
+        conn.setbusytimeout(BUSY_TIMEOUT_MS)
+        if not readonly and conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
+
+
+@contextmanager
+def translated_errors(what: Path | str) -> Iterator[None]:
+    """Map apsw's lock and corruption errors to StoreLocked / StoreCorrupt."""
+    try:
+        yield
+    except apsw.BusyError as exc:
+        raise StoreLocked(f"{what} is locked by another process; try again") from exc
+    except (apsw.CorruptError, apsw.NotADBError) as exc:
+        raise StoreCorrupt(f"{what} is corrupt ({exc}); see 'memman events replay'") from exc
+
+
+@contextmanager
+def immediate(conn: apsw.Connection) -> Iterator[apsw.Connection]:
+    """A write transaction taken up front (BEGIN IMMEDIATE), so two writers
+    queue on the busy timeout instead of deadlocking on a lock upgrade."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def migrate(conn: apsw.Connection, version: int, schema: str) -> None:
+    """Create `schema` once, recorded in PRAGMA user_version; safe under races."""
+    if conn.execute("PRAGMA user_version").fetchone()[0] >= version:
+        return
+    with immediate(conn):
+        if conn.execute("PRAGMA user_version").fetchone()[0] >= version:
+            return
+        conn.execute(schema)
+        conn.execute(f"PRAGMA user_version={int(version)}")

@@ -1,0 +1,87 @@
+"""The error hierarchy. `MemmanError` lives here, in the bottom layer, so every
+package can subclass it; the CLI catches it in one place and prints one line.
+
+    MemmanError                      exit 1
+    ├── BadInput                     exit 2   (EmptyText, TextTooLong, InvalidText, ...)
+    ├── NotFound                     exit 3   (UnknownMemory, UnknownEvent, UnknownStore)
+    ├── StoreLocked                  exit 4
+    ├── StoreCorrupt                 exit 5
+    ├── ProviderUnavailable          exit 6
+    └── LogError / ProjectionError / ConfigError  (bases per layer)
+"""
+
+from __future__ import annotations
+
+
+class MemmanError(Exception):
+    """Root of every error memman raises on purpose."""
+
+    exit_code = 1
+
+
+class BadInput(MemmanError):
+    exit_code = 2
+
+
+class NotFound(MemmanError):
+    exit_code = 3
+
+
+class StoreLocked(MemmanError):
+    exit_code = 4
+
+
+class StoreCorrupt(MemmanError):
+    exit_code = 5
+
+
+class ProviderUnavailable(MemmanError):
+    exit_code = 6
+
+
+class ProviderRejected(MemmanError):
+    exit_code = 6
+
+
+class LogError(MemmanError):
+    """Something about the event log itself went wrong."""
+
+
+class AppendOnlyViolation(LogError):
+    exit_code = 5
+
+
+class UnknownEvent(NotFound):
+    pass
+
+
+class UnknownMemory(NotFound):
+    pass
+
+
+class UnknownStore(NotFound):
+    pass
+
+
+class EmptyText(BadInput):
+    pass
+
+
+class TextTooLong(BadInput):
+    pass
+
+
+class InvalidText(BadInput):
+    pass
+
+
+class ProjectionError(MemmanError):
+    pass
+
+
+class ConfigError(BadInput):
+    pass
+
+
+class WorkerError(MemmanError):
+    pass

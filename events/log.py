@@ -1,0 +1,325 @@
+"""The event log: an append-only SQLite table, the single source of truth.
+
+Append-only is enforced by the schema (triggers abort any UPDATE or DELETE).
+`seq` is AUTOINCREMENT, so it only grows and, since a rolled-back transaction
+also rolls back the sequence, it has no gaps: `verify()` checks both.
+Derived events are idempotent: the unique index on (type, causation, stage)
+refuses a second copy of the same derivation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+
+import apsw
+import msgspec
+
+from events.clock import Clock, from_iso, to_iso, utc_now
+from events.db import connect, immediate, migrate, translated_errors
+from events.errors import AppendOnlyViolation, LogError, UnknownEvent
+from events.ids import UlidFactory
+from events.types import EVENT_CLASSES, Event, Recorded, type_of
+from events.upcast import upcast
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+    id             TEXT    NOT NULL UNIQUE,
+    type           TEXT    NOT NULL,
+    schema_version INTEGER NOT NULL,
+    recorded_at    TEXT    NOT NULL,
+    occurred_at    TEXT    NOT NULL,
+    actor          TEXT    NOT NULL,
+    causation      INTEGER REFERENCES events(seq),
+    stage          TEXT,
+    payload        BLOB    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_type ON events(type, seq);
+CREATE INDEX IF NOT EXISTS events_recorded ON events(recorded_at);
+CREATE INDEX IF NOT EXISTS events_occurred ON events(occurred_at);
+CREATE UNIQUE INDEX IF NOT EXISTS events_derivation
+    ON events(type, causation, stage) WHERE causation IS NOT NULL AND stage IS NOT NULL;
+CREATE TABLE IF NOT EXISTS event_memories (
+    memory_id TEXT    NOT NULL,
+    seq       INTEGER NOT NULL REFERENCES events(seq),
+    PRIMARY KEY (memory_id, seq)
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
+    BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
+    BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS event_memories_no_update BEFORE UPDATE ON event_memories
+    BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS event_memories_no_delete BEFORE DELETE ON event_memories
+    BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+"""
+
+APPEND_ONLY_TRIGGERS = (
+    "events_no_update",
+    "events_no_delete",
+    "event_memories_no_update",
+    "event_memories_no_delete",
+)
+
+_COLUMNS = "seq, id, type, schema_version, recorded_at, occurred_at, actor, causation, stage, payload"
+
+
+class NewEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """An event plus the envelope fields its writer chooses."""
+
+    event: Event
+    actor: str = "cli"
+    occurred_at: datetime | None = None
+    causation: int | None = None
+    stage: str | None = None
+
+
+class DuplicateDerivation(LogError):
+    """The same derivation (type, causation, stage) is already in the log."""
+
+
+class EventLog:
+    """Append and read events of one store."""
+
+    def __init__(self, path: Path, *, clock: Clock = utc_now, readonly: bool = False) -> None:
+        self.path = path
+        self._clock = clock
+        self._ids = UlidFactory()
+        self._decoder = msgspec.msgpack.Decoder(Event)
+        self._encoder = msgspec.msgpack.Encoder()
+        self.conn = connect(path, readonly=readonly)
+        if not readonly:
+            with translated_errors(path):
+                migrate(self.conn, 1, _SCHEMA)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # ------------------------------------------------------------ writing
+
+    def append(
+        self,
+        event: Event,
+        *,
+        actor: str = "cli",
+        occurred_at: datetime | None = None,
+        causation: int | None = None,
+        stage: str | None = None,
+    ) -> Recorded:
+        return self.append_many(
+            [NewEvent(event=event, actor=actor, occurred_at=occurred_at, causation=causation, stage=stage)]
+        )[0]
+
+    def append_many(self, items: Sequence[NewEvent]) -> list[Recorded]:
+        """Append all items in one transaction: all of them land, or none."""
+        if not items:
+            return []
+        now = self._clock()
+        recorded: list[Recorded] = []
+        with translated_errors(self.path):
+            try:
+                with immediate(self.conn):
+                    for item in items:
+                        recorded.append(self._insert(item, now))
+            except apsw.ConstraintError as exc:
+                if "events_derivation" in str(exc) or "events.type, events.causation" in str(exc):
+                    raise DuplicateDerivation(f"derivation already recorded: {exc}") from exc
+                if "append-only" in str(exc):
+                    raise AppendOnlyViolation(str(exc)) from exc
+                raise LogError(f"could not append to the log: {exc}") from exc
+        return recorded
+
+    def _insert(self, item: NewEvent, now: datetime) -> Recorded:
+        event = item.event
+        type_ = type_of(event)
+        occurred = item.occurred_at or now
+        event_id = self._ids.mint(now)
+        self.conn.execute(
+            "INSERT INTO events (id, type, schema_version, recorded_at, occurred_at, actor,"
+            " causation, stage, payload) VALUES (?,?,?,?,?,?,?,?,?)",
+            (
+                event_id,
+                type_,
+                event.SCHEMA,
+                to_iso(now),
+                to_iso(occurred),
+                item.actor,
+                item.causation,
+                item.stage,
+                self._encoder.encode(event),
+            ),
+        )
+        seq = self.conn.last_insert_rowid()
+        for memory_id in dict.fromkeys(event.memory_ids()):
+            self.conn.execute("INSERT INTO event_memories (memory_id, seq) VALUES (?, ?)", (memory_id, seq))
+        return Recorded(
+            seq=seq,
+            id=event_id,
+            type=type_,
+            schema_version=event.SCHEMA,
+            recorded_at=from_iso(to_iso(now)),
+            occurred_at=from_iso(to_iso(occurred)),
+            actor=item.actor,
+            causation=item.causation,
+            stage=item.stage,
+            event=event,
+        )
+
+    # ------------------------------------------------------------ reading
+
+    def head(self) -> int:
+        """The seq of the newest event, 0 for an empty log."""
+        row = self.conn.execute("SELECT max(seq) FROM events").fetchone()
+        return row[0] or 0
+
+    def count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM events").fetchone()[0]
+
+    def read(
+        self,
+        *,
+        after: int = 0,
+        upto: int | None = None,
+        types: Iterable[str] | None = None,
+        limit: int | None = None,
+        batch: int = 2000,
+    ) -> Iterator[Recorded]:
+        """Events with after < seq <= upto, in seq order, optionally of some types.
+
+        Reads in batches, so a replay of a large log never holds it all in memory.
+        """
+        type_list = sorted(set(types)) if types is not None else None
+        if type_list is not None and not type_list:
+            return
+        remaining = limit
+        cursor_seq = after
+        while remaining is None or remaining > 0:
+            size = batch if remaining is None else min(batch, remaining)
+            where = ["seq > ?"]
+            args: list[object] = [cursor_seq]
+            if upto is not None:
+                where.append("seq <= ?")
+                args.append(upto)
+            if type_list is not None:
+                where.append(f"type IN ({','.join('?' * len(type_list))})")
+                args.extend(type_list)
+            rows = self.conn.execute(
+                f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(where)} ORDER BY seq LIMIT ?",
+                (*args, size),
+            ).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield self._decode(row)
+            cursor_seq = rows[-1][0]
+            if remaining is not None:
+                remaining -= len(rows)
+            if len(rows) < size:
+                return
+
+    def for_memory(self, memory_id: str) -> list[Recorded]:
+        rows = self.conn.execute(
+            f"SELECT {_COLUMNS} FROM events WHERE seq IN"
+            " (SELECT seq FROM event_memories WHERE memory_id = ?) ORDER BY seq",
+            (memory_id,),
+        ).fetchall()
+        return [self._decode(row) for row in rows]
+
+    def memory_ids_like(self, prefix: str, limit: int = 2) -> list[str]:
+        """Memory ids starting with `prefix` (short ids, as printed by recall)."""
+        rows = self.conn.execute(
+            "SELECT DISTINCT memory_id FROM event_memories WHERE memory_id >= ? AND memory_id < ? LIMIT ?",
+            (prefix, prefix + "\U0010ffff", limit),
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def between(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        *,
+        field: str = "recorded_at",
+        types: Iterable[str] | None = None,
+    ) -> list[Recorded]:
+        if field not in ("recorded_at", "occurred_at"):
+            raise ValueError(f"unknown time field {field!r}")
+        where, args = ["1"], []
+        if since is not None:
+            where.append(f"{field} >= ?")
+            args.append(to_iso(since))
+        if until is not None:
+            where.append(f"{field} < ?")
+            args.append(to_iso(until))
+        if types is not None:
+            type_list = sorted(set(types))
+            where.append(f"type IN ({','.join('?' * len(type_list))})")
+            args.extend(type_list)
+        rows = self.conn.execute(
+            f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(where)} ORDER BY seq", args
+        ).fetchall()
+        return [self._decode(row) for row in rows]
+
+    def get(self, seq: int) -> Recorded:
+        row = self.conn.execute(f"SELECT {_COLUMNS} FROM events WHERE seq = ?", (seq,)).fetchone()
+        if row is None:
+            raise UnknownEvent(f"no event with seq {seq}; see 'memman events list'")
+        return self._decode(row)
+
+    def get_by_id(self, event_id: str) -> Recorded:
+        row = self.conn.execute(f"SELECT {_COLUMNS} FROM events WHERE id = ?", (event_id.upper(),)).fetchone()
+        if row is None:
+            raise UnknownEvent(f"no event with id {event_id}; see 'memman events list'")
+        return self._decode(row)
+
+    def derivations_of(self, causation: int) -> list[Recorded]:
+        rows = self.conn.execute(
+            f"SELECT {_COLUMNS} FROM events WHERE causation = ? ORDER BY seq", (causation,)
+        ).fetchall()
+        return [self._decode(row) for row in rows]
+
+    def has_derivation(self, type_: str, causation: int, stage: str) -> bool:
+        row = self.conn.execute(
+            "SELECT 1 FROM events WHERE type = ? AND causation = ? AND stage = ?", (type_, causation, stage)
+        ).fetchone()
+        return row is not None
+
+    def _decode(self, row: tuple) -> Recorded:
+        seq, id_, type_, version, recorded_at, occurred_at, actor, causation, stage, payload = row
+        cls = EVENT_CLASSES.get(type_)
+        if cls is None:
+            raise LogError(f"event {seq} has unknown type {type_!r}; is this memman too old for the store?")
+        if version == cls.SCHEMA:
+            event = self._decoder.decode(payload)
+        else:
+            raw = upcast(type_, version, cls.SCHEMA, msgspec.msgpack.decode(payload))
+            event = msgspec.convert(raw, Event)
+        return Recorded(
+            seq=seq,
+            id=id_,
+            type=type_,
+            schema_version=version,
+            recorded_at=from_iso(recorded_at),
+            occurred_at=from_iso(occurred_at),
+            actor=actor,
+            causation=causation,
+            stage=stage,
+            event=event,
+        )
+
+    # ------------------------------------------------------------ integrity
+
+    def verify(self) -> list[str]:
+        """Problems with the log's integrity; an empty list means it is sound."""
+        problems: list[str] = []
+        present = {
+            r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()
+        }
+        for name in APPEND_ONLY_TRIGGERS:
+            if name not in present:
+                problems.append(f"append-only trigger {name} is missing")
+        count, low, high = self.conn.execute("SELECT count(*), min(seq), max(seq) FROM events").fetchone()
+        if count and (low != 1 or high != count):
+            problems.append(f"seq is not contiguous: {count} events span {low}..{high}")
+        return problems

@@ -1,0 +1,319 @@
+"""Every event memman records, as immutable msgspec Structs in one tagged union.
+
+The tag (`memory.remembered`, ...) is the `type` column of the log row and is
+stored forever: a class may be renamed, a tag never renamed or repurposed.
+A payload shape change bumps the class's `SCHEMA` and adds an upcaster in
+`events/upcast.py`.
+
+Envelope fields (seq, id, recorded_at, occurred_at, actor, causation, stage,
+schema_version) live on the log row, not in these payloads: see `Recorded`.
+
+Commands are written by the CLI, instantly, with no network:
+    memory.remembered  memory.replaced  memory.forgotten  memory.restored
+    memory.protected   edge.linked      edge.unlinked     store.configured
+Derived events are written by workers, each naming its `causation` (the seq of
+the command it derives from) and carrying a `Provenance`:
+    facts.extracted  memory.reconciled  memory.enriched  memory.embedded
+    edges.inferred   derivation.failed
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar, Literal, NewType
+
+import msgspec
+
+MemoryId = NewType("MemoryId", str)
+
+Category = Literal["preference", "decision", "fact", "insight", "context", "general"]
+CATEGORIES: tuple[str, ...] = ("preference", "decision", "fact", "insight", "context", "general")
+Source = Literal["user", "agent", "external"]
+SOURCES: tuple[str, ...] = ("user", "agent", "external")
+Action = Literal["ADD", "UPDATE", "DELETE", "NONE"]
+
+
+class _Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
+    SCHEMA: ClassVar[int] = 1
+
+    def memory_ids(self) -> tuple[str, ...]:
+        """Every memory this event concerns (indexed, for `events list --memory`)."""
+        return ()
+
+
+class Provenance(msgspec.Struct, frozen=True, kw_only=True):
+    """Who derived an event and how: enough to audit and to know when it is stale."""
+
+    implementation: str  # "rules", "llm", "static", "openai", ...
+    version: str = "1"  # rule-set or prompt version
+    model: str | None = None
+    prompt_hash: str | None = None
+    fingerprint: str | None = None  # embedder fingerprint key, for embeddings
+    latency_ms: float = 0.0
+    tokens_in: int = 0
+    tokens_out: int = 0
+
+
+# ---------------------------------------------------------------- commands
+
+
+class MemoryRemembered(_Event, frozen=True, kw_only=True, tag="memory.remembered"):
+    memory_id: MemoryId
+    text: str
+    category: Category = "general"
+    importance: int = 3
+    entities: list[str] = []
+    source: Source = "agent"
+    meta: dict[str, str] = {}
+
+    def memory_ids(self) -> tuple[str, ...]:
+        return (self.memory_id,)
+
+
+class MemoryReplaced(_Event, frozen=True, kw_only=True, tag="memory.replaced"):
+    """The memory keeps its id; its text (and any given metadata) are new.
+
+    Unspecified metadata is resolved from the memory at command time, so the
+    event states what the memory became, not a patch against unknown state.
+    """
+
+    memory_id: MemoryId
+    text: str
+    category: Category
+    importance: int
+    entities: list[str]
+    source: Source
+    meta: dict[str, str]
+
+    def memory_ids(self) -> tuple[str, ...]:
+        return (self.memory_id,)
+
+
+class MemoryForgotten(_Event, frozen=True, kw_only=True, tag="memory.forgotten"):
+    memory_id: MemoryId
+    reason: str = ""
+
+    def memory_ids(self) -> tuple[str, ...]:
+        return (self.memory_id,)
+
+
+class MemoryRestored(_Event, frozen=True, kw_only=True, tag="memory.restored"):
+    memory_id: MemoryId
+
+    def memory_ids(self) -> tuple[str, ...]:
+        return (self.memory_id,)
+
+
+class MemoryProtected(_Event, frozen=True, kw_only=True, tag="memory.protected"):
+    """Protected memories are never retired by a reconciler."""
+
+    memory_id: MemoryId
+    protected: bool = True
+
+    def memory_ids(self) -> tuple[str, ...]:
+        return (self.memory_id,)
+
+
+class EdgeLinked(_Event, frozen=True, kw_only=True, tag="edge.linked"):
+    src: MemoryId
+    dst: MemoryId
+    edge_type: str
+    weight: float = 1.0
+    meta: dict[str, str] = {}
+
+    def memory_ids(self) -> tuple[str, ...]:
+        return (self.src, self.dst)
+
+
+class EdgeUnlinked(_Event, frozen=True, kw_only=True, tag="edge.unlinked"):
+    src: MemoryId
+    dst: MemoryId
+    edge_type: str
+
+    def memory_ids(self) -> tuple[str, ...]:
+        return (self.src, self.dst)
+
+
+class StoreConfigured(_Event, frozen=True, kw_only=True, tag="store.configured"):
+    """A store-level setting that projections or workers must agree on,
+    e.g. `embedder` = the fingerprint key the store is bound to."""
+
+    setting: str
+    value: str
+
+
+# ---------------------------------------------------------------- derived
+
+
+class Fact(msgspec.Struct, frozen=True, kw_only=True):
+    memory_id: MemoryId  # the first fact inherits the input's id
+    text: str
+    category: Category
+    importance: int
+    entities: list[str] = []
+
+
+class FactsExtracted(_Event, frozen=True, kw_only=True, tag="facts.extracted"):
+    input_id: MemoryId
+    facts: list[Fact]
+    warnings: list[str] = []
+    provenance: Provenance
+
+    def memory_ids(self) -> tuple[str, ...]:
+        return (self.input_id, *(f.memory_id for f in self.facts))
+
+
+class Candidate(msgspec.Struct, frozen=True, kw_only=True):
+    memory_id: MemoryId
+    similarity: float
+
+
+class Decision(msgspec.Struct, frozen=True, kw_only=True):
+    """One fact's fate. `target` is the existing memory an UPDATE supersedes,
+    a DELETE retires, or a NONE duplicates."""
+
+    memory_id: MemoryId
+    action: Action
+    target: MemoryId | None = None
+    reason: str = ""
+    candidates: list[Candidate] = []
+
+
+class MemoryReconciled(_Event, frozen=True, kw_only=True, tag="memory.reconciled"):
+    input_id: MemoryId
+    decisions: list[Decision]
+    provenance: Provenance
+
+    def memory_ids(self) -> tuple[str, ...]:
+        ids: list[str] = [self.input_id]
+        for d in self.decisions:
+            ids.append(d.memory_id)
+            if d.target:
+                ids.append(d.target)
+        return tuple(dict.fromkeys(ids))
+
+
+class MemoryEnriched(_Event, frozen=True, kw_only=True, tag="memory.enriched"):
+    memory_id: MemoryId
+    keywords: list[str] = []
+    summary: str = ""
+    entities: list[str] = []
+    provenance: Provenance
+
+    def memory_ids(self) -> tuple[str, ...]:
+        return (self.memory_id,)
+
+
+class Vector(msgspec.Struct, frozen=True, kw_only=True):
+    memory_id: MemoryId
+    data: bytes  # little-endian float32, L2-normalised
+
+
+class MemoryEmbedded(_Event, frozen=True, kw_only=True, tag="memory.embedded"):
+    fingerprint: str
+    dim: int
+    vectors: list[Vector]
+    provenance: Provenance
+
+    def memory_ids(self) -> tuple[str, ...]:
+        return tuple(v.memory_id for v in self.vectors)
+
+
+class Edge(msgspec.Struct, frozen=True, kw_only=True):
+    src: MemoryId
+    dst: MemoryId
+    edge_type: str  # temporal / entity / semantic / causal
+    weight: float = 1.0
+    meta: dict[str, str] = {}
+
+
+class EdgesInferred(_Event, frozen=True, kw_only=True, tag="edges.inferred"):
+    edges: list[Edge]
+    provenance: Provenance
+
+    def memory_ids(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(x for e in self.edges for x in (e.src, e.dst)))
+
+
+class DerivationFailed(_Event, frozen=True, kw_only=True, tag="derivation.failed"):
+    """A stage failed on an input. Retried with backoff until `dead`."""
+
+    input_id: MemoryId
+    stage: str
+    error: str
+    attempt: int
+    dead: bool = False
+    retry_after: datetime | None = None
+
+    def memory_ids(self) -> tuple[str, ...]:
+        return (self.input_id,)
+
+
+Event = (
+    MemoryRemembered
+    | MemoryReplaced
+    | MemoryForgotten
+    | MemoryRestored
+    | MemoryProtected
+    | EdgeLinked
+    | EdgeUnlinked
+    | StoreConfigured
+    | FactsExtracted
+    | MemoryReconciled
+    | MemoryEnriched
+    | MemoryEmbedded
+    | EdgesInferred
+    | DerivationFailed
+)
+
+EVENT_CLASSES: dict[str, type[_Event]] = {
+    cls.__struct_config__.tag: cls  # type: ignore[misc]
+    for cls in (
+        MemoryRemembered,
+        MemoryReplaced,
+        MemoryForgotten,
+        MemoryRestored,
+        MemoryProtected,
+        EdgeLinked,
+        EdgeUnlinked,
+        StoreConfigured,
+        FactsExtracted,
+        MemoryReconciled,
+        MemoryEnriched,
+        MemoryEmbedded,
+        EdgesInferred,
+        DerivationFailed,
+    )
+}
+
+COMMAND_TYPES = frozenset(
+    {
+        "memory.remembered",
+        "memory.replaced",
+        "memory.forgotten",
+        "memory.restored",
+        "memory.protected",
+        "edge.linked",
+        "edge.unlinked",
+        "store.configured",
+    }
+)
+
+
+def type_of(event: _Event) -> str:
+    return event.__struct_config__.tag  # type: ignore[return-value]
+
+
+class Recorded(msgspec.Struct, frozen=True, kw_only=True):
+    """One row of the log: the envelope plus the decoded event."""
+
+    seq: int
+    id: str
+    type: str
+    schema_version: int
+    recorded_at: datetime
+    occurred_at: datetime
+    actor: str
+    causation: int | None
+    stage: str | None
+    event: Event

@@ -1,0 +1,71 @@
+"""The `edges` projection: the graph between memories.
+
+Manual edges (`edge.linked`) always win over inferred ones with the same
+(src, dst, type): an inferred edge never overwrites a manual one, and a
+manual link replaces an inferred edge. Edges touching forgotten or superseded
+memories stay in the table; readers filter by the memories' status.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import singledispatchmethod
+
+import apsw
+
+from events.types import EdgeLinked, EdgesInferred, EdgeUnlinked, Recorded
+
+_SCHEMA = """
+CREATE TABLE edges (
+    src       TEXT    NOT NULL,
+    dst       TEXT    NOT NULL,
+    edge_type TEXT    NOT NULL,
+    weight    REAL    NOT NULL,
+    meta      TEXT    NOT NULL DEFAULT '{}',
+    manual    INTEGER NOT NULL,
+    seq       INTEGER NOT NULL,
+    PRIMARY KEY (src, dst, edge_type)
+) WITHOUT ROWID;
+CREATE INDEX edges_dst ON edges(dst, edge_type);
+"""
+
+
+class GraphProjector:
+    name = "graph"
+    version = 1
+    tables = ("edges",)
+    handles = frozenset({"edge.linked", "edge.unlinked", "edges.inferred"})
+
+    def create(self, conn: apsw.Connection) -> None:
+        conn.execute(_SCHEMA)
+
+    def drop(self, conn: apsw.Connection) -> None:
+        conn.execute("DROP TABLE IF EXISTS edges")
+
+    def apply(self, conn: apsw.Connection, rec: Recorded) -> None:
+        self._apply(rec.event, conn, rec)
+
+    @singledispatchmethod
+    def _apply(self, event: object, conn: apsw.Connection, rec: Recorded) -> None:
+        """Events this projector does not know are ignored."""
+
+    @_apply.register
+    def _linked(self, e: EdgeLinked, conn: apsw.Connection, rec: Recorded) -> None:
+        conn.execute(
+            "INSERT OR REPLACE INTO edges (src, dst, edge_type, weight, meta, manual, seq) VALUES (?,?,?,?,?,1,?)",
+            (e.src, e.dst, e.edge_type, e.weight, json.dumps(e.meta, sort_keys=True), rec.seq),
+        )
+
+    @_apply.register
+    def _unlinked(self, e: EdgeUnlinked, conn: apsw.Connection, rec: Recorded) -> None:
+        conn.execute("DELETE FROM edges WHERE src=? AND dst=? AND edge_type=?", (e.src, e.dst, e.edge_type))
+
+    @_apply.register
+    def _inferred(self, e: EdgesInferred, conn: apsw.Connection, rec: Recorded) -> None:
+        for edge in e.edges:
+            conn.execute(
+                "INSERT INTO edges (src, dst, edge_type, weight, meta, manual, seq) VALUES (?,?,?,?,?,0,?)"
+                " ON CONFLICT (src, dst, edge_type) DO UPDATE SET weight=excluded.weight,"
+                " meta=excluded.meta, seq=excluded.seq WHERE edges.manual = 0",
+                (edge.src, edge.dst, edge.edge_type, edge.weight, json.dumps(edge.meta, sort_keys=True), rec.seq),
+            )

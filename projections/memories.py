@@ -1,0 +1,242 @@
+"""The `memories` projection: one row per memory, with an FTS5 index.
+
+Status is a generated column derived from three facts the events establish,
+so no event handler can leave it inconsistent:
+    forgotten      -> 'forgotten'   (memory.forgotten, or a reconciler DELETE)
+    superseded_by  -> 'superseded'  (an UPDATE replaced it, or it duplicated another: NONE)
+    derived        -> 'active'      (the drain reconciled it)
+    otherwise      -> 'pending'     (remembered, not yet drained; keyword-recallable)
+
+Derived events name their input (`causation`); a derivation whose input is no
+longer the memory's latest text (it was replaced meanwhile) is ignored.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import singledispatchmethod
+
+import apsw
+
+from events.clock import to_iso
+from events.types import (
+    FactsExtracted,
+    MemoryEnriched,
+    MemoryForgotten,
+    MemoryProtected,
+    MemoryReconciled,
+    MemoryRemembered,
+    MemoryReplaced,
+    MemoryRestored,
+    Recorded,
+)
+
+_SCHEMA = """
+CREATE TABLE memories (
+    key           INTEGER PRIMARY KEY,
+    id            TEXT    NOT NULL UNIQUE,
+    content       TEXT    NOT NULL,
+    category      TEXT    NOT NULL,
+    importance    INTEGER NOT NULL,
+    entities      TEXT    NOT NULL DEFAULT '[]',
+    keywords      TEXT    NOT NULL DEFAULT '',
+    source        TEXT    NOT NULL,
+    meta          TEXT    NOT NULL DEFAULT '{}',
+    forgotten     INTEGER NOT NULL DEFAULT 0,
+    forget_reason TEXT    NOT NULL DEFAULT '',
+    protected     INTEGER NOT NULL DEFAULT 0,
+    superseded_by TEXT,
+    derived       INTEGER NOT NULL DEFAULT 0,
+    status        TEXT GENERATED ALWAYS AS (
+        CASE WHEN forgotten THEN 'forgotten'
+             WHEN superseded_by IS NOT NULL THEN 'superseded'
+             WHEN derived THEN 'active'
+             ELSE 'pending' END) STORED,
+    created_at    TEXT    NOT NULL,
+    updated_at    TEXT    NOT NULL,
+    occurred_at   TEXT    NOT NULL,
+    input_seq     INTEGER NOT NULL,
+    derived_seq   INTEGER,
+    derived_by    TEXT
+);
+CREATE INDEX memories_status ON memories(status, category, source);
+CREATE INDEX memories_source_time ON memories(source, occurred_at);
+CREATE INDEX memories_updated ON memories(updated_at);
+CREATE VIRTUAL TABLE memories_fts USING fts5(
+    content, entities, keywords,
+    content='memories', content_rowid='key', tokenize='porter unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER memories_fts_insert AFTER INSERT ON memories BEGIN
+    INSERT INTO memories_fts(rowid, content, entities, keywords)
+    VALUES (new.key, new.content, new.entities, new.keywords);
+END;
+CREATE TRIGGER memories_fts_delete AFTER DELETE ON memories BEGIN
+    INSERT INTO memories_fts(memories_fts, rowid, content, entities, keywords)
+    VALUES ('delete', old.key, old.content, old.entities, old.keywords);
+END;
+CREATE TRIGGER memories_fts_update AFTER UPDATE OF content, entities, keywords ON memories BEGIN
+    INSERT INTO memories_fts(memories_fts, rowid, content, entities, keywords)
+    VALUES ('delete', old.key, old.content, old.entities, old.keywords);
+    INSERT INTO memories_fts(rowid, content, entities, keywords)
+    VALUES (new.key, new.content, new.entities, new.keywords);
+END;
+"""
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+class MemoriesProjector:
+    name = "memories"
+    version = 1
+    tables = ("memories",)
+    handles = frozenset(
+        {
+            "memory.remembered",
+            "memory.replaced",
+            "memory.forgotten",
+            "memory.restored",
+            "memory.protected",
+            "facts.extracted",
+            "memory.reconciled",
+            "memory.enriched",
+        }
+    )
+
+    def create(self, conn: apsw.Connection) -> None:
+        conn.execute(_SCHEMA)
+
+    def drop(self, conn: apsw.Connection) -> None:
+        conn.execute("DROP TABLE IF EXISTS memories_fts; DROP TABLE IF EXISTS memories;")
+
+    @singledispatchmethod
+    def _apply(self, event: object, conn: apsw.Connection, rec: Recorded) -> None:
+        """Events this projector does not know are ignored."""
+
+    def apply(self, conn: apsw.Connection, rec: Recorded) -> None:
+        self._apply(rec.event, conn, rec)
+
+    # ------------------------------------------------------------ commands
+
+    @_apply.register
+    def _remembered(self, e: MemoryRemembered, conn: apsw.Connection, rec: Recorded) -> None:
+        at = to_iso(rec.recorded_at)
+        conn.execute(
+            "INSERT OR IGNORE INTO memories (id, content, category, importance, entities, source, meta,"
+            " created_at, updated_at, occurred_at, input_seq) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                e.memory_id,
+                e.text,
+                e.category,
+                e.importance,
+                _json(e.entities),
+                e.source,
+                _json(e.meta),
+                at,
+                at,
+                to_iso(rec.occurred_at),
+                rec.seq,
+            ),
+        )
+
+    @_apply.register
+    def _replaced(self, e: MemoryReplaced, conn: apsw.Connection, rec: Recorded) -> None:
+        conn.execute(
+            "UPDATE memories SET content=?, category=?, importance=?, entities=?, source=?, meta=?,"
+            " keywords='', superseded_by=NULL, derived=0, updated_at=?, input_seq=? WHERE id=?",
+            (
+                e.text,
+                e.category,
+                e.importance,
+                _json(e.entities),
+                e.source,
+                _json(e.meta),
+                to_iso(rec.recorded_at),
+                rec.seq,
+                e.memory_id,
+            ),
+        )
+
+    @_apply.register
+    def _forgotten(self, e: MemoryForgotten, conn: apsw.Connection, rec: Recorded) -> None:
+        conn.execute(
+            "UPDATE memories SET forgotten=1, forget_reason=?, updated_at=? WHERE id=?",
+            (e.reason, to_iso(rec.recorded_at), e.memory_id),
+        )
+
+    @_apply.register
+    def _restored(self, e: MemoryRestored, conn: apsw.Connection, rec: Recorded) -> None:
+        conn.execute(
+            "UPDATE memories SET forgotten=0, forget_reason='', updated_at=? WHERE id=?",
+            (to_iso(rec.recorded_at), e.memory_id),
+        )
+
+    @_apply.register
+    def _protected(self, e: MemoryProtected, conn: apsw.Connection, rec: Recorded) -> None:
+        conn.execute("UPDATE memories SET protected=? WHERE id=?", (int(e.protected), e.memory_id))
+
+    # ------------------------------------------------------------ derived
+
+    def _is_current(self, conn: apsw.Connection, memory_id: str, input_seq: int | None) -> bool:
+        row = conn.execute("SELECT input_seq FROM memories WHERE id=?", (memory_id,)).fetchone()
+        return row is not None and row[0] == input_seq
+
+    @_apply.register
+    def _extracted(self, e: FactsExtracted, conn: apsw.Connection, rec: Recorded) -> None:
+        if not self._is_current(conn, e.input_id, rec.causation):
+            return
+        at = to_iso(rec.recorded_at)
+        for fact in e.facts:
+            if fact.memory_id == e.input_id:
+                conn.execute(
+                    "UPDATE memories SET content=?, category=?, importance=?, entities=?, updated_at=?"
+                    " WHERE id=?",
+                    (fact.text, fact.category, fact.importance, _json(fact.entities), at, fact.memory_id),
+                )
+            else:  # a further fact split from the same text: a new memory with the input's context
+                conn.execute(
+                    "INSERT OR IGNORE INTO memories (id, content, category, importance, entities, source,"
+                    " meta, created_at, updated_at, occurred_at, input_seq)"
+                    " SELECT ?, ?, ?, ?, ?, source, meta, ?, ?, occurred_at, input_seq"
+                    " FROM memories WHERE id=?",
+                    (
+                        fact.memory_id,
+                        fact.text,
+                        fact.category,
+                        fact.importance,
+                        _json(fact.entities),
+                        at,
+                        at,
+                        e.input_id,
+                    ),
+                )
+
+    @_apply.register
+    def _reconciled(self, e: MemoryReconciled, conn: apsw.Connection, rec: Recorded) -> None:
+        if not self._is_current(conn, e.input_id, rec.causation):
+            return
+        at = to_iso(rec.recorded_at)
+        how = f"{e.provenance.implementation}/{e.provenance.version}"
+        for d in e.decisions:
+            duplicate_of = d.target if d.action == "NONE" else None
+            conn.execute(
+                "UPDATE memories SET derived=1, superseded_by=?, derived_seq=?, derived_by=?, updated_at=?"
+                " WHERE id=?",
+                (duplicate_of, rec.seq, how, at, d.memory_id),
+            )
+            if d.action == "UPDATE" and d.target:
+                conn.execute(
+                    "UPDATE memories SET superseded_by=?, updated_at=? WHERE id=?", (d.memory_id, at, d.target)
+                )
+            elif d.action == "DELETE" and d.target:
+                conn.execute(
+                    "UPDATE memories SET forgotten=1, forget_reason=?, updated_at=? WHERE id=?",
+                    (f"retired by {d.memory_id} ({how}): {d.reason}".strip(), at, d.target),
+                )
+
+    @_apply.register
+    def _enriched(self, e: MemoryEnriched, conn: apsw.Connection, rec: Recorded) -> None:
+        conn.execute(
+            "UPDATE memories SET keywords=? WHERE id=?", (" ".join([*e.keywords, e.summary]).strip(), e.memory_id)
+        )

@@ -1,0 +1,123 @@
+"""Keeps projections caught up with the log.
+
+A `ProjectionSet` is one SQLite file holding some projections and their
+checkpoints. `catch_up` applies every handled event with seq > checkpoint and
+advances the checkpoints in the same transaction, in batches, so a crash never
+half-applies and a restart resumes where it stopped. Two processes catching
+up at once are safe: checkpoints are re-read inside each write transaction and
+events at or below them are skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import apsw
+
+from events.db import connect, immediate, translated_errors
+from events.log import EventLog
+from projections.base import Projector
+
+Progress = Callable[[int, int], None]  # (applied so far, seq reached)
+
+_CHECKPOINTS = (
+    "CREATE TABLE IF NOT EXISTS checkpoints ("
+    " name TEXT PRIMARY KEY, seq INTEGER NOT NULL, version INTEGER NOT NULL)"
+)
+
+
+class ProjectionSet:
+    def __init__(
+        self, path: Path, projectors: Sequence[Projector], log: EventLog, *, readonly: bool = False
+    ) -> None:
+        self.path = path
+        self.projectors = tuple(projectors)
+        self.log = log
+        self.readonly = readonly
+        self.conn: apsw.Connection = connect(path, readonly=readonly)
+        if not readonly:
+            with translated_errors(path):
+                self._ensure()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def _ensure(self) -> None:
+        """Create missing projections; rebuild any whose version changed."""
+        if self._all_current():
+            return
+        with immediate(self.conn):
+            self.conn.execute(_CHECKPOINTS)
+            stored = {n: v for n, _, v in self.conn.execute("SELECT name, seq, version FROM checkpoints")}
+            for p in self.projectors:
+                if stored.get(p.name) != p.version:
+                    p.drop(self.conn)
+                    p.create(self.conn)
+                    self.conn.execute(
+                        "INSERT OR REPLACE INTO checkpoints (name, seq, version) VALUES (?, 0, ?)",
+                        (p.name, p.version),
+                    )
+
+    def _all_current(self) -> bool:
+        try:
+            stored = {n: v for n, v in self.conn.execute("SELECT name, version FROM checkpoints")}
+        except apsw.SQLError:  # no checkpoints table yet
+            return False
+        return all(stored.get(p.name) == p.version for p in self.projectors)
+
+    def checkpoints(self) -> dict[str, int]:
+        with translated_errors(self.path):
+            rows = self.conn.execute("SELECT name, seq FROM checkpoints").fetchall()
+        known = dict(rows)
+        return {p.name: known.get(p.name, 0) for p in self.projectors}
+
+    def lag(self) -> int:
+        """How many seqs the slowest projection here is behind the log head."""
+        return self.log.head() - min(self.checkpoints().values(), default=0)
+
+    def catch_up(self, *, batch: int = 5000, progress: Progress | None = None) -> int:
+        """Apply every pending event; returns how many events were applied."""
+        head = self.log.head()
+        start = min(self.checkpoints().values(), default=head)
+        if start >= head:
+            return 0
+        types = frozenset().union(*(p.handles for p in self.projectors))
+        applied, position = 0, start
+        with translated_errors(self.path):
+            while position < head:
+                events = list(self.log.read(after=position, upto=head, types=types, limit=batch))
+                end = events[-1].seq if len(events) == batch else head
+                with immediate(self.conn):
+                    marks = self.checkpoints()
+                    for rec in events:
+                        for p in self.projectors:
+                            if rec.seq > marks[p.name] and rec.type in p.handles:
+                                p.apply(self.conn, rec)
+                                applied += 1
+                    for p in self.projectors:
+                        if marks[p.name] < end:
+                            self.conn.execute("UPDATE checkpoints SET seq=? WHERE name=?", (end, p.name))
+                position = end
+                if progress is not None:
+                    progress(applied, position)
+        return applied
+
+    def reset(self, names: Sequence[str] | None = None) -> None:
+        """Drop and recreate projections (all, or those named), checkpoints at 0."""
+        chosen = [p for p in self.projectors if names is None or p.name in names]
+        with translated_errors(self.path), immediate(self.conn):
+            for p in chosen:
+                p.drop(self.conn)
+                p.create(self.conn)
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO checkpoints (name, seq, version) VALUES (?, 0, ?)",
+                    (p.name, p.version),
+                )
+
+    def replay(self, names: Sequence[str] | None = None, *, progress: Progress | None = None) -> int:
+        self.reset(names)
+        return self.catch_up(progress=progress)
+
+    def names(self) -> list[str]:
+        return [p.name for p in self.projectors]

@@ -1,0 +1,74 @@
+"""The files of one store and the projections that live in them.
+
+    <store>/log.db          the event log (source of truth)
+    <store>/projections.db  memories + FTS5, graph edges, settings
+    <store>/vectors.db      embeddings, with their own checkpoint
+
+Deleting projections.db and vectors.db and replaying gives back the same store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from events.clock import Clock, utc_now
+from events.errors import BadInput
+from events.log import EventLog
+from projections.graph import GraphProjector
+from projections.memories import MemoriesProjector
+from projections.runner import ProjectionSet, Progress
+from projections.settings import SettingsProjector
+from projections.vectors import VectorsProjector
+
+LOG_FILE = "log.db"
+PROJECTIONS_FILE = "projections.db"
+VECTORS_FILE = "vectors.db"
+
+
+class StoreDB:
+    """Open handles on one store's log and projection databases."""
+
+    def __init__(self, directory: Path, *, clock: Clock = utc_now) -> None:
+        self.directory = directory
+        self.log = EventLog(directory / LOG_FILE, clock=clock)
+        self.main = ProjectionSet(
+            directory / PROJECTIONS_FILE,
+            [MemoriesProjector(), GraphProjector(), SettingsProjector()],
+            self.log,
+        )
+        self.vectors = ProjectionSet(directory / VECTORS_FILE, [VectorsProjector()], self.log)
+
+    @property
+    def sets(self) -> tuple[ProjectionSet, ProjectionSet]:
+        return (self.main, self.vectors)
+
+    def projection_names(self) -> list[str]:
+        return [name for s in self.sets for name in s.names()]
+
+    def catch_up(self, progress: Progress | None = None) -> int:
+        return sum(s.catch_up(progress=progress) for s in self.sets)
+
+    def replay(self, names: Sequence[str] | None = None, progress: Progress | None = None) -> int:
+        known = self.projection_names()
+        unknown = sorted(set(names or ()) - set(known))
+        if unknown:
+            raise BadInput(f"unknown projection {unknown[0]!r}; choose from {', '.join(known)}")
+        applied = 0
+        for s in self.sets:
+            chosen = [n for n in s.names() if names is None or n in names]
+            if chosen:
+                applied += s.replay(chosen, progress=progress)
+        return applied
+
+    def checkpoints(self) -> dict[str, int]:
+        return {**self.main.checkpoints(), **self.vectors.checkpoints()}
+
+    def setting(self, name: str) -> str | None:
+        row = self.main.conn.execute("SELECT value FROM settings WHERE setting=?", (name,)).fetchone()
+        return row[0] if row else None
+
+    def close(self) -> None:
+        for s in self.sets:
+            s.close()
+        self.log.close()
