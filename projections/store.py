@@ -1,7 +1,7 @@
 """The files of one store and the projections that live in them.
 
     <store>/log.db          the event log (source of truth)
-    <store>/projections.db  memories + FTS5, graph edges, settings
+    <store>/projections.db  memories + FTS5, graph edges, settings, the work queue
     <store>/vectors.db      embeddings, with their own checkpoint
 
 Deleting projections.db and vectors.db and replaying gives back the same store.
@@ -10,6 +10,7 @@ Deleting projections.db and vectors.db and replaying gives back the same store.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
 
 from events.clock import Clock, utc_now
@@ -17,6 +18,7 @@ from events.errors import BadInput
 from events.log import EventLog
 from projections.graph import GraphProjector
 from projections.memories import MemoriesProjector
+from projections.queue import QueueProjector
 from projections.runner import ProjectionSet, Progress
 from projections.settings import SettingsProjector
 from projections.vectors import VectorsProjector
@@ -27,17 +29,25 @@ VECTORS_FILE = "vectors.db"
 
 
 class StoreDB:
-    """Open handles on one store's log and projection databases."""
+    """Handles on one store's log and projection databases, opened on first use
+    (so `remember`, which only appends, never opens a projection)."""
 
     def __init__(self, directory: Path, *, clock: Clock = utc_now) -> None:
         self.directory = directory
-        self.log = EventLog(directory / LOG_FILE, clock=clock)
-        self.main = ProjectionSet(
-            directory / PROJECTIONS_FILE,
-            [MemoriesProjector(), GraphProjector(), SettingsProjector()],
-            self.log,
-        )
-        self.vectors = ProjectionSet(directory / VECTORS_FILE, [VectorsProjector()], self.log)
+        self._clock = clock
+
+    @cached_property
+    def log(self) -> EventLog:
+        return EventLog(self.directory / LOG_FILE, clock=self._clock)
+
+    @cached_property
+    def main(self) -> ProjectionSet:
+        projectors = [MemoriesProjector(), GraphProjector(), SettingsProjector(), QueueProjector()]
+        return ProjectionSet(self.directory / PROJECTIONS_FILE, projectors, self.log)
+
+    @cached_property
+    def vectors(self) -> ProjectionSet:
+        return ProjectionSet(self.directory / VECTORS_FILE, [VectorsProjector()], self.log)
 
     @property
     def sets(self) -> tuple[ProjectionSet, ProjectionSet]:
@@ -69,6 +79,7 @@ class StoreDB:
         return row[0] if row else None
 
     def close(self) -> None:
-        for s in self.sets:
-            s.close()
-        self.log.close()
+        for name in ("main", "vectors", "log"):
+            handle = self.__dict__.pop(name, None)
+            if handle is not None:
+                handle.close()

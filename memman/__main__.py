@@ -1,0 +1,3 @@
+from memman.cli import main
+
+main()

@@ -1,0 +1,82 @@
+"""Reading history: `log` and `insights show`."""
+
+from __future__ import annotations
+
+import click
+
+from memman import validate
+from memman.cli.context import AppContext, emit_json, json_option, pass_app
+
+
+def _print_lines(lines) -> None:  # type: ignore[no-untyped-def]
+    for entry in lines:
+        stage = f" {entry.stage}" if entry.stage else ""
+        click.echo(f"{entry.recorded_at[:19]}  #{entry.seq:<6} {entry.actor:<6} {entry.type}{stage}  {entry.summary}")
+
+
+@click.command(name="log")
+@click.option("--memory", "memory_id", metavar="ID", help="Only events about this memory.")
+@click.option("--since", metavar="7d|24h|ISO", help="Only events recorded since then.")
+@click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True)
+@json_option
+@pass_app
+def log_(ctx: AppContext, memory_id, since, limit, json_) -> None:  # type: ignore[no-untyped-def]
+    """The audit trail: who or what changed memory, when, how, from which input.
+
+    \b
+    Example:
+      memman log --memory 7QX2K9ZB
+      memman log --since 24h
+    """
+    from memman.audit import trail
+
+    app = ctx.app
+    start = validate.since(since, app.clock()) if since else None
+    lines = trail(app, memory_id=memory_id, since=start, limit=limit)
+    if json_:
+        emit_json({"events": lines})
+    elif not lines:
+        click.echo("no events")
+    else:
+        _print_lines(lines)
+
+
+@click.group()
+def insights() -> None:
+    """Inspect what the store knows about a memory."""
+
+
+@insights.command(name="show")
+@click.argument("memory_id")
+@json_option
+@pass_app
+def insights_show(ctx: AppContext, memory_id, json_) -> None:  # type: ignore[no-untyped-def]
+    """Show memory MEMORY_ID and its full history.
+
+    \b
+    Example:
+      memman insights show 7QX2K9ZB
+    """
+    from memman.audit import history
+
+    found = history(ctx.app, memory_id)
+    if json_:
+        emit_json(found)
+        return
+    m = found.memory
+    click.echo(f"{m.id}  [{m.status}] {m.category}, importance {m.importance}, source {m.source}")
+    click.echo(f"  {m.content}")
+    if m.entities:
+        click.echo(f"  entities: {', '.join(m.entities)}")
+    if m.superseded_by:
+        click.echo(f"  superseded by: {m.superseded_by}")
+    if m.forget_reason:
+        click.echo(f"  forgotten: {m.forget_reason}")
+    click.echo(f"  created {m.created_at}, updated {m.updated_at}, occurred {m.occurred_at}")
+    click.echo("history:")
+    _print_lines(found.events)
+
+
+def register(group: click.Group) -> None:
+    group.add_command(log_)
+    group.add_command(insights)

@@ -1,0 +1,43 @@
+"""What every command receives: the resolved data dir and store, opened lazily."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import click
+import msgspec
+
+from memman.service import Memman
+from memman.stores import resolve_data_dir
+
+T = TypeVar("T")
+
+
+class AppContext:
+    def __init__(self, *, data_dir: str | None, store: str | None, verbose: bool) -> None:
+        self.data_dir = resolve_data_dir(data_dir)
+        self.store_flag = store
+        self.verbose = verbose
+        self._app: Memman | None = None
+
+    @property
+    def app(self) -> Memman:
+        if self._app is None:
+            self._app = Memman(self.data_dir, self.store_flag)
+        return self._app
+
+    def close(self) -> None:
+        if self._app is not None:
+            self._app.close()
+
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+def json_option(f: Callable[..., T]) -> Callable[..., T]:
+    return click.option("--json", "json_", is_flag=True, help="Print one JSON document.")(f)
+
+
+def emit_json(value: object) -> None:
+    click.echo(msgspec.json.encode(value).decode())

@@ -1,0 +1,124 @@
+"""`events list|show|replay|verify`: the operator's view of the log."""
+
+from __future__ import annotations
+
+import click
+import msgspec
+
+from memman import validate
+from memman.cli.context import AppContext, emit_json, json_option, pass_app
+
+
+@click.group()
+def events() -> None:
+    """Read the event log; replay and verify projections."""
+
+
+@events.command(name="list")
+@click.option("--type", "type_", metavar="TYPE", help="Only this event type, e.g. memory.remembered.")
+@click.option("--since", metavar="7d|24h|ISO", help="Only events recorded since then.")
+@click.option("--memory", "memory_id", metavar="ID", help="Only events about this memory.")
+@click.option("--limit", type=click.IntRange(1, 1_000_000), default=100, show_default=True)
+@json_option
+@pass_app
+def events_list(ctx: AppContext, type_, since, memory_id, limit, json_) -> None:  # type: ignore[no-untyped-def]
+    """List events, oldest first (the newest LIMIT).
+
+    \b
+    Example:
+      memman events list --type memory.reconciled --since 24h
+    """
+    from events.types import EVENT_CLASSES
+    from memman.audit import line
+
+    app = ctx.app
+    if type_ and type_ not in EVENT_CLASSES:
+        raise click.BadParameter(f"unknown event type {type_!r}; known: {', '.join(EVENT_CLASSES)}", param_hint="--type")
+    log = app.db.log
+    if memory_id:
+        records = log.for_memory(app.resolve(memory_id))
+    elif since:
+        records = log.between(validate.since(since, app.clock()))
+    else:
+        records = list(log.read(types=[type_] if type_ else None))
+    records = [r for r in records if not type_ or r.type == type_][-limit:]
+    lines = [line(r) for r in records]
+    if json_:
+        emit_json({"events": lines})
+    else:
+        for entry in lines:
+            click.echo(f"#{entry.seq:<6} {entry.recorded_at[:19]}  {entry.type:<18} {entry.actor:<6} {entry.summary}")
+
+
+@events.command(name="show")
+@click.argument("ref")
+@json_option
+@pass_app
+def events_show(ctx: AppContext, ref, json_) -> None:  # type: ignore[no-untyped-def]
+    """Show one event in full, by SEQ or by event ID.
+
+    \b
+    Example:
+      memman events show 42
+    """
+    log = ctx.app.db.log
+    rec = log.get(int(ref)) if ref.isdigit() else log.get_by_id(ref)
+    if json_:
+        emit_json(rec)
+    else:
+        click.echo(msgspec.json.format(msgspec.json.encode(rec), indent=2).decode())
+
+
+@events.command(name="replay")
+@click.option("--projection", "projections", multiple=True, metavar="NAME", help="Only this projection (repeatable).")
+@json_option
+@pass_app
+def events_replay(ctx: AppContext, projections, json_) -> None:  # type: ignore[no-untyped-def]
+    """Rebuild projections from the log (no LLM or embedding calls).
+
+    \b
+    Example:
+      memman events replay
+      memman events replay --projection vectors
+    """
+    from memman.maintenance import replay
+
+    report = replay(ctx.app, list(projections) or None)
+    if json_:
+        emit_json(report)
+    else:
+        rate = report.events_applied / report.seconds if report.seconds else 0
+        click.echo(
+            f"replayed {', '.join(report.projections)}: {report.events_applied} events applied"
+            f" in {report.seconds:.2f}s ({rate:,.0f}/s)"
+        )
+
+
+@events.command(name="verify")
+@json_option
+@pass_app
+def events_verify(ctx: AppContext, json_) -> None:  # type: ignore[no-untyped-def]
+    """Rebuild into a scratch copy and report any difference from the live
+    projections; exit 1 if there is one.
+
+    \b
+    Example:
+      memman events verify
+    """
+    from memman.maintenance import verify
+
+    report = verify(ctx.app)
+    if json_:
+        emit_json(report)
+    else:
+        for problem in report.log_problems:
+            click.echo(f"log: {problem}")
+        for diff in report.differences:
+            click.echo(f"{diff.table}: {diff.detail}")
+        click.echo(f"{'ok' if report.ok else 'MISMATCH'}: {report.store} verified in {report.seconds:.2f}s")
+    if not report.ok:
+        raise SystemExit(1)
+
+
+def register(group: click.Group) -> None:
+    group.add_command(events)

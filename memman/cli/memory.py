@@ -1,0 +1,148 @@
+"""The agent verbs: remember, recall, replace, forget, restore."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from events.types import CATEGORIES, SOURCES
+from memman import validate
+from memman.cli.context import AppContext, emit_json, json_option, pass_app
+from memman.render import recall_lines
+
+
+def _text_arg(text: str) -> str | bytes:
+    """`-` reads the text from stdin, as raw bytes so bad UTF-8 is reported, not mangled."""
+    return sys.stdin.buffer.read() if text == "-" else text
+
+
+def _echo_changed(result, json_: bool) -> None:  # type: ignore[no-untyped-def]
+    if json_:
+        emit_json(result)
+    else:
+        click.echo(f"{result.action} {result.id} ({result.status})")
+
+
+@click.command()
+@click.argument("text")
+@click.option("--cat", "category", type=click.Choice(CATEGORIES), default="general", show_default=True)
+@click.option("--imp", "importance", type=click.IntRange(1, 5), default=3, show_default=True, help="Importance 1-5.")
+@click.option("--entities", help="Comma-separated entities, e.g. 'SQLite,Postgres'.")
+@click.option("--source", type=click.Choice(SOURCES), default="agent", show_default=True)
+@click.option("--meta", multiple=True, metavar="K=V", help="Metadata, repeatable.")
+@click.option("--at", "at", metavar="ISO-8601", help="When it was true or said (default: now).")
+@json_option
+@pass_app
+def remember(ctx: AppContext, text, category, importance, entities, source, meta, at, json_) -> None:  # type: ignore[no-untyped-def]
+    """Remember TEXT (use - to read it from stdin). Instant: no network.
+
+    \b
+    Example:
+      memman remember "Chose SQLite: zero deps, embeddable" --cat decision
+    """
+    result = ctx.app.remember(
+        _text_arg(text),
+        category=category,
+        importance=importance,
+        entities=entities,
+        source=source,
+        meta=list(meta),
+        at=validate.moment(at) if at else None,
+    )
+    if json_:
+        emit_json(result)
+    else:
+        click.echo(f"remembered {result.id} (pending)")
+
+
+@click.command()
+@click.argument("query")
+@click.option("--cat", "category", type=click.Choice(CATEGORIES), help="Only this category.")
+@click.option("--source", type=click.Choice(SOURCES), help="Only this source.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option("--basic", is_flag=True, help="Keyword only (no embeddings): the fastest path.")
+@json_option
+@pass_app
+def recall(ctx: AppContext, query, category, source, limit, basic, json_) -> None:  # type: ignore[no-untyped-def]
+    """Recall memories relevant to QUERY (keyword + semantic + recency).
+
+    \b
+    Example:
+      memman recall "why sqlite" --limit 5
+    """
+    from memman.recall import recall as run_recall
+
+    if not query.strip():
+        raise click.UsageError("query is empty; say what to recall")
+    app = ctx.app
+    result = run_recall(
+        app.fresh(), app.store, query, limit=limit, category=category, source=source, basic=basic
+    )
+    if json_:
+        emit_json(result)
+    else:
+        click.echo("\n".join(recall_lines(result)))
+
+
+@click.command()
+@click.argument("memory_id")
+@click.argument("text")
+@click.option("--cat", "category", type=click.Choice(CATEGORIES), help="New category (default: keep).")
+@click.option("--imp", "importance", type=click.IntRange(1, 5), help="New importance (default: keep).")
+@click.option("--entities", help="New comma-separated entities (default: keep).")
+@click.option("--source", type=click.Choice(SOURCES), help="New source (default: keep).")
+@click.option("--meta", multiple=True, metavar="K=V", help="Metadata to set, repeatable (merged).")
+@json_option
+@pass_app
+def replace(ctx: AppContext, memory_id, text, category, importance, entities, source, meta, json_) -> None:  # type: ignore[no-untyped-def]
+    """Replace the text of memory MEMORY_ID; unspecified metadata is kept.
+
+    \b
+    Example:
+      memman replace 7QX2K9ZB "API timeout is now 60s"
+    """
+    result = ctx.app.replace(
+        memory_id,
+        _text_arg(text),
+        category=category,
+        importance=importance,
+        entities=entities,
+        source=source,
+        meta=list(meta) or None,
+    )
+    _echo_changed(result, json_)
+
+
+@click.command()
+@click.argument("memory_id")
+@click.option("--reason", default="", help="Why (kept in the audit log).")
+@json_option
+@pass_app
+def forget(ctx: AppContext, memory_id, reason, json_) -> None:  # type: ignore[no-untyped-def]
+    """Forget memory MEMORY_ID at once (undo with 'memman restore').
+
+    \b
+    Example:
+      memman forget 7QX2K9ZB --reason "no longer true"
+    """
+    _echo_changed(ctx.app.forget(memory_id, reason), json_)
+
+
+@click.command()
+@click.argument("memory_id")
+@json_option
+@pass_app
+def restore(ctx: AppContext, memory_id, json_) -> None:  # type: ignore[no-untyped-def]
+    """Undo a forget of memory MEMORY_ID.
+
+    \b
+    Example:
+      memman restore 7QX2K9ZB
+    """
+    _echo_changed(ctx.app.restore(memory_id), json_)
+
+
+def register(group: click.Group) -> None:
+    for command in (remember, recall, replace, forget, restore):
+        group.add_command(command)

@@ -1,0 +1,130 @@
+"""`store list|create|use|remove` and `status`."""
+
+from __future__ import annotations
+
+import click
+
+from memman.cli.context import AppContext, emit_json, json_option, pass_app
+from memman.results import StoreInfo
+
+
+@click.group()
+def store() -> None:
+    """Manage named stores (one per project or agent)."""
+
+
+@store.command(name="list")
+@json_option
+@pass_app
+def store_list(ctx: AppContext, json_) -> None:  # type: ignore[no-untyped-def]
+    """List stores; * marks the one in use.
+
+    \b
+    Example:
+      memman store list
+    """
+    from memman.stores import Registry
+
+    registry = Registry(ctx.data_dir)
+    active = registry.active(ctx.store_flag)
+    infos = [
+        StoreInfo(name=name, active=name == active, memories=None, path=str(registry.path(name)))
+        for name in registry.names()
+    ]
+    if json_:
+        emit_json({"stores": infos})
+    elif not infos:
+        click.echo("no stores yet (the default store is created on first remember)")
+    else:
+        for info in infos:
+            click.echo(f"{'*' if info.active else ' '} {info.name}")
+
+
+@store.command(name="create")
+@click.argument("name")
+@json_option
+@pass_app
+def store_create(ctx: AppContext, name, json_) -> None:  # type: ignore[no-untyped-def]
+    """Create store NAME.
+
+    \b
+    Example:
+      memman store create project-x
+    """
+    from events.log import EventLog
+    from memman.stores import Registry
+
+    path = Registry(ctx.data_dir).create(name)
+    EventLog(path / "log.db").close()
+    if json_:
+        emit_json({"store": name, "path": str(path)})
+    else:
+        click.echo(f"created store {name}")
+
+
+@store.command(name="use")
+@click.argument("name")
+@pass_app
+def store_use(ctx: AppContext, name) -> None:  # type: ignore[no-untyped-def]
+    """Make NAME the store commands use by default.
+
+    \b
+    Example:
+      memman store use project-x
+    """
+    from memman.stores import Registry
+
+    Registry(ctx.data_dir).use(name)
+    click.echo(f"using store {name}")
+
+
+@store.command(name="remove")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_app
+def store_remove(ctx: AppContext, name, yes) -> None:  # type: ignore[no-untyped-def]
+    """Delete store NAME and all its history (asks first unless --yes).
+
+    \b
+    Example:
+      memman store remove scratch --yes
+    """
+    from memman.stores import Registry
+
+    registry = Registry(ctx.data_dir)
+    registry.require(name, create_default=False)
+    if not yes:
+        click.confirm(f"delete store {name!r} and its whole history?", abort=True)
+    registry.remove(name)
+    click.echo(f"removed store {name}")
+
+
+@click.command()
+@json_option
+@pass_app
+def status(ctx: AppContext, json_) -> None:  # type: ignore[no-untyped-def]
+    """Counts by status and category, backlog, checkpoints vs log head, sizes.
+
+    \b
+    Example:
+      memman status --json
+    """
+    from memman.maintenance import status as store_status
+
+    s = store_status(ctx.app)
+    if json_:
+        emit_json(s)
+        return
+    click.echo(f"store {s.store} at {s.path}")
+    click.echo(f"  memories: {', '.join(f'{k} {v}' for k, v in sorted(s.by_status.items())) or 'none'}")
+    if s.by_category:
+        click.echo(f"  active by category: {', '.join(f'{k} {v}' for k, v in sorted(s.by_category.items()))}")
+    click.echo(f"  backlog: {s.backlog} (failed {s.failed}, dead {s.dead})" + (f", oldest {s.oldest_pending}" if s.oldest_pending else ""))
+    click.echo(f"  log: {s.events} events, head #{s.log_head}; checkpoints " + ", ".join(f"{k} #{v}" for k, v in s.checkpoints.items()))
+    click.echo(f"  embedder: {s.embedder or 'not bound yet'}; {s.vectors} vectors; {s.edges} edges")
+    click.echo("  files: " + ", ".join(f"{k} {v / 1024:.0f} KiB" for k, v in s.bytes.items()))
+
+
+def register(group: click.Group) -> None:
+    group.add_command(store)
+    group.add_command(status)

@@ -1,0 +1,151 @@
+"""Operator work on a store: status, replay, verify, and the drain over every
+store of a data dir."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import apsw
+
+from events.clock import Clock, utc_now
+from memman.results import Difference, ReplayReport, StoreStatus, VerifyReport
+from memman.service import Memman
+from memman.stores import Registry
+from projections.runner import ProjectionSet
+from projections.store import StoreDB
+
+MAX_DIFFERENCES = 20
+
+
+def status(app: Memman) -> StoreStatus:
+    db = app.db
+    db.catch_up()
+    conn = db.main.conn
+    by_status = dict(conn.execute("SELECT status, count(*) FROM memories GROUP BY status").fetchall())
+    by_category = dict(
+        conn.execute("SELECT category, count(*) FROM memories WHERE status='active' GROUP BY category").fetchall()
+    )
+    work = dict(conn.execute("SELECT state, count(*) FROM work GROUP BY state").fetchall())
+    oldest = conn.execute("SELECT min(queued_at) FROM work WHERE state IN ('pending','failed')").fetchone()[0]
+    fingerprint = db.setting("embedder")
+    vectors = 0
+    if fingerprint:
+        vectors = db.vectors.conn.execute(
+            "SELECT count(*) FROM vectors WHERE fingerprint=?", (fingerprint,)
+        ).fetchone()[0]
+    sizes = {
+        p.name: p.stat().st_size for p in sorted(db.directory.iterdir()) if p.is_file() and p.suffix == ".db"
+    }
+    return StoreStatus(
+        store=app.store,
+        path=str(db.directory),
+        events=db.log.count(),
+        log_head=db.log.head(),
+        checkpoints=db.checkpoints(),
+        by_status=by_status,
+        by_category=by_category,
+        backlog=work.get("pending", 0) + work.get("failed", 0),
+        failed=work.get("failed", 0),
+        dead=work.get("dead", 0),
+        oldest_pending=oldest,
+        embedder=fingerprint,
+        vectors=vectors,
+        edges=conn.execute("SELECT count(*) FROM edges").fetchone()[0],
+        bytes=sizes,
+    )
+
+
+def replay(app: Memman, names: list[str] | None = None, progress: Callable[[int, int], None] | None = None) -> ReplayReport:
+    db = app.db
+    started = time.perf_counter()
+    applied = db.replay(names or None, progress=progress)
+    return ReplayReport(
+        store=app.store,
+        projections=names or db.projection_names(),
+        events_applied=applied,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+
+
+def _dump(conn: apsw.Connection, table: str) -> list[tuple]:
+    columns = [r[1] for r in conn.execute(f"PRAGMA table_xinfo({table})")]
+    return conn.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {', '.join(columns)}").fetchall()
+
+
+def _compare(live: ProjectionSet, scratch: ProjectionSet) -> list[Difference]:
+    found: list[Difference] = []
+    for projector in live.projectors:
+        for table in projector.tables:
+            a, b = _dump(live.conn, table), _dump(scratch.conn, table)
+            if a == b:
+                continue
+            only_live = sorted(set(a) - set(b))[:3]
+            only_rebuilt = sorted(set(b) - set(a))[:3]
+            detail = f"{len(a)} live rows vs {len(b)} rebuilt"
+            if only_live:
+                detail += f"; live only: {[r[:3] for r in only_live]}"
+            if only_rebuilt:
+                detail += f"; rebuilt only: {[r[:3] for r in only_rebuilt]}"
+            found.append(Difference(table=table, detail=detail))
+    return found
+
+
+def verify(app: Memman) -> VerifyReport:
+    """Rebuild every projection into a scratch copy and compare row for row."""
+    started = time.perf_counter()
+    db = app.db
+    db.catch_up()
+    problems = db.log.verify()
+    differences: list[Difference] = []
+    with tempfile.TemporaryDirectory(prefix="memman-verify-") as tmp:
+        for live in db.sets:
+            scratch = ProjectionSet(Path(tmp) / live.path.name, live.projectors, db.log)
+            try:
+                scratch.catch_up()
+                if scratch.checkpoints() != live.checkpoints():
+                    differences.append(
+                        Difference(table="checkpoints", detail=f"{live.checkpoints()} vs {scratch.checkpoints()}")
+                    )
+                differences.extend(_compare(live, scratch))
+            finally:
+                scratch.close()
+        try:  # rank=1: check the index against the memories table too
+            db.main.conn.execute("INSERT INTO memories_fts(memories_fts, rank) VALUES ('integrity-check', 1)")
+        except apsw.Error as exc:
+            differences.append(Difference(table="memories_fts", detail=f"FTS index integrity check failed: {exc}"))
+    return VerifyReport(
+        store=app.store,
+        ok=not problems and not differences,
+        log_problems=problems,
+        differences=differences[:MAX_DIFFERENCES],
+        seconds=round(time.perf_counter() - started, 3),
+    )
+
+
+def drain_all(
+    data_dir: Path,
+    *,
+    stores: list[str] | None = None,
+    clock: Clock = utc_now,
+    limit: int | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+):  # type: ignore[no-untyped-def]
+    """Drain every store (or those named) under the data dir's drain lock."""
+    from workers.drain import drain_store
+    from workers.lock import drain_lock
+
+    registry = Registry(data_dir)
+    names = stores or registry.names()
+    reports = []
+    with drain_lock(data_dir):
+        for name in names:
+            db = StoreDB(registry.require(name), clock=clock)
+            try:
+                step = (lambda done, total, n=name: progress(n, done, total)) if progress else None
+                reports.append(drain_store(db, name, clock=clock, limit=limit, progress=step))
+            finally:
+                db.close()
+    return reports

@@ -1,0 +1,32 @@
+"""Text rendering for people and agents: compact, one line per item."""
+
+from __future__ import annotations
+
+from memman.results import RecallResult
+
+SHORT_ID = 8
+
+
+def short(memory_id: str) -> str:
+    """The last 8 characters of a ULID: its random part, unique in practice,
+    and accepted wherever an id is (`memman forget 7QX2K9ZB`)."""
+    return memory_id[-SHORT_ID:]
+
+
+def one_line(text: str, width: int = 160) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def recall_lines(result: RecallResult) -> list[str]:
+    lines = []
+    for hit in result.results:
+        pending = " (pending)" if hit.status == "pending" else ""
+        lines.append(
+            f"{short(hit.id)}  {hit.score:.2f}  {hit.created_at[:10]}  {hit.category:<10}  {one_line(hit.content)}{pending}"
+        )
+    if not lines:
+        lines.append("no memories matched")
+    if result.meta.degraded:
+        lines.append(f"# {result.meta.degraded}")
+    return lines

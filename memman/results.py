@@ -1,0 +1,113 @@
+"""What the application service returns: Structs, never formatted strings.
+The CLI renders them as text, or as JSON with `--json`."""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class Remembered(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    seq: int
+    status: str
+    store: str
+
+
+class Changed(msgspec.Struct, frozen=True, kw_only=True):
+    """The outcome of replace / forget / restore / link / unlink."""
+
+    id: str
+    seq: int
+    action: str
+    status: str
+    store: str
+
+
+class Signals(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    keyword_rank: int | None = None
+    vector_rank: int | None = None
+    similarity: float | None = None
+    recency_rank: int | None = None
+
+
+class RecallHit(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    content: str
+    score: float
+    category: str
+    importance: int
+    entities: list[str]
+    source: str
+    created_at: str
+    status: str
+    signals: Signals
+
+
+class RecallMeta(msgspec.Struct, frozen=True, kw_only=True):
+    query: str
+    store: str
+    mode: str  # "hybrid" or "basic"
+    took_ms: float
+    keyword_hits: int
+    vector_hits: int
+    pending: int
+    fingerprint: str | None = None
+    degraded: str | None = None  # why vector recall was skipped, when it was
+
+
+class RecallResult(msgspec.Struct, frozen=True, kw_only=True):
+    results: list[RecallHit]
+    meta: RecallMeta
+
+
+class ImportReport(msgspec.Struct, frozen=True, kw_only=True):
+    store: str
+    imported: int
+    first_seq: int | None
+    last_seq: int | None
+    seconds: float
+
+
+class ReplayReport(msgspec.Struct, frozen=True, kw_only=True):
+    store: str
+    projections: list[str]
+    events_applied: int
+    seconds: float
+
+
+class Difference(msgspec.Struct, frozen=True, kw_only=True):
+    table: str
+    detail: str
+
+
+class VerifyReport(msgspec.Struct, frozen=True, kw_only=True):
+    store: str
+    ok: bool
+    log_problems: list[str]
+    differences: list[Difference]
+    seconds: float
+
+
+class StoreStatus(msgspec.Struct, frozen=True, kw_only=True):
+    store: str
+    path: str
+    events: int
+    log_head: int
+    checkpoints: dict[str, int]
+    by_status: dict[str, int]
+    by_category: dict[str, int]
+    backlog: int
+    failed: int
+    dead: int
+    oldest_pending: str | None
+    embedder: str | None
+    vectors: int
+    edges: int
+    bytes: dict[str, int]
+
+
+class StoreInfo(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    active: bool
+    memories: int | None
+    path: str

@@ -1,0 +1,187 @@
+"""`Memman`: the application service and the Python API.
+
+Write methods validate, build one event and append it; they never call a
+provider. `remember` appends and returns (one SQLite write); the memory is
+keyword-recallable as `pending` as soon as a reader catches the projection up.
+forget / restore / replace / link apply the memories projection at once, so
+the next recall already reflects them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from events.clock import Clock, utc_now
+from events.errors import BadInput, StoreLocked, UnknownMemory
+from events.ids import UlidFactory
+from events.types import (
+    EdgeLinked,
+    EdgeUnlinked,
+    MemoryForgotten,
+    MemoryId,
+    MemoryRemembered,
+    MemoryReplaced,
+    MemoryRestored,
+)
+from memman import validate
+from memman.results import Changed, Remembered
+from memman.stores import Registry
+from projections.queries import MemoryRow, get_memory
+from projections.store import StoreDB
+
+MIN_ID_PREFIX = 6
+
+
+class Memman:
+    def __init__(self, data_dir: Path, store: str | None = None, *, clock: Clock = utc_now) -> None:
+        self.registry = Registry(data_dir)
+        self.store = self.registry.active(store)
+        self.clock = clock
+        self._ids = UlidFactory()
+        self._db: StoreDB | None = None
+
+    @property
+    def db(self) -> StoreDB:
+        if self._db is None:
+            self._db = StoreDB(self.registry.require(self.store), clock=self.clock)
+        return self._db
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def __enter__(self) -> Memman:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ writes
+
+    def remember(
+        self,
+        text: str | bytes,
+        *,
+        category: str = "general",
+        importance: int = 3,
+        entities: Sequence[str] | str | None = None,
+        source: str = "agent",
+        meta: list[str] | dict[str, object] | None = None,
+        at: datetime | None = None,
+    ) -> Remembered:
+        event = MemoryRemembered(
+            memory_id=MemoryId(self._ids.mint(self.clock())),
+            text=validate.text(text),
+            category=validate.category(category),  # type: ignore[arg-type]
+            importance=validate.importance(importance),
+            entities=validate.entities(list(entities) if isinstance(entities, Sequence) and not isinstance(entities, str) else entities),
+            source=validate.source(source),  # type: ignore[arg-type]
+            meta=validate.meta(meta),
+        )
+        rec = self.db.log.append(event, occurred_at=at)
+        return Remembered(id=event.memory_id, seq=rec.seq, status="pending", store=self.store)
+
+    def replace(
+        self,
+        memory_id: str,
+        text: str | bytes,
+        *,
+        category: str | None = None,
+        importance: int | None = None,
+        entities: Sequence[str] | str | None = None,
+        source: str | None = None,
+        meta: list[str] | dict[str, object] | None = None,
+    ) -> Changed:
+        """New text for a memory; metadata not given is inherited from it."""
+        new_text = validate.text(text)
+        current = self.memory(memory_id)
+        event = MemoryReplaced(
+            memory_id=MemoryId(current.id),
+            text=new_text,
+            category=validate.category(category) if category else current.category,  # type: ignore[arg-type]
+            importance=validate.importance(importance) if importance is not None else current.importance,
+            entities=validate.entities(entities) if entities is not None else current.entities,  # type: ignore[arg-type]
+            source=validate.source(source) if source else current.source,  # type: ignore[arg-type]
+            meta={**current.meta, **validate.meta(meta)},
+        )
+        return self._apply_now(event, current.id, "replaced")
+
+    def forget(self, memory_id: str, reason: str = "") -> Changed:
+        current = self.memory(memory_id)
+        if current.status == "forgotten":
+            raise BadInput(f"memory {current.id} is already forgotten; 'memman restore {current.id}' undoes it")
+        return self._apply_now(MemoryForgotten(memory_id=MemoryId(current.id), reason=reason), current.id, "forgotten")
+
+    def restore(self, memory_id: str) -> Changed:
+        current = self.memory(memory_id)
+        if current.status != "forgotten":
+            raise BadInput(f"memory {current.id} is not forgotten (it is {current.status}); nothing to restore")
+        return self._apply_now(MemoryRestored(memory_id=MemoryId(current.id)), current.id, "restored")
+
+    def link(
+        self, src: str, dst: str, edge_type: str, weight: float = 1.0, meta: list[str] | None = None
+    ) -> Changed:
+        a, b = self.memory(src).id, self.memory(dst).id
+        if a == b:
+            raise BadInput("an edge needs two different memories")
+        if not edge_type.strip():
+            raise BadInput("edge type is empty; pass --type, e.g. --type causal")
+        if not 0.0 <= weight <= 10.0:
+            raise BadInput(f"weight must be between 0 and 10, got {weight}")
+        event = EdgeLinked(
+            src=MemoryId(a), dst=MemoryId(b), edge_type=edge_type.strip(), weight=weight, meta=validate.meta(meta)
+        )
+        return self._apply_now(event, a, "linked")
+
+    def unlink(self, src: str, dst: str, edge_type: str) -> Changed:
+        a, b = self.memory(src).id, self.memory(dst).id
+        row = self.db.main.conn.execute(
+            "SELECT 1 FROM edges WHERE src=? AND dst=? AND edge_type=?", (a, b, edge_type)
+        ).fetchone()
+        if row is None:
+            raise UnknownMemory(f"no {edge_type!r} edge from {a} to {b}; see 'memman insights show {a}'")
+        return self._apply_now(EdgeUnlinked(src=MemoryId(a), dst=MemoryId(b), edge_type=edge_type), a, "unlinked")
+
+    def _apply_now(self, event: object, memory_id: str, action: str) -> Changed:
+        rec = self.db.log.append(event)  # type: ignore[arg-type]
+        self.db.main.catch_up()
+        status = self.memory(memory_id).status
+        return Changed(id=memory_id, seq=rec.seq, action=action, status=status, store=self.store)
+
+    # ------------------------------------------------------------ reads
+
+    def fresh(self) -> StoreDB:
+        """The store with its main projection caught up (read-your-own-writes).
+        If another process holds the write lock, read what is there."""
+        db = self.db
+        try:
+            if db.main.lag() > 0:
+                db.main.catch_up()
+        except StoreLocked:
+            pass
+        return db
+
+    def resolve(self, memory_id: str) -> str:
+        """A full memory id from a full id, or a unique prefix or suffix (>= 6 chars)."""
+        wanted = memory_id.strip().upper()
+        conn = self.fresh().main.conn
+        if conn.execute("SELECT 1 FROM memories WHERE id=?", (wanted,)).fetchone():
+            return wanted
+        if len(wanted) >= MIN_ID_PREFIX:
+            rows = conn.execute(
+                "SELECT id FROM memories WHERE substr(id, 1, ?) = ? OR substr(id, -?) = ? LIMIT 2",
+                (len(wanted), wanted, len(wanted), wanted),
+            ).fetchall()
+            if len(rows) == 1:
+                return rows[0][0]
+            if len(rows) > 1:
+                raise BadInput(f"memory id {memory_id!r} is ambiguous; give more characters")
+        raise UnknownMemory(f"unknown memory id {memory_id!r} in store {self.store!r}; see 'memman recall' or 'memman log'")
+
+    def memory(self, memory_id: str) -> MemoryRow:
+        row = get_memory(self.fresh().main.conn, self.resolve(memory_id))
+        assert row is not None
+        return row

@@ -1,0 +1,105 @@
+"""Where stores live and which one a command uses.
+
+    <data_dir>/                 --data-dir > MEMMAN_DATA_DIR > ~/.memman   (mode 0700)
+    <data_dir>/active_store     the store `store use` selected
+    <data_dir>/stores/<name>/   one store: log.db, projections.db, vectors.db
+
+Store resolution: --store > MEMMAN_STORE > active_store file > "default".
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+from events.errors import BadInput, UnknownStore
+
+DEFAULT_STORE = "default"
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+def resolve_data_dir(flag: str | None) -> Path:
+    raw = flag or os.environ.get("MEMMAN_DATA_DIR") or "~/.memman"
+    return Path(raw).expanduser().resolve()
+
+
+def check_name(name: str) -> str:
+    if not _NAME.match(name):
+        raise BadInput(
+            f"invalid store name {name!r}: use 1-64 lowercase letters, digits, '-' or '_', starting with a letter or digit"
+        )
+    return name
+
+
+class Registry:
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.root = data_dir / "stores"
+
+    def ensure_data_dir(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.data_dir, 0o700)
+
+    def path(self, name: str) -> Path:
+        return self.root / check_name(name)
+
+    def exists(self, name: str) -> bool:
+        return (self.path(name) / "log.db").exists()
+
+    def names(self) -> list[str]:
+        if not self.root.exists():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if (p / "log.db").exists())
+
+    def active(self, flag: str | None) -> str:
+        if flag:
+            return check_name(flag)
+        env = os.environ.get("MEMMAN_STORE")
+        if env:
+            return check_name(env)
+        marker = self.data_dir / "active_store"
+        if marker.exists():
+            name = marker.read_text().strip()
+            if name:
+                return check_name(name)
+        return DEFAULT_STORE
+
+    def create(self, name: str) -> Path:
+        """Create the store directory (its databases are created on first open)."""
+        path = self.path(name)
+        if self.exists(name):
+            raise BadInput(f"store {name!r} already exists")
+        self.ensure_data_dir()
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def require(self, name: str, *, create_default: bool = True) -> Path:
+        """The directory of an existing store. The default store springs into
+        being on first use; any other must be created with `store create`."""
+        path = self.path(name)
+        if self.exists(name) or path.is_dir():
+            return path
+        if name == DEFAULT_STORE and create_default:
+            self.ensure_data_dir()
+            path.mkdir(parents=True, exist_ok=True)
+            return path
+        raise UnknownStore(f"unknown store {name!r}; create it with 'memman store create {name}'")
+
+    def use(self, name: str) -> None:
+        self.require(name)
+        self.ensure_data_dir()
+        marker = self.data_dir / "active_store"
+        tmp = marker.with_suffix(".tmp")
+        tmp.write_text(name + "\n")
+        tmp.replace(marker)
+
+    def remove(self, name: str) -> None:
+        path = self.path(name)
+        if not path.is_dir():
+            raise UnknownStore(f"unknown store {name!r}; see 'memman store list'")
+        shutil.rmtree(path)
+        marker = self.data_dir / "active_store"
+        if marker.exists() and marker.read_text().strip() == name:
+            marker.unlink()

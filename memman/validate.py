@@ -1,0 +1,104 @@
+"""Input validation at the edge: every check raises a BadInput subclass with a
+message that says what is wrong and how to fix it."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from events.clock import from_iso
+from events.errors import BadInput, EmptyText, InvalidText, TextTooLong
+from events.types import CATEGORIES, SOURCES
+
+MAX_TEXT_BYTES = 64 * 1024
+_DURATION = re.compile(r"^(\d+)\s*([smhdw])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def text(value: str | bytes) -> str:
+    if isinstance(value, bytes):
+        try:
+            value = value.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidText(f"text is not valid UTF-8 (byte {exc.start}); send UTF-8 text") from None
+    try:
+        encoded = value.encode("utf-8")
+    except UnicodeEncodeError as exc:  # lone surrogates: undecodable bytes smuggled in via argv
+        raise InvalidText(f"text is not valid UTF-8 (at character {exc.start}); send UTF-8 text") from None
+    if "\x00" in value:
+        raise InvalidText("text contains a NUL character")
+    if not value.strip():
+        raise EmptyText("text is empty; say what to remember")
+    if len(encoded) > MAX_TEXT_BYTES:
+        raise TextTooLong(
+            f"text is {len(encoded):,} bytes; the limit is {MAX_TEXT_BYTES:,} (remember one fact per call)"
+        )
+    return value.strip()
+
+
+def category(value: str) -> str:
+    if value not in CATEGORIES:
+        raise BadInput(f"unknown category {value!r}; choose from {', '.join(CATEGORIES)}")
+    return value
+
+
+def source(value: str) -> str:
+    if value not in SOURCES:
+        raise BadInput(f"unknown source {value!r}; choose from {', '.join(SOURCES)}")
+    return value
+
+
+def importance(value: int) -> int:
+    if not 1 <= value <= 5:
+        raise BadInput(f"importance must be 1-5, got {value}")
+    return value
+
+
+def entities(values: list[str] | str | None) -> list[str]:
+    if values is None:
+        return []
+    items = values.split(",") if isinstance(values, str) else values
+    seen: dict[str, str] = {}
+    for item in items:
+        cleaned = str(item).strip()
+        if cleaned:
+            seen.setdefault(cleaned.casefold(), cleaned)
+    return list(seen.values())
+
+
+def meta(pairs: list[str] | dict[str, object] | None) -> dict[str, str]:
+    if pairs is None:
+        return {}
+    if isinstance(pairs, dict):
+        return {str(k): str(v) for k, v in pairs.items()}
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise BadInput(f"bad --meta {pair!r}; use key=value")
+        out[key.strip()] = value
+    return out
+
+
+def moment(value: str) -> datetime:
+    try:
+        return from_iso(value)
+    except ValueError:
+        raise BadInput(f"bad time {value!r}; use ISO-8601, e.g. 2026-01-31T09:30:00Z") from None
+
+
+def since(value: str, now: datetime) -> datetime:
+    """`7d`, `24h`, `30m`, `2w`, or an ISO-8601 time."""
+    match = _DURATION.match(value.strip())
+    if match:
+        return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        return from_iso(value)
+    except ValueError:
+        raise BadInput(f"bad --since {value!r}; use 7d, 24h, 30m or an ISO-8601 time") from None
+
+
+def positive(value: int, what: str) -> int:
+    if value < 1:
+        raise BadInput(f"{what} must be at least 1, got {value}")
+    return value

@@ -1,0 +1,154 @@
+"""Read helpers over the projections, shared by recall and the reconciler.
+
+Natural-language text becomes an FTS5 query by keeping content words (no
+stopwords), quoting each as a literal term, and OR-ing them; bm25 then ranks
+rows that contain more, and rarer, of them first.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+
+import apsw
+import msgspec
+
+from events.db import translated_errors
+
+_WORD = re.compile(r"[\w][\w'.+#-]*[\w+#]|\w", re.UNICODE)
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each few for from further had has have
+    having he her here hers herself him himself his how i if in into is it its itself just me more most my
+    myself no nor not now of off on once only or other our ours ourselves out over own same she should so
+    some such than that the their theirs them themselves then there these they this those through to too
+    under until up very was we were what when where which while who whom why will with would you your
+    yours yourself yourselves use used using get got also does did should shall may might must let""".split()
+)
+MAX_QUERY_TERMS = 12
+
+
+class MemoryRow(msgspec.Struct, frozen=True, kw_only=True):
+    key: int
+    id: str
+    content: str
+    category: str
+    importance: int
+    entities: list[str]
+    source: str
+    meta: dict[str, str]
+    status: str
+    created_at: str
+    updated_at: str
+    occurred_at: str
+    superseded_by: str | None
+    forget_reason: str
+    protected: bool
+    derived_by: str | None
+    derived_seq: int | None
+    input_seq: int
+
+
+MEMORY_COLUMNS = (
+    "key, id, content, category, importance, entities, source, meta, status, created_at, updated_at,"
+    " occurred_at, superseded_by, forget_reason, protected, derived_by, derived_seq, input_seq"
+)
+
+
+def row_to_memory(row: Sequence[object]) -> MemoryRow:
+    values = list(row)
+    values[5] = json.loads(values[5])  # entities
+    values[7] = json.loads(values[7])  # meta
+    values[14] = bool(values[14])
+    names = [c.strip() for c in MEMORY_COLUMNS.split(",")]
+    return MemoryRow(**dict(zip(names, values, strict=True)))
+
+
+def terms(text: str) -> list[str]:
+    """Content words of `text`, lowercased, de-duplicated, in order."""
+    seen: dict[str, None] = {}
+    for match in _WORD.finditer(text.lower()):
+        word = match.group(0).strip(".'-")
+        if len(word) > 1 and word not in STOPWORDS:
+            seen.setdefault(word, None)
+    return list(seen)
+
+
+def fts_query(text: str, max_terms: int = MAX_QUERY_TERMS) -> str | None:
+    """An FTS5 MATCH expression OR-ing the content words of `text`, or None."""
+    words = terms(text)[:max_terms]
+    if not words:
+        return None
+    return " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+
+def keyword_search(
+    conn: apsw.Connection,
+    text: str,
+    *,
+    limit: int,
+    statuses: Sequence[str] = ("active", "pending"),
+    category: str | None = None,
+    source: str | None = None,
+    exclude: Sequence[str] = (),
+) -> list[tuple[str, float]]:
+    """(memory id, bm25 score; lower is better) for rows matching `text`."""
+    query = fts_query(text)
+    if query is None:
+        return []
+    where = [f"m.status IN ({','.join('?' * len(statuses))})"]
+    args: list[object] = [query, *statuses]
+    if category:
+        where.append("m.category = ?")
+        args.append(category)
+    if source:
+        where.append("m.source = ?")
+        args.append(source)
+    if exclude:
+        where.append(f"m.id NOT IN ({','.join('?' * len(exclude))})")
+        args.extend(exclude)
+    sql = (
+        "SELECT m.id, bm25(memories_fts, 1.0, 0.8, 0.5) AS rank FROM memories_fts"
+        " JOIN memories m ON m.key = memories_fts.rowid"
+        f" WHERE memories_fts MATCH ? AND {' AND '.join(where)} ORDER BY rank LIMIT ?"
+    )
+    with translated_errors("projections.db"):
+        return [(r[0], r[1]) for r in conn.execute(sql, (*args, limit))]
+
+
+def memories_by_id(conn: apsw.Connection, ids: Sequence[str]) -> dict[str, MemoryRow]:
+    found: dict[str, MemoryRow] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        sql = f"SELECT {MEMORY_COLUMNS} FROM memories WHERE id IN ({','.join('?' * len(chunk))})"
+        for row in conn.execute(sql, tuple(chunk)):
+            memory = row_to_memory(row)
+            found[memory.id] = memory
+    return found
+
+
+def get_memory(conn: apsw.Connection, memory_id: str) -> MemoryRow | None:
+    row = conn.execute(f"SELECT {MEMORY_COLUMNS} FROM memories WHERE id = ?", (memory_id,)).fetchone()
+    return row_to_memory(row) if row else None
+
+
+def resolve_prefix(conn: apsw.Connection, prefix: str) -> list[str]:
+    """Memory ids starting with `prefix` (case-insensitive), at most two."""
+    p = prefix.upper()
+    rows = conn.execute("SELECT id FROM memories WHERE id >= ? AND id < ? LIMIT 2", (p, p + "\x7f")).fetchall()
+    return [r[0] for r in rows]
+
+
+def vectors_for(conn: apsw.Connection, fingerprint: str) -> tuple[list[str], bytes, int]:
+    """(memory ids, concatenated float32 rows, dim) of every vector under `fingerprint`."""
+    ids: list[str] = []
+    blobs: list[bytes] = []
+    dim = 0
+    for memory_id, vec, d in conn.execute(
+        "SELECT memory_id, vec, dim FROM vectors WHERE fingerprint = ?", (fingerprint,)
+    ):
+        ids.append(memory_id)
+        blobs.append(vec)
+        dim = d
+    return ids, b"".join(blobs), dim

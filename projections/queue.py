@@ -1,0 +1,101 @@
+"""The `work` projection: the drain's queue, derived from the log.
+
+Each `memory.remembered` / `memory.replaced` is a work item. Its state moves:
+    pending -> done        when the last stage (`edges.inferred`) is recorded
+    pending -> failed      on `derivation.failed` (retried after `retry_after`)
+    failed  -> dead        on the last allowed attempt (dead-lettered; visible, never lost)
+    pending|failed -> stale  when a later `memory.replaced` supersedes the text
+Because it is a projection, replay rebuilds the queue exactly.
+"""
+
+from __future__ import annotations
+
+from functools import singledispatchmethod
+
+import apsw
+
+from events.clock import to_iso
+from events.types import DerivationFailed, EdgesInferred, MemoryRemembered, MemoryReplaced, Recorded
+
+_SCHEMA = """
+CREATE TABLE work (
+    input_seq   INTEGER PRIMARY KEY,
+    memory_id   TEXT    NOT NULL,
+    kind        TEXT    NOT NULL,
+    state       TEXT    NOT NULL,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    last_stage  TEXT,
+    last_error  TEXT,
+    retry_after TEXT,
+    queued_at   TEXT    NOT NULL,
+    updated_at  TEXT    NOT NULL
+);
+CREATE INDEX work_state ON work(state, input_seq);
+CREATE INDEX work_memory ON work(memory_id);
+"""
+
+
+class QueueProjector:
+    name = "queue"
+    version = 1
+    tables = ("work",)
+    handles = frozenset({"memory.remembered", "memory.replaced", "edges.inferred", "derivation.failed"})
+
+    def create(self, conn: apsw.Connection) -> None:
+        conn.execute(_SCHEMA)
+
+    def drop(self, conn: apsw.Connection) -> None:
+        conn.execute("DROP TABLE IF EXISTS work")
+
+    def apply(self, conn: apsw.Connection, rec: Recorded) -> None:
+        self._apply(rec.event, conn, rec)
+
+    @singledispatchmethod
+    def _apply(self, event: object, conn: apsw.Connection, rec: Recorded) -> None:
+        """Events this projector does not know are ignored."""
+
+    def _enqueue(self, conn: apsw.Connection, rec: Recorded, memory_id: str, kind: str) -> None:
+        at = to_iso(rec.recorded_at)
+        conn.execute(
+            "UPDATE work SET state='stale', updated_at=? WHERE memory_id=? AND state IN ('pending','failed')",
+            (at, memory_id),
+        )
+        conn.execute(
+            "INSERT OR IGNORE INTO work (input_seq, memory_id, kind, state, queued_at, updated_at)"
+            " VALUES (?,?,?,'pending',?,?)",
+            (rec.seq, memory_id, kind, at, at),
+        )
+
+    @_apply.register
+    def _remembered(self, e: MemoryRemembered, conn: apsw.Connection, rec: Recorded) -> None:
+        self._enqueue(conn, rec, e.memory_id, "remembered")
+
+    @_apply.register
+    def _replaced(self, e: MemoryReplaced, conn: apsw.Connection, rec: Recorded) -> None:
+        self._enqueue(conn, rec, e.memory_id, "replaced")
+
+    @_apply.register
+    def _done(self, e: EdgesInferred, conn: apsw.Connection, rec: Recorded) -> None:
+        if rec.causation is not None:
+            conn.execute(
+                "UPDATE work SET state='done', updated_at=? WHERE input_seq=? AND state != 'stale'",
+                (to_iso(rec.recorded_at), rec.causation),
+            )
+
+    @_apply.register
+    def _failed(self, e: DerivationFailed, conn: apsw.Connection, rec: Recorded) -> None:
+        if rec.causation is None:
+            return
+        conn.execute(
+            "UPDATE work SET state=?, attempts=?, last_stage=?, last_error=?, retry_after=?, updated_at=?"
+            " WHERE input_seq=? AND state != 'stale'",
+            (
+                "dead" if e.dead else "failed",
+                e.attempt,
+                e.stage,
+                e.error,
+                to_iso(e.retry_after) if e.retry_after else None,
+                to_iso(rec.recorded_at),
+                rec.causation,
+            ),
+        )

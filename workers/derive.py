@@ -1,0 +1,230 @@
+"""Derives one input (a `memory.remembered` or `memory.replaced` event) into
+memories: extraction -> reconciliation -> embedding -> edges, each stage
+recording its own derived event.
+
+All the events derived from one input are appended in one transaction. If a
+stage fails, the stages that succeeded are still recorded, with a
+`derivation.failed` event; the retry reuses them and redoes only what is
+missing, so no work is done twice and nothing is duplicated (the log's unique
+(type, causation, stage) index guarantees it).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from events.ids import UlidFactory
+from events.log import NewEvent
+from events.types import (
+    Decision,
+    DerivationFailed,
+    Edge,
+    EdgesInferred,
+    FactsExtracted,
+    MemoryEmbedded,
+    MemoryReconciled,
+    MemoryRemembered,
+    MemoryReplaced,
+    Provenance,
+    Recorded,
+    Vector,
+)
+from projections.queries import get_memory, keyword_search, memories_by_id
+from projections.store import StoreDB
+from workers.embedders.base import Embedder
+from workers.stages.extract import ExtractInput, RuleExtractor
+from workers.stages.reconcile import Known, RuleReconciler
+from workers.vectorset import VectorSet
+
+ACTOR = "drain"
+MAX_ATTEMPTS = 5
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(hours=1)
+KEYWORD_CANDIDATES = 5
+VECTOR_CANDIDATES = 5
+MIN_CANDIDATE_SIMILARITY = 0.3
+
+
+class StageFailed(Exception):
+    def __init__(self, stage: str, cause: BaseException) -> None:
+        super().__init__(f"{stage}: {type(cause).__name__}: {cause}")
+        self.stage = stage
+        self.cause = cause
+
+
+def backoff(attempt: int) -> timedelta:
+    """30 s, 60 s, 2 min, 4 min, ... capped at an hour."""
+    return min(BACKOFF_BASE * (2 ** (attempt - 1)), BACKOFF_CAP)
+
+
+class Deriver:
+    def __init__(
+        self,
+        db: StoreDB,
+        embedder: Embedder,
+        vectors: VectorSet,
+        *,
+        clock: Callable[[], datetime],
+        extractor: RuleExtractor | None = None,
+        reconciler: RuleReconciler | None = None,
+    ) -> None:
+        self.db = db
+        self.embedder = embedder
+        self.vectors = vectors
+        self.clock = clock
+        self.extractor = extractor or RuleExtractor()
+        self.reconciler = reconciler or RuleReconciler()
+        self._ids = UlidFactory()
+        self._embed_stage = f"embed:{embedder.fingerprint.key}"
+
+    def derive(self, rec: Recorded, attempts_so_far: int) -> bool:
+        """Derive one input; True when it completed, False when a stage failed."""
+        done = {(d.type, d.stage): d for d in self.db.log.derivations_of(rec.seq)}
+        new: list[NewEvent] = []
+        try:
+            self._derive(rec, done, new)
+        except StageFailed as failure:
+            attempt = attempts_so_far + 1
+            dead = attempt >= MAX_ATTEMPTS
+            event = DerivationFailed(
+                input_id=rec.event.memory_id,  # type: ignore[union-attr]
+                stage=failure.stage,
+                error=str(failure)[:2000],
+                attempt=attempt,
+                dead=dead,
+                retry_after=None if dead else self.clock() + backoff(attempt),
+            )
+            new.append(NewEvent(event=event, actor=ACTOR, causation=rec.seq, stage=f"{failure.stage}#{attempt}"))
+            self.db.log.append_many(new)
+            return False
+        self.db.log.append_many(new)
+        return True
+
+    # ------------------------------------------------------------ stages
+
+    def _derive(self, rec: Recorded, done: dict, new: list[NewEvent]) -> None:
+        source_event = rec.event
+        assert isinstance(source_event, MemoryRemembered | MemoryReplaced)
+        extracted = done.get(("facts.extracted", "extract"))
+        if extracted is None:
+            facts_event = self._stage("extract", lambda: self._extract(source_event))
+            new.append(NewEvent(event=facts_event, actor=ACTOR, causation=rec.seq, stage="extract"))
+        else:
+            facts_event = extracted.event
+        facts = facts_event.facts
+        self.vectors.remove(source_event.memory_id)  # a replaced text is no longer what it said
+
+        started = time.perf_counter()
+        matrix = self._stage("embed", lambda: self.embedder.embed([f.text for f in facts]))
+        embed_ms = (time.perf_counter() - started) * 1000
+
+        reconciled = done.get(("memory.reconciled", "reconcile"))
+        if reconciled is None:
+            decisions = self._stage("reconcile", lambda: self._reconcile(source_event.memory_id, facts, matrix))
+            provenance = Provenance(implementation=self.reconciler.implementation, version=self.reconciler.version)
+            event = MemoryReconciled(input_id=source_event.memory_id, decisions=decisions, provenance=provenance)
+            new.append(NewEvent(event=event, actor=ACTOR, causation=rec.seq, stage="reconcile"))
+        else:
+            decisions = reconciled.event.decisions
+        self._track(decisions, matrix)
+
+        kept = [i for i, d in enumerate(decisions) if d.action != "NONE"]
+        if ("memory.embedded", self._embed_stage) not in done:
+            fp = self.embedder.fingerprint
+            event = MemoryEmbedded(
+                fingerprint=fp.key,
+                dim=fp.dim,
+                vectors=[
+                    Vector(memory_id=decisions[i].memory_id, data=matrix[i].astype("<f4").tobytes()) for i in kept
+                ],
+                provenance=Provenance(
+                    implementation=fp.provider, model=fp.model, fingerprint=fp.key, latency_ms=round(embed_ms, 3)
+                ),
+            )
+            new.append(NewEvent(event=event, actor=ACTOR, causation=rec.seq, stage=self._embed_stage))
+
+        if ("edges.inferred", "edges") not in done:
+            edges = self._stage("edges", lambda: self._temporal_edges(rec, [decisions[i].memory_id for i in kept]))
+            event = EdgesInferred(edges=edges, provenance=Provenance(implementation="rules", version="1"))
+            new.append(NewEvent(event=event, actor=ACTOR, causation=rec.seq, stage="edges"))
+
+    @staticmethod
+    def _stage(name: str, work: Callable):  # type: ignore[no-untyped-def]
+        try:
+            return work()
+        except Exception as exc:  # any failure of a stage is recorded, retried, never swallowed
+            raise StageFailed(name, exc) from exc
+
+    def _extract(self, e: MemoryRemembered | MemoryReplaced) -> FactsExtracted:
+        started = time.perf_counter()
+        item = ExtractInput(
+            memory_id=e.memory_id, text=e.text, category=e.category, importance=e.importance, entities=e.entities
+        )
+        out = self.extractor.extract(item, lambda: self._ids.mint(self.clock()))
+        provenance = Provenance(
+            implementation=self.extractor.implementation,
+            version=self.extractor.version,
+            latency_ms=round((time.perf_counter() - started) * 1000, 3),
+        )
+        return FactsExtracted(input_id=e.memory_id, facts=out.facts, warnings=out.warnings, provenance=provenance)
+
+    def _reconcile(self, input_id: str, facts: list, matrix: np.ndarray) -> list[Decision]:
+        own = [input_id, *(f.memory_id for f in facts)]
+        conn = self.db.main.conn
+        decisions = []
+        for fact, vector in zip(facts, matrix, strict=True):
+            found = dict(keyword_search(conn, fact.text, limit=KEYWORD_CANDIDATES, statuses=("active",), exclude=own))
+            near = dict(self.vectors.top(vector, VECTOR_CANDIDATES, min_similarity=MIN_CANDIDATE_SIMILARITY))
+            ids = [i for i in dict.fromkeys([*found, *near]) if i not in own]
+            rows = memories_by_id(conn, ids)
+            known = []
+            for memory_id in ids:
+                row = rows.get(memory_id)
+                if row is None or row.status != "active":
+                    continue
+                stored = self.vectors.get(memory_id)
+                similarity = float(stored @ vector) if stored is not None else None
+                known.append(
+                    Known(
+                        memory_id=memory_id,
+                        content=row.content,
+                        entities=row.entities,
+                        protected=row.protected,
+                        similarity=similarity,
+                    )
+                )
+            decisions.append(self.reconciler.decide(fact.memory_id, fact.text, fact.entities, known))
+        return decisions
+
+    def _track(self, decisions: list[Decision], matrix: np.ndarray) -> None:
+        """Keep the in-memory vector set equal to what the projection will hold."""
+        for decision, vector in zip(decisions, matrix, strict=True):
+            if decision.action == "NONE":
+                continue
+            self.vectors.add(decision.memory_id, vector)
+            if decision.action in ("UPDATE", "DELETE") and decision.target:
+                self.vectors.remove(decision.target)
+
+    def _temporal_edges(self, rec: Recorded, kept: list[str]) -> list[Edge]:
+        """The temporal backbone: each new memory follows the previous active
+        memory of the same source (by when it occurred), then its siblings."""
+        if not kept:
+            return []
+        first = get_memory(self.db.main.conn, rec.event.memory_id)  # type: ignore[union-attr]
+        if first is None:
+            return []
+        placeholders = ",".join("?" * len(kept))
+        row = self.db.main.conn.execute(
+            "SELECT id FROM memories WHERE source=? AND status='active' AND occurred_at <= ?"
+            f" AND id NOT IN ({placeholders}) ORDER BY occurred_at DESC, key DESC LIMIT 1",
+            (first.source, first.occurred_at, *kept),
+        ).fetchone()
+        chain = ([row[0]] if row else []) + kept
+        return [
+            Edge(src=a, dst=b, edge_type="temporal", weight=1.0, meta={"rel": "precedes"})
+            for a, b in zip(chain, chain[1:])
+        ]

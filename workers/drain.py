@@ -1,0 +1,106 @@
+"""One drain pass over one store: every pending (or due-for-retry) input is
+derived into memories, in log order, and the projections are caught up after
+each one so the next input is reconciled against everything before it.
+
+The caller holds the data dir's drain lock (`workers.lock.drain_lock`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+import msgspec
+import numpy as np
+
+from events.clock import to_iso
+from events.types import StoreConfigured
+from projections.queries import vectors_for
+from projections.store import StoreDB
+from workers.derive import ACTOR, Deriver
+from workers.embedders import create_embedder, embedder_for
+from workers.embedders.base import Embedder
+from workers.vectorset import VectorSet
+
+EMBEDDER_SETTING = "embedder"
+
+
+class DrainReport(msgspec.Struct, frozen=True, kw_only=True):
+    store: str
+    processed: int  # inputs attempted
+    completed: int
+    failed: int
+    dead: int
+    remaining: int  # still pending or waiting for a retry
+    seconds: float
+
+
+def bind_embedder(db: StoreDB) -> Embedder:
+    """The store's embedder; binds the store to the default on first use."""
+    bound = db.setting(EMBEDDER_SETTING)
+    if bound is not None:
+        return embedder_for(bound)
+    embedder = create_embedder()
+    db.log.append(StoreConfigured(setting=EMBEDDER_SETTING, value=embedder.fingerprint.key), actor=ACTOR)
+    db.main.catch_up()
+    return embedder
+
+
+def load_vectors(db: StoreDB, embedder: Embedder) -> VectorSet:
+    """The active memories' vectors under the store's fingerprint."""
+    ids, blob, _ = vectors_for(db.vectors.conn, embedder.fingerprint.key)
+    active = {r[0] for r in db.main.conn.execute("SELECT id FROM memories WHERE status='active'")}
+    dim = embedder.fingerprint.dim
+    matrix = np.frombuffer(blob, dtype="<f4").reshape(-1, dim) if ids else np.zeros((0, dim), np.float32)
+    vectors = VectorSet(dim, capacity=len(ids) + 1024)
+    for memory_id, row in zip(ids, matrix, strict=True):
+        if memory_id in active:
+            vectors.add(memory_id, row)
+    return vectors
+
+
+def due_work(db: StoreDB, now: datetime, limit: int | None = None) -> list[tuple[int, int]]:
+    """(input seq, attempts so far) of the items to derive now, oldest first."""
+    rows = db.main.conn.execute(
+        "SELECT input_seq, attempts FROM work WHERE state='pending'"
+        " OR (state='failed' AND (retry_after IS NULL OR retry_after <= ?)) ORDER BY input_seq LIMIT ?",
+        (to_iso(now), -1 if limit is None else limit),
+    ).fetchall()
+    return [(r[0], r[1]) for r in rows]
+
+
+def drain_store(
+    db: StoreDB,
+    name: str,
+    *,
+    clock: Callable[[], datetime],
+    embedder: Embedder | None = None,
+    limit: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> DrainReport:
+    started = time.perf_counter()
+    db.catch_up()
+    embedder = embedder or bind_embedder(db)
+    deriver = Deriver(db, embedder, load_vectors(db, embedder), clock=clock)
+    work = due_work(db, clock(), limit)
+    completed = failed = 0
+    for done, (seq, attempts) in enumerate(work, start=1):
+        if deriver.derive(db.log.get(seq), attempts):
+            completed += 1
+        else:
+            failed += 1
+        db.main.catch_up()
+        if progress is not None:
+            progress(done, len(work))
+    db.vectors.catch_up()
+    counts = dict(db.main.conn.execute("SELECT state, count(*) FROM work GROUP BY state").fetchall())
+    return DrainReport(
+        store=name,
+        processed=len(work),
+        completed=completed,
+        failed=failed,
+        dead=counts.get("dead", 0),
+        remaining=counts.get("pending", 0) + counts.get("failed", 0),
+        seconds=round(time.perf_counter() - started, 3),
+    )
