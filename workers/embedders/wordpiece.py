@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Sequence
 from pathlib import Path
 
 __all__ = ["SPECIAL_TOKENS", "WordPieceTokenizer"]
@@ -101,19 +101,21 @@ def _split_punctuation(text: str) -> list[str]:
 class WordPieceTokenizer:
     """Text to WordPiece token ids over a BERT vocab.txt (one token per line, id = line number)."""
 
-    def __init__(self, tokens: Iterable[str]) -> None:
-        self.vocab: dict[str, int] = {}
-        for i, tok in enumerate(tokens):
-            self.vocab.setdefault(tok, i)
+    def __init__(self, tokens: Sequence[str]) -> None:
+        # Built from the end so that a duplicated token keeps its first id, as BERT's loader does.
+        self.vocab: dict[str, int] = dict(zip(reversed(tokens), range(len(tokens) - 1, -1, -1)))
         self.unk_id = self.vocab[UNK_TOKEN]
         self.special_ids = frozenset(self.vocab[t] for t in SPECIAL_TOKENS if t in self.vocab)
-        self._max_piece = max(len(t) for t in self.vocab)
+        self._max_piece = max(map(len, tokens))
         self._word_cache: dict[str, tuple[int, ...]] = {}
 
     @classmethod
     def from_vocab_file(cls, path: Path) -> WordPieceTokenizer:
-        with open(path, encoding="utf-8", newline="\n") as f:
-            return cls(line.rstrip("\n") for line in f)
+        """Read a vocab.txt: one token per line, the line number is the id."""
+        tokens = Path(path).read_text(encoding="utf-8").split("\n")
+        if tokens and tokens[-1] == "":
+            tokens.pop()
+        return cls(tokens)
 
     def encode(self, text: str) -> list[int]:
         """Token ids for `text`, without [CLS]/[SEP] and without truncation."""
