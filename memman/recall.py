@@ -29,7 +29,7 @@ CANDIDATES = 50
 WEIGHTS = {"keyword": 1.0, "vector": 1.0, "recency": 0.25}
 # Cosine floors below which a vector-only match is noise, per embedder provider.
 # Calibrated on the paraphrase / unrelated pairs in tests (see README).
-MIN_SIMILARITY = {"static": 0.45, "hashing": 0.35}
+MIN_SIMILARITY = {"static": 0.35, "hashing": 0.35}
 DEFAULT_MIN_SIMILARITY = 0.5
 
 

@@ -5,19 +5,11 @@ from __future__ import annotations
 
 import os
 import sys
-from importlib.metadata import PackageNotFoundError, version
-
 import click
 
 from events.errors import MemmanError
+from memman import __version__
 from memman.cli.context import AppContext
-
-
-def _version() -> str:
-    try:
-        return version("memman")
-    except PackageNotFoundError:
-        return "0+unknown"
 
 
 class RootGroup(click.Group):
@@ -60,7 +52,7 @@ def _fail(message: str, code: int) -> None:
 @click.option("--data-dir", envvar="MEMMAN_DATA_DIR", metavar="DIR", help="Where stores live [~/.memman].")
 @click.option("--store", metavar="NAME", help="Store to use [MEMMAN_STORE, then 'store use', then default].")
 @click.option("-v", "--verbose", is_flag=True, help="Say more on stderr.")
-@click.version_option(_version(), "--version", prog_name="memman")
+@click.version_option(__version__, "--version", prog_name="memman")
 @click.pass_context
 def cli(ctx: click.Context, data_dir: str | None, store: str | None, verbose: bool) -> None:
     """memman: persistent memory for LLM agents.
