@@ -14,6 +14,7 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -192,6 +193,6 @@ def test_wordpiece_module_imports_only_the_standard_library() -> None:
     assert out.stdout.strip() == "[]"
 
 
-def test_missing_artifact_is_reported_as_provider_unavailable(tmp_path) -> None:
+def test_missing_artifact_is_reported_as_provider_unavailable(tmp_path: Path) -> None:
     with pytest.raises(ProviderUnavailable, match="embeddings.npy"):
         StaticEmbedder.load(tmp_path)
