@@ -15,6 +15,9 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]' --config-settings editable_mode=compat
+	# setuptools is only needed to build; in the venv its .pth start-up hook
+	# (_distutils_hack) would cost every memman process ~5 ms.
+	$(BIN)/pip uninstall --quiet --yes setuptools
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -33,3 +33,12 @@ def from_iso(text: str) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc)
+
+
+def at_microseconds(moment: datetime) -> datetime:
+    """`moment` as an aware UTC datetime, exactly as it reads back from storage."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    if moment.utcoffset():
+        return moment.astimezone(timezone.utc)
+    return moment if moment.tzinfo is timezone.utc else moment.replace(tzinfo=timezone.utc)

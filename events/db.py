@@ -27,6 +27,10 @@ def connect(path: Path, *, readonly: bool = False) -> apsw.Connection:
         except apsw.CantOpenError as exc:
             raise StoreCorrupt(f"cannot open {path}: {exc}") from exc
         conn.setbusytimeout(BUSY_TIMEOUT_MS)
+        # A one-shot process is usually the last connection; by default it would
+        # checkpoint the whole WAL on close (~12 ms per `remember`). Leave that
+        # to the auto-checkpoint that runs inside commits once the WAL is large.
+        conn.config(apsw.SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1)
         if not readonly and conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 
 import apsw
 import msgspec
 
-from events.clock import Clock, from_iso, to_iso, utc_now
+from events.clock import Clock, at_microseconds, from_iso, to_iso, utc_now
 from events.db import connect, immediate, migrate, translated_errors
 from events.errors import AppendOnlyViolation, LogError, UnknownEvent
 from events.ids import UlidFactory
@@ -87,7 +88,6 @@ class EventLog:
         self.path = path
         self._clock = clock
         self._ids = UlidFactory()
-        self._decoder = msgspec.msgpack.Decoder(Event)
         self._encoder = msgspec.msgpack.Encoder()
         self.conn = connect(path, readonly=readonly)
         if not readonly:
@@ -96,6 +96,12 @@ class EventLog:
 
     def close(self) -> None:
         self.conn.close()
+
+    @cached_property
+    def _decoder(self) -> msgspec.msgpack.Decoder:
+        """Built on first read: introspecting the whole union costs ~4 ms,
+        which `remember` (append only) should not pay."""
+        return msgspec.msgpack.Decoder(Event)
 
     # ------------------------------------------------------------ writing
 
@@ -116,7 +122,7 @@ class EventLog:
         """Append all items in one transaction: all of them land, or none."""
         if not items:
             return []
-        now = self._clock()
+        now = at_microseconds(self._clock())
         recorded: list[Recorded] = []
         with translated_errors(self.path):
             try:
@@ -134,7 +140,7 @@ class EventLog:
     def _insert(self, item: NewEvent, now: datetime) -> Recorded:
         event = item.event
         type_ = type_of(event)
-        occurred = item.occurred_at or now
+        occurred = at_microseconds(item.occurred_at) if item.occurred_at else now
         event_id = self._ids.mint(now)
         self.conn.execute(
             "INSERT INTO events (id, type, schema_version, recorded_at, occurred_at, actor,"
@@ -159,8 +165,8 @@ class EventLog:
             id=event_id,
             type=type_,
             schema_version=event.SCHEMA,
-            recorded_at=from_iso(to_iso(now)),
-            occurred_at=from_iso(to_iso(occurred)),
+            recorded_at=now,
+            occurred_at=occurred,
             actor=item.actor,
             causation=item.causation,
             stage=item.stage,

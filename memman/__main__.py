@@ -1,3 +1,3 @@
-from memman.cli import main
+from memman.entry import main
 
 main()

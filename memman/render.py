@@ -30,3 +30,9 @@ def recall_lines(result: RecallResult) -> list[str]:
     if result.meta.degraded:
         lines.append(f"# {result.meta.degraded}")
     return lines
+
+
+def to_json(value: object) -> str:
+    import msgspec
+
+    return msgspec.json.encode(value).decode()

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from events.clock import Clock, utc_now
 from events.errors import BadInput, StoreLocked, UnknownMemory
@@ -28,8 +29,10 @@ from events.types import (
 from memman import validate
 from memman.results import Changed, Remembered
 from memman.stores import Registry
-from projections.queries import MemoryRow, get_memory
 from projections.store import StoreDB
+
+if TYPE_CHECKING:
+    from projections.queries import MemoryRow
 
 MIN_ID_PREFIX = 6
 
@@ -182,6 +185,8 @@ class Memman:
         raise UnknownMemory(f"unknown memory id {memory_id!r} in store {self.store!r}; see 'memman recall' or 'memman log'")
 
     def memory(self, memory_id: str) -> MemoryRow:
+        from projections.queries import get_memory
+
         row = get_memory(self.fresh().main.conn, self.resolve(memory_id))
         assert row is not None
         return row

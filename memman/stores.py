@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from pathlib import Path
 
 from events.errors import BadInput, UnknownStore
@@ -99,6 +98,8 @@ class Registry:
         path = self.path(name)
         if not path.is_dir():
             raise UnknownStore(f"unknown store {name!r}; see 'memman store list'")
+        import shutil
+
         shutil.rmtree(path)
         marker = self.data_dir / "active_store"
         if marker.exists() and marker.read_text().strip() == name:

@@ -15,13 +15,12 @@ from pathlib import Path
 
 from events.clock import Clock, utc_now
 from events.errors import BadInput
+from typing import TYPE_CHECKING
+
 from events.log import EventLog
-from projections.graph import GraphProjector
-from projections.memories import MemoriesProjector
-from projections.queue import QueueProjector
-from projections.runner import ProjectionSet, Progress
-from projections.settings import SettingsProjector
-from projections.vectors import VectorsProjector
+
+if TYPE_CHECKING:  # projectors load on first use: `remember` only appends to the log
+    from projections.runner import ProjectionSet, Progress
 
 LOG_FILE = "log.db"
 PROJECTIONS_FILE = "projections.db"
@@ -42,11 +41,20 @@ class StoreDB:
 
     @cached_property
     def main(self) -> ProjectionSet:
+        from projections.graph import GraphProjector
+        from projections.memories import MemoriesProjector
+        from projections.queue import QueueProjector
+        from projections.runner import ProjectionSet
+        from projections.settings import SettingsProjector
+
         projectors = [MemoriesProjector(), GraphProjector(), SettingsProjector(), QueueProjector()]
         return ProjectionSet(self.directory / PROJECTIONS_FILE, projectors, self.log)
 
     @cached_property
     def vectors(self) -> ProjectionSet:
+        from projections.runner import ProjectionSet
+        from projections.vectors import VectorsProjector
+
         return ProjectionSet(self.directory / VECTORS_FILE, [VectorsProjector()], self.log)
 
     @property

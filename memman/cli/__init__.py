@@ -3,49 +3,37 @@ line on stderr and an exit code (see `RootGroup.main`)."""
 
 from __future__ import annotations
 
-import os
 import sys
+
 import click
 
-from events.errors import MemmanError
 from memman import __version__
 from memman.cli.context import AppContext
+from memman.exits import fail, run_guarded
 
 
 class RootGroup(click.Group):
-    """Turns every failure into one line on stderr and an exit code:
-    MemmanError -> its exit_code; click usage errors -> 2; anything else -> 1
-    (with MEMMAN_DEBUG=1 the traceback is shown instead)."""
+    """Turns every failure into one line on stderr and an exit code (see
+    memman.exits); click's usage errors exit 2 with a pointer to --help."""
 
     def main(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         kwargs["standalone_mode"] = False
-        try:
-            result = super().main(*args, **kwargs)
-        except click.exceptions.Exit as exc:
-            sys.exit(exc.exit_code)
-        except click.Abort:
-            _fail("aborted", 130)
-        except click.ClickException as exc:
-            hint = ""
-            if isinstance(exc, click.UsageError) and exc.ctx is not None:
-                hint = f" (see '{exc.ctx.command_path} --help')"
-            _fail(exc.format_message().replace("\n", " ") + hint, exc.exit_code)
-        except MemmanError as exc:
-            _fail(str(exc).replace("\n", " "), exc.exit_code)
-        except KeyboardInterrupt:
-            _fail("interrupted", 130)
-        except Exception as exc:
-            if os.environ.get("MEMMAN_DEBUG") == "1":
-                raise
-            _fail(f"unexpected {type(exc).__name__}: {exc} (run with MEMMAN_DEBUG=1 for details)", 1)
-        if isinstance(result, int):
-            sys.exit(result)
-        sys.exit(0)
 
+        def invoke() -> int | None:
+            try:
+                result = super(RootGroup, self).main(*args, **kwargs)
+            except click.exceptions.Exit as exc:
+                return exc.exit_code
+            except click.Abort:
+                fail("aborted", 130)
+            except click.ClickException as exc:
+                hint = ""
+                if isinstance(exc, click.UsageError) and exc.ctx is not None:
+                    hint = f" (see '{exc.ctx.command_path} --help')"
+                fail(exc.format_message() + hint, exc.exit_code)
+            return result if isinstance(result, int) else 0
 
-def _fail(message: str, code: int) -> None:
-    click.echo(f"memman: error: {message}", err=True)
-    sys.exit(code)
+        sys.exit(run_guarded(invoke))
 
 
 @click.group(cls=RootGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -82,4 +70,5 @@ _register()
 
 
 def main() -> None:
+    """The click entry point; `memman.entry:main` tries the fast path first."""
     cli.main(prog_name="memman")

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import click
-import msgspec
 
+from memman.render import to_json
 from memman.service import Memman
 from memman.stores import resolve_data_dir
 
@@ -40,4 +40,4 @@ def json_option(f: Callable[..., T]) -> Callable[..., T]:
 
 
 def emit_json(value: object) -> None:
-    click.echo(msgspec.json.encode(value).decode())
+    click.echo(to_json(value))
