@@ -77,6 +77,14 @@ class NewEvent(msgspec.Struct, frozen=True, kw_only=True):
     stage: str | None = None
 
 
+def _encode_other(value: object) -> object:
+    """datetime subclasses (freezegun's, pendulum's) encode as ISO strings,
+    which decode back into `datetime` fields."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot store a {type(value).__name__} in an event")
+
+
 class DuplicateDerivation(LogError):
     """The same derivation (type, causation, stage) is already in the log."""
 
@@ -88,7 +96,7 @@ class EventLog:
         self.path = path
         self._clock = clock
         self._ids = UlidFactory()
-        self._encoder = msgspec.msgpack.Encoder()
+        self._encoder = msgspec.msgpack.Encoder(enc_hook=_encode_other)
         self.conn = connect(path, readonly=readonly)
         if not readonly:
             with translated_errors(path):

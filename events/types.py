@@ -243,7 +243,7 @@ class DerivationFailed(_Event, frozen=True, kw_only=True, tag="derivation.failed
     error: str
     attempt: int
     dead: bool = False
-    retry_after: datetime | None = None
+    retry_after: str | None = None  # ISO-8601 UTC, as events.clock.to_iso writes it
 
     def memory_ids(self) -> tuple[str, ...]:
         return (self.input_id,)

@@ -99,7 +99,7 @@ def summarise(rec: Recorded) -> str:  # noqa: C901 - one arm per event type is t
         edges = ", ".join(f"{short(x.src)}-{x.edge_type}->{short(x.dst)}" for x in e.edges) or "none"
         return f"edges: {edges} {via} [{_how(e.provenance)}]"
     if isinstance(e, DerivationFailed):
-        state = "dead-lettered" if e.dead else f"retry after {e.retry_after:%Y-%m-%d %H:%M:%S}"
+        state = "dead-lettered" if e.dead else f"retry after {(e.retry_after or '')[:19]}"
         return f"stage {e.stage} failed (attempt {e.attempt}, {state}) {via}: {one_line(e.error, 120)}"
     return rec.type
 

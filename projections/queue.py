@@ -94,7 +94,7 @@ class QueueProjector:
                 e.attempt,
                 e.stage,
                 e.error,
-                to_iso(e.retry_after) if e.retry_after else None,
+                e.retry_after,
                 to_iso(rec.recorded_at),
                 rec.causation,
             ),

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from events.clock import to_iso
 from events.ids import UlidFactory
 from events.log import NewEvent
 from events.types import (
@@ -96,7 +97,7 @@ class Deriver:
                 error=str(failure)[:2000],
                 attempt=attempt,
                 dead=dead,
-                retry_after=None if dead else self.clock() + backoff(attempt),
+                retry_after=None if dead else to_iso(self.clock() + backoff(attempt)),
             )
             new.append(NewEvent(event=event, actor=ACTOR, causation=rec.seq, stage=f"{failure.stage}#{attempt}"))
             self.db.log.append_many(new)
