@@ -20,6 +20,7 @@ from events.ids import UlidFactory
 from events.types import (
     EdgeLinked,
     EdgeUnlinked,
+    FactsExtracted,
     MemoryForgotten,
     MemoryId,
     MemoryRemembered,
@@ -98,19 +99,36 @@ class Memman:
         source: str | None = None,
         meta: list[str] | dict[str, object] | None = None,
     ) -> Changed:
-        """New text for a memory; metadata not given is inherited from it."""
+        """New text for a memory; metadata not given is inherited from what the
+        user last said about it (not from what the drain derived from the old
+        text: entities and an inferred category belong to that text)."""
         new_text = validate.text(text)
         current = self.memory(memory_id)
+        said = self._last_said(current.id)
         event = MemoryReplaced(
             memory_id=MemoryId(current.id),
             text=new_text,
-            category=validate.category(category) if category else current.category,  # type: ignore[arg-type]
-            importance=validate.importance(importance) if importance is not None else current.importance,
-            entities=validate.entities(entities) if entities is not None else current.entities,  # type: ignore[arg-type]
-            source=validate.source(source) if source else current.source,  # type: ignore[arg-type]
-            meta={**current.meta, **validate.meta(meta)},
+            category=validate.category(category) if category else said.category,  # type: ignore[arg-type]
+            importance=validate.importance(importance) if importance is not None else said.importance,
+            entities=validate.entities(entities) if entities is not None else said.entities,  # type: ignore[arg-type]
+            source=validate.source(source) if source else said.source,  # type: ignore[arg-type]
+            meta={**said.meta, **validate.meta(meta)},
         )
         return self._apply_now(event, current.id, "replaced")
+
+    def _last_said(self, memory_id: str) -> MemoryRemembered | MemoryReplaced:
+        """The latest remember/replace command for a memory. A memory split off
+        another text by the drain has none of its own: its input's is used."""
+        history = self.db.log.for_memory(memory_id)
+        for rec in reversed(history):
+            e = rec.event
+            if isinstance(e, MemoryRemembered | MemoryReplaced) and e.memory_id == memory_id:
+                return e
+        for rec in reversed(history):
+            e = rec.event
+            if isinstance(e, FactsExtracted) and e.input_id != memory_id:
+                return self._last_said(e.input_id)
+        raise UnknownMemory(f"no remember event for memory {memory_id}; see 'memman log --memory {memory_id}'")
 
     def forget(self, memory_id: str, reason: str = "") -> Changed:
         current = self.memory(memory_id)

@@ -12,6 +12,10 @@ from memman.cli.context import AppContext
 from memman.exits import fail, run_guarded
 
 
+# click >= 8.2 raises this for a group called without a subcommand.
+_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
 class RootGroup(click.Group):
     """Turns every failure into one line on stderr and an exit code (see
     memman.exits); click's usage errors exit 2 with a pointer to --help."""
@@ -26,6 +30,9 @@ class RootGroup(click.Group):
                 return exc.exit_code
             except click.Abort:
                 fail("aborted", 130)
+            except _NO_ARGS_IS_HELP as exc:  # a bare group: its help is the answer, not an error
+                click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+                return 0
             except click.ClickException as exc:
                 hint = ""
                 if isinstance(exc, click.UsageError) and exc.ctx is not None:

@@ -205,3 +205,17 @@ def test_imported_history_links_by_when_it_happened(app: Memman, data_dir: Path)
     edges = app.db.main.conn.execute("SELECT src, dst FROM edges").fetchall()
     assert (early.id, late.id) not in edges and (late.id, early.id) not in edges or edges == []
     assert Fingerprint  # the interface is importable for third-party embedders
+
+
+def test_replacing_a_fact_split_off_another_text_inherits_that_texts_metadata(app: Memman, data_dir: Path) -> None:
+    app.remember(
+        "We run Postgres 16 in production. The staging cluster mirrors production nightly.",
+        category="context",
+        importance=4,
+        source="user",
+    )
+    drain_all(data_dir)
+    second = app.db.main.conn.execute("SELECT id FROM memories WHERE content LIKE 'The staging%'").fetchone()[0]
+    app.replace(second, "The staging cluster mirrors production weekly")
+    m = app.memory(second)
+    assert (m.category, m.importance, m.source, m.status) == ("context", 4, "user", "pending")
