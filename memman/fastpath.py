@@ -147,17 +147,16 @@ def _remember(app, call: Invocation) -> int:  # type: ignore[no-untyped-def]
 
 
 def _recall(app, call: Invocation) -> int:  # type: ignore[no-untyped-def]
-    from events.errors import BadInput
+    from memman import validate
     from memman.recall import recall
     from memman.render import recall_lines, to_json
 
     o = call.options
-    if not call.positional.strip():
-        raise BadInput("query is empty; say what to recall")
+    query = validate.query(call.positional)
     result = recall(
         app.fresh(),
         app.store,
-        call.positional,
+        query,
         limit=o.get("--limit", 10),  # type: ignore[arg-type]
         category=o.get("--cat"),  # type: ignore[arg-type]
         source=o.get("--source"),  # type: ignore[arg-type]

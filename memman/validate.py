@@ -36,6 +36,12 @@ def text(value: str | bytes) -> str:
     return value.strip()
 
 
+def query(value: str) -> str:
+    if not value.strip():
+        raise EmptyText("query is empty; say what to recall")
+    return value.strip()
+
+
 def category(value: str) -> str:
     if value not in CATEGORIES:
         raise BadInput(f"unknown category {value!r}; choose from {', '.join(CATEGORIES)}")

@@ -73,11 +73,9 @@ def recall(ctx: AppContext, query, category, source, limit, basic, json_) -> Non
     """
     from memman.recall import recall as run_recall
 
-    if not query.strip():
-        raise click.UsageError("query is empty; say what to recall")
     app = ctx.app
     result = run_recall(
-        app.fresh(), app.store, query, limit=limit, category=category, source=source, basic=basic
+        app.fresh(), app.store, validate.query(query), limit=limit, category=category, source=source, basic=basic
     )
     if json_:
         emit_json(result)

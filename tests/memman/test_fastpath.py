@@ -1,0 +1,114 @@
+"""The fast path handles well-formed remember/recall calls without click and
+behaves exactly like the click CLI; anything else falls through to click.
+The hot path imports nothing heavy: remember and keyword recall leave numpy,
+usearch, httpx, structlog (and click) out of sys.modules."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from memman.fastpath import parse
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["remember", "x"],
+        ["remember", "-"],
+        ["remember", "x", "--cat", "decision", "--imp", "5", "--json"],
+        ["remember", "--cat=fact", "x", "--meta", "a=1", "--meta", "b=2", "--entities", "A,B", "--at", "2025-01-01"],
+        ["--store", "s", "--data-dir", "/tmp/x", "-v", "remember", "x"],
+        ["--store=s", "recall", "q", "--limit", "3", "--basic", "--cat", "fact", "--source", "user", "--json"],
+        ["recall", "--", "--not-an-option"],
+    ],
+)
+def test_well_formed_calls_take_the_fast_path(argv: list[str]) -> None:
+    assert parse(argv) is not None
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["--help"],
+        ["remember", "--help"],
+        ["remember"],
+        ["remember", "a", "b"],
+        ["remember", "x", "--cat", "bogus"],
+        ["remember", "x", "--imp", "9"],
+        ["remember", "x", "--imp", "two"],
+        ["remember", "x", "--unknown"],
+        ["remember", "x", "--cat"],
+        ["recall", "q", "--limit", "0"],
+        ["recall", "q", "--entities", "a"],
+        ["--version"],
+        ["--store"],
+        ["forget", "x"],
+        ["events", "list"],
+    ],
+)
+def test_anything_else_falls_through_to_click(argv: list[str]) -> None:
+    assert parse(argv) is None
+
+
+def test_the_fast_path_can_be_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MEMMAN_NO_FASTPATH", "1")
+    assert parse(["remember", "x"]) is None
+
+
+def _normalise(text: str) -> str:
+    text = re.sub(r"[0-9A-HJKMNP-TV-Z]{26}", "<ID>", text)
+    text = re.sub(r"\b[0-9A-HJKMNP-TV-Z]{8}\b", "<SHORT>", text)
+    text = re.sub(r"\d{4}-\d\d-\d\dT[\d:.]+Z", "<TIME>", text)
+    text = re.sub(r'"(seq|took_ms)":[\d.]+', r'"\1":<N>', text)
+    return text
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["remember", "The cache TTL is 5 minutes", "--cat", "fact"],
+        ["remember", "The cache TTL is 5 minutes", "--json", "--entities", "cache"],
+        ["remember", ""],
+        ["remember", "x" * 70_000],
+        ["recall", "cache TTL"],
+        ["recall", "cache TTL", "--json", "--limit", "2"],
+        ["recall", "   "],
+        ["--store", "nope", "recall", "cache"],
+        ["--store", "Bad Name", "remember", "x"],
+    ],
+)
+def test_fast_path_and_click_agree(memman, args: list[str]) -> None:  # type: ignore[no-untyped-def]
+    memman("remember", "The cache TTL is 5 minutes")
+    fast = memman(*args)
+    slow = memman(*args, env={"MEMMAN_NO_FASTPATH": "1"})
+    assert fast.code == slow.code
+    assert _normalise(fast.out) == _normalise(slow.out)
+    assert fast.err == slow.err
+
+
+def _loaded_modules(argv: list[str], data_dir: str) -> set[str]:
+    probe = (
+        "import sys\n"
+        f"sys.argv = ['memman', *{argv!r}]\n"
+        "from memman.entry import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = ('numpy', 'usearch', 'httpx', 'structlog', 'click', 'onnxruntime')\n"
+        "print('HEAVY:' + ','.join(sorted(m for m in heavy if m in sys.modules)))\n"
+    )
+    env = {**os.environ, "MEMMAN_DATA_DIR": data_dir}
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True).stdout
+    [marker] = [line for line in out.splitlines() if line.startswith("HEAVY:")]
+    return set(filter(None, marker.removeprefix("HEAVY:").split(",")))
+
+
+def test_remember_and_keyword_recall_import_nothing_heavy(data_dir) -> None:  # type: ignore[no-untyped-def]
+    assert _loaded_modules(["remember", "The cache TTL is 5 minutes"], str(data_dir)) == set()
+    assert _loaded_modules(["recall", "--basic", "cache"], str(data_dir)) == set()
+    # the full hybrid recall needs numpy for vectors, and nothing else heavy
+    assert _loaded_modules(["recall", "cache"], str(data_dir)) <= {"numpy"}
