@@ -15,13 +15,17 @@ from events.errors import StoreCorrupt, StoreLocked
 BUSY_TIMEOUT_MS = 10_000
 
 
+LOG_FIX = "the event log is the source of truth: restore log.db from a backup"
+
+
 def connect(path: Path, *, readonly: bool = False) -> apsw.Connection:
     """Open a SQLite file the way every memman database is opened (WAL, NORMAL sync)."""
     if readonly:
         flags = apsw.SQLITE_OPEN_READONLY
     else:
         flags = apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE
-    with translated_errors(path):
+    fix = LOG_FIX if path.name == "log.db" else "delete it and run 'memman events replay'"
+    with translated_errors(path, fix=fix):
         try:
             conn = apsw.Connection(str(path), flags=flags)
         except apsw.CantOpenError as exc:
@@ -38,14 +42,14 @@ def connect(path: Path, *, readonly: bool = False) -> apsw.Connection:
 
 
 @contextmanager
-def translated_errors(what: Path | str) -> Iterator[None]:
+def translated_errors(what: Path | str, *, fix: str = "") -> Iterator[None]:
     """Map apsw's lock and corruption errors to StoreLocked / StoreCorrupt."""
     try:
         yield
     except apsw.BusyError as exc:
         raise StoreLocked(f"{what} is locked by another process; try again") from exc
     except (apsw.CorruptError, apsw.NotADBError) as exc:
-        raise StoreCorrupt(f"{what} is corrupt ({exc}); see 'memman events replay'") from exc
+        raise StoreCorrupt(f"{what} is corrupt ({exc}){'; ' + fix if fix else ''}") from exc
 
 
 @contextmanager

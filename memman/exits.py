@@ -21,6 +21,10 @@ def fail(message: str, code: int) -> NoReturn:
     sys.exit(code)
 
 
+def warn(message: str) -> None:
+    sys.stderr.write(f"memman: warning: {' '.join(message.split())}\n")
+
+
 def run_guarded(work: Callable[[], int | None]) -> int:
     try:
         return work() or 0

@@ -120,10 +120,16 @@ def run(call: Invocation) -> int:
     from memman.service import Memman
     from memman.stores import resolve_data_dir
 
+    from memman.exits import warn
+
     with Memman(resolve_data_dir(call.globals.get("--data-dir")), call.globals.get("--store")) as app:
-        if call.command == "remember":
-            return _remember(app, call)
-        return _recall(app, call)
+        try:
+            if call.command == "remember":
+                return _remember(app, call)
+            return _recall(app, call)
+        finally:
+            for notice in app.notices:
+                warn(notice)
 
 
 def _remember(app, call: Invocation) -> int:  # type: ignore[no-untyped-def]

@@ -52,6 +52,10 @@ class Memman:
             self._db = StoreDB(self.registry.require(self.store), clock=self.clock)
         return self._db
 
+    @property
+    def notices(self) -> list[str]:
+        return [] if self._db is None else list(self._db.notices)
+
     def close(self) -> None:
         if self._db is not None:
             self._db.close()

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 
-from events.clock import Clock, utc_now
-from events.errors import BadInput
+from events.clock import Clock, to_iso, utc_now
+from events.errors import BadInput, StoreCorrupt
 from typing import TYPE_CHECKING
 
 from events.log import EventLog
@@ -34,6 +34,27 @@ class StoreDB:
     def __init__(self, directory: Path, *, clock: Clock = utc_now) -> None:
         self.directory = directory
         self._clock = clock
+        self.notices: list[str] = []  # things the user should hear about (the CLI prints them)
+
+    def _open(self, filename: str, projectors: list) -> ProjectionSet:  # type: ignore[type-arg]
+        """Open a projection file; a corrupt one is moved aside and rebuilt
+        from the log (projections hold nothing the log does not)."""
+        from projections.runner import ProjectionSet
+
+        path = self.directory / filename
+        log = self.log  # opened first: its own corruption must not be blamed on a projection
+        try:
+            return ProjectionSet(path, projectors, log)
+        except StoreCorrupt:
+            stamp = to_iso(self._clock()).replace(":", "").replace("-", "")
+            aside = path.with_name(f"{filename}.corrupt-{stamp}")
+            path.replace(aside)
+            for suffix in ("-wal", "-shm"):
+                path.with_name(filename + suffix).unlink(missing_ok=True)
+            self.notices.append(f"{filename} was corrupt; moved it to {aside.name} and rebuilt it from the log")
+            pset = ProjectionSet(path, projectors, self.log)
+            pset.catch_up()
+            return pset
 
     @cached_property
     def log(self) -> EventLog:
@@ -44,18 +65,16 @@ class StoreDB:
         from projections.graph import GraphProjector
         from projections.memories import MemoriesProjector
         from projections.queue import QueueProjector
-        from projections.runner import ProjectionSet
         from projections.settings import SettingsProjector
 
         projectors = [MemoriesProjector(), GraphProjector(), SettingsProjector(), QueueProjector()]
-        return ProjectionSet(self.directory / PROJECTIONS_FILE, projectors, self.log)
+        return self._open(PROJECTIONS_FILE, projectors)
 
     @cached_property
     def vectors(self) -> ProjectionSet:
-        from projections.runner import ProjectionSet
         from projections.vectors import VectorsProjector
 
-        return ProjectionSet(self.directory / VECTORS_FILE, [VectorsProjector()], self.log)
+        return self._open(VECTORS_FILE, [VectorsProjector()])
 
     @property
     def sets(self) -> tuple[ProjectionSet, ProjectionSet]:

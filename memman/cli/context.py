@@ -7,6 +7,7 @@ from typing import TypeVar
 
 import click
 
+from memman.exits import warn
 from memman.render import to_json
 from memman.service import Memman
 from memman.stores import resolve_data_dir
@@ -29,6 +30,8 @@ class AppContext:
 
     def close(self) -> None:
         if self._app is not None:
+            for notice in self._app.notices:
+                warn(notice)
             self._app.close()
 
 

@@ -120,3 +120,30 @@ def test_replay_loads_no_embedder_and_no_model(data_dir: Path, memman, tmp_path:
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True).stdout
     [line] = [x for x in out.splitlines() if x.startswith("LOADED:")]
     assert line == "LOADED:"
+
+
+def test_a_corrupt_projection_is_moved_aside_rebuilt_and_reported(memman, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    store = build_store(memman, tmp_path)
+    before = snapshot(store)
+    for name in ("projections.db", "vectors.db"):
+        for suffix in ("-wal", "-shm"):
+            (store / f"{name}{suffix}").unlink(missing_ok=True)
+        (store / name).write_bytes(b"this is not a database" * 100)
+    run = memman("recall", "SQLite")
+    assert run.code == 0
+    assert "SQLite" in run.out
+    assert run.err.count("memman: warning: ") == 2
+    assert "projections.db was corrupt; moved it to projections.db.corrupt-" in run.err
+    assert len(list(store.glob("*.corrupt-*"))) == 2
+    assert snapshot(store) == before
+
+
+def test_a_corrupt_log_is_an_error_not_a_rebuild(memman, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    store = build_store(memman, tmp_path)
+    for suffix in ("-wal", "-shm"):
+        (store / f"log.db{suffix}").unlink(missing_ok=True)
+    (store / "log.db").write_bytes(b"garbage" * 1000)
+    run = memman("recall", "SQLite")
+    assert run.code == 5
+    assert run.err.startswith("memman: error: ") and run.err.count("\n") == 1
+    assert "corrupt" in run.err or "not a" in run.err
