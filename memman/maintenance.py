@@ -36,8 +36,10 @@ def status(app: Memman) -> StoreStatus:
         vectors = db.vectors.conn.execute(
             "SELECT count(*) FROM vectors WHERE fingerprint=?", (fingerprint,)
         ).fetchone()[0]
-    sizes = {
-        p.name: p.stat().st_size for p in sorted(db.directory.iterdir()) if p.is_file() and p.suffix == ".db"
+    sizes = {  # each database with its write-ahead log, which holds recent writes until a checkpoint
+        p.name: p.stat().st_size + (w.stat().st_size if (w := p.with_name(p.name + "-wal")).exists() else 0)
+        for p in sorted(db.directory.iterdir())
+        if p.is_file() and p.suffix == ".db"
     }
     return StoreStatus(
         store=app.store,
