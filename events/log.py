@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_type ON events(type, seq);
 CREATE INDEX IF NOT EXISTS events_recorded ON events(recorded_at);
 CREATE INDEX IF NOT EXISTS events_occurred ON events(occurred_at);
+CREATE INDEX IF NOT EXISTS events_causation ON events(causation) WHERE causation IS NOT NULL;
 CREATE UNIQUE INDEX IF NOT EXISTS events_derivation
     ON events(type, causation, stage) WHERE causation IS NOT NULL AND stage IS NOT NULL;
 CREATE TABLE IF NOT EXISTS event_memories (
@@ -63,6 +64,10 @@ APPEND_ONLY_TRIGGERS = (
     "event_memories_no_update",
     "event_memories_no_delete",
 )
+
+# Bump when _SCHEMA gains something; every statement in it is idempotent
+# (IF NOT EXISTS), so an older database is brought up to date by re-running it.
+SCHEMA_VERSION = 2
 
 _COLUMNS = "seq, id, type, schema_version, recorded_at, occurred_at, actor, causation, stage, payload"
 
@@ -100,7 +105,7 @@ class EventLog:
         self.conn = connect(path, readonly=readonly)
         if not readonly:
             with translated_errors(path):
-                migrate(self.conn, 1, _SCHEMA)
+                migrate(self.conn, SCHEMA_VERSION, _SCHEMA)
 
     def close(self) -> None:
         self.conn.close()

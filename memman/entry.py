@@ -6,6 +6,11 @@ import sys
 
 
 def main() -> None:
+    import os
+
+    # numpy's BLAS would use both cores for the small products memman does,
+    # which doubles CPU and slows them (PERF_NOTES); set before numpy loads.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from memman.fastpath import parse
 
     argv = sys.argv[1:]

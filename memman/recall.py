@@ -16,7 +16,6 @@ they are returned with status "pending".
 
 from __future__ import annotations
 
-import os
 import time
 
 from events.errors import MemmanError
@@ -40,7 +39,6 @@ def _rrf(rank: int | None, weight: float) -> float:
 def _vector_hits(
     db: StoreDB, query: str, fingerprint: str, *, category: str | None, source: str | None
 ) -> list[tuple[str, float]]:
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # 2 BLAS threads slow a small gemv (PERF_NOTES)
     import numpy as np
 
     from workers.embedders import embedder_for

@@ -178,7 +178,10 @@ class Deriver:
         conn = self.db.main.conn
         decisions = []
         for fact, vector in zip(facts, matrix, strict=True):
-            found = dict(keyword_search(conn, fact.text, limit=KEYWORD_CANDIDATES, statuses=("active",), exclude=own))
+            # Duplicates and changed values share entities; querying those (rare
+            # terms) instead of every word keeps the FTS query selective.
+            probe = " ".join(fact.entities) or fact.text
+            found = dict(keyword_search(conn, probe, limit=KEYWORD_CANDIDATES, statuses=("active",), exclude=own))
             near = dict(self.vectors.top(vector, VECTOR_CANDIDATES, min_similarity=MIN_CANDIDATE_SIMILARITY))
             ids = [i for i in dict.fromkeys([*found, *near]) if i not in own]
             rows = memories_by_id(conn, ids)
