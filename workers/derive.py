@@ -2,8 +2,13 @@
 memories: extraction -> reconciliation -> embedding -> edges, each stage
 recording its own derived event.
 
-All the events derived from one input are appended in one transaction. If a
-stage fails, the stages that succeeded are still recorded, with a
+`derive` returns the events for one input; the drain appends a chunk of
+inputs' events in one transaction and then catches the projections up. Until
+then, what this deriver decided lives in `Pending` (memories now active,
+memories retired, where each new memory sits in time), so every input is
+still reconciled and linked against everything before it.
+
+If a stage fails, the stages that succeeded are still recorded, with a
 `derivation.failed` event; the retry reuses them and redoes only what is
 missing, so no work is done twice and nothing is duplicated (the log's unique
 (type, causation, stage) index guarantees it).
@@ -15,6 +20,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+import msgspec
 import numpy as np
 
 from events.clock import to_iso
@@ -57,6 +63,20 @@ class StageFailed(Exception):
         self.cause = cause
 
 
+class Pending:
+    """Decisions made since the projections were last caught up."""
+
+    def __init__(self) -> None:
+        self.active: dict[str, Known] = {}
+        self.retired: set[str] = set()
+        self.placed: list[tuple[str, str, str]] = []  # (source, occurred_at, memory id), in order
+
+    def clear(self) -> None:
+        self.active.clear()
+        self.retired.clear()
+        self.placed.clear()
+
+
 def backoff(attempt: int) -> timedelta:
     """30 s, 60 s, 2 min, 4 min, ... capped at an hour."""
     return min(BACKOFF_BASE * (2 ** (attempt - 1)), BACKOFF_CAP)
@@ -81,9 +101,10 @@ class Deriver:
         self.reconciler = reconciler or RuleReconciler()
         self._ids = UlidFactory()
         self._embed_stage = f"embed:{embedder.fingerprint.key}"
+        self.pending = Pending()
 
-    def derive(self, rec: Recorded, attempts_so_far: int) -> bool:
-        """Derive one input; True when it completed, False when a stage failed."""
+    def derive(self, rec: Recorded, attempts_so_far: int) -> tuple[list[NewEvent], bool]:
+        """The events derived from one input, and whether every stage succeeded."""
         done = {(d.type, d.stage): d for d in self.db.log.derivations_of(rec.seq)}
         new: list[NewEvent] = []
         try:
@@ -100,10 +121,8 @@ class Deriver:
                 retry_after=None if dead else to_iso(self.clock() + backoff(attempt)),
             )
             new.append(NewEvent(event=event, actor=ACTOR, causation=rec.seq, stage=f"{failure.stage}#{attempt}"))
-            self.db.log.append_many(new)
-            return False
-        self.db.log.append_many(new)
-        return True
+            return new, False
+        return new, True
 
     # ------------------------------------------------------------ stages
 
@@ -131,7 +150,7 @@ class Deriver:
             new.append(NewEvent(event=event, actor=ACTOR, causation=rec.seq, stage="reconcile"))
         else:
             decisions = reconciled.event.decisions
-        self._track(decisions, matrix)
+        self._track(decisions, facts, matrix)
 
         kept = [i for i, d in enumerate(decisions) if d.action != "NONE"]
         if ("memory.embedded", self._embed_stage) not in done:
@@ -183,35 +202,39 @@ class Deriver:
             probe = " ".join(fact.entities) or fact.text
             found = dict(keyword_search(conn, probe, limit=KEYWORD_CANDIDATES, statuses=("active",), exclude=own))
             near = dict(self.vectors.top(vector, VECTOR_CANDIDATES, min_similarity=MIN_CANDIDATE_SIMILARITY))
-            ids = [i for i in dict.fromkeys([*found, *near]) if i not in own]
+            ids = [i for i in dict.fromkeys([*found, *near]) if i not in own and i not in self.pending.retired]
             rows = memories_by_id(conn, ids)
             known = []
             for memory_id in ids:
                 row = rows.get(memory_id)
-                if row is None or row.status != "active":
+                if row is not None and row.status == "active":
+                    candidate = Known(
+                        memory_id=memory_id, content=row.content, entities=row.entities, protected=row.protected
+                    )
+                elif memory_id in self.pending.active:
+                    candidate = self.pending.active[memory_id]
+                else:
                     continue
                 stored = self.vectors.get(memory_id)
                 similarity = float(stored @ vector) if stored is not None else None
-                known.append(
-                    Known(
-                        memory_id=memory_id,
-                        content=row.content,
-                        entities=row.entities,
-                        protected=row.protected,
-                        similarity=similarity,
-                    )
-                )
+                known.append(msgspec.structs.replace(candidate, similarity=similarity))
             decisions.append(self.reconciler.decide(fact.memory_id, fact.text, fact.entities, known))
         return decisions
 
-    def _track(self, decisions: list[Decision], matrix: np.ndarray) -> None:
-        """Keep the in-memory vector set equal to what the projection will hold."""
-        for decision, vector in zip(decisions, matrix, strict=True):
+    def _track(self, decisions: list[Decision], facts: list, matrix: np.ndarray) -> None:
+        """Keep the vector set and `pending` equal to what the projection will hold."""
+        for decision, fact, vector in zip(decisions, facts, matrix, strict=True):
             if decision.action == "NONE":
                 continue
             self.vectors.add(decision.memory_id, vector)
+            self.pending.active[decision.memory_id] = Known(
+                memory_id=decision.memory_id, content=fact.text, entities=fact.entities
+            )
+            self.pending.retired.discard(decision.memory_id)
             if decision.action in ("UPDATE", "DELETE") and decision.target:
                 self.vectors.remove(decision.target)
+                self.pending.retired.add(decision.target)
+                self.pending.active.pop(decision.target, None)
 
     def _temporal_edges(self, rec: Recorded, kept: list[str]) -> list[Edge]:
         """The temporal backbone: each new memory follows the previous active
@@ -221,13 +244,21 @@ class Deriver:
         first = get_memory(self.db.main.conn, rec.event.memory_id)  # type: ignore[union-attr]
         if first is None:
             return []
+        source, occurred = first.source, first.occurred_at
         placeholders = ",".join("?" * len(kept))
-        row = self.db.main.conn.execute(
-            "SELECT id FROM memories WHERE source=? AND status='active' AND occurred_at <= ?"
-            f" AND id NOT IN ({placeholders}) ORDER BY occurred_at DESC, key DESC LIMIT 1",
-            (first.source, first.occurred_at, *kept),
-        ).fetchone()
-        chain = ([row[0]] if row else []) + kept
+        rows = self.db.main.conn.execute(
+            "SELECT occurred_at, id FROM memories WHERE source=? AND status='active' AND occurred_at <= ?"
+            f" AND id NOT IN ({placeholders}) ORDER BY occurred_at DESC, key DESC LIMIT 8",
+            (source, occurred, *kept),
+        ).fetchall()
+        before = [(at, memory_id) for at, memory_id in rows if memory_id not in self.pending.retired][:1]
+        # memories placed since the last catch-up count too; later-placed wins a tie
+        for placed_source, at, memory_id in self.pending.placed:
+            if placed_source == source and at <= occurred and memory_id not in self.pending.retired:
+                if not before or at >= before[0][0]:
+                    before = [(at, memory_id)]
+        self.pending.placed.extend((source, occurred, memory_id) for memory_id in kept)
+        chain = [m for _, m in before] + kept
         return [
             Edge(src=a, dst=b, edge_type="temporal", weight=1.0, meta={"rel": "precedes"})
             for a, b in zip(chain, chain[1:])

@@ -15,6 +15,7 @@ import msgspec
 import numpy as np
 
 from events.clock import to_iso
+from events.log import NewEvent
 from events.types import StoreConfigured
 from projections.queries import vectors_for
 from projections.store import StoreDB
@@ -24,6 +25,9 @@ from workers.embedders.base import Embedder
 from workers.vectorset import VectorSet
 
 EMBEDDER_SETTING = "embedder"
+# Inputs derived per transaction. Larger chunks mean fewer commits and catch-ups;
+# a killed drain loses at most one chunk's work, which the next drain redoes.
+CHUNK = 100
 
 
 class DrainReport(msgspec.Struct, frozen=True, kw_only=True):
@@ -85,14 +89,17 @@ def drain_store(
     deriver = Deriver(db, embedder, load_vectors(db, embedder), clock=clock)
     work = due_work(db, clock(), limit)
     completed = failed = 0
-    for done, (seq, attempts) in enumerate(work, start=1):
-        if deriver.derive(db.log.get(seq), attempts):
-            completed += 1
-        else:
-            failed += 1
+    for start in range(0, len(work), CHUNK):
+        chunk: list[NewEvent] = []
+        for seq, attempts in work[start : start + CHUNK]:
+            events, ok = deriver.derive(db.log.get(seq), attempts)
+            chunk.extend(events)
+            completed, failed = completed + ok, failed + (not ok)
+        db.log.append_many(chunk)  # a chunk lands whole or not at all
         db.main.catch_up()
+        deriver.pending.clear()
         if progress is not None:
-            progress(done, len(work))
+            progress(completed + failed, len(work))
     db.vectors.catch_up()
     counts = dict(db.main.conn.execute("SELECT state, count(*) FROM work GROUP BY state").fetchall())
     return DrainReport(

@@ -219,3 +219,42 @@ def test_replacing_a_fact_split_off_another_text_inherits_that_texts_metadata(ap
     app.replace(second, "The staging cluster mirrors production weekly")
     m = app.memory(second)
     assert (m.category, m.importance, m.source, m.status) == ("context", 4, "user", "pending")
+
+
+def test_a_value_change_within_one_drain_supersedes(app: Memman, data_dir: Path) -> None:
+    old = app.remember("The API timeout is 30s")
+    app.remember("Unrelated: the cafeteria opens at 8")
+    new = app.remember("The API timeout is 60s")
+    drain_all(data_dir)  # all three in one chunk: the decision must see the first
+    assert app.memory(old.id).superseded_by == new.id
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 100])
+def test_decisions_do_not_depend_on_chunk_boundaries(app: Memman, data_dir: Path, chunk: int, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import workers.drain
+
+    monkeypatch.setattr(workers.drain, "CHUNK", chunk)
+    texts = [
+        ("Kickoff with the data team", "user"),
+        ("The batch window is 2h", "agent"),
+        ("the batch window is 2h", "agent"),
+        ("The batch window is 3h", "agent"),
+        ("Launch review scheduled", "user"),
+    ]
+    for text, source in texts:
+        app.remember(text, source=source)
+    drain_all(data_dir)
+    state = sorted(app.db.main.conn.execute("SELECT content, status FROM memories").fetchall())
+    assert state == [
+        ("Kickoff with the data team", "active"),
+        ("Launch review scheduled", "active"),
+        ("The batch window is 2h", "superseded"),
+        ("The batch window is 3h", "active"),
+        ("the batch window is 2h", "superseded"),
+    ]
+    edges = app.db.main.conn.execute(
+        "SELECT a.content, b.content FROM edges JOIN memories a ON a.id = src JOIN memories b ON b.id = dst"
+    ).fetchall()
+    # 3h's only predecessor of its source is the 2h memory it supersedes: the
+    # backbone links active memories; the supersession is `superseded_by`.
+    assert edges == [("Kickoff with the data team", "Launch review scheduled")]
