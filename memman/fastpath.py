@@ -41,11 +41,14 @@ _SPECS: dict[str, tuple[dict[str, object], tuple[str, ...], tuple[str, ...]]] = 
 
 
 class Invocation:
-    def __init__(self, command: str, positional: str, options: dict[str, object], globals_: dict[str, str]) -> None:
+    def __init__(
+        self, command: str, positional: str, options: dict[str, object], globals_: dict[str, str], verbose: bool
+    ) -> None:
         self.command = command
         self.positional = positional
         self.options = options
         self.globals = globals_
+        self.verbose = verbose
 
 
 def _value(spec: object, raw: str) -> object | None:
@@ -65,10 +68,12 @@ def parse(argv: list[str]) -> Invocation | None:
     if os.environ.get("MEMMAN_NO_FASTPATH") == "1":
         return None
     globals_: dict[str, str] = {}
+    verbose = False
     i = 0
     while i < len(argv) and argv[i].startswith("-"):
         name, eq, inline = argv[i].partition("=")
         if name in _GLOBAL_FLAGS and not eq:
+            verbose = True
             i += 1
         elif name in _GLOBAL_VALUES:
             if not eq:
@@ -113,7 +118,7 @@ def parse(argv: list[str]) -> Invocation | None:
             return None
     if len(positional) != 1:
         return None
-    return Invocation(command, positional[0], options, globals_)
+    return Invocation(command, positional[0], options, globals_, verbose)
 
 
 def run(call: Invocation) -> int:
@@ -155,7 +160,7 @@ def _remember(app, call: Invocation) -> int:  # type: ignore[no-untyped-def]
 def _recall(app, call: Invocation) -> int:  # type: ignore[no-untyped-def]
     from memman import validate
     from memman.recall import recall
-    from memman.render import recall_lines, to_json
+    from memman.render import recall_diagnostics, recall_lines, to_json
 
     o = call.options
     query = validate.query(call.positional)
@@ -168,5 +173,7 @@ def _recall(app, call: Invocation) -> int:  # type: ignore[no-untyped-def]
         source=o.get("--source"),  # type: ignore[arg-type]
         basic=bool(o.get("--basic")),
     )
+    if call.verbose:
+        sys.stderr.write(f"memman: {recall_diagnostics(result)}\n")
     sys.stdout.write(to_json(result) + "\n" if o.get("--json") else "\n".join(recall_lines(result)) + "\n")
     return 0

@@ -32,6 +32,16 @@ def recall_lines(result: RecallResult) -> list[str]:
     return lines
 
 
+def recall_diagnostics(result: RecallResult) -> str:
+    """One line for `-v`: how the answer was found."""
+    m = result.meta
+    return (
+        f"recall[{m.mode}] store={m.store} took={m.took_ms:.1f}ms keyword_hits={m.keyword_hits}"
+        f" vector_hits={m.vector_hits} pending={m.pending} embedder={m.fingerprint or '-'}"
+        + (f" degraded={m.degraded!r}" if m.degraded else "")
+    )
+
+
 def to_json(value: object) -> str:
     import msgspec
 

@@ -46,7 +46,7 @@ class RootGroup(click.Group):
 @click.group(cls=RootGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--data-dir", envvar="MEMMAN_DATA_DIR", metavar="DIR", help="Where stores live [~/.memman].")
 @click.option("--store", metavar="NAME", help="Store to use [MEMMAN_STORE, then 'store use', then default].")
-@click.option("-v", "--verbose", is_flag=True, help="Say more on stderr.")
+@click.option("-v", "--verbose", is_flag=True, help="Diagnostics on stderr (recall stats, progress).")
 @click.version_option(__version__, "--version", prog_name="memman")
 @click.pass_context
 def cli(ctx: click.Context, data_dir: str | None, store: str | None, verbose: bool) -> None:

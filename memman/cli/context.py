@@ -28,6 +28,11 @@ class AppContext:
             self._app = Memman(self.data_dir, self.store_flag)
         return self._app
 
+    def say(self, message: str) -> None:
+        """A diagnostic line on stderr, shown with -v/--verbose."""
+        if self.verbose:
+            click.echo(f"memman: {message}", err=True)
+
     def close(self) -> None:
         if self._app is not None:
             for notice in self._app.notices:

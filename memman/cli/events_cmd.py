@@ -83,7 +83,10 @@ def events_replay(ctx: AppContext, projections, json_) -> None:  # type: ignore[
     """
     from memman.maintenance import replay
 
-    report = replay(ctx.app, list(projections) or None)
+    def progress(applied: int, seq: int) -> None:
+        ctx.say(f"replay: {applied} events applied, at seq {seq}")
+
+    report = replay(ctx.app, list(projections) or None, progress=progress)
     if json_:
         emit_json(report)
     else:

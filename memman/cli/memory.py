@@ -9,7 +9,7 @@ import click
 from events.types import CATEGORIES, SOURCES
 from memman import validate
 from memman.cli.context import AppContext, emit_json, json_option, pass_app
-from memman.render import recall_lines
+from memman.render import recall_diagnostics, recall_lines
 
 
 def _text_arg(text: str) -> str | bytes:
@@ -77,6 +77,7 @@ def recall(ctx: AppContext, query, category, source, limit, basic, json_) -> Non
     result = run_recall(
         app.fresh(), app.store, validate.query(query), limit=limit, category=category, source=source, basic=basic
     )
+    ctx.say(recall_diagnostics(result))
     if json_:
         emit_json(result)
     else:

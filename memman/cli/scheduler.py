@@ -28,7 +28,12 @@ def scheduler_drain(ctx: AppContext, stores, limit, json_) -> None:  # type: ign
     from memman.maintenance import drain_all
     from memman.stores import check_name
 
-    reports = drain_all(ctx.data_dir, stores=[check_name(s) for s in stores] or None, limit=limit)
+    def progress(store: str, done: int, total: int) -> None:
+        ctx.say(f"drain {store}: {done}/{total}")
+
+    reports = drain_all(
+        ctx.data_dir, stores=[check_name(s) for s in stores] or None, limit=limit, progress=progress
+    )
     if json_:
         emit_json({"stores": reports})
         return

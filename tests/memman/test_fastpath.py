@@ -112,3 +112,13 @@ def test_remember_and_keyword_recall_import_nothing_heavy(data_dir) -> None:  # 
     assert _loaded_modules(["recall", "--basic", "cache"], str(data_dir)) == set()
     # the full hybrid recall needs numpy for vectors, and nothing else heavy
     assert _loaded_modules(["recall", "cache"], str(data_dir)) <= {"numpy"}
+
+
+def test_verbose_explains_recall_on_stderr_in_both_paths(memman) -> None:  # type: ignore[no-untyped-def]
+    memman("remember", "The cache TTL is 5 minutes")
+    for env in ({}, {"MEMMAN_NO_FASTPATH": "1"}):
+        run = memman("-v", "recall", "cache", env=env)
+        assert run.code == 0
+        assert run.err.startswith("memman: recall[hybrid] store=default took=")
+        assert "keyword_hits=1" in run.err
+        assert "cache TTL" in run.out and "memman:" not in run.out
