@@ -211,6 +211,17 @@ def test_bad_input_is_one_clear_line_the_right_exit_code_and_changes_nothing(
     _check(seeded, args, code, message)
 
 
+HOT_PATH_CASES = [case for case in CASES if case[0][0] in ("remember", "recall")]
+
+
+@pytest.mark.parametrize(("args", "code", "message"), HOT_PATH_CASES, ids=lambda v: " ".join(v) if isinstance(v, tuple) else None)
+def test_the_click_path_rejects_hot_path_input_exactly_like_the_fast_path(
+    seeded: Seeded, args: tuple[str, ...], code: int, message: str
+) -> None:
+    # remember and recall normally skip click (memman/fastpath.py); both parsers must agree on every error.
+    _check(seeded, args, code, message, env={"MEMMAN_NO_FASTPATH": "1"})
+
+
 def test_env_store_that_does_not_exist_is_not_found(seeded: Seeded) -> None:
     _check(seeded, ("recall", "x"), 3, "unknown store 'nope'; create it with 'memman store create nope'",
            env={"MEMMAN_STORE": "nope"})  # fmt: skip

@@ -72,6 +72,25 @@ def test_status_text_names_the_store_backlog_and_log_head(store: tuple[Cli, str]
     assert "  log: 6 events, head #6; checkpoints memories #6, graph #6, settings #6, queue #6, vectors #6" in lines
 
 
+# ------------------------------------------------------------------ scheduler drain
+
+
+def test_scheduler_drain_json_reports_each_store(cli: Cli) -> None:
+    assert cli.json("scheduler", "drain") == {"stores": []}
+    assert cli.ok("scheduler", "drain").out == "no stores to drain\n"
+    cli.remember("The staging database lives on host sparrow")
+    cli.remember("Builds run on the ci-7 runner")
+    first = cli.json("scheduler", "drain", "--limit", "1")["stores"]
+    assert [list(r) for r in first] == [["store", "processed", "completed", "failed", "dead", "remaining", "seconds"]]
+    assert first[0] | {"seconds": 0} == {
+        "store": "default", "processed": 1, "completed": 1, "failed": 0, "dead": 0, "remaining": 1, "seconds": 0,
+    }  # fmt: skip
+    out = cli.ok("scheduler", "drain").out
+    assert re.fullmatch(r"default: 1 derived, 0 failed, 0 dead-lettered, 0 remaining \(\d+\.\d\ds, [\d,]+/s\)\n", out)
+    again = cli.json("scheduler", "drain")["stores"][0]
+    assert (again["processed"], again["remaining"]) == (0, 0)  # nothing left: a rerun derives nothing twice
+
+
 # ------------------------------------------------------------------ events list / show
 
 
@@ -171,6 +190,11 @@ def test_insights_show_gives_status_and_history(cli: Cli) -> None:
     cli.ok("forget", memory_id, "--reason", "moved to heron")
     found = cli.json("insights", "show", memory_id[-8:])
     assert list(found) == ["memory", "events"]
+    assert list(found["memory"]) == [
+        "key", "id", "content", "category", "importance", "entities", "source", "meta", "status", "created_at",
+        "updated_at", "occurred_at", "superseded_by", "forget_reason", "protected", "derived_by", "derived_seq",
+        "input_seq",
+    ]  # fmt: skip
     memory = found["memory"]
     assert (memory["id"], memory["status"], memory["importance"], memory["source"]) == (memory_id, "forgotten", 4, "user")
     assert memory["forget_reason"] == "moved to heron"

@@ -58,6 +58,21 @@ def test_remember_dash_reads_the_text_from_stdin(cli: Cli) -> None:
     assert cli.json("events", "show", str(out["seq"]))["event"]["text"] == "Grüße from stdin: the build uses uv"
 
 
+def test_the_click_path_prints_the_same_as_the_fast_path(cli: Cli) -> None:
+    # remember and recall normally skip click (memman/fastpath.py); MEMMAN_NO_FASTPATH=1 forces click.
+    click_path = {"MEMMAN_NO_FASTPATH": "1"}
+    fast = cli.json("remember", "The staging database lives on host sparrow", "--cat", "fact", "--imp", "4")
+    slow = cli.json("remember", "The staging database lives on host heron", "--cat", "fact", "--imp", "4", env=click_path)
+    assert list(slow) == list(fast) and slow["seq"] == fast["seq"] + 1
+    assert cli.json("events", "show", str(slow["seq"]))["event"] | {"memory_id": "", "text": ""} == (
+        cli.json("events", "show", str(fast["seq"]))["event"] | {"memory_id": "", "text": ""}
+    )
+    for args in (("recall", "staging database", "--json", "--limit", "5"), ("recall", "host", "--basic")):
+        a, b = cli.ok(*args).out, cli.ok(*args, env=click_path).out
+        strip = re.compile(r'"took_ms":[\d.]+')
+        assert strip.sub("", a) == strip.sub("", b)
+
+
 # ------------------------------------------------------------------ read-your-own-writes
 
 
