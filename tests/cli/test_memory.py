@@ -120,6 +120,16 @@ def test_restore_brings_a_forgotten_memory_back(cli: Cli) -> None:
     assert [h["id"] for h in cli.json("recall", "staging database")["results"]] == [memory_id]
 
 
+def test_replacing_a_forgotten_memory_keeps_it_forgotten(cli: Cli) -> None:
+    memory_id = cli.remember("Gamma keeps kittens in the office")
+    cli.ok("forget", memory_id)
+    assert cli.json("replace", memory_id, "Gamma keeps puppies in the office")["status"] == "forgotten"
+    assert _contents(cli, "puppies") == []
+    cli.ok("scheduler", "drain")
+    assert _contents(cli, "puppies office") == []
+    assert cli.json("insights", "show", memory_id)["memory"]["status"] == "forgotten"
+
+
 def test_forget_and_restore_print_one_line_without_json(cli: Cli) -> None:
     memory_id = cli.remember("The staging database lives on host sparrow")
     assert cli.ok("forget", memory_id).out == f"forgotten {memory_id} (forgotten)\n"
