@@ -497,6 +497,9 @@ def markdown(results: list[dict], floor_stats: dict, meta: dict) -> str:
         f"OPENBLAS_NUM_THREADS=1, load average {meta['load_before'][0]:.1f} before / {meta['load_after'][0]:.1f} after. "
         "✓/✗: against the target."
     )
+    reused = [_size_label(r["size"]) for r in results if r.get("reused")]
+    if reused:
+        lines.append(f"Import, drain and store figures for {', '.join(reused)} come from the earlier run that built the store (--reuse).")
     by_launcher = [r for r in results if "remember_by_launcher" in r]
     if by_launcher:
         r = by_launcher[0]
