@@ -321,3 +321,23 @@ def test_recall_after_deleting_the_vector_index_still_finds_by_meaning(cli: Cli,
     assert [h["id"] for h in cli.json("recall", SEMANTIC_ONLY)["results"]] == [memory_id]
     _remove_projection_files(data_dir)
     assert [h["id"] for h in cli.json("recall", SEMANTIC_ONLY)["results"]] == [memory_id]
+
+
+@pytest.mark.parametrize("name", ["projections.db", "vectors.db"])
+def test_a_corrupt_projection_file_is_moved_aside_rebuilt_and_reported(cli: Cli, data_dir: Path, name: str) -> None:
+    memory_id = cli.remember("The staging database lives on host sparrow")
+    cli.ok("scheduler", "drain")
+    directory = data_dir / "stores" / "default"
+    for suffix in ("-wal", "-shm"):
+        (directory / (name + suffix)).unlink(missing_ok=True)
+    (directory / name).write_bytes(b"this is not a database " * 400)
+    result = cli("recall", SEMANTIC_ONLY, "--json")
+    assert result.code == 0, result
+    assert [h["id"] for h in result.json()["results"]] == [memory_id]
+    assert re.fullmatch(
+        rf"memman: warning: {re.escape(name)} was corrupt; moved it to {re.escape(name)}\.corrupt-\S+"
+        r" and rebuilt it from the log\n",
+        result.err,
+    ), result.err
+    assert len(list(directory.glob(name + ".corrupt-*"))) == 1  # kept for a post-mortem, not deleted
+    assert cli.json("events", "verify")["ok"] is True
