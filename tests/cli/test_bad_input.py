@@ -251,8 +251,8 @@ def test_a_replacement_text_over_the_limit_is_rejected(seeded: Seeded) -> None:
            "text is 65,537 bytes; the limit is 65,536 (remember one fact per call)", input=b"c" * 65_537)  # fmt: skip
 
 
-def test_a_text_of_exactly_the_limit_is_the_largest_rejected_plus_one(tmp_path: Path) -> None:
-    # The boundary belongs to the accepted side: 65,536 bytes are remembered.
+def test_a_text_of_exactly_the_limit_is_accepted(tmp_path: Path) -> None:
+    # The boundary belongs to the accepted side: 65,536 bytes are remembered, 65,537 are not (above).
     cli = Cli(tmp_path / "data")
     assert cli.json("remember", "-", input=b"d" * 65_536)["status"] == "pending"
 
@@ -311,6 +311,18 @@ def test_invalid_utf8_recall_query_is_bad_input(seeded: Seeded) -> None:
 @pytest.mark.xfail(strict=True, reason="BUG: events show with a seq beyond 64 bits crashes with OverflowError (exit 1)")
 def test_an_event_seq_too_large_for_sqlite_is_not_found(seeded: Seeded) -> None:
     _check(seeded, ("events", "show", "99999999999999999999999"), 3, None)
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: a --since duration reaching before year 1 crashes with OverflowError (exit 1)")
+@pytest.mark.parametrize("command", [("log",), ("events", "list")])
+@pytest.mark.parametrize("since", ["1000000d", "1000000000d", "99999999999999w"])
+def test_a_since_duration_too_large_for_a_date_is_bad_input(seeded: Seeded, command: tuple[str, ...], since: str) -> None:
+    _check(seeded, (*command, "--since", since), 2, None)
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: --at 0001-01-01T00:00:00+01:00 (before year 1 in UTC) crashes with OverflowError (exit 1)")
+def test_an_at_time_that_leaves_the_calendar_in_utc_is_bad_input(seeded: Seeded) -> None:
+    _check(seeded, ("remember", "x", "--at", "0001-01-01T00:00:00+01:00"), 2, None)
 
 
 @pytest.mark.xfail(strict=True, reason="BUG: --data-dir naming a regular file crashes with NotADirectoryError (exit 1)")

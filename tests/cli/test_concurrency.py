@@ -48,9 +48,8 @@ def test_eight_processes_remembering_at_once_lose_nothing(cli: Cli) -> None:
     events = cli.events()
     assert [e["seq"] for e in events] == list(range(1, 201))  # contiguous, no gaps, nothing else
     assert Counter(e["type"] for e in events) == {"memory.remembered": 200}
-    recorded = {cli.json("events", "show", "1")["event"]["text"]}  # spot-check the decoder path once
-    exported = {json.loads(line)["text"] for line in cli.ok("export").out.splitlines()}
-    assert exported == set(texts) and recorded <= exported
+    exported = [json.loads(line)["text"] for line in cli.ok("export").out.splitlines()]
+    assert sorted(exported) == sorted(texts)  # every text, once
     assert cli.json("events", "verify")["ok"] is True
     status = cli.json("status")
     assert (status["backlog"], status["by_status"]) == (200, {"pending": 200})
