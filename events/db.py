@@ -13,6 +13,7 @@ import apsw
 from events.errors import StoreCorrupt, StoreLocked
 
 BUSY_TIMEOUT_MS = 10_000
+WAL_SIZE_LIMIT = 4 * 1024 * 1024
 
 
 LOG_FIX = "the event log is the source of truth: restore log.db from a backup"
@@ -38,6 +39,8 @@ def connect(path: Path, *, readonly: bool = False) -> apsw.Connection:
         if not readonly and conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
+        # Without a limit the WAL file keeps its high-water size after checkpoints.
+        conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
     return conn
 
 

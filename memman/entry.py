@@ -5,12 +5,28 @@ from __future__ import annotations
 import sys
 
 
+def _load_msgspec_without_typing_extensions() -> None:
+    """msgspec imports typing_extensions when it is installed (httpx's anyio
+    installs it), and that import costs ~10 ms (it pulls in inspect) of a
+    ~60 ms `remember`. msgspec falls back to `typing`, which is all memman's
+    types use, so hide the module while msgspec loads, then un-hide it: later
+    imports of typing_extensions work as usual (tests/memman/test_entry.py)."""
+    if "msgspec" in sys.modules or "typing_extensions" in sys.modules:
+        return
+    sys.modules["typing_extensions"] = None  # type: ignore[assignment]  # makes `import` raise ImportError
+    try:
+        import msgspec  # noqa: F401
+    finally:
+        del sys.modules["typing_extensions"]
+
+
 def main() -> None:
     import os
 
     # numpy's BLAS would use both cores for the small products memman does,
     # which doubles CPU and slows them (PERF_NOTES); set before numpy loads.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    _load_msgspec_without_typing_extensions()
     from memman.fastpath import parse
 
     argv = sys.argv[1:]

@@ -20,7 +20,8 @@ import time
 
 from events.errors import MemmanError
 from memman.results import RecallHit, RecallMeta, RecallResult, Signals
-from projections.queries import MemoryRow, keyword_search, memories_by_id, vectors_for
+from projections.queries import MemoryRow, keyword_search, memories_by_id
+from projections.vectors import matrix
 from projections.store import StoreDB
 
 RRF_K = 60
@@ -47,10 +48,10 @@ def _vector_hits(
     q = embedder.embed([query], kind="query")[0]
     if not q.any():
         return []
-    ids, blob, dim = vectors_for(db.vectors.conn, fingerprint)
+    ids, rows = matrix(db.vectors.conn, db.directory, fingerprint)
     if not ids:
         return []
-    scores = np.frombuffer(blob, dtype="<f4").reshape(-1, dim) @ q
+    scores = rows @ q
     floor = MIN_SIMILARITY.get(fingerprint.split(":", 1)[0], DEFAULT_MIN_SIMILARITY)
     order = np.argsort(-scores)[: CANDIDATES * 4]
     best = [(ids[i], float(scores[i])) for i in order if scores[i] >= floor]

@@ -138,17 +138,3 @@ def resolve_prefix(conn: apsw.Connection, prefix: str) -> list[str]:
     p = prefix.upper()
     rows = conn.execute("SELECT id FROM memories WHERE id >= ? AND id < ? LIMIT 2", (p, p + "\x7f")).fetchall()
     return [r[0] for r in rows]
-
-
-def vectors_for(conn: apsw.Connection, fingerprint: str) -> tuple[list[str], bytes, int]:
-    """(memory ids, concatenated float32 rows, dim) of every vector under `fingerprint`."""
-    ids: list[str] = []
-    blobs: list[bytes] = []
-    dim = 0
-    for memory_id, vec, d in conn.execute(
-        "SELECT memory_id, vec, dim FROM vectors WHERE fingerprint = ?", (fingerprint,)
-    ):
-        ids.append(memory_id)
-        blobs.append(vec)
-        dim = d
-    return ids, b"".join(blobs), dim

@@ -3,44 +3,148 @@ embedder fingerprint, in its own database file with its own checkpoint.
 
 Vectors arrive only through `memory.embedded` events, so rebuilding this
 projection never calls a provider. Several fingerprints may coexist (during an
-embedder swap); readers select the store's bound fingerprint.
+embedder swap); readers select the store's bound fingerprint. `vector_sets`
+keeps, per fingerprint, a count and the seq of the last change: the stamp that
+tells a reader whether its flat copy (see `matrix`) is current.
 
-Why a SQLite table and not a usearch file: recall runs in a fresh process per
-prompt, and importing usearch costs ~150 ms on this hardware (PERF_NOTES)
-while an exact numpy scan of 10k x 256 float32 rows costs well under 1 ms.
-The table is the durable, transactional index; an approximate index for very
-large stores can be layered on top of it without changing the events.
+Why a table plus a flat file, and not a usearch index: recall runs in a fresh
+process per prompt, and importing usearch costs ~150 ms on this hardware
+(PERF_NOTES) while an exact numpy scan of 10k x 256 float32 rows costs well
+under 1 ms. Reading 10k blobs row by row costs ~30 ms, so readers scan a flat
+float32 file (`vectors-<fingerprint hash>.f32`), rebuilt from the table
+whenever its stamp is stale; it is a cache, safe to delete at any time.
 """
 
 from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import apsw
 
 from events.types import MemoryEmbedded, Recorded
 
+if TYPE_CHECKING:
+    import numpy as np
+
+_MAGIC = b"MEMMANVEC1\n"
+_ALIGN = 64
+
 
 class VectorsProjector:
     name = "vectors"
-    version = 1
-    tables = ("vectors",)
+    version = 2
+    tables = ("vectors", "vector_sets")
     handles = frozenset({"memory.embedded"})
 
     def create(self, conn: apsw.Connection) -> None:
         conn.execute(
             "CREATE TABLE vectors ("
-            " memory_id TEXT NOT NULL, fingerprint TEXT NOT NULL, dim INTEGER NOT NULL,"
-            " vec BLOB NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (fingerprint, memory_id)) WITHOUT ROWID"
+            " id INTEGER PRIMARY KEY, memory_id TEXT NOT NULL, fingerprint TEXT NOT NULL,"
+            " dim INTEGER NOT NULL, vec BLOB NOT NULL, seq INTEGER NOT NULL,"
+            " UNIQUE (fingerprint, memory_id));"
+            "CREATE TABLE vector_sets ("
+            " fingerprint TEXT PRIMARY KEY, dim INTEGER NOT NULL, count INTEGER NOT NULL, last_seq INTEGER NOT NULL)"
         )
 
     def drop(self, conn: apsw.Connection) -> None:
-        conn.execute("DROP TABLE IF EXISTS vectors")
+        conn.execute("DROP TABLE IF EXISTS vectors; DROP TABLE IF EXISTS vector_sets;")
 
     def apply(self, conn: apsw.Connection, rec: Recorded) -> None:
         e = rec.event
-        if not isinstance(e, MemoryEmbedded):
+        if not isinstance(e, MemoryEmbedded) or not e.vectors:
             return
         for v in e.vectors:
             conn.execute(
-                "INSERT OR REPLACE INTO vectors (memory_id, fingerprint, dim, vec, seq) VALUES (?,?,?,?,?)",
+                "INSERT INTO vectors (memory_id, fingerprint, dim, vec, seq) VALUES (?,?,?,?,?)"
+                " ON CONFLICT (fingerprint, memory_id) DO UPDATE SET dim=excluded.dim, vec=excluded.vec,"
+                " seq=excluded.seq",
                 (v.memory_id, e.fingerprint, e.dim, v.data, rec.seq),
             )
+        count = conn.execute("SELECT count(*) FROM vectors WHERE fingerprint=?", (e.fingerprint,)).fetchone()[0]
+        conn.execute(
+            "INSERT OR REPLACE INTO vector_sets (fingerprint, dim, count, last_seq) VALUES (?,?,?,?)",
+            (e.fingerprint, e.dim, count, rec.seq),
+        )
+
+
+def _cache_path(directory: Path, fingerprint: str) -> Path:
+    digest = hashlib.sha256(fingerprint.encode()).hexdigest()[:16]
+    return directory / f"vectors-{digest}.f32"
+
+
+def stamp(conn: apsw.Connection, fingerprint: str) -> tuple[int, int, int] | None:
+    """(dim, count, last_seq) of the vectors under `fingerprint`, or None."""
+    row = conn.execute(
+        "SELECT dim, count, last_seq FROM vector_sets WHERE fingerprint=?", (fingerprint,)
+    ).fetchone()
+    return None if row is None else (row[0], row[1], row[2])
+
+
+def matrix(conn: apsw.Connection, directory: Path, fingerprint: str) -> tuple[list[str], np.ndarray]:
+    """(memory ids, float32 rows) of every vector under `fingerprint`, from the
+    flat cache when its stamp matches the table, else rebuilt and re-cached."""
+    import numpy as np
+
+    current = stamp(conn, fingerprint)
+    if current is None:
+        return [], np.zeros((0, 0), dtype=np.float32)
+    path = _cache_path(directory, fingerprint)
+    cached = _read(path, fingerprint, current)
+    if cached is not None:
+        return cached
+    ids: list[str] = []
+    blobs: list[bytes] = []
+    for memory_id, vec in conn.execute(
+        "SELECT memory_id, vec FROM vectors WHERE fingerprint=? ORDER BY id", (fingerprint,)
+    ):
+        ids.append(memory_id)
+        blobs.append(vec)
+    dim = current[0]
+    rows = np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(ids), dim)
+    _write(path, fingerprint, current, ids, rows)
+    return ids, rows
+
+
+def _read(path: Path, fingerprint: str, current: tuple[int, int, int]) -> tuple[list[str], np.ndarray] | None:
+    import numpy as np
+
+    try:
+        with path.open("rb") as f:
+            if f.readline() != _MAGIC:
+                return None
+            header = json.loads(f.readline())
+            if header.get("fingerprint") != fingerprint or tuple(header.get("stamp", ())) != current:
+                return None
+            ids = f.read(header["ids_bytes"]).decode("ascii").split("\n") if header["count"] else []
+        dim, count = current[0], current[1]
+        if len(ids) != count:
+            return None
+        rows = np.memmap(path, dtype="<f4", mode="r", offset=header["offset"], shape=(count, dim))
+        return ids, rows
+    except (OSError, ValueError, KeyError, UnicodeDecodeError):
+        return None  # missing, partial or foreign: rebuild it
+
+
+def _write(path: Path, fingerprint: str, current: tuple[int, int, int], ids: list[str], rows: np.ndarray) -> None:
+    id_bytes = "\n".join(ids).encode("ascii")
+    header = {"fingerprint": fingerprint, "stamp": list(current), "count": len(ids), "ids_bytes": len(id_bytes)}
+    # the offset depends on the header's own length: settle it in two passes
+    offset = 0
+    for _ in range(2):
+        header["offset"] = offset
+        head = _MAGIC + json.dumps(header).encode() + b"\n" + id_bytes
+        offset = -(-len(head) // _ALIGN) * _ALIGN
+    header["offset"] = offset
+    head = _MAGIC + json.dumps(header).encode() + b"\n" + id_bytes
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("wb") as f:
+            f.write(head.ljust(offset, b"\0"))
+            f.write(rows.astype("<f4", copy=False).tobytes())
+        tmp.replace(path)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # a read-only store still answers, just without the cache

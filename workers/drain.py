@@ -12,12 +12,11 @@ from collections.abc import Callable
 from datetime import datetime
 
 import msgspec
-import numpy as np
 
 from events.clock import to_iso
 from events.log import NewEvent
 from events.types import StoreConfigured
-from projections.queries import vectors_for
+from projections.vectors import matrix
 from projections.store import StoreDB
 from workers.derive import ACTOR, Deriver
 from workers.embedders import create_embedder, embedder_for
@@ -53,12 +52,11 @@ def bind_embedder(db: StoreDB) -> Embedder:
 
 def load_vectors(db: StoreDB, embedder: Embedder) -> VectorSet:
     """The active memories' vectors under the store's fingerprint."""
-    ids, blob, _ = vectors_for(db.vectors.conn, embedder.fingerprint.key)
+    ids, rows = matrix(db.vectors.conn, db.directory, embedder.fingerprint.key)
     active = {r[0] for r in db.main.conn.execute("SELECT id FROM memories WHERE status='active'")}
     dim = embedder.fingerprint.dim
-    matrix = np.frombuffer(blob, dtype="<f4").reshape(-1, dim) if ids else np.zeros((0, dim), np.float32)
     vectors = VectorSet(dim, capacity=len(ids) + 1024)
-    for memory_id, row in zip(ids, matrix, strict=True):
+    for memory_id, row in zip(ids, rows, strict=True):
         if memory_id in active:
             vectors.add(memory_id, row)
     return vectors
@@ -101,6 +99,8 @@ def drain_store(
         if progress is not None:
             progress(completed + failed, len(work))
     db.vectors.catch_up()
+    if work:
+        matrix(db.vectors.conn, db.directory, embedder.fingerprint.key)  # refresh recall's flat copy now
     counts = dict(db.main.conn.execute("SELECT state, count(*) FROM work GROUP BY state").fetchall())
     return DrainReport(
         store=name,

@@ -7,8 +7,11 @@ depend on the embedder's calibration; vectors only help find candidates.
 
     NONE    the same text (case, spacing and end punctuation aside), or word
             overlap >= 0.9 with the same values
-    UPDATE  the same words and the same named entities, but a value differs
-            ("timeout is 30s" -> "timeout is 60s", "Python 3.11" -> "Python 3.12")
+    UPDATE  the same words (overlap >= 0.85) and the same named entities, but a
+            value differs ("timeout is 30s" -> "timeout is 60s", "Python 3.11" ->
+            "Python 3.12"). Strict on purpose: two texts that differ in a subject
+            word ("search API on port 9090" vs "ledger API on port 8443") are two
+            facts, and wrongly superseding one hides it from recall.
     ADD     everything else
 
 Protected memories are never superseded.
@@ -25,7 +28,7 @@ from events.types import Candidate, Decision
 
 _WORDS = re.compile(r"\w+", re.UNICODE)
 NEAR_DUPLICATE = 0.9
-SAME_SUBJECT = 0.6
+SAME_SUBJECT = 0.85
 MAX_CANDIDATES = 8
 
 
