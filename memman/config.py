@@ -1,0 +1,246 @@
+"""`<data_dir>/config.toml`: the one source of truth for installable settings.
+
+    [llm]         provider = "none" | "openai"   (openai = any OpenAI-compatible endpoint)
+    [embeddings]  provider = "static" | "hashing" | "onnx" | "openai" | "voyage" | "ollama"
+    [rerank]      provider = "none" | "voyage" | "compatible"
+    [recall]      prompt injection from hooks
+    [scheduler]   drain interval, running or stopped
+    [stores.NAME.<section>]   per-store overrides of any of the above
+
+The file is written with mode 0600 (it may hold API keys) inside a 0700 data
+dir. Values are validated against the typed sections below on every load and
+every `set`; secrets (`api_key`) are redacted in everything memman prints.
+Environment variables only steer the process (MEMMAN_DATA_DIR, MEMMAN_STORE);
+settings live here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+
+from events.errors import ConfigError
+
+CONFIG_FILE = "config.toml"
+SECRET_FIELDS = frozenset({"api_key"})
+REDACTED = "********"
+
+
+class LLMSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    provider: Literal["none", "openai"] = "none"
+    base_url: str = ""
+    api_key: str = ""
+    model_fast: str = ""  # extraction, reconciliation, query expansion
+    model_slow: str = ""  # enrichment, causal inference
+    timeout_s: float = 30.0
+    max_retries: int = 3
+
+
+class EmbeddingSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    provider: Literal["static", "hashing", "onnx", "openai", "voyage", "ollama"] = "static"
+    model: str = ""
+    base_url: str = ""
+    api_key: str = ""
+    dimensions: int = 0  # 0 = the model's own
+    batch_size: int = 64
+    timeout_s: float = 30.0
+    query_timeout_ms: int = 1500  # recall's budget for a remote query embedding
+
+
+class RerankSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    provider: Literal["none", "voyage", "compatible"] = "none"
+    base_url: str = ""
+    api_key: str = ""
+    model: str = ""
+    top_n: int = 20
+    timeout_ms: int = 1500
+
+
+class RecallSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    inject: bool = False  # UserPromptSubmit hook injects top memories (else a reminder)
+    inject_limit: int = 5
+    inject_budget_ms: int = 400
+
+
+class SchedulerSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    interval_s: int = 300
+    state: Literal["running", "stopped"] = "running"
+
+
+class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    llm: LLMSettings = msgspec.field(default_factory=LLMSettings)
+    embeddings: EmbeddingSettings = msgspec.field(default_factory=EmbeddingSettings)
+    rerank: RerankSettings = msgspec.field(default_factory=RerankSettings)
+    recall: RecallSettings = msgspec.field(default_factory=RecallSettings)
+    scheduler: SchedulerSettings = msgspec.field(default_factory=SchedulerSettings)
+
+
+SECTIONS: dict[str, type[msgspec.Struct]] = {
+    "llm": LLMSettings,
+    "embeddings": EmbeddingSettings,
+    "rerank": RerankSettings,
+    "recall": RecallSettings,
+    "scheduler": SchedulerSettings,
+}
+_STORE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+Raw = dict[str, Any]
+
+
+def config_path(data_dir: Path) -> Path:
+    return data_dir / CONFIG_FILE
+
+
+def read_raw(data_dir: Path) -> Raw:
+    path = config_path(data_dir)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML ({exc}); fix or remove it") from None
+    _validate(raw, path)
+    return raw
+
+
+def _validate(raw: Raw, where: Path | str) -> None:
+    for key, value in raw.items():
+        if key == "stores":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}: [stores] must be a table of store names")
+            for store, sections in value.items():
+                if not _STORE.match(store) or not isinstance(sections, dict):
+                    raise ConfigError(f"{where}: bad per-store table [stores.{store}]")
+                _section_values(sections, f"{where}: [stores.{store}]")
+        elif key not in SECTIONS:
+            raise ConfigError(f"{where}: unknown section [{key}]; known: {', '.join(SECTIONS)}")
+    _section_values({k: v for k, v in raw.items() if k != "stores"}, str(where))
+
+
+def _section_values(sections: Raw, where: str) -> None:
+    for name, values in sections.items():
+        if name not in SECTIONS:
+            raise ConfigError(f"{where}: unknown section [{name}]; known: {', '.join(SECTIONS)}")
+        try:
+            msgspec.convert(values, SECTIONS[name], strict=False)
+        except msgspec.ValidationError as exc:
+            raise ConfigError(f"{where}: [{name}] {exc}") from None
+
+
+def settings_for(data_dir: Path, store: str | None = None) -> Settings:
+    """The effective settings: defaults, then the file, then the store's overrides."""
+    raw = read_raw(data_dir)
+    merged: Raw = {name: dict(raw.get(name, {})) for name in SECTIONS}
+    if store:
+        for name, values in raw.get("stores", {}).get(store, {}).items():
+            merged[name].update(values)
+    return msgspec.convert(merged, Settings, strict=False)
+
+
+def _split_key(key: str) -> tuple[str, str]:
+    section, _, field = key.partition(".")
+    cls = SECTIONS.get(section)
+    if cls is None or not field:
+        raise ConfigError(f"unknown setting {key!r}; settings look like llm.provider (see 'memman config show')")
+    if field not in cls.__struct_fields__:
+        raise ConfigError(f"unknown setting {key!r}; [{section}] has {', '.join(cls.__struct_fields__)}")
+    return section, field
+
+
+def get(data_dir: Path, key: str, store: str | None = None, *, reveal: bool = False) -> object:
+    section, field = _split_key(key)
+    value = getattr(getattr(settings_for(data_dir, store), section), field)
+    return REDACTED if field in SECRET_FIELDS and value and not reveal else value
+
+
+def set_value(data_dir: Path, key: str, value: str, store: str | None = None) -> object:
+    """Validate and write one setting (globally, or for one store); returns the typed value."""
+    section, field = _split_key(key)
+    typed = _coerce(SECTIONS[section], field, value, key)
+    raw = read_raw(data_dir)
+    target = raw.setdefault("stores", {}).setdefault(store, {}) if store else raw
+    target.setdefault(section, {})[field] = typed
+    _validate(raw, config_path(data_dir))
+    write_raw(data_dir, raw)
+    return typed
+
+
+def unset(data_dir: Path, key: str, store: str | None = None) -> None:
+    section, field = _split_key(key)
+    raw = read_raw(data_dir)
+    target = raw.get("stores", {}).get(store, {}) if store else raw
+    target.get(section, {}).pop(field, None)
+    write_raw(data_dir, raw)
+
+
+def _coerce(cls: type[msgspec.Struct], field: str, value: str, key: str) -> object:
+    probe: Raw = {field: value}
+    if value.lower() in ("true", "false"):
+        probe = {field: value.lower() == "true"}
+    try:
+        converted = msgspec.convert(probe, cls, strict=False)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"bad value for {key}: {exc}") from None
+    return getattr(converted, field)
+
+
+def redacted(settings: Settings) -> Raw:
+    out = msgspec.to_builtins(settings)
+    for values in out.values():
+        for field in SECRET_FIELDS & values.keys():
+            if values[field]:
+                values[field] = REDACTED
+    return out
+
+
+def write_raw(data_dir: Path, raw: Raw) -> None:
+    """Write atomically, mode 0600, inside a 0700 data dir."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(data_dir, 0o700)
+    path = config_path(data_dir)
+    tmp = path.with_name(f".{CONFIG_FILE}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(to_toml(raw))
+    os.chmod(tmp, 0o600)
+    tmp.replace(path)
+
+
+def to_toml(raw: Raw) -> str:
+    """TOML for memman's shape: tables of scalars, and [stores.NAME.section]."""
+    lines: list[str] = []
+
+    def table(name: str, values: Raw) -> None:
+        scalars = {k: v for k, v in values.items() if not isinstance(v, dict)}
+        if scalars:
+            lines.append(f"[{name}]")
+            lines.extend(f"{k} = {_scalar(v)}" for k, v in scalars.items())
+            lines.append("")
+
+    for name in SECTIONS:
+        if raw.get(name):
+            table(name, raw[name])
+    for store, sections in sorted(raw.get("stores", {}).items()):
+        for name, values in sections.items():
+            if values:
+                table(f"stores.{store}.{name}", values)
+    return "\n".join(lines)
+
+
+def _scalar(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    text = str(value)
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+    return f'"{escaped}"'
