@@ -115,11 +115,6 @@ def test_events_list_filters_by_type_memory_since_and_limit(store: tuple[Cli, st
     assert cli.json("events", "list", "--since", "2999-01-01T00:00:00Z")["events"] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: events list --memory ID --since T ignores --since (events_cmd.events_list takes the --memory "
-    "branch and never filters by time), unlike log --memory ID --since T",
-)
 def test_events_list_memory_and_since_together_apply_both_filters(store: tuple[Cli, str]) -> None:
     cli, memory_id = store
     assert cli.json("log", "--memory", memory_id, "--since", "2999-01-01T00:00:00Z")["events"] == []
@@ -177,11 +172,6 @@ def test_log_memory_shows_every_stage_of_a_drained_memory(cli: Cli) -> None:
     assert f"edges.inferred edges  edges: {first[-8:]}-temporal->{second[-8:]}" in lines[4]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: log --memory / insights show omit the edges.inferred event of a memory's drain when it found "
-    "no edges: the log indexes an event under the memory ids its payload names, and an empty edges list names none",
-)
 def test_log_memory_shows_the_edges_stage_even_when_it_found_no_edges(store: tuple[Cli, str]) -> None:
     cli, memory_id = store
     assert _kinds(cli.ok("log", "--memory", memory_id).out) == ["memory.remembered", *DERIVED]
@@ -309,12 +299,6 @@ def test_deleted_projection_files_are_rebuilt_from_the_log(cli: Cli, data_dir: P
     assert [h["id"] for h in cli.json("recall", SEMANTIC_ONLY)["results"]] == [memory_id]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: after vectors.db is deleted, recall never catches the vector projection up (Memman.fresh() "
-    "catches up only the main set), so semantic recall silently finds nothing (vector_hits 0, degraded null) "
-    "until another command such as status rebuilds it",
-)
 def test_recall_after_deleting_the_vector_index_still_finds_by_meaning(cli: Cli, data_dir: Path) -> None:
     memory_id = cli.remember("The staging database lives on host sparrow")
     cli.ok("scheduler", "drain")
