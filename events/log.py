@@ -281,6 +281,8 @@ class EventLog:
         return [self._decode(row) for row in rows]
 
     def get(self, seq: int) -> Recorded:
+        if not 0 < seq < 2**63:
+            raise UnknownEvent(f"no event with seq {seq}; see 'memman events list'")
         row = self.conn.execute(f"SELECT {_COLUMNS} FROM events WHERE seq = ?", (seq,)).fetchone()
         if row is None:
             raise UnknownEvent(f"no event with seq {seq}; see 'memman events list'")

@@ -230,9 +230,11 @@ class Edge(msgspec.Struct, frozen=True, kw_only=True):
 class EdgesInferred(_Event, frozen=True, kw_only=True, tag="edges.inferred"):
     edges: list[Edge]
     provenance: Provenance
+    input_id: MemoryId | None = None  # the drained input, so its history shows this stage even with no edges
 
     def memory_ids(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(x for e in self.edges for x in (e.src, e.dst)))
+        ids = [self.input_id] if self.input_id else []
+        return tuple(dict.fromkeys([*ids, *(x for e in self.edges for x in (e.src, e.dst))]))
 
 
 class DerivationFailed(_Event, frozen=True, kw_only=True, tag="derivation.failed"):

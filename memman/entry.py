@@ -26,10 +26,17 @@ def main() -> None:
     # numpy's BLAS would use both cores for the small products memman does,
     # which doubles CPU and slows them (PERF_NOTES); set before numpy loads.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    argv = sys.argv[1:]
+    for position, arg in enumerate(argv, start=1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:  # bytes the locale could not decode reach us as lone surrogates
+            from memman.exits import fail
+
+            fail(f"argument {position} is not valid UTF-8; send UTF-8 text", 2)
     _load_msgspec_without_typing_extensions()
     from memman.fastpath import parse
 
-    argv = sys.argv[1:]
     call = parse(argv)
     if call is None:
         from memman.cli import main as click_main

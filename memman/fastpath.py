@@ -158,16 +158,11 @@ def _remember(app, call: Invocation) -> int:  # type: ignore[no-untyped-def]
 
 
 def _recall(app, call: Invocation) -> int:  # type: ignore[no-untyped-def]
-    from memman import validate
-    from memman.recall import recall
     from memman.render import recall_diagnostics, recall_lines, to_json
 
     o = call.options
-    query = validate.query(call.positional)
-    result = recall(
-        app.fresh(),
-        app.store,
-        query,
+    result = app.recall(
+        call.positional,
         limit=o.get("--limit", 10),  # type: ignore[arg-type]
         category=o.get("--cat"),  # type: ignore[arg-type]
         source=o.get("--source"),  # type: ignore[arg-type]

@@ -33,6 +33,7 @@ from memman.stores import Registry
 from projections.store import StoreDB
 
 if TYPE_CHECKING:
+    from memman.results import RecallResult
     from projections.queries import MemoryRow
 
 MIN_ID_PREFIX = 6
@@ -188,6 +189,33 @@ class Memman:
         except StoreLocked:
             pass
         return db
+
+    def fresh_vectors(self) -> StoreDB:
+        """`fresh`, and the vectors too when an embedding is not yet applied
+        (after a drain, or when vectors.db was lost and must be rebuilt)."""
+        db = self.fresh()
+        try:
+            if db.vectors.behind():
+                db.vectors.catch_up()
+        except StoreLocked:
+            pass
+        return db
+
+    def recall(
+        self,
+        query: str,
+        *,
+        limit: int = 10,
+        category: str | None = None,
+        source: str | None = None,
+        basic: bool = False,
+    ) -> RecallResult:
+        from memman.recall import recall
+
+        db = self.fresh() if basic else self.fresh_vectors()
+        return recall(
+            db, self.store, validate.query(query), limit=limit, category=category, source=source, basic=basic
+        )
 
     def resolve(self, memory_id: str) -> str:
         """A full memory id from a full id, or a unique prefix or suffix (>= 6 chars)."""

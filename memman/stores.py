@@ -21,7 +21,10 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 def resolve_data_dir(flag: str | None) -> Path:
     raw = flag or os.environ.get("MEMMAN_DATA_DIR") or "~/.memman"
-    return Path(raw).expanduser().resolve()
+    path = Path(raw).expanduser().resolve()
+    if path.exists() and not path.is_dir():
+        raise BadInput(f"data dir {path} is not a directory; pass --data-dir DIR or set MEMMAN_DATA_DIR")
+    return path
 
 
 def check_name(name: str) -> str:

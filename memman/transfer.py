@@ -58,6 +58,8 @@ def _parse(lines: Iterable[bytes], app: Memman) -> list[NewEvent]:
             at = validate.moment(item.at) if item.at else None
         except msgspec.DecodeError as exc:
             raise BadInput(f"line {number}: not a valid import object ({exc}); nothing was imported") from None
+        except UnicodeDecodeError:
+            raise BadInput(f"line {number}: not valid UTF-8; nothing was imported") from None
         except MemmanError as exc:
             raise BadInput(f"line {number}: {exc}; nothing was imported") from None
         items.append(NewEvent(event=event, occurred_at=at, actor="import"))

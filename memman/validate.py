@@ -89,18 +89,18 @@ def meta(pairs: list[str] | dict[str, object] | None) -> dict[str, str]:
 def moment(value: str) -> datetime:
     try:
         return from_iso(value)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise BadInput(f"bad time {value!r}; use ISO-8601, e.g. 2026-01-31T09:30:00Z") from None
 
 
 def since(value: str, now: datetime) -> datetime:
     """`7d`, `24h`, `30m`, `2w`, or an ISO-8601 time."""
     match = _DURATION.match(value.strip())
-    if match:
-        return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
     try:
+        if match:
+            return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
         return from_iso(value)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise BadInput(f"bad --since {value!r}; use 7d, 24h, 30m or an ISO-8601 time") from None
 
 

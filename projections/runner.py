@@ -72,6 +72,18 @@ class ProjectionSet:
         known = dict(rows)
         return {p.name: known.get(p.name, 0) for p in self.projectors}
 
+    def behind(self) -> bool:
+        """Whether an event this set handles is past its checkpoint (a cheap
+        indexed probe, so readers catch up only when there is work)."""
+        mark = min(self.checkpoints().values(), default=0)
+        types = sorted(frozenset().union(*(p.handles for p in self.projectors)))
+        return bool(
+            self.log.conn.execute(
+                f"SELECT 1 FROM events WHERE type IN ({','.join('?' * len(types))}) AND seq > ? LIMIT 1",
+                (*types, mark),
+            ).fetchone()
+        )
+
     def lag(self) -> int:
         """How many seqs the slowest projection here is behind the log head."""
         return self.log.head() - min(self.checkpoints().values(), default=0)

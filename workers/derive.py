@@ -169,7 +169,11 @@ class Deriver:
 
         if ("edges.inferred", "edges") not in done:
             edges = self._stage("edges", lambda: self._temporal_edges(rec, [decisions[i].memory_id for i in kept]))
-            event = EdgesInferred(edges=edges, provenance=Provenance(implementation="rules", version="1"))
+            event = EdgesInferred(
+                edges=edges,
+                provenance=Provenance(implementation="rules", version="1"),
+                input_id=source_event.memory_id,
+            )
             new.append(NewEvent(event=event, actor=ACTOR, causation=rec.seq, stage="edges"))
 
     @staticmethod

@@ -35,13 +35,16 @@ def events_list(ctx: AppContext, type_, since, memory_id, limit, json_) -> None:
     if type_ and type_ not in EVENT_CLASSES:
         raise click.BadParameter(f"unknown event type {type_!r}; known: {', '.join(EVENT_CLASSES)}", param_hint="--type")
     log = app.db.log
+    start = validate.since(since, app.clock()) if since else None
     if memory_id:
         records = log.for_memory(app.resolve(memory_id))
-    elif since:
-        records = log.between(validate.since(since, app.clock()))
+    elif start is not None:
+        records = log.between(start)
     else:
         records = list(log.read(types=[type_] if type_ else None))
-    records = [r for r in records if not type_ or r.type == type_][-limit:]
+    records = [
+        r for r in records if (not type_ or r.type == type_) and (start is None or r.recorded_at >= start)
+    ][-limit:]
     lines = [line(r) for r in records]
     if json_:
         emit_json({"events": lines})

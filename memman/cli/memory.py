@@ -71,12 +71,7 @@ def recall(ctx: AppContext, query, category, source, limit, basic, json_) -> Non
     Example:
       memman recall "why sqlite" --limit 5
     """
-    from memman.recall import recall as run_recall
-
-    app = ctx.app
-    result = run_recall(
-        app.fresh(), app.store, validate.query(query), limit=limit, category=category, source=source, basic=basic
-    )
+    result = ctx.app.recall(query, limit=limit, category=category, source=source, basic=basic)
     ctx.say(recall_diagnostics(result))
     if json_:
         emit_json(result)
