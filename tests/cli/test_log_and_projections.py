@@ -119,6 +119,8 @@ def test_events_list_memory_and_since_together_apply_both_filters(store: tuple[C
     cli, memory_id = store
     assert cli.json("log", "--memory", memory_id, "--since", "2999-01-01T00:00:00Z")["events"] == []
     assert cli.json("events", "list", "--memory", memory_id, "--since", "2999-01-01T00:00:00Z")["events"] == []
+    both = cli.json("events", "list", "--memory", memory_id, "--since", "2020-01-01T00:00:00Z")["events"]
+    assert [e["seq"] for e in both] == [1, 3, 4, 5, 6]
 
 
 def test_events_list_text_is_one_line_per_event(store: tuple[Cli, str]) -> None:
