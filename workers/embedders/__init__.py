@@ -3,12 +3,21 @@
 A store is bound to one fingerprint (recorded as a `store.configured` event);
 `embedder_for` rebuilds exactly that embedder or fails clearly, so vectors
 from two different models are never compared.
+
+    local:  static (default, shipped), hashing (lexical, tests), onnx (memman[onnx])
+    remote: openai (any OpenAI-compatible /embeddings), voyage, ollama
+
+`settings` carries what the fingerprint does not: endpoint, key, batch size,
+timeouts, where the ONNX model lives. The application builds it from
+config.toml ([embeddings]); this layer never reads the config file.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from events.errors import ConfigError
 
@@ -17,14 +26,55 @@ if TYPE_CHECKING:
 
 DEFAULT_PROVIDER = "static"
 STATIC_ARTIFACT = Path(__file__).parent / "assets" / "minilm-static" / "embeddings.npy"
+LOCAL_PROVIDERS = ("static", "hashing", "onnx")
+REMOTE_PROVIDERS = ("openai", "voyage", "ollama")
+PROVIDERS = LOCAL_PROVIDERS + REMOTE_PROVIDERS
 
 
 class EmbedderMismatch(ConfigError):
     """The store is bound to an embedder this installation cannot rebuild."""
 
 
-def create_embedder(provider: str = DEFAULT_PROVIDER) -> Embedder:
-    """A fresh embedder of `provider` with its default model."""
+class EmbedderSettings(msgspec.Struct, kw_only=True):
+    """The [embeddings] settings an embedder needs besides its fingerprint."""
+
+    provider: str = DEFAULT_PROVIDER
+    model: str = ""
+    base_url: str = ""
+    api_key: str = ""
+    dimensions: int = 0
+    batch_size: int = 64
+    timeout_s: float = 30.0
+    query_timeout_ms: int = 1500
+    max_retries: int = 3
+    backoff_s: float = 0.5  # first retry's wait when the server sends no Retry-After
+    model_path: str = ""  # the onnx model directory; default models_dir/minilm-onnx
+    models_dir: str = ""  # <data_dir>/models
+
+
+def parse_key(key: str) -> tuple[str, str, int, str]:
+    """(provider, model, dim, build) from a fingerprint key. Models may contain
+    ':' (ollama tags), so the provider is split from the left and dim and
+    build from the right."""
+    provider, _, rest = key.partition(":")
+    model, dim, build = rest.rsplit(":", 2)
+    return provider, model, int(dim), build
+
+
+def split_target(target: str) -> tuple[str, str]:
+    """'openai:text-embedding-3-small' -> (provider, model); the model may be ''."""
+    provider, _, model = target.strip().partition(":")
+    if provider not in PROVIDERS:
+        raise ConfigError(f"unknown embedding provider {provider!r}; choose one of {', '.join(PROVIDERS)}")
+    return provider, model
+
+
+def create_embedder(
+    provider: str = DEFAULT_PROVIDER, settings: EmbedderSettings | None = None, *, model: str = "", dim: int = 0
+) -> Embedder:
+    """A fresh embedder of `provider`: `model` if given, else the configured
+    model when `settings` configures this provider, else its default."""
+    settings = settings or EmbedderSettings()
     if provider == "static":
         if STATIC_ARTIFACT.exists():
             from workers.embedders.static import StaticEmbedder
@@ -35,14 +85,30 @@ def create_embedder(provider: str = DEFAULT_PROVIDER) -> Embedder:
         from workers.embedders.hashing import HashingEmbedder
 
         return HashingEmbedder()
-    raise ConfigError(f"unknown embedding provider {provider!r}; choose static or hashing")
+    if provider == "onnx":
+        from workers.embedders.onnx import OnnxEmbedder, model_directory
+
+        return OnnxEmbedder.load(model_directory(settings), batch_size=settings.batch_size)
+    if provider in REMOTE_PROVIDERS:
+        from workers.embedders.remote import RemoteEmbedder
+        from workers.providers.embeddings import DEFAULT_MODELS
+
+        chosen = model or (settings.model if settings.provider == provider else "") or DEFAULT_MODELS[provider]
+        return RemoteEmbedder(provider, chosen, settings, dim=dim)  # type: ignore[return-value]
+    raise ConfigError(f"unknown embedding provider {provider!r}; choose one of {', '.join(PROVIDERS)}")
 
 
-def embedder_for(fingerprint_key: str) -> Embedder:
+def embedder_for(fingerprint_key: str, settings: EmbedderSettings | None = None) -> Embedder:
     """The embedder whose fingerprint is `fingerprint_key`, or EmbedderMismatch."""
-    provider = fingerprint_key.split(":", 1)[0]
     try:
-        embedder = create_embedder(provider)
+        provider, model, dim, _ = parse_key(fingerprint_key)
+    except ValueError:
+        raise EmbedderMismatch(f"store is bound to a malformed embedder fingerprint {fingerprint_key!r}") from None
+    try:
+        if provider in REMOTE_PROVIDERS:
+            # the fingerprint says everything but the endpoint: no probe request
+            return create_embedder(provider, settings, model=model, dim=dim)
+        embedder = create_embedder(provider, settings)
     except ConfigError as exc:
         raise EmbedderMismatch(f"store is bound to embedder {fingerprint_key}, which is unavailable: {exc}") from exc
     if embedder.fingerprint.key != fingerprint_key:
