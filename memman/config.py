@@ -39,6 +39,8 @@ class LLMSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     model_slow: str = ""  # enrichment, causal inference
     timeout_s: float = 30.0
     max_retries: int = 3
+    retry_backoff_s: float = 1.0  # first retry wait, doubled each time (a Retry-After header wins)
+    json_mode: Literal["json_object", "json_schema", "off"] = "json_object"  # response_format sent
 
 
 class EmbeddingSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
