@@ -24,6 +24,7 @@ import msgspec
 import numpy as np
 
 from events.clock import to_iso
+from events.errors import MemmanError
 from events.ids import UlidFactory
 from events.log import NewEvent
 from events.types import (
@@ -43,6 +44,8 @@ from events.types import (
 from projections.queries import get_memory, keyword_search, memories_by_id
 from projections.store import StoreDB
 from workers.embedders.base import Embedder
+from workers.pending import Pending
+from workers.stages.edges import EdgeInferer, EdgePolicy, NewMemory
 from workers.stages.extract import ExtractInput, RuleExtractor
 from workers.stages.reconcile import Known, RuleReconciler
 from workers.vectorset import VectorSet
@@ -63,20 +66,6 @@ class StageFailed(Exception):
         self.cause = cause
 
 
-class Pending:
-    """Decisions made since the projections were last caught up."""
-
-    def __init__(self) -> None:
-        self.active: dict[str, Known] = {}
-        self.retired: set[str] = set()
-        self.placed: list[tuple[str, str, str]] = []  # (source, occurred_at, memory id), in order
-
-    def clear(self) -> None:
-        self.active.clear()
-        self.retired.clear()
-        self.placed.clear()
-
-
 def backoff(attempt: int) -> timedelta:
     """30 s, 60 s, 2 min, 4 min, ... capped at an hour."""
     return min(BACKOFF_BASE * (2 ** (attempt - 1)), BACKOFF_CAP)
@@ -92,6 +81,8 @@ class Deriver:
         clock: Callable[[], datetime],
         extractor: RuleExtractor | None = None,
         reconciler: RuleReconciler | None = None,
+        also: Embedder | None = None,  # an embedder swap's target: new memories get both embeddings
+        policy: EdgePolicy | None = None,
     ) -> None:
         self.db = db
         self.embedder = embedder
@@ -101,7 +92,13 @@ class Deriver:
         self.reconciler = reconciler or RuleReconciler()
         self._ids = UlidFactory()
         self._embed_stage = f"embed:{embedder.fingerprint.key}"
+        self.also = also
+        self.also_missed = 0  # inputs whose swap-target embedding failed (the swap backfills them)
+        self._prepared_facts: dict[int, FactsExtracted] = {}
+        self._prepared_vectors: dict[tuple[str, int], np.ndarray | Exception] = {}
         self.pending = Pending()
+        self.policy = policy or EdgePolicy()
+        self.edges = EdgeInferer(db.main.conn, vectors, self.pending, self.policy, embedder.fingerprint.provider)
 
     def derive(self, rec: Recorded, attempts_so_far: int) -> tuple[list[NewEvent], bool]:
         """The events derived from one input, and whether every stage succeeded."""
@@ -131,7 +128,9 @@ class Deriver:
         assert isinstance(source_event, MemoryRemembered | MemoryReplaced)
         extracted = done.get(("facts.extracted", "extract"))
         if extracted is None:
-            facts_event = self._stage("extract", lambda: self._extract(source_event))
+            facts_event = self._prepared_facts.pop(rec.seq, None) or self._stage(
+                "extract", lambda: self._extract(source_event)
+            )
             new.append(NewEvent(event=facts_event, actor=ACTOR, causation=rec.seq, stage="extract"))
         else:
             facts_event = extracted.event
@@ -139,7 +138,7 @@ class Deriver:
         self.vectors.remove(source_event.memory_id)  # a replaced text is no longer what it said
 
         started = time.perf_counter()
-        matrix = self._stage("embed", lambda: self.embedder.embed([f.text for f in facts]))
+        matrix = self._stage("embed", lambda: self._embedded(self.embedder, rec.seq, facts))
         embed_ms = (time.perf_counter() - started) * 1000
 
         reconciled = done.get(("memory.reconciled", "reconcile"))
@@ -166,15 +165,97 @@ class Deriver:
                 ),
             )
             new.append(NewEvent(event=event, actor=ACTOR, causation=rec.seq, stage=self._embed_stage))
+        self._embed_also(rec.seq, [decisions[i].memory_id for i in kept], kept, facts, done, new)
 
         if ("edges.inferred", "edges") not in done:
-            edges = self._stage("edges", lambda: self._temporal_edges(rec, [decisions[i].memory_id for i in kept]))
+            new_memories = [
+                (facts[i], decisions[i].memory_id, matrix[i].astype("<f4").tobytes()) for i in kept
+            ]
+            edges = self._stage("edges", lambda: self._edges(source_event.memory_id, new_memories))
             event = EdgesInferred(
                 edges=edges,
-                provenance=Provenance(implementation="rules", version="1"),
+                provenance=Provenance(implementation=self.edges.implementation, version=self.policy.key),
                 input_id=source_event.memory_id,
             )
             new.append(NewEvent(event=event, actor=ACTOR, causation=rec.seq, stage="edges"))
+
+    # ------------------------------------------------------------ embedding in batches
+
+    def prepare(self, recs: list[Recorded]) -> None:
+        """Extract a chunk's inputs and embed all their facts in one call per
+        embedder: a remote provider gets one request per batch, not one per
+        input. What fails here is left for `derive`, which records it."""
+        self._prepared_facts.clear()
+        self._prepared_vectors.clear()
+        texts: dict[int, list[str]] = {}
+        for rec in recs:
+            e = rec.event
+            if not isinstance(e, MemoryRemembered | MemoryReplaced):
+                continue
+            done = {(d.type, d.stage): d for d in self.db.log.derivations_of(rec.seq)}
+            extracted = done.get(("facts.extracted", "extract"))
+            if extracted is None:
+                try:
+                    extracted_now = self._extract(e)
+                except Exception:  # noqa: BLE001 - derive() runs the stage again and records the failure
+                    continue
+                self._prepared_facts[rec.seq] = extracted_now
+                texts[rec.seq] = [f.text for f in extracted_now.facts]
+            else:
+                texts[rec.seq] = [f.text for f in extracted.event.facts]
+        flat = [t for group in texts.values() for t in group]
+        for embedder in (self.embedder, self.also):
+            if embedder is None or not flat:
+                continue
+            key = embedder.fingerprint.key
+            try:
+                matrix = embedder.embed(flat)
+            except Exception as exc:  # noqa: BLE001 - re-raised per input by _embedded, inside its stage
+                self._prepared_vectors.update(((key, seq), exc) for seq in texts)
+                continue
+            start = 0
+            for seq, group in texts.items():
+                self._prepared_vectors[(key, seq)] = matrix[start : start + len(group)]
+                start += len(group)
+
+    def _embedded(self, embedder: Embedder, seq: int, facts: list) -> np.ndarray:
+        got = self._prepared_vectors.pop((embedder.fingerprint.key, seq), None)
+        if isinstance(got, Exception):
+            raise got
+        if got is not None and len(got) == len(facts):
+            return got
+        return embedder.embed([f.text for f in facts])
+
+    def _embed_also(
+        self, seq: int, memory_ids: list[str], kept: list[int], facts: list, done: dict, new: list[NewEvent]
+    ) -> None:
+        """During an embedder swap, also embed the new memories for the target.
+        A failing target does not fail the input: the swap's backfill embeds
+        whatever is missing before it cuts over, so nothing is lost."""
+        if self.also is None:
+            return
+        fp = self.also.fingerprint
+        stage = f"embed:{fp.key}"
+        if stage == self._embed_stage or ("memory.embedded", stage) in done:
+            return
+        started = time.perf_counter()
+        try:
+            matrix = self._embedded(self.also, seq, facts)[kept] if kept else np.zeros((0, fp.dim), np.float32)
+        except MemmanError:
+            self.also_missed += 1
+            return
+        event = MemoryEmbedded(
+            fingerprint=fp.key,
+            dim=fp.dim,
+            vectors=[Vector(memory_id=m, data=row.astype("<f4").tobytes()) for m, row in zip(memory_ids, matrix)],
+            provenance=Provenance(
+                implementation=fp.provider,
+                model=fp.model,
+                fingerprint=fp.key,
+                latency_ms=round((time.perf_counter() - started) * 1000, 3),
+            ),
+        )
+        new.append(NewEvent(event=event, actor=ACTOR, causation=seq, stage=stage))
 
     @staticmethod
     def _stage(name: str, work: Callable):  # type: ignore[no-untyped-def]
@@ -225,6 +306,24 @@ class Deriver:
             decisions.append(self.reconciler.decide(fact.memory_id, fact.text, fact.entities, known))
         return decisions
 
+    def _edges(self, input_id: str, new_memories: list[tuple]) -> list[Edge]:  # type: ignore[type-arg]
+        row = get_memory(self.db.main.conn, input_id)
+        if row is None or not new_memories:
+            return []
+        return self.edges.infer(
+            [
+                NewMemory(
+                    id=memory_id,
+                    text=fact.text,
+                    entities=fact.entities,
+                    source=row.source,
+                    occurred_at=row.occurred_at,
+                    vector=vector,
+                )
+                for fact, memory_id, vector in new_memories
+            ]
+        )
+
     def _track(self, decisions: list[Decision], facts: list, matrix: np.ndarray) -> None:
         """Keep the vector set and `pending` equal to what the projection will hold."""
         for decision, fact, vector in zip(decisions, facts, matrix, strict=True):
@@ -239,31 +338,3 @@ class Deriver:
                 self.vectors.remove(decision.target)
                 self.pending.retired.add(decision.target)
                 self.pending.active.pop(decision.target, None)
-
-    def _temporal_edges(self, rec: Recorded, kept: list[str]) -> list[Edge]:
-        """The temporal backbone: each new memory follows the previous active
-        memory of the same source (by when it occurred), then its siblings."""
-        if not kept:
-            return []
-        first = get_memory(self.db.main.conn, rec.event.memory_id)  # type: ignore[union-attr]
-        if first is None:
-            return []
-        source, occurred = first.source, first.occurred_at
-        placeholders = ",".join("?" * len(kept))
-        rows = self.db.main.conn.execute(
-            "SELECT occurred_at, id FROM memories WHERE source=? AND status='active' AND occurred_at <= ?"
-            f" AND id NOT IN ({placeholders}) ORDER BY occurred_at DESC, key DESC LIMIT 8",
-            (source, occurred, *kept),
-        ).fetchall()
-        before = [(at, memory_id) for at, memory_id in rows if memory_id not in self.pending.retired][:1]
-        # memories placed since the last catch-up count too; later-placed wins a tie
-        for placed_source, at, memory_id in self.pending.placed:
-            if placed_source == source and at <= occurred and memory_id not in self.pending.retired:
-                if not before or at >= before[0][0]:
-                    before = [(at, memory_id)]
-        self.pending.placed.extend((source, occurred, memory_id) for memory_id in kept)
-        chain = [m for _, m in before] + kept
-        return [
-            Edge(src=a, dst=b, edge_type="temporal", weight=1.0, meta={"rel": "precedes"})
-            for a, b in zip(chain, chain[1:])
-        ]

@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 
+from events.types import EVENT_CLASSES
+
 from tests.cli.conftest import Cli, assert_error
 
 UNKNOWN_ID = "01ZZZZZZZZZZZZZZZZZZZZZZZZ"
@@ -167,10 +169,8 @@ CASES: list[tuple[tuple[str, ...], int, str]] = [
     (("store", "remove", "a/b", "--yes"), 2, f"invalid store name 'a/b': {STORE_NAME_RULE}"),
     # events
     (("events", "list", "--type", "memory.remember"), 2,
-     "Invalid value for --type: unknown event type 'memory.remember'; known: memory.remembered, memory.replaced, "
-     "memory.forgotten, memory.restored, memory.protected, edge.linked, edge.unlinked, store.configured, "
-     "facts.extracted, memory.reconciled, memory.enriched, memory.embedded, edges.inferred, derivation.failed "
-     "(see 'memman events list --help')"),
+     "Invalid value for --type: unknown event type 'memory.remember'; known: "
+     f"{', '.join(EVENT_CLASSES)} (see 'memman events list --help')"),
     (("events", "list", "--since", "yesterday"), 2, "bad --since 'yesterday'; use 7d, 24h, 30m or an ISO-8601 time"),
     (("events", "list", "--memory", UNKNOWN_ID), 3,
      f"unknown memory id '{UNKNOWN_ID}' in store 'default'; {NOT_FOUND_HINT}"),

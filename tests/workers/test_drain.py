@@ -190,7 +190,9 @@ def test_the_temporal_backbone_links_consecutive_memories_of_one_source(app: Mem
     b = app.remember("Agent opened the migration ticket", source="agent")
     c = app.remember("The team agreed on a March launch date", source="user")
     drain_all(data_dir)
-    edges = app.db.main.conn.execute("SELECT src, dst, edge_type FROM edges").fetchall()
+    edges = app.db.main.conn.execute(
+        "SELECT src, dst, edge_type FROM edges WHERE json_extract(meta, '$.rel') = 'precedes'"
+    ).fetchall()
     assert edges == [(a.id, c.id, "temporal")]
     assert b.id not in {x for e in edges for x in e[:2]}
 
@@ -202,7 +204,9 @@ def test_imported_history_links_by_when_it_happened(app: Memman, data_dir: Path)
     early = app.remember("Launch planned for March", at=datetime(2025, 1, 1, tzinfo=timezone.utc))
     drain_all(data_dir)
     # `early` is derived second but occurred first: it has no predecessor
-    edges = app.db.main.conn.execute("SELECT src, dst FROM edges").fetchall()
+    edges = app.db.main.conn.execute(
+        "SELECT src, dst FROM edges WHERE json_extract(meta, '$.rel') = 'precedes'"
+    ).fetchall()
     assert (early.id, late.id) not in edges and (late.id, early.id) not in edges or edges == []
     assert Fingerprint  # the interface is importable for third-party embedders
 
@@ -254,6 +258,7 @@ def test_decisions_do_not_depend_on_chunk_boundaries(app: Memman, data_dir: Path
     ]
     edges = app.db.main.conn.execute(
         "SELECT a.content, b.content FROM edges JOIN memories a ON a.id = src JOIN memories b ON b.id = dst"
+        " WHERE json_extract(edges.meta, '$.rel') = 'precedes'"
     ).fetchall()
     # 3h's only predecessor of its source is the 2h memory it supersedes: the
     # backbone links active memories; the supersession is `superseded_by`.

@@ -1,0 +1,305 @@
+"""Edge inference: how a new memory joins the four graphs.
+
+    temporal  backbone: the previous active memory of the same source, by when
+              it occurred (weight 1, rel=precedes); proximity: up to
+              `proximity_cap` other memories that occurred within
+              `proximity_window_s`, weight decaying with the gap (rel=near)
+    entity    memories sharing a named entity (values such as 30s or 3.11 do
+              not count), weighted by the entity's rarity (IDF normalised to
+              0..1), at most `entity_cap_per_entity` per entity and
+              `entity_cap_per_memory` in all; entities in more than half the
+              store link nothing
+    semantic  the `semantic_k` nearest vectors at or above the threshold
+              calibrated for the store's embedder (see SEMANTIC_THRESHOLDS),
+              overridable or skipped per store
+    causal    offline: a cue phrase ("because", "due to", "led to",
+              "therefore", ...) in either memory of an entity-sharing pair;
+              the memory matching the cue's reason clause is the cause.
+              With an LLM configured, an LLM inferer adds its own.
+
+Older -> newer is the direction of temporal, entity and semantic edges;
+causal edges point cause -> effect. All edges of one input are one
+`edges.inferred` event whose provenance version is the policy's key, so a
+policy change is visible in the log and re-derived by `graph rebuild`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Sequence
+from datetime import timedelta
+
+import apsw
+import msgspec
+import numpy as np
+
+from events.clock import from_iso, to_iso
+from events.types import Edge
+from workers.pending import Pending
+from workers.stages.reconcile import Known
+from workers.vectorset import VectorSet
+
+# Cosine at or above which two memories count as semantically related, per
+# embedder provider. Calibrated on paraphrase vs unrelated pairs (static:
+# paraphrase mean 0.53, unrelated mean 0.06, max 0.15): the floor sits above
+# every unrelated pair and near the paraphrase mean, so only close relatives link.
+SEMANTIC_THRESHOLDS = {"static": 0.55, "hashing": 0.5, "onnx": 0.6, "openai": 0.5, "voyage": 0.5, "ollama": 0.6}
+DEFAULT_SEMANTIC_THRESHOLD = 0.6
+
+_BACKWARD = r"because|due to|since|as a result of|caused by|thanks to|given that"
+_FORWARD = r"led to|leads to|leading to|caused|causes|therefore|thus|hence|resulted in|so that|so we|which is why|that's why|that is why"
+_CUE = re.compile(rf"\b({_BACKWARD}|{_FORWARD})\b", re.IGNORECASE)
+_BACKWARD_CUES = frozenset(c for c in _BACKWARD.split("|"))
+_WORD = re.compile(r"[a-z0-9]+")
+_STOP = frozenset("the a an and or of to in on for with is are was were be been it this that we our they".split())
+
+
+class EdgePolicy(msgspec.Struct, frozen=True, kw_only=True):
+    proximity_window_s: int = 1800
+    proximity_cap: int = 3
+    entity_cap_per_entity: int = 5
+    entity_cap_per_memory: int = 10
+    semantic_k: int = 5
+    semantic_threshold: float = 0.0  # 0 = the embedder's calibrated default
+    semantic_skip: bool = False
+    causal_cap: int = 3
+    causal_min_confidence: float = 0.6
+
+    @property
+    def key(self) -> str:
+        return "p" + hashlib.sha256(msgspec.json.encode(self)).hexdigest()[:10]
+
+    def threshold_for(self, provider: str) -> float:
+        if self.semantic_threshold > 0:
+            return self.semantic_threshold
+        return SEMANTIC_THRESHOLDS.get(provider, DEFAULT_SEMANTIC_THRESHOLD)
+
+
+class NewMemory(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    text: str
+    entities: list[str]
+    source: str
+    occurred_at: str
+    vector: bytes = b""
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
+
+
+def _names(entities: Sequence[str]) -> set[str]:
+    return {e.casefold() for e in entities if not any(ch.isdigit() for ch in e)}
+
+
+def _seconds(a: str, b: str) -> float:
+    return abs((from_iso(a) - from_iso(b)).total_seconds())
+
+
+def causal_direction(with_cue: str, other: str) -> tuple[str, float] | None:
+    """('other->cue' | 'cue->other', overlap) when `with_cue` states a cause
+    or effect that `other` matches, else None."""
+    match = _CUE.search(with_cue)
+    if match is None:
+        return None
+    before, after = with_cue[: match.start()], with_cue[match.end() :]
+    backward = match.group(1).lower() in _BACKWARD_CUES
+    cause_clause, effect_clause = (after, before) if backward else (before, after)
+    words = _words(other)
+    if not words:
+        return None
+    as_cause = len(words & _words(cause_clause)) / len(words)
+    as_effect = len(words & _words(effect_clause)) / len(words)
+    if max(as_cause, as_effect) < 0.2:
+        return None
+    return ("other->cue", as_cause) if as_cause >= as_effect else ("cue->other", as_effect)
+
+
+class EdgeInferer:
+    """Infers the edges of new memories against the projection plus `pending`."""
+
+    implementation = "rules"
+
+    def __init__(self, conn: apsw.Connection, vectors: VectorSet, pending: Pending, policy: EdgePolicy, provider: str) -> None:
+        self.conn = conn
+        self.vectors = vectors
+        self.pending = pending
+        self.policy = policy
+        self.threshold = policy.threshold_for(provider)
+        self._total: int | None = None
+
+    def total(self) -> int:
+        if self._total is None:
+            self._total = self.conn.execute("SELECT count(*) FROM memories").fetchone()[0]
+        return self._total + len(self.pending.active)
+
+    def infer(self, memories: Sequence[NewMemory]) -> list[Edge]:
+        if not memories:
+            return []
+        own = {m.id for m in memories}
+        edges: dict[tuple[str, str, str], Edge] = {}
+
+        def add(edge: Edge) -> None:
+            key = (edge.src, edge.dst, edge.edge_type)
+            if edge.src != edge.dst and (key not in edges or edges[key].weight < edge.weight):
+                edges[key] = edge
+
+        for edge in self._backbone(memories, own):
+            add(edge)
+        for m in memories:
+            for edge in self._proximity(m, own):
+                add(edge)
+            related = self._entity_edges(m, own)
+            for edge in related:
+                add(edge)
+            if not self.policy.semantic_skip:
+                for edge in self._semantic(m, own):
+                    add(edge)
+            for edge in self._causal(m, own, [e.src for e in related]):
+                add(edge)
+        self.pending.placed.extend((m.source, m.occurred_at, m.id) for m in memories)
+        return list(edges.values())
+
+    # ------------------------------------------------------------ temporal
+
+    def _backbone(self, memories: Sequence[NewMemory], own: set[str]) -> list[Edge]:
+        first = memories[0]
+        placeholders = ",".join("?" * len(own))
+        rows = self.conn.execute(
+            "SELECT occurred_at, id FROM memories WHERE source=? AND status='active' AND occurred_at <= ?"
+            f" AND id NOT IN ({placeholders}) ORDER BY occurred_at DESC, key DESC LIMIT 8",
+            (first.source, first.occurred_at, *own),
+        ).fetchall()
+        before = [(at, i) for at, i in rows if i not in self.pending.retired][:1]
+        for source, at, memory_id in self.pending.placed:  # placed since the last catch-up; later wins a tie
+            if source == first.source and at <= first.occurred_at and memory_id not in self.pending.retired:
+                if not before or at >= before[0][0]:
+                    before = [(at, memory_id)]
+        chain = [i for _, i in before] + [m.id for m in memories]
+        return [
+            Edge(src=a, dst=b, edge_type="temporal", weight=1.0, meta={"rel": "precedes"})
+            for a, b in zip(chain, chain[1:])
+        ]
+
+    def _proximity(self, m: NewMemory, own: set[str]) -> list[Edge]:
+        window = self.policy.proximity_window_s
+        if window <= 0 or self.policy.proximity_cap <= 0:
+            return []
+        at = from_iso(m.occurred_at)
+        span = timedelta(seconds=window)
+        rows = self.conn.execute(
+            "SELECT id, occurred_at FROM memories WHERE status='active' AND occurred_at BETWEEN ? AND ?"
+            " ORDER BY occurred_at DESC LIMIT 50",
+            (to_iso(at - span), to_iso(at + span)),
+        ).fetchall()
+        found = [(i, t) for i, t in rows if i not in own and i not in self.pending.retired]
+        found += [(i, t) for _, t, i in self.pending.placed if i not in own and _seconds(t, m.occurred_at) <= window]
+        nearest = sorted({i: t for i, t in found}.items(), key=lambda it: (_seconds(it[1], m.occurred_at), it[0]))
+        edges = []
+        for other, t in nearest[: self.policy.proximity_cap]:
+            gap = _seconds(t, m.occurred_at)
+            src, dst = (other, m.id) if t <= m.occurred_at else (m.id, other)
+            edges.append(
+                Edge(src=src, dst=dst, edge_type="temporal", weight=round(math.exp(-gap / window), 4), meta={"rel": "near"})
+            )
+        return edges
+
+    # ------------------------------------------------------------ entity
+
+    def _entity_edges(self, m: NewMemory, own: set[str]) -> list[Edge]:
+        names = sorted(_names(m.entities))
+        if not names:
+            return []
+        total = max(self.total(), 2)
+        scored: dict[str, tuple[float, str]] = {}
+        for name in names:
+            query = 'entities : "' + name.replace('"', '""') + '"'
+            try:
+                df = self.conn.execute(
+                    "SELECT count(*) FROM memories_fts WHERE memories_fts MATCH ?", (query,)
+                ).fetchone()[0]
+            except apsw.SQLError:
+                continue  # a name FTS cannot parse as a phrase links nothing
+            df += sum(1 for k in self.pending.active.values() if name in _names(k.entities))
+            if df > total / 2:
+                continue  # too common to say anything
+            weight = math.log((total + 1) / (df + 1)) / math.log(total + 1)
+            rows = self.conn.execute(
+                "SELECT m.id FROM memories_fts JOIN memories m ON m.key = memories_fts.rowid"
+                " WHERE memories_fts MATCH ? AND m.status='active' ORDER BY m.key DESC LIMIT ?",
+                (query, self.policy.entity_cap_per_entity + len(own)),
+            ).fetchall()
+            ids = [r[0] for r in rows]
+            ids += [k.memory_id for k in self.pending.active.values() if name in _names(k.entities)]
+            kept = [i for i in dict.fromkeys(reversed(ids)) if i not in own and i not in self.pending.retired]
+            for other in kept[-self.policy.entity_cap_per_entity :]:
+                if other not in scored or scored[other][0] < weight:
+                    scored[other] = (weight, name)
+        best = sorted(scored.items(), key=lambda it: (-it[1][0], it[0]))[: self.policy.entity_cap_per_memory]
+        return [
+            Edge(src=other, dst=m.id, edge_type="entity", weight=round(w, 4), meta={"entity": name})
+            for other, (w, name) in best
+        ]
+
+    # ------------------------------------------------------------ semantic
+
+    def _semantic(self, m: NewMemory, own: set[str]) -> list[Edge]:
+        if not m.vector:
+            return []
+        vector = np.frombuffer(m.vector, dtype="<f4")
+        near = self.vectors.top(vector, self.policy.semantic_k + len(own), min_similarity=self.threshold)
+        return [
+            Edge(src=other, dst=m.id, edge_type="semantic", weight=round(sim, 4))
+            for other, sim in near
+            if other not in own and other not in self.pending.retired
+        ][: self.policy.semantic_k]
+
+    # ------------------------------------------------------------ causal
+
+    def _causal(self, m: NewMemory, own: set[str], related: list[str]) -> list[Edge]:
+        if not related:
+            return []
+        texts = self._texts(related)
+        mine = _names(m.entities)
+        found: list[Edge] = []
+        for other in related:
+            text, entities = texts.get(other, ("", []))
+            shared = len(mine & _names(entities))
+            if not text or not shared:
+                continue
+            for with_cue, peer, cue_id, peer_id in ((m.text, text, m.id, other), (text, m.text, other, m.id)):
+                direction = causal_direction(with_cue, peer)
+                if direction is None:
+                    continue
+                how, overlap = direction
+                confidence = min(0.95, 0.45 + overlap * 0.5 + 0.05 * shared)
+                if confidence < self.policy.causal_min_confidence:
+                    continue
+                src, dst = (peer_id, cue_id) if how == "other->cue" else (cue_id, peer_id)
+                cue = _CUE.search(with_cue).group(1).lower()  # type: ignore[union-attr]
+                found.append(
+                    Edge(
+                        src=src,
+                        dst=dst,
+                        edge_type="causal",
+                        weight=round(confidence, 4),
+                        meta={"cue": cue, "confidence": f"{confidence:.2f}", "by": "rules"},
+                    )
+                )
+                break
+        found.sort(key=lambda e: (-e.weight, e.src, e.dst))
+        return found[: self.policy.causal_cap]
+
+    def _texts(self, ids: list[str]) -> dict[str, tuple[str, list[str]]]:
+        import json
+
+        out = {i: (k.content, k.entities) for i in ids if (k := self.pending.active.get(i)) is not None}
+        missing = [i for i in ids if i not in out]
+        if missing:
+            rows = self.conn.execute(
+                f"SELECT id, content, entities FROM memories WHERE id IN ({','.join('?' * len(missing))})", missing
+            ).fetchall()
+            out.update({i: (c, json.loads(e)) for i, c, e in rows})
+        return out
