@@ -34,6 +34,7 @@ from events.types import (
     EdgesInferred,
     FactsExtracted,
     MemoryEmbedded,
+    MemoryEnriched,
     MemoryReconciled,
     MemoryRemembered,
     MemoryReplaced,
@@ -83,6 +84,8 @@ class Deriver:
         reconciler: RuleReconciler | None = None,
         also: Embedder | None = None,  # an embedder swap's target: new memories get both embeddings
         policy: EdgePolicy | None = None,
+        enricher: object | None = None,  # workers.llm.stages.LLMEnricher (see workers/pipeline.py); None offline
+        causal: object | None = None,  # workers.llm.causal.LLMCausalInferer, for the edges stage; None offline
     ) -> None:
         self.db = db
         self.embedder = embedder
@@ -90,6 +93,8 @@ class Deriver:
         self.clock = clock
         self.extractor = extractor or RuleExtractor()
         self.reconciler = reconciler or RuleReconciler()
+        self.enricher = enricher
+        self.causal = causal
         self._ids = UlidFactory()
         self._embed_stage = f"embed:{embedder.fingerprint.key}"
         self.also = also
@@ -136,6 +141,9 @@ class Deriver:
             facts_event = extracted.event
         facts = facts_event.facts
         self.vectors.remove(source_event.memory_id)  # a replaced text is no longer what it said
+        if not facts:  # the extractor found nothing worth storing
+            self._retire_input(rec, facts_event, done, new)
+            return
 
         started = time.perf_counter()
         matrix = self._stage("embed", lambda: self._embedded(self.embedder, rec.seq, facts))
@@ -143,8 +151,10 @@ class Deriver:
 
         reconciled = done.get(("memory.reconciled", "reconcile"))
         if reconciled is None:
+            _reset(self.reconciler)
+            started = time.perf_counter()
             decisions = self._stage("reconcile", lambda: self._reconcile(source_event.memory_id, facts, matrix))
-            provenance = Provenance(implementation=self.reconciler.implementation, version=self.reconciler.version)
+            provenance = _provenance(self.reconciler, started)
             event = MemoryReconciled(input_id=source_event.memory_id, decisions=decisions, provenance=provenance)
             new.append(NewEvent(event=event, actor=ACTOR, causation=rec.seq, stage="reconcile"))
         else:
@@ -166,6 +176,8 @@ class Deriver:
             )
             new.append(NewEvent(event=event, actor=ACTOR, causation=rec.seq, stage=self._embed_stage))
         self._embed_also(rec.seq, [decisions[i].memory_id for i in kept], kept, facts, done, new)
+        if self.enricher is not None:
+            self._enrich(rec.seq, [(decisions[i].memory_id, facts[i].text) for i in kept], done, new)
 
         if ("edges.inferred", "edges") not in done:
             new_memories = [
@@ -257,6 +269,38 @@ class Deriver:
         )
         new.append(NewEvent(event=event, actor=ACTOR, causation=seq, stage=stage))
 
+    def _retire_input(self, rec: Recorded, facts_event: FactsExtracted, done: dict, new: list[NewEvent]) -> None:
+        """Nothing worth storing: the input retires itself (a DELETE targeting
+        it, with the extractor's reason), so it ends `forgotten`, visibly and
+        reversibly (`memman restore`); no vector, no edges."""
+        input_id = rec.event.memory_id  # type: ignore[union-attr]
+        if ("memory.reconciled", "reconcile") not in done:
+            why = facts_event.warnings[-1] if facts_event.warnings else "nothing worth storing"
+            decision = Decision(memory_id=input_id, action="DELETE", target=input_id, reason=why)
+            event = MemoryReconciled(input_id=input_id, decisions=[decision], provenance=facts_event.provenance)
+            new.append(NewEvent(event=event, actor=ACTOR, causation=rec.seq, stage="reconcile"))
+        self.pending.retired.add(input_id)
+        if ("edges.inferred", "edges") not in done:
+            provenance = Provenance(implementation=self.edges.implementation, version=self.policy.key)
+            event = EdgesInferred(edges=[], provenance=provenance, input_id=input_id)
+            new.append(NewEvent(event=event, actor=ACTOR, causation=rec.seq, stage="edges"))
+
+    def _enrich(self, seq: int, memories: list[tuple[str, str]], done: dict, new: list[NewEvent]) -> None:
+        """memory.enriched for each new memory (stage `enrich:<memory id>`), one call for the input."""
+        todo = [(m, text) for m, text in memories if ("memory.enriched", f"enrich:{m}") not in done]
+        if not todo:
+            return
+        enricher = self.enricher
+        _reset(enricher)
+        started = time.perf_counter()
+        results = self._stage("enrich", lambda: enricher.enrich(todo))  # type: ignore[union-attr]
+        provenance = _provenance(enricher, started)
+        for r in results:
+            event = MemoryEnriched(
+                memory_id=r.memory_id, keywords=r.keywords, summary=r.summary, entities=r.entities, provenance=provenance
+            )
+            new.append(NewEvent(event=event, actor=ACTOR, causation=seq, stage=f"enrich:{r.memory_id}"))
+
     @staticmethod
     def _stage(name: str, work: Callable):  # type: ignore[no-untyped-def]
         try:
@@ -265,16 +309,13 @@ class Deriver:
             raise StageFailed(name, exc) from exc
 
     def _extract(self, e: MemoryRemembered | MemoryReplaced) -> FactsExtracted:
+        _reset(self.extractor)
         started = time.perf_counter()
         item = ExtractInput(
             memory_id=e.memory_id, text=e.text, category=e.category, importance=e.importance, entities=e.entities
         )
         out = self.extractor.extract(item, lambda: self._ids.mint(self.clock()))
-        provenance = Provenance(
-            implementation=self.extractor.implementation,
-            version=self.extractor.version,
-            latency_ms=round((time.perf_counter() - started) * 1000, 3),
-        )
+        provenance = _provenance(self.extractor, started)
         return FactsExtracted(input_id=e.memory_id, facts=out.facts, warnings=out.warnings, provenance=provenance)
 
     def _reconcile(self, input_id: str, facts: list, matrix: np.ndarray) -> list[Decision]:
@@ -338,3 +379,22 @@ class Deriver:
                 self.vectors.remove(decision.target)
                 self.pending.retired.add(decision.target)
                 self.pending.active.pop(decision.target, None)
+
+
+def _reset(stage: object) -> None:
+    """Start a stage's usage accounting afresh (the LLM stages account calls)."""
+    reset = getattr(stage, "reset_usage", None)
+    if reset is not None:
+        reset()
+
+
+def _provenance(stage: object, started: float) -> Provenance:
+    """Who decided: an LLM stage reports model, prompt version and hash and
+    tokens; a rule stage its implementation and version."""
+    latency_ms = round((time.perf_counter() - started) * 1000, 3)
+    account = getattr(stage, "provenance", None)
+    if account is not None:
+        return account(latency_ms)
+    return Provenance(
+        implementation=stage.implementation, version=stage.version, latency_ms=latency_ms  # type: ignore[attr-defined]
+    )
