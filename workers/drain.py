@@ -19,11 +19,14 @@ from events.types import StoreConfigured
 from projections.vectors import matrix
 from projections.store import StoreDB
 from workers.derive import ACTOR, Deriver
+from events.errors import MemmanError
 from workers.embedders import create_embedder, embedder_for
+from workers.embedders.settings import EmbedderSettings
 from workers.embedders.base import Embedder
 from workers.vectorset import VectorSet
 
 EMBEDDER_SETTING = "embedder"
+SWAP_SETTING = "embedder.swap_to"  # the fingerprint an `embed swap` is moving to; "" when none
 # Inputs derived per transaction. Larger chunks mean fewer commits and catch-ups;
 # a killed drain loses at most one chunk's work, which the next drain redoes.
 CHUNK = 100
@@ -39,15 +42,29 @@ class DrainReport(msgspec.Struct, frozen=True, kw_only=True):
     seconds: float
 
 
-def bind_embedder(db: StoreDB) -> Embedder:
-    """The store's embedder; binds the store to the default on first use."""
+def bind_embedder(db: StoreDB, settings: EmbedderSettings | None = None) -> Embedder:
+    """The store's embedder; binds the store to the configured one on first use."""
     bound = db.setting(EMBEDDER_SETTING)
     if bound is not None:
-        return embedder_for(bound)
-    embedder = create_embedder()
+        return embedder_for(bound, settings)
+    embedder = create_embedder(settings.provider, settings) if settings else create_embedder()
     db.log.append(StoreConfigured(setting=EMBEDDER_SETTING, value=embedder.fingerprint.key), actor=ACTOR)
     db.main.catch_up()
     return embedder
+
+
+def swap_target(db: StoreDB, settings: EmbedderSettings | None = None) -> Embedder | None:
+    """The embedder a swap in progress is moving to (new memories get both
+    embeddings), or None. If it cannot be built, the drain goes on without
+    it and says so; the swap's backfill fills the gap before cutting over."""
+    target = db.setting(SWAP_SETTING)
+    if not target:
+        return None
+    try:
+        return embedder_for(target, settings)
+    except MemmanError as exc:
+        db.notices.append(f"embedder swap target unavailable, new memories wait for the backfill: {exc}")
+        return None
 
 
 def load_vectors(db: StoreDB, embedder: Embedder) -> VectorSet:
@@ -80,15 +97,17 @@ def drain_store(
     embedder: Embedder | None = None,
     limit: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    embeddings: EmbedderSettings | None = None,
 ) -> DrainReport:
     started = time.perf_counter()
     db.catch_up()
-    embedder = embedder or bind_embedder(db)
-    deriver = Deriver(db, embedder, load_vectors(db, embedder), clock=clock)
+    embedder = embedder or bind_embedder(db, embeddings)
+    deriver = Deriver(db, embedder, load_vectors(db, embedder), clock=clock, also=swap_target(db, embeddings))
     work = due_work(db, clock(), limit)
     completed = failed = 0
     for start in range(0, len(work), CHUNK):
         chunk: list[NewEvent] = []
+        deriver.prepare([db.log.get(seq) for seq, _ in work[start : start + CHUNK]])
         for seq, attempts in work[start : start + CHUNK]:
             events, ok = deriver.derive(db.log.get(seq), attempts)
             chunk.extend(events)
@@ -99,6 +118,8 @@ def drain_store(
         if progress is not None:
             progress(completed + failed, len(work))
     db.vectors.catch_up()
+    if deriver.also_missed:
+        db.notices.append(f"{deriver.also_missed} inputs lack the swap target's embedding; 'memman embed swap --resume' adds them")
     if work:
         matrix(db.vectors.conn, db.directory, embedder.fingerprint.key)  # refresh recall's flat copy now
     counts = dict(db.main.conn.execute("SELECT state, count(*) FROM work GROUP BY state").fetchall())

@@ -17,12 +17,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import msgspec
-
 from events.errors import ConfigError
 
 if TYPE_CHECKING:
     from workers.embedders.base import Embedder
+    from workers.embedders.settings import EmbedderSettings
 
 DEFAULT_PROVIDER = "static"
 STATIC_ARTIFACT = Path(__file__).parent / "assets" / "minilm-static" / "embeddings.npy"
@@ -33,23 +32,6 @@ PROVIDERS = LOCAL_PROVIDERS + REMOTE_PROVIDERS
 
 class EmbedderMismatch(ConfigError):
     """The store is bound to an embedder this installation cannot rebuild."""
-
-
-class EmbedderSettings(msgspec.Struct, kw_only=True):
-    """The [embeddings] settings an embedder needs besides its fingerprint."""
-
-    provider: str = DEFAULT_PROVIDER
-    model: str = ""
-    base_url: str = ""
-    api_key: str = ""
-    dimensions: int = 0
-    batch_size: int = 64
-    timeout_s: float = 30.0
-    query_timeout_ms: int = 1500
-    max_retries: int = 3
-    backoff_s: float = 0.5  # first retry's wait when the server sends no Retry-After
-    model_path: str = ""  # the onnx model directory; default models_dir/minilm-onnx
-    models_dir: str = ""  # <data_dir>/models
 
 
 def parse_key(key: str) -> tuple[str, str, int, str]:
@@ -74,7 +56,10 @@ def create_embedder(
 ) -> Embedder:
     """A fresh embedder of `provider`: `model` if given, else the configured
     model when `settings` configures this provider, else its default."""
-    settings = settings or EmbedderSettings()
+    if settings is None:
+        from workers.embedders.settings import EmbedderSettings
+
+        settings = EmbedderSettings()
     if provider == "static":
         if STATIC_ARTIFACT.exists():
             from workers.embedders.static import StaticEmbedder
@@ -117,3 +102,12 @@ def embedder_for(fingerprint_key: str, settings: EmbedderSettings | None = None)
             f"{embedder.fingerprint.key}; re-embed the store to switch"
         )
     return embedder
+
+
+def __getattr__(name: str) -> object:
+    # EmbedderSettings needs msgspec, which the stdlib-only tokenizer path must not import
+    if name == "EmbedderSettings":
+        from workers.embedders.settings import EmbedderSettings
+
+        return EmbedderSettings
+    raise AttributeError(name)

@@ -30,7 +30,7 @@ from workers.embedders.base import Fingerprint, InputKind
 if TYPE_CHECKING:
     import numpy as np
 
-    from workers.embedders import EmbedderSettings
+    from workers.embedders.settings import EmbedderSettings
 
 PROVIDER = "onnx"
 MODEL_NAME = "minilm-l6-int8"

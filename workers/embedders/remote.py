@@ -26,7 +26,7 @@ from workers.embedders.base import Fingerprint, InputKind
 if TYPE_CHECKING:
     import numpy as np
 
-    from workers.embedders import EmbedderSettings
+    from workers.embedders.settings import EmbedderSettings
     from workers.providers.http import HttpClient
 
 BUILD = "api"
