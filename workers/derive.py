@@ -34,6 +34,7 @@ from events.types import (
     EdgesInferred,
     FactsExtracted,
     MemoryEmbedded,
+    MemoryEnriched,
     MemoryReconciled,
     MemoryRemembered,
     MemoryReplaced,
@@ -44,6 +45,8 @@ from events.types import (
 from projections.queries import get_memory, keyword_search, memories_by_id
 from projections.store import StoreDB
 from workers.embedders.base import Embedder
+from workers.pending import Pending
+from workers.stages.edges import EdgeInferer, EdgePolicy, NewMemory
 from workers.stages.extract import ExtractInput, RuleExtractor
 from workers.stages.reconcile import Known, RuleReconciler
 from workers.vectorset import VectorSet
@@ -64,20 +67,6 @@ class StageFailed(Exception):
         self.cause = cause
 
 
-class Pending:
-    """Decisions made since the projections were last caught up."""
-
-    def __init__(self) -> None:
-        self.active: dict[str, Known] = {}
-        self.retired: set[str] = set()
-        self.placed: list[tuple[str, str, str]] = []  # (source, occurred_at, memory id), in order
-
-    def clear(self) -> None:
-        self.active.clear()
-        self.retired.clear()
-        self.placed.clear()
-
-
 def backoff(attempt: int) -> timedelta:
     """30 s, 60 s, 2 min, 4 min, ... capped at an hour."""
     return min(BACKOFF_BASE * (2 ** (attempt - 1)), BACKOFF_CAP)
@@ -94,6 +83,9 @@ class Deriver:
         extractor: RuleExtractor | None = None,
         reconciler: RuleReconciler | None = None,
         also: Embedder | None = None,  # an embedder swap's target: new memories get both embeddings
+        policy: EdgePolicy | None = None,
+        enricher: object | None = None,  # workers.llm.stages.LLMEnricher (see workers/pipeline.py); None offline
+        causal: object | None = None,  # workers.llm.causal.LLMCausalInferer, for the edges stage; None offline
     ) -> None:
         self.db = db
         self.embedder = embedder
@@ -101,6 +93,8 @@ class Deriver:
         self.clock = clock
         self.extractor = extractor or RuleExtractor()
         self.reconciler = reconciler or RuleReconciler()
+        self.enricher = enricher
+        self.causal = causal
         self._ids = UlidFactory()
         self._embed_stage = f"embed:{embedder.fingerprint.key}"
         self.also = also
@@ -108,6 +102,8 @@ class Deriver:
         self._prepared_facts: dict[int, FactsExtracted] = {}
         self._prepared_vectors: dict[tuple[str, int], np.ndarray | Exception] = {}
         self.pending = Pending()
+        self.policy = policy or EdgePolicy()
+        self.edges = EdgeInferer(db.main.conn, vectors, self.pending, self.policy, embedder.fingerprint.provider)
 
     def derive(self, rec: Recorded, attempts_so_far: int) -> tuple[list[NewEvent], bool]:
         """The events derived from one input, and whether every stage succeeded."""
@@ -145,6 +141,9 @@ class Deriver:
             facts_event = extracted.event
         facts = facts_event.facts
         self.vectors.remove(source_event.memory_id)  # a replaced text is no longer what it said
+        if not facts:  # the extractor found nothing worth storing
+            self._retire_input(rec, facts_event, done, new)
+            return
 
         started = time.perf_counter()
         matrix = self._stage("embed", lambda: self._embedded(self.embedder, rec.seq, facts))
@@ -152,8 +151,10 @@ class Deriver:
 
         reconciled = done.get(("memory.reconciled", "reconcile"))
         if reconciled is None:
+            _reset(self.reconciler)
+            started = time.perf_counter()
             decisions = self._stage("reconcile", lambda: self._reconcile(source_event.memory_id, facts, matrix))
-            provenance = Provenance(implementation=self.reconciler.implementation, version=self.reconciler.version)
+            provenance = _provenance(self.reconciler, started)
             event = MemoryReconciled(input_id=source_event.memory_id, decisions=decisions, provenance=provenance)
             new.append(NewEvent(event=event, actor=ACTOR, causation=rec.seq, stage="reconcile"))
         else:
@@ -175,12 +176,17 @@ class Deriver:
             )
             new.append(NewEvent(event=event, actor=ACTOR, causation=rec.seq, stage=self._embed_stage))
         self._embed_also(rec.seq, [decisions[i].memory_id for i in kept], kept, facts, done, new)
+        if self.enricher is not None:
+            self._enrich(rec.seq, [(decisions[i].memory_id, facts[i].text) for i in kept], done, new)
 
         if ("edges.inferred", "edges") not in done:
-            edges = self._stage("edges", lambda: self._temporal_edges(rec, [decisions[i].memory_id for i in kept]))
+            new_memories = [
+                (facts[i], decisions[i].memory_id, matrix[i].astype("<f4").tobytes()) for i in kept
+            ]
+            edges = self._stage("edges", lambda: self._edges(source_event.memory_id, new_memories))
             event = EdgesInferred(
                 edges=edges,
-                provenance=Provenance(implementation="rules", version="1"),
+                provenance=Provenance(implementation=self.edges.implementation, version=self.policy.key),
                 input_id=source_event.memory_id,
             )
             new.append(NewEvent(event=event, actor=ACTOR, causation=rec.seq, stage="edges"))
@@ -263,6 +269,38 @@ class Deriver:
         )
         new.append(NewEvent(event=event, actor=ACTOR, causation=seq, stage=stage))
 
+    def _retire_input(self, rec: Recorded, facts_event: FactsExtracted, done: dict, new: list[NewEvent]) -> None:
+        """Nothing worth storing: the input retires itself (a DELETE targeting
+        it, with the extractor's reason), so it ends `forgotten`, visibly and
+        reversibly (`memman restore`); no vector, no edges."""
+        input_id = rec.event.memory_id  # type: ignore[union-attr]
+        if ("memory.reconciled", "reconcile") not in done:
+            why = facts_event.warnings[-1] if facts_event.warnings else "nothing worth storing"
+            decision = Decision(memory_id=input_id, action="DELETE", target=input_id, reason=why)
+            event = MemoryReconciled(input_id=input_id, decisions=[decision], provenance=facts_event.provenance)
+            new.append(NewEvent(event=event, actor=ACTOR, causation=rec.seq, stage="reconcile"))
+        self.pending.retired.add(input_id)
+        if ("edges.inferred", "edges") not in done:
+            provenance = Provenance(implementation=self.edges.implementation, version=self.policy.key)
+            event = EdgesInferred(edges=[], provenance=provenance, input_id=input_id)
+            new.append(NewEvent(event=event, actor=ACTOR, causation=rec.seq, stage="edges"))
+
+    def _enrich(self, seq: int, memories: list[tuple[str, str]], done: dict, new: list[NewEvent]) -> None:
+        """memory.enriched for each new memory (stage `enrich:<memory id>`), one call for the input."""
+        todo = [(m, text) for m, text in memories if ("memory.enriched", f"enrich:{m}") not in done]
+        if not todo:
+            return
+        enricher = self.enricher
+        _reset(enricher)
+        started = time.perf_counter()
+        results = self._stage("enrich", lambda: enricher.enrich(todo))  # type: ignore[union-attr]
+        provenance = _provenance(enricher, started)
+        for r in results:
+            event = MemoryEnriched(
+                memory_id=r.memory_id, keywords=r.keywords, summary=r.summary, entities=r.entities, provenance=provenance
+            )
+            new.append(NewEvent(event=event, actor=ACTOR, causation=seq, stage=f"enrich:{r.memory_id}"))
+
     @staticmethod
     def _stage(name: str, work: Callable):  # type: ignore[no-untyped-def]
         try:
@@ -271,16 +309,13 @@ class Deriver:
             raise StageFailed(name, exc) from exc
 
     def _extract(self, e: MemoryRemembered | MemoryReplaced) -> FactsExtracted:
+        _reset(self.extractor)
         started = time.perf_counter()
         item = ExtractInput(
             memory_id=e.memory_id, text=e.text, category=e.category, importance=e.importance, entities=e.entities
         )
         out = self.extractor.extract(item, lambda: self._ids.mint(self.clock()))
-        provenance = Provenance(
-            implementation=self.extractor.implementation,
-            version=self.extractor.version,
-            latency_ms=round((time.perf_counter() - started) * 1000, 3),
-        )
+        provenance = _provenance(self.extractor, started)
         return FactsExtracted(input_id=e.memory_id, facts=out.facts, warnings=out.warnings, provenance=provenance)
 
     def _reconcile(self, input_id: str, facts: list, matrix: np.ndarray) -> list[Decision]:
@@ -312,6 +347,24 @@ class Deriver:
             decisions.append(self.reconciler.decide(fact.memory_id, fact.text, fact.entities, known))
         return decisions
 
+    def _edges(self, input_id: str, new_memories: list[tuple]) -> list[Edge]:  # type: ignore[type-arg]
+        row = get_memory(self.db.main.conn, input_id)
+        if row is None or not new_memories:
+            return []
+        return self.edges.infer(
+            [
+                NewMemory(
+                    id=memory_id,
+                    text=fact.text,
+                    entities=fact.entities,
+                    source=row.source,
+                    occurred_at=row.occurred_at,
+                    vector=vector,
+                )
+                for fact, memory_id, vector in new_memories
+            ]
+        )
+
     def _track(self, decisions: list[Decision], facts: list, matrix: np.ndarray) -> None:
         """Keep the vector set and `pending` equal to what the projection will hold."""
         for decision, fact, vector in zip(decisions, facts, matrix, strict=True):
@@ -327,30 +380,21 @@ class Deriver:
                 self.pending.retired.add(decision.target)
                 self.pending.active.pop(decision.target, None)
 
-    def _temporal_edges(self, rec: Recorded, kept: list[str]) -> list[Edge]:
-        """The temporal backbone: each new memory follows the previous active
-        memory of the same source (by when it occurred), then its siblings."""
-        if not kept:
-            return []
-        first = get_memory(self.db.main.conn, rec.event.memory_id)  # type: ignore[union-attr]
-        if first is None:
-            return []
-        source, occurred = first.source, first.occurred_at
-        placeholders = ",".join("?" * len(kept))
-        rows = self.db.main.conn.execute(
-            "SELECT occurred_at, id FROM memories WHERE source=? AND status='active' AND occurred_at <= ?"
-            f" AND id NOT IN ({placeholders}) ORDER BY occurred_at DESC, key DESC LIMIT 8",
-            (source, occurred, *kept),
-        ).fetchall()
-        before = [(at, memory_id) for at, memory_id in rows if memory_id not in self.pending.retired][:1]
-        # memories placed since the last catch-up count too; later-placed wins a tie
-        for placed_source, at, memory_id in self.pending.placed:
-            if placed_source == source and at <= occurred and memory_id not in self.pending.retired:
-                if not before or at >= before[0][0]:
-                    before = [(at, memory_id)]
-        self.pending.placed.extend((source, occurred, memory_id) for memory_id in kept)
-        chain = [m for _, m in before] + kept
-        return [
-            Edge(src=a, dst=b, edge_type="temporal", weight=1.0, meta={"rel": "precedes"})
-            for a, b in zip(chain, chain[1:])
-        ]
+
+def _reset(stage: object) -> None:
+    """Start a stage's usage accounting afresh (the LLM stages account calls)."""
+    reset = getattr(stage, "reset_usage", None)
+    if reset is not None:
+        reset()
+
+
+def _provenance(stage: object, started: float) -> Provenance:
+    """Who decided: an LLM stage reports model, prompt version and hash and
+    tokens; a rule stage its implementation and version."""
+    latency_ms = round((time.perf_counter() - started) * 1000, 3)
+    account = getattr(stage, "provenance", None)
+    if account is not None:
+        return account(latency_ms)
+    return Provenance(
+        implementation=stage.implementation, version=stage.version, latency_ms=latency_ms  # type: ignore[attr-defined]
+    )
