@@ -5,6 +5,7 @@
     [rerank]      provider = "none" | "voyage" | "compatible"
     [recall]      prompt injection from hooks
     [scheduler]   drain interval, running or stopped
+    [graph]       the edge policy: thresholds and caps of the four graphs
     [stores.NAME.<section>]   per-store overrides of any of the above
 
 The file is written with mode 0600 (it may hold API keys) inside a 0700 data
@@ -52,6 +53,8 @@ class EmbeddingSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True
     batch_size: int = 64
     timeout_s: float = 30.0
     query_timeout_ms: int = 1500  # recall's budget for a remote query embedding
+    max_retries: int = 3  # on 429 / 5xx / connection failures, with backoff (Retry-After wins)
+    model_path: str = ""  # onnx: the model directory [<data_dir>/models/minilm-onnx]
 
 
 class RerankSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -67,11 +70,26 @@ class RecallSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     inject: bool = False  # UserPromptSubmit hook injects top memories (else a reminder)
     inject_limit: int = 5
     inject_budget_ms: int = 400
+    remind_every: int = 8  # Stop hook: ask "anything to remember?" after this many turns without a write (0 = never)
 
 
 class SchedulerSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     interval_s: int = 300
     state: Literal["running", "stopped"] = "running"
+
+
+class GraphSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The edge policy `graph rebuild` applies (see workers/stages/edges.py)."""
+
+    semantic: Literal["on", "skip"] = "on"
+    semantic_threshold: float = 0.0  # 0 = calibrated for the store's embedder
+    semantic_k: int = 5
+    proximity_window_s: int = 1800
+    proximity_cap: int = 3
+    entity_cap_per_entity: int = 5
+    entity_cap_per_memory: int = 10
+    causal_cap: int = 3
+    causal_min_confidence: float = 0.6
 
 
 class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -80,6 +98,7 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     rerank: RerankSettings = msgspec.field(default_factory=RerankSettings)
     recall: RecallSettings = msgspec.field(default_factory=RecallSettings)
     scheduler: SchedulerSettings = msgspec.field(default_factory=SchedulerSettings)
+    graph: GraphSettings = msgspec.field(default_factory=GraphSettings)
 
 
 SECTIONS: dict[str, type[msgspec.Struct]] = {
@@ -88,6 +107,7 @@ SECTIONS: dict[str, type[msgspec.Struct]] = {
     "rerank": RerankSettings,
     "recall": RecallSettings,
     "scheduler": SchedulerSettings,
+    "graph": GraphSettings,
 }
 _STORE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 

@@ -2,7 +2,9 @@
 
 Manual edges (`edge.linked`) always win over inferred ones with the same
 (src, dst, type): an inferred edge never overwrites a manual one, and a
-manual link replaces an inferred edge. Edges touching forgotten or superseded
+manual link replaces an inferred edge. A new edge policy (`store.configured`
+edge_policy, written by `graph rebuild` right before the re-derived edges, in
+one transaction) drops every inferred edge; manual edges survive. Edges touching forgotten or superseded
 memories stay in the table; readers filter by the memories' status.
 """
 
@@ -13,7 +15,9 @@ from functools import singledispatchmethod
 
 import apsw
 
-from events.types import EdgeLinked, EdgesInferred, EdgeUnlinked, Recorded
+from events.types import EdgeLinked, EdgesInferred, EdgeUnlinked, Recorded, StoreConfigured
+
+EDGE_POLICY_SETTING = "edge_policy"
 
 _SCHEMA = """
 CREATE TABLE edges (
@@ -27,14 +31,15 @@ CREATE TABLE edges (
     PRIMARY KEY (src, dst, edge_type)
 ) WITHOUT ROWID;
 CREATE INDEX edges_dst ON edges(dst, edge_type);
+CREATE INDEX edges_type ON edges(edge_type);
 """
 
 
 class GraphProjector:
     name = "graph"
-    version = 1
+    version = 2
     tables = ("edges",)
-    handles = frozenset({"edge.linked", "edge.unlinked", "edges.inferred"})
+    handles = frozenset({"edge.linked", "edge.unlinked", "edges.inferred", "store.configured"})
 
     def create(self, conn: apsw.Connection) -> None:
         conn.execute(_SCHEMA)
@@ -59,6 +64,11 @@ class GraphProjector:
     @_apply.register
     def _unlinked(self, e: EdgeUnlinked, conn: apsw.Connection, rec: Recorded) -> None:
         conn.execute("DELETE FROM edges WHERE src=? AND dst=? AND edge_type=?", (e.src, e.dst, e.edge_type))
+
+    @_apply.register
+    def _configured(self, e: StoreConfigured, conn: apsw.Connection, rec: Recorded) -> None:
+        if e.setting == EDGE_POLICY_SETTING:
+            conn.execute("DELETE FROM edges WHERE manual = 0")
 
     @_apply.register
     def _inferred(self, e: EdgesInferred, conn: apsw.Connection, rec: Recorded) -> None:

@@ -16,6 +16,7 @@ import msgspec
 from events.clock import to_iso
 from events.log import NewEvent
 from events.types import StoreConfigured
+from projections.graph import EDGE_POLICY_SETTING
 from projections.vectors import matrix
 from projections.store import StoreDB
 from workers.derive import ACTOR, Deriver
@@ -23,6 +24,8 @@ from events.errors import MemmanError
 from workers.embedders import create_embedder, embedder_for
 from workers.embedders.settings import EmbedderSettings
 from workers.embedders.base import Embedder
+from workers.pipeline import Pipeline, pipeline_stages
+from workers.stages.edges import EdgePolicy
 from workers.vectorset import VectorSet
 
 EMBEDDER_SETTING = "embedder"
@@ -40,6 +43,13 @@ class DrainReport(msgspec.Struct, frozen=True, kw_only=True):
     dead: int
     remaining: int  # still pending or waiting for a retry
     seconds: float
+
+
+def store_policy(db: StoreDB) -> EdgePolicy:
+    """The edge policy the store's edges are derived under (the default until
+    `graph rebuild` records another)."""
+    raw = db.setting(EDGE_POLICY_SETTING)
+    return msgspec.json.decode(raw, type=EdgePolicy) if raw else EdgePolicy()
 
 
 def bind_embedder(db: StoreDB, settings: EmbedderSettings | None = None) -> Embedder:
@@ -98,11 +108,20 @@ def drain_store(
     limit: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     embeddings: EmbedderSettings | None = None,
+    pipeline: Pipeline | None = None,  # the stages' implementations (workers/pipeline.py); rules by default
 ) -> DrainReport:
     started = time.perf_counter()
     db.catch_up()
     embedder = embedder or bind_embedder(db, embeddings)
-    deriver = Deriver(db, embedder, load_vectors(db, embedder), clock=clock, also=swap_target(db, embeddings))
+    deriver = Deriver(
+        db,
+        embedder,
+        load_vectors(db, embedder),
+        clock=clock,
+        also=swap_target(db, embeddings),
+        policy=store_policy(db),
+        **pipeline_stages(pipeline),
+    )
     work = due_work(db, clock(), limit)
     completed = failed = 0
     for start in range(0, len(work), CHUNK):

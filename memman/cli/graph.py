@@ -1,15 +1,17 @@
-"""`graph link|unlink`: manual edges, which survive every replay and rebuild."""
+"""`graph link|unlink|related|stats|rebuild`: the four graphs between memories.
+Manual edges survive every replay and rebuild."""
 
 from __future__ import annotations
 
 import click
 
 from memman.cli.context import AppContext, emit_json, json_option, pass_app
+from memman.render import one_line, short
 
 
 @click.group()
 def graph() -> None:
-    """Edges between memories."""
+    """Edges between memories: temporal, entity, semantic, causal, manual."""
 
 
 @graph.command(name="link")
@@ -52,6 +54,81 @@ def graph_unlink(ctx: AppContext, src, dst, edge_type, json_) -> None:  # type: 
         emit_json(result)
     else:
         click.echo(f"unlinked {src} -{edge_type}-> {dst}")
+
+
+@graph.command(name="related")
+@click.argument("memory_id")
+@click.option("--edge", "edge_type", type=click.Choice(["temporal", "entity", "semantic", "causal", "related"]), help="Only this edge type.")
+@click.option("--depth", type=click.IntRange(1, 5), default=1, show_default=True)
+@json_option
+@pass_app
+def graph_related(ctx: AppContext, memory_id, edge_type, depth, json_) -> None:  # type: ignore[no-untyped-def]
+    """Memories linked to MEMORY_ID, breadth-first up to --depth hops.
+
+    \b
+    Example:
+      memman graph related 7QX2K9ZB --edge causal --depth 2
+    """
+    from memman.graph import related
+
+    found = related(ctx.app, memory_id, edge_type=edge_type, depth=depth)
+    if json_:
+        emit_json({"related": found})
+    elif not found:
+        click.echo("no related memories")
+    else:
+        for n in found:
+            click.echo(f"{'  ' * (n.depth - 1)}{short(n.id)}  {n.edge_type:<8} {n.weight:.2f}  {one_line(n.content, 120)}")
+
+
+@graph.command(name="stats")
+@json_option
+@pass_app
+def graph_stats(ctx: AppContext, json_) -> None:  # type: ignore[no-untyped-def]
+    """Edge counts by type, manual edges, coverage and mean degree.
+
+    \b
+    Example:
+      memman graph stats
+    """
+    from memman.graph import stats
+
+    s = stats(ctx.app)
+    if json_:
+        emit_json(s)
+        return
+    kinds = ", ".join(f"{k} {v}" for k, v in sorted(s.edges.items())) or "none"
+    click.echo(f"edges: {kinds} (manual {s.manual}); policy {s.policy}")
+    click.echo(f"{s.linked} of {s.memories} active memories linked; mean degree {s.mean_degree}")
+
+
+@graph.command(name="rebuild")
+@click.option("--dry-run", is_flag=True, help="Compute and report, append nothing.")
+@json_option
+@pass_app
+def graph_rebuild(ctx: AppContext, dry_run, json_) -> None:  # type: ignore[no-untyped-def]
+    """Re-derive every inferred edge under the configured [graph] policy, by
+    replaying the store in order (no model calls). Manual edges are kept.
+
+    \b
+    Example:
+      memman config set graph.semantic_threshold 0.7 && memman graph rebuild
+    """
+    from memman.graph import rebuild
+
+    def progress(done: int, total: int) -> None:
+        if not json_:
+            click.echo(f"\rrebuilding edges: {done}/{total}", nl=done == total, err=True)
+
+    report = rebuild(ctx.app, dry_run=dry_run, progress=progress)
+    if json_:
+        emit_json(report)
+        return
+    verb = "would derive" if dry_run else "derived"
+    click.echo(
+        f"{verb} {sum(report.after.values())} edges for {report.memories} memories under policy {report.policy}"
+        f" in {report.seconds:.2f}s: " + ", ".join(f"{k} {report.before.get(k, 0)} -> {v}" for k, v in sorted(report.after.items()))
+    )
 
 
 def register(group: click.Group) -> None:

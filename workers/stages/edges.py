@@ -123,12 +123,19 @@ class EdgeInferer:
     implementation = "rules"
 
     def __init__(self, conn: apsw.Connection, vectors: VectorSet, pending: Pending, policy: EdgePolicy, provider: str) -> None:
+        # `horizon`: when set, only memories with key < horizon exist (graph
+        # rebuild replays the store in order, as the drain saw it)
+        self.horizon: int | None = None
         self.conn = conn
         self.vectors = vectors
         self.pending = pending
         self.policy = policy
         self.threshold = policy.threshold_for(provider)
         self._total: int | None = None
+
+    @property
+    def _limit(self) -> int:
+        return self.horizon if self.horizon is not None else 2**62
 
     def total(self) -> int:
         if self._total is None:
@@ -169,8 +176,8 @@ class EdgeInferer:
         placeholders = ",".join("?" * len(own))
         rows = self.conn.execute(
             "SELECT occurred_at, id FROM memories WHERE source=? AND status='active' AND occurred_at <= ?"
-            f" AND id NOT IN ({placeholders}) ORDER BY occurred_at DESC, key DESC LIMIT 8",
-            (first.source, first.occurred_at, *own),
+            f" AND id NOT IN ({placeholders}) AND key < ? ORDER BY occurred_at DESC, key DESC LIMIT 8",
+            (first.source, first.occurred_at, *own, self._limit),
         ).fetchall()
         before = [(at, i) for at, i in rows if i not in self.pending.retired][:1]
         for source, at, memory_id in self.pending.placed:  # placed since the last catch-up; later wins a tie
@@ -191,8 +198,8 @@ class EdgeInferer:
         span = timedelta(seconds=window)
         rows = self.conn.execute(
             "SELECT id, occurred_at FROM memories WHERE status='active' AND occurred_at BETWEEN ? AND ?"
-            " ORDER BY occurred_at DESC LIMIT 50",
-            (to_iso(at - span), to_iso(at + span)),
+            " AND key < ? ORDER BY occurred_at DESC LIMIT 50",
+            (to_iso(at - span), to_iso(at + span), self._limit),
         ).fetchall()
         found = [(i, t) for i, t in rows if i not in own and i not in self.pending.retired]
         found += [(i, t) for _, t, i in self.pending.placed if i not in own and _seconds(t, m.occurred_at) <= window]
@@ -228,8 +235,8 @@ class EdgeInferer:
             weight = math.log((total + 1) / (df + 1)) / math.log(total + 1)
             rows = self.conn.execute(
                 "SELECT m.id FROM memories_fts JOIN memories m ON m.key = memories_fts.rowid"
-                " WHERE memories_fts MATCH ? AND m.status='active' ORDER BY m.key DESC LIMIT ?",
-                (query, self.policy.entity_cap_per_entity + len(own)),
+                " WHERE memories_fts MATCH ? AND m.status='active' AND m.key < ? ORDER BY m.key DESC LIMIT ?",
+                (query, self._limit, self.policy.entity_cap_per_entity + len(own)),
             ).fetchall()
             ids = [r[0] for r in rows]
             ids += [k.memory_id for k in self.pending.active.values() if name in _names(k.entities)]
