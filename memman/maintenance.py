@@ -136,8 +136,10 @@ def drain_all(
     progress: Callable[[str, int, int], None] | None = None,
 ):  # type: ignore[no-untyped-def]
     """Drain every store (or those named) under the data dir's drain lock."""
+    from memman.config import settings_for
     from workers.drain import drain_store
     from workers.lock import drain_lock
+    from workers.pipeline import build_pipeline
 
     registry = Registry(data_dir)
     names = stores or registry.names()
@@ -145,9 +147,11 @@ def drain_all(
     with drain_lock(data_dir):
         for name in names:
             db = StoreDB(registry.require(name), clock=clock)
+            pipeline = build_pipeline(settings_for(data_dir, name).llm)  # rules, or the store's LLM
             try:
                 step = (lambda done, total, n=name: progress(n, done, total)) if progress else None
-                reports.append(drain_store(db, name, clock=clock, limit=limit, progress=step))
+                reports.append(drain_store(db, name, clock=clock, limit=limit, progress=step, pipeline=pipeline))
             finally:
+                pipeline.close()
                 db.close()
     return reports

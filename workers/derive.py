@@ -99,7 +99,7 @@ class Deriver:
         self._embed_stage = f"embed:{embedder.fingerprint.key}"
         self.also = also
         self.also_missed = 0  # inputs whose swap-target embedding failed (the swap backfills them)
-        self._prepared_facts: dict[int, FactsExtracted] = {}
+        self._prepared_facts: dict[int, FactsExtracted | Exception] = {}
         self._prepared_vectors: dict[tuple[str, int], np.ndarray | Exception] = {}
         self.pending = Pending()
         self.policy = policy or EdgePolicy()
@@ -133,9 +133,10 @@ class Deriver:
         assert isinstance(source_event, MemoryRemembered | MemoryReplaced)
         extracted = done.get(("facts.extracted", "extract"))
         if extracted is None:
-            facts_event = self._prepared_facts.pop(rec.seq, None) or self._stage(
-                "extract", lambda: self._extract(source_event)
-            )
+            prepared = self._prepared_facts.pop(rec.seq, None)
+            if isinstance(prepared, Exception):  # failed in `prepare`: record it, do not call a failing provider twice
+                raise StageFailed("extract", prepared)
+            facts_event = prepared or self._stage("extract", lambda: self._extract(source_event))
             new.append(NewEvent(event=facts_event, actor=ACTOR, causation=rec.seq, stage="extract"))
         else:
             facts_event = extracted.event
@@ -209,7 +210,8 @@ class Deriver:
             if extracted is None:
                 try:
                     extracted_now = self._extract(e)
-                except Exception:  # noqa: BLE001 - derive() runs the stage again and records the failure
+                except Exception as exc:  # noqa: BLE001 - derive() records the failure
+                    self._prepared_facts[rec.seq] = exc
                     continue
                 self._prepared_facts[rec.seq] = extracted_now
                 texts[rec.seq] = [f.text for f in extracted_now.facts]

@@ -65,6 +65,18 @@ class Pipeline:
         self.close()
 
 
+def pipeline_stages(pipeline: Pipeline | None) -> dict[str, object]:
+    """The Deriver keyword arguments for a pipeline (none: the rule defaults)."""
+    if pipeline is None:
+        return {}
+    return {
+        "extractor": pipeline.extractor,
+        "reconciler": pipeline.reconciler,
+        "enricher": pipeline.enricher,
+        "causal": pipeline.causal,
+    }
+
+
 def rules_pipeline() -> Pipeline:
     return Pipeline(extractor=RuleExtractor(), reconciler=RuleReconciler())
 
