@@ -15,6 +15,9 @@ Derived events are written by workers, each naming its `causation` (the seq of
 the command it derives from) and carrying a `Provenance`:
     facts.extracted  memory.reconciled  memory.enriched  memory.embedded
     edges.inferred   derivation.failed
+Operator decisions about the drain queue (`memman scheduler queue`), naming
+the input's seq as their `causation`:
+    work.retried  work.purged
 """
 
 from __future__ import annotations
@@ -251,6 +254,32 @@ class DerivationFailed(_Event, frozen=True, kw_only=True, tag="derivation.failed
         return (self.input_id,)
 
 
+# ---------------------------------------------------------------- operator
+
+
+class WorkRetried(_Event, frozen=True, kw_only=True, tag="work.retried"):
+    """An operator asked for one more attempt at a failed or dead-lettered
+    input now (`memman scheduler queue retry`). Attempts keep counting."""
+
+    input_id: MemoryId
+    reason: str = ""
+
+    def memory_ids(self) -> tuple[str, ...]:
+        return (self.input_id,)
+
+
+class WorkPurged(_Event, frozen=True, kw_only=True, tag="work.purged"):
+    """An operator gave up on a failed or dead-lettered input
+    (`memman scheduler queue purge`): the drain no longer tries it. Its text
+    stays in the log and keyword-recallable as pending."""
+
+    input_id: MemoryId
+    reason: str = ""
+
+    def memory_ids(self) -> tuple[str, ...]:
+        return (self.input_id,)
+
+
 Event = (
     MemoryRemembered
     | MemoryReplaced
@@ -266,6 +295,8 @@ Event = (
     | MemoryEmbedded
     | EdgesInferred
     | DerivationFailed
+    | WorkRetried
+    | WorkPurged
 )
 
 EVENT_CLASSES: dict[str, type[_Event]] = {
@@ -285,6 +316,8 @@ EVENT_CLASSES: dict[str, type[_Event]] = {
         MemoryEmbedded,
         EdgesInferred,
         DerivationFailed,
+        WorkRetried,
+        WorkPurged,
     )
 }
 

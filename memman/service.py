@@ -9,6 +9,7 @@ the next recall already reflects them.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -37,6 +38,9 @@ if TYPE_CHECKING:
     from projections.queries import MemoryRow
 
 MIN_ID_PREFIX = 6
+# Present while `memman scheduler stop` holds the data dir recall-only
+# (memman/scheduler/state.py owns it); one stat() on the write path.
+STOPPED_MARKER = os.path.join("scheduler", "stopped")
 
 
 class Memman:
@@ -46,6 +50,12 @@ class Memman:
         self.clock = clock
         self._ids = UlidFactory()
         self._db: StoreDB | None = None
+
+    def _check_writable(self) -> None:
+        if os.path.exists(os.path.join(self.registry.data_dir, STOPPED_MARKER)):
+            from memman.scheduler.state import refuse_write
+
+            refuse_write(self.registry.data_dir)
 
     @property
     def db(self) -> StoreDB:
@@ -81,6 +91,7 @@ class Memman:
         meta: list[str] | dict[str, object] | None = None,
         at: datetime | None = None,
     ) -> Remembered:
+        self._check_writable()
         event = MemoryRemembered(
             memory_id=MemoryId(self._ids.mint(self.clock())),
             text=validate.text(text),
@@ -107,6 +118,7 @@ class Memman:
         """New text for a memory; metadata not given is inherited from what the
         user last said about it (not from what the drain derived from the old
         text: entities and an inferred category belong to that text)."""
+        self._check_writable()
         new_text = validate.text(text)
         current = self.memory(memory_id)
         said = self._last_said(current.id)
@@ -136,12 +148,14 @@ class Memman:
         raise UnknownMemory(f"no remember event for memory {memory_id}; see 'memman log --memory {memory_id}'")
 
     def forget(self, memory_id: str, reason: str = "") -> Changed:
+        self._check_writable()
         current = self.memory(memory_id)
         if current.status == "forgotten":
             raise BadInput(f"memory {current.id} is already forgotten; 'memman restore {current.id}' undoes it")
         return self._apply_now(MemoryForgotten(memory_id=MemoryId(current.id), reason=reason), current.id, "forgotten")
 
     def restore(self, memory_id: str) -> Changed:
+        self._check_writable()
         current = self.memory(memory_id)
         if current.status != "forgotten":
             raise BadInput(f"memory {current.id} is not forgotten (it is {current.status}); nothing to restore")
@@ -150,6 +164,7 @@ class Memman:
     def link(
         self, src: str, dst: str, edge_type: str, weight: float = 1.0, meta: list[str] | None = None
     ) -> Changed:
+        self._check_writable()
         a, b = self.memory(src).id, self.memory(dst).id
         if a == b:
             raise BadInput("an edge needs two different memories")
@@ -163,6 +178,7 @@ class Memman:
         return self._apply_now(event, a, "linked")
 
     def unlink(self, src: str, dst: str, edge_type: str) -> Changed:
+        self._check_writable()
         a, b = self.memory(src).id, self.memory(dst).id
         row = self.db.main.conn.execute(
             "SELECT 1 FROM edges WHERE src=? AND dst=? AND edge_type=?", (a, b, edge_type)

@@ -5,6 +5,8 @@ Each `memory.remembered` / `memory.replaced` is a work item. Its state moves:
     pending -> failed      on `derivation.failed` (retried after `retry_after`)
     failed  -> dead        on the last allowed attempt (dead-lettered; visible, never lost)
     pending|failed -> stale  when a later `memory.replaced` supersedes the text
+    failed|dead -> pending   on `work.retried` (attempts keep counting)
+    failed|dead -> purged    on `work.purged` (given up; the text stays in the log)
 Because it is a projection, replay rebuilds the queue exactly.
 """
 
@@ -15,7 +17,15 @@ from functools import singledispatchmethod
 import apsw
 
 from events.clock import to_iso
-from events.types import DerivationFailed, EdgesInferred, MemoryRemembered, MemoryReplaced, Recorded
+from events.types import (
+    DerivationFailed,
+    EdgesInferred,
+    MemoryRemembered,
+    MemoryReplaced,
+    Recorded,
+    WorkPurged,
+    WorkRetried,
+)
 
 _SCHEMA = """
 CREATE TABLE work (
@@ -39,7 +49,9 @@ class QueueProjector:
     name = "queue"
     version = 1
     tables = ("work",)
-    handles = frozenset({"memory.remembered", "memory.replaced", "edges.inferred", "derivation.failed"})
+    handles = frozenset(
+        {"memory.remembered", "memory.replaced", "edges.inferred", "derivation.failed", "work.retried", "work.purged"}
+    )
 
     def create(self, conn: apsw.Connection) -> None:
         conn.execute(_SCHEMA)
@@ -99,3 +111,21 @@ class QueueProjector:
                 rec.causation,
             ),
         )
+
+    @_apply.register
+    def _retried(self, e: WorkRetried, conn: apsw.Connection, rec: Recorded) -> None:
+        if rec.causation is not None:
+            conn.execute(
+                "UPDATE work SET state='pending', retry_after=NULL, updated_at=?"
+                " WHERE input_seq=? AND state IN ('failed','dead')",
+                (to_iso(rec.recorded_at), rec.causation),
+            )
+
+    @_apply.register
+    def _purged(self, e: WorkPurged, conn: apsw.Connection, rec: Recorded) -> None:
+        if rec.causation is not None:
+            conn.execute(
+                "UPDATE work SET state='purged', retry_after=NULL, updated_at=?"
+                " WHERE input_seq=? AND state IN ('failed','dead')",
+                (to_iso(rec.recorded_at), rec.causation),
+            )

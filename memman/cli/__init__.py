@@ -67,9 +67,9 @@ def cli(ctx: click.Context, data_dir: str | None, store: str | None, verbose: bo
 
 
 def _register() -> None:
-    from memman.cli import audit, events_cmd, graph, io, memory, scheduler, store
+    from memman.cli import agent, audit, config_cmd, doctor, events_cmd, graph, install, io, memory, scheduler, store
 
-    for module in (memory, audit, io, events_cmd, store, scheduler, graph):
+    for module in (memory, audit, io, events_cmd, store, scheduler, graph, config_cmd, install, agent, doctor):
         module.register(cli)
 
 
