@@ -56,6 +56,8 @@ def _how(p: Provenance) -> str:
         parts.append(f"prompt={p.prompt_hash[:12]}")
     if p.latency_ms:
         parts.append(f"{p.latency_ms:.1f}ms")
+    if p.tokens_in or p.tokens_out:
+        parts.append(f"tokens={p.tokens_in}+{p.tokens_out}")
     return " ".join(parts)
 
 
@@ -88,11 +90,13 @@ def summarise(rec: Recorded) -> str:  # noqa: C901 - one arm per event type is t
             + (f" {short(d.target)}" if d.target else "")
             + (f" ({d.reason})" if d.reason else "")
             + f" among {len(d.candidates)} candidate(s)"
+            + (f" [{', '.join(f'{short(c.memory_id)} {c.similarity:.2f}' for c in d.candidates)}]" if d.candidates else "")
             for d in e.decisions
         )
         return f"{decisions} {via} [{_how(e.provenance)}]"
     if isinstance(e, MemoryEnriched):
-        return f"{short(e.memory_id)} keywords={e.keywords} {via} [{_how(e.provenance)}]"
+        extra = (f" summary={e.summary!r}" if e.summary else "") + (f" entities={e.entities}" if e.entities else "")
+        return f"{short(e.memory_id)} keywords={e.keywords}{extra} {via} [{_how(e.provenance)}]"
     if isinstance(e, MemoryEmbedded):
         return f"{len(e.vectors)} vector(s) {e.fingerprint} {via} [{_how(e.provenance)}]"
     if isinstance(e, EdgesInferred):

@@ -159,3 +159,18 @@ def test_the_key_never_reaches_the_log(app: Memman, llm_configured: Path) -> Non
     drain_all(llm_configured)
     raw = b"".join(r[0] for r in app.db.log.conn.execute("SELECT payload FROM events"))
     assert API_KEY.encode() not in raw
+
+
+def test_log_shows_every_stage_with_model_and_prompt(app: Memman, llm_configured: Path) -> None:
+    from memman.audit import history
+
+    old = app.remember("Alice likes coffee")
+    drain_all(llm_configured)
+    new = app.remember("Alice no longer likes coffee")
+    drain_all(llm_configured)
+    lines = {line.type: line.summary for line in history(app, new.id).events}
+    assert "'Alice no longer likes coffee'" in lines["memory.remembered"]
+    assert f"llm/1 model=fake-fast prompt={prompts.EXTRACT.hash[:12]}" in lines["facts.extracted"]
+    assert f"DELETE {old.id[-8:]}" in lines["memory.reconciled"] and f"[{old.id[-8:]} " in lines["memory.reconciled"]
+    assert f"model=fake-slow prompt={prompts.ENRICH.hash[:12]}" in lines["memory.enriched"]
+    assert "tokens=" in lines["memory.enriched"] and "edges.inferred" in lines
