@@ -90,10 +90,14 @@ def summarise(rec: Recorded) -> str:  # noqa: C901 - one arm per event type is t
             + (f" {short(d.target)}" if d.target else "")
             + (f" ({d.reason})" if d.reason else "")
             + f" among {len(d.candidates)} candidate(s)"
-            + (f" [{', '.join(f'{short(c.memory_id)} {c.similarity:.2f}' for c in d.candidates)}]" if d.candidates else "")
             for d in e.decisions
         )
-        return f"{decisions} {via} [{_how(e.provenance)}]"
+        shown = "; ".join(
+            f"{short(d.memory_id)} was shown " + ", ".join(f"{short(c.memory_id)} {c.similarity:.2f}" for c in d.candidates)
+            for d in e.decisions
+            if d.candidates
+        )
+        return f"{decisions} {via} [{_how(e.provenance)}]" + (f" ({shown})" if shown else "")
     if isinstance(e, MemoryEnriched):
         extra = (f" summary={e.summary!r}" if e.summary else "") + (f" entities={e.entities}" if e.entities else "")
         return f"{short(e.memory_id)} keywords={e.keywords}{extra} {via} [{_how(e.provenance)}]"

@@ -171,6 +171,6 @@ def test_log_shows_every_stage_with_model_and_prompt(app: Memman, llm_configured
     lines = {line.type: line.summary for line in history(app, new.id).events}
     assert "'Alice no longer likes coffee'" in lines["memory.remembered"]
     assert f"llm/1 model=fake-fast prompt={prompts.EXTRACT.hash[:12]}" in lines["facts.extracted"]
-    assert f"DELETE {old.id[-8:]}" in lines["memory.reconciled"] and f"[{old.id[-8:]} " in lines["memory.reconciled"]
+    assert f"DELETE {old.id[-8:]}" in lines["memory.reconciled"] and f"was shown {old.id[-8:]} " in lines["memory.reconciled"]
     assert f"model=fake-slow prompt={prompts.ENRICH.hash[:12]}" in lines["memory.enriched"]
     assert "tokens=" in lines["memory.enriched"] and "edges.inferred" in lines
