@@ -82,6 +82,10 @@ class RemoteEmbedder:
     def requests(self) -> int:
         return 0 if self._client is None else self._client.requests
 
+    def connect(self) -> None:
+        """Import httpx and build the client now (recall starts its budget after this)."""
+        self._http()
+
     def _http(self) -> HttpClient:
         if self._client is None:
             from workers.providers.embeddings import EmbeddingsAPI
