@@ -137,6 +137,7 @@ def drain_all(
 ):  # type: ignore[no-untyped-def]
     """Drain every store (or those named) under the data dir's drain lock."""
     from memman.config import settings_for
+    from memman.embed import embedder_settings
     from workers.drain import drain_store
     from workers.lock import drain_lock
     from workers.pipeline import build_pipeline
@@ -150,7 +151,8 @@ def drain_all(
             pipeline = build_pipeline(settings_for(data_dir, name).llm)  # rules, or the store's LLM
             try:
                 step = (lambda done, total, n=name: progress(n, done, total)) if progress else None
-                reports.append(drain_store(db, name, clock=clock, limit=limit, progress=step, pipeline=pipeline))
+                reports.append(drain_store(db, name, clock=clock, limit=limit, progress=step, pipeline=pipeline,
+                                              embeddings=embedder_settings(data_dir, name)))
             finally:
                 pipeline.close()
                 db.close()
