@@ -29,7 +29,7 @@ CANDIDATES = 50
 WEIGHTS = {"keyword": 1.0, "vector": 1.0, "recency": 0.25}
 # Cosine floors below which a vector-only match is noise, per embedder provider.
 # Calibrated on the paraphrase / unrelated pairs in tests (see README).
-MIN_SIMILARITY = {"static": 0.35, "hashing": 0.35}
+MIN_SIMILARITY = {"static": 0.35, "hashing": 0.35, "onnx": 0.35, "openai": 0.3, "voyage": 0.3}
 DEFAULT_MIN_SIMILARITY = 0.5
 
 
@@ -44,8 +44,12 @@ def _vector_hits(
 
     from workers.embedders import embedder_for
 
-    embedder = embedder_for(fingerprint)
-    q = embedder.embed([query], kind="query")[0]
+    if fingerprint.split(":", 1)[0] in ("static", "hashing"):  # shipped, instant: no config, no cache
+        q = embedder_for(fingerprint).embed([query], kind="query")[0]
+    else:  # onnx or remote: the store's settings, a query cache, and (remote) a time budget
+        from memman.embed import query_vector
+
+        q = query_vector(db, query, fingerprint)
     if not q.any():
         return []
     ids, rows = matrix(db.vectors.conn, db.directory, fingerprint)
