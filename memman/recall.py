@@ -1,36 +1,57 @@
-"""Hybrid recall: keyword (FTS5 bm25) + vector similarity + recency, fused
-with reciprocal rank fusion (K = 60), then weighted.
+"""Intent-aware hybrid recall.
 
-    score(m) = sum over lists L of  w_L / (K + rank_L(m))      scaled to 0..1
-               x (1 + 0.05 x (importance - 3))
+1. Anchors: keyword (FTS5 bm25), vector similarity and recency, fused with
+   reciprocal rank fusion (K = 60):  anchor(m) = sum_L w_L / (K + rank_L(m)),
+   scaled to 0..1. Candidates come from the keyword and vector lists only:
+   recency re-ranks them and never brings in a memory that matched nothing,
+   so a query about something unknown returns nothing, not the newest rows.
+   Vector candidates must clear the embedder's similarity floor.
+2. Intent (why / when / entity / general, or --intent) and query entities,
+   from the same extractor the drain uses.
+3. Beam search from the anchors over the graph with the intent's edge weights
+   (memman/beam.py); reached memories enter with a graph score.
+4. Final score, an intent-weighted blend of the signals, every one reported
+   per result in --json:
+       score = w_anchor x anchor + w_entity x entity overlap + w_graph x graph
+       x (1 + 0.05 x (importance - 3))
+5. Order: why -> causes before effects (topological over causal edges among
+   the results); when -> chronological by occurred_at; otherwise by score.
 
-Candidates come from the keyword and vector lists only. Recency re-ranks the
-candidates; it never brings in a memory that matched nothing, so a recall
-for something unknown returns nothing rather than the newest rows.
-
-Vector candidates must clear the embedder's similarity floor (`MIN_SIMILARITY`),
-so a query unrelated to everything stored does not return noise. Pending
-(not yet drained) memories have no vector and are found by keyword only;
-they are returned with status "pending".
+Pending (not yet drained) memories have no vector and no edges; they are
+found by keyword and returned with status "pending".
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 
 from events.errors import MemmanError
+from memman import beam
+from memman.intent import Intent, detect
 from memman.results import RecallHit, RecallMeta, RecallResult, Signals
 from projections.queries import MemoryRow, keyword_search, memories_by_id
-from projections.vectors import matrix
 from projections.store import StoreDB
+from projections.vectors import matrix
 
 RRF_K = 60
 CANDIDATES = 50
 WEIGHTS = {"keyword": 1.0, "vector": 1.0, "recency": 0.25}
 # Cosine floors below which a vector-only match is noise, per embedder provider.
-# Calibrated on the paraphrase / unrelated pairs in tests (see README).
+# Calibrated on paraphrase / unrelated pairs (static: means 0.53 vs 0.06).
 MIN_SIMILARITY = {"static": 0.35, "hashing": 0.35, "onnx": 0.35, "openai": 0.3, "voyage": 0.3}
 DEFAULT_MIN_SIMILARITY = 0.5
+BLEND: dict[str, dict[str, float]] = {  # per intent: anchor, entity, graph
+    "why": {"anchor": 0.65, "entity": 0.1, "graph": 0.25},
+    "when": {"anchor": 0.7, "entity": 0.1, "graph": 0.2},
+    "entity": {"anchor": 0.6, "entity": 0.25, "graph": 0.15},
+    "general": {"anchor": 0.8, "entity": 0.1, "graph": 0.1},
+}
+# Where graph expansion is on by default (tools/bench_graph.py decides; see README).
+GRAPH_DEFAULT = {"why": True, "when": True, "entity": True, "general": True}
+SPARSE_SCORE = 0.25
+
+Similarity = Callable[[list[str]], dict[str, float]]
 
 
 def _rrf(rank: int | None, weight: float) -> float:
@@ -39,11 +60,14 @@ def _rrf(rank: int | None, weight: float) -> float:
 
 def _vector_hits(
     db: StoreDB, query: str, fingerprint: str, *, category: str | None, source: str | None
-) -> list[tuple[str, float]]:
+) -> tuple[list[tuple[str, float]], Similarity]:
+    """Vector candidates (active, filtered, above the floor), and a lookup of
+    the query's similarity to any memory, for the graph walk."""
     import numpy as np
 
     from workers.embedders import embedder_for
 
+    nothing: Similarity = lambda ids: {}  # noqa: E731
     if fingerprint.split(":", 1)[0] in ("static", "hashing"):  # shipped, instant: no config, no cache
         q = embedder_for(fingerprint).embed([query], kind="query")[0]
     else:  # onnx or remote: the store's settings, a query cache, and (remote) a time budget
@@ -51,24 +75,31 @@ def _vector_hits(
 
         q = query_vector(db, query, fingerprint)
     if not q.any():
-        return []
+        return [], nothing
     ids, rows = matrix(db.vectors.conn, db.directory, fingerprint)
     if not ids:
-        return []
+        return [], nothing
     scores = rows @ q
     floor = MIN_SIMILARITY.get(fingerprint.split(":", 1)[0], DEFAULT_MIN_SIMILARITY)
     order = np.argsort(-scores)[: CANDIDATES * 4]
     best = [(ids[i], float(scores[i])) for i in order if scores[i] >= floor]
-    rows = memories_by_id(db.main.conn, [i for i, _ in best])
+    found = memories_by_id(db.main.conn, [i for i, _ in best])
     kept = []
     for memory_id, similarity in best:
-        row = rows.get(memory_id)
+        row = found.get(memory_id)
         if row is None or row.status != "active":
             continue
         if (category and row.category != category) or (source and row.source != source):
             continue
         kept.append((memory_id, similarity))
-    return kept[:CANDIDATES]
+    position: dict[str, int] = {}
+
+    def similarity_of(wanted: list[str]) -> dict[str, float]:
+        if not position:
+            position.update((memory_id, n) for n, memory_id in enumerate(ids))
+        return {i: float(scores[position[i]]) for i in wanted if i in position}
+
+    return kept[:CANDIDATES], similarity_of
 
 
 def recall(
@@ -80,40 +111,90 @@ def recall(
     category: str | None = None,
     source: str | None = None,
     basic: bool = False,
+    graph: bool | None = None,
+    intent: str | None = None,
+    expansion: Sequence[str] = (),  # `--expand`: extra keyword terms from the LLM (memman/llm_recall.py)
 ) -> RecallResult:
+    from workers.stages.extract import extract_entities
+
     started = time.perf_counter()
-    keyword = keyword_search(db.main.conn, query, limit=CANDIDATES, category=category, source=source)
+    entities = extract_entities(query)
+    chosen: Intent = intent if intent else detect(query, entities)  # type: ignore[assignment]
+    use_graph = (GRAPH_DEFAULT[chosen] if graph is None else graph) and not basic
+
+    keyword_text = " ".join([query, *expansion])
+    keyword = keyword_search(db.main.conn, keyword_text, limit=CANDIDATES, category=category, source=source)
     fingerprint = db.setting("embedder")
     vector: list[tuple[str, float]] = []
+    similarity_of: Similarity | None = None
     degraded = None
     if not basic:
         if fingerprint is None:
             degraded = "no embeddings yet: run 'memman scheduler drain'"
         else:
             try:
-                vector = _vector_hits(db, query, fingerprint, category=category, source=source)
+                vector, similarity_of = _vector_hits(db, query, fingerprint, category=category, source=source)
             except MemmanError as exc:
                 degraded = f"vector recall unavailable: {exc}"
+
     keyword_rank = {memory_id: rank for rank, (memory_id, _) in enumerate(keyword, start=1)}
     vector_rank = {memory_id: rank for rank, (memory_id, _) in enumerate(vector, start=1)}
     similarity = dict(vector)
     rows = memories_by_id(db.main.conn, list(dict.fromkeys([*keyword_rank, *vector_rank])))
     by_recency = sorted(rows.values(), key=lambda r: (r.updated_at, r.key), reverse=True)
     recency_rank = {row.id: rank for rank, row in enumerate(by_recency, start=1)}
-    ceiling = sum(WEIGHTS[k] for k in ("keyword", "recency")) + (0 if basic else WEIGHTS["vector"])
-    ceiling /= RRF_K + 1
-
-    hits: list[RecallHit] = []
-    for row in rows.values():
-        fused = (
+    ceiling = (WEIGHTS["keyword"] + WEIGHTS["recency"] + (0 if basic else WEIGHTS["vector"])) / (RRF_K + 1)
+    anchor = {
+        row.id: (
             _rrf(keyword_rank.get(row.id), WEIGHTS["keyword"])
             + _rrf(vector_rank.get(row.id), WEIGHTS["vector"])
             + _rrf(recency_rank.get(row.id), WEIGHTS["recency"])
         )
-        score = fused / ceiling * (1 + 0.05 * (row.importance - 3))
-        hits.append(_hit(row, score, keyword_rank, vector_rank, similarity, recency_rank))
+        / ceiling
+        for row in rows.values()
+    }
+
+    reached: dict[str, beam.Reached] = {}
+    traversed = 0
+    if use_graph and anchor:
+        active_anchors = {i: s for i, s in anchor.items() if rows[i].status == "active"}
+        reached, traversed = beam.search(db.main.conn, active_anchors, chosen, similarity_of)
+        extra = memories_by_id(db.main.conn, [i for i in reached if i not in rows])
+        for memory_id, row in extra.items():
+            if row.status != "active" or (category and row.category != category) or (source and row.source != source):
+                reached.pop(memory_id, None)
+            else:
+                rows[memory_id] = row
+        if similarity_of is not None:
+            similarity.update({k: v for k, v in similarity_of([i for i in reached if i not in similarity]).items()})
+
+    wanted = {e.casefold() for e in entities if not any(ch.isdigit() for ch in e)}
+    blend = BLEND[chosen]
+    hits: list[RecallHit] = []
+    for row in rows.values():
+        if row.id not in anchor and row.id not in reached:
+            continue
+        entity = len(wanted & {e.casefold() for e in row.entities}) / len(wanted) if wanted else 0.0
+        graph_score = reached[row.id].score if row.id in reached else 0.0
+        w_entity = blend["entity"] if wanted else 0.0
+        w_graph = blend["graph"] if use_graph else 0.0
+        total = blend["anchor"] + w_entity + w_graph
+        score = (blend["anchor"] * anchor.get(row.id, 0.0) + w_entity * entity + w_graph * graph_score) / total
+        score *= 1 + 0.05 * (row.importance - 3)
+        signals = Signals(
+            keyword_rank=keyword_rank.get(row.id),
+            vector_rank=vector_rank.get(row.id),
+            similarity=None if row.id not in similarity else round(similarity[row.id], 4),
+            recency_rank=recency_rank.get(row.id),
+            anchor=round(anchor.get(row.id, 0.0), 4),
+            entity=round(entity, 4),
+            graph=round(graph_score, 4),
+            via=None if row.id not in reached else f"{reached[row.id].edge_type}:{reached[row.id].via}",
+        )
+        hits.append(_hit(row, score, signals))
     hits.sort(key=lambda h: (-h.score, h.id))
-    results = hits[:limit]
+    results, ordering = _order(db, hits[:limit], chosen, rows)
+    top = results[0].score if results else 0.0
     meta = RecallMeta(
         query=query,
         store=store,
@@ -124,19 +205,63 @@ def recall(
         pending=sum(1 for h in results if h.status == "pending"),
         fingerprint=fingerprint,
         degraded=degraded,
+        intent=chosen,
+        entities=entities,
+        anchors=len(anchor),
+        traversed=traversed,
+        graph=use_graph,
+        ordering=ordering,
+        sparse=len(results) < min(limit, 3) or top < SPARSE_SCORE,
+        hint=_hint(results, top, basic, degraded),
     )
     return RecallResult(results=results, meta=meta)
 
 
-def _hit(
-    row: MemoryRow,
-    score: float,
-    keyword_rank: dict[str, int],
-    vector_rank: dict[str, int],
-    similarity: dict[str, float],
-    recency_rank: dict[str, int],
-) -> RecallHit:
-    sim = similarity.get(row.id)
+def _order(db: StoreDB, hits: list[RecallHit], intent: str, rows: dict[str, MemoryRow]) -> tuple[list[RecallHit], str]:
+    if intent == "when":
+        return sorted(hits, key=lambda h: (rows[h.id].occurred_at, rows[h.id].key)), "chronological"
+    if intent == "why" and len(hits) > 1:
+        return _causes_first(db, hits), "causes-first"
+    return hits, "score"
+
+
+def _causes_first(db: StoreDB, hits: list[RecallHit]) -> list[RecallHit]:
+    """Topological order over the causal edges among `hits`; ties (and
+    anything outside a causal chain) keep their score order."""
+    ids = [h.id for h in hits]
+    marks = ",".join("?" * len(ids))
+    pairs = db.main.conn.execute(
+        f"SELECT src, dst FROM edges WHERE edge_type = 'causal' AND src IN ({marks}) AND dst IN ({marks})",
+        (*ids, *ids),
+    ).fetchall()
+    causes: dict[str, set[str]] = {i: set() for i in ids}
+    for src, dst in pairs:
+        if src != dst:
+            causes[dst].add(src)
+    ordered: list[RecallHit] = []
+    placed: set[str] = set()
+    remaining = list(hits)
+    while remaining:
+        ready = next((h for h in remaining if causes[h.id] <= placed), remaining[0])  # a cycle: take the best
+        ordered.append(ready)
+        placed.add(ready.id)
+        remaining.remove(ready)
+    return ordered
+
+
+def _hint(results: list[RecallHit], top: float, basic: bool, degraded: str | None) -> str | None:
+    if not results:
+        return "nothing matched: try other words, or remember it if it is worth keeping"
+    if degraded:
+        return "keyword and recency only: " + degraded
+    if top < SPARSE_SCORE:
+        return "weak matches only: check them before relying on them"
+    if basic:
+        return "keyword only: drop --basic to match by meaning too"
+    return None
+
+
+def _hit(row: MemoryRow, score: float, signals: Signals) -> RecallHit:
     return RecallHit(
         id=row.id,
         content=row.content,
@@ -147,10 +272,5 @@ def _hit(
         source=row.source,
         created_at=row.created_at,
         status=row.status,
-        signals=Signals(
-            keyword_rank=keyword_rank.get(row.id),
-            vector_rank=vector_rank.get(row.id),
-            similarity=None if sim is None else round(sim, 4),
-            recency_rank=recency_rank.get(row.id),
-        ),
+        signals=signals,
     )

@@ -23,11 +23,17 @@ class Changed(msgspec.Struct, frozen=True, kw_only=True):
     store: str
 
 
-class Signals(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class Signals(msgspec.Struct, frozen=True, kw_only=True):
+    """Every signal behind a result's score; null where a list did not rank it."""
+
     keyword_rank: int | None = None
     vector_rank: int | None = None
     similarity: float | None = None
     recency_rank: int | None = None
+    anchor: float = 0.0  # the fused keyword + vector + recency score, 0..1
+    entity: float = 0.0  # share of the query's entities this memory names
+    graph: float = 0.0  # beam-search path score, for memories reached through the graph
+    via: str | None = None  # "edge_type:memory id" it was reached from
 
 
 class RecallHit(msgspec.Struct, frozen=True, kw_only=True):
@@ -53,6 +59,17 @@ class RecallMeta(msgspec.Struct, frozen=True, kw_only=True):
     pending: int
     fingerprint: str | None = None
     degraded: str | None = None  # why vector recall was skipped, when it was
+    expansion: list[str] = []  # `--expand`: the LLM's extra keyword terms
+    reranked: str | None = None  # the rerank provider:model that ordered the top results
+    intent: str = "general"
+    entities: list[str] = []
+    anchors: int = 0
+    traversed: int = 0
+    graph: bool = False
+    ordering: str = "score"  # score | chronological | causes-first
+    sparse: bool = False
+    hint: str | None = None
+    as_of: str | None = None
 
 
 class RecallResult(msgspec.Struct, frozen=True, kw_only=True):

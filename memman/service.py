@@ -10,7 +10,8 @@ the next recall already reflects them.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -225,13 +226,70 @@ class Memman:
         category: str | None = None,
         source: str | None = None,
         basic: bool = False,
+        expand: bool = False,
+        graph: bool | None = None,
+        intent: str | None = None,
+        as_of: datetime | None = None,
     ) -> RecallResult:
+        """`graph` forces graph expansion on or off (default: per intent) and
+        `intent` overrides detection; `as_of` answers from the store as it
+        stood then (see `_past`). `expand` asks the LLM for extra keyword
+        terms (cached); a configured `rerank.provider` re-orders the top
+        results (see memman/llm_recall.py)."""
+        import msgspec
+
+        from events.clock import to_iso
+        from memman import llm_recall
         from memman.recall import recall
 
-        db = self.fresh() if basic else self.fresh_vectors()
-        return recall(
-            db, self.store, validate.query(query), limit=limit, category=category, source=source, basic=basic
-        )
+        query = validate.query(query)
+        with self._view(as_of, basic) as db:
+            terms, note = (
+                llm_recall.expansion(self.registry.data_dir, self.store, self.db.directory, query) if expand else ([], None)
+            )
+            result = recall(
+                db,
+                self.store,
+                query,
+                limit=limit,
+                category=category,
+                source=source,
+                basic=basic,
+                graph=graph,
+                intent=intent,
+                expansion=terms,
+            )
+        if as_of is not None:
+            result = msgspec.structs.replace(result, meta=msgspec.structs.replace(result.meta, as_of=to_iso(as_of)))
+        if expand:
+            degraded = "; ".join(x for x in (result.meta.degraded, note) if x) or None
+            result = msgspec.structs.replace(
+                result, meta=msgspec.structs.replace(result.meta, expansion=terms, degraded=degraded)
+            )
+        return result if basic else llm_recall.rerank(self.registry.data_dir, self.store, query, result)
+
+    @contextmanager
+    def _view(self, as_of: datetime | None, basic: bool) -> Iterator[StoreDB]:
+        """The live store (caught up), or with `as_of` the store as it stood
+        then: the log replayed up to the last event recorded at or before it
+        into scratch projections (forgets, restores, replacements,
+        supersessions and edges included; exact, at the cost of a replay)."""
+        if as_of is None:
+            yield self.fresh() if basic else self.fresh_vectors()
+            return
+        import tempfile
+
+        from events.clock import to_iso
+
+        log = self.db.log
+        upto = log.conn.execute("SELECT max(seq) FROM events WHERE recorded_at <= ?", (to_iso(as_of),)).fetchone()[0]
+        with tempfile.TemporaryDirectory(prefix="memman-asof-") as tmp:
+            past = StoreDB(Path(tmp), clock=self.clock, log_directory=self.db.directory, upto=upto or 0)
+            try:
+                past.catch_up()
+                yield past
+            finally:
+                past.close()
 
     def resolve(self, memory_id: str) -> str:
         """A full memory id from a full id, or a unique prefix or suffix (>= 6 chars)."""

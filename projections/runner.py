@@ -88,9 +88,10 @@ class ProjectionSet:
         """How many seqs the slowest projection here is behind the log head."""
         return self.log.head() - min(self.checkpoints().values(), default=0)
 
-    def catch_up(self, *, batch: int = 5000, progress: Progress | None = None) -> int:
-        """Apply every pending event; returns how many events were applied."""
-        head = self.log.head()
+    def catch_up(self, *, batch: int = 5000, progress: Progress | None = None, upto: int | None = None) -> int:
+        """Apply every pending event (up to seq `upto`, default the head);
+        returns how many events were applied."""
+        head = self.log.head() if upto is None else min(upto, self.log.head())
         start = min(self.checkpoints().values(), default=head)
         if start >= head:
             return 0

@@ -31,9 +31,15 @@ class StoreDB:
     """Handles on one store's log and projection databases, opened on first use
     (so `remember`, which only appends, never opens a projection)."""
 
-    def __init__(self, directory: Path, *, clock: Clock = utc_now) -> None:
+    def __init__(
+        self, directory: Path, *, clock: Clock = utc_now, log_directory: Path | None = None, upto: int | None = None
+    ) -> None:
+        """`log_directory` and `upto` make a scratch view: projections in
+        `directory`, built from another store's log up to seq `upto` only."""
         self.directory = directory
         self._clock = clock
+        self._log_directory = log_directory or directory
+        self.upto = upto
         self.notices: list[str] = []  # things the user should hear about (the CLI prints them)
 
     def _open(self, filename: str, projectors: list) -> ProjectionSet:  # type: ignore[type-arg]
@@ -58,7 +64,7 @@ class StoreDB:
 
     @cached_property
     def log(self) -> EventLog:
-        return EventLog(self.directory / LOG_FILE, clock=self._clock)
+        return EventLog(self._log_directory / LOG_FILE, clock=self._clock)
 
     @cached_property
     def main(self) -> ProjectionSet:
@@ -84,7 +90,7 @@ class StoreDB:
         return [name for s in self.sets for name in s.names()]
 
     def catch_up(self, progress: Progress | None = None) -> int:
-        return sum(s.catch_up(progress=progress) for s in self.sets)
+        return sum(s.catch_up(progress=progress, upto=self.upto) for s in self.sets)
 
     def replay(self, names: Sequence[str] | None = None, progress: Progress | None = None) -> int:
         known = self.projection_names()

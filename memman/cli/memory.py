@@ -62,16 +62,33 @@ def remember(ctx: AppContext, text, category, importance, entities, source, meta
 @click.option("--source", type=click.Choice(SOURCES), help="Only this source.")
 @click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
 @click.option("--basic", is_flag=True, help="Keyword only (no embeddings): the fastest path.")
+@click.option("--expand", is_flag=True, help="Add the LLM's synonyms and entities to the keyword query (cached).")
+@click.option("--intent", type=click.Choice(["why", "when", "entity", "general"]), help="Override intent detection.")
+@click.option("--graph/--no-graph", "graph", default=None, help="Force graph expansion on or off [per intent].")
+@click.option("--as-of", "as_of", metavar="ISO-8601", help="Answer from the store as it stood at that time.")
 @json_option
 @pass_app
-def recall(ctx: AppContext, query, category, source, limit, basic, json_) -> None:  # type: ignore[no-untyped-def]
-    """Recall memories relevant to QUERY (keyword + semantic + recency).
+def recall(ctx: AppContext, query, category, source, limit, basic, expand, intent, graph, as_of, json_) -> None:  # type: ignore[no-untyped-def]
+    """Recall memories relevant to QUERY: keyword + semantic + recency anchors,
+    expanded over the memory graph by the query's intent (why / when /
+    entity / general); why-answers list causes first, when-answers in time order.
 
     \b
     Example:
-      memman recall "why sqlite" --limit 5
+      memman recall "why did we pick sqlite" --limit 5
+      memman recall "what is the rate limit" --as-of 2026-01-31T00:00:00Z
     """
-    result = ctx.app.recall(query, limit=limit, category=category, source=source, basic=basic)
+    result = ctx.app.recall(
+        query,
+        limit=limit,
+        category=category,
+        source=source,
+        basic=basic,
+        expand=expand,
+        intent=intent,
+        graph=graph,
+        as_of=validate.moment(as_of) if as_of else None,
+    )
     ctx.say(recall_diagnostics(result))
     if json_:
         emit_json(result)

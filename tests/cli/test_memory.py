@@ -14,7 +14,10 @@ from tests.cli.conftest import Cli
 
 ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 HIT_KEYS = ["id", "content", "score", "category", "importance", "entities", "source", "created_at", "status", "signals"]
-META_KEYS = ["query", "store", "mode", "took_ms", "keyword_hits", "vector_hits", "pending", "fingerprint", "degraded"]
+META_KEYS = [
+    "query", "store", "mode", "took_ms", "keyword_hits", "vector_hits", "pending", "fingerprint", "degraded",
+    "intent", "entities", "anchors", "traversed", "graph", "ordering", "sparse", "hint", "as_of",
+]  # fmt: skip
 
 
 def _contents(cli: Cli, query: str, *args: str) -> list[str]:
@@ -235,7 +238,11 @@ def test_recall_basic_is_keyword_only(drained: tuple[Cli, dict[str, str]]) -> No
     out = cli.json("recall", "dark mode", "--basic")
     assert (out["meta"]["mode"], out["meta"]["vector_hits"]) == ("basic", 0)
     assert [h["id"] for h in out["results"]] == [ids["dark"]]
-    assert out["results"][0]["signals"] == {"keyword_rank": 1, "recency_rank": 1}
+    # basic mode: keyword and recency only, no vector, no graph
+    assert out["results"][0]["signals"] == {
+        "keyword_rank": 1, "vector_rank": None, "similarity": None, "recency_rank": 1,
+        "anchor": 1.0, "entity": 0.0, "graph": 0.0, "via": None,
+    }  # fmt: skip
 
 
 def test_recall_of_something_unknown_is_empty_not_an_error(drained: tuple[Cli, dict[str, str]]) -> None:
