@@ -61,7 +61,7 @@ def hook(ctx: AppContext, event, agent, json_) -> None:  # type: ignore[no-untyp
 
     \b
     Example:
-      echo '{"hook_event_name":"SessionStart","source":"startup"}' | memman hook session-start
+      memman hook session-start < session-start.json
     """
     from memman.install import hookrun
 

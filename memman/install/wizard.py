@@ -62,11 +62,9 @@ def apply(data_dir, values: dict[str, str]) -> list[str]:  # type: ignore[no-unt
     """Validate every value first, then write; returns the keys written (never values)."""
     from memman import config
 
-    raw = config.read_raw(data_dir)
     for key, value in values.items():  # validation pass: nothing is written if one is bad
         section, field = config._split_key(key)
         config._coerce(config.SECTIONS[section], field, value, key)
-    del raw
     for key, value in values.items():
         config.set_value(data_dir, key, value)
     return sorted(values)
