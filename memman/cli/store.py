@@ -93,8 +93,9 @@ def store_remove(ctx: AppContext, name, yes) -> None:  # type: ignore[no-untyped
 
     registry = Registry(ctx.data_dir)
     registry.require(name, create_default=False)
-    if not yes:
-        click.confirm(f"delete store {name!r} and its whole history?", abort=True)
+    if not yes and not click.confirm(f"delete store {name!r} and its whole history?"):
+        click.echo(f"kept store {name}")
+        raise SystemExit(1)
     registry.remove(name)
     click.echo(f"removed store {name}")
 
