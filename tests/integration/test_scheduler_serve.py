@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 
 from memman.install.prime import hooks_dir
+from memman.scheduler import ops, state
+from memman.service import Memman
 from tests.cli.conftest import Cli, assert_error, distinct_texts
 from tests.integration.conftest import snapshot
 
@@ -27,41 +29,48 @@ def _wait(predicate, timeout: float = 20.0, step: float = 0.05):  # type: ignore
 
 
 def _backlog(cli: Cli) -> int:
-    return sum(cli.json("scheduler", "status")["backlog"].values())
+    return sum(ops.status(cli.data_dir).backlog.values())  # in-process: polling through the CLI costs 100+ ms a call
 
 
-def _serve(cli: Cli, *args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(cli.argv("scheduler", "serve", *args), env=cli.env(), stderr=subprocess.PIPE, stdout=subprocess.PIPE)
+def _serve(cli: Cli, *args: str, err: Path | None = None) -> subprocess.Popen[bytes]:
+    if err is None:
+        return subprocess.Popen(cli.argv("scheduler", "serve", *args), env=cli.env(), stderr=subprocess.PIPE, stdout=subprocess.PIPE)
+    with err.open("wb") as stderr:  # the child keeps its own descriptor
+        return subprocess.Popen(cli.argv("scheduler", "serve", *args), env=cli.env(), stderr=stderr, stdout=subprocess.PIPE)
 
 
 def _terminate(proc: subprocess.Popen[bytes]) -> tuple[int, float, str]:
     started = time.perf_counter()
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=10)
-    return proc.returncode, (time.perf_counter() - started) * 1000, err.decode()
+    return proc.returncode, (time.perf_counter() - started) * 1000, (err or b"").decode()
 
 
-def test_serve_drains_pauses_on_stop_resumes_and_exits_cleanly_on_sigterm(cli: Cli) -> None:
-    for text in distinct_texts(20):
-        cli.ok("remember", text)
-    proc = _serve(cli, "--interval", "1")
+def test_serve_drains_pauses_on_stop_resumes_and_exits_cleanly_on_sigterm(cli: Cli, tmp_path: Path) -> None:
+    with Memman(cli.data_dir) as app:
+        for text in distinct_texts(20):
+            app.remember(text)
+    log = tmp_path / "serve.err"
+    proc = _serve(cli, "--interval", "1", err=log)
     try:
         _wait(lambda: _backlog(cli) == 0)
-        assert cli.json("scheduler", "status")["heartbeat"]["mode"] == "serve"
+        assert state.read_heartbeat(cli.data_dir).mode == "serve"
 
         cli.ok("scheduler", "stop")
+        _wait(lambda: "paused" in log.read_text())
         assert_error(cli("remember", "The garden gate is green"), 4, contains=["recall-only", "memman scheduler start"])
         assert cli.json("recall", "kor", "--basic")["results"]  # reads keep working
-        time.sleep(1.0)  # > POLL_S: serve has seen the marker
-        beat = cli.json("scheduler", "status")["heartbeat"]["at"]
-        time.sleep(1.5)  # two intervals: a running loop would have beaten again
-        assert cli.json("scheduler", "status")["heartbeat"]["at"] == beat
+        beat = state.read_heartbeat(cli.data_dir).at
+        time.sleep(1.3)  # more than the interval: a running loop would have beaten again
+        assert state.read_heartbeat(cli.data_dir).at == beat
 
         cli.ok("scheduler", "start")
-        cli.ok("remember", "The harbour crane is painted orange")
+        with Memman(cli.data_dir) as app:
+            app.remember("The harbour crane is painted orange")
         _wait(lambda: _backlog(cli) == 0)
     finally:
-        code, ms, err = _terminate(proc)
+        code, ms, _ = _terminate(proc)
+    err = log.read_text()
     print(f"\nserve stop latency after SIGTERM: {ms:.0f} ms")
     assert code == 0, err
     assert "paused" in err and "resuming" in err and "exited cleanly" in err
