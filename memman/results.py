@@ -59,8 +59,6 @@ class RecallMeta(msgspec.Struct, frozen=True, kw_only=True):
     pending: int
     fingerprint: str | None = None
     degraded: str | None = None  # why vector recall was skipped, when it was
-    expansion: list[str] = []  # `--expand`: the LLM's extra keyword terms
-    reranked: str | None = None  # the rerank provider:model that ordered the top results
     intent: str = "general"
     entities: list[str] = []
     anchors: int = 0
@@ -70,6 +68,8 @@ class RecallMeta(msgspec.Struct, frozen=True, kw_only=True):
     sparse: bool = False
     hint: str | None = None
     as_of: str | None = None
+    expansion: list[str] = []  # `--expand`: the LLM's extra keyword terms
+    reranked: str | None = None  # the rerank provider:model that ordered the top results
 
 
 class RecallResult(msgspec.Struct, frozen=True, kw_only=True):

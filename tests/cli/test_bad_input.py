@@ -119,6 +119,8 @@ CASES: list[tuple[tuple[str, ...], int, str]] = [
      "Invalid value for '--limit': 0 is not in the range 1<=x<=1000. (see 'memman recall --help')"),
     (("recall", "x", "--cat", "bogus"), 2,
      f"Invalid value for '--cat': 'bogus' is not one of {CATEGORY_CHOICES}. (see 'memman recall --help')"),
+    (("rederive",), 2, "rederive needs an LLM: set llm.provider, llm.base_url and the models (see docs/llm.md)"),
+    (("rederive", "--bogus"), 2, "No such option '--bogus'. (see 'memman rederive --help')"),
     (("recall", "x", "--source", "nobody"), 2,
      "Invalid value for '--source': 'nobody' is not one of 'user', 'agent', 'external'. (see 'memman recall --help')"),
     # unknown and invalid stores, for a read and a write

@@ -56,6 +56,7 @@ COMMANDS = [
     "doctor",
     "graph link",
     "graph unlink",
+    "rederive",
 ]
 
 
