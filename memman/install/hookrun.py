@@ -166,28 +166,35 @@ def _prompt(hook: HookInput, data_dir: Path, store: str | None) -> dict[str, obj
 def inject(data_dir: Path, store: str | None, prompt: str, limit: int, budget_ms: int, started: float) -> str | None:
     """The top memories for the prompt, if recall answers within the budget
     (measured from `started`); None when it does not, or finds nothing.
-    Recall runs in a daemon thread so a slow one is abandoned, not awaited."""
+    Keyword recall (a few ms, no numpy) answers first; hybrid recall then
+    replaces it if it also finishes in time (a cold start loads numpy and the
+    embedder, ~100+ ms). Recall runs in a daemon thread, abandoned when late."""
     from memman.render import one_line, short
     from memman.service import Memman
 
-    answer: list[str] = []
+    answers: dict[str, list[str]] = {}
+
+    def lines(result) -> list[str]:  # type: ignore[no-untyped-def]
+        return [
+            f"- [{h.category}] {one_line(h.content, 300)} (id {short(h.id)}{', pending' if h.status == 'pending' else ''})"
+            for h in result.results
+        ]
 
     def work() -> None:
         with Memman(data_dir, store) as app:
             if not app.registry.exists(app.store):
                 return
-            result = app.recall(prompt[:2000], limit=limit)
-            answer.extend(
-                f"- [{h.category}] {one_line(h.content, 300)} (id {short(h.id)}{', pending' if h.status == 'pending' else ''})"
-                for h in result.results
-            )
+            query = prompt[:2000]
+            answers["basic"] = lines(app.recall(query, limit=limit, basic=True))
+            answers["hybrid"] = lines(app.recall(query, limit=limit))
 
     thread = threading.Thread(target=work, daemon=True)
     thread.start()
     thread.join(max(0.0, budget_ms / 1000 - (time.perf_counter() - started)))
-    if thread.is_alive() or not answer:
+    found = answers.get("hybrid") or answers.get("basic")
+    if not found:
         return None
-    return "memman recalled these memories for this prompt (verify before relying on them):\n" + "\n".join(answer)
+    return "memman recalled these memories for this prompt (verify before relying on them):\n" + "\n".join(found)
 
 
 def _stop(hook: HookInput, data_dir: Path, store: str | None) -> dict[str, object] | None:
