@@ -62,6 +62,7 @@ CREATE TABLE memories (
 CREATE INDEX memories_status ON memories(status, category, source);
 CREATE INDEX memories_source_time ON memories(source, occurred_at);
 CREATE INDEX memories_updated ON memories(updated_at);
+CREATE INDEX memories_occurred ON memories(occurred_at);
 CREATE VIRTUAL TABLE memories_fts USING fts5(
     content, entities, keywords,
     content='memories', content_rowid='key', tokenize='porter unicode61 remove_diacritics 2'
@@ -89,7 +90,7 @@ def _json(value: object) -> str:
 
 class MemoriesProjector:
     name = "memories"
-    version = 1
+    version = 2
     tables = ("memories",)
     handles = frozenset(
         {

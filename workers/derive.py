@@ -373,14 +373,10 @@ class Deriver:
             if decision.action == "NONE":
                 continue
             self.vectors.add(decision.memory_id, vector)
-            self.pending.active[decision.memory_id] = Known(
-                memory_id=decision.memory_id, content=fact.text, entities=fact.entities
-            )
-            self.pending.retired.discard(decision.memory_id)
+            self.pending.activate(Known(memory_id=decision.memory_id, content=fact.text, entities=fact.entities))
             if decision.action in ("UPDATE", "DELETE") and decision.target:
                 self.vectors.remove(decision.target)
-                self.pending.retired.add(decision.target)
-                self.pending.active.pop(decision.target, None)
+                self.pending.retire(decision.target)
 
 
 def _reset(stage: object) -> None:

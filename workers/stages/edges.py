@@ -37,7 +37,7 @@ import numpy as np
 
 from events.clock import from_iso, to_iso
 from events.types import Edge
-from workers.pending import Pending
+from workers.pending import Pending, names
 from workers.stages.reconcile import Known
 from workers.vectorset import VectorSet
 
@@ -88,10 +88,6 @@ class NewMemory(msgspec.Struct, frozen=True, kw_only=True):
 
 def _words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
-
-
-def _names(entities: Sequence[str]) -> set[str]:
-    return {e.casefold() for e in entities if not any(ch.isdigit() for ch in e)}
 
 
 def _seconds(a: str, b: str) -> float:
@@ -216,12 +212,12 @@ class EdgeInferer:
     # ------------------------------------------------------------ entity
 
     def _entity_edges(self, m: NewMemory, own: set[str]) -> list[Edge]:
-        names = sorted(_names(m.entities))
-        if not names:
+        wanted = sorted(names(m.entities))
+        if not wanted:
             return []
         total = max(self.total(), 2)
         scored: dict[str, tuple[float, str]] = {}
-        for name in names:
+        for name in wanted:
             query = 'entities : "' + name.replace('"', '""') + '"'
             try:
                 df = self.conn.execute(
@@ -229,7 +225,7 @@ class EdgeInferer:
                 ).fetchone()[0]
             except apsw.SQLError:
                 continue  # a name FTS cannot parse as a phrase links nothing
-            df += sum(1 for k in self.pending.active.values() if name in _names(k.entities))
+            df += len(self.pending.named(name))
             if df > total / 2:
                 continue  # too common to say anything
             weight = math.log((total + 1) / (df + 1)) / math.log(total + 1)
@@ -239,7 +235,7 @@ class EdgeInferer:
                 (query, self._limit, self.policy.entity_cap_per_entity + len(own)),
             ).fetchall()
             ids = [r[0] for r in rows]
-            ids += [k.memory_id for k in self.pending.active.values() if name in _names(k.entities)]
+            ids += sorted(self.pending.named(name))
             kept = [i for i in dict.fromkeys(reversed(ids)) if i not in own and i not in self.pending.retired]
             for other in kept[-self.policy.entity_cap_per_entity :]:
                 if other not in scored or scored[other][0] < weight:
@@ -269,11 +265,11 @@ class EdgeInferer:
         if not related:
             return []
         texts = self._texts(related)
-        mine = _names(m.entities)
+        mine = names(m.entities)
         found: list[Edge] = []
         for other in related:
             text, entities = texts.get(other, ("", []))
-            shared = len(mine & _names(entities))
+            shared = len(mine & names(entities))
             if not text or not shared:
                 continue
             for with_cue, peer, cue_id, peer_id in ((m.text, text, m.id, other), (text, m.text, other, m.id)):
