@@ -103,7 +103,9 @@ class Deriver:
         self._prepared_vectors: dict[tuple[str, int], np.ndarray | Exception] = {}
         self.pending = Pending()
         self.policy = policy or EdgePolicy()
-        self.edges = EdgeInferer(db.main.conn, vectors, self.pending, self.policy, embedder.fingerprint.provider)
+        self.edges = EdgeInferer(
+            db.main.conn, vectors, self.pending, self.policy, embedder.fingerprint.provider, causal=causal  # type: ignore[arg-type]
+        )
 
     def derive(self, rec: Recorded, attempts_so_far: int) -> tuple[list[NewEvent], bool]:
         """The events derived from one input, and whether every stage succeeded."""
@@ -185,11 +187,11 @@ class Deriver:
                 (facts[i], decisions[i].memory_id, matrix[i].astype("<f4").tobytes()) for i in kept
             ]
             edges = self._stage("edges", lambda: self._edges(source_event.memory_id, new_memories))
-            event = EdgesInferred(
-                edges=edges,
-                provenance=Provenance(implementation=self.edges.implementation, version=self.policy.key),
-                input_id=source_event.memory_id,
-            )
+            provenance = Provenance(implementation=self.edges.implementation, version=self.policy.key)
+            if self.causal is not None:  # the LLM's model, prompt, tokens and latency, under the policy's version
+                llm = self.causal.provenance()  # type: ignore[attr-defined]
+                provenance = msgspec.structs.replace(llm, implementation=self.edges.implementation, version=self.policy.key)
+            event = EdgesInferred(edges=edges, provenance=provenance, input_id=source_event.memory_id)
             new.append(NewEvent(event=event, actor=ACTOR, causation=rec.seq, stage="edges"))
 
     # ------------------------------------------------------------ embedding in batches

@@ -174,3 +174,22 @@ def test_log_shows_every_stage_with_model_and_prompt(app: Memman, llm_configured
     assert f"DELETE {old.id[-8:]}" in lines["memory.reconciled"] and f"was shown {old.id[-8:]} " in lines["memory.reconciled"]
     assert f"model=fake-slow prompt={prompts.ENRICH.hash[:12]}" in lines["memory.enriched"]
     assert "tokens=" in lines["memory.enriched"] and "edges.inferred" in lines
+
+
+def test_with_an_llm_the_causal_inferer_adds_edges_with_model_provenance(
+    app: Memman, llm_configured: Path, fake: FakeLLM
+) -> None:
+    """The LLM sees the new memory's graph and vector neighbours and proposes
+    cause -> effect edges; only confident ones (>= 0.75) are kept, and the
+    edges event names the model and prompt."""
+    cause = app.remember("The nightly ETL job on the orders table kept timing out")
+    drain_all(llm_configured)
+    effect = app.remember("We moved the nightly ETL job to Spark because the orders table job kept timing out")
+    drain_all(llm_configured)
+    rows = app.db.main.conn.execute(
+        "SELECT src, dst, meta FROM edges WHERE edge_type = 'causal' AND json_extract(meta, '$.by') IS NOT 'rules'"
+    ).fetchall()
+    assert (cause.id, effect.id) in {(s, d) for s, d, _ in rows}
+    last = derived(app, "edges.inferred")[-1].event
+    assert last.provenance.implementation == "rules+llm"
+    assert last.provenance.model == "fake-slow" and last.provenance.prompt_hash

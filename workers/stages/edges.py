@@ -30,6 +30,7 @@ import math
 import re
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Protocol
 
 import apsw
 import msgspec
@@ -113,12 +114,26 @@ def causal_direction(with_cue: str, other: str) -> tuple[str, float] | None:
     return ("other->cue", as_cause) if as_cause >= as_effect else ("cue->other", as_effect)
 
 
+class CausalInferer(Protocol):
+    """An LLM (or other) causal inferer: cause -> effect edges between `memory`
+    and its neighbours (workers/llm/causal.py)."""
+
+    def infer(self, memory: Known, neighbours: Sequence[Known]) -> list[Edge]: ...
+
+
 class EdgeInferer:
     """Infers the edges of new memories against the projection plus `pending`."""
 
-    implementation = "rules"
-
-    def __init__(self, conn: apsw.Connection, vectors: VectorSet, pending: Pending, policy: EdgePolicy, provider: str) -> None:
+    def __init__(
+        self,
+        conn: apsw.Connection,
+        vectors: VectorSet,
+        pending: Pending,
+        policy: EdgePolicy,
+        provider: str,
+        causal: CausalInferer | None = None,
+    ) -> None:
+        self.causal = causal
         # `horizon`: when set, only memories with key < horizon exist (graph
         # rebuild replays the store in order, as the drain saw it)
         self.horizon: int | None = None
@@ -128,6 +143,10 @@ class EdgeInferer:
         self.policy = policy
         self.threshold = policy.threshold_for(provider)
         self._total: int | None = None
+
+    @property
+    def implementation(self) -> str:
+        return "rules" if self.causal is None else "rules+llm"
 
     @property
     def _limit(self) -> int:
@@ -157,11 +176,15 @@ class EdgeInferer:
             related = self._entity_edges(m, own)
             for edge in related:
                 add(edge)
-            if not self.policy.semantic_skip:
-                for edge in self._semantic(m, own):
-                    add(edge)
+            similar = [] if self.policy.semantic_skip else self._semantic(m, own)
+            for edge in similar:
+                add(edge)
             for edge in self._causal(m, own, [e.src for e in related]):
                 add(edge)
+            if self.causal is not None:  # graph and vector neighbours, not only recent rows
+                neighbours = list(dict.fromkeys([e.src for e in related] + [e.src for e in similar]))
+                for edge in self._llm_causal(m, neighbours):
+                    add(edge)
         self.pending.placed.extend((m.source, m.occurred_at, m.id) for m in memories)
         return list(edges.values())
 
@@ -294,6 +317,14 @@ class EdgeInferer:
                 break
         found.sort(key=lambda e: (-e.weight, e.src, e.dst))
         return found[: self.policy.causal_cap]
+
+    def _llm_causal(self, m: NewMemory, neighbours: list[str]) -> list[Edge]:
+        if not neighbours:
+            return []
+        texts = self._texts(neighbours)
+        shown = [Known(memory_id=i, content=texts[i][0], entities=texts[i][1]) for i in neighbours if i in texts]
+        me = Known(memory_id=m.id, content=m.text, entities=m.entities)
+        return self.causal.infer(me, shown)  # type: ignore[union-attr]
 
     def _texts(self, ids: list[str]) -> dict[str, tuple[str, list[str]]]:
         import json
