@@ -57,6 +57,9 @@ COMMANDS = [
     "graph link",
     "graph unlink",
     "rederive",
+    "embed status",
+    "embed swap",
+    "embed reembed",
 ]
 
 
