@@ -400,6 +400,7 @@ def swap(
     """Start, resume or abort a swap; runs the backfill and cuts over when
     complete. `offline` (reembed) holds the drain lock for the whole run.
     `max_batches` stops early (the swap stays in progress, for --resume)."""
+    app.ensure_writable()
     from events.types import StoreConfigured
     from workers.drain import EMBEDDER_SETTING, SWAP_SETTING, bind_embedder
     from workers.embedders import embedder_for
@@ -491,6 +492,7 @@ def _run_backfill(
 def reembed(app: Memman, to: str | None = None, *, batch: int = 1024, progress: Progress | None = None) -> SwapReport:
     """The offline swap: one pass under the drain lock, then the cutover.
     Without `to`, the target is the configured embedder ([embeddings])."""
+    app.ensure_writable()
     if to is None:
         settings = embedder_settings(app.registry.data_dir, app.store)
         to = settings.provider + (f":{settings.model}" if settings.model else "")

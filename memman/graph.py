@@ -55,6 +55,9 @@ class RebuildReport(msgspec.Struct, frozen=True, kw_only=True):
     after: dict[str, int]
     dry_run: bool
     seconds: float
+    skipped: bool = False  # --stale-only and already derived under this policy
+    llm: bool = False  # causal edges (and enrichment) re-derived by the LLM too
+    reenriched: int = 0
 
 
 def desired_policy(settings: config.GraphSettings):  # type: ignore[no-untyped-def]
@@ -139,23 +142,49 @@ def stats(app: Memman) -> GraphStats:
 
 
 def rebuild(
-    app: Memman, *, dry_run: bool = False, progress: Callable[[int, int], None] | None = None
+    app: Memman,
+    *,
+    dry_run: bool = False,
+    stale_only: bool = False,
+    llm: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> RebuildReport:
+    """Re-derive the inferred edges. `stale_only`: only if the store's edges
+    were derived under another policy. `llm`: the configured LLM re-derives
+    causal edges (and stale enrichment, via memman.rederive); without it, no
+    model is called."""
     from projections.vectors import matrix
     from workers.pending import Pending
     from workers.stages.edges import EdgeInferer, NewMemory
     from workers.vectorset import VectorSet
 
+    if not dry_run:
+        app.ensure_writable()
     started = time.perf_counter()
     db = app.fresh_vectors()
-    policy = desired_policy(config.settings_for(app.registry.data_dir, app.store).graph)
+    settings = config.settings_for(app.registry.data_dir, app.store)
+    policy = desired_policy(settings.graph)
+    causal = None
+    if llm:
+        if settings.llm.provider == "none":
+            raise BadInput("--llm needs an LLM: set llm.provider (see 'memman config show')")
+        from workers.pipeline import build_pipeline
+
+        causal = build_pipeline(settings.llm).causal
+    recorded = db.setting(EDGE_POLICY_SETTING)
+    if stale_only and not llm and recorded == msgspec.json.encode(policy).decode():
+        counts = _counts(app)
+        return RebuildReport(
+            store=app.store, policy=policy.key, memories=0, before=counts, after=counts, dry_run=dry_run,
+            seconds=round(time.perf_counter() - started, 3), skipped=True,
+        )  # fmt: skip
     fingerprint = db.setting("embedder")
     provider = fingerprint.split(":", 1)[0] if fingerprint else "static"
     ids, rows = matrix(db.vectors.conn, db.directory, fingerprint) if fingerprint else ([], None)
     stored = dict(zip(ids, rows, strict=True)) if ids else {}
     vectors = VectorSet(rows.shape[1] if ids else 1, capacity=len(ids) + 16)  # no vectors: never queried
     pending = Pending()
-    inferer = EdgeInferer(db.main.conn, vectors, pending, policy, provider)
+    inferer = EdgeInferer(db.main.conn, vectors, pending, policy, provider, causal=causal)
     memories = db.main.conn.execute(
         "SELECT key, id, content, entities, source, occurred_at FROM memories WHERE status = 'active' ORDER BY key"
     ).fetchall()
@@ -179,14 +208,23 @@ def rebuild(
             progress(done, len(memories))
     before = _counts(app)
     after = dict(Counter(e.edge_type for e in edges))
+    reenriched = 0
     if not dry_run:
         provenance = Provenance(implementation=inferer.implementation, version=policy.key)
+        if causal is not None:
+            provenance = msgspec.structs.replace(
+                causal.provenance(), implementation=inferer.implementation, version=policy.key
+            )
         items = [NewEvent(event=StoreConfigured(setting=EDGE_POLICY_SETTING, value=msgspec.json.encode(policy).decode()), actor="rebuild")]
         for n, start in enumerate(range(0, len(edges), EDGES_PER_EVENT)):
             event = EdgesInferred(edges=edges[start : start + EDGES_PER_EVENT], provenance=provenance)
             items.append(NewEvent(event=event, actor="rebuild", stage=f"rebuild:{policy.key}:{n}"))
         db.log.append_many(items)
         db.main.catch_up()
+    if llm:
+        from memman.rederive import rederive
+
+        reenriched = rederive(app, app.registry.data_dir, everything=not stale_only, dry_run=dry_run).rederived
     return RebuildReport(
         store=app.store,
         policy=policy.key,
@@ -195,4 +233,6 @@ def rebuild(
         after=after,
         dry_run=dry_run,
         seconds=round(time.perf_counter() - started, 3),
+        llm=llm,
+        reenriched=reenriched,
     )

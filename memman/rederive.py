@@ -78,6 +78,8 @@ def plan(app: Memman, prompt_version: str, prompt_hash: str, model: str, *, ever
 
 def rederive(app: Memman, data_dir: Path, *, everything: bool = False, dry_run: bool = False) -> RederiveReport:
     """Re-enrich stale memories (or all, with `everything`) of the app's store."""
+    if not dry_run:
+        app.ensure_writable()
     from memman.config import settings_for
     from workers.llm import prompts
     from workers.lock import drain_lock

@@ -52,7 +52,9 @@ class Memman:
         self._ids = UlidFactory()
         self._db: StoreDB | None = None
 
-    def _check_writable(self) -> None:
+    def ensure_writable(self) -> None:
+        """Refuse a write while the scheduler is stopped (recall-only mode).
+        Every operation that appends to the log calls this first."""
         if os.path.exists(os.path.join(self.registry.data_dir, STOPPED_MARKER)):
             from memman.scheduler.state import refuse_write
 
@@ -92,7 +94,7 @@ class Memman:
         meta: list[str] | dict[str, object] | None = None,
         at: datetime | None = None,
     ) -> Remembered:
-        self._check_writable()
+        self.ensure_writable()
         event = MemoryRemembered(
             memory_id=MemoryId(self._ids.mint(self.clock())),
             text=validate.text(text),
@@ -119,7 +121,7 @@ class Memman:
         """New text for a memory; metadata not given is inherited from what the
         user last said about it (not from what the drain derived from the old
         text: entities and an inferred category belong to that text)."""
-        self._check_writable()
+        self.ensure_writable()
         new_text = validate.text(text)
         current = self.memory(memory_id)
         said = self._last_said(current.id)
@@ -149,14 +151,14 @@ class Memman:
         raise UnknownMemory(f"no remember event for memory {memory_id}; see 'memman log --memory {memory_id}'")
 
     def forget(self, memory_id: str, reason: str = "") -> Changed:
-        self._check_writable()
+        self.ensure_writable()
         current = self.memory(memory_id)
         if current.status == "forgotten":
             raise BadInput(f"memory {current.id} is already forgotten; 'memman restore {current.id}' undoes it")
         return self._apply_now(MemoryForgotten(memory_id=MemoryId(current.id), reason=reason), current.id, "forgotten")
 
     def restore(self, memory_id: str) -> Changed:
-        self._check_writable()
+        self.ensure_writable()
         current = self.memory(memory_id)
         if current.status != "forgotten":
             raise BadInput(f"memory {current.id} is not forgotten (it is {current.status}); nothing to restore")
@@ -165,7 +167,7 @@ class Memman:
     def link(
         self, src: str, dst: str, edge_type: str, weight: float = 1.0, meta: list[str] | None = None
     ) -> Changed:
-        self._check_writable()
+        self.ensure_writable()
         a, b = self.memory(src).id, self.memory(dst).id
         if a == b:
             raise BadInput("an edge needs two different memories")
@@ -179,7 +181,7 @@ class Memman:
         return self._apply_now(event, a, "linked")
 
     def unlink(self, src: str, dst: str, edge_type: str) -> Changed:
-        self._check_writable()
+        self.ensure_writable()
         a, b = self.memory(src).id, self.memory(dst).id
         row = self.db.main.conn.execute(
             "SELECT 1 FROM edges WHERE src=? AND dst=? AND edge_type=?", (a, b, edge_type)

@@ -67,6 +67,7 @@ def _parse(lines: Iterable[bytes], app: Memman) -> list[NewEvent]:
 
 
 def import_jsonl(app: Memman, stream: IO[bytes]) -> ImportReport:
+    app.ensure_writable()
     started = time.perf_counter()
     items = _parse(stream, app)
     first = last = None

@@ -104,11 +104,14 @@ def graph_stats(ctx: AppContext, json_) -> None:  # type: ignore[no-untyped-def]
 
 @graph.command(name="rebuild")
 @click.option("--dry-run", is_flag=True, help="Compute and report, append nothing.")
+@click.option("--stale-only", is_flag=True, help="Only if the edges were derived under another policy.")
+@click.option("--llm", is_flag=True, help="Let the configured LLM re-derive causal edges and stale enrichment.")
 @json_option
 @pass_app
-def graph_rebuild(ctx: AppContext, dry_run, json_) -> None:  # type: ignore[no-untyped-def]
+def graph_rebuild(ctx: AppContext, dry_run, stale_only, llm, json_) -> None:  # type: ignore[no-untyped-def]
     """Re-derive every inferred edge under the configured [graph] policy, by
-    replaying the store in order (no model calls). Manual edges are kept.
+    walking the store in order (no model calls unless --llm). Manual edges
+    are kept.
 
     \b
     Example:
@@ -120,9 +123,12 @@ def graph_rebuild(ctx: AppContext, dry_run, json_) -> None:  # type: ignore[no-u
         if not json_:
             click.echo(f"\rrebuilding edges: {done}/{total}", nl=done == total, err=True)
 
-    report = rebuild(ctx.app, dry_run=dry_run, progress=progress)
+    report = rebuild(ctx.app, dry_run=dry_run, stale_only=stale_only, llm=llm, progress=progress)
     if json_:
         emit_json(report)
+        return
+    if report.skipped:
+        click.echo(f"edges are current under policy {report.policy}; nothing to do")
         return
     verb = "would derive" if dry_run else "derived"
     click.echo(

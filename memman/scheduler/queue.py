@@ -130,7 +130,7 @@ def _targets(app: Memman, seqs: list[int], every: str | None, verb: str) -> list
 def _act(app: Memman, seqs: list[int], every: str | None, verb: str, reason: str) -> QueueAction:
     from events.log import NewEvent
 
-    app._check_writable()
+    app.ensure_writable()
     chosen = _targets(app, seqs, every, verb)
     cls = WorkRetried if verb == "retry" else WorkPurged
     batch = [

@@ -195,6 +195,16 @@ CASES: list[tuple[tuple[str, ...], int, str]] = [
     # graph
     (("graph", "link", "{A}", UNKNOWN_ID), 3, f"unknown memory id '{UNKNOWN_ID}' in store 'default'; {NOT_FOUND_HINT}"),
     (("graph", "link", "{A}", "{Aend}"), 2, "an edge needs two different memories"),
+    (("graph", "related", UNKNOWN_ID), 3, f"unknown memory id '{UNKNOWN_ID}' in store 'default'; {NOT_FOUND_HINT}"),
+    (("graph", "related", "{A}", "--depth", "9"), 2,
+     "Invalid value for '--depth': 9 is not in the range 1<=x<=5. (see 'memman graph related --help')"),
+    (("graph", "related", "{A}", "--edge", "friendship"), 2,
+     "Invalid value for '--edge': 'friendship' is not one of 'temporal', 'entity', 'semantic', 'causal', 'related'. "
+     "(see 'memman graph related --help')"),
+    (("graph", "rebuild", "--llm"), 2, "--llm needs an LLM: set llm.provider (see 'memman config show')"),
+    (("recall", "x", "--intent", "how"), 2,
+     "Invalid value for '--intent': 'how' is not one of 'why', 'when', 'entity', 'general'. (see 'memman recall --help')"),
+    (("recall", "x", "--as-of", "yesterday"), 2, "bad time 'yesterday'; use ISO-8601, e.g. 2026-01-31T09:30:00Z"),
     (("graph", "link", "{A}", "{B}", "--weight", "11"), 2, "weight must be between 0 and 10, got 11.0"),
     (("graph", "link", "{A}", "{B}", "--weight", "-1"), 2, "weight must be between 0 and 10, got -1.0"),
     (("graph", "link", "{A}", "{B}", "--weight", "heavy"), 2,

@@ -44,7 +44,13 @@ def test_stopped_means_recall_only_for_every_write(cli: Cli) -> None:
     head = len(cli.events())
     assert cli.json("scheduler", "stop") == {"state": "stopped", "changed": True}
     assert cli.json("scheduler", "stop")["changed"] is False
-    for args in (["remember", "x"], ["forget", memory], ["replace", memory, "y"], ["restore", memory]):
+    batch = cli.data_dir.parent / "batch.jsonl"
+    batch.write_text('{"text": "The attic fan is on a timer"}\n')
+    writes = (
+        ["remember", "x"], ["forget", memory], ["replace", memory, "y"], ["restore", memory],
+        ["import", str(batch)], ["graph", "rebuild"], ["embed", "reembed"],
+    )  # fmt: skip
+    for args in writes:
         assert_error(cli(*args), 4, contains=["scheduler is stopped", "recall-only", "memman scheduler start"])
     assert cli.json("recall", "pantry light")["results"][0]["id"] == memory
     assert cli.json("scheduler", "status")["state"] == "stopped"
@@ -55,5 +61,5 @@ def test_stopped_means_recall_only_for_every_write(cli: Cli) -> None:
 
 def test_the_write_guard_costs_well_under_half_a_millisecond(data_dir: Path) -> None:
     with Memman(data_dir) as app:
-        per_call = min(timeit.repeat(app._check_writable, number=2000, repeat=3)) / 2000
+        per_call = min(timeit.repeat(app.ensure_writable, number=2000, repeat=3)) / 2000
     assert per_call < 0.0005 / 10, per_call

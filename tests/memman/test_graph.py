@@ -109,3 +109,13 @@ def test_stats_count_edges_and_coverage(store: Memman) -> None:
     s = stats(store)
     assert s.memories == len(HISTORY) and s.linked == len(HISTORY)
     assert set(s.edges) == {"temporal", "entity", "semantic", "causal"} and s.mean_degree > 1
+
+
+def test_stale_only_skips_a_store_already_under_the_policy(store: Memman, data_dir: Path) -> None:
+    rebuild(store)  # records the (default) policy
+    head = store.db.log.head()
+    report = rebuild(store, stale_only=True)
+    assert report.skipped and store.db.log.head() == head
+    config.set_value(data_dir, "graph.proximity_cap", "1")
+    report = rebuild(store, stale_only=True)
+    assert not report.skipped and store.db.log.head() > head
