@@ -23,8 +23,9 @@ reported). Each history is imported (JSON Lines with `at` and
 `limit=10`, with graph expansion off and on. Results map back to keys by
 content (the drain may split a text into facts). Reported per intent:
 
-    R@k   fraction of the evidence keys in the top k, out of min(|evidence|, k)
-    MRR   mean of 1 / rank of the first evidence hit (0 when none in the top 10)
+    R@k   fraction of the evidence keys in a limit=k recall, out of min(|evidence|, k)
+    MRR   mean of 1 / rank of the first evidence hit (0 when none in the top 10);
+          WHY and WHEN results are in causal or time order, so read R@k there
 
 `--perf` also builds a 10k-memory history and reports edge inference in the
 drain, edges per memory, `graph rebuild` time and the latency graph expansion
@@ -53,6 +54,8 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -66,6 +69,7 @@ INTENTS = ("multi-hop", "why", "when", "entity", "general")
 # What to pass as `intent=` under --oracle-intent (multi-hop questions are about entities).
 ORACLE = {"multi-hop": "entity", "why": "why", "when": "when", "entity": "entity", "general": "general"}
 LIMIT = 10
+MODES = (("off", False), ("on", True), ("default", None))  # graph= passed to recall
 START = datetime(2025, 1, 6, tzinfo=timezone.utc)  # a Monday
 PERF_SIZE = 10_000
 TARGETS = {"added_ms": ("<=", 15.0), "edge_rate": (">=", 200.0), "rebuild_s": ("<=", 30.0)}
@@ -484,10 +488,14 @@ def _recall_api():  # type: ignore[no-untyped-def]
     return "graph" in params, "intent" in params
 
 
-def recall_keys(app, keymap: KeyMap, text: str, *, graph: bool, intent: str | None, has_graph: bool, has_intent: bool):  # type: ignore[no-untyped-def]
-    """(ranked distinct keys, detected intent, wall ms) of one recall."""
-    kwargs: dict[str, object] = {"limit": LIMIT}
-    if has_graph:
+def recall_keys(  # type: ignore[no-untyped-def]
+    app, keymap: KeyMap, text: str, *, graph: bool | None, intent: str | None, has_graph: bool, has_intent: bool,
+    limit: int = LIMIT,
+):
+    """(ranked distinct keys, the result's meta, wall ms) of one recall;
+    graph=None leaves expansion to recall's per-intent default."""
+    kwargs: dict[str, object] = {"limit": limit}
+    if has_graph and graph is not None:
         kwargs["graph"] = graph
     if has_intent and intent is not None:
         kwargs["intent"] = intent
@@ -501,19 +509,41 @@ def recall_keys(app, keymap: KeyMap, text: str, *, graph: bool, intent: str | No
             keys.append(k)
         elif k is None:
             keys.append(f"?{hit.id}")
-    return keys, getattr(result.meta, "intent", None), ms
+    return keys, result.meta, ms
 
 
-def score(keys: list[str], evidence: tuple[str, ...]) -> dict[str, float]:
+def score(keys: list[str], evidence: tuple[str, ...], top5: list[str] | None = None) -> dict[str, float]:
+    """R@5 (from `top5`, the keys of a limit=5 recall, when given), R@10 and RR."""
     ev = set(evidence)
-    out = {f"r@{k}": len(ev & set(keys[:k])) / min(len(ev), k) for k in (5, 10)}
+    five = keys[:5] if top5 is None else top5
+    out = {f"r@{k}": len(ev & set(got)) / min(len(ev), k) for k, got in ((5, five), (10, keys))}
     first = next((i for i, key in enumerate(keys[:LIMIT], start=1) if key in ev), None)
     out["rr"] = 0.0 if first is None else 1.0 / first
     return out
 
 
-def load(history: History, data_dir: Path):  # type: ignore[no-untyped-def]
-    """Import and drain a history into a fresh store; (app, keymap, seconds)."""
+@contextmanager
+def timing(owner: object, method: str, spent: list[float]) -> Iterator[None]:
+    """Add the wall time of every call of `owner.method` to spent[0] (in-process only)."""
+    original = getattr(owner, method)
+
+    def timed(*args, **kwargs):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            spent[0] += time.perf_counter() - started
+
+    setattr(owner, method, timed)
+    try:
+        yield
+    finally:
+        setattr(owner, method, original)
+
+
+def load(history: History, data_dir: Path, edge_time: list[float] | None = None, progress=None):  # type: ignore[no-untyped-def]
+    """Import and drain a history into a fresh store; (app, keymap, drain seconds).
+    With `edge_time`, the time spent inferring edges in the drain is added to it."""
     from memman.maintenance import drain_all
     from memman.service import Memman
     from memman.transfer import import_jsonl
@@ -521,9 +551,17 @@ def load(history: History, data_dir: Path):  # type: ignore[no-untyped-def]
     app = Memman(data_dir, "default")
     import_jsonl(app, io.BytesIO(history.jsonl()))
     app.close()
-    started = time.perf_counter()
-    drain_all(data_dir)
-    drained = time.perf_counter() - started
+    with ExitStack() as stack:
+        if edge_time is not None:
+            try:
+                from workers.stages.edges import EdgeInferer
+
+                stack.enter_context(timing(EdgeInferer, "infer", edge_time))
+            except ImportError:
+                pass
+        started = time.perf_counter()
+        drain_all(data_dir, progress=progress)
+        drained = time.perf_counter() - started
     app = Memman(data_dir, "default")
     keymap = KeyMap(history)
     return app, keymap, drained
@@ -545,11 +583,24 @@ def evaluate(history: History, data_dir: Path, *, oracle: bool, log) -> dict:  #
                 continue
             intent = ORACLE[q.intent] if oracle else None
             row: dict[str, object] = {"qid": q.qid, "question": q.text, "intent": q.intent, "evidence": list(evidence)}
-            for mode, graph in (("off", False), ("on", True)):
-                keys, detected, ms = recall_keys(
+            for mode, graph in MODES:
+                keys, meta, ms = recall_keys(
                     app, keymap, q.text, graph=graph, intent=intent, has_graph=has_graph, has_intent=has_intent
                 )
-                row[mode] = {**score(keys, evidence), "top": keys, "detected": detected, "ms": round(ms, 2)}
+                # WHY and WHEN results come back in causal or time order, not by score: the
+                # top 5 of a limit-10 list is not what limit=5 returns, so ask for it.
+                top5, _, _ = recall_keys(
+                    app, keymap, q.text, graph=graph, intent=intent, has_graph=has_graph, has_intent=has_intent, limit=5
+                )
+                row[mode] = {
+                    **score(keys, evidence, top5),
+                    "top": keys,
+                    "detected": getattr(meta, "intent", None),
+                    "graph": getattr(meta, "graph", None),
+                    "ordering": getattr(meta, "ordering", None),
+                    "ms": round(ms, 2),
+                }
+            row["reach"] = reach(app, keymap, q.text, evidence, intent, has_graph, has_intent)
             rows.append(row)
         edges = dict(app.fresh().main.conn.execute("SELECT edge_type, count(*) FROM edges GROUP BY edge_type").fetchall())
     finally:
@@ -566,6 +617,36 @@ def evaluate(history: History, data_dir: Path, *, oracle: bool, log) -> dict:  #
     }
 
 
+def reach(app, keymap: KeyMap, text: str, evidence: tuple[str, ...], intent, has_graph: bool, has_intent: bool):  # type: ignore[no-untyped-def]
+    """Where the graph puts evidence the anchors miss: in a limit-50 recall with
+    graph on, the evidence hits that came only through the graph (`via` set),
+    and their best rank (None when there is none)."""
+    if not has_graph:
+        return {"via_graph": 0, "best_rank": None}
+    kwargs: dict[str, object] = {"limit": 50, "graph": True}
+    if has_intent and intent is not None:
+        kwargs["intent"] = intent
+    result = app.recall(text, **kwargs)
+    ranks = [
+        rank for rank, hit in enumerate(result.results, start=1)
+        if getattr(hit.signals, "via", None) and keymap.key(hit.id, hit.content) in evidence
+    ]
+    return {"via_graph": len(ranks), "best_rank": min(ranks) if ranks else None}
+
+
+def reach_markdown(rows: list[dict]) -> str:
+    lines = [
+        "| intent | questions with evidence reached only via the graph (top 50) | their best rank, median |",
+        "|---|---:|---:|",
+    ]
+    for intent in INTENTS:
+        sel = [r for r in rows if r["intent"] == intent]
+        hit = [r["reach"]["best_rank"] for r in sel if r["reach"]["via_graph"]]
+        med = f"{statistics.median(hit):g}" if hit else "-"
+        lines.append(f"| {intent} | {len(hit)}/{len(sel)} | {med} |")
+    return "\n".join(lines)
+
+
 def summarise(rows: list[dict]) -> dict[str, dict[str, float]]:
     table: dict[str, dict[str, float]] = {}
     for intent in (*INTENTS, "all"):
@@ -573,7 +654,9 @@ def summarise(rows: list[dict]) -> dict[str, dict[str, float]]:
         if not sel:
             continue
         cell: dict[str, float] = {"n": len(sel)}
-        for mode in ("off", "on"):
+        for mode, _ in MODES:
+            if mode not in sel[0]:
+                continue
             for metric in ("r@5", "r@10", "rr"):
                 cell[f"{metric} {mode}"] = round(statistics.fmean(r[mode][metric] for r in sel), 3)
         table[intent] = cell
@@ -582,28 +665,36 @@ def summarise(rows: list[dict]) -> dict[str, dict[str, float]]:
 
 def markdown(table: dict[str, dict[str, float]]) -> str:
     lines = [
-        "| intent | n | R@5 off | R@5 on | Δ R@5 | R@10 off | R@10 on | Δ R@10 | MRR off | MRR on |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| intent | n | R@5 off | R@5 on | Δ R@5 | R@10 off | R@10 on | Δ R@10 | MRR off | MRR on"
+        " | R@10 default |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for intent, c in table.items():
         d5, d10 = c["r@5 on"] - c["r@5 off"], c["r@10 on"] - c["r@10 off"]
         lines.append(
             f"| {intent} | {c['n']} | {c['r@5 off']:.3f} | {c['r@5 on']:.3f} | {d5:+.3f} | {c['r@10 off']:.3f}"
-            f" | {c['r@10 on']:.3f} | {d10:+.3f} | {c['rr off']:.3f} | {c['rr on']:.3f} |"
+            f" | {c['r@10 on']:.3f} | {d10:+.3f} | {c['rr off']:.3f} | {c['rr on']:.3f} | {c.get('r@10 default', float('nan')):.3f} |"
         )
     return "\n".join(lines)
 
 
 def detection(rows: list[dict]) -> str:
-    """How recall classified each kind of question (with graph on)."""
+    """How recall classified each kind of question, and how often its default
+    (graph=None) expanded the graph."""
     counts: dict[str, Counter] = defaultdict(Counter)
+    expanded: Counter = Counter()
     for r in rows:
-        counts[r["intent"]][str(r["on"]["detected"])] += 1
+        counts[r["intent"]][str(r["default"]["detected"])] += 1
+        expanded[r["intent"]] += bool(r["default"]["graph"])
     found = sorted({d for c in counts.values() for d in c})
-    lines = ["| question kind | " + " | ".join(found) + " |", "|---|" + "---:|" * len(found)]
+    lines = [
+        "| question kind | " + " | ".join(f"detected {d}" for d in found) + " | graph on by default |",
+        "|---|" + "---:|" * (len(found) + 1),
+    ]
     for intent in INTENTS:
         if intent in counts:
-            lines.append(f"| {intent} | " + " | ".join(str(counts[intent][d]) for d in found) + " |")
+            cells = [str(counts[intent][d]) for d in found] + [f"{expanded[intent]}/{sum(counts[intent].values())}"]
+            lines.append(f"| {intent} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -617,7 +708,16 @@ def perf(tmp: Path, *, seed: int, questions: int, runs: int, log) -> dict:  # ty
     log(f"perf: generating {PERF_SIZE} memories")
     history = generate(seed, size=PERF_SIZE, questions=questions)
     data_dir = tmp / "perf"
-    app, keymap, drained = load(history, data_dir)
+    edge_time = [0.0]
+    marks: list[tuple[int, float, float]] = []  # (inputs done, drain seconds, edge seconds) per chunk
+    started = time.perf_counter()
+
+    def progress(store: str, done: int, total: int) -> None:
+        marks.append((done, time.perf_counter() - started, edge_time[0]))
+        if done % 1000 < 100:
+            log(f"perf: drained {done}/{total}")
+
+    app, keymap, drained = load(history, data_dir, edge_time, progress)
     out: dict[str, object] = {"memories_generated": len(history.memories), "drain_s": round(drained, 2)}
     try:
         st = status(app)
@@ -630,13 +730,13 @@ def perf(tmp: Path, *, seed: int, questions: int, runs: int, log) -> dict:  # ty
             edges_by_type=dict(conn.execute("SELECT edge_type, count(*) FROM edges GROUP BY edge_type").fetchall()),
             drain_rate=round(len(history.memories) / drained, 1),
         )
-        stage_ms = sum(
-            rec.event.provenance.latency_ms
-            for rec in app.db.log.read()
-            if type(rec.event).__name__ == "EdgesInferred"
-        )
-        out["edge_stage_s"] = round(stage_ms / 1000, 3)
-        out["edge_rate"] = round(len(history.memories) / (stage_ms / 1000), 1) if stage_ms > 0 else None
+        spent = edge_time[0]  # EdgeInferer.infer, timed in-process during the drain
+        if len(marks) > 20:  # does inferring edges slow down as the store grows?
+            (n0, _, e0), (n1, _, e1) = marks[9], marks[-11]
+            out["edge_ms_first_1k"] = round(e0 / n0 * 1000, 2)
+            out["edge_ms_last_1k"] = round((marks[-1][2] - e1) / (marks[-1][0] - n1) * 1000, 2)
+        out["edge_stage_s"] = round(spent, 2)
+        out["edge_rate"] = round(len(history.memories) / spent, 1) if spent > 0 else None
         log(f"perf: drained {len(history.memories)} in {drained:.1f}s, {st.edges} edges")
         keymap.load(conn)
         offs, ons, deltas, rows = [], [], [], []
@@ -646,14 +746,19 @@ def perf(tmp: Path, *, seed: int, questions: int, runs: int, log) -> dict:  # ty
         for q in history.questions:
             off_ms, on_ms = [], []
             for _ in range(runs):
-                k_off, _, a = recall_keys(app, keymap, q.text, graph=False, intent=None, has_graph=has_graph, has_intent=has_intent)
-                k_on, _, b = recall_keys(app, keymap, q.text, graph=True, intent=None, has_graph=has_graph, has_intent=has_intent)
+                _, _, a = recall_keys(app, keymap, q.text, graph=False, intent=None, has_graph=has_graph, has_intent=has_intent)
+                _, _, b = recall_keys(app, keymap, q.text, graph=True, intent=None, has_graph=has_graph, has_intent=has_intent)
                 off_ms.append(a)
                 on_ms.append(b)
             offs.append(statistics.median(off_ms))
             ons.append(statistics.median(on_ms))
             deltas.append(ons[-1] - offs[-1])
-            rows.append({"intent": q.intent, "off": score(k_off, q.evidence), "on": score(k_on, q.evidence)})
+            row: dict[str, object] = {"intent": q.intent}
+            for mode, graph in MODES:  # untimed: the keys of limit=10 and limit=5 recalls
+                ten, _, _ = recall_keys(app, keymap, q.text, graph=graph, intent=None, has_graph=has_graph, has_intent=has_intent)
+                five, _, _ = recall_keys(app, keymap, q.text, graph=graph, intent=None, has_graph=has_graph, has_intent=has_intent, limit=5)
+                row[mode] = score(ten, q.evidence, five)
+            rows.append(row)
         deltas.sort()
         out.update(
             recall_off_ms=round(statistics.median(offs), 2),
@@ -700,6 +805,8 @@ def perf_markdown(p: dict) -> str:
         ("whole drain", f"{p['drain_s']} s, {p['drain_rate']} memories/s", ""),
         ("edge stage in the drain", f"{p['edge_stage_s']} s, {p['edge_rate']} memories/s" if p["edge_rate"] else "n/a",
          verdict("edge_rate", p["edge_rate"] or p["drain_rate"])),
+        ("edge inference per input, first 1k / last 1k",
+         f"{p.get('edge_ms_first_1k')} ms / {p.get('edge_ms_last_1k')} ms", ""),
         ("`graph rebuild`", f"{p['rebuild_s']} s" if p["rebuild_s"] is not None else "no such command",
          verdict("rebuild_s", p["rebuild_s"])),
         ("recall, graph off (median)", f"{p['recall_off_ms']} ms", ""),
@@ -715,7 +822,7 @@ def perf_markdown(p: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--histories", type=int, default=3, help="histories to generate and evaluate [3]")
+    parser.add_argument("--histories", type=int, default=3, help="histories to generate and evaluate; 0 with --perf [3]")
     parser.add_argument("--seeds", type=int, default=1, help="seed of the first history; the next ones follow [1]")
     parser.add_argument("--questions", type=int, default=60, help="questions per history [60]")
     parser.add_argument("--memories", type=int, default=500, help="memories per history [500]")
@@ -755,13 +862,16 @@ def main(argv: list[str] | None = None) -> int:
             log(f"  drained in {result['drain_s']} s; edges {result['edges']}")
             report["histories"].append(result)  # type: ignore[union-attr]
             rows += result["questions"]
-        table = summarise(rows)
-        report["summary"] = table
-        print(f"### Recall of the evidence, graph expansion off vs on ({len(rows)} questions,"
-              f" {args.histories} histories of ~{args.memories} memories)\n")
-        print(markdown(table))
-        print("\n### Detected intent per question kind (graph on)\n")
-        print(detection(rows))
+        if rows:
+            table = summarise(rows)
+            report["summary"] = table
+            print(f"### Recall of the evidence, graph expansion off vs on ({len(rows)} questions,"
+                  f" {args.histories} histories of ~{args.memories} memories)\n")
+            print(markdown(table))
+            print("\n### Detected intent per question kind, and recall's default\n")
+            print(detection(rows))
+            print("\n### Evidence the graph reaches but the anchors miss\n")
+            print(reach_markdown(rows))
         if args.perf:
             p = perf(tmp, seed=10_000 + args.seeds, questions=60, runs=args.perf_runs, log=log)
             report["perf"] = p
