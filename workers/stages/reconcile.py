@@ -6,7 +6,8 @@ Decisions are lexical and entity-based, so they are explainable and do not
 depend on the embedder's calibration; vectors only help find candidates.
 
     NONE    the same text (case, spacing and end punctuation aside), or word
-            overlap >= 0.9 with the same values
+            overlap >= 0.9 with the same values and the same named entities
+            (a near-identical sentence about another subject is a new fact)
     UPDATE  the same words (overlap >= 0.85) and the same named entities, but a
             value differs ("timeout is 30s" -> "timeout is 60s", "Python 3.11" ->
             "Python 3.12"). Strict on purpose: two texts that differ in a subject
@@ -86,7 +87,7 @@ class RuleReconciler:
                 return Decision(
                     memory_id=memory_id, action="NONE", target=known.memory_id, reason="same text", candidates=shown
                 )
-            if overlap >= NEAR_DUPLICATE and values == k_values:
+            if overlap >= NEAR_DUPLICATE and values == k_values and names == k_names:
                 return Decision(
                     memory_id=memory_id,
                     action="NONE",
