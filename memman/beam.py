@@ -46,8 +46,10 @@ def search(
     intent: str,
     similarity: Callable[[list[str]], dict[str, float]] | None = None,
 ) -> tuple[dict[str, Reached], int]:
-    """Nodes reached from `anchors` (id -> anchor score in 0..1), excluding
-    the anchors themselves, and how many nodes were visited."""
+    """Nodes reached from `anchors` (id -> anchor score in 0..1), with their
+    best path score, and how many nodes were visited. Anchors are reachable
+    too: an anchor linked to a better anchor gains graph credit, which is how
+    the second hop of a multi-hop question rises."""
     weights = EDGE_WEIGHTS.get(intent, EDGE_WEIGHTS["general"])
     best: dict[str, Reached] = {}
     scores = dict(anchors)
@@ -64,7 +66,7 @@ def search(
         ).fetchall()
         candidates: dict[str, Reached] = {}
         for node, other, kind, weight in rows:
-            if other in anchors:
+            if other == node:
                 continue
             score = scores[node] * min(weight, 1.0) * weights.get(kind, MANUAL_EDGE_WEIGHT) * HOP_DECAY
             current = candidates.get(other)
@@ -82,7 +84,8 @@ def search(
         for node, reached in ranked:
             if node not in best or reached.score > best[node].score:
                 best[node] = reached
-                scores[node] = reached.score
+                if node not in anchors:  # an anchor walks on from its own (higher) anchor score
+                    scores[node] = reached.score
                 frontier.append(node)
         frontier = frontier[:BEAM_WIDTH]
-    return {i: r for i, r in best.items() if r.score >= MIN_RESULT_SCORE}, visited
+    return best, visited

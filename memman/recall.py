@@ -12,8 +12,10 @@
    (memman/beam.py); reached memories enter with a graph score.
 4. Final score, an intent-weighted blend of the signals, every one reported
    per result in --json:
-       score = w_anchor x anchor + w_entity x entity overlap + w_graph x graph
+       score = w_anchor x prior + w_entity x entity overlap + w_graph x graph
        x (1 + 0.05 x (importance - 3))
+   where prior = 1 / (1 + (fused rank - 1) / 5): RRF decides the anchors'
+   order, the prior gives that order a slope graph evidence can move.
 5. Order: why -> causes before effects (topological over causal edges among
    the results); when -> chronological by occurred_at; otherwise by score.
 
@@ -41,14 +43,19 @@ WEIGHTS = {"keyword": 1.0, "vector": 1.0, "recency": 0.25}
 # Calibrated on paraphrase / unrelated pairs (static: means 0.53 vs 0.06).
 MIN_SIMILARITY = {"static": 0.35, "hashing": 0.35, "onnx": 0.35, "openai": 0.3, "voyage": 0.3}
 DEFAULT_MIN_SIMILARITY = 0.5
-BLEND: dict[str, dict[str, float]] = {  # per intent: anchor, entity, graph
-    "why": {"anchor": 0.65, "entity": 0.1, "graph": 0.25},
-    "when": {"anchor": 0.7, "entity": 0.1, "graph": 0.2},
-    "entity": {"anchor": 0.6, "entity": 0.25, "graph": 0.15},
-    "general": {"anchor": 0.8, "entity": 0.1, "graph": 0.1},
+BLEND: dict[str, dict[str, float]] = {  # per intent: anchor prior, entity overlap, graph
+    "why": {"anchor": 0.5, "entity": 0.1, "graph": 0.6},
+    "when": {"anchor": 0.5, "entity": 0.1, "graph": 0.6},
+    "entity": {"anchor": 0.45, "entity": 0.2, "graph": 0.35},
+    "general": {"anchor": 0.55, "entity": 0.1, "graph": 0.35},
 }
-# Where graph expansion is on by default (tools/bench_graph.py decides; see README).
-GRAPH_DEFAULT = {"why": True, "when": True, "entity": True, "general": True}
+# The anchor prior falls with the fused (RRF) rank: 1 at rank 1, 1/2 at rank 6.
+# RRF values themselves are nearly flat (rank 30 keeps ~2/3 of rank 1's), which
+# would leave graph evidence nothing to move.
+PRIOR_SPREAD = 5.0
+# Where graph expansion is on by default: only where tools/bench_graph.py shows
+# it wins (README, "Recall and the memory graph"). --graph forces it anywhere.
+GRAPH_DEFAULT = {"why": True, "when": True, "entity": False, "general": False}
 SPARSE_SCORE = 0.25
 
 Similarity = Callable[[list[str]], dict[str, float]]
@@ -154,11 +161,16 @@ def recall(
         for row in rows.values()
     }
 
+    by_fused = sorted(anchor, key=lambda i: (-anchor[i], i))
+    prior = {memory_id: 1.0 / (1.0 + n / PRIOR_SPREAD) for n, memory_id in enumerate(by_fused)}
     reached: dict[str, beam.Reached] = {}
     traversed = 0
     if use_graph and anchor:
-        active_anchors = {i: s for i, s in anchor.items() if rows[i].status == "active"}
+        active_anchors = {i: s for i, s in prior.items() if rows[i].status == "active"}
         reached, traversed = beam.search(db.main.conn, active_anchors, chosen, similarity_of)
+        reached = {
+            i: r for i, r in reached.items() if i in anchor or r.score >= beam.MIN_RESULT_SCORE
+        }  # a memory found only through the graph must clear the floor
         extra = memories_by_id(db.main.conn, [i for i in reached if i not in rows])
         for memory_id, row in extra.items():
             if row.status != "active" or (category and row.category != category) or (source and row.source != source):
@@ -179,7 +191,7 @@ def recall(
         w_entity = blend["entity"] if wanted else 0.0
         w_graph = blend["graph"] if use_graph else 0.0
         total = blend["anchor"] + w_entity + w_graph
-        score = (blend["anchor"] * anchor.get(row.id, 0.0) + w_entity * entity + w_graph * graph_score) / total
+        score = (blend["anchor"] * prior.get(row.id, 0.0) + w_entity * entity + w_graph * graph_score) / total
         score *= 1 + 0.05 * (row.importance - 3)
         signals = Signals(
             keyword_rank=keyword_rank.get(row.id),

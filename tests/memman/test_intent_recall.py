@@ -71,7 +71,7 @@ def test_when_is_chronological(store: Memman) -> None:
 
 
 def test_the_graph_reaches_what_the_anchors_link_to(store: Memman) -> None:
-    on = store.recall("Priya")
+    on = store.recall("Priya", graph=True)
     reached = {h.content: h.signals for h in on.results}
     assert on.meta.intent == "entity" and on.meta.graph
     assert HISTORY[3][0] in reached  # Priya -> Project Falcon -> its backend
@@ -79,6 +79,13 @@ def test_the_graph_reaches_what_the_anchors_link_to(store: Memman) -> None:
     off = store.recall("Priya", graph=False)
     assert HISTORY[3][0] not in {h.content for h in off.results}
     assert off.meta.traversed == 0
+
+
+def test_the_graph_is_on_by_default_only_where_the_benchmark_shows_it_wins(store: Memman) -> None:
+    assert store.recall("why did we move the ETL to Spark").meta.graph
+    assert store.recall("when did we change the public API rate limit").meta.graph
+    assert not store.recall("Priya").meta.graph
+    assert not store.recall("rate limit for the public API").meta.graph
 
 
 def test_the_graph_never_brings_in_unrelated_session_neighbours(store: Memman) -> None:
@@ -92,7 +99,7 @@ def test_intent_can_be_overridden(store: Memman) -> None:
 
 
 def test_every_signal_and_the_meta_are_reported(store: Memman) -> None:
-    result = store.recall("Priya")
+    result = store.recall("Priya", graph=True)
     assert result.meta.anchors >= 1 and result.meta.traversed >= 1 and result.meta.entities == ["Priya"]
     top = result.results[0]
     assert top.content == HISTORY[2][0]
