@@ -53,7 +53,8 @@ def test_serve_drains_pauses_on_stop_resumes_and_exits_cleanly_on_sigterm(cli: C
     log = tmp_path / "serve.err"
     proc = _serve(cli, "--interval", "1", err=log)
     try:
-        _wait(lambda: _backlog(cli) == 0)
+        # the backlog empties when the drain's events land, a moment before the heartbeat
+        _wait(lambda: _backlog(cli) == 0 and state.read_heartbeat(cli.data_dir) is not None)
         assert state.read_heartbeat(cli.data_dir).mode == "serve"
 
         cli.ok("scheduler", "stop")
