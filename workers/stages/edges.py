@@ -194,7 +194,7 @@ class EdgeInferer:
         first = memories[0]
         placeholders = ",".join("?" * len(own))
         rows = self.conn.execute(
-            "SELECT occurred_at, id FROM memories WHERE source=? AND status='active' AND occurred_at <= ?"
+            "SELECT occurred_at, id FROM memories WHERE source=? AND +status='active' AND occurred_at <= ?"
             f" AND id NOT IN ({placeholders}) AND key < ? ORDER BY occurred_at DESC, key DESC LIMIT 8",
             (first.source, first.occurred_at, *own, self._limit),
         ).fetchall()
@@ -216,7 +216,7 @@ class EdgeInferer:
         at = from_iso(m.occurred_at)
         span = timedelta(seconds=window)
         rows = self.conn.execute(
-            "SELECT id, occurred_at FROM memories WHERE status='active' AND occurred_at BETWEEN ? AND ?"
+            "SELECT id, occurred_at FROM memories WHERE +status='active' AND occurred_at BETWEEN ? AND ?"
             " AND key < ? ORDER BY occurred_at DESC LIMIT 50",
             (to_iso(at - span), to_iso(at + span), self._limit),
         ).fetchall()
