@@ -14,6 +14,7 @@ from events.errors import StoreCorrupt, StoreLocked
 
 BUSY_TIMEOUT_MS = 10_000
 WAL_SIZE_LIMIT = 4 * 1024 * 1024
+WAL_AUTOCHECKPOINT_PAGES = 128  # ~512 KiB: a cold open scans it in well under a millisecond
 
 
 LOG_FIX = "the event log is the source of truth: restore log.db from a backup"
@@ -41,6 +42,9 @@ def connect(path: Path, *, readonly: bool = False) -> apsw.Connection:
         conn.execute("PRAGMA synchronous=NORMAL")
         # Without a limit the WAL file keeps its high-water size after checkpoints.
         conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
+        # Each one-shot process is the first to open the store and must scan the
+        # whole WAL to rebuild its index: keep the WAL small (see `compact_wal`).
+        conn.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
     return conn
 
 
@@ -53,6 +57,16 @@ def translated_errors(what: Path | str, *, fix: str = "") -> Iterator[None]:
         raise StoreLocked(f"{what} is locked by another process; try again") from exc
     except (apsw.CorruptError, apsw.NotADBError) as exc:
         raise StoreCorrupt(f"{what} is corrupt ({exc}){'; ' + fix if fix else ''}") from exc
+
+
+def compact_wal(conn: apsw.Connection) -> None:
+    """Checkpoint and truncate the WAL after bulk work (drain, import, replay,
+    rebuild), so the next process does not scan megabytes to open the store.
+    Best effort: a busy reader just leaves it for the next auto-checkpoint."""
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except apsw.BusyError:
+        pass
 
 
 @contextmanager

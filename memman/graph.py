@@ -221,6 +221,7 @@ def rebuild(
             items.append(NewEvent(event=event, actor="rebuild", stage=f"rebuild:{policy.key}:{n}"))
         db.log.append_many(items)
         db.main.catch_up()
+        db.compact()
     if llm:
         from memman.rederive import rederive
 

@@ -64,6 +64,7 @@ def replay(app: Memman, names: list[str] | None = None, progress: Callable[[int,
     db = app.db
     started = time.perf_counter()
     db.replay(names or None, progress=progress)
+    db.compact()
     return ReplayReport(
         store=app.store,
         projections=names or db.projection_names(),
@@ -155,5 +156,6 @@ def drain_all(
                                               embeddings=embedder_settings(data_dir, name)))
             finally:
                 pipeline.close()
+                db.compact()
                 db.close()
     return reports

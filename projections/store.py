@@ -111,6 +111,15 @@ class StoreDB:
         row = self.main.conn.execute("SELECT value FROM settings WHERE setting=?", (name,)).fetchone()
         return row[0] if row else None
 
+    def compact(self) -> None:
+        """Checkpoint and truncate the WAL of every file this handle opened."""
+        from events.db import compact_wal
+
+        for name in ("main", "vectors", "log"):
+            handle = self.__dict__.get(name)
+            if handle is not None:
+                compact_wal(handle.conn)
+
     def close(self) -> None:
         for name in ("main", "vectors", "log"):
             handle = self.__dict__.pop(name, None)

@@ -57,14 +57,22 @@ class VectorsProjector:
         e = rec.event
         if not isinstance(e, MemoryEmbedded) or not e.vectors:
             return
-        for v in e.vectors:
+        added = 0
+        for v in e.vectors:  # insert, or re-embed in place (the row keeps its id, so its place in the cache)
             conn.execute(
-                "INSERT INTO vectors (memory_id, fingerprint, dim, vec, seq) VALUES (?,?,?,?,?)"
-                " ON CONFLICT (fingerprint, memory_id) DO UPDATE SET dim=excluded.dim, vec=excluded.vec,"
-                " seq=excluded.seq",
+                "INSERT OR IGNORE INTO vectors (memory_id, fingerprint, dim, vec, seq) VALUES (?,?,?,?,?)",
                 (v.memory_id, e.fingerprint, e.dim, v.data, rec.seq),
             )
-        count = conn.execute("SELECT count(*) FROM vectors WHERE fingerprint=?", (e.fingerprint,)).fetchone()[0]
+            if conn.changes():
+                added += 1
+            else:
+                conn.execute(
+                    "UPDATE vectors SET dim=?, vec=?, seq=? WHERE fingerprint=? AND memory_id=?",
+                    (e.dim, v.data, rec.seq, e.fingerprint, v.memory_id),
+                )
+        # kept incrementally: recounting every event made a replay quadratic
+        row = conn.execute("SELECT count FROM vector_sets WHERE fingerprint=?", (e.fingerprint,)).fetchone()
+        count = (row[0] if row else 0) + added
         conn.execute(
             "INSERT OR REPLACE INTO vector_sets (fingerprint, dim, count, last_seq) VALUES (?,?,?,?)",
             (e.fingerprint, e.dim, count, rec.seq),
