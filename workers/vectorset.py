@@ -14,6 +14,7 @@ class VectorSet:
         self._alive = np.zeros(len(self._rows), dtype=bool)
         self._ids: list[str] = []
         self._index: dict[str, int] = {}
+        self._last: tuple[np.ndarray, np.ndarray] | None = None  # (query, its scores)
 
     def __len__(self) -> int:
         return len(self._index)
@@ -29,6 +30,12 @@ class VectorSet:
             self._index[memory_id] = row
         self._rows[row] = vector
         self._alive[row] = True
+        if self._last is not None:
+            query, scores = self._last
+            if row >= len(scores):
+                scores = np.concatenate([scores, np.zeros(row + 1 - len(scores), dtype=scores.dtype)])
+            scores[row] = float(vector @ query)
+            self._last = (query, scores)
 
     def remove(self, memory_id: str) -> None:
         row = self._index.pop(memory_id, None)
@@ -39,11 +46,20 @@ class VectorSet:
         row = self._index.get(memory_id)
         return None if row is None else self._rows[row]
 
+    def _scores(self, query: np.ndarray) -> np.ndarray:
+        """Similarities of `query` to every row. The last query's scores are
+        kept current as rows are added (one dot product each), because
+        reconciliation and semantic edges ask about the same fact's vector."""
+        used = len(self._ids)
+        if self._last is None or not np.array_equal(self._last[0], query):
+            self._last = (query.copy(), self._rows[:used] @ query)
+        return self._last[1][:used].copy()
+
     def top(self, query: np.ndarray, k: int, *, min_similarity: float = -1.0) -> list[tuple[str, float]]:
         used = len(self._ids)
         if not used or not self._index:
             return []
-        scores = self._rows[:used] @ query
+        scores = self._scores(query)
         scores[~self._alive[:used]] = -np.inf
         k = min(k, len(self._index))
         best = np.argpartition(-scores, k - 1)[:k]

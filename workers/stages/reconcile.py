@@ -47,8 +47,11 @@ def normalise(text: str) -> str:
     return " ".join(text.casefold().split()).rstrip(".!?;: ")
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def _is_value(token: str) -> bool:
-    return any(ch.isdigit() for ch in token)
+    return _DIGIT.search(token) is not None
 
 
 def _split(text: str, entities: Sequence[str]) -> tuple[set[str], set[str], set[str]]:
@@ -71,18 +74,17 @@ class RuleReconciler:
 
     def decide(self, memory_id: str, text: str, entities: Sequence[str], candidates: Sequence[Known]) -> Decision:
         words, values, names = _split(text, entities)
-        scored: list[tuple[float, Known, float]] = []
+        scored = []
         for known in candidates:
-            k_words, _, _ = _split(known.content, known.entities)
-            overlap = _jaccard(words, k_words)
+            split = _split(known.content, known.entities)  # once per candidate: the drain's hot loop
+            overlap = _jaccard(words, split[0])
             similarity = known.similarity if known.similarity is not None else overlap
-            scored.append((max(overlap, similarity), known, overlap))
+            scored.append((max(overlap, similarity), known, overlap, split))
         scored.sort(key=lambda item: (-item[0], item[1].memory_id))
         shown = [
-            Candidate(memory_id=k.memory_id, similarity=round(score, 4)) for score, k, _ in scored[:MAX_CANDIDATES]
+            Candidate(memory_id=k.memory_id, similarity=round(score, 4)) for score, k, _, _ in scored[:MAX_CANDIDATES]
         ]
-        for _, known, overlap in scored[:MAX_CANDIDATES]:
-            k_words, k_values, k_names = _split(known.content, known.entities)
+        for _, known, overlap, (k_words, k_values, k_names) in scored[:MAX_CANDIDATES]:
             if normalise(known.content) == normalise(text):
                 return Decision(
                     memory_id=memory_id, action="NONE", target=known.memory_id, reason="same text", candidates=shown
