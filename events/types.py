@@ -180,6 +180,7 @@ class Decision(msgspec.Struct, frozen=True, kw_only=True):
     target: MemoryId | None = None
     reason: str = ""
     candidates: list[Candidate] = []
+    text: str | None = None  # UPDATE: the merged text the memory now carries (None: the fact as extracted)
 
 
 class MemoryReconciled(_Event, frozen=True, kw_only=True, tag="memory.reconciled"):

@@ -90,7 +90,7 @@ def _json(value: object) -> str:
 
 class MemoriesProjector:
     name = "memories"
-    version = 2
+    version = 3
     tables = ("memories",)
     handles = frozenset(
         {
@@ -220,6 +220,8 @@ class MemoriesProjector:
         at = to_iso(rec.recorded_at)
         how = f"{e.provenance.implementation}/{e.provenance.version}"
         for d in e.decisions:
+            if d.text:  # an UPDATE that merged texts: the memory says the merged text
+                conn.execute("UPDATE memories SET content=? WHERE id=?", (d.text, d.memory_id))
             duplicate_of = d.target if d.action == "NONE" else None
             conn.execute(
                 "UPDATE memories SET derived=1, superseded_by=?, derived_seq=?, derived_by=?, updated_at=?"

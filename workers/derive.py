@@ -162,6 +162,12 @@ class Deriver:
             new.append(NewEvent(event=event, actor=ACTOR, causation=rec.seq, stage="reconcile"))
         else:
             decisions = reconciled.event.decisions
+        merged = [i for i, d in enumerate(decisions) if d.text]
+        if merged:  # an UPDATE's merged text is what the memory now says: embed, enrich and link that
+            facts = [msgspec.structs.replace(f, text=d.text) if d.text else f for f, d in zip(facts, decisions, strict=True)]
+            vectors = self._stage("embed", lambda: self.embedder.embed([facts[i].text for i in merged]))
+            matrix = matrix.copy()
+            matrix[merged] = vectors
         self._track(decisions, facts, matrix)
 
         kept = [i for i, d in enumerate(decisions) if d.action != "NONE"]

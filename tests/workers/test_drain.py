@@ -263,3 +263,48 @@ def test_decisions_do_not_depend_on_chunk_boundaries(app: Memman, data_dir: Path
     # 3h's only predecessor of its source is the 2h memory it supersedes: the
     # backbone links active memories; the supersession is `superseded_by`.
     assert edges == [("Kickoff with the data team", "Launch review scheduled")]
+
+
+class MergingReconciler:
+    """A reconciler stage that answers like an LLM merging two texts: UPDATE
+    the older memory and carry the merged text (stands in for the model)."""
+
+    implementation = "llm"
+    version = "test"
+
+    def decide(self, memory_id, text, entities, candidates):  # type: ignore[no-untyped-def]
+        from events.types import Decision
+
+        if not candidates:
+            return Decision(memory_id=memory_id, action="ADD")
+        old = candidates[0]
+        return Decision(
+            memory_id=memory_id,
+            action="UPDATE",
+            target=old.memory_id,
+            reason="merged",
+            text=f"{text} (previously: {old.content})",
+        )
+
+
+def test_an_update_that_merges_texts_stores_embeds_and_indexes_the_merged_text(app: Memman) -> None:
+    from workers.pipeline import Pipeline
+    from workers.stages.extract import RuleExtractor
+
+    pipeline = Pipeline(extractor=RuleExtractor(), reconciler=MergingReconciler())
+    old = app.remember("The staging cluster runs Kubernetes 1.29")
+    drain_store(app.db, app.store, clock=app.clock, pipeline=pipeline)
+    new = app.remember("The staging cluster runs Kubernetes 1.31")
+    drain_store(app.db, app.store, clock=app.clock, pipeline=pipeline)
+    merged = "The staging cluster runs Kubernetes 1.31 (previously: The staging cluster runs Kubernetes 1.29)"
+    assert app.memory(new.id).content == merged and app.memory(old.id).status == "superseded"
+    assert [h.id for h in recall(app.fresh(), app.store, "previously", basic=True).results] == [new.id]
+    # the vector is the merged text's, not the extracted fact's
+    embedder = create_embedder()
+    stored = np.frombuffer(
+        app.db.vectors.conn.execute("SELECT vec FROM vectors WHERE memory_id=?", (new.id,)).fetchone()[0], "<f4"
+    )
+    assert float(stored @ embedder.embed([merged])[0]) > 0.999
+    before = app.db.main.conn.execute("SELECT id, content, status FROM memories ORDER BY id").fetchall()
+    app.db.replay()
+    assert app.db.main.conn.execute("SELECT id, content, status FROM memories ORDER BY id").fetchall() == before

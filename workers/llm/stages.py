@@ -112,10 +112,16 @@ class LLMReconciler(Accounted):
                 reason=f"model said {reply.action} {target.memory_id}, which is protected; kept both",
                 candidates=shown,
             )
+        merged = None
         if reply.action == "UPDATE" and reply.text and " ".join(reply.text.split()) != " ".join(text.split()):
-            reason = f"{reason} (model's merged text: {' '.join(reply.text.split())[:300]!r})".strip()
+            merged = " ".join(reply.text.split())
         return Decision(
-            memory_id=mid, action=reply.action, target=MemoryId(target.memory_id), reason=reason, candidates=shown
+            memory_id=mid,
+            action=reply.action,
+            target=MemoryId(target.memory_id),
+            reason=reason,
+            candidates=shown,
+            text=merged,
         )
 
 
