@@ -121,6 +121,8 @@ CASES: list[tuple[tuple[str, ...], int, str]] = [
      f"Invalid value for '--cat': 'bogus' is not one of {CATEGORY_CHOICES}. (see 'memman recall --help')"),
     (("rederive",), 2, "rederive needs an LLM: set llm.provider, llm.base_url and the models (see docs/llm.md)"),
     (("rederive", "--bogus"), 2, "No such option '--bogus'. (see 'memman rederive --help')"),
+    (("rederive", "--cut-over"), 2,
+     "--cut-over and --keep-shadow go with --from-inputs (see 'memman rederive --help')"),
     (("recall", "x", "--source", "nobody"), 2,
      "Invalid value for '--source': 'nobody' is not one of 'user', 'agent', 'external'. (see 'memman recall --help')"),
     # unknown and invalid stores, for a read and a write

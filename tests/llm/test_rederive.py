@@ -53,3 +53,24 @@ def test_rederive_cli_json(memman, llm_configured: Path, fake: FakeLLM) -> None:
     run = memman("rederive", "--dry-run", "--json")
     assert run.code == 0, run.err
     assert run.json()["stale"] == 0 and run.json()["model"] == "fake-slow"
+
+
+def test_a_store_drained_by_rules_is_rederived_by_the_llm_from_its_inputs(
+    app: Memman, data_dir: Path, fake: FakeLLM, llm_settings: "LLMSettings"
+) -> None:
+    """Extraction and reconciliation are re-run from the original inputs under
+    the new configuration; the comparison shows what changed; the cut-over
+    makes the LLM's derivation the store (ids kept, provenance llm)."""
+    from memman.shadow import rederive_from_inputs
+
+    first = app.remember("We chose SQLite for the cache. It needs no server.")
+    drain_all(data_dir)  # rules: the pronoun keeps both sentences in one memory
+    for field in ("provider", "base_url", "api_key", "model_fast", "model_slow", "timeout_s", "max_retries", "retry_backoff_s"):
+        config.set_value(data_dir, f"llm.{field}", str(getattr(llm_settings, field)))
+    report = rederive_from_inputs(app, cut_over=True)
+    assert report.only_live == ["We chose SQLite for the cache. It needs no server."]
+    assert report.only_rederived == ["SQLite needs no server.", "We chose SQLite for the cache."]
+    with Memman(data_dir) as fresh:
+        assert fresh.memory(first.id).content == "We chose SQLite for the cache."
+        extracted = [r.event for r in fresh.db.log.read(types=["facts.extracted"])]
+        assert [e.provenance.implementation for e in extracted] == ["llm"]
