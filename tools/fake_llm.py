@@ -26,7 +26,7 @@ prompt, so tests of the real client over real HTTP mean something:
     /rerank    relevance = share of query words in the document.
 
 Failure injection (`fail(mode, times)`, or POST /_control {"mode", "times"}):
-"429", "500" (with `retry_after`), "timeout" (answers after `delay` s),
+"401" (a bad key), "429", "500" (with `retry_after`), "timeout" (answers after `delay` s),
 "garbage" (non-JSON message content), "badjson" (a non-JSON HTTP body),
 "drop" (closes the connection unanswered). `stop()` makes it dead (refused).
 `requests` counts every request by task; `total` sums them.
@@ -248,7 +248,7 @@ class FakeLLM:
             return sum(self.requests.values())
 
     def fail(self, mode: str, times: int = 1) -> None:
-        if mode not in ("429", "500", "timeout", "garbage", "badjson", "drop"):
+        if mode not in ("401", "429", "500", "timeout", "garbage", "badjson", "drop"):
             raise ValueError(f"unknown failure mode {mode!r}")
         with self._lock:
             self._failures.extend([mode] * times)
@@ -364,7 +364,7 @@ class FakeLLM:
                     return
                 if mode == "timeout":
                     fake._released.wait(fake.delay)
-                if mode in ("429", "500"):
+                if mode in ("401", "429", "500"):
                     headers = {"Retry-After": fake.retry_after} if fake.retry_after is not None else {}
                     self._send(int(mode), {"error": {"message": f"fake {mode}"}}, headers)
                     return

@@ -93,6 +93,14 @@ def test_failures_past_the_retries_are_provider_unavailable(client: ChatClient, 
     assert fake.total == 2  # max_retries=1: two attempts
 
 
+def test_a_rejected_key_is_not_retried_and_names_the_llm_setting(client: ChatClient, fake: FakeLLM) -> None:
+    fake.fail("401")
+    with pytest.raises(ProviderRejected, match=r"HTTP 401.*\(check llm\.api_key\)") as caught:
+        client.ask(prompts.EXTRACT, TEXT)
+    assert API_KEY not in str(caught.value)
+    assert fake.total == 1
+
+
 def test_retry_after_is_honoured(client: ChatClient, fake: FakeLLM) -> None:
     fake.retry_after = "0.25"
     fake.fail("429")

@@ -51,4 +51,5 @@ def make_client(
         max_retries=max_retries,
         backoff_s=backoff_s,
         secret=api_key,
+        key_setting=f"{name}.api_key",  # llm.api_key or rerank.api_key
     )

@@ -92,8 +92,10 @@ class HttpClient:
         max_retries: int = 3,
         backoff_s: float = 0.5,
         secret: str = "",
+        key_setting: str = "embeddings.api_key",  # named in the hint on 401/403
     ) -> None:
         self.name = name
+        self.key_setting = key_setting
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
         self.max_retries = max_retries
@@ -176,5 +178,5 @@ class HttpClient:
         tries = f" after {attempt + 1} attempts" if attempt else ""
         if status in RETRY_STATUSES:
             return ProviderUnavailable(f"{self._where(url)} answered HTTP {status}{tries}{said}; the work stays pending")
-        hint = " (check embeddings.api_key)" if status in (401, 403) else ""
+        hint = f" (check {self.key_setting})" if status in (401, 403) else ""
         return ProviderRejected(f"{self._where(url)} rejected the request with HTTP {status}{said}{hint}")
