@@ -45,7 +45,7 @@ from events.types import (
 from projections.queries import get_memory, keyword_search, memories_by_id
 from projections.store import StoreDB
 from workers.embedders.base import Embedder
-from workers.pending import Pending
+from workers.pending import Pending, names
 from workers.stages.edges import EdgeInferer, EdgePolicy, NewMemory
 from workers.stages.extract import ExtractInput, RuleExtractor
 from workers.stages.reconcile import Known, RuleReconciler
@@ -58,6 +58,8 @@ BACKOFF_CAP = timedelta(hours=1)
 KEYWORD_CANDIDATES = 5
 VECTOR_CANDIDATES = 5
 MIN_CANDIDATE_SIMILARITY = 0.3
+RARE_ENTITY_MIN = 50  # names in at most this many memories (or 2% of the store) probe the keyword index
+RARE_ENTITY_SHARE = 0.02
 
 
 class StageFailed(Exception):
@@ -333,10 +335,17 @@ class Deriver:
         conn = self.db.main.conn
         decisions = []
         for fact, vector in zip(facts, matrix, strict=True):
-            # Duplicates and changed values share entities; querying those (rare
-            # terms) instead of every word keeps the FTS query selective.
-            probe = " ".join(fact.entities) or fact.text
-            found = dict(keyword_search(conn, probe, limit=KEYWORD_CANDIDATES, statuses=("active",), exclude=own))
+            # Duplicates and changed values share entities: probe with the values
+            # and the rare names (a name in thousands of memories makes bm25 rank
+            # them all, and near-duplicates sharing only it are vector neighbours).
+            # A fact whose names are all common gets its keyword candidates from
+            # the vectors alone (a duplicate's vector is its own).
+            probe = " ".join(self._probe_terms(fact.entities)) if fact.entities else fact.text
+            found = (
+                dict(keyword_search(conn, probe, limit=KEYWORD_CANDIDATES, statuses=("active",), exclude=own))
+                if probe
+                else {}
+            )
             near = dict(self.vectors.top(vector, VECTOR_CANDIDATES, min_similarity=MIN_CANDIDATE_SIMILARITY))
             ids = [i for i in dict.fromkeys([*found, *near]) if i not in own and i not in self.pending.retired]
             rows = memories_by_id(conn, ids)
@@ -374,6 +383,18 @@ class Deriver:
                 for fact, memory_id, vector in new_memories
             ]
         )
+
+    def _probe_terms(self, entities: list[str]) -> list[str]:
+        rare = max(RARE_ENTITY_MIN, int(self.edges.total() * RARE_ENTITY_SHARE))
+        kept = []
+        for entity in entities:
+            if not names([entity]):  # a value (30s, 3.11): always selective enough
+                kept.append(entity)
+                continue
+            df = self.edges.doc_frequency(entity.casefold())
+            if df is not None and df <= rare:
+                kept.append(entity)
+        return kept
 
     def _track(self, decisions: list[Decision], facts: list, matrix: np.ndarray) -> None:
         """Keep the vector set and `pending` equal to what the projection will hold."""

@@ -25,6 +25,7 @@ policy change is visible in the log and re-derived by `graph rebuild`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import re
@@ -92,7 +93,18 @@ def _words(text: str) -> set[str]:
 
 
 def _seconds(a: str, b: str) -> float:
-    return abs((from_iso(a) - from_iso(b)).total_seconds())
+    return abs(_epoch(a) - _epoch(b))
+
+
+@functools.lru_cache(maxsize=4096)
+def _epoch(moment: str) -> float:
+    """Seconds since the epoch of a stored ISO time (memoised: proximity
+    compares each new memory with every one placed in the same chunk)."""
+    return from_iso(moment).timestamp()
+
+
+def _entity_query(name: str) -> str:
+    return 'entities : "' + name.replace('"', '""') + '"'
 
 
 def causal_direction(with_cue: str, other: str) -> tuple[str, float] | None:
@@ -137,6 +149,7 @@ class EdgeInferer:
         # `horizon`: when set, only memories with key < horizon exist (graph
         # rebuild replays the store in order, as the drain saw it)
         self.horizon: int | None = None
+        self._df: dict[str, int | None] = {}
         self.conn = conn
         self.vectors = vectors
         self.pending = pending
@@ -151,6 +164,21 @@ class EdgeInferer:
     @property
     def _limit(self) -> int:
         return self.horizon if self.horizon is not None else 2**62
+
+    def doc_frequency(self, name: str) -> int | None:
+        """How many memories name `name` (case-folded), None if FTS cannot parse
+        it. Cached for the life of the inferer (one drain): it lags by at most
+        the drain's own additions, which the pending overlay adds back."""
+        df = self._df.get(name, -1)
+        if df == -1:
+            try:
+                df = self.conn.execute(
+                    "SELECT count(*) FROM memories_fts WHERE memories_fts MATCH ?", (_entity_query(name),)
+                ).fetchone()[0]
+            except apsw.SQLError:
+                df = None
+            self._df[name] = df
+        return None if df is None else df + len(self.pending.named(name))
 
     def total(self) -> int:
         if self._total is None:
@@ -241,20 +269,17 @@ class EdgeInferer:
         total = max(self.total(), 2)
         scored: dict[str, tuple[float, str]] = {}
         for name in wanted:
-            query = 'entities : "' + name.replace('"', '""') + '"'
-            try:
-                df = self.conn.execute(
-                    "SELECT count(*) FROM memories_fts WHERE memories_fts MATCH ?", (query,)
-                ).fetchone()[0]
-            except apsw.SQLError:
+            query = _entity_query(name)
+            df = self.doc_frequency(name)
+            if df is None:
                 continue  # a name FTS cannot parse as a phrase links nothing
-            df += len(self.pending.named(name))
             if df > total / 2:
                 continue  # too common to say anything
             weight = math.log((total + 1) / (df + 1)) / math.log(total + 1)
             rows = self.conn.execute(
                 "SELECT m.id FROM memories_fts JOIN memories m ON m.key = memories_fts.rowid"
-                " WHERE memories_fts MATCH ? AND m.status='active' AND m.key < ? ORDER BY m.key DESC LIMIT ?",
+                " WHERE memories_fts MATCH ? AND memories_fts.rowid < ? AND m.status='active'"
+                " ORDER BY memories_fts.rowid DESC LIMIT ?",  # FTS5 walks its doclist backwards and stops early
                 (query, self._limit, self.policy.entity_cap_per_entity + len(own)),
             ).fetchall()
             ids = [r[0] for r in rows]
