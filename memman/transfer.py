@@ -75,7 +75,8 @@ def import_jsonl(app: Memman, stream: IO[bytes]) -> ImportReport:
         recorded = app.db.log.append_many(items[start : start + BATCH])
         first = first or recorded[0].seq
         last = recorded[-1].seq
-    app.db.compact()
+    if items:
+        app.db.compact()
     return ImportReport(
         store=app.store, imported=len(items), first_seq=first, last_seq=last, seconds=round(time.perf_counter() - started, 3)
     )

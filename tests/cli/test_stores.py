@@ -151,9 +151,9 @@ def test_import_text_output_says_the_memories_are_pending(cli: Cli) -> None:
 
 
 def test_an_empty_import_imports_nothing_and_succeeds(cli: Cli) -> None:
-    assert cli.json("import", "-", input="") == {
-        "store": "default", "imported": 0, "first_seq": None, "last_seq": None, "seconds": 0.0,
-    }  # fmt: skip
+    report = cli.json("import", "-", input="")
+    assert 0.0 <= report.pop("seconds") < 1.0  # a duration: bounded, not pinned
+    assert report == {"store": "default", "imported": 0, "first_seq": None, "last_seq": None}
 
 
 def test_import_keeps_every_field_of_a_line(cli: Cli) -> None:
