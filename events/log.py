@@ -246,14 +246,6 @@ class EventLog:
         ).fetchall()
         return [self._decode(row) for row in rows]
 
-    def memory_ids_like(self, prefix: str, limit: int = 2) -> list[str]:
-        """Memory ids starting with `prefix` (short ids, as printed by recall)."""
-        rows = self.conn.execute(
-            "SELECT DISTINCT memory_id FROM event_memories WHERE memory_id >= ? AND memory_id < ? LIMIT ?",
-            (prefix, prefix + "\U0010ffff", limit),
-        ).fetchall()
-        return [r[0] for r in rows]
-
     def between(
         self,
         since: datetime | None = None,

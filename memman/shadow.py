@@ -30,23 +30,12 @@ import msgspec
 
 from events.clock import Clock
 from events.log import EventLog, NewEvent
+from events.types import COMMAND_TYPES
 from memman.service import Memman
 from memman.stores import Registry
 from projections.graph import EDGE_POLICY_SETTING
 from projections.store import LOG_FILE, StoreDB
 
-COMMANDS = frozenset(
-    {
-        "memory.remembered",
-        "memory.replaced",
-        "memory.forgotten",
-        "memory.restored",
-        "memory.protected",
-        "edge.linked",
-        "edge.unlinked",
-        "store.configured",
-    }
-)
 CARRIED_SETTINGS = frozenset({"embedder", EDGE_POLICY_SETTING})  # not an in-flight embedder swap
 SHOWN = 20
 BATCH = 2000
@@ -72,7 +61,7 @@ def _copy(live: EventLog, shadow_dir: Path, after: int, clock: Clock) -> tuple[i
     copied, last = 0, after
     try:
         batch: list[NewEvent] = []
-        for rec in live.read(after=after, types=COMMANDS):
+        for rec in live.read(after=after, types=COMMAND_TYPES):
             last = rec.seq
             e = rec.event
             if rec.type == "store.configured" and e.setting not in CARRIED_SETTINGS:  # type: ignore[union-attr]

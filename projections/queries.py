@@ -131,10 +131,3 @@ def memories_by_id(conn: apsw.Connection, ids: Sequence[str]) -> dict[str, Memor
 def get_memory(conn: apsw.Connection, memory_id: str) -> MemoryRow | None:
     row = conn.execute(f"SELECT {MEMORY_COLUMNS} FROM memories WHERE id = ?", (memory_id,)).fetchone()
     return row_to_memory(row) if row else None
-
-
-def resolve_prefix(conn: apsw.Connection, prefix: str) -> list[str]:
-    """Memory ids starting with `prefix` (case-insensitive), at most two."""
-    p = prefix.upper()
-    rows = conn.execute("SELECT id FROM memories WHERE id >= ? AND id < ? LIMIT 2", (p, p + "\x7f")).fetchall()
-    return [r[0] for r in rows]

@@ -26,7 +26,7 @@ from workers.stages.reconcile import RuleReconciler
 
 if TYPE_CHECKING:
     from workers.llm.causal import LLMCausalInferer
-    from workers.llm.client import ChatClient, LLMConfig
+    from workers.llm.client import ChatClient
     from workers.llm.stages import LLMEnricher, LLMExtractor, LLMReconciler
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from events.types import FactsExtracted, MemoryEnriched, MemoryReconciled
+from events.types import FactsExtracted, MemoryEnriched
 from memman import config, maintenance
 from memman.maintenance import drain_all
 from memman.service import Memman

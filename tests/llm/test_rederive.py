@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from memman import config
+from memman.config import LLMSettings
 from memman.maintenance import drain_all
 from memman.rederive import rederive
 from memman.service import Memman
@@ -56,7 +57,7 @@ def test_rederive_cli_json(memman, llm_configured: Path, fake: FakeLLM) -> None:
 
 
 def test_a_store_drained_by_rules_is_rederived_by_the_llm_from_its_inputs(
-    app: Memman, data_dir: Path, fake: FakeLLM, llm_settings: "LLMSettings"
+    app: Memman, data_dir: Path, fake: FakeLLM, llm_settings: LLMSettings
 ) -> None:
     """Extraction and reconciliation are re-run from the original inputs under
     the new configuration; the comparison shows what changed; the cut-over
