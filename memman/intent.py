@@ -41,7 +41,8 @@ def detect(query: str, entities: list[str]) -> Intent:
         return "why"
     if _WHEN.search(query):
         return "when"
-    names = [e for e in entities if not any(ch.isdigit() for ch in e)]
-    if names and (_ABOUT.search(query) or len(_WORD.findall(query)) <= 3):
+    from workers.stages.reconcile import named
+
+    if named(entities) and (_ABOUT.search(query) or len(_WORD.findall(query)) <= 3):
         return "entity"
     return "general"

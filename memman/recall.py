@@ -125,6 +125,7 @@ def recall(
     expansion: Sequence[str] = (),  # `--expand`: extra keyword terms from the LLM (memman/llm_recall.py)
 ) -> RecallResult:
     from workers.stages.extract import extract_entities
+    from workers.stages.reconcile import named
 
     started = time.perf_counter()
     entities = extract_entities(query)
@@ -182,7 +183,7 @@ def recall(
         if similarity_of is not None:
             similarity.update({k: v for k, v in similarity_of([i for i in reached if i not in similarity]).items()})
 
-    wanted = {e.casefold() for e in entities if not any(ch.isdigit() for ch in e)}
+    wanted = named(entities)
     blend = BLEND[chosen]
     hits: list[RecallHit] = []
     for row in rows.values():

@@ -45,10 +45,10 @@ from events.types import (
 from projections.queries import get_memory, keyword_search, memories_by_id
 from projections.store import StoreDB
 from workers.embedders.base import Embedder
-from workers.pending import Pending, names
+from workers.pending import Pending
 from workers.stages.edges import EdgeInferer, EdgePolicy, NewMemory
 from workers.stages.extract import ExtractInput, RuleExtractor
-from workers.stages.reconcile import Known, RuleReconciler
+from workers.stages.reconcile import Known, RuleReconciler, is_value
 from workers.vectorset import VectorSet
 
 ACTOR = "drain"
@@ -388,7 +388,7 @@ class Deriver:
         rare = max(RARE_ENTITY_MIN, int(self.edges.total() * RARE_ENTITY_SHARE))
         kept = []
         for entity in entities:
-            if not names([entity]):  # a value (30s, 3.11): always selective enough
+            if is_value(entity):  # a value (30s, 3.11): always selective enough
                 kept.append(entity)
                 continue
             df = self.edges.doc_frequency(entity.casefold())

@@ -7,12 +7,7 @@ and where each new memory sits in time."""
 
 from __future__ import annotations
 
-from workers.stages.reconcile import Known
-
-
-def names(entities: list[str]) -> set[str]:
-    """The named entities (not values such as 30s or 3.11), case-folded."""
-    return {e.casefold() for e in entities if not any(ch.isdigit() for ch in e)}
+from workers.stages.reconcile import Known, named
 
 
 class Pending:
@@ -25,14 +20,14 @@ class Pending:
     def activate(self, known: Known) -> None:
         self.active[known.memory_id] = known
         self.retired.discard(known.memory_id)
-        for name in names(known.entities):
+        for name in named(known.entities):
             self.by_name.setdefault(name, set()).add(known.memory_id)
 
     def retire(self, memory_id: str) -> None:
         self.retired.add(memory_id)
         known = self.active.pop(memory_id, None)
         if known is not None:
-            for name in names(known.entities):
+            for name in named(known.entities):
                 self.by_name.get(name, set()).discard(memory_id)
 
     def named(self, name: str) -> set[str]:

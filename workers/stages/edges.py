@@ -39,8 +39,8 @@ import numpy as np
 
 from events.clock import from_iso, to_iso
 from events.types import Edge
-from workers.pending import Pending, names
-from workers.stages.reconcile import Known
+from workers.pending import Pending
+from workers.stages.reconcile import Known, named
 from workers.vectorset import VectorSet
 
 # Cosine at or above which two memories count as semantically related, per
@@ -263,7 +263,7 @@ class EdgeInferer:
     # ------------------------------------------------------------ entity
 
     def _entity_edges(self, m: NewMemory, own: set[str]) -> list[Edge]:
-        wanted = sorted(names(m.entities))
+        wanted = sorted(named(m.entities))
         if not wanted:
             return []
         total = max(self.total(), 2)
@@ -313,11 +313,11 @@ class EdgeInferer:
         if not related:
             return []
         texts = self._texts(related)
-        mine = names(m.entities)
+        mine = named(m.entities)
         found: list[Edge] = []
         for other in related:
             text, entities = texts.get(other, ("", []))
-            shared = len(mine & names(entities))
+            shared = len(mine & named(entities))
             if not text or not shared:
                 continue
             for with_cue, peer, cue_id, peer_id in ((m.text, text, m.id, other), (text, m.text, other, m.id)):

@@ -50,16 +50,21 @@ def normalise(text: str) -> str:
 _DIGIT = re.compile(r"\d")
 
 
-def _is_value(token: str) -> bool:
+def is_value(token: str) -> bool:
+    """A value (30s, 3.11, port 8080) rather than a name: it holds a digit."""
     return _DIGIT.search(token) is not None
+
+
+def named(entities: Sequence[str]) -> set[str]:
+    """The named entities, case-folded: the ones that say what a memory is about."""
+    return {e.casefold() for e in entities if not is_value(e)}
 
 
 def _split(text: str, entities: Sequence[str]) -> tuple[set[str], set[str], set[str]]:
     """(plain words, value tokens, named entities) of a text."""
     tokens = {t.casefold() for t in _WORDS.findall(text)}
-    values = {t for t in tokens if _is_value(t)} | {e.casefold() for e in entities if _is_value(e)}
-    names = {e.casefold() for e in entities if not _is_value(e)}
-    return tokens - values, values, names
+    values = {t for t in tokens if is_value(t)} | {e.casefold() for e in entities if is_value(e)}
+    return tokens - values, values, named(entities)
 
 
 def _jaccard(a: set[str], b: set[str]) -> float:
