@@ -125,10 +125,9 @@ def stats(app: Memman) -> GraphStats:
         "SELECT count(*) FROM (SELECT src AS id FROM edges UNION SELECT dst FROM edges) e"
         " JOIN memories m ON m.id = e.id WHERE m.status = 'active'"
     ).fetchone()[0]
-    raw = db.setting(EDGE_POLICY_SETTING)
-    from workers.stages.edges import EdgePolicy
+    from workers.drain import store_policy
 
-    policy = msgspec.json.decode(raw, type=EdgePolicy) if raw else EdgePolicy()
+    policy = store_policy(db)
     total = sum(edges.values())
     return GraphStats(
         store=app.store,

@@ -25,7 +25,6 @@ policy change is visible in the log and re-derived by `graph rebuild`.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import math
 import re
@@ -92,15 +91,7 @@ def _words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
 
 
-def _seconds(a: str, b: str) -> float:
-    return abs(_epoch(a) - _epoch(b))
 
-
-@functools.lru_cache(maxsize=4096)
-def _epoch(moment: str) -> float:
-    """Seconds since the epoch of a stored ISO time (memoised: proximity
-    compares each new memory with every one placed in the same chunk)."""
-    return from_iso(moment).timestamp()
 
 
 def _entity_query(name: str) -> str:
@@ -150,12 +141,22 @@ class EdgeInferer:
         # rebuild replays the store in order, as the drain saw it)
         self.horizon: int | None = None
         self._df: dict[str, int | None] = {}
+        self._epochs: dict[str, float] = {}  # parsed ISO times: proximity compares many pairs per chunk
         self.conn = conn
         self.vectors = vectors
         self.pending = pending
         self.policy = policy
         self.threshold = policy.threshold_for(provider)
         self._total: int | None = None
+
+    def _seconds(self, a: str, b: str) -> float:
+        return abs(self._epoch(a) - self._epoch(b))
+
+    def _epoch(self, moment: str) -> float:
+        at = self._epochs.get(moment)
+        if at is None:
+            at = self._epochs[moment] = from_iso(moment).timestamp()
+        return at
 
     @property
     def implementation(self) -> str:
@@ -249,11 +250,11 @@ class EdgeInferer:
             (to_iso(at - span), to_iso(at + span), self._limit),
         ).fetchall()
         found = [(i, t) for i, t in rows if i not in own and i not in self.pending.retired]
-        found += [(i, t) for _, t, i in self.pending.placed if i not in own and _seconds(t, m.occurred_at) <= window]
-        nearest = sorted({i: t for i, t in found}.items(), key=lambda it: (_seconds(it[1], m.occurred_at), it[0]))
+        found += [(i, t) for _, t, i in self.pending.placed if i not in own and self._seconds(t, m.occurred_at) <= window]
+        nearest = sorted({i: t for i, t in found}.items(), key=lambda it: (self._seconds(it[1], m.occurred_at), it[0]))
         edges = []
         for other, t in nearest[: self.policy.proximity_cap]:
-            gap = _seconds(t, m.occurred_at)
+            gap = self._seconds(t, m.occurred_at)
             src, dst = (other, m.id) if t <= m.occurred_at else (m.id, other)
             edges.append(
                 Edge(src=src, dst=dst, edge_type="temporal", weight=round(math.exp(-gap / window), 4), meta={"rel": "near"})
