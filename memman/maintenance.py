@@ -128,6 +128,42 @@ def verify(app: Memman) -> VerifyReport:
     )
 
 
+def drain_one(
+    data_dir: Path,
+    directory: Path,
+    name: str,
+    *,
+    settings_store: str | None = None,
+    clock: Clock = utc_now,
+    limit: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+):  # type: ignore[no-untyped-def]
+    """Drain the store in `directory` under the settings (LLM, embeddings) of
+    `settings_store` (default: `name`). The caller holds the drain lock."""
+    from memman.config import settings_for
+    from memman.embed import embedder_settings
+    from workers.drain import drain_store
+    from workers.pipeline import build_pipeline
+
+    settings_store = settings_store or name
+    db = StoreDB(directory, clock=clock)
+    pipeline = build_pipeline(settings_for(data_dir, settings_store).llm)  # rules, or the store's LLM
+    try:
+        return drain_store(
+            db,
+            name,
+            clock=clock,
+            limit=limit,
+            progress=progress,
+            pipeline=pipeline,
+            embeddings=embedder_settings(data_dir, settings_store),
+        )
+    finally:
+        pipeline.close()
+        db.compact()
+        db.close()
+
+
 def drain_all(
     data_dir: Path,
     *,
@@ -137,25 +173,12 @@ def drain_all(
     progress: Callable[[str, int, int], None] | None = None,
 ):  # type: ignore[no-untyped-def]
     """Drain every store (or those named) under the data dir's drain lock."""
-    from memman.config import settings_for
-    from memman.embed import embedder_settings
-    from workers.drain import drain_store
     from workers.lock import drain_lock
-    from workers.pipeline import build_pipeline
 
     registry = Registry(data_dir)
-    names = stores or registry.names()
     reports = []
     with drain_lock(data_dir):
-        for name in names:
-            db = StoreDB(registry.require(name), clock=clock)
-            pipeline = build_pipeline(settings_for(data_dir, name).llm)  # rules, or the store's LLM
-            try:
-                step = (lambda done, total, n=name: progress(n, done, total)) if progress else None
-                reports.append(drain_store(db, name, clock=clock, limit=limit, progress=step, pipeline=pipeline,
-                                              embeddings=embedder_settings(data_dir, name)))
-            finally:
-                pipeline.close()
-                db.compact()
-                db.close()
+        for name in stores or registry.names():
+            step = (lambda done, total, n=name: progress(n, done, total)) if progress else None
+            reports.append(drain_one(data_dir, registry.require(name), name, clock=clock, limit=limit, progress=step))
     return reports

@@ -31,6 +31,7 @@ import msgspec
 from events.clock import Clock
 from events.log import EventLog, NewEvent
 from events.types import COMMAND_TYPES
+from memman.maintenance import drain_one
 from memman.service import Memman
 from memman.stores import Registry
 from projections.graph import EDGE_POLICY_SETTING
@@ -76,23 +77,6 @@ def _copy(live: EventLog, shadow_dir: Path, after: int, clock: Clock) -> tuple[i
     return copied, max(last, live.head())
 
 
-def _drain(data_dir: Path, settings_store: str, shadow_dir: Path, shadow: str, clock: Clock) -> None:
-    """Drain the shadow under the live store's settings (the caller holds the drain lock)."""
-    from memman.config import settings_for
-    from memman.embed import embedder_settings
-    from workers.drain import drain_store
-    from workers.pipeline import build_pipeline
-
-    db = StoreDB(shadow_dir, clock=clock)
-    pipeline = build_pipeline(settings_for(data_dir, settings_store).llm)
-    try:
-        drain_store(db, shadow, clock=clock, pipeline=pipeline, embeddings=embedder_settings(data_dir, settings_store))
-    finally:
-        pipeline.close()
-        db.compact()
-        db.close()
-
-
 def _state(db: StoreDB) -> tuple[dict[str, int], set[str]]:
     db.catch_up()
     conn = db.main.conn
@@ -132,7 +116,7 @@ def rederive_from_inputs(app: Memman, *, cut_over: bool = False, keep_shadow: bo
     log = app.db.log
     with drain_lock(data_dir):
         copied, upto = _copy(log, shadow_dir, 0, app.clock)
-        _drain(data_dir, app.store, shadow_dir, shadow, app.clock)
+        drain_one(data_dir, shadow_dir, shadow, settings_store=app.store, clock=app.clock)
     live_counts, live_active = _state(app.fresh())
     shadow_db = StoreDB(shadow_dir, clock=app.clock)
     try:
@@ -146,7 +130,7 @@ def rederive_from_inputs(app: Memman, *, cut_over: bool = False, keep_shadow: bo
             more, upto = _copy(log, shadow_dir, upto, app.clock)
             copied += more
             if more:
-                _drain(data_dir, app.store, shadow_dir, shadow, app.clock)
+                drain_one(data_dir, shadow_dir, shadow, settings_store=app.store, clock=app.clock)
             app.close()
             live_dir.rename(registry.path(archived))
             shadow_dir.rename(live_dir)
