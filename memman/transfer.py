@@ -45,7 +45,9 @@ def _parse(lines: Iterable[bytes], app: Memman) -> list[NewEvent]:
         if not raw.strip():
             continue
         try:
-            item = decoder.decode(raw)
+            # Decode the bytes ourselves: how msgspec reports invalid UTF-8
+            # changed between releases (UnicodeDecodeError, then DecodeError).
+            item = decoder.decode(raw.decode("utf-8"))
             event = MemoryRemembered(
                 memory_id=MemoryId(ids.mint(app.clock())),
                 text=validate.text(item.text),
@@ -56,10 +58,10 @@ def _parse(lines: Iterable[bytes], app: Memman) -> list[NewEvent]:
                 meta=validate.meta(item.meta),  # type: ignore[arg-type]
             )
             at = validate.moment(item.at) if item.at else None
-        except msgspec.DecodeError as exc:
-            raise BadInput(f"line {number}: not a valid import object ({exc}); nothing was imported") from None
         except UnicodeDecodeError:
             raise BadInput(f"line {number}: not valid UTF-8; nothing was imported") from None
+        except msgspec.DecodeError as exc:
+            raise BadInput(f"line {number}: not a valid import object ({exc}); nothing was imported") from None
         except MemmanError as exc:
             raise BadInput(f"line {number}: {exc}; nothing was imported") from None
         items.append(NewEvent(event=event, occurred_at=at, actor="import"))
