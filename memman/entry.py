@@ -24,7 +24,7 @@ def main() -> None:
     import os
 
     # numpy's BLAS would use both cores for the small products memman does,
-    # which doubles CPU and slows them (PERF_NOTES); set before numpy loads.
+    # which doubles CPU and slows them (docs/measured-costs.md); set before numpy loads.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     argv = sys.argv[1:]
     for position, arg in enumerate(argv, start=1):

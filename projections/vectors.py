@@ -9,7 +9,7 @@ tells a reader whether its flat copy (see `matrix`) is current.
 
 Why a table plus a flat file, and not a usearch index: recall runs in a fresh
 process per prompt, and importing usearch costs ~150 ms on this hardware
-(PERF_NOTES) while an exact numpy scan of 10k x 256 float32 rows costs well
+(docs/measured-costs.md) while an exact numpy scan of 10k x 256 float32 rows costs well
 under 1 ms. Reading 10k blobs row by row costs ~30 ms, so readers scan a flat
 float32 file (`vectors-<fingerprint hash>.f32`), rebuilt from the table
 whenever its stamp is stale; it is a cache, safe to delete at any time.

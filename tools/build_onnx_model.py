@@ -1,7 +1,7 @@
 """Export all-MiniLM-L6-v2 to ONNX with int8 per-channel weights (not shipped).
 
 An option for a future `onnx` embedder that is closer to the full model than
-the static one (PERF_NOTES: cos 0.99, top-10 overlap 0.87 at ~2 ms a query)
+the static one (docs/measured-costs.md: cos 0.99, top-10 overlap 0.87 at ~2 ms a query)
 but needs onnxruntime at run time. memman does not ship this file; the script
 exists so the model can be produced offline and reproducibly when wanted:
 

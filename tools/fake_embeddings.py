@@ -128,7 +128,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
-        # without it every small response waits ~40 ms for a delayed ACK (PERF_NOTES)
+        # without it every small response waits ~40 ms for a delayed ACK (docs/measured-costs.md)
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name

@@ -61,7 +61,8 @@ def hook(ctx: AppContext, event, agent, json_) -> None:  # type: ignore[no-untyp
 
     \b
     Example:
-      memman hook session-start < session-start.json
+      memman hook session-start \\
+        <<< '{"hook_event_name": "SessionStart", "cwd": "/tmp"}'
     """
     from memman.install import hookrun
 

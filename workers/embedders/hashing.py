@@ -1,7 +1,7 @@
 """A feature-hashing embedder: no model, no download, purely lexical.
 
 It exists as a dependable fallback and a fast embedder for tests; it adds
-little over FTS5 (PERF_NOTES: ~0 agreement with a semantic model on unrelated
+little over FTS5 (docs/measured-costs.md: ~0 agreement with a semantic model on unrelated
 pairs). The default is the static MiniLM embedder when its artifact ships.
 """
 

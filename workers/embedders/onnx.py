@@ -1,7 +1,7 @@
 """The `onnx` embedder: all-MiniLM-L6-v2 exported to ONNX with int8
 per-channel weights, run with onnxruntime + tokenizers (`memman[onnx]`).
 
-Closer to the full model than `static` (PERF_NOTES: cosine 0.99 to torch,
+Closer to the full model than `static` (docs/measured-costs.md: cosine 0.99 to torch,
 top-10 overlap 0.87) at ~2 ms a query warm and ~300 ms to load cold, so it
 suits the worker and long-lived processes; a per-prompt recall pays the load.
 
