@@ -237,11 +237,11 @@ class Memman:
         `intent` overrides detection; `as_of` answers from the store as it
         stood then (see `_past`). `expand` asks the LLM for extra keyword
         terms (cached); a configured `rerank.provider` re-orders the top
-        results (see memman/llm_recall.py)."""
+        results (see memman/recall/llm.py)."""
         import msgspec
 
         from events.clock import to_iso
-        from memman import llm_recall
+        from memman.recall import llm as llm_recall
         from memman.recall import recall
 
         query = validate.query(query)

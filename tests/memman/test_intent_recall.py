@@ -12,7 +12,7 @@ import pytest
 from freezegun import freeze_time
 
 from events.clock import from_iso
-from memman.intent import detect
+from memman.recall.intent import detect
 from memman.maintenance import drain_all
 from memman.service import Memman
 from workers.stages.extract import extract_entities

@@ -9,7 +9,7 @@
 2. Intent (why / when / entity / general, or --intent) and query entities,
    from the same extractor the drain uses.
 3. Beam search from the anchors over the graph with the intent's edge weights
-   (memman/beam.py); reached memories enter with a graph score.
+   (memman/recall/beam.py); reached memories enter with a graph score.
 4. Final score, an intent-weighted blend of the signals, every one reported
    per result in --json:
        score = w_anchor x prior + w_entity x entity overlap + w_graph x graph
@@ -29,8 +29,8 @@ import time
 from collections.abc import Callable, Sequence
 
 from events.errors import MemmanError
-from memman import beam
-from memman.intent import Intent, detect
+from memman.recall import beam
+from memman.recall.intent import Intent, detect
 from memman.results import RecallHit, RecallMeta, RecallResult, Signals
 from projections.queries import MemoryRow, keyword_search, memories_by_id
 from projections.store import StoreDB
@@ -122,7 +122,7 @@ def recall(
     basic: bool = False,
     graph: bool | None = None,
     intent: str | None = None,
-    expansion: Sequence[str] = (),  # `--expand`: extra keyword terms from the LLM (memman/llm_recall.py)
+    expansion: Sequence[str] = (),  # `--expand`: extra keyword terms from the LLM (memman/recall/llm.py)
 ) -> RecallResult:
     from workers.stages.extract import extract_entities
     from workers.stages.reconcile import named

@@ -1,0 +1,12 @@
+"""Recall: everything that turns a query into ranked memories.
+
+- `hybrid`: the query service: keyword, vector and recency anchors, fusion,
+  graph expansion, scoring and ordering (`recall`).
+- `intent`: what kind of question it is (why / when / entity / general).
+- `beam`: the beam search over the memory graph that `hybrid` runs.
+- `llm`: the optional LLM query expansion and rerank.
+"""
+
+from memman.recall.hybrid import recall
+
+__all__ = ["recall"]
