@@ -29,7 +29,7 @@ _SPECS: dict[str, tuple[dict[str, object], tuple[str, ...], tuple[str, ...]]] = 
             "--meta": str,
             "--at": str,
         },
-        ("--json",),
+        ("--json", "--redact"),
         ("--meta",),
     ),
     "recall": (
@@ -152,6 +152,7 @@ def _remember(app, call: Invocation) -> int:  # type: ignore[no-untyped-def]
         source=o.get("--source", "agent"),
         meta=o.get("--meta", []),
         at=validate.moment(at) if at else None,  # type: ignore[arg-type]
+        redact=bool(o.get("--redact")),
     )
     sys.stdout.write(to_json(result) + "\n" if o.get("--json") else f"remembered {result.id} (pending)\n")
     return 0

@@ -30,6 +30,7 @@ from events.types import (
     MemoryRestored,
 )
 from memman import validate
+from memman.privacy import guard
 from memman.results import Changed, Remembered
 from memman.stores import Registry
 from projections.store import StoreDB
@@ -93,11 +94,14 @@ class Memman:
         source: str = "agent",
         meta: list[str] | dict[str, object] | None = None,
         at: datetime | None = None,
+        redact: bool = False,
     ) -> Remembered:
+        """`redact` stores a text holding a likely secret with the secret
+        masked; without it such a text is refused (memman/privacy.py)."""
         self.ensure_writable()
         event = MemoryRemembered(
             memory_id=MemoryId(self._ids.mint(self.clock())),
-            text=validate.text(text),
+            text=guard(validate.text(text), redacting=redact),
             category=validate.category(category),  # type: ignore[arg-type]
             importance=validate.importance(importance),
             entities=validate.entities(list(entities) if isinstance(entities, Sequence) and not isinstance(entities, str) else entities),
@@ -117,12 +121,14 @@ class Memman:
         entities: Sequence[str] | str | None = None,
         source: str | None = None,
         meta: list[str] | dict[str, object] | None = None,
+        redact: bool = False,
     ) -> Changed:
         """New text for a memory; metadata not given is inherited from what the
         user last said about it (not from what the drain derived from the old
-        text: entities and an inferred category belong to that text)."""
+        text: entities and an inferred category belong to that text).
+        Secrets are refused or, with `redact`, masked, as in `remember`."""
         self.ensure_writable()
-        new_text = validate.text(text)
+        new_text = guard(validate.text(text), redacting=redact)
         current = self.memory(memory_id)
         said = self._last_said(current.id)
         event = MemoryReplaced(

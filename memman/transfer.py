@@ -20,6 +20,7 @@ from events.ids import UlidFactory
 from events.log import NewEvent
 from events.types import MemoryId, MemoryRemembered
 from memman import validate
+from memman.privacy import guard
 from memman.results import ImportReport
 from memman.service import Memman
 from projections.queries import MEMORY_COLUMNS, row_to_memory
@@ -37,7 +38,7 @@ class ImportLine(msgspec.Struct, forbid_unknown_fields=False):
     meta: dict[str, str | int | float | bool | None] | None = None
 
 
-def _parse(lines: Iterable[bytes], app: Memman) -> list[NewEvent]:
+def _parse(lines: Iterable[bytes], app: Memman, redact: bool) -> list[NewEvent]:
     decoder = msgspec.json.Decoder(ImportLine)
     ids = UlidFactory()
     items: list[NewEvent] = []
@@ -50,7 +51,7 @@ def _parse(lines: Iterable[bytes], app: Memman) -> list[NewEvent]:
             item = decoder.decode(raw.decode("utf-8"))
             event = MemoryRemembered(
                 memory_id=MemoryId(ids.mint(app.clock())),
-                text=validate.text(item.text),
+                text=guard(validate.text(item.text), redacting=redact),
                 category=validate.category(item.cat),  # type: ignore[arg-type]
                 importance=validate.importance(item.imp),
                 entities=validate.entities(item.entities),
@@ -68,10 +69,12 @@ def _parse(lines: Iterable[bytes], app: Memman) -> list[NewEvent]:
     return items
 
 
-def import_jsonl(app: Memman, stream: IO[bytes]) -> ImportReport:
+def import_jsonl(app: Memman, stream: IO[bytes], *, redact: bool = False) -> ImportReport:
+    """A line holding a likely secret fails the import (naming the line),
+    unless `redact` masks it; `<private>` sections are dropped."""
     app.ensure_writable()
     started = time.perf_counter()
-    items = _parse(stream, app)
+    items = _parse(stream, app, redact)
     first = last = None
     for start in range(0, len(items), BATCH):
         recorded = app.db.log.append_many(items[start : start + BATCH])

@@ -11,13 +11,16 @@ from memman.cli.context import AppContext, emit_json, json_option, pass_app
 
 @click.command(name="import")
 @click.argument("file", type=click.File("rb"))
+@click.option("--redact", is_flag=True, help="Mask secrets in the texts instead of refusing the file.")
 @json_option
 @pass_app
-def import_(ctx: AppContext, file, json_) -> None:  # type: ignore[no-untyped-def]
+def import_(ctx: AppContext, file, redact, json_) -> None:  # type: ignore[no-untyped-def]
     """Import memories from FILE.jsonl (- for stdin); all lines or none.
 
     Each line: {"text": ..., "at": ISO, "cat": ..., "imp": 1-5,
     "entities": [...], "source": ..., "meta": {...}}; only text is required.
+    A line holding a likely secret fails the import unless --redact;
+    <private>...</private> sections are dropped.
 
     \b
     Example:
@@ -25,7 +28,7 @@ def import_(ctx: AppContext, file, json_) -> None:  # type: ignore[no-untyped-de
     """
     from memman.transfer import import_jsonl
 
-    report = import_jsonl(ctx.app, file)
+    report = import_jsonl(ctx.app, file, redact=redact)
     if json_:
         emit_json(report)
     else:

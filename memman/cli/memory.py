@@ -32,10 +32,15 @@ def _echo_changed(result, json_: bool) -> None:  # type: ignore[no-untyped-def]
 @click.option("--source", type=click.Choice(SOURCES), default="agent", show_default=True)
 @click.option("--meta", multiple=True, metavar="K=V", help="Metadata, repeatable.")
 @click.option("--at", "at", metavar="ISO-8601", help="When it was true or said (default: now).")
+@click.option("--redact", is_flag=True, help="Store a text holding a secret with the secret masked (else refused).")
 @json_option
 @pass_app
-def remember(ctx: AppContext, text, category, importance, entities, source, meta, at, json_) -> None:  # type: ignore[no-untyped-def]
+def remember(ctx: AppContext, text, category, importance, entities, source, meta, at, redact, json_) -> None:  # type: ignore[no-untyped-def]
     """Remember TEXT (use - to read it from stdin). Instant: no network.
+
+    Text inside <private>...</private> is never stored. A text that looks
+    like it holds a secret (API key, private key, "password is X", a
+    high-entropy token) is refused, or stored masked with --redact.
 
     \b
     Example:
@@ -49,6 +54,7 @@ def remember(ctx: AppContext, text, category, importance, entities, source, meta
         source=source,
         meta=list(meta),
         at=validate.moment(at) if at else None,
+        redact=redact,
     )
     if json_:
         emit_json(result)
@@ -104,10 +110,12 @@ def recall(ctx: AppContext, query, category, source, limit, basic, expand, inten
 @click.option("--entities", help="New comma-separated entities (default: keep).")
 @click.option("--source", type=click.Choice(SOURCES), help="New source (default: keep).")
 @click.option("--meta", multiple=True, metavar="K=V", help="Metadata to set, repeatable (merged).")
+@click.option("--redact", is_flag=True, help="Store a text holding a secret with the secret masked (else refused).")
 @json_option
 @pass_app
-def replace(ctx: AppContext, memory_id, text, category, importance, entities, source, meta, json_) -> None:  # type: ignore[no-untyped-def]
+def replace(ctx: AppContext, memory_id, text, category, importance, entities, source, meta, redact, json_) -> None:  # type: ignore[no-untyped-def]
     """Replace the text of memory MEMORY_ID; unspecified metadata is kept.
+    Secrets and <private> sections are handled as by 'remember'.
 
     \b
     Example:
@@ -121,6 +129,7 @@ def replace(ctx: AppContext, memory_id, text, category, importance, entities, so
         entities=entities,
         source=source,
         meta=list(meta) or None,
+        redact=redact,
     )
     _echo_changed(result, json_)
 

@@ -112,6 +112,16 @@ CASES: list[tuple[tuple[str, ...], int, str]] = [
     (("remember", "x", "--meta", "foo"), 2, "bad --meta 'foo'; use key=value"),
     (("remember", "x", "--meta", "=v"), 2, "bad --meta '=v'; use key=value"),
     (("remember", "x", "--meta", "k=v", "--meta", "novalue"), 2, "bad --meta 'novalue'; use key=value"),
+    (("remember", "The wifi password is swordfish"), 2,
+     "text looks like it holds a secret (password at character 22); not stored: remove it, wrap it in"
+     " <private>...</private>, or pass --redact to store the text masked"),
+    (("remember", "<private>only this</private>", "--redact"), 2,
+     "text is empty once its <private> sections are removed; nothing to remember"),
+    (("remember", "x", "--redact=yes"), 2,
+     "Option '--redact' does not take a value."),
+    (("replace", "{A}", "key AKIAIOSFODNN7EXAMPLQ"), 2,
+     "text looks like it holds a secret (AWS access key at character 5); not stored: remove it, wrap it in"
+     " <private>...</private>, or pass --redact to store the text masked"),
     # recall
     (("recall", ""), 2, "query is empty; say what to recall"),
     (("recall", "   "), 2, "query is empty; say what to recall"),
