@@ -10,11 +10,15 @@ schema_version) live on the log row, not in these payloads: see `Recorded`.
 
 Commands are written by the CLI, instantly, with no network:
     memory.remembered  memory.replaced  memory.forgotten  memory.restored
-    memory.protected   edge.linked      edge.unlinked     store.configured
+    memory.protected   memory.unprotected  edge.linked    edge.unlinked
+    store.configured
 Derived events are written by workers, each naming its `causation` (the seq of
 the command it derives from) and carrying a `Provenance`:
     facts.extracted  memory.reconciled  memory.enriched  memory.embedded
     edges.inferred   derivation.failed
+Usage, folded by the worker from the side file recall appends to (see
+memman/lifecycle/access.py), so recall never writes the log:
+    memory.accessed
 Operator decisions about the drain queue (`memman scheduler queue`), naming
 the input's seq as their `causation`:
     work.retried  work.purged
@@ -112,6 +116,15 @@ class MemoryProtected(_Event, frozen=True, kw_only=True, tag="memory.protected")
 
     memory_id: MemoryId
     protected: bool = True
+
+    def memory_ids(self) -> tuple[str, ...]:
+        return (self.memory_id,)
+
+
+class MemoryUnprotected(_Event, frozen=True, kw_only=True, tag="memory.unprotected"):
+    """Undoes `memory.protected`: the memory is subject to gc and reconcilers again."""
+
+    memory_id: MemoryId
 
     def memory_ids(self) -> tuple[str, ...]:
         return (self.memory_id,)
@@ -255,6 +268,27 @@ class DerivationFailed(_Event, frozen=True, kw_only=True, tag="derivation.failed
         return (self.input_id,)
 
 
+# ---------------------------------------------------------------- usage
+
+
+class Access(msgspec.Struct, frozen=True, kw_only=True):
+    memory_id: MemoryId
+    count: int  # recalls that returned it in this batch
+    last_at: datetime  # the latest of them
+
+
+class MemoryAccessed(_Event, frozen=True, kw_only=True, tag="memory.accessed"):
+    """Recalls that returned (or injected) these memories, batched: what the
+    retention policy counts as use. `batch` names the side file folded, so a
+    fold interrupted after its append is not counted twice."""
+
+    batch: str
+    accesses: list[Access]
+
+    def memory_ids(self) -> tuple[str, ...]:
+        return tuple(a.memory_id for a in self.accesses)
+
+
 # ---------------------------------------------------------------- operator
 
 
@@ -298,6 +332,8 @@ Event = (
     | DerivationFailed
     | WorkRetried
     | WorkPurged
+    | MemoryUnprotected
+    | MemoryAccessed
 )
 
 EVENT_CLASSES: dict[str, type[_Event]] = {
@@ -319,6 +355,8 @@ EVENT_CLASSES: dict[str, type[_Event]] = {
         DerivationFailed,
         WorkRetried,
         WorkPurged,
+        MemoryUnprotected,
+        MemoryAccessed,
     )
 }
 
@@ -329,6 +367,7 @@ COMMAND_TYPES = frozenset(
         "memory.forgotten",
         "memory.restored",
         "memory.protected",
+        "memory.unprotected",
         "edge.linked",
         "edge.unlinked",
         "store.configured",

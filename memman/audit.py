@@ -17,11 +17,13 @@ from events.types import (
     MemoryEmbedded,
     MemoryEnriched,
     MemoryForgotten,
+    MemoryAccessed,
     MemoryProtected,
     MemoryReconciled,
     MemoryRemembered,
     MemoryReplaced,
     MemoryRestored,
+    MemoryUnprotected,
     Provenance,
     Recorded,
     StoreConfigured,
@@ -73,6 +75,12 @@ def summarise(rec: Recorded) -> str:  # noqa: C901 - one arm per event type is t
         return f"{short(e.memory_id)} restored"
     if isinstance(e, MemoryProtected):
         return f"{short(e.memory_id)} {'protected' if e.protected else 'unprotected'}"
+    if isinstance(e, MemoryUnprotected):
+        return f"{short(e.memory_id)} unprotected"
+    if isinstance(e, MemoryAccessed):
+        uses = ", ".join(f"{short(a.memory_id)} x{a.count}" for a in e.accesses[:8])
+        more = f" and {len(e.accesses) - 8} more" if len(e.accesses) > 8 else ""
+        return f"used by recall: {uses}{more}"
     if isinstance(e, EdgeLinked):
         return f"{short(e.src)} -{e.edge_type}({e.weight:g})-> {short(e.dst)} (manual)"
     if isinstance(e, EdgeUnlinked):

@@ -6,6 +6,7 @@
     [recall]      prompt injection from hooks
     [scheduler]   drain interval, running or stopped
     [graph]       the edge policy: thresholds and caps of the four graphs
+    [retention]   decay, boost and gc policy (memman/lifecycle/, docs/lifecycle.md)
     [stores.NAME.<section>]   per-store overrides of any of the above
 
 The file is written with mode 0600 (it may hold API keys) inside a 0700 data
@@ -21,7 +22,7 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -92,6 +93,30 @@ class GraphSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     causal_min_confidence: float = 0.6
 
 
+Positive = Annotated[float, msgspec.Meta(gt=0)]
+NonNegative = Annotated[float, msgspec.Meta(ge=0)]
+Share = Annotated[float, msgspec.Meta(ge=0, le=1)]
+
+
+class RetentionSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The retention policy (memman/lifecycle/retention.py): effective
+    importance = importance x decay + boost, where decay halves the part above
+    `floor` every `half_life_days` without use and boost grows with the log of
+    uses. Ranking multiplies a result's score by 1 + rank_weight x
+    (effective - 3); gc retires what falls below `gc_below`, except the
+    immune (protected, importance 5, younger than `min_age_days`, decisions
+    with a recorded rationale). Recorded in the log when a drain or gc runs."""
+
+    half_life_days: Positive = 90.0
+    floor: Share = 0.3
+    boost_per_use: NonNegative = 0.5  # per doubling of uses
+    max_boost: NonNegative = 2.0
+    rank_weight: Annotated[float, msgspec.Meta(ge=0, le=0.2)] = 0.1
+    gc_below: NonNegative = 0.75  # importance 3 never falls below (0.3 x 3 = 0.9); 1 and 2 can
+    min_age_days: NonNegative = 30.0
+    gc_every_h: NonNegative = 24.0  # the scheduler's gc cadence; 0 = only 'memman gc'
+
+
 class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     llm: LLMSettings = msgspec.field(default_factory=LLMSettings)
     embeddings: EmbeddingSettings = msgspec.field(default_factory=EmbeddingSettings)
@@ -99,6 +124,7 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     recall: RecallSettings = msgspec.field(default_factory=RecallSettings)
     scheduler: SchedulerSettings = msgspec.field(default_factory=SchedulerSettings)
     graph: GraphSettings = msgspec.field(default_factory=GraphSettings)
+    retention: RetentionSettings = msgspec.field(default_factory=RetentionSettings)
 
 
 SECTIONS: dict[str, type[msgspec.Struct]] = {
@@ -108,6 +134,7 @@ SECTIONS: dict[str, type[msgspec.Struct]] = {
     "recall": RecallSettings,
     "scheduler": SchedulerSettings,
     "graph": GraphSettings,
+    "retention": RetentionSettings,
 }
 _STORE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 

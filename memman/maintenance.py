@@ -21,6 +21,8 @@ MAX_DIFFERENCES = 20
 
 
 def status(app: Memman) -> StoreStatus:
+    from memman.lifecycle.ops import status as retention_status
+
     db = app.db
     db.catch_up()
     conn = db.main.conn
@@ -57,6 +59,7 @@ def status(app: Memman) -> StoreStatus:
         vectors=vectors,
         edges=conn.execute("SELECT count(*) FROM edges").fetchone()[0],
         bytes=sizes,
+        retention=retention_status(app),
     )
 
 
@@ -181,4 +184,20 @@ def drain_all(
         for name in stores or registry.names():
             step = (lambda done, total, n=name: progress(n, done, total)) if progress else None
             reports.append(drain_one(data_dir, registry.require(name), name, clock=clock, limit=limit, progress=step))
+            retain(data_dir, registry.require(name), name, clock=clock)
     return reports
+
+
+def retain(data_dir: Path, directory: Path, name: str, *, clock: Clock = utc_now):  # type: ignore[no-untyped-def]
+    """The retention step after a store's drain (memman/lifecycle/ops.py):
+    fold recorded use into the log, record a changed [retention] policy,
+    and run gc when its cadence is due. The caller holds the drain lock."""
+    from memman.config import settings_for
+    from memman.lifecycle.ops import maintain
+
+    db = StoreDB(directory, clock=clock)
+    try:
+        return maintain(db, name, settings_for(data_dir, name).retention, clock())
+    finally:
+        db.compact()
+        db.close()

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import msgspec
 
+from memman.lifecycle.gc import GcRun
+from memman.lifecycle.retention import RetentionPolicy
+
 
 class Remembered(msgspec.Struct, frozen=True, kw_only=True):
     id: str
@@ -105,6 +108,18 @@ class VerifyReport(msgspec.Struct, frozen=True, kw_only=True):
     seconds: float
 
 
+class RetentionStatus(msgspec.Struct, frozen=True, kw_only=True):
+    """The retention lifecycle of a store, for `status` (memman/lifecycle/)."""
+
+    policy: RetentionPolicy  # what ranking uses (recorded in the log)
+    configured_differs: bool  # [retention] differs: the next drain or gc records it
+    gc_every_h: float
+    last_gc: GcRun | None
+    next_gc: str | None
+    candidates: int
+    protected: int
+
+
 class StoreStatus(msgspec.Struct, frozen=True, kw_only=True):
     store: str
     path: str
@@ -121,6 +136,7 @@ class StoreStatus(msgspec.Struct, frozen=True, kw_only=True):
     vectors: int
     edges: int
     bytes: dict[str, int]
+    retention: RetentionStatus | None = None
 
 
 class StoreInfo(msgspec.Struct, frozen=True, kw_only=True):

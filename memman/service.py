@@ -25,9 +25,11 @@ from events.types import (
     FactsExtracted,
     MemoryForgotten,
     MemoryId,
+    MemoryProtected,
     MemoryRemembered,
     MemoryReplaced,
     MemoryRestored,
+    MemoryUnprotected,
 )
 from memman import validate
 from memman.privacy import guard
@@ -168,7 +170,27 @@ class Memman:
         current = self.memory(memory_id)
         if current.status != "forgotten":
             raise BadInput(f"memory {current.id} is not forgotten (it is {current.status}); nothing to restore")
-        return self._apply_now(MemoryRestored(memory_id=MemoryId(current.id)), current.id, "restored")
+        changed = self._apply_now(MemoryRestored(memory_id=MemoryId(current.id)), current.id, "restored")
+        self.note_use([current.id])  # wanted back: a use, so the next gc does not retire it again at once
+        return changed
+
+    def protect(self, memory_id: str) -> Changed:
+        """Pin a memory: gc never retires it, its importance never decays, and
+        neither reconciler (rules or LLM) may supersede or retire it."""
+        self.ensure_writable()
+        current = self.memory(memory_id)
+        if current.protected:
+            raise BadInput(f"memory {current.id} is already protected; 'memman insights unprotect {current.id}' undoes it")
+        if current.status == "forgotten":
+            raise BadInput(f"memory {current.id} is forgotten; 'memman restore {current.id}' first, then protect it")
+        return self._apply_now(MemoryProtected(memory_id=MemoryId(current.id)), current.id, "protected")
+
+    def unprotect(self, memory_id: str) -> Changed:
+        self.ensure_writable()
+        current = self.memory(memory_id)
+        if not current.protected:
+            raise BadInput(f"memory {current.id} is not protected; nothing to undo")
+        return self._apply_now(MemoryUnprotected(memory_id=MemoryId(current.id)), current.id, "unprotected")
 
     def link(
         self, src: str, dst: str, edge_type: str, weight: float = 1.0, meta: list[str] | None = None
@@ -238,12 +260,15 @@ class Memman:
         graph: bool | None = None,
         intent: str | None = None,
         as_of: datetime | None = None,
+        note_use: bool = True,
     ) -> RecallResult:
         """`graph` forces graph expansion on or off (default: per intent) and
         `intent` overrides detection; `as_of` answers from the store as it
         stood then (see `_past`). `expand` asks the LLM for extra keyword
         terms (cached); a configured `rerank.provider` re-orders the top
-        results (see memman/recall/llm.py)."""
+        results (see memman/recall/llm.py). The results returned count as
+        used by the retention policy unless `note_use` is False (a caller
+        that shows only some of them notes those with `note_use`)."""
         import msgspec
 
         from events.clock import to_iso
@@ -274,7 +299,21 @@ class Memman:
             result = msgspec.structs.replace(
                 result, meta=msgspec.structs.replace(result.meta, expansion=terms, degraded=degraded)
             )
-        return result if basic else llm_recall.rerank(self.registry.data_dir, self.store, query, result)
+        final = result if basic else llm_recall.rerank(self.registry.data_dir, self.store, query, result)
+        if as_of is None and note_use:
+            self.note_use([h.id for h in final.results])
+        return final
+
+    def note_use(self, ids: list[str]) -> None:
+        """Returned results are used: one append to a side file the worker
+        folds into the log (memman/lifecycle/access.py); recall never waits
+        on the log's write lock. A failed append costs ranking, not the recall."""
+        from memman.lifecycle.access import record
+
+        try:
+            record(self.db.directory, ids, self.clock())
+        except OSError as exc:
+            self.db.notices.append(f"could not record this recall's use for ranking: {exc}")
 
     @contextmanager
     def _view(self, as_of: datetime | None, basic: bool) -> Iterator[StoreDB]:

@@ -28,6 +28,7 @@ from events.types import (
     MemoryRemembered,
     MemoryReplaced,
     MemoryRestored,
+    MemoryUnprotected,
     Recorded,
 )
 
@@ -99,6 +100,7 @@ class MemoriesProjector:
             "memory.forgotten",
             "memory.restored",
             "memory.protected",
+            "memory.unprotected",
             "facts.extracted",
             "memory.reconciled",
             "memory.enriched",
@@ -176,6 +178,10 @@ class MemoriesProjector:
     @_apply.register
     def _protected(self, e: MemoryProtected, conn: apsw.Connection, rec: Recorded) -> None:
         conn.execute("UPDATE memories SET protected=? WHERE id=?", (int(e.protected), e.memory_id))
+
+    @_apply.register
+    def _unprotected(self, e: MemoryUnprotected, conn: apsw.Connection, rec: Recorded) -> None:
+        conn.execute("UPDATE memories SET protected=0 WHERE id=?", (e.memory_id,))
 
     # ------------------------------------------------------------ derived
 

@@ -1,7 +1,7 @@
 """The files of one store and the projections that live in them.
 
     <store>/log.db          the event log (source of truth)
-    <store>/projections.db  memories + FTS5, graph edges, settings, the work queue
+    <store>/projections.db  memories + FTS5, graph edges, settings, the work queue, usage
     <store>/vectors.db      embeddings, with their own checkpoint
 
 Deleting projections.db and vectors.db and replaying gives back the same store.
@@ -42,6 +42,10 @@ class StoreDB:
         self.upto = upto
         self.notices: list[str] = []  # things the user should hear about (the CLI prints them)
 
+    def now(self):  # type: ignore[no-untyped-def]
+        """The store's clock (injectable, so tests can age a store)."""
+        return self._clock()
+
     def _open(self, filename: str, projectors: list) -> ProjectionSet:  # type: ignore[type-arg]
         """Open a projection file; a corrupt one is moved aside and rebuilt
         from the log (projections hold nothing the log does not)."""
@@ -72,8 +76,9 @@ class StoreDB:
         from projections.memories import MemoriesProjector
         from projections.queue import QueueProjector
         from projections.settings import SettingsProjector
+        from projections.usage import UsageProjector
 
-        projectors = [MemoriesProjector(), GraphProjector(), SettingsProjector(), QueueProjector()]
+        projectors = [MemoriesProjector(), GraphProjector(), SettingsProjector(), QueueProjector(), UsageProjector()]
         return self._open(PROJECTIONS_FILE, projectors)
 
     @cached_property

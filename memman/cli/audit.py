@@ -43,7 +43,7 @@ def log_(ctx: AppContext, memory_id, since, limit, json_) -> None:  # type: igno
 
 @click.group()
 def insights() -> None:
-    """Inspect what the store knows about a memory."""
+    """Inspect what the store knows about a memory, protect it, see gc candidates."""
 
 
 @insights.command(name="show")

@@ -123,6 +123,12 @@ def status(ctx: AppContext, json_) -> None:  # type: ignore[no-untyped-def]
     click.echo(f"  backlog: {s.backlog} (failed {s.failed}, dead {s.dead})" + (f", oldest {s.oldest_pending}" if s.oldest_pending else ""))
     click.echo(f"  log: {s.events} events, head #{s.log_head}; checkpoints " + ", ".join(f"{k} #{v}" for k, v in s.checkpoints.items()))
     click.echo(f"  embedder: {s.embedder or 'not bound yet'}; {s.vectors} vectors; {s.edges} edges")
+    if s.retention is not None:
+        r = s.retention
+        last = f"last {r.last_gc.at[:19]} retired {r.last_gc.retired}" if r.last_gc else "never run"
+        cadence = f"every {r.gc_every_h:g}h, next {r.next_gc[:19]}" if r.next_gc else "scheduled gc off"
+        pending = "; [retention] changed, recorded at the next drain" if r.configured_differs else ""
+        click.echo(f"  retention: {r.protected} protected, {r.candidates} gc candidates; gc {last}, {cadence}{pending}")
     click.echo("  files: " + ", ".join(f"{k} {v / 1024:.0f} KiB" for k, v in s.bytes.items()))
 
 

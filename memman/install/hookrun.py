@@ -173,6 +173,7 @@ def inject(data_dir: Path, store: str | None, prompt: str, limit: int, budget_ms
     from memman.service import Memman
 
     answers: dict[str, list[str]] = {}
+    ids: dict[str, list[str]] = {}
 
     def lines(result) -> list[str]:  # type: ignore[no-untyped-def]
         return [
@@ -185,15 +186,20 @@ def inject(data_dir: Path, store: str | None, prompt: str, limit: int, budget_ms
             if not app.registry.exists(app.store):
                 return
             query = prompt[:2000]
-            answers["basic"] = lines(app.recall(query, limit=limit, basic=True))
-            answers["hybrid"] = lines(app.recall(query, limit=limit))
+            for mode in ("basic", "hybrid"):
+                result = app.recall(query, limit=limit, basic=mode == "basic", note_use=False)
+                ids[mode] = [h.id for h in result.results]
+                answers[mode] = lines(result)
 
     thread = threading.Thread(target=work, daemon=True)
     thread.start()
     thread.join(max(0.0, budget_ms / 1000 - (time.perf_counter() - started)))
-    found = answers.get("hybrid") or answers.get("basic")
+    chosen = "hybrid" if answers.get("hybrid") else "basic"
+    found = answers.get(chosen)
     if not found:
         return None
+    with Memman(data_dir, store) as app:  # only what is injected counts as used
+        app.note_use(ids.get(chosen, []))
     return "memman recalled these memories for this prompt (verify before relying on them):\n" + "\n".join(found)
 
 

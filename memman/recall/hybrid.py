@@ -13,7 +13,7 @@
 4. Final score, an intent-weighted blend of the signals, every one reported
    per result in --json:
        score = w_anchor x prior + w_entity x entity overlap + w_graph x graph
-       x (1 + 0.05 x (importance - 3))
+       x (1 + rank_weight x (effective importance - 3))   (memman/lifecycle/retention.py)
    where prior = 1 / (1 + (fused rank - 1) / 5): RRF decides the anchors'
    order, the prior gives that order a slope graph evidence can move.
 5. Order: why -> causes before effects (topological over causal edges among
@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from events.errors import MemmanError
+from memman.lifecycle.retention import importance_weigher
 from memman.recall import beam
 from memman.recall.intent import Intent, detect
 from memman.results import RecallHit, RecallMeta, RecallResult, Signals
@@ -185,6 +186,7 @@ def recall(
 
     wanted = named(entities)
     blend = BLEND[chosen]
+    weigh = importance_weigher(db, rows.values())  # effective importance: memman/lifecycle/retention.py
     hits: list[RecallHit] = []
     for row in rows.values():
         if row.id not in anchor and row.id not in reached:
@@ -195,7 +197,7 @@ def recall(
         w_graph = blend["graph"] if use_graph else 0.0
         total = blend["anchor"] + w_entity + w_graph
         score = (blend["anchor"] * prior.get(row.id, 0.0) + w_entity * entity + w_graph * graph_score) / total
-        score *= 1 + 0.05 * (row.importance - 3)
+        score *= weigh(row)
         signals = Signals(
             keyword_rank=keyword_rank.get(row.id),
             vector_rank=vector_rank.get(row.id),

@@ -195,9 +195,9 @@ CASES: list[tuple[tuple[str, ...], int, str]] = [
     (("events", "show", "01XYZNOTANEVENT"), 3, "no event with id 01XYZNOTANEVENT; see 'memman events list'"),
     (("events", "show", "{A}"), 3, "no event with id {A}; see 'memman events list'"),  # a memory id is not an event id
     (("events", "replay", "--projection", "bogus"), 2,
-     "unknown projection 'bogus'; choose from memories, graph, settings, queue, vectors"),
+     "unknown projection 'bogus'; choose from memories, graph, settings, queue, usage, vectors"),
     (("events", "replay", "--projection", "memories", "--projection", "nope"), 2,
-     "unknown projection 'nope'; choose from memories, graph, settings, queue, vectors"),
+     "unknown projection 'nope'; choose from memories, graph, settings, queue, usage, vectors"),
     (("events", "verify", "extra"), 2, "Got unexpected extra argument (extra) (see 'memman events verify --help')"),
     # scheduler
     (("scheduler", "drain", "--store", "nope"), 3, "unknown store 'nope'; create it with 'memman store create nope'"),

@@ -248,7 +248,7 @@ def test_events_replay_prints_events_applied_and_seconds(store: tuple[Cli, str])
     cli, _ = store
     out = cli.ok("events", "replay").out
     assert re.fullmatch(
-        r"replayed memories, graph, settings, queue, vectors: \d+ events applied in \d+\.\d\ds \([\d,]+/s\)\n", out
+        r"replayed memories, graph, settings, queue, usage, vectors: \d+ events applied in \d+\.\d\ds \([\d,]+/s\)\n", out
     ), out
     report = cli.json("events", "replay")
     assert list(report) == ["store", "projections", "events_applied", "seconds"]
@@ -295,7 +295,7 @@ def test_deleted_projection_files_are_rebuilt_from_the_log(cli: Cli, data_dir: P
     assert cli.events() == log  # rebuilding reads the log and never writes to it
     _remove_projection_files(data_dir)
     out = cli.ok("events", "replay").out
-    assert re.fullmatch(r"replayed memories, graph, settings, queue, vectors: \d+ events applied in \d+\.\d\ds .*\n", out)
+    assert re.fullmatch(r"replayed memories, graph, settings, queue, usage, vectors: \d+ events applied in \d+\.\d\ds .*\n", out)
     status = cli.json("status")
     assert (status["by_status"], status["vectors"], status["backlog"]) == ({"active": 1}, 1, 0)
     assert [h["id"] for h in cli.json("recall", SEMANTIC_ONLY)["results"]] == [memory_id]
