@@ -356,8 +356,10 @@ class Deriver:
                     candidate = Known(
                         memory_id=memory_id, content=row.content, entities=row.entities, protected=row.protected
                     )
-                elif memory_id in self.pending.active:
+                elif memory_id in self.pending.active:  # activated earlier in this drain; protected may be set already
                     candidate = self.pending.active[memory_id]
+                    if row is not None and row.protected:
+                        candidate = msgspec.structs.replace(candidate, protected=True)
                 else:
                     continue
                 stored = self.vectors.get(memory_id)
