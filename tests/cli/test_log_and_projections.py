@@ -17,9 +17,9 @@ LINE_KEYS = ["seq", "id", "type", "recorded_at", "occurred_at", "actor", "causat
 RECORD_KEYS = ["seq", "id", "type", "schema_version", "recorded_at", "occurred_at", "actor", "causation", "stage", "event"]
 STATUS_KEYS = [
     "store", "path", "events", "log_head", "checkpoints", "by_status", "by_category", "backlog", "failed", "dead",
-    "oldest_pending", "embedder", "vectors", "edges", "bytes",
+    "oldest_pending", "embedder", "vectors", "edges", "bytes", "retention",
 ]  # fmt: skip
-PROJECTIONS = ["memories", "graph", "settings", "queue", "vectors"]
+PROJECTIONS = ["memories", "graph", "settings", "queue", "usage", "vectors"]
 DERIVED = ["facts.extracted", "memory.reconciled", "memory.embedded", "edges.inferred"]
 # a query that shares no word with the memory, so only the vector index can find it
 SEMANTIC_ONLY = "which server holds the test data store"
