@@ -58,6 +58,9 @@ CREATE TRIGGER IF NOT EXISTS event_memories_no_delete BEFORE DELETE ON event_mem
     BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
 """
 
+_NO_UPDATE_TRIGGER = """CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+    BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END"""
+
 APPEND_ONLY_TRIGGERS = (
     "events_no_update",
     "events_no_delete",
@@ -320,6 +323,36 @@ class EventLog:
             stage=stage,
             event=event,
         )
+
+    # ------------------------------------------------------------ erasure
+
+    def rewrite_payloads(self, payloads: dict[int, bytes], *, record: NewEvent) -> Recorded:
+        """The one documented exception to append-only: erasure (`memman
+        purge`, memman/erasure/) replaces the payloads of some events (by seq)
+        with copies that no longer carry the purged content, and appends
+        `record` (a `memory.purged` tombstone naming those seqs) in the same
+        transaction, so a rewrite is never unaccounted for. The UPDATE
+        trigger is lifted and restored inside that transaction: no other
+        writer ever sees the log without it. Envelopes are never touched."""
+        now = at_microseconds(self._clock())
+        with translated_errors(self.path), immediate(self.conn):
+            self.conn.execute("DROP TRIGGER events_no_update")
+            for seq, payload in sorted(payloads.items()):
+                if self.conn.execute("SELECT 1 FROM events WHERE seq = ?", (seq,)).fetchone() is None:
+                    raise UnknownEvent(f"no event with seq {seq}; see 'memman events list'")
+                self.conn.execute("UPDATE events SET payload = ? WHERE seq = ?", (payload, seq))
+            self.conn.execute(_NO_UPDATE_TRIGGER)
+            return self._insert(record, now)
+
+    def payload(self, seq: int) -> bytes:
+        """The stored bytes of one event's payload (what erasure rewrites)."""
+        row = self.conn.execute("SELECT payload FROM events WHERE seq = ?", (seq,)).fetchone()
+        if row is None:
+            raise UnknownEvent(f"no event with seq {seq}; see 'memman events list'")
+        return row[0]
+
+    def encode(self, event: Event) -> bytes:
+        return self._encoder.encode(event)
 
     # ------------------------------------------------------------ integrity
 

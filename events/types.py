@@ -11,7 +11,7 @@ schema_version) live on the log row, not in these payloads: see `Recorded`.
 Commands are written by the CLI, instantly, with no network:
     memory.remembered  memory.replaced  memory.forgotten  memory.restored
     memory.protected   memory.unprotected  edge.linked    edge.unlinked
-    store.configured
+    store.configured   memory.purged (erasure: a content-free tombstone)
 Derived events are written by workers, each naming its `causation` (the seq of
 the command it derives from) and carrying a `Provenance`:
     facts.extracted  memory.reconciled  memory.enriched  memory.embedded
@@ -268,6 +268,30 @@ class DerivationFailed(_Event, frozen=True, kw_only=True, tag="derivation.failed
         return (self.input_id,)
 
 
+class Rewrite(msgspec.Struct, frozen=True, kw_only=True):
+    """One event payload that erasure rewrote, with digests of its bytes before
+    and after (so an audit can tell a documented rewrite from tampering)."""
+
+    seq: int
+    before: str
+    after: str
+
+
+class MemoryPurged(_Event, frozen=True, kw_only=True, tag="memory.purged"):
+    """Erasure (`memman purge`): the content of `purged` was removed from every
+    event that carried it, listed in `rewritten`; their projections rows,
+    vectors, edges and caches are gone. This tombstone carries no content:
+    who (`by`), when (the envelope), why (`reason`) and which ids."""
+
+    purged: list[MemoryId]
+    reason: str = ""
+    by: str = ""
+    rewritten: list[Rewrite] = []
+
+    def memory_ids(self) -> tuple[str, ...]:
+        return tuple(self.purged)
+
+
 # ---------------------------------------------------------------- usage
 
 
@@ -334,6 +358,7 @@ Event = (
     | WorkPurged
     | MemoryUnprotected
     | MemoryAccessed
+    | MemoryPurged
 )
 
 EVENT_CLASSES: dict[str, type[_Event]] = {
@@ -357,6 +382,7 @@ EVENT_CLASSES: dict[str, type[_Event]] = {
         WorkPurged,
         MemoryUnprotected,
         MemoryAccessed,
+        MemoryPurged,
     )
 }
 
@@ -368,6 +394,7 @@ COMMAND_TYPES = frozenset(
         "memory.restored",
         "memory.protected",
         "memory.unprotected",
+        "memory.purged",
         "edge.linked",
         "edge.unlinked",
         "store.configured",

@@ -19,6 +19,7 @@ from events.types import (
     MemoryForgotten,
     MemoryAccessed,
     MemoryProtected,
+    MemoryPurged,
     MemoryReconciled,
     MemoryRemembered,
     MemoryReplaced,
@@ -75,6 +76,10 @@ def summarise(rec: Recorded) -> str:  # noqa: C901 - one arm per event type is t
         return f"{short(e.memory_id)} restored"
     if isinstance(e, MemoryProtected):
         return f"{short(e.memory_id)} {'protected' if e.protected else 'unprotected'}"
+    if isinstance(e, MemoryPurged):
+        ids = ", ".join(short(m) for m in e.purged[:8]) + (f" and {len(e.purged) - 8} more" if len(e.purged) > 8 else "")
+        why = f": {e.reason}" if e.reason else ""
+        return f"purged {ids} by {e.by or 'unknown'}; {len(e.rewritten)} event(s) rewritten{why}"
     if isinstance(e, MemoryUnprotected):
         return f"{short(e.memory_id)} unprotected"
     if isinstance(e, MemoryAccessed):

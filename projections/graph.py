@@ -15,7 +15,7 @@ from functools import singledispatchmethod
 import apsw
 import msgspec
 
-from events.types import EdgeLinked, EdgesInferred, EdgeUnlinked, Recorded, StoreConfigured
+from events.types import EdgeLinked, EdgesInferred, EdgeUnlinked, MemoryPurged, Recorded, StoreConfigured
 
 EDGE_POLICY_SETTING = "edge_policy"
 
@@ -39,7 +39,7 @@ class GraphProjector:
     name = "graph"
     version = 2
     tables = ("edges",)
-    handles = frozenset({"edge.linked", "edge.unlinked", "edges.inferred", "store.configured"})
+    handles = frozenset({"edge.linked", "edge.unlinked", "edges.inferred", "store.configured", "memory.purged"})
 
     def __init__(self) -> None:
         self._encoder = msgspec.json.Encoder(order="sorted")
@@ -59,6 +59,11 @@ class GraphProjector:
     @singledispatchmethod
     def _apply(self, event: object, conn: apsw.Connection, rec: Recorded) -> None:
         """Events this projector does not know are ignored."""
+
+    @_apply.register
+    def _purged(self, e: MemoryPurged, conn: apsw.Connection, rec: Recorded) -> None:
+        for memory_id in e.purged:
+            conn.execute("DELETE FROM edges WHERE src=? OR dst=?", (memory_id, memory_id))
 
     @_apply.register
     def _linked(self, e: EdgeLinked, conn: apsw.Connection, rec: Recorded) -> None:

@@ -24,6 +24,7 @@ from events.types import (
     MemoryEnriched,
     MemoryForgotten,
     MemoryProtected,
+    MemoryPurged,
     MemoryReconciled,
     MemoryRemembered,
     MemoryReplaced,
@@ -101,6 +102,7 @@ class MemoriesProjector:
             "memory.restored",
             "memory.protected",
             "memory.unprotected",
+            "memory.purged",
             "facts.extracted",
             "memory.reconciled",
             "memory.enriched",
@@ -178,6 +180,12 @@ class MemoriesProjector:
     @_apply.register
     def _protected(self, e: MemoryProtected, conn: apsw.Connection, rec: Recorded) -> None:
         conn.execute("UPDATE memories SET protected=? WHERE id=?", (int(e.protected), e.memory_id))
+
+    @_apply.register
+    def _purged(self, e: MemoryPurged, conn: apsw.Connection, rec: Recorded) -> None:
+        """Erasure: the rows go (the FTS delete trigger takes their index entries)."""
+        for memory_id in e.purged:
+            conn.execute("DELETE FROM memories WHERE id=?", (memory_id,))
 
     @_apply.register
     def _unprotected(self, e: MemoryUnprotected, conn: apsw.Connection, rec: Recorded) -> None:

@@ -20,6 +20,7 @@ from events.clock import to_iso
 from events.types import (
     DerivationFailed,
     EdgesInferred,
+    MemoryPurged,
     MemoryRemembered,
     MemoryReplaced,
     Recorded,
@@ -50,7 +51,15 @@ class QueueProjector:
     version = 1
     tables = ("work",)
     handles = frozenset(
-        {"memory.remembered", "memory.replaced", "edges.inferred", "derivation.failed", "work.retried", "work.purged"}
+        {
+            "memory.remembered",
+            "memory.replaced",
+            "edges.inferred",
+            "derivation.failed",
+            "work.retried",
+            "work.purged",
+            "memory.purged",
+        }
     )
 
     def create(self, conn: apsw.Connection) -> None:
@@ -120,6 +129,12 @@ class QueueProjector:
                 " WHERE input_seq=? AND state IN ('failed','dead')",
                 (to_iso(rec.recorded_at), rec.causation),
             )
+
+    @_apply.register
+    def _erased(self, e: MemoryPurged, conn: apsw.Connection, rec: Recorded) -> None:
+        """Erasure: a purged memory's inputs leave the queue (their text is gone)."""
+        for memory_id in e.purged:
+            conn.execute("DELETE FROM work WHERE memory_id=?", (memory_id,))
 
     @_apply.register
     def _purged(self, e: WorkPurged, conn: apsw.Connection, rec: Recorded) -> None:

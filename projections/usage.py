@@ -8,14 +8,14 @@ from __future__ import annotations
 import apsw
 
 from events.clock import to_iso
-from events.types import MemoryAccessed, Recorded
+from events.types import MemoryAccessed, MemoryPurged, Recorded
 
 
 class UsageProjector:
     name = "usage"
     version = 1
     tables = ("usage",)
-    handles = frozenset({"memory.accessed"})
+    handles = frozenset({"memory.accessed", "memory.purged"})
 
     def create(self, conn: apsw.Connection) -> None:
         conn.execute(
@@ -27,6 +27,10 @@ class UsageProjector:
         conn.execute("DROP TABLE IF EXISTS usage")
 
     def apply(self, conn: apsw.Connection, rec: Recorded) -> None:
+        if isinstance(rec.event, MemoryPurged):
+            for memory_id in rec.event.purged:
+                conn.execute("DELETE FROM usage WHERE memory_id=?", (memory_id,))
+            return
         if not isinstance(rec.event, MemoryAccessed):
             return
         for access in rec.event.accesses:

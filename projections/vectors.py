@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import apsw
 
-from events.types import MemoryEmbedded, Recorded
+from events.types import MemoryEmbedded, MemoryPurged, Recorded
 
 if TYPE_CHECKING:
     import numpy as np
@@ -38,7 +38,7 @@ class VectorsProjector:
     name = "vectors"
     version = 2
     tables = ("vectors", "vector_sets")
-    handles = frozenset({"memory.embedded"})
+    handles = frozenset({"memory.embedded", "memory.purged"})
 
     def create(self, conn: apsw.Connection) -> None:
         conn.execute(
@@ -55,6 +55,9 @@ class VectorsProjector:
 
     def apply(self, conn: apsw.Connection, rec: Recorded) -> None:
         e = rec.event
+        if isinstance(e, MemoryPurged):
+            _purged(conn, e, rec.seq)
+            return
         if not isinstance(e, MemoryEmbedded) or not e.vectors:
             return
         added = 0
@@ -77,6 +80,17 @@ class VectorsProjector:
             "INSERT OR REPLACE INTO vector_sets (fingerprint, dim, count, last_seq) VALUES (?,?,?,?)",
             (e.fingerprint, e.dim, count, rec.seq),
         )
+
+
+def _purged(conn: apsw.Connection, e: MemoryPurged, seq: int) -> None:
+    """Erasure: the purged memories' vectors go; each set's count and stamp
+    move, so recall's flat cache is rebuilt without them."""
+    for memory_id in e.purged:
+        for (fingerprint,) in conn.execute("SELECT fingerprint FROM vectors WHERE memory_id=?", (memory_id,)).fetchall():
+            conn.execute("DELETE FROM vectors WHERE memory_id=? AND fingerprint=?", (memory_id, fingerprint))
+            conn.execute(
+                "UPDATE vector_sets SET count = count - 1, last_seq = ? WHERE fingerprint=?", (seq, fingerprint)
+            )
 
 
 def _cache_path(directory: Path, fingerprint: str) -> Path:

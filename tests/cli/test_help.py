@@ -21,6 +21,7 @@ COMMANDS = [
     "insights unprotect",
     "insights candidates",
     "gc",
+    "purge",
     "log",
     "import",
     "export",
