@@ -307,13 +307,15 @@ class Memman:
     def note_use(self, ids: list[str]) -> None:
         """Returned results are used: one append to a side file the worker
         folds into the log (memman/lifecycle/access.py); recall never waits
-        on the log's write lock. A failed append costs ranking, not the recall."""
+        on the log's write lock. A store mounted read-only (a shared global
+        store in a container) cannot take the append: that recall's use is
+        not counted, and the recall itself is unaffected and silent."""
         from memman.lifecycle.access import record
 
         try:
             record(self.db.directory, ids, self.clock())
-        except OSError as exc:
-            self.db.notices.append(f"could not record this recall's use for ranking: {exc}")
+        except OSError:
+            return
 
     @contextmanager
     def _view(self, as_of: datetime | None, basic: bool) -> Iterator[StoreDB]:

@@ -69,7 +69,7 @@ def test_status_text_names_the_store_backlog_and_log_head(store: tuple[Cli, str]
     assert lines[0] == f"store default at {cli.data_dir / 'stores' / 'default'}"
     assert lines[1] == "  memories: active 1"
     assert "  backlog: 0 (failed 0, dead 0)" in lines
-    assert "  log: 6 events, head #6; checkpoints memories #6, graph #6, settings #6, queue #6, vectors #6" in lines
+    assert "  log: 6 events, head #6; checkpoints memories #6, graph #6, settings #6, queue #6, usage #6, vectors #6" in lines
 
 
 # ------------------------------------------------------------------ scheduler drain
