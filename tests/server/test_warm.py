@@ -265,3 +265,15 @@ def test_server_commands_refuse_unknown_options(warm: Warm, command: str) -> Non
     proc = warm.run("server", command, "--bogus")
     assert proc.returncode == 2
     assert proc.stderr.decode() == f"memman: error: No such option '--bogus'. (see 'memman server {command} --help')\n"
+
+
+def test_remember_does_not_pay_for_the_warm_client(data_dir: Path) -> None:
+    # remember is not served (a lost reply would make a retry write twice), so it must not import socket or json
+    probe = (
+        "import sys\nsys.argv = ['memman', 'remember', 'The cache TTL is 5 minutes']\n"
+        "from memman.entry import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('LOADED:' + ','.join(m for m in ('socket', 'json', 'memman.server.client') if m in sys.modules))\n"
+    )
+    env = {**os.environ, "MEMMAN_DATA_DIR": str(data_dir), "MEMMAN_SERVER": "auto"}
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True).stdout
+    assert out.splitlines()[-1] == "LOADED:"
