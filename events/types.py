@@ -269,8 +269,8 @@ class DerivationFailed(_Event, frozen=True, kw_only=True, tag="derivation.failed
 
 
 class Rewrite(msgspec.Struct, frozen=True, kw_only=True):
-    """One event payload that erasure rewrote, with digests of its bytes before
-    and after (so an audit can tell a documented rewrite from tampering)."""
+    """One event that erasure rewrote, with its row checksum (events/integrity.py)
+    before and after (so an audit can tell a documented rewrite from tampering)."""
 
     seq: int
     before: str

@@ -25,7 +25,6 @@ own holding copies of the texts: the same texts are purged from them too.
 from __future__ import annotations
 
 import getpass
-import hashlib
 import time
 
 import msgspec
@@ -117,8 +116,9 @@ def _exists(app: Memman, memory_id: str) -> bool:
     return app.fresh().main.conn.execute("SELECT 1 FROM memories WHERE id=?", (memory_id,)).fetchone() is not None
 
 
-def _digest(payload: bytes) -> str:
-    return "b2:" + hashlib.blake2b(payload, digest_size=16).hexdigest()
+def _recorded(log: EventLog, payloads: dict[int, bytes]) -> list[Rewrite]:
+    """Each rewritten seq with its row checksum before and after (events/integrity.py)."""
+    return [Rewrite(seq=seq, before=b, after=a) for seq, p in sorted(payloads.items()) for b, a in [log.checksums(seq, p)]]
 
 
 def _rewrites(log: EventLog, family: frozenset[str], needles: list[str]) -> dict[int, bytes]:
@@ -153,11 +153,12 @@ def purge(app: Memman, chosen: PurgePlan, *, reason: str = "") -> PurgeReport:
     with drain_lock(data_dir):
         log = app.db.log
         payloads = _rewrites(log, family, [chosen.match] if chosen.match else [])
-        rewritten = [Rewrite(seq=s, before=_digest(log.payload(s)), after=_digest(p)) for s, p in payloads.items()]
+        rewritten = _recorded(log, payloads)
         tombstone = MemoryPurged(
             purged=[MemoryId(m) for m in sorted(family)], reason=reason, by=_user(), rewritten=rewritten
         )
         recorded = log.rewrite_payloads(payloads, record=NewEvent(event=tombstone, actor="cli"))
+        assert recorded is not None
         app.close()
         rebuilt = rebuild_derived(directory, app.clock)
         vacuum(directory)
@@ -188,7 +189,7 @@ def _purge_related(app: Memman, texts: list[str], reason: str) -> dict[str, int]
                 continue
             family = frozenset(_family(other.db.log, ids))
             payloads = _rewrites(other.db.log, family, [t for t in texts if len(t.strip()) >= MIN_MATCH])
-            rewritten = [Rewrite(seq=s, before=_digest(other.db.log.payload(s)), after=_digest(p)) for s, p in payloads.items()]
+            rewritten = _recorded(other.db.log, payloads)
             tombstone = MemoryPurged(purged=sorted(family), reason=reason, by=_user(), rewritten=rewritten)  # type: ignore[arg-type]
             other.db.log.rewrite_payloads(payloads, record=NewEvent(event=tombstone, actor="cli"))
             directory = other.db.directory
