@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.recall_bench import cli, suite
+from tools.recall_bench import cli, report, suite
 from tools.recall_bench.bm25 import BM25, stem
 from tools.recall_bench.metrics import distinct, mean, score
 from tools.recall_bench.model import CATEGORIES, half_of
@@ -100,3 +100,27 @@ def test_bad_arguments_are_one_line_and_exit_2(capsys: pytest.CaptureFixture[str
     assert capsys.readouterr().err.strip() == "recall_bench: error: no store selected"
     assert cli.main(["--quick", "--keep", str(tmp_path)]) == 2
     assert "exists" in capsys.readouterr().err
+
+
+def test_update_doc_records_only_full_held_out_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    # Tuning figures must never land in the docs: the held-out half is what we report.
+    for argv in (["--tuning"], ["--quick"], ["--mode", "hybrid"], ["--store", "conv-02"], ["--category", "single"]):
+        assert cli.main([*argv, "--update-doc", "after"]) == 2
+        assert capsys.readouterr().err.strip().endswith("full held-out runs only (with basic, hybrid and bm25)")
+
+
+def test_a_marked_section_is_replaced_and_a_missing_one_named(tmp_path: Path) -> None:
+    doc = tmp_path / "doc.md"
+    doc.write_text("a\n<!-- recall-bench:after:begin -->\nold\n<!-- recall-bench:after:end -->\nz\n")
+    report.replace_section(doc, "after", "| new |")
+    assert doc.read_text() == "a\n<!-- recall-bench:after:begin -->\n| new |\n<!-- recall-bench:after:end -->\nz\n"
+    with pytest.raises(KeyError, match="no section 'before'"):
+        report.replace_section(doc, "before", "x")
+
+
+def test_the_docs_hold_the_marked_sections_the_harness_rewrites() -> None:
+    root = Path(cli.__file__).resolve().parents[2]
+    doc = (root / "docs" / "recall-benchmark.md").read_text()
+    for name in ("before", "after"):
+        assert f"<!-- recall-bench:{name}:begin -->" in doc and f"<!-- recall-bench:{name}:end -->" in doc
+    assert "<!-- recall-bench:headline:begin -->" in (root / "README.md").read_text()

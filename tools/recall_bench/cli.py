@@ -19,6 +19,7 @@ from tools.recall_bench.model import CATEGORIES, GENERATOR_VERSION
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "recall-benchmark.md"
+README = ROOT / "README.md"
 
 
 def parser() -> argparse.ArgumentParser:
@@ -33,7 +34,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--category", action="append", choices=CATEGORIES, help="only these categories (repeatable)")
     p.add_argument("--store", action="append", metavar="NAME", help="only these stores, e.g. conv-02 (repeatable)")
     p.add_argument("--json", dest="json_path", metavar="FILE", help="write every figure and per-question result")
-    p.add_argument("--update-doc", metavar="SECTION", help="rewrite <!-- recall-bench:SECTION --> in docs/recall-benchmark.md")
+    p.add_argument("--update-doc", metavar="SECTION",
+                   help="rewrite <!-- recall-bench:SECTION --> in docs/recall-benchmark.md and the README headline"
+                   " (full held-out runs only)")
+    p.add_argument("--by-kind", action="store_true", help="also print a table per question kind (and paraphrased or not)")
     p.add_argument("--keep", metavar="DIR", help="build the stores under DIR (new) and keep them")
     return p
 
@@ -50,6 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     if not stores:
         print("recall_bench: error: no store selected", file=sys.stderr)
         return 2
+    if args.update_doc and (args.quick or args.half != "held-out" or args.store or args.category
+                            or not {"basic", "hybrid", harness.BASELINE} <= set(modes)):
+        print("recall_bench: error: --update-doc records full held-out runs only (with basic, hybrid and bm25)", file=sys.stderr)
+        return 2
     if args.keep and Path(args.keep).exists():
         print(f"recall_bench: error: {args.keep} exists; --keep needs a new directory", file=sys.stderr)
         return 2
@@ -63,14 +71,22 @@ def main(argv: list[str] | None = None) -> int:
     title = (f"Recall benchmark, {label} ({len(rows)} questions, {len(stores)} stores, "
              f"generator v{GENERATOR_VERSION}, {time.perf_counter() - started:.0f} s)")
     print(f"### {title}\n\n{report.table(summary, modes)}\n\n{report.headline(summary)}")
+    by_kind = report.by_kind(rows, modes)
+    if args.by_kind:
+        print(f"\n### Per kind of question (hit@10 / MRR)\n\n{report.kind_table(by_kind, modes)}")
     out = {"title": title, "command": "python -m tools.recall_bench " + " ".join(argv if argv is not None else sys.argv[1:]),
            "generator_version": GENERATOR_VERSION, "half": label, "modes": modes, "skipped_modes": missing,
-           "summary": summary, "stores": stores_out, "questions": rows}
+           "summary": summary, "by_kind": by_kind, "stores": stores_out, "questions": rows}
     if args.json_path:
         Path(args.json_path).write_text(json.dumps(out, indent=1) + "\n")
     if args.update_doc:
         body = f"{title}. Reproduce: `{out['command']}`\n\n{report.table(summary, modes)}\n\n{report.headline(summary)}"
-        report.replace_section(DOC, args.update_doc, body)
+        try:
+            report.replace_section(DOC, args.update_doc, body)
+            report.replace_section(README, "headline", report.readme_line(summary, args.update_doc))
+        except KeyError as exc:
+            print(f"recall_bench: error: {exc.args[0]}", file=sys.stderr)
+            return 2
     failed = [c for s in stores_out for c in s["cli_checks"] if not c["agree"]]
     if failed:
         log(f"CLI and in-process recall disagree on {len(failed)} spot checks: {failed[:3]}")
