@@ -124,3 +124,19 @@ def test_the_docs_hold_the_marked_sections_the_harness_rewrites() -> None:
     for name in ("before", "after"):
         assert f"<!-- recall-bench:{name}:begin -->" in doc and f"<!-- recall-bench:{name}:end -->" in doc
     assert "<!-- recall-bench:headline:begin -->" in (root / "README.md").read_text()
+
+
+def test_a_saved_run_is_reported_again_without_running(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    saved = tmp_path / "run.json"
+    rows = [{"category": "single", "kind": "fact", "paraphrased": False, "modes": {"hybrid": score(["e"], ["e"])}}]
+    summary = report.summarise(rows, ["hybrid"])
+    saved.write_text(json.dumps({"title": "t", "modes": ["hybrid"], "summary": summary, "stores": [],
+                                 "by_kind": report.by_kind(rows, ["hybrid"]), "half": "tuning", "command": "x"}))
+    assert cli.main(["--from-json", str(saved), "--by-kind"]) == 0
+    printed = capsys.readouterr().out
+    assert "| hybrid | single | 1 | 1.000 | 1.000 | 1.000 | 1.000 | 1.000 |" in printed and "| single/fact | 1 |" in printed
+    assert cli.main(["--from-json", str(saved), "--update-doc", "after"]) == 2  # a tuning run never lands in the docs
+    assert "full held-out runs only" in capsys.readouterr().err
+    saved.write_text("{not json")
+    assert cli.main(["--from-json", str(saved)]) == 2
+    assert capsys.readouterr().err.strip() == f"recall_bench: error: cannot use {saved} as a saved run (JSONDecodeError); write one with --json"
