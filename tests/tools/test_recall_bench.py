@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.recall_bench import cli, report, suite
+from tools.recall_bench import cli, goals, report, suite
 from tools.recall_bench.bm25 import BM25, stem
 from tools.recall_bench.metrics import distinct, mean, score
 from tools.recall_bench.model import CATEGORIES, half_of
@@ -131,7 +131,8 @@ def test_a_saved_run_is_reported_again_without_running(tmp_path: Path, capsys: p
     rows = [{"category": "single", "kind": "fact", "paraphrased": False, "modes": {"hybrid": score(["e"], ["e"])}}]
     summary = report.summarise(rows, ["hybrid"])
     saved.write_text(json.dumps({"title": "t", "modes": ["hybrid"], "summary": summary, "stores": [],
-                                 "by_kind": report.by_kind(rows, ["hybrid"]), "half": "tuning", "command": "x"}))
+                                 "by_kind": report.by_kind(rows, ["hybrid"]), "half": "tuning", "command": "x",
+                                 "questions": rows}))
     assert cli.main(["--from-json", str(saved), "--by-kind"]) == 0
     printed = capsys.readouterr().out
     assert "| hybrid | single | 1 | 1.000 | 1.000 | 1.000 | 1.000 | 1.000 |" in printed and "| single/fact | 1 |" in printed
@@ -140,3 +141,17 @@ def test_a_saved_run_is_reported_again_without_running(tmp_path: Path, capsys: p
     saved.write_text("{not json")
     assert cli.main(["--from-json", str(saved)]) == 2
     assert capsys.readouterr().err.strip() == f"recall_bench: error: cannot use {saved} as a saved run (JSONDecodeError); write one with --json"
+
+
+def test_the_issue_goals_are_judged_from_the_summary() -> None:
+    def row(category: str, hybrid: list[str], basic: list[str]) -> dict:
+        return {"category": category, "kind": "k", "paraphrased": False,
+                "modes": {"hybrid": score(hybrid, ["e"]), "basic": score(basic, ["e"])}}
+
+    rows = [row("single", ["e"], ["x"]), row("single", ["e"], ["e"]), row("multi-hop", ["x"], ["e"])]
+    verdict = {goal: (measured, met) for goal, measured, met in goals.check(report.summarise(rows, ["hybrid", "basic"]), rows)}
+    assert verdict["hybrid hit@10 >= basic in single"] == ("+0.500", True)
+    assert verdict["hybrid hit@10 >= basic in multi-hop"] == ("-1.000", False)
+    measured, met = verdict["hybrid hit@10 >= basic + 0.08 overall"]
+    assert measured.startswith("+0.000") and not met  # one win, one loss, one tie
+    assert goals.paired_interval(rows, "hybrid", "hybrid") == (0.0, 0.0, 0.0)

@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tools.recall_bench import harness, report, suite
+from tools.recall_bench import goals, harness, report, suite
 from tools.recall_bench.model import CATEGORIES, GENERATOR_VERSION
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"recall_bench: error: {exc}", file=sys.stderr)
         return 2
     print(f"### {out['title']}\n\n{report.table(out['summary'], out['modes'])}\n\n{report.headline(out['summary'])}")
+    goal_rows = goals.check(out["summary"], out["questions"])
+    if goal_rows:
+        print(f"\n{goals.table(goal_rows)}")
     if args.by_kind:
         print(f"\n### Per kind of question (hit@10 / MRR)\n\n{report.kind_table(out['by_kind'], out['modes'])}")
     if args.json_path and not args.from_json:
@@ -60,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.update_doc:
         body = (f"{out['title']}. Reproduce: `.venv/bin/python {out['command']}`\n\n"
                 f"{report.table(out['summary'], out['modes'])}\n\n{report.headline(out['summary'])}\n\n"
+                f"{goals.table(goal_rows)}\n\n"
                 f"Per kind of question, hit@10 / MRR:\n\n{report.kind_table(out['by_kind'], out['modes'])}")
         report.replace_section(DOC, args.update_doc, body)
         report.replace_section(README, "headline", report.readme_line(out["summary"], args.update_doc))
@@ -106,7 +110,7 @@ def _measure(args: argparse.Namespace, argv: list[str] | None, log) -> dict:  # 
 def _load(path: str) -> dict:
     try:
         out = json.loads(Path(path).read_text())
-        out["summary"], out["modes"], out["title"]  # noqa: B018 - the keys a report needs
+        out["summary"], out["modes"], out["title"], out["questions"], out["stores"]  # noqa: B018 - the keys a report needs
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise BadArguments(f"cannot use {path} as a saved run ({type(exc).__name__}); write one with --json") from None
     return out
