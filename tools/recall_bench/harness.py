@@ -55,7 +55,10 @@ class BenchError(Exception):
 
 
 def _env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith(_CLEARED)}
+    """No memman or provider variables (offline defaults), and the cold CLI
+    path: a warm server (memman/server/) spawned per temp store would outlive
+    the run, and the spot check compares the in-process path with a fresh process."""
+    return {**{k: v for k, v in os.environ.items() if not k.startswith(_CLEARED)}, "MEMMAN_SERVER": "off"}
 
 
 def memman_cli(data_dir: Path, *args: str) -> str:
