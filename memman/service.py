@@ -260,15 +260,18 @@ class Memman:
         graph: bool | None = None,
         intent: str | None = None,
         as_of: datetime | None = None,
+        disable: Sequence[str] = (),
         note_use: bool = True,
     ) -> RecallResult:
         """`graph` forces graph expansion on or off (default: per intent) and
         `intent` overrides detection; `as_of` answers from the store as it
         stood then (see `_past`). `expand` asks the LLM for extra keyword
         terms (cached); a configured `rerank.provider` re-orders the top
-        results (see memman/recall/llm.py). The results returned count as
-        used by the retention policy unless `note_use` is False (a caller
-        that shows only some of them notes those with `note_use`)."""
+        results (see memman/recall/llm.py). `disable` switches signals off
+        for ablations (memman/recall/hybrid.py SIGNALS; tools/recall_bench).
+        The results returned count as used by the retention policy unless
+        `note_use` is False (a caller that shows only some of them notes
+        those with `note_use`)."""
         import msgspec
 
         from events.clock import to_iso
@@ -291,6 +294,7 @@ class Memman:
                 graph=graph,
                 intent=intent,
                 expansion=terms,
+                disable=disable,
             )
         if as_of is not None:
             result = msgspec.structs.replace(result, meta=msgspec.structs.replace(result.meta, as_of=to_iso(as_of)))
