@@ -158,3 +158,19 @@ def test_the_issue_goals_are_judged_from_the_summary() -> None:
     measured, met = verdict["hybrid hit@10 >= basic + 0.08 overall"]
     assert measured.startswith("+0.000") and not met  # one win, one loss, one tie
     assert goals.paired_interval(rows, "hybrid", "hybrid") == (0.0, 0.0, 0.0)
+
+
+def test_kept_stores_are_reused_without_a_rebuild(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    kept = tmp_path / "kept"
+    argv = ["--quick", "--store", "conv-01", "--mode", "basic", "--mode", "bm25"]
+    assert cli.main([*argv, "--keep", str(kept), "--json", str(tmp_path / "a.json")]) == 0
+    assert cli.main([*argv, "--reuse", str(kept), "--json", str(tmp_path / "b.json")]) == 0
+    assert "reusing" in capsys.readouterr().err
+    first, again = (json.loads((tmp_path / n).read_text()) for n in ("a.json", "b.json"))
+    assert first["summary"] == again["summary"] and again["complete"] is False
+    (kept / "conv-01.built").write_text("another generator")
+    assert cli.main([*argv, "--reuse", str(kept)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"recall_bench: error: {kept} holds no build of conv-01 from this generator; build it with --keep")
+    assert cli.main([*argv, "--reuse", str(tmp_path / "nothing-here")]) == 2
+    assert not (tmp_path / "nothing-here").exists()

@@ -40,6 +40,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--from-json", metavar="FILE", help="report (and --update-doc) a run saved with --json; run nothing")
     p.add_argument("--by-kind", action="store_true", help="also print a table per question kind (and paraphrased or not)")
     p.add_argument("--keep", metavar="DIR", help="build the stores under DIR (new) and keep them")
+    p.add_argument("--reuse", metavar="DIR", help="query the stores a --keep DIR run built, without importing and"
+                   " draining again (recall changes only; rebuild after a drain change)")
     return p
 
 
@@ -87,16 +89,22 @@ def _measure(args: argparse.Namespace, argv: list[str] | None, log) -> dict:  # 
     stores = suite.select(half, quick=args.quick, only=args.store)
     if not stores:
         raise BadArguments("no store selected")
-    partial = args.quick or args.half != "held-out" or args.store or args.category
+    partial = args.quick or args.half != "held-out" or args.store or args.category or args.reuse
     if args.update_doc and (partial or not {"basic", "hybrid", harness.BASELINE} <= set(modes)):
         raise BadArguments("--update-doc records full held-out runs only (with basic, hybrid and bm25)")
+    if args.keep and args.reuse:
+        raise BadArguments("use one of --keep and --reuse")
     if args.keep and Path(args.keep).exists():
         raise BadArguments(f"{args.keep} exists; --keep needs a new directory")
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="memman-recall-bench-") as tmp:
-        root = Path(args.keep) if args.keep else Path(tmp)
-        root.mkdir(parents=True, exist_ok=True)
-        rows, stores_out = run(stores, root, modes, args.category, log)
+        root = Path(args.keep or args.reuse or tmp)
+        if not args.reuse:
+            root.mkdir(parents=True, exist_ok=True)
+        try:
+            rows, stores_out = run(stores, root, modes, args.category, log, reuse=bool(args.reuse))
+        except harness.NotBuilt as exc:
+            raise BadArguments(str(exc)) from None
     label = "quick" if args.quick else (args.half if args.half != "both" else "both halves")
     title = (f"Recall benchmark, {label} ({len(rows)} questions, {len(stores)} stores, "
              f"generator v{GENERATOR_VERSION}, {time.perf_counter() - started:.0f} s)")
@@ -128,14 +136,19 @@ def _check_doc_update(args: argparse.Namespace, out: dict) -> None:
             raise BadArguments(f"{path.name} has no section {name!r} (<!-- recall-bench:{name}:begin --> ... :end -->)")
 
 
-def run(stores: list, root: Path, modes: list[str], categories: list[str] | None, log) -> tuple[list[dict], list[dict]]:  # type: ignore[no-untyped-def]
+def run(stores: list, root: Path, modes: list[str], categories: list[str] | None, log,  # type: ignore[no-untyped-def]
+        reuse: bool = False) -> tuple[list[dict], list[dict]]:
     rows: list[dict] = []
     stores_out: list[dict] = []
     for store in stores:
         if categories:
             store.questions = [q for q in store.questions if q.category in categories]
-        data_dir, seconds = harness.build(store, root)
-        log(f"{store.name} ({store.half}): {len(store.memories)} memories imported and drained in {seconds:.1f} s")
+        if reuse:
+            data_dir, seconds = harness.built(store, root), 0.0
+            log(f"{store.name} ({store.half}): reusing {data_dir}")
+        else:
+            data_dir, seconds = harness.build(store, root)
+            log(f"{store.name} ({store.half}): {len(store.memories)} memories imported and drained in {seconds:.1f} s")
         result = harness.evaluate(store, data_dir, modes, log)
         rows += result["rows"]
         stores_out.append({"name": store.name, "kind": store.kind, "half": store.half, "memories": len(store.memories),

@@ -54,6 +54,10 @@ class BenchError(Exception):
     """The benchmark could not build or query a store (names the step)."""
 
 
+class NotBuilt(BenchError):
+    """--reuse names a directory without this store, or with another version of it."""
+
+
 def _env() -> dict[str, str]:
     """No memman or provider variables (offline defaults), and the cold CLI
     path: a warm server (memman/server/) spawned per temp store would outlive
@@ -80,7 +84,22 @@ def build(store: Store, root: Path) -> tuple[Path, float]:
     started = time.perf_counter()
     memman_cli(data_dir, "import", str(lines))
     memman_cli(data_dir, "scheduler", "drain")
+    (root / f"{store.name}.built").write_text(_fingerprint(store))
     return data_dir, time.perf_counter() - started
+
+
+def built(store: Store, root: Path) -> Path:
+    """The data dir a previous `build` made for exactly this store under `root`."""
+    marker = root / f"{store.name}.built"
+    if not marker.is_file() or marker.read_text() != _fingerprint(store):
+        raise NotBuilt(f"{root} holds no build of {store.name} from this generator; build it with --keep")
+    return root / store.name
+
+
+def _fingerprint(store: Store) -> str:
+    import hashlib
+
+    return hashlib.sha256(store.jsonl()).hexdigest()
 
 
 def supported(modes: list[str]) -> tuple[list[str], list[str]]:
