@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.recall_bench import cli, goals, report, suite
+from tools.recall_bench import cli, goals, harness, report, suite
 from tools.recall_bench.bm25 import BM25, stem
 from tools.recall_bench.metrics import distinct, mean, score
 from tools.recall_bench.model import CATEGORIES, half_of
@@ -36,6 +36,7 @@ def test_a_turn_split_into_facts_counts_once_at_its_best_rank() -> None:
 
 def test_bm25_prefers_the_rarer_matching_term_and_stems() -> None:
     assert stem("adopted") == stem("adopting") == "adopt" and stem("puppies") == "puppy"
+    assert stem("bake") == stem("baked") == stem("baking")
     index = BM25(["a", "b", "c"], ["Dana: the weather is nice", "Dana: we adopted a puppy", "Dana: nice nice nice"])
     assert index.search("Dana adopting puppies")[0] == "b"
     assert index.search("zebra") == []
@@ -174,3 +175,11 @@ def test_kept_stores_are_reused_without_a_rebuild(tmp_path: Path, capsys: pytest
         f"recall_bench: error: {kept} holds no build of conv-01 from this generator; build it with --keep")
     assert cli.main([*argv, "--reuse", str(tmp_path / "nothing-here")]) == 2
     assert not (tmp_path / "nothing-here").exists()
+
+
+def test_name_only_counts_results_that_share_just_a_name() -> None:
+    texts = {"a": "Tomas: Same here.", "b": "Tomas: I baked a lemon cake.", "c": "Tomas: No way!"}
+    assert harness.name_only("What did Tomas bake?", ["a", "b", "c", "?X"], texts) == pytest.approx(2 / 3)
+    assert harness.name_only("What did Tomas bake?", ["?X"], texts) is None
+    rows = [{"modes": {"hybrid": {"name_only": 0.5}}}, {"modes": {"hybrid": {"name_only": None}}}, {"modes": {"hybrid": {"name_only": 1.0}}}]
+    assert report.noise_line(rows, ["hybrid"]).endswith("hybrid 0.75")

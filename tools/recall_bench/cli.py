@@ -54,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     except BadArguments as exc:
         print(f"recall_bench: error: {exc}", file=sys.stderr)
         return 2
-    print(f"### {out['title']}\n\n{report.table(out['summary'], out['modes'])}\n\n{report.headline(out['summary'])}")
+    noise = report.noise_line(out["questions"], out["modes"])
+    print(f"### {out['title']}\n\n{report.table(out['summary'], out['modes'])}\n\n{report.headline(out['summary'])}\n\n{noise}")
     goal_rows = goals.check(out["summary"], out["questions"])
     if goal_rows:
         print(f"\n{goals.table(goal_rows)}")
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.json_path).write_text(json.dumps(out, indent=1) + "\n")
     if args.update_doc:
         body = (f"{out['title']}. Reproduce: `.venv/bin/python {out['command']}`\n\n"
-                f"{report.table(out['summary'], out['modes'])}\n\n{report.headline(out['summary'])}\n\n"
+                f"{report.table(out['summary'], out['modes'])}\n\n{report.headline(out['summary'])}\n\n{noise}\n\n"
                 f"{goals.table(goal_rows)}\n\n"
                 f"Per kind of question, hit@10 / MRR:\n\n{report.kind_table(out['by_kind'], out['modes'])}")
         report.replace_section(DOC, args.update_doc, body)
