@@ -106,11 +106,14 @@ def test_bad_arguments_are_one_line_and_exit_2(capsys: pytest.CaptureFixture[str
     assert "exists" in capsys.readouterr().err
 
 
-def test_update_doc_records_only_full_held_out_runs(capsys: pytest.CaptureFixture[str]) -> None:
-    # Tuning figures must never land in the docs: the held-out half is what we report.
-    for argv in (["--tuning"], ["--quick"], ["--mode", "hybrid"], ["--store", "conv-02"], ["--category", "single"]):
+def test_update_doc_records_only_whole_halves(capsys: pytest.CaptureFixture[str]) -> None:
+    # Docs hold whole halves; tuning figures only in a section named for them, never in the README.
+    for argv in (["--quick"], ["--mode", "hybrid"], ["--store", "conv-02"], ["--category", "single"], ["--half", "both"]):
         assert cli.main([*argv, "--update-doc", "after"]) == 2
-        assert capsys.readouterr().err.strip().endswith("full held-out runs only (with basic, hybrid and bm25)")
+        assert capsys.readouterr().err.strip().endswith("(every store of it, with basic, hybrid and bm25)")
+    assert cli.main(["--tuning", "--update-doc", "after"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "recall_bench: error: a tuning run goes in a section named *tuning, not 'after'; report the held-out half")
 
 
 def test_a_marked_section_is_replaced_and_a_missing_one_named(tmp_path: Path) -> None:
@@ -140,8 +143,8 @@ def test_a_saved_run_is_reported_again_without_running(tmp_path: Path, capsys: p
     assert cli.main(["--from-json", str(saved), "--by-kind"]) == 0
     printed = capsys.readouterr().out
     assert "| hybrid | single | 1 | 1.000 | 1.000 | 1.000 | 1.000 | 1.000 |" in printed and "| single/fact | 1 |" in printed
-    assert cli.main(["--from-json", str(saved), "--update-doc", "after"]) == 2  # a tuning run never lands in the docs
-    assert "full held-out runs only" in capsys.readouterr().err
+    assert cli.main(["--from-json", str(saved), "--update-doc", "after-tuning"]) == 2  # hybrid alone is not a whole run
+    assert "records a whole half only" in capsys.readouterr().err
     saved.write_text("{not json")
     assert cli.main(["--from-json", str(saved)]) == 2
     assert capsys.readouterr().err.strip() == f"recall_bench: error: cannot use {saved} as a saved run (JSONDecodeError); write one with --json"

@@ -69,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{goals.table(goal_rows)}\n\n"
                 f"Per kind of question, hit@10 / MRR:\n\n{report.kind_table(out['by_kind'], out['modes'])}")
         report.replace_section(DOC, args.update_doc, body)
-        report.replace_section(README, "headline", report.readme_line(out["summary"], args.update_doc))
+        if out["half"] == "held-out":
+            report.replace_section(README, "headline", report.readme_line(out["summary"], args.update_doc))
     failed = [c for s in out["stores"] for c in s["cli_checks"] if not c["agree"]]
     if failed:
         log(f"CLI and in-process recall disagree on {len(failed)} spot checks: {failed[:3]}")
@@ -90,9 +91,9 @@ def _measure(args: argparse.Namespace, argv: list[str] | None, log) -> dict:  # 
     stores = suite.select(half, quick=args.quick, only=args.store)
     if not stores:
         raise BadArguments("no store selected")
-    partial = args.quick or args.half != "held-out" or args.store or args.category or args.reuse
-    if args.update_doc and (partial or not {"basic", "hybrid", harness.BASELINE} <= set(modes)):
-        raise BadArguments("--update-doc records full held-out runs only (with basic, hybrid and bm25)")
+    partial = bool(args.quick or args.half == "both" or args.store or args.category or args.reuse)
+    if args.update_doc:
+        _doc_allowed(args.update_doc, "quick" if args.quick else args.half, not partial, modes)
     if args.keep and args.reuse:
         raise BadArguments("use one of --keep and --reuse")
     if args.keep and Path(args.keep).exists():
@@ -125,14 +126,24 @@ def _load(path: str) -> dict:
     return out
 
 
+def _doc_allowed(section: str, half: str, complete: bool, modes: list[str]) -> None:
+    """Docs record whole halves with basic, hybrid and bm25: the held-out half
+    in any section (and the README), the tuning half only in a section whose
+    name ends in "tuning"."""
+    whole = complete and {"basic", "hybrid", harness.BASELINE} <= set(modes)
+    if not whole or half not in ("held-out", "tuning"):
+        raise BadArguments("--update-doc records a whole half only (every store of it, with basic, hybrid and bm25)")
+    if half == "tuning" and not section.endswith("tuning"):
+        raise BadArguments(f"a tuning run goes in a section named *tuning, not {section!r}; report the held-out half")
+
+
 def _check_doc_update(args: argparse.Namespace, out: dict) -> None:
     if not args.update_doc:
         return
-    if out.get("half") != "held-out" or not out.get("complete", True) or not {"basic", "hybrid", harness.BASELINE} <= set(out["modes"]):
-        raise BadArguments("--update-doc records full held-out runs only (with basic, hybrid and bm25)")
+    _doc_allowed(args.update_doc, out.get("half", ""), out.get("complete", True), out["modes"])
     if out.get("generator_version") != GENERATOR_VERSION:
         raise BadArguments(f"the saved run is generator v{out.get('generator_version')}, this is v{GENERATOR_VERSION}")
-    for path, name in ((DOC, args.update_doc), (README, "headline")):
+    for path, name in ((DOC, args.update_doc), *([(README, "headline")] if out["half"] == "held-out" else [])):
         if f"<!-- recall-bench:{name}:begin -->" not in path.read_text():
             raise BadArguments(f"{path.name} has no section {name!r} (<!-- recall-bench:{name}:begin --> ... :end -->)")
 
