@@ -194,3 +194,8 @@ def test_name_only_counts_results_that_share_just_a_name() -> None:
     assert harness.name_only("What did Tomas bake?", ["?X"], texts) is None
     rows = [{"modes": {"hybrid": {"name_only": 0.5}}}, {"modes": {"hybrid": {"name_only": None}}}, {"modes": {"hybrid": {"name_only": 1.0}}}]
     assert report.noise_line(rows, ["hybrid"]).endswith("hybrid 0.75")
+
+
+def test_a_failing_memman_step_is_named(tmp_path: Path) -> None:
+    with pytest.raises(harness.BenchError, match=r"^memman import failed \(2\): "):
+        harness.memman_cli(tmp_path / "data", "import", str(tmp_path / "missing.jsonl"))
