@@ -197,5 +197,5 @@ def test_name_only_counts_results_that_share_just_a_name() -> None:
 
 
 def test_a_failing_memman_step_is_named(tmp_path: Path) -> None:
-    with pytest.raises(harness.BenchError, match=r"^memman import failed \(2\): "):
+    with pytest.raises(harness.BenchError, match=r"^memman import \S*missing\.jsonl failed \(2\): memman: error: "):
         harness.memman_cli(tmp_path / "data", "import", str(tmp_path / "missing.jsonl"))
