@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import msgspec
 
-from memman.lifecycle.gc import GcRun
-from memman.lifecycle.retention import RetentionPolicy
+from memman.lifecycle.policy import GcRun, RetentionPolicy
 
 
 class Remembered(msgspec.Struct, frozen=True, kw_only=True):

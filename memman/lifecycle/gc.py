@@ -27,6 +27,7 @@ import msgspec
 from events.clock import from_iso, to_iso
 from events.log import NewEvent
 from events.types import MemoryForgotten, MemoryId, StoreConfigured
+from memman.lifecycle.policy import GcRun
 from memman.lifecycle.retention import (
     DAY_S,
     POLICY_SETTING,
@@ -59,11 +60,6 @@ class Candidates(msgspec.Struct, frozen=True, kw_only=True):
     immune: dict[str, int]  # why, how many
     candidates: list[GcCandidate]
     total: int  # candidates before --limit
-
-
-class GcRun(msgspec.Struct, frozen=True, kw_only=True):
-    at: str
-    retired: int
 
 
 class GcReport(msgspec.Struct, frozen=True, kw_only=True):

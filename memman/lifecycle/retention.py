@@ -25,6 +25,7 @@ from datetime import datetime
 import msgspec
 
 from events.clock import from_iso
+from memman.lifecycle.policy import RetentionPolicy
 from projections.queries import MemoryRow
 from projections.store import StoreDB
 
@@ -32,20 +33,6 @@ POLICY_SETTING = "retention.policy"
 NEUTRAL = 3  # the importance at which ranking is neither raised nor lowered
 MIN_FACTOR = 0.05
 DAY_S = 86400.0
-
-
-class RetentionPolicy(msgspec.Struct, frozen=True, kw_only=True):
-    half_life_days: float = 90.0
-    floor: float = 0.3
-    boost_per_use: float = 0.5
-    max_boost: float = 2.0
-    rank_weight: float = 0.1
-    gc_below: float = 0.75
-    min_age_days: float = 30.0
-
-    @classmethod
-    def from_settings(cls, settings: object) -> RetentionPolicy:
-        return cls(**{name: getattr(settings, name) for name in cls.__struct_fields__})
 
 
 class Figures(msgspec.Struct, frozen=True, kw_only=True):
