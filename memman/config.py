@@ -76,6 +76,8 @@ class RecallSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 class SchedulerSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     interval_s: int = 300
     state: Literal["running", "stopped"] = "running"
+    auto_drain: bool = True  # start a detached background drain after writes (memman/scheduler/autodrain.py)
+    max_wait_s: int = 900  # doctor fails when a memory has waited longer than this for the drain
 
 
 class GraphSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

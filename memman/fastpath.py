@@ -154,6 +154,9 @@ def _remember(app, call: Invocation) -> int:  # type: ignore[no-untyped-def]
         at=validate.moment(at) if at else None,  # type: ignore[arg-type]
     )
     sys.stdout.write(to_json(result) + "\n" if o.get("--json") else f"remembered {result.id} (pending)\n")
+    from memman.scheduler.autodrain import kick
+
+    kick(app.registry.data_dir)
     return 0
 
 

@@ -27,6 +27,8 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     data_dir = tmp_path / "data"
     monkeypatch.setenv("MEMMAN_DATA_DIR", str(data_dir))
     monkeypatch.setenv("MEMMAN_DEBUG", "1")
+    # no test spawns background drains unless it asks for them (tests/integration/test_autodrain.py)
+    monkeypatch.setenv("MEMMAN_AUTODRAIN", "0")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     return data_dir
 

@@ -50,7 +50,7 @@ def guide(json_) -> None:  # type: ignore[no-untyped-def]
 
 
 @click.command()
-@click.argument("event", type=click.Choice(["session-start", "user-prompt-submit", "pre-tool-use", "stop", "pre-compact", "bootstrap"]))
+@click.argument("event", type=click.Choice(["session-start", "user-prompt-submit", "pre-tool-use", "stop", "pre-compact", "session-end", "bootstrap"]))
 @click.option("--agent", type=click.Choice(["claude-code", "openclaw"]), default="claude-code", show_default=True)
 @json_option
 @pass_app

@@ -54,6 +54,14 @@ def remember(ctx: AppContext, text, category, importance, entities, source, meta
         emit_json(result)
     else:
         click.echo(f"remembered {result.id} (pending)")
+    _kick(ctx)
+
+
+def _kick(ctx: AppContext) -> None:
+    """New text waits for the drain: make sure one runs (memman/scheduler/autodrain.py)."""
+    from memman.scheduler.autodrain import kick
+
+    kick(ctx.data_dir)
 
 
 @click.command()
@@ -123,6 +131,7 @@ def replace(ctx: AppContext, memory_id, text, category, importance, entities, so
         meta=list(meta) or None,
     )
     _echo_changed(result, json_)
+    _kick(ctx)
 
 
 @click.command()

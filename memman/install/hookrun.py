@@ -75,7 +75,7 @@ class HookInput(msgspec.Struct, kw_only=True):
     action: str = ""  # OpenClaw event action
 
 
-EVENTS = ("session-start", "user-prompt-submit", "pre-tool-use", "stop", "pre-compact", "bootstrap")
+EVENTS = ("session-start", "user-prompt-submit", "pre-tool-use", "stop", "pre-compact", "session-end", "bootstrap")
 
 
 def decode(raw: bytes) -> HookInput:
@@ -122,6 +122,10 @@ def _context(event_name: str, text: str) -> dict[str, object]:
 
 def handle(event: str, hook: HookInput, data_dir: Path, store: str | None) -> dict[str, object] | None:
     """The answer to one hook call, or None for "nothing to say"."""
+    if event in ("stop", "pre-compact", "session-end", "session-start"):
+        drain_if_waiting(data_dir, store)
+    if event == "session-end":
+        return None
     if event == "session-start":
         _prune_sessions(data_dir, time.time())
         compacted = _take(_session_file(data_dir, hook.session_id, "compacted")) or hook.source == "compact"
@@ -142,6 +146,23 @@ def handle(event: str, hook: HookInput, data_dir: Path, store: str | None) -> di
         _touch(_session_file(data_dir, hook.session_id, "compacted"), hook.trigger or "auto")
         return None
     raise AssertionError(event)
+
+
+def drain_if_waiting(data_dir: Path, store: str | None) -> str | None:
+    """Start the automatic drain when the store has work waiting (the worker
+    that always exists: memman/scheduler/autodrain.py); None when none waits."""
+    from events.errors import MemmanError
+    from memman.scheduler.autodrain import kick
+    from memman.service import Memman
+
+    try:
+        with Memman(data_dir, store) as app:
+            if not app.registry.exists(app.store):
+                return None
+            waiting = app.fresh().main.conn.execute("SELECT 1 FROM work WHERE state='pending' LIMIT 1").fetchone()
+    except MemmanError:
+        return None  # a broken store must not break the session; doctor reports it
+    return kick(data_dir) if waiting else None
 
 
 def _prompt(hook: HookInput, data_dir: Path, store: str | None) -> dict[str, object] | None:

@@ -10,7 +10,6 @@ from pathlib import Path
 import msgspec
 
 from events.errors import MemmanError
-from memman.scheduler import state
 
 COMPACTED_HINT = (
     "The conversation was just compacted: details from before are gone from your context. "
@@ -36,6 +35,15 @@ def guide_text() -> str:
     return (hooks_dir() / "guide.md").read_text(encoding="utf-8")
 
 
+def worker_line(data_dir: Path) -> str:
+    """Who drains, and when it last did: never claims a scheduler that does not exist."""
+    from events.clock import utc_now
+    from memman.scheduler.worker import ago, describe
+
+    worker = describe(data_dir)
+    return f"{worker.detail}; last drain {ago(worker.last_drain, utc_now())}"
+
+
 def prime(data_dir: Path, store: str | None = None, *, compacted: bool = False) -> Primer:
     from memman.service import Memman
 
@@ -50,10 +58,10 @@ def prime(data_dir: Path, store: str | None = None, *, compacted: bool = False) 
                 return Primer(store=app.store, memories=0, pending=0, scheduler="unknown", compacted=compacted,
                               text=status_line + "\n\n" + guide_text())
         name = app.store
-    scheduler = "stopped (recall-only)" if state.is_stopped(data_dir) else "running"
+    scheduler = worker_line(data_dir)
     lines = [
-        f"memman: store '{name}' holds {active} memories ({pending} pending the background drain);"
-        f" scheduler {scheduler}.",
+        f"memman: store '{name}' holds {active} memories ({pending} pending the background drain).",
+        f"Drain worker: {scheduler}.",
     ]
     if compacted:
         lines.append(COMPACTED_HINT)

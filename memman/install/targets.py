@@ -45,6 +45,7 @@ CLAUDE_HOOKS = (  # (event, matcher, memman hook event, timeout s)
     ("PreToolUse", "Task|Agent|ExitPlanMode", "pre-tool-use", 5),
     ("Stop", None, "stop", 5),
     ("PreCompact", None, "pre-compact", 5),
+    ("SessionEnd", None, "session-end", 5),
 )
 
 

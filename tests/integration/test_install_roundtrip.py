@@ -70,7 +70,7 @@ def test_claude_code_install_hooks_and_uninstall_restore_home_byte_for_byte(cli:
     assert settings["hooks"]["Stop"][0]["hooks"][0]["command"] == "notify-send done"
     assert (home / ".claude" / "skills" / "memman" / "SKILL.md").is_symlink()
     commands = _claude_commands(home)
-    assert set(commands) == {"SessionStart", "UserPromptSubmit", "PreToolUse", "Stop", "PreCompact"}
+    assert set(commands) == {"SessionStart", "UserPromptSubmit", "PreToolUse", "Stop", "PreCompact", "SessionEnd"}
 
     env = {k: v for k, v in cli.env().items() if k != "MEMMAN_DATA_DIR"}  # the command carries its own
     start = _context(run_hook(commands["SessionStart"], _payload("SessionStart", source="startup"), env))
