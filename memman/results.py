@@ -47,6 +47,7 @@ class RecallHit(msgspec.Struct, frozen=True, kw_only=True):
     created_at: str
     status: str
     signals: Signals
+    store: str = ""  # the store it came from (a project store or the personal one)
 
 
 class RecallMeta(msgspec.Struct, frozen=True, kw_only=True):
@@ -70,6 +71,7 @@ class RecallMeta(msgspec.Struct, frozen=True, kw_only=True):
     as_of: str | None = None
     expansion: list[str] = []  # `--expand`: the LLM's extra keyword terms
     reranked: str | None = None  # the rerank provider:model that ordered the top results
+    stores: list[str] = []  # the stores searched, project first (memman/scope/)
 
 
 class RecallResult(msgspec.Struct, frozen=True, kw_only=True):

@@ -29,6 +29,8 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("MEMMAN_DEBUG", "1")
     # no test spawns background drains unless it asks for them (tests/integration/test_autodrain.py)
     monkeypatch.setenv("MEMMAN_AUTODRAIN", "0")
+    # run outside this repository's git tree, so the CLI's project scoping sees no project (memman/scope/)
+    monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     return data_dir
 

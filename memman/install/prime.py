@@ -44,25 +44,39 @@ def worker_line(data_dir: Path) -> str:
     return f"{worker.detail}; last drain {ago(worker.last_drain, utc_now())}"
 
 
-def prime(data_dir: Path, store: str | None = None, *, compacted: bool = False) -> Primer:
-    from memman.service import Memman
+def _counts(app) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    rows = dict(app.fresh().main.conn.execute("SELECT status, count(*) FROM memories GROUP BY status"))
+    return rows.get("active", 0), rows.get("pending", 0)
 
-    with Memman(data_dir, store) as app:
-        active = pending = 0
-        if app.registry.exists(app.store):
+
+def prime(data_dir: Path, store: str | None = None, *, compacted: bool = False, cwd: str | None = None) -> Primer:
+    """Status of the scope's stores (project and personal, from `cwd`), the
+    drain worker said truthfully, the guide. Never writes, never creates a store."""
+    from memman.integration.fence import clean
+    from memman.scope.service import Scoped
+
+    lines: list[str] = []
+    active = pending = 0
+    with Scoped.at(data_dir, store, cwd) as scoped:
+        scope = scoped.scope
+        for name in scope.reads:
+            app = scoped.app(name)
+            label = f"project store '{name}' ({clean(scope.project_root or '')})" if name == scope.project else f"store '{name}'"
+            if name == scope.personal and scope.project:
+                label = f"personal store '{name}'"
+            if not app.registry.exists(name):
+                lines.append(f"memman: {label} is empty (created on the first remember).")
+                continue
             try:
-                rows = dict(app.fresh().main.conn.execute("SELECT status, count(*) FROM memories GROUP BY status"))
-                active, pending = rows.get("active", 0), rows.get("pending", 0)
+                a, p = _counts(app)
             except MemmanError as exc:  # a broken store must not break the session; say so instead
-                status_line = f"memman store '{app.store}' could not be read ({exc}); run 'memman doctor'."
-                return Primer(store=app.store, memories=0, pending=0, scheduler="unknown", compacted=compacted,
-                              text=status_line + "\n\n" + guide_text())
-        name = app.store
+                lines.append(f"memman: {label} could not be read ({clean(str(exc))}); run 'memman doctor'.")
+                continue
+            active, pending = active + a, pending + p
+            lines.append(f"memman: {label} holds {a} memories ({p} pending the background drain).")
+        name = scope.write
     scheduler = worker_line(data_dir)
-    lines = [
-        f"memman: store '{name}' holds {active} memories ({pending} pending the background drain).",
-        f"Drain worker: {scheduler}.",
-    ]
+    lines.append(f"Drain worker: {scheduler}.")
     if compacted:
         lines.append(COMPACTED_HINT)
     lines += ["", guide_text()]

@@ -51,22 +51,29 @@ class Cli:
         return {**base_env(self.data_dir), **(extra or {})}
 
     def __call__(
-        self, *args: str | bytes, input: bytes | str | None = None, env: dict[str, str] | None = None
+        self, *args: str | bytes, input: bytes | str | None = None, env: dict[str, str] | None = None,
+        cwd: Path | None = None,
     ) -> Result:
         data = input.encode() if isinstance(input, str) else input
         proc = subprocess.run(
-            self.argv(*args), input=data, capture_output=True, env=self.env(env), timeout=120
+            self.argv(*args), input=data, capture_output=True, env=self.env(env), timeout=120, cwd=cwd
         )
         return Result(proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace"))
 
-    def ok(self, *args: str | bytes, input: bytes | str | None = None, env: dict[str, str] | None = None) -> Result:
-        result = self(*args, input=input, env=env)
+    def ok(
+        self, *args: str | bytes, input: bytes | str | None = None, env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> Result:
+        result = self(*args, input=input, env=env, cwd=cwd)
         assert result.code == 0, result
         assert result.err == "", result
         return result
 
-    def json(self, *args: str | bytes, input: bytes | str | None = None, env: dict[str, str] | None = None) -> Any:
-        return self.ok(*args, "--json", input=input, env=env).json()
+    def json(
+        self, *args: str | bytes, input: bytes | str | None = None, env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> Any:
+        return self.ok(*args, "--json", input=input, env=env, cwd=cwd).json()
 
     def events(self, *args: str, store: str | None = None) -> list[dict[str, Any]]:
         """Every event of the store (or those the extra filters select), oldest first."""

@@ -21,6 +21,7 @@ COMMANDS = [
     "import",
     "export",
     "store list",
+    "store which",
     "store create",
     "store use",
     "store remove",
