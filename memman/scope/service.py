@@ -90,7 +90,8 @@ class Scoped:
         results = [_labelled(self.app(s).recall(query, **options), s) for s in stores]  # type: ignore[arg-type]
         return merge(results, int(options.get("limit", 10)), self.scope.project)  # type: ignore[arg-type]
 
-    def _find(self, memory_id: str, action: Callable[[Memman], T]) -> T:
+    def find(self, memory_id: str, action: Callable[[Memman], T]) -> T:
+        """`action` on the store holding the id: the project store first, then the personal one."""
         registry = self.app(self.scope.personal).registry
         stores = [s for s in self.scope.reads if registry.exists(s)] or [self.scope.write]
         for store in stores[:-1]:
@@ -101,13 +102,13 @@ class Scoped:
         return action(self.app(stores[-1]))
 
     def forget(self, memory_id: str, reason: str = "") -> Changed:
-        return self._find(memory_id, lambda a: a.forget(memory_id, reason))
+        return self.find(memory_id, lambda a: a.forget(memory_id, reason))
 
     def restore(self, memory_id: str) -> Changed:
-        return self._find(memory_id, lambda a: a.restore(memory_id))
+        return self.find(memory_id, lambda a: a.restore(memory_id))
 
     def replace(self, memory_id: str, text: str | bytes, **fields: object) -> Changed:
-        return self._find(memory_id, lambda a: a.replace(memory_id, text, **fields))  # type: ignore[arg-type]
+        return self.find(memory_id, lambda a: a.replace(memory_id, text, **fields))  # type: ignore[arg-type]
 
 
 def _labelled(result: RecallResult, store: str) -> RecallResult:
