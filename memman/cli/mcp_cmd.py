@@ -20,15 +20,20 @@ def mcp(ctx: AppContext) -> None:
       memman mcp
       claude mcp add memman -- memman mcp
     """
+    require_sdk()
+    from memman.mcp.server import serve
+
+    serve(ctx.data_dir, ctx.store_flag)
+
+
+def require_sdk() -> None:
+    """One clear line when the optional SDK is missing (exit 1)."""
+    from importlib.util import find_spec
+
     from events.errors import MemmanError
 
-    try:
-        from memman.mcp.server import serve
-    except ImportError as exc:
-        if exc.name and exc.name.split(".")[0] in ("mcp", "pydantic"):
-            raise MemmanError("memman mcp needs the MCP SDK, which is not installed: pip install 'memman[mcp]'") from None
-        raise
-    serve(ctx.data_dir, ctx.store_flag)
+    if find_spec("mcp") is None or find_spec("pydantic") is None:
+        raise MemmanError("memman mcp needs the MCP SDK, which is not installed: pip install 'memman[mcp]'")
 
 
 def register(group: click.Group) -> None:

@@ -22,6 +22,7 @@ COMMANDS = [
     "export",
     "store list",
     "store which",
+    "mcp",
     "store create",
     "store use",
     "store remove",
