@@ -11,7 +11,8 @@ backlog is non-empty), and `kick` decides in a few stat() calls:
     a drain holds the lock                   -> "queued"       (trigger file: the
                                                                running drain takes
                                                                one more pass)
-    spawned less than DEBOUNCE_S ago         -> "debounced"
+    a drain it spawned is still alive        -> "debounced"    (trigger file: it
+                                                               takes one more pass)
     otherwise                                -> "spawned"      detached process
 
 The spawned process (`memman scheduler drain --background`) runs in its own
@@ -37,7 +38,6 @@ DIR = "scheduler"
 STAMP = "autodrain.spawned"
 LOG = "autodrain.log"
 LOG_MAX = 256 * 1024
-DEBOUNCE_S = 5.0
 MAX_SECONDS = 600.0
 BATCH = 200
 ENV = "MEMMAN_AUTODRAIN"
@@ -90,8 +90,30 @@ def _enabled(data_dir: Path) -> bool:
         return True
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _spawned_pid(stamp: Path) -> int | None:
+    try:
+        return int(stamp.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
 def kick(data_dir: Path) -> str:
-    """Make sure a drain will pick up the backlog soon; never raises, never waits."""
+    """Make sure a drain will pick up the backlog soon; never raises, never waits.
+
+    The trigger file is touched before looking for a running drain, and the
+    drain removes its stamp before its last look at the trigger, so a write
+    racing a drain's exit is either seen by that drain or finds no drain and
+    starts one: no write is left waiting."""
     folder = _folder(data_dir)
     try:
         if (folder / "stopped").exists():
@@ -99,19 +121,17 @@ def kick(data_dir: Path) -> str:
         if _serve_alive(folder):
             _touch(folder / "trigger")
             return "woke serve"
+        _touch(folder / "trigger")
         if _lock_held(data_dir):
-            _touch(folder / "trigger")
             return "queued"
-        stamp = folder / STAMP
-        try:
-            if time.time() - stamp.stat().st_mtime < DEBOUNCE_S:
-                return "debounced"
-        except FileNotFoundError:
-            pass
+        _reap()
+        pid = _spawned_pid(folder / STAMP)
+        if pid is not None and _alive(pid):
+            return "debounced"  # a drain is starting (or between passes): it sees the trigger
         if not _enabled(data_dir):
             return "disabled"
-        _touch(stamp)
-        spawn(data_dir)
+        child = spawn(data_dir)
+        (folder / STAMP).write_text(f"{child}\n")
     except OSError as exc:  # a read-only or full data dir: the write itself already succeeded
         return f"failed: {exc.strerror or exc}"
     return "spawned"
@@ -184,7 +204,12 @@ def run_background(data_dir: Path, *, say=print) -> int:  # type: ignore[no-unty
         if not report.ran:
             return 0
         more = report.remaining > 0 and report.processed > 0
-        if not more and not state.take_trigger(data_dir):
+        if more or state.take_trigger(data_dir):
+            continue
+        stamp = _folder(data_dir) / STAMP
+        stamp.unlink(missing_ok=True)  # from here on a new write starts a new drain ...
+        if not state.take_trigger(data_dir):  # ... unless it came just now: then this one takes it
             return 0
+        stamp.write_text(f"{os.getpid()}\n")
     say(f"{to_iso(utc_now())} pid {os.getpid()}: stopped after {MAX_SECONDS:.0f}s; the next write or hook starts another")
     return 0

