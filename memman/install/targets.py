@@ -147,10 +147,18 @@ def _claude_unapply(text: str, created: list[list[str]], where: str) -> str:
 OPENCLAW_KEYS = (["plugins", "entries", "memman"], ["hooks", "internal", "entries", "memman-bootstrap"])
 
 
-def _openclaw_apply(text: str, created: list[list[str]], where: str) -> str:
-    for path in OPENCLAW_KEYS:
-        text = edits.set_key(text, path, {"enabled": True}, created, where)
-    return text
+def _openclaw_settings(data_dir: Path) -> Callable[[str, list[list[str]], str], str]:
+    """The plugin gets the absolute memman and the data dir, so it never depends on PATH."""
+
+    def apply(text: str, created: list[list[str]], where: str) -> str:
+        from memman.install.agents import executable
+
+        found = executable().path
+        plugin = {"enabled": True, "config": {"command": found if Path(found).exists() else "memman", "dataDir": str(data_dir)}}
+        text = edits.set_key(text, list(OPENCLAW_KEYS[0]), plugin, created, where)
+        return edits.set_key(text, list(OPENCLAW_KEYS[1]), {"enabled": True}, created, where)
+
+    return apply
 
 
 def _openclaw_unapply(text: str, created: list[list[str]], where: str) -> str:
@@ -169,7 +177,7 @@ def editor(kind: str, data_dir: Path, *, mcp: bool = False):  # type: ignore[no-
     if kind == "claude":
         return _claude_settings(data_dir), _claude_unapply
     if kind == "openclaw":
-        return _openclaw_apply, _openclaw_unapply
+        return _openclaw_settings(data_dir), _openclaw_unapply
     if kind == "codex-hooks":
         return agents.codex_hooks(codex_dir() / "hooks" / "memman" / "memman-hook.sh", data_dir)
     if kind == "codex-config":

@@ -57,7 +57,8 @@ class Cli:
     ) -> Result:
         data = input.encode() if isinstance(input, str) else input
         proc = subprocess.run(
-            self.argv(*args), input=data, capture_output=True, env=self.env(env), timeout=120, cwd=cwd
+            self.argv(*args), input=data, capture_output=True, env=self.env(env), timeout=120,
+            cwd=cwd or self.data_dir.parent,  # outside any git tree unless a test picks a project (memman/scope/)
         )
         return Result(proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace"))
 

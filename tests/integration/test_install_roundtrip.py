@@ -134,7 +134,9 @@ def test_codex_and_openclaw_round_trip(cli: Cli, home: Path) -> None:
     assert json.loads((plugin / "openclaw.plugin.json").read_text())["id"] == "memman"
     config = jsonc.parse((home / ".openclaw" / "openclaw.json").read_text()).plain()
     assert config["hooks"]["internal"]["entries"]["memman-bootstrap"] == {"enabled": True}
-    assert config["plugins"]["entries"]["memman"] == {"enabled": True}
+    plugin = config["plugins"]["entries"]["memman"]
+    assert plugin["enabled"] is True and plugin["config"]["dataDir"] == str(cli.data_dir)
+    assert Path(plugin["config"]["command"]).is_absolute()  # no PATH lookup from inside OpenClaw
     # the bootstrap hook's shim (handler.ts) calls this with the event on stdin
     event = {"type": "agent", "action": "bootstrap", "sessionKey": "main", "context": {"workspaceDir": "/w", "agentId": "a"}}
     answer = json.loads(cli.ok("hook", "bootstrap", "--agent", "openclaw", input=json.dumps(event)).out)
