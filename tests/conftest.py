@@ -31,6 +31,9 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("MEMMAN_AUTODRAIN", "0")
     # run outside this repository's git tree, so the CLI's project scoping sees no project (memman/scope/)
     monkeypatch.chdir(tmp_path)
+    # The warm server (memman/server/) is off unless a test turns it on: a
+    # detached server per test would outlive it. tests/server/ covers it.
+    monkeypatch.setenv("MEMMAN_SERVER", "off")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     return data_dir
 
