@@ -153,7 +153,10 @@ def test_nanoclaw_recipe_round_trip(cli: Cli, home: Path, tmp_path: Path) -> Non
     recipe = checkout / "container" / "memman"
     assert "scheduler serve" in (recipe / "entrypoint.sh").read_text()
     assert os.access(recipe / "entrypoint.sh", os.X_OK)
-    assert "/data/memman-global" in (recipe / "Dockerfile.memman").read_text()
+    dockerfile = (recipe / "Dockerfile.memman").read_text()
+    assert "/data/memman-global" in dockerfile
+    installs = [line for line in dockerfile.splitlines() if "pip install" in line and not line.startswith("#")]
+    assert installs and all("memman-wheels/memman-" in line for line in installs)  # never PyPI's unrelated `memman`
     assert (checkout / "container" / "skills" / "memman" / "SKILL.md").is_file()
     cli.ok("uninstall", "--target", "nanoclaw")
     assert snapshot(checkout) == before
