@@ -27,6 +27,7 @@ daemon thread and a late answer is abandoned, never awaited.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -84,6 +85,10 @@ def inject(
                 answer["result"] = scoped.recall(prompt[:QUERY_CHARS], limit=max(limit * 3, 10))
         except (MemmanError, OSError) as exc:  # fail open: the prompt goes on without memories
             answer["error"] = str(exc)
+        except Exception as exc:  # noqa: BLE001 - the one seam where any failure must fail open, never a traceback in the agent
+            if os.environ.get("MEMMAN_DEBUG") == "1":
+                raise
+            answer["error"] = f"unexpected {type(exc).__name__}: {exc}"
 
     thread = threading.Thread(target=work, daemon=True)
     thread.start()
