@@ -170,6 +170,9 @@ def status(ctx: AppContext, json_) -> None:  # type: ignore[no-untyped-def]
     click.echo(f"  log: {s.events} events, head #{s.log_head}; checkpoints " + ", ".join(f"{k} #{v}" for k, v in s.checkpoints.items()))
     click.echo(f"  embedder: {s.embedder or 'not bound yet'}; {s.vectors} vectors; {s.edges} edges")
     click.echo("  files: " + ", ".join(f"{k} {v / 1024:.0f} KiB" for k, v in s.bytes.items()))
+    from memman.install.prime import worker_line
+
+    click.echo(f"  drain worker: {worker_line(ctx.data_dir)}")
 
 
 def register(group: click.Group) -> None:
