@@ -133,7 +133,7 @@ def handle(event: str, hook: HookInput, data_dir: Path, store: str | None) -> di
     if event == "session-start":
         _prune_sessions(data_dir, time.time())
         compacted = _take(_session_file(data_dir, hook.session_id, "compacted")) or hook.source == "compact"
-        return _context("SessionStart", prime(data_dir, store, compacted=compacted, cwd=cwd).text)
+        return _context("SessionStart", _primed(data_dir, store, compacted, cwd))
     if event == "bootstrap":
         return {"files": [{"path": "MEMMAN.md", "content": prime(data_dir, store, cwd=cwd).text}]}
     if event == "user-prompt-submit":
@@ -150,6 +150,19 @@ def handle(event: str, hook: HookInput, data_dir: Path, store: str | None) -> di
         _touch(_session_file(data_dir, hook.session_id, "compacted"), hook.trigger or "auto")
         return None
     raise AssertionError(event)
+
+
+def _primed(data_dir: Path, store: str | None, compacted: bool, cwd: str | None) -> str:
+    """The SessionStart context; never an error instead of it (Codex requires a valid
+    hookSpecificOutput on every SessionStart, and a session must start regardless)."""
+    try:
+        return prime(data_dir, store, compacted=compacted, cwd=cwd).text
+    except Exception as exc:  # noqa: BLE001 - the one seam where any failure must still give the agent its answer
+        import os
+
+        if os.environ.get("MEMMAN_DEBUG") == "1":
+            raise
+        return f"memman is unavailable this session ({type(exc).__name__}: {exc}); run 'memman doctor'."
 
 
 def drain_if_waiting(data_dir: Path, store: str | None, cwd: str | None = None) -> str | None:
