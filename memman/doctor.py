@@ -8,8 +8,9 @@ being compared with a scratch rebuild (what any reader would do).
     projections   caught up with the log and identical to a rebuild from it
     vectors       every active memory has a vector under the bound fingerprint;
                   the flat vector cache matches it
-    backlog       pending work and the age of the oldest (fails past
-                  scheduler.max_wait_s, 15 min by default); dead-lettered inputs
+    backlog       work no drain has touched and the age of the oldest (fails
+                  past scheduler.max_wait_s, 15 min by default); failing and
+                  dead-lettered inputs (warn)
     heartbeat     a drain ran recently enough for the backlog
     worker        who drains (serve loop, OS timer, automatic background
                   drain); fails when work waits and nothing will drain it
@@ -135,20 +136,26 @@ def _vectors(app, name: str) -> list[Check]:  # type: ignore[no-untyped-def]
 
 
 def _backlog(app, name: str, clock: Clock) -> list[Check]:  # type: ignore[no-untyped-def]
-    conn = app.db.main.conn
-    counts = dict(conn.execute("SELECT state, count(*) FROM work GROUP BY state").fetchall())
-    pending = counts.get("pending", 0) + counts.get("failed", 0)
-    oldest = conn.execute("SELECT min(queued_at) FROM work WHERE state IN ('pending','failed')").fetchone()[0]
-    found: list[Check] = []
+    """Work no drain has touched yet fails past scheduler.max_wait_s (nothing
+    is draining); work a drain tried and will retry is a warning (a failing
+    derivation, which `queue failed` shows), as are dead-lettered inputs."""
     from memman import config
 
+    conn = app.db.main.conn
+    counts = dict(conn.execute("SELECT state, count(*) FROM work GROUP BY state").fetchall())
+    pending = counts.get("pending", 0)
+    oldest = conn.execute("SELECT min(queued_at) FROM work WHERE state = 'pending'").fetchone()[0]
     limit = timedelta(seconds=config.settings_for(app.registry.data_dir).scheduler.max_wait_s)
+    found: list[Check] = []
     if pending and oldest and clock() - from_iso(oldest) > limit:
         found.append(Check(name="backlog", status="fail", store=name,
                            detail=f"{pending} pending, oldest waiting since {oldest} (over scheduler.max_wait_s={int(limit.total_seconds())}s)",
                            fix="memman scheduler status (who drains?); run 'memman scheduler drain' now"))
     else:
         found.append(Check(name="backlog", status="pass", store=name, detail=f"{pending} pending" + (f", oldest since {oldest}" if oldest else "")))
+    if counts.get("failed"):
+        found.append(Check(name="backlog", status="warn", store=name, detail=f"{counts['failed']} failing, retried by the drain",
+                           fix=f"memman --store {name} scheduler queue failed"))
     if counts.get("dead"):
         found.append(Check(name="backlog", status="warn", store=name, detail=f"{counts['dead']} dead-lettered inputs",
                            fix=f"memman --store {name} scheduler queue failed; then queue retry or purge"))
