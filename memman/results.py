@@ -47,6 +47,7 @@ class RecallHit(msgspec.Struct, frozen=True, kw_only=True):
     created_at: str
     status: str
     signals: Signals
+    occurred_at: str = ""  # when it was true or said (valid time): what text output shows
 
 
 class RecallMeta(msgspec.Struct, frozen=True, kw_only=True):

@@ -286,6 +286,7 @@ def _hit(row: MemoryRow, score: float, signals: Signals) -> RecallHit:
         entities=row.entities,
         source=row.source,
         created_at=row.created_at,
+        occurred_at=row.occurred_at,
         status=row.status,
         signals=signals,
     )
