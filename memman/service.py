@@ -260,6 +260,7 @@ class Memman:
                 graph=graph,
                 intent=intent,
                 expansion=terms,
+                today=as_of or self.clock(),
             )
         if as_of is not None:
             result = msgspec.structs.replace(result, meta=msgspec.structs.replace(result.meta, as_of=to_iso(as_of)))

@@ -92,13 +92,18 @@ def keyword_search(
     category: str | None = None,
     source: str | None = None,
     exclude: Sequence[str] = (),
+    occurred: tuple[str, str] | None = None,
 ) -> list[tuple[str, float]]:
-    """(memory id, bm25 score; lower is better) for rows matching `text`."""
+    """(memory id, bm25 score; lower is better) for rows matching `text`;
+    `occurred` keeps rows whose occurred_at is in [start, end) (ISO strings)."""
     query = fts_query(text)
     if query is None:
         return []
     where = [f"m.status IN ({','.join('?' * len(statuses))})"]
     args: list[object] = [query, *statuses]
+    if occurred:
+        where.append("m.occurred_at >= ? AND m.occurred_at < ?")
+        args.extend(occurred)
     if category:
         where.append("m.category = ?")
         args.append(category)
@@ -115,6 +120,30 @@ def keyword_search(
     )
     with translated_errors("projections.db"):
         return [(r[0], r[1]) for r in conn.execute(sql, (*args, limit))]
+
+
+def occurred_between(
+    conn: apsw.Connection,
+    start: str,
+    end: str,
+    *,
+    limit: int,
+    statuses: Sequence[str] = ("active", "pending"),
+    category: str | None = None,
+    source: str | None = None,
+) -> list[str]:
+    """Ids of memories that occurred in [start, end), newest first."""
+    where = [f"status IN ({','.join('?' * len(statuses))})", "occurred_at >= ?", "occurred_at < ?"]
+    args: list[object] = [*statuses, start, end]
+    if category:
+        where.append("category = ?")
+        args.append(category)
+    if source:
+        where.append("source = ?")
+        args.append(source)
+    sql = f"SELECT id FROM memories WHERE {' AND '.join(where)} ORDER BY occurred_at DESC, key DESC LIMIT ?"
+    with translated_errors("projections.db"):
+        return [r[0] for r in conn.execute(sql, (*args, limit))]
 
 
 def memories_by_id(conn: apsw.Connection, ids: Sequence[str]) -> dict[str, MemoryRow]:

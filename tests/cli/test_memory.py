@@ -18,6 +18,7 @@ HIT_KEYS = ["id", "content", "score", "category", "importance", "entities", "sou
 META_KEYS = [
     "query", "store", "mode", "took_ms", "keyword_hits", "vector_hits", "pending", "fingerprint", "degraded",
     "intent", "entities", "anchors", "traversed", "graph", "ordering", "sparse", "hint", "as_of", "expansion", "reranked",
+    "window",
 ]  # fmt: skip
 
 
@@ -242,7 +243,7 @@ def test_recall_basic_is_keyword_only(drained: tuple[Cli, dict[str, str]]) -> No
     # basic mode: keyword and recency only, no vector, no graph
     assert out["results"][0]["signals"] == {
         "keyword_rank": 1, "vector_rank": None, "similarity": None, "recency_rank": 1,
-        "anchor": 1.0, "entity": 0.0, "graph": 0.0, "via": None,
+        "anchor": 1.0, "entity": 0.0, "graph": 0.0, "via": None, "date": None,
     }  # fmt: skip
 
 
