@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from events.errors import MemmanError
-from memman.recall import beam, dates, window
+from memman.recall import beam, dates, scripts, window
 from memman.recall.intent import Intent, detect
 from events.clock import to_iso
 from memman.results import DateWindow, RecallHit, RecallMeta, RecallResult, Signals
@@ -154,6 +154,7 @@ def recall(
         else:
             try:
                 vector, similarity_of = _vector_hits(db, semantic_query, fingerprint, category=category, source=source)
+                vector = scripts.agreeing(db.main.conn, semantic_query, fingerprint, vector)
             except MemmanError as exc:
                 degraded = f"vector recall unavailable: {exc}"
 
