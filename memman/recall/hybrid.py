@@ -132,6 +132,7 @@ def recall(
     expansion: Sequence[str] = (),  # `--expand`: extra keyword terms from the LLM (memman/recall/llm.py)
     today: datetime | None = None,  # what "yesterday" is relative to: --as-of or now (memman/recall/dates.py)
 ) -> RecallResult:
+    from workers.entities import aliases
     from workers.stages.extract import extract_entities
     from workers.stages.reconcile import named
 
@@ -142,7 +143,7 @@ def recall(
     chosen: Intent = intent if intent else detect(query, entities)  # type: ignore[assignment]
     use_graph = (GRAPH_DEFAULT[chosen] if graph is None else graph) and not basic
 
-    keyword_text = " ".join([when.keyword_text if when else query, *expansion])
+    keyword_text = " ".join([when.keyword_text if when else query, *aliases.expansion(semantic_query), *expansion])
     keyword = keyword_search(db.main.conn, keyword_text, limit=CANDIDATES, category=category, source=source)
     fingerprint = db.setting("embedder")
     vector: list[tuple[str, float]] = []
@@ -209,7 +210,7 @@ def recall(
     for row in rows.values():
         if row.id not in anchor and row.id not in reached:
             continue
-        entity = len(wanted & {e.casefold() for e in row.entities}) / len(wanted) if wanted else 0.0
+        entity = len(wanted & named(row.entities)) / len(wanted) if wanted else 0.0
         graph_score = reached[row.id].score if row.id in reached else 0.0
         w_entity = blend["entity"] if wanted else 0.0
         w_graph = blend["graph"] if use_graph else 0.0

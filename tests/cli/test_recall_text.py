@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import Cli
+from tests.cli.conftest import Cli, distinct_texts
 
 DATED = [
     ("2024-02-01T10:00:00Z", "We discussed the hiring plan for the data team"),
@@ -103,3 +103,53 @@ def test_emoji_find_the_memories_holding_them(scripts: tuple[Cli, dict[str, str]
 def test_latin_queries_are_unchanged(scripts: tuple[Cli, dict[str, str]]) -> None:
     cli, ids = scripts
     assert _ids(cli, "weekly report")[0] == ids["en"]
+
+
+ALIASED = {
+    "decision": "We chose PostgreSQL for the ledger because it has transactional DDL and JSONB",
+    "pool": "The Postgres connection pool for the reporting jobs holds twenty sessions",
+    "vacuum": "Autovacuum on the Postgres replica runs every night after the backups",
+    "index": "Postgres query plans for the search page use the trigram index",
+    "k8s": "Every service is deployed to Kubernetes through one Helm chart",
+    "js": "The browser extension is written in plain JavaScript without a bundler",
+    "mongo": "Session documents live in MongoDB with a TTL index of one day",
+}
+
+
+@pytest.fixture(scope="module")
+def aliased(tmp_path_factory: pytest.TempPathFactory) -> tuple[Cli, dict[str, str]]:
+    cli = Cli(tmp_path_factory.mktemp("aliases") / "data")
+    ids = {name: cli.remember(text, *(("--cat", "decision") if name == "decision" else ())) for name, text in ALIASED.items()}
+    for text in distinct_texts(6):  # so that Postgres is not in half the store (too common to link by)
+        cli.remember(text)
+    cli.ok("scheduler", "drain")
+    return cli, ids
+
+
+def test_why_did_we_choose_postgres_ranks_the_postgresql_decision_first(aliased: tuple[Cli, dict[str, str]]) -> None:
+    cli, ids = aliased
+    for query in ("why did we choose Postgres", "why did we choose postgres", "why PostgreSQL"):
+        out = cli.json("recall", query)
+        assert out["results"][0]["id"] == ids["decision"], query
+    assert cli.json("recall", "why did we choose Postgres")["results"][0]["signals"]["entity"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("query", "name"),
+    [("k8s helm chart", "k8s"), ("JS browser extension", "js"), ("Mongo session documents", "mongo")],
+)
+def test_an_alias_finds_the_memory_that_uses_the_other_name(
+    aliased: tuple[Cli, dict[str, str]], query: str, name: str
+) -> None:
+    cli, ids = aliased
+    assert _ids(cli, query, "--basic")[0] == ids[name]  # by keyword alone
+    assert _ids(cli, query)[0] == ids[name]
+
+
+def test_the_entity_graph_links_memories_naming_one_entity_by_different_aliases(
+    aliased: tuple[Cli, dict[str, str]],
+) -> None:
+    cli, ids = aliased
+    related = cli.json("graph", "related", ids["decision"], "--edge", "entity")["related"]
+    by_entity = {item["id"] for item in related}
+    assert {ids["pool"], ids["vacuum"], ids["index"]} <= by_entity  # they say Postgres, it says PostgreSQL
