@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from types import MappingProxyType
 
 import msgspec
@@ -70,7 +70,7 @@ def parse(text: str) -> AliasTable:
 def shipped() -> AliasTable:
     """The shipped list, read once per process on first use (an immutable
     value, not a cache that grows; nothing is read at import)."""
-    return parse(resources.files("workers.entities").joinpath("aliases.txt").read_text(encoding="utf-8"))
+    return parse((Path(__file__).parent / "aliases.txt").read_text(encoding="utf-8"))  # package data
 
 
 def canonical(name: str, table: AliasTable | None = None) -> str:
