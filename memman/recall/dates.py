@@ -17,7 +17,8 @@ What is understood (case-insensitive), each phrase giving one window:
     year           in/during/since/throughout 2024, the year 2024 (1900..2199)
     quarter        Q1 2024
     relative day   today, tonight, this morning, yesterday, the day before
-                   yesterday, tomorrow, on/last/this Monday, Monday
+                   yesterday, tomorrow, on/last/next Monday, Monday,
+                   this Friday (the current week's, past or coming)
     relative span  last/this/next week|month|year|weekend, the past/last N days|weeks|...
     ago            two days ago, a week ago, a couple of months ago, 3 years ago
     season         last/this/in summer, summer 2023 (northern meteorological seasons)
@@ -247,6 +248,8 @@ def _weekday(g: dict[str, str], today: date) -> _Window | None:
     back = (today.weekday() - wanted) % 7
     if lead == "next":
         return _day_window(today + timedelta(days=(wanted - today.weekday()) % 7 or 7))
+    if lead == "this":  # this Friday: the one of the current week, past or coming
+        return _day_window(today + timedelta(days=wanted - today.weekday()))
     if lead == "last" and back == 0:
         back = 7  # "last Monday", said on a Monday, is a week ago
     return _day_window(today - timedelta(days=back))

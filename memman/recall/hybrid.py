@@ -209,6 +209,7 @@ def recall(
 
     wanted = named(entities)
     blend = BLEND[chosen]
+    dated = window.signal(when, rows.values())
     hits: list[RecallHit] = []
     for row in rows.values():
         if row.id not in anchor and row.id not in reached:
@@ -217,8 +218,8 @@ def recall(
         graph_score = reached[row.id].score if row.id in reached else 0.0
         w_entity = blend["entity"] if wanted else 0.0
         w_graph = blend["graph"] if use_graph else 0.0
-        date = window.closeness(when, row.occurred_at) if when else None
-        w_date = window.DATE_WEIGHT if when else 0.0
+        date = dated.get(row.id)
+        w_date = window.DATE_WEIGHT if dated else 0.0
         total = blend["anchor"] + w_entity + w_graph + w_date
         score = (
             blend["anchor"] * prior.get(row.id, 0.0) + w_entity * entity + w_graph * graph_score + w_date * (date or 0.0)

@@ -16,14 +16,14 @@ When the query names a window (memman/recall/dates.py):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import apsw
 import msgspec
 
 from events.clock import from_iso, to_iso
 from memman.recall.dates import DateQuery
-from projections.queries import keyword_search, occurred_between
+from projections.queries import MemoryRow, keyword_search, occurred_between
 
 # Blend weight of the date signal, beside the intent's anchor (0.5..0.55),
 # entity and graph weights: an in-window memory with a weak anchor outranks
@@ -77,5 +77,12 @@ def hits(
     return WindowHits(keyword=keyword, vector=vector, plain=plain)
 
 
-def closeness(when: DateQuery, occurred_at: str) -> float:
-    return round(when.closeness(from_iso(occurred_at)), 4)
+def signal(when: DateQuery | None, rows: Iterable[MemoryRow]) -> dict[str, float]:
+    """Each candidate's date signal; empty (no date weight in the score) when
+    the query names no date, or when no candidate is in or near the window
+    (a future "this Friday", a month the store knows nothing of): a window
+    that sets no candidate apart must not lower every score alike."""
+    if when is None:
+        return {}
+    found = {row.id: round(when.closeness(from_iso(row.occurred_at)), 4) for row in rows}
+    return found if any(found.values()) else {}

@@ -57,6 +57,8 @@ TODAY = datetime(2024, 3, 13, 15, 0, tzinfo=timezone.utc)  # a Wednesday
         ("Wednesday", date(2024, 3, 13), date(2024, 3, 14), "Wednesday"),
         ("last Wednesday", date(2024, 3, 6), date(2024, 3, 7), "last Wednesday"),
         ("next Monday", date(2024, 3, 18), date(2024, 3, 19), "next Monday"),
+        ("can I release this Friday afternoon", date(2024, 3, 15), date(2024, 3, 16), "this Friday"),
+        ("this Monday", date(2024, 3, 11), date(2024, 3, 12), "this Monday"),
         # relative spans
         ("last week", date(2024, 3, 4), date(2024, 3, 11), "last week"),
         ("this week", date(2024, 3, 11), date(2024, 3, 18), "this week"),

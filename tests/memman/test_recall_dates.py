@@ -81,3 +81,11 @@ def test_a_memory_just_outside_the_window_keeps_part_of_the_boost(store: Memman)
     hits = {h.content: h.signals.date for h in _recall(store, "budget discussed on 5 February").results}
     assert hits[DISCUSSIONS[1][1]] is not None and 0 < hits[DISCUSSIONS[1][1]] < 1  # 4 Feb 10:00: 14 h before
     assert hits.get(DISCUSSIONS[2][1], 0.0) == 0.0  # 9 Feb: far outside
+
+
+def test_a_window_no_candidate_is_near_changes_no_score(store: Memman) -> None:
+    plain = {h.id: h.score for h in _recall(store, "backup job failed").results}
+    future = _recall(store, "backup job failed next week")  # nothing occurred there
+    assert future.meta.window is not None
+    assert {h.id: h.score for h in future.results} == plain
+    assert all(h.signals.date is None for h in future.results)
