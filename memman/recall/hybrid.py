@@ -26,10 +26,10 @@ found by keyword and returned with status "pending".
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 
-from events.errors import MemmanError
+from events.errors import BadInput, MemmanError
 from memman.recall import beam, dates, scripts, window
 from memman.recall.intent import Intent, detect
 from events.clock import to_iso
@@ -61,6 +61,11 @@ PRIOR_SPREAD = 5.0
 # it wins (README, "Recall and the memory graph"). --graph forces it anywhere.
 GRAPH_DEFAULT = {"why": True, "when": True, "entity": False, "general": False}
 SPARSE_SCORE = 0.25
+# Signals `recall(disable=...)` can switch off, for ablations (tools/recall_bench):
+# keyword and vector drop that candidate list, recency its rank from the fusion,
+# entity the entity-overlap term, date the query's dates (no window, no date
+# signal; memman/recall/window.py). Graph expansion has its own switch (`graph`).
+SIGNALS = ("keyword", "vector", "recency", "entity", "date")
 
 Similarity = Callable[[list[str]], dict[str, float]]
 
@@ -134,25 +139,32 @@ def recall(
     intent: str | None = None,
     expansion: Sequence[str] = (),  # `--expand`: extra keyword terms from the LLM (memman/recall/llm.py)
     today: datetime | None = None,  # what "yesterday" is relative to: --as-of or now (memman/recall/dates.py)
+    disable: Collection[str] = (),  # signals in SIGNALS to switch off (benchmark ablations)
 ) -> RecallResult:
     from workers.entities import aliases
     from workers.stages.extract import extract_entities
     from workers.stages.reconcile import named
 
+    unknown = set(disable) - set(SIGNALS)
+    if unknown:
+        raise BadInput(f"unknown recall signal(s) {sorted(unknown)}; choose from {', '.join(SIGNALS)}")
     started = time.perf_counter()
-    when = dates.find(query, today) if today is not None else None
+    when = dates.find(query, today) if today is not None and "date" not in disable else None
     semantic_query = when.rest if when else query  # the date phrase only says when: not what to embed
     entities = extract_entities(semantic_query)
     chosen: Intent = intent if intent else detect(query, entities)  # type: ignore[assignment]
     use_graph = (GRAPH_DEFAULT[chosen] if graph is None else graph) and not basic
 
     keyword_text = " ".join([when.keyword_text if when else query, *aliases.expansion(semantic_query), *expansion])
-    keyword = keyword_search(db.main.conn, keyword_text, limit=CANDIDATES, category=category, source=source)
+    keyword = (
+        [] if "keyword" in disable
+        else keyword_search(db.main.conn, keyword_text, limit=CANDIDATES, category=category, source=source)
+    )
     fingerprint = db.setting("embedder")
     vector: list[tuple[str, float]] = []
     similarity_of: Similarity | None = None
     degraded = None
-    if not basic:
+    if not basic and "vector" not in disable:
         if fingerprint is None:
             degraded = "no embeddings yet: run 'memman scheduler drain'"
         else:
@@ -177,12 +189,13 @@ def recall(
     rows = memories_by_id(db.main.conn, list(dict.fromkeys([*keyword_rank, *vector_rank, *in_window])))
     by_recency = sorted(rows.values(), key=lambda r: (r.updated_at, r.key), reverse=True)
     recency_rank = {row.id: rank for rank, row in enumerate(by_recency, start=1)}
-    ceiling = (WEIGHTS["keyword"] + WEIGHTS["recency"] + (0 if basic else WEIGHTS["vector"])) / (RRF_K + 1)
+    w_recency = 0.0 if "recency" in disable else WEIGHTS["recency"]
+    ceiling = (WEIGHTS["keyword"] + w_recency + (0 if basic else WEIGHTS["vector"])) / (RRF_K + 1)
     anchor = {
         row.id: (
             _rrf(keyword_rank.get(row.id), WEIGHTS["keyword"])
             + _rrf(vector_rank.get(row.id), WEIGHTS["vector"])
-            + _rrf(recency_rank.get(row.id), WEIGHTS["recency"])
+            + _rrf(recency_rank.get(row.id), w_recency)
         )
         / ceiling
         for row in rows.values()
@@ -207,7 +220,7 @@ def recall(
         if similarity_of is not None:
             similarity.update({k: v for k, v in similarity_of([i for i in reached if i not in similarity]).items()})
 
-    wanted = named(entities)
+    wanted = set() if "entity" in disable else named(entities)
     blend = BLEND[chosen]
     dated = window.signal(when, rows.values())
     hits: list[RecallHit] = []

@@ -89,3 +89,9 @@ def test_a_window_no_candidate_is_near_changes_no_score(store: Memman) -> None:
     assert future.meta.window is not None
     assert {h.id: h.score for h in future.results} == plain
     assert all(h.signals.date is None for h in future.results)
+
+
+def test_the_date_signal_can_be_switched_off_for_ablations(store: Memman) -> None:
+    result = _recall(store, "what did we discuss about the budget on 4 February", disable=["date"])
+    assert result.meta.window is None
+    assert all(h.signals.date is None for h in result.results)
