@@ -35,6 +35,7 @@ def base_env(data_dir: Path) -> dict[str, str]:
     env["HOME"] = str(data_dir.parent / "home")
     env["MEMMAN_AUTODRAIN"] = "0"  # tests that want the automatic drain pass env={"MEMMAN_AUTODRAIN": "1"}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"  # memman on PATH, as after a real install
+    env["MEMMAN_SERVER"] = "off"  # no detached warm server may outlive a test (tests/server/ covers it)
     return env
 
 
