@@ -11,7 +11,10 @@ from memman.cli.context import AppContext, emit_json, json_option, pass_app
 def _print_lines(lines) -> None:  # type: ignore[no-untyped-def]
     for entry in lines:
         stage = f" {entry.stage}" if entry.stage else ""
-        click.echo(f"{entry.recorded_at[:19]}  #{entry.seq:<6} {entry.actor:<6} {entry.type}{stage}  {entry.summary}")
+        occurred = "" if entry.occurred_at[:19] == entry.recorded_at[:19] else f" (occurred {entry.occurred_at[:19]})"
+        click.echo(
+            f"{entry.recorded_at[:19]}  #{entry.seq:<6} {entry.actor:<6} {entry.type}{stage}  {entry.summary}{occurred}"
+        )
 
 
 @click.command(name="log")
@@ -70,9 +73,14 @@ def insights_show(ctx: AppContext, memory_id, json_) -> None:  # type: ignore[no
         click.echo(f"  entities: {', '.join(m.entities)}")
     if m.superseded_by:
         click.echo(f"  superseded by: {m.superseded_by}")
+    if m.replaces:
+        click.echo(f"  replaces: {m.replaces}")
     if m.forget_reason:
         click.echo(f"  forgotten: {m.forget_reason}")
-    click.echo(f"  created {m.created_at}, updated {m.updated_at}, occurred {m.occurred_at}")
+    click.echo(f"  occurred {m.occurred_at} (valid time), recorded {m.recorded_at} (transaction time)")
+    if m.valid_to:
+        click.echo(f"  valid until {m.valid_to}")
+    click.echo(f"  updated {m.updated_at}")
     click.echo("history:")
     _print_lines(found.events)
 

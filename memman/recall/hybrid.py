@@ -288,4 +288,8 @@ def _hit(row: MemoryRow, score: float, signals: Signals) -> RecallHit:
         created_at=row.created_at,
         status=row.status,
         signals=signals,
+        occurred_at=row.occurred_at,
+        recorded_at=row.recorded_at,
+        valid_until=row.valid_to,
+        superseded_by=row.superseded_by,
     )
