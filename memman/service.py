@@ -104,7 +104,7 @@ class Memman:
             source=validate.source(source),  # type: ignore[arg-type]
             meta=validate.meta(meta),
         )
-        rec = self.db.log.append(event, occurred_at=at)
+        rec = self.db.log.append(event, occurred_at=None if at is None else validate.occurred(at, self.clock()))
         return Remembered(id=event.memory_id, seq=rec.seq, status="pending", store=self.store)
 
     def replace(

@@ -11,6 +11,10 @@ from events.errors import BadInput, EmptyText, InvalidText, TextTooLong
 from events.types import CATEGORIES, SOURCES
 
 MAX_TEXT_BYTES = 64 * 1024
+# How far ahead of the clock `--at` may be: clock skew between machines, not
+# a future event (a memory records what was true or said, so it cannot have
+# occurred yet; an end of validity in the future is `--until`).
+FUTURE_SLACK = timedelta(minutes=5)
 _DURATION = re.compile(r"^(\d+)\s*([smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -91,6 +95,16 @@ def moment(value: str) -> datetime:
         return from_iso(value)
     except (ValueError, OverflowError):
         raise BadInput(f"bad time {value!r}; use ISO-8601, e.g. 2026-01-31T09:30:00Z") from None
+
+
+def occurred(at: datetime, now: datetime) -> datetime:
+    """An occurred (valid) time: refused more than FUTURE_SLACK ahead of now."""
+    if at > now + FUTURE_SLACK:
+        raise BadInput(
+            f"--at {at.isoformat()} is in the future (now {now.isoformat(timespec='seconds')}); a memory records"
+            " what was true or said, so give a past time (an end of validity is --until)"
+        )
+    return at
 
 
 def since(value: str, now: datetime) -> datetime:

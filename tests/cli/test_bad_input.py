@@ -414,3 +414,16 @@ def test_after_every_rejection_the_log_reads_back_exactly_as_before(seeded: Seed
     # Runs last: the log is append-only, so if any case above had written, it would show here.
     assert seeded.cli.events() == seeded.log
     assert seeded.cli.json("status")["events"] == len(seeded.log)
+
+
+def test_an_at_time_more_than_a_few_minutes_ahead_is_refused_and_nothing_is_recorded(seeded: Seeded) -> None:
+    result = seeded.cli("remember", "The freeze starts", "--at", "2999-01-01T00:00:00Z")
+    assert_error(result, 2, contains=["--at 2999-01-01T00:00:00+00:00 is in the future", "give a past time"])
+    seeded.assert_unchanged()
+
+
+def test_an_import_line_with_a_future_at_is_refused_and_nothing_is_imported(seeded: Seeded, tmp_path: Path) -> None:
+    source = tmp_path / "future.jsonl"
+    source.write_text('{"text": "old"}\n{"text": "later", "at": "2999-01-01T00:00:00Z"}\n')
+    assert_error(seeded.cli("import", str(source)), 2, contains=["line 2: --at 2999-01-01", "nothing was imported"])
+    seeded.assert_unchanged()
