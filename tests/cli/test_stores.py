@@ -178,6 +178,8 @@ def test_import_keeps_every_field_of_a_line(cli: Cli) -> None:
         "entities": ["Nu", "Berlin"],
         "source": "user",
         "meta": {"origin": "crm", "row": "7"},  # meta values are stored as strings
+        "replaces": None,
+        "valid_until": None,
     }
 
 
