@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from projections.queries import MemoryRow
 
 MIN_ID_PREFIX = 6
+SUCCESSION_SLACK = 10  # results past the limit that recall's succession step still considers
 # Present while `memman scheduler stop` holds the data dir recall-only
 # (memman/scheduler/state.py owns it); one stat() on the write path.
 STOPPED_MARKER = os.path.join("scheduler", "stopped")
@@ -93,8 +94,18 @@ class Memman:
         source: str = "agent",
         meta: list[str] | dict[str, object] | None = None,
         at: datetime | None = None,
+        replaces: str | None = None,
+        until: datetime | None = None,
     ) -> Remembered:
+        """`replaces` names a memory this one replaces (the drain supersedes it
+        with this one); `until` ends this memory's validity explicitly."""
         self.ensure_writable()
+        from events.clock import to_iso
+
+        occurred = None if at is None else validate.occurred(at, self.clock())
+        replaced = self._replaceable(replaces) if replaces else None
+        if until is not None and until <= (occurred or self.clock()):
+            raise BadInput(f"--until {until.isoformat()} is not after the memory occurred; give a later time")
         event = MemoryRemembered(
             memory_id=MemoryId(self._ids.mint(self.clock())),
             text=validate.text(text),
@@ -103,9 +114,20 @@ class Memman:
             entities=validate.entities(list(entities) if isinstance(entities, Sequence) and not isinstance(entities, str) else entities),
             source=validate.source(source),  # type: ignore[arg-type]
             meta=validate.meta(meta),
+            replaces=None if replaced is None else MemoryId(replaced),
+            valid_until=None if until is None else to_iso(until),
         )
-        rec = self.db.log.append(event, occurred_at=None if at is None else validate.occurred(at, self.clock()))
+        rec = self.db.log.append(event, occurred_at=occurred)
         return Remembered(id=event.memory_id, seq=rec.seq, status="pending", store=self.store)
+
+    def _replaceable(self, memory_id: str) -> str:
+        """The full id of a memory `--replaces` may name: it exists and is not forgotten."""
+        current = self.memory(memory_id)
+        if current.status == "forgotten":
+            raise BadInput(
+                f"memory {current.id} is forgotten, so nothing replaces it; 'memman restore {current.id}' first"
+            )
+        return current.id
 
     def replace(
         self,
@@ -124,6 +146,10 @@ class Memman:
         self.ensure_writable()
         new_text = validate.text(text)
         current = self.memory(memory_id)
+        if current.status == "forgotten":  # replacing would leave the new text hidden: say so instead
+            raise BadInput(
+                f"memory {current.id} is forgotten; 'memman restore {current.id}' first, then replace it"
+            )
         said = self._last_said(current.id)
         event = MemoryReplaced(
             memory_id=MemoryId(current.id),
@@ -160,8 +186,10 @@ class Memman:
     def restore(self, memory_id: str) -> Changed:
         self.ensure_writable()
         current = self.memory(memory_id)
-        if current.status != "forgotten":
-            raise BadInput(f"memory {current.id} is not forgotten (it is {current.status}); nothing to restore")
+        if current.status not in ("forgotten", "superseded"):
+            raise BadInput(
+                f"memory {current.id} is not forgotten or superseded (it is {current.status}); nothing to restore"
+            )
         return self._apply_now(MemoryRestored(memory_id=MemoryId(current.id)), current.id, "restored")
 
     def link(
@@ -232,37 +260,38 @@ class Memman:
         graph: bool | None = None,
         intent: str | None = None,
         as_of: datetime | None = None,
+        known_at: datetime | None = None,
+        history: bool = False,
     ) -> RecallResult:
         """`graph` forces graph expansion on or off (default: per intent) and
-        `intent` overrides detection; `as_of` answers from the store as it
-        stood then (see `_past`). `expand` asks the LLM for extra keyword
-        terms (cached); a configured `rerank.provider` re-orders the top
-        results (see memman/recall/llm.py)."""
+        `intent` overrides detection. `as_of` answers what was true then (valid
+        time), `known_at` what had been recorded by then (transaction time);
+        both read the projections as of then (memman/timeline.py). `history`
+        adds, after each result, the memories it superseded (the chain).
+        `expand` asks the LLM for extra keyword terms (cached); a configured
+        `rerank.provider` re-orders the top results (see memman/recall/llm.py)."""
         import msgspec
 
         from events.clock import to_iso
         from memman.recall import llm as llm_recall
-        from memman.recall import recall
+        from memman.recall import recall, succession
 
         query = validate.query(query)
-        with self._view(as_of, basic) as db:
+        db = self.fresh() if basic else self.fresh_vectors()
+        valid_at = None if as_of is None else to_iso(as_of)
+        upto = None if known_at is None else self._known_upto(known_at)
+        with self._travel(db, valid_at, upto):
             terms, note = (
                 llm_recall.expansion(self.registry.data_dir, self.store, self.db.directory, query) if expand else ([], None)
             )
-            result = recall(
-                db,
-                self.store,
-                query,
-                limit=limit,
-                category=category,
-                source=source,
-                basic=basic,
-                graph=graph,
-                intent=intent,
-                expansion=terms,
-            )
-        if as_of is not None:
-            result = msgspec.structs.replace(result, meta=msgspec.structs.replace(result.meta, as_of=to_iso(as_of)))
+            result = recall(  # a few more than asked: a successor just below the cut still moves up
+                db, self.store, query, limit=limit + SUCCESSION_SLACK, category=category, source=source, basic=basic,
+                graph=graph, intent=intent, expansion=terms,
+            )  # fmt: skip
+            now = valid_at or to_iso(self.clock())
+            result = succession.finish(db.main.conn, result, now=now, limit=limit, history=history)
+            if valid_at or upto is not None:
+                result = succession.travelled_meta(db.main.conn, result, as_of=valid_at, known_at=known_at, upto=upto)
         if expand:
             degraded = "; ".join(x for x in (result.meta.degraded, note) if x) or None
             result = msgspec.structs.replace(
@@ -270,28 +299,19 @@ class Memman:
             )
         return result if basic else llm_recall.rerank(self.registry.data_dir, self.store, query, result)
 
-    @contextmanager
-    def _view(self, as_of: datetime | None, basic: bool) -> Iterator[StoreDB]:
-        """The live store (caught up), or with `as_of` the store as it stood
-        then: the log replayed up to the last event recorded at or before it
-        into scratch projections (forgets, restores, replacements,
-        supersessions and edges included; exact, at the cost of a replay)."""
-        if as_of is None:
-            yield self.fresh() if basic else self.fresh_vectors()
-            return
-        import tempfile
-
+    def _known_upto(self, known_at: datetime) -> int:
         from events.clock import to_iso
+        from memman.timeline import known_upto
 
-        log = self.db.log
-        upto = log.conn.execute("SELECT max(seq) FROM events WHERE recorded_at <= ?", (to_iso(as_of),)).fetchone()[0]
-        with tempfile.TemporaryDirectory(prefix="memman-asof-") as tmp:
-            past = StoreDB(Path(tmp), clock=self.clock, log_directory=self.db.directory, upto=upto or 0)
-            try:
-                past.catch_up()
-                yield past
-            finally:
-                past.close()
+        return known_upto(self.db.log.conn, to_iso(known_at))
+
+    @contextmanager
+    def _travel(self, db: StoreDB, as_of: str | None, upto: int | None) -> Iterator[None]:
+        """The projections read as of then for the block (memman/timeline.py)."""
+        from memman.timeline import travel
+
+        with travel(db.main.conn, as_of=as_of, upto=upto):
+            yield
 
     def resolve(self, memory_id: str) -> str:
         """A full memory id from a full id, or a unique prefix or suffix (>= 6 chars)."""

@@ -31,15 +31,19 @@ def _echo_changed(result, json_: bool) -> None:  # type: ignore[no-untyped-def]
 @click.option("--entities", help="Comma-separated entities, e.g. 'SQLite,Postgres'.")
 @click.option("--source", type=click.Choice(SOURCES), default="agent", show_default=True)
 @click.option("--meta", multiple=True, metavar="K=V", help="Metadata, repeatable.")
-@click.option("--at", "at", metavar="ISO-8601", help="When it was true or said (default: now).")
+@click.option("--at", "at", metavar="ISO-8601", help="When it was true or said (valid time; default: now).")
+@click.option("--replaces", metavar="ID", help="The memory this one replaces (the drain supersedes it).")
+@click.option("--until", "until", metavar="ISO-8601", help="When it stops being true (an explicit end of validity).")
 @json_option
 @pass_app
-def remember(ctx: AppContext, text, category, importance, entities, source, meta, at, json_) -> None:  # type: ignore[no-untyped-def]
+def remember(ctx: AppContext, text, category, importance, entities, source, meta, at, replaces, until, json_) -> None:  # type: ignore[no-untyped-def]
     """Remember TEXT (use - to read it from stdin). Instant: no network.
 
     \b
     Example:
       memman remember "Chose SQLite: zero deps, embeddable" --cat decision
+      memman remember "CI runs on Buildkite" --replaces 7QX2K9ZB
+      memman remember "Code freeze until Friday" --until 2026-12-12T00:00:00Z
     """
     result = ctx.app.remember(
         _text_arg(text),
@@ -49,6 +53,8 @@ def remember(ctx: AppContext, text, category, importance, entities, source, meta
         source=source,
         meta=list(meta),
         at=validate.moment(at) if at else None,
+        replaces=replaces,
+        until=validate.moment(until) if until else None,
     )
     if json_:
         emit_json(result)
@@ -65,18 +71,24 @@ def remember(ctx: AppContext, text, category, importance, entities, source, meta
 @click.option("--expand", is_flag=True, help="Add the LLM's synonyms and entities to the keyword query (cached).")
 @click.option("--intent", type=click.Choice(["why", "when", "entity", "general"]), help="Override intent detection.")
 @click.option("--graph/--no-graph", "graph", default=None, help="Force graph expansion on or off [per intent].")
-@click.option("--as-of", "as_of", metavar="ISO-8601", help="Answer from the store as it stood at that time.")
+@click.option("--as-of", "as_of", metavar="ISO-8601", help="What was true then (valid time).")
+@click.option("--known-at", "known_at", metavar="ISO-8601", help="What had been recorded by then (the audit view).")
+@click.option("--history", is_flag=True, help="After each result, the memories it superseded (its chain).")
 @json_option
 @pass_app
-def recall(ctx: AppContext, query, category, source, limit, basic, expand, intent, graph, as_of, json_) -> None:  # type: ignore[no-untyped-def]
+def recall(ctx: AppContext, query, category, source, limit, basic, expand, intent, graph, as_of, known_at, history, json_) -> None:  # type: ignore[no-untyped-def]
     """Recall memories relevant to QUERY: keyword + semantic + recency anchors,
     expanded over the memory graph by the query's intent (why / when /
     entity / general); why-answers list causes first, when-answers in time order.
+    A newer value always ranks above the one it replaced, which is marked
+    (superseded / older / expired). --as-of and --known-at combine.
 
     \b
     Example:
       memman recall "why did we pick sqlite" --limit 5
       memman recall "what is the rate limit" --as-of 2026-01-31T00:00:00Z
+      memman recall "what is the rate limit" --known-at 2026-02-01T00:00:00Z
+      memman recall "which CI do we use" --history
     """
     result = ctx.app.recall(
         query,
@@ -88,6 +100,8 @@ def recall(ctx: AppContext, query, category, source, limit, basic, expand, inten
         intent=intent,
         graph=graph,
         as_of=validate.moment(as_of) if as_of else None,
+        known_at=validate.moment(known_at) if known_at else None,
+        history=history,
     )
     ctx.say(recall_diagnostics(result))
     if json_:
