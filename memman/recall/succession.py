@@ -38,7 +38,7 @@ MAX_CHAIN = 20
 
 def _same_attribute(new: Reading, old: Reading) -> bool:
     """Whether `new` gives `old`'s subject and attribute another value, or states a change away from it."""
-    if set(new.names) == set(old.names) and new.content == old.content and new.values != old.values:
+    if set(new.names) == set(old.names) and sorted(new.words) == sorted(old.words) and new.values != old.values:
         return not (new.values ^ old.values) & (new.subject_values | old.subject_values)
     return new.change is not None and replaced_by_change(new, old) is not None
 

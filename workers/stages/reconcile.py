@@ -41,7 +41,7 @@ from collections.abc import Sequence
 import msgspec
 
 from events.types import Action, Candidate, Decision
-from workers.stages.subject import STOPWORDS, VERBS, Reading, contains, read
+from workers.stages.subject import STOPWORDS, VERBS, Reading, contains, more_detail, read
 
 _WORDS = re.compile(r"\w+", re.UNICODE)
 NEAR_DUPLICATE = 0.9
@@ -117,7 +117,7 @@ def _judge(text: str, new: Reading, known: Known, old: Reading, overlap: float) 
         return "NONE", "same text"
     if overlap >= NEAR_DUPLICATE and new.values == old.values and new.names == old.names:
         return "NONE", f"near duplicate (word overlap {overlap:.2f})"
-    if new.names == old.names and new.values == old.values and old.content > new.content:
+    if new.names == old.names and new.values == old.values and more_detail(old, new):
         if _jaccard(new.content, old.content) >= DETAIL_OVERLAP:
             return "NONE", "already known in more detail"
     if known.protected:
@@ -126,13 +126,13 @@ def _judge(text: str, new: Reading, known: Known, old: Reading, overlap: float) 
         reason = replaced_by_change(new, old)
         if reason:
             return "UPDATE", reason
-    if set(new.names) == set(old.names) and new.content == old.content and new.values != old.values:
+    if set(new.names) == set(old.names) and sorted(new.words) == sorted(old.words) and new.values != old.values:
         differing = new.values ^ old.values
         if not differing & (new.subject_values | old.subject_values):
             gone = ", ".join(sorted(old.values - new.values)) or "-"
             came = ", ".join(sorted(new.values - old.values)) or "-"
             return "UPDATE", f"value changed: {gone} -> {came}"
-    if new.names == old.names and new.values == old.values and new.content > old.content:
+    if new.names == old.names and new.values == old.values and more_detail(new, old):
         if _jaccard(new.content, old.content) >= DETAIL_OVERLAP:
             return "UPDATE", "restates it with more detail"
     return None

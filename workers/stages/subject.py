@@ -25,6 +25,7 @@ one thing everywhere.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 
 import msgspec
@@ -106,6 +107,7 @@ class Reading(msgspec.Struct, frozen=True, kw_only=True):
 
     tokens: tuple[str, ...]
     content: frozenset[str]  # content words (no stopwords, change words or values)
+    words: tuple[str, ...]  # the content words in order, repeats kept
     values: frozenset[str]
     subject_values: frozenset[str]  # values naming the subject: before the first verb, or "ticket 123"
     names: tuple[str, ...]  # named entities, case-folded, in the order the text mentions them
@@ -162,9 +164,11 @@ def read(text: str, entities: Sequence[str]) -> Reading:
         verb = min(verb, len(tokens(text[:colon])))
     identifiers = {t for t in toks[:verb] if is_value(t)}
     identifiers |= {t for prev, t in zip(toks, toks[1:]) if is_value(t) and prev in ID_NOUNS}
+    words = tuple(t for t in toks if t not in STOPWORDS and t not in CHANGE_WORDS and not is_value(t))
     return Reading(
         tokens=tuple(toks),
-        content=frozenset(t for t in toks if t not in STOPWORDS and t not in CHANGE_WORDS and not is_value(t)),
+        content=frozenset(words),
+        words=words,
         values=values,
         subject_values=frozenset(identifiers),
         names=_names(text, entities, toks),
@@ -176,6 +180,14 @@ def contains(haystack: Sequence[str], needle: Sequence[str]) -> bool:
     """Whether `needle` occurs in `haystack` as a contiguous run of tokens."""
     n = len(needle)
     return n > 0 and any(tuple(haystack[i : i + n]) == tuple(needle) for i in range(len(haystack) - n + 1))
+
+
+def more_detail(longer: Reading, shorter: Reading) -> bool:
+    """Whether `longer` says everything `shorter` does and more: its content
+    words hold the other's, repeats counted ("ledger ledger writer" is not
+    within "gateway ledger writer")."""
+    a, b = Counter(longer.words), Counter(shorter.words)
+    return b <= a and a != b
 
 
 def jaccard(a: frozenset[str] | set[str], b: frozenset[str] | set[str]) -> float:
