@@ -146,7 +146,7 @@ CASES: list[tuple[tuple[str, ...], int, str]] = [
     (("forget", "{F}"), 2, "memory {F} is already forgotten; 'memman restore {F}' undoes it"),
     (("forget",), 2, "Missing argument 'MEMORY_ID'. (see 'memman forget --help')"),
     (("restore", UNKNOWN_ID), 3, f"unknown memory id '{UNKNOWN_ID}' in store 'default'; {NOT_FOUND_HINT}"),
-    (("restore", "{A}"), 2, "memory {A} is not forgotten (it is active); nothing to restore"),
+    (("restore", "{A}"), 2, "memory {A} is not forgotten or superseded (it is active); nothing to restore"),
     # insights / log
     (("insights", "show", UNKNOWN_ID), 3, f"unknown memory id '{UNKNOWN_ID}' in store 'default'; {NOT_FOUND_HINT}"),
     (("insights", "show", "{P6}"), 2, "memory id '{P6}' is ambiguous; give more characters"),
