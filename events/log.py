@@ -365,7 +365,16 @@ class EventLog:
         bad: list[str] = []
         total = 0
         select = f"SELECT {_COLUMNS}, {'checksum' if has_checksum else 'NULL'} FROM events ORDER BY seq"
-        for row in self.conn.execute(select):
+        rows = self.conn.execute(select)
+        while True:
+            try:
+                row = next(rows)
+            except StopIteration:
+                break
+            except UnicodeDecodeError:  # a damaged text column (type, times, actor): apsw cannot decode the row
+                total += 1
+                bad.append("an event row holds bytes that are not UTF-8 text: damaged on disk (later rows not checked)")
+                break
             problem = self._row_problem(row[:-1], row[-1], has_checksum)
             if problem:
                 total += 1
