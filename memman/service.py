@@ -288,16 +288,18 @@ class Memman:
                 db, self.store, query, limit=limit + SUCCESSION_SLACK, category=category, source=source, basic=basic,
                 graph=graph, intent=intent, expansion=terms,
             )  # fmt: skip
-            now = valid_at or to_iso(self.clock())
-            result = succession.finish(db.main.conn, result, now=now, limit=limit, history=history)
+            if not basic:
+                result = llm_recall.rerank(self.registry.data_dir, self.store, query, result)
+            # last, after any rerank: a stale value never outranks its successor
+            result = succession.finish(db.main.conn, result, now=valid_at or to_iso(self.clock()), limit=limit, history=history)
             if valid_at or upto is not None:
-                result = succession.travelled_meta(db.main.conn, result, as_of=valid_at, known_at=known_at, upto=upto)
+                result = succession.travelled_meta(db.main.conn, result, as_of=valid_at, known_at=known_at)
         if expand:
             degraded = "; ".join(x for x in (result.meta.degraded, note) if x) or None
             result = msgspec.structs.replace(
                 result, meta=msgspec.structs.replace(result.meta, expansion=terms, degraded=degraded)
             )
-        return result if basic else llm_recall.rerank(self.registry.data_dir, self.store, query, result)
+        return result
 
     def _known_upto(self, known_at: datetime) -> int:
         from events.clock import to_iso

@@ -121,7 +121,8 @@ def finish(conn: Connection, result: RecallResult, *, now: str, limit: int, hist
         msgspec.structs.replace(h, stale=found[h.id][1], superseded_by=found[h.id][0]) if h.id in found else h
         for h in hits
     ]
-    expired = {h.id for h in marked if rows.get(h.id) and rows[h.id].valid_until and rows[h.id].valid_until <= now}  # type: ignore[operator]
+    ends = {i: row.valid_until for i, row in rows.items() if row.valid_until is not None}
+    expired = {h.id for h in marked if h.id in ends and ends[h.id] <= now}
     marked = [msgspec.structs.replace(h, stale="expired") if h.id in expired and not h.stale else h for h in marked]
     if result.meta.ordering != "chronological":
         marked = _reorder(marked, found)
@@ -134,9 +135,7 @@ def finish(conn: Connection, result: RecallResult, *, now: str, limit: int, hist
     return msgspec.structs.replace(result, results=marked, meta=meta)
 
 
-def travelled_meta(
-    conn: Connection, result: RecallResult, *, as_of: str | None, known_at: object, upto: int | None
-) -> RecallResult:
+def travelled_meta(conn: Connection, result: RecallResult, *, as_of: str | None, known_at: object) -> RecallResult:
     """Name the time travelled to, and say truthfully why an answer is empty."""
     from events.clock import to_iso
 
