@@ -35,3 +35,18 @@ def test_insights_show_and_log_name_both_axes(cli: Cli) -> None:
     assert first.endswith("(occurred 2026-03-02T09:00:00)")
     memory = cli.json("insights", "show", memory_id)["memory"]
     assert memory["occurred_at"].startswith("2026-03-02") and memory["recorded_at"] == memory["created_at"]
+
+
+def test_known_at_shows_a_replaced_memory_as_it_read_then_and_combines_with_as_of(cli: Cli) -> None:
+    memory_id = cli.remember("The staging bucket is named kestrel-drop", "--at", "2026-03-02T09:00:00Z")
+    cli.ok("scheduler", "drain")
+    then = cli.events()[-1]["recorded_at"]
+    cli.ok("replace", memory_id, "The staging bucket is named kestrel-archive")
+    cli.ok("scheduler", "drain")
+    (now,) = cli.json("recall", "staging bucket kestrel")["results"]
+    assert now["content"] == "The staging bucket is named kestrel-archive"
+    (past,) = cli.json("recall", "staging bucket kestrel", "--known-at", then)["results"]
+    assert (past["id"], past["content"]) == (memory_id, "The staging bucket is named kestrel-drop")
+    both = cli.json("recall", "staging bucket kestrel", "--known-at", then, "--as-of", "2026-03-01T00:00:00Z")
+    assert both["results"] == [] and both["meta"]["hint"].startswith("no memory was true at 2026-03-01")
+    assert both["meta"]["as_of"].startswith("2026-03-01") and both["meta"]["known_at"] is not None
