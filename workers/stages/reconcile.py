@@ -9,8 +9,8 @@ step ranks below it (memman/recall/succession.py). So every rule requires the
 same subject, read by workers/stages/subject.py:
 
     NONE    the same text (case, spacing, end punctuation aside); or word
-            overlap >= 0.9 with the same values and the same named entities in
-            the same order ("Priya: That's awesome, Dana!" is not "Dana: That's
+            overlap >= 0.9 with the same content words, values and named
+            entities in the same order ("Priya: That's awesome, Dana!" is not "Dana: That's
             awesome, Priya!"); or a restatement with less detail.
     UPDATE  - a change the text states: "switched CI from GitHub Actions to
               Buildkite", "replaced X with Y", "Y instead of X" (the candidate
@@ -115,7 +115,8 @@ def _judge(text: str, new: Reading, known: Known, old: Reading, overlap: float) 
     """The first rule that holds between a fact and one candidate, or None."""
     if normalise(known.content) == normalise(text):
         return "NONE", "same text"
-    if overlap >= NEAR_DUPLICATE and new.values == old.values and new.names == old.names:
+    same_words = sorted(new.words) == sorted(old.words)  # a paraphrase in other function words, not another subject
+    if overlap >= NEAR_DUPLICATE and same_words and new.values == old.values and new.names == old.names:
         return "NONE", f"near duplicate (word overlap {overlap:.2f})"
     if new.names == old.names and new.values == old.values and more_detail(old, new):
         if _jaccard(new.content, old.content) >= DETAIL_OVERLAP:
