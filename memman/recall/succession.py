@@ -20,7 +20,9 @@ successor moved. A "when" question keeps its chronological order (the older
 first is the answer there) and only gets the marks.
 
 `--history` adds, after each result, the memories it superseded, newest first:
-the chain that led to it.
+the chain that led to it. A "when" question always gets the chain, in time
+order: "when did we change the rate limit" is answered by the old value, its
+end of validity and the new one.
 """
 
 from __future__ import annotations
@@ -128,9 +130,11 @@ def finish(conn: Connection, result: RecallResult, *, now: str, limit: int, hist
         marked = _reorder(marked, found)
         marked = [h for h in marked if h.id not in expired] + [h for h in marked if h.id in expired]
     marked = marked[:limit]
-    if history:
+    if history or result.meta.intent == "when":  # "when did X change" is answered by the chain itself
         seen = {h.id for h in marked}
         marked = [x for h in marked for x in (h, *(c for c in _chain(conn, h) if c.id not in seen))]
+        if result.meta.ordering == "chronological":
+            marked.sort(key=lambda h: (h.occurred_at, h.recorded_at, h.id))
     meta = msgspec.structs.replace(result.meta, pending=sum(1 for h in marked if h.status == "pending"))
     return msgspec.structs.replace(result, results=marked, meta=meta)
 
