@@ -262,6 +262,7 @@ class Memman:
         as_of: datetime | None = None,
         known_at: datetime | None = None,
         history: bool = False,
+        disable: Sequence[str] = (),
     ) -> RecallResult:
         """`graph` forces graph expansion on or off (default: per intent) and
         `intent` overrides detection. `as_of` answers what was true then (valid
@@ -269,7 +270,9 @@ class Memman:
         both read the projections as of then (memman/timeline.py). `history`
         adds, after each result, the memories it superseded (the chain).
         `expand` asks the LLM for extra keyword terms (cached); a configured
-        `rerank.provider` re-orders the top results (see memman/recall/llm.py)."""
+        `rerank.provider` re-orders the top results (see memman/recall/llm.py).
+        `disable` switches signals off for ablations (memman/recall/hybrid.py
+        SIGNALS; tools/recall_bench)."""
         import msgspec
 
         from events.clock import to_iso
@@ -286,7 +289,7 @@ class Memman:
             )
             result = recall(  # a few more than asked: a successor just below the cut still moves up
                 db, self.store, query, limit=limit + SUCCESSION_SLACK, category=category, source=source, basic=basic,
-                graph=graph, intent=intent, expansion=terms,
+                graph=graph, intent=intent, expansion=terms, disable=disable,
             )  # fmt: skip
             if not basic:
                 result = llm_recall.rerank(self.registry.data_dir, self.store, query, result)
