@@ -125,11 +125,13 @@ def test_restore_brings_a_forgotten_memory_back(cli: Cli) -> None:
     assert [h["id"] for h in cli.json("recall", "staging database")["results"]] == [memory_id]
 
 
-def test_replacing_a_forgotten_memory_keeps_it_forgotten(cli: Cli) -> None:
+def test_replacing_a_forgotten_memory_is_refused_and_it_stays_forgotten(cli: Cli) -> None:
+    # issue 11: replace used to exit 0 and leave the new text hidden; now it says what to do
     memory_id = cli.remember("Gamma keeps kittens in the office")
     cli.ok("forget", memory_id)
-    assert cli.json("replace", memory_id, "Gamma keeps puppies in the office")["status"] == "forgotten"
-    assert _contents(cli, "puppies") == []
+    result = cli("replace", memory_id, "Gamma keeps puppies in the office")
+    assert (result.code, result.out) == (2, "")
+    assert f"'memman restore {memory_id}' first, then replace it" in result.err
     cli.ok("scheduler", "drain")
     assert _contents(cli, "puppies office") == []
     assert cli.json("insights", "show", memory_id)["memory"]["status"] == "forgotten"
