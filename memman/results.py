@@ -34,6 +34,7 @@ class Signals(msgspec.Struct, frozen=True, kw_only=True):
     entity: float = 0.0  # share of the query's entities this memory names
     graph: float = 0.0  # beam-search path score, for memories reached through the graph
     via: str | None = None  # "edge_type:memory id" it was reached from
+    date: float | None = None  # 1 inside the window the query's dates name, fading outside; null: no dates
 
 
 class RecallHit(msgspec.Struct, frozen=True, kw_only=True):
@@ -63,6 +64,14 @@ class RecallHit(msgspec.Struct, frozen=True, kw_only=True):
     stale: str | None = None
 
 
+class DateWindow(msgspec.Struct, frozen=True, kw_only=True):
+    """The time window the query's dates name: [start, end) in UTC."""
+
+    start: str
+    end: str
+    phrases: list[str]
+
+
 class RecallMeta(msgspec.Struct, frozen=True, kw_only=True):
     query: str
     store: str
@@ -84,6 +93,7 @@ class RecallMeta(msgspec.Struct, frozen=True, kw_only=True):
     as_of: str | None = None  # valid time: what was true then
     expansion: list[str] = []  # `--expand`: the LLM's extra keyword terms
     reranked: str | None = None  # the rerank provider:model that ordered the top results
+    window: DateWindow | None = None  # the window the query's dates name (memman/recall/dates.py)
     known_at: str | None = None  # transaction time: what had been recorded by then (`--known-at`)
 
 

@@ -289,7 +289,7 @@ class Memman:
             )
             result = recall(  # a few more than asked: a successor just below the cut still moves up
                 db, self.store, query, limit=limit + SUCCESSION_SLACK, category=category, source=source, basic=basic,
-                graph=graph, intent=intent, expansion=terms, disable=disable,
+                graph=graph, intent=intent, expansion=terms, today=as_of or self.clock(), disable=disable,
             )  # fmt: skip
             if not basic:
                 result = llm_recall.rerank(self.registry.data_dir, self.store, query, result)

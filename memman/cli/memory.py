@@ -89,6 +89,7 @@ def recall(ctx: AppContext, query, category, source, limit, basic, expand, inten
       memman recall "what is the rate limit" --as-of 2026-01-31T00:00:00Z
       memman recall "what is the rate limit" --known-at 2026-02-01T00:00:00Z
       memman recall "which CI do we use" --history
+      memman recall "what did we decide on 4 February"
     """
     result = ctx.app.recall(
         query,

@@ -42,6 +42,8 @@ import msgspec
 
 from events.types import Action, Candidate, Decision
 from workers.stages.subject import STOPWORDS, VERBS, Reading, contains, more_detail, read
+from events.types import Candidate, Decision
+from workers.entities import aliases
 
 _WORDS = re.compile(r"\w+", re.UNICODE)
 NEAR_DUPLICATE = 0.9
@@ -72,8 +74,9 @@ def is_value(token: str) -> bool:
 
 
 def named(entities: Sequence[str]) -> set[str]:
-    """The named entities, case-folded: the ones that say what a memory is about."""
-    return {e.casefold() for e in entities if not is_value(e)}
+    """The named entities, canonical (workers/entities/aliases.py: "Postgres"
+    is "postgresql"): the ones that say what a memory is about."""
+    return aliases.named(entities)
 
 
 def _jaccard(a: set[str], b: set[str]) -> float:
@@ -148,7 +151,7 @@ def replaced_by_change(new: Reading, old: Reading) -> str | None:
         said = _strip(change.old)
         if not said or not contains(old.tokens, said) or (change.new and contains(old.tokens, _strip(change.new))):
             return None
-        if rest - set(said) <= new.content:
+        if rest - set(said) <= new.content and _names_within(old, new, said):
             return f"{change.kind}: {' '.join(said)} -> {' '.join(_strip(change.new)) or '(see text)'}"
         return None
     if change.kind == "no-longer":
@@ -174,9 +177,19 @@ def _subject_to(subject: tuple[str, ...], value: tuple[str, ...], new: Reading, 
             after = old.tokens[i + len(subject)]
             if is_value(after) and is_value(value[0]):
                 return f"{' '.join(subject)}: {after} -> {' '.join(value)}"
-    if contains(old.tokens, subject) and old.values and (old.content - VERBS) <= set(subject) | new.content:
+    if (
+        contains(old.tokens, subject)
+        and old.values
+        and (old.content - VERBS) <= set(subject) | new.content
+        and _names_within(old, new, subject)
+    ):
         return f"{' '.join(subject)}: {', '.join(sorted(old.values))} -> {' '.join(value)}"
     return None
+
+
+def _names_within(old: Reading, new: Reading, said: tuple[str, ...]) -> bool:
+    """Every name the candidate gives is in the fact too, or is the value the change names."""
+    return all(n in new.names or set(n.split()) <= set(said) for n in old.names)
 
 
 def _strip(words: tuple[str, ...]) -> tuple[str, ...]:

@@ -114,19 +114,24 @@ class Reading(msgspec.Struct, frozen=True, kw_only=True):
     change: Change | None
 
 
-def _names(text: str, entities: Sequence[str], toks: Sequence[str]) -> tuple[str, ...]:
-    """Named entities (no digits) in text order. A sentence-initial change verb
-    glued to a name by the extractor ("Switched CI") is dropped from it."""
+def _names(text: str, entities: Sequence[str]) -> tuple[tuple[str, ...], frozenset[str]]:
+    """Named entities (no digits) in text order, canonical ("Postgres" is
+    "postgresql", workers/entities/aliases.py), and the words they are written
+    with. A sentence-initial change verb glued to a name by the extractor
+    ("Switched CI") is dropped from it."""
+    from workers.entities import aliases
+
     folded = text.casefold()
-    found = []
+    found, written = [], set()
     for entity in entities:
         words = [w for w in tokens(entity) if w not in CHANGE_WORDS]
         if not words or any(is_value(w) for w in words):
             continue
         name = " ".join(words)
+        written.update(words)
         at = folded.find(name)
-        found.append((at if at >= 0 else len(folded), name))
-    return tuple(dict.fromkeys(name for _, name in sorted(found)))
+        found.append((at if at >= 0 else len(folded), aliases.canonical(name)))
+    return tuple(dict.fromkeys(name for _, name in sorted(found))), frozenset(written)
 
 
 def _first_verb(toks: Sequence[str]) -> int:
@@ -164,14 +169,18 @@ def read(text: str, entities: Sequence[str]) -> Reading:
         verb = min(verb, len(tokens(text[:colon])))
     identifiers = {t for t in toks[:verb] if is_value(t)}
     identifiers |= {t for prev, t in zip(toks, toks[1:]) if is_value(t) and prev in ID_NOUNS}
-    words = tuple(t for t in toks if t not in STOPWORDS and t not in CHANGE_WORDS and not is_value(t))
+    names, written = _names(text, entities)
+    # content words leave out the names' own words: names are compared canonically, on their own
+    words = tuple(
+        t for t in toks if t not in STOPWORDS and t not in CHANGE_WORDS and not is_value(t) and t not in written
+    )
     return Reading(
         tokens=tuple(toks),
         content=frozenset(words),
         words=words,
         values=values,
         subject_values=frozenset(identifiers),
-        names=_names(text, entities, toks),
+        names=names,
         change=_change(text),
     )
 
