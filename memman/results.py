@@ -62,6 +62,7 @@ class RecallHit(msgspec.Struct, frozen=True, kw_only=True):
     valid_until: str | None = None
     superseded_by: str | None = None
     stale: str | None = None
+    store: str = ""  # the store it came from (a project store or the personal one)
 
 
 class DateWindow(msgspec.Struct, frozen=True, kw_only=True):
@@ -94,6 +95,7 @@ class RecallMeta(msgspec.Struct, frozen=True, kw_only=True):
     expansion: list[str] = []  # `--expand`: the LLM's extra keyword terms
     reranked: str | None = None  # the rerank provider:model that ordered the top results
     window: DateWindow | None = None  # the window the query's dates name (memman/recall/dates.py)
+    stores: list[str] = []  # the stores searched, project first (memman/scope/)
     known_at: str | None = None  # transaction time: what had been recorded by then (`--known-at`)
 
 

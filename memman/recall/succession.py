@@ -84,6 +84,13 @@ def _reorder(hits: list[RecallHit], found: dict[str, tuple[str, str]]) -> list[R
     return order
 
 
+def successors_first(hits: list[RecallHit]) -> list[RecallHit]:
+    """Re-establish the order after results were re-sorted by score (several
+    stores merged): each stale hit below its successor, as marked."""
+    found = {h.id: (h.superseded_by, h.stale) for h in hits if h.stale in ("superseded", "older") and h.superseded_by}
+    return _reorder(hits, found)  # type: ignore[arg-type]
+
+
 def _chain(conn: Connection, hit: RecallHit) -> list[RecallHit]:
     """The memories `hit` superseded, newest first (an UPDATE or --replaces each)."""
     chain: list[RecallHit] = []
