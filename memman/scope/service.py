@@ -22,8 +22,6 @@ from typing import TypeVar
 
 import msgspec
 
-from memman.recall.succession import successors_first
-
 from events.errors import UnknownMemory
 from memman.results import Changed, RecallResult, Remembered
 from memman.scope.resolve import Scope, ensure_project_store, resolve
@@ -121,6 +119,8 @@ def _labelled(result: RecallResult, store: str) -> RecallResult:
 def merge(results: list[RecallResult], limit: int, project: str | None) -> RecallResult:
     """One answer from several stores' answers (see the module docstring)."""
     hits = [h for r in results for h in r.results]
+    from memman.recall.succession import successors_first
+
     hits.sort(key=lambda h: (-(h.score + (PROJECT_EDGE if h.store == project else 0.0)), h.store != project, h.id))
     hits = successors_first(hits)  # a stale value never outranks its successor (memman/recall/succession.py)
     first = results[0].meta
