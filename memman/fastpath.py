@@ -28,6 +28,7 @@ _SPECS: dict[str, tuple[dict[str, object], tuple[str, ...], tuple[str, ...]]] = 
             "--source": SOURCES,
             "--meta": str,
             "--at": str,
+            "--id": str,
         },
         ("--json",),
         ("--meta",),
@@ -139,7 +140,7 @@ def run(call: Invocation) -> int:
 
 def _remember(app, call: Invocation) -> int:  # type: ignore[no-untyped-def]
     from memman import validate
-    from memman.render import to_json
+    from memman.render import remembered_line, to_json
 
     o = call.options
     text: str | bytes = sys.stdin.buffer.read() if call.positional == "-" else call.positional
@@ -152,8 +153,9 @@ def _remember(app, call: Invocation) -> int:  # type: ignore[no-untyped-def]
         source=o.get("--source", "agent"),
         meta=o.get("--meta", []),
         at=validate.moment(at) if at else None,  # type: ignore[arg-type]
+        key=o.get("--id"),  # type: ignore[arg-type]
     )
-    sys.stdout.write(to_json(result) + "\n" if o.get("--json") else f"remembered {result.id} (pending)\n")
+    sys.stdout.write(to_json(result) + "\n" if o.get("--json") else remembered_line(result) + "\n")
     return 0
 
 

@@ -46,3 +46,11 @@ def to_json(value: object) -> str:
     import msgspec
 
     return msgspec.json.encode(value).decode()
+
+
+def remembered_line(result) -> str:  # type: ignore[no-untyped-def]
+    """What `remember` prints: the new id, or the id an earlier call with the
+    same --id made."""
+    if result.already:
+        return f"already remembered {result.id} ({result.status}); nothing appended"
+    return f"remembered {result.id} (pending)"

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from events.clock import Clock, utc_now
-from events.errors import BadInput, StoreLocked, UnknownMemory
+from events.errors import BadInput, MemmanError, StoreLocked, UnknownMemory
 from events.ids import UlidFactory
+from events.log import NewEvent
 from events.types import (
     EdgeLinked,
     EdgeUnlinked,
@@ -93,8 +94,12 @@ class Memman:
         source: str = "agent",
         meta: list[str] | dict[str, object] | None = None,
         at: datetime | None = None,
+        key: str | None = None,
     ) -> Remembered:
+        """`key` makes it idempotent: remembering the same key again appends
+        nothing and returns the memory the first call made (`already`)."""
         self.ensure_writable()
+        key = f"id:{validate.idempotency_key(key)}" if key is not None else None
         event = MemoryRemembered(
             memory_id=MemoryId(self._ids.mint(self.clock())),
             text=validate.text(text),
@@ -103,9 +108,23 @@ class Memman:
             entities=validate.entities(list(entities) if isinstance(entities, Sequence) and not isinstance(entities, str) else entities),
             source=validate.source(source),  # type: ignore[arg-type]
             meta=validate.meta(meta),
+            key=key,
         )
-        rec = self.db.log.append(event, occurred_at=at)
-        return Remembered(id=event.memory_id, seq=rec.seq, status="pending", store=self.store)
+        recorded = self.db.log.append_many([NewEvent(event=event, occurred_at=at)])
+        if not recorded:
+            return self._remembered_before(key)  # type: ignore[arg-type]
+        return Remembered(id=event.memory_id, seq=recorded[0].seq, status="pending", store=self.store)
+
+    def _remembered_before(self, key: str) -> Remembered:
+        seq = self.db.log.seq_of_key(key)
+        assert seq is not None
+        first = self.db.log.get(seq).event
+        assert isinstance(first, MemoryRemembered)
+        try:
+            status = self.memory(first.memory_id).status
+        except MemmanError:  # merged into another memory by the drain, or projections unavailable
+            status = "pending"
+        return Remembered(id=first.memory_id, seq=seq, status=status, store=self.store, already=True)
 
     def replace(
         self,

@@ -124,6 +124,21 @@ def since(value: str, now: datetime) -> datetime:
     return moment(value, "--since", "use 7d, 24h, 30m or an ISO-8601 time")
 
 
+MAX_KEY_CHARS = 200
+
+
+def idempotency_key(value: str, what: str = "--id") -> str:
+    """A caller's idempotency key: 1-200 printable characters."""
+    cleaned = value.strip()
+    if not cleaned:
+        raise BadInput(f"{what} is empty; pass a stable key, e.g. the hook's event id")
+    if len(cleaned) > MAX_KEY_CHARS:
+        raise BadInput(f"{what} is {len(cleaned)} characters; the limit is {MAX_KEY_CHARS}")
+    if not cleaned.isprintable():
+        raise BadInput(f"{what} contains control characters; use printable text")
+    return cleaned
+
+
 def positive(value: int, what: str) -> int:
     if value < 1:
         raise BadInput(f"{what} must be at least 1, got {value}")

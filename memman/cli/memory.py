@@ -9,7 +9,7 @@ import click
 from events.types import CATEGORIES, SOURCES
 from memman import validate
 from memman.cli.context import AppContext, emit_json, json_option, pass_app
-from memman.render import recall_diagnostics, recall_lines
+from memman.render import recall_diagnostics, recall_lines, remembered_line
 
 
 def _text_arg(text: str) -> str | bytes:
@@ -32,14 +32,18 @@ def _echo_changed(result, json_: bool) -> None:  # type: ignore[no-untyped-def]
 @click.option("--source", type=click.Choice(SOURCES), default="agent", show_default=True)
 @click.option("--meta", multiple=True, metavar="K=V", help="Metadata, repeatable.")
 @click.option("--at", "at", metavar="ISO-8601", help="When it was true or said (default: now).")
+@click.option("--id", "key", metavar="KEY", help="Idempotency key: a retry with the same KEY appends nothing.")
 @json_option
 @pass_app
-def remember(ctx: AppContext, text, category, importance, entities, source, meta, at, json_) -> None:  # type: ignore[no-untyped-def]
+def remember(ctx: AppContext, text, category, importance, entities, source, meta, at, key, json_) -> None:  # type: ignore[no-untyped-def]
     """Remember TEXT (use - to read it from stdin). Instant: no network.
+    With --id, remembering the same KEY again (a retried hook) is a no-op
+    that prints the first memory's id.
 
     \b
     Example:
       memman remember "Chose SQLite: zero deps, embeddable" --cat decision
+      memman remember "Deploys freeze on Fridays" --id turn-8f2c
     """
     result = ctx.app.remember(
         _text_arg(text),
@@ -49,11 +53,12 @@ def remember(ctx: AppContext, text, category, importance, entities, source, meta
         source=source,
         meta=list(meta),
         at=validate.moment(at) if at else None,
+        key=key,
     )
     if json_:
         emit_json(result)
     else:
-        click.echo(f"remembered {result.id} (pending)")
+        click.echo(remembered_line(result))
 
 
 @click.command()
