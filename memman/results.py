@@ -131,3 +131,16 @@ class StoreInfo(msgspec.Struct, frozen=True, kw_only=True):
     active: bool
     memories: int | None
     path: str
+
+
+class ServerState(msgspec.Struct, kw_only=True):
+    """`memman server status`: the warm server of one data dir, if running."""
+
+    running: bool
+    socket: str
+    pid: int | None = None
+    version: str | None = None
+    uptime_s: float | None = None
+    served: int | None = None
+    idle_timeout_s: float | None = None
+    rss_mb: float | None = None
