@@ -35,7 +35,7 @@ _SPECS: dict[str, tuple[dict[str, object], tuple[str, ...], tuple[str, ...]]] = 
     ),
     "recall": (
         {"--cat": CATEGORIES, "--source": SOURCES, "--limit": range(1, 1001)},
-        ("--json", "--basic"),
+        ("--json", "--basic", "--raw"),
         (),
     ),
 }
@@ -172,5 +172,5 @@ def _recall(app, call: Invocation) -> int:  # type: ignore[no-untyped-def]
     )
     if call.verbose:
         sys.stderr.write(f"memman: {recall_diagnostics(result)}\n")
-    sys.stdout.write(to_json(result) + "\n" if o.get("--json") else "\n".join(recall_lines(result)) + "\n")
+    sys.stdout.write(to_json(result) + "\n" if o.get("--json") else "\n".join(recall_lines(result, raw=bool(o.get("--raw")))) + "\n")
     return 0

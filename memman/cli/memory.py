@@ -8,7 +8,7 @@ import click
 
 from events.types import CATEGORIES, SOURCES
 from memman import validate
-from memman.cli.context import AppContext, emit_json, json_option, pass_app
+from memman.cli.context import AppContext, emit_json, json_option, pass_app, raw_option
 from memman.render import recall_diagnostics, recall_lines, remembered_line
 
 
@@ -71,9 +71,10 @@ def remember(ctx: AppContext, text, category, importance, entities, source, meta
 @click.option("--intent", type=click.Choice(["why", "when", "entity", "general"]), help="Override intent detection.")
 @click.option("--graph/--no-graph", "graph", default=None, help="Force graph expansion on or off [per intent].")
 @click.option("--as-of", "as_of", metavar="ISO-8601", help="Answer from the store as it stood at that time.")
+@raw_option
 @json_option
 @pass_app
-def recall(ctx: AppContext, query, category, source, limit, basic, expand, intent, graph, as_of, json_) -> None:  # type: ignore[no-untyped-def]
+def recall(ctx: AppContext, query, category, source, limit, basic, expand, intent, graph, as_of, raw, json_) -> None:  # type: ignore[no-untyped-def]
     """Recall memories relevant to QUERY: keyword + semantic + recency anchors,
     expanded over the memory graph by the query's intent (why / when /
     entity / general); why-answers list causes first, when-answers in time order.
@@ -98,7 +99,7 @@ def recall(ctx: AppContext, query, category, source, limit, basic, expand, inten
     if json_:
         emit_json(result)
     else:
-        click.echo("\n".join(recall_lines(result)))
+        click.echo("\n".join(recall_lines(result, raw=raw)))
 
 
 @click.command()
