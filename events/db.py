@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+import os
 from pathlib import Path
 
 import apsw
@@ -28,10 +29,14 @@ def connect(path: Path, *, readonly: bool = False) -> apsw.Connection:
         flags = apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE
     fix = LOG_FIX if path.name == "log.db" else "delete it and run 'memman events replay'"
     with translated_errors(path, fix=fix):
+        created = not readonly and not path.exists()
         try:
             conn = apsw.Connection(str(path), flags=flags)
         except apsw.CantOpenError as exc:
             raise StoreCorrupt(f"cannot open {path}: {exc}") from exc
+        if created:  # owner-only; SQLite gives the -wal and -shm files the same mode
+            path.touch(mode=0o600, exist_ok=True)
+            os.chmod(path, 0o600)
         conn.setbusytimeout(BUSY_TIMEOUT_MS)
         # A one-shot process is usually the last connection; by default it would
         # checkpoint the whole WAL on close (~12 ms per `remember`). Leave that
