@@ -19,7 +19,7 @@ from tests.cli.conftest import Cli, assert_error
     [
         ("llm.timeout_s", "nan", "not a finite number"),
         ("llm.timeout_s", "inf", "not a finite number"),
-        ("embeddings.timeout_s", "-1", "outside 0.1..3600"),
+        ("embeddings.timeout_s", "0", "outside 0.1..3600"),
         ("scheduler.interval_s", "0", "outside 10..604800"),
         ("llm.max_retries", "1000000", "outside 0..20"),
         ("graph.semantic_threshold", "2.5", "outside 0..1"),
