@@ -11,7 +11,7 @@ from pathlib import Path
 
 import apsw
 
-from events.errors import StoreCorrupt, StoreLocked
+from events.errors import DiskFull, ReadOnlyStore, StoreCorrupt, StoreLocked
 
 BUSY_TIMEOUT_MS = 10_000
 WAL_SIZE_LIMIT = 4 * 1024 * 1024
@@ -62,6 +62,10 @@ def translated_errors(what: Path | str, *, fix: str = "") -> Iterator[None]:
         raise StoreLocked(f"{what} is locked by another process; try again") from exc
     except (apsw.CorruptError, apsw.NotADBError) as exc:
         raise StoreCorrupt(f"{what} is corrupt ({exc}){'; ' + fix if fix else ''}") from exc
+    except apsw.FullError as exc:
+        raise DiskFull(f"no space left on the disk holding {what}: free space and retry; nothing was lost") from exc
+    except apsw.ReadOnlyError as exc:
+        raise ReadOnlyStore(f"{what} is read-only (a read-only mount?): this command must write; nothing was written") from exc
 
 
 def compact_wal(conn: apsw.Connection) -> None:
@@ -70,8 +74,8 @@ def compact_wal(conn: apsw.Connection) -> None:
     Best effort: a busy reader just leaves it for the next auto-checkpoint."""
     try:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    except apsw.BusyError:
-        pass
+    except (apsw.BusyError, apsw.FullError, apsw.ReadOnlyError, apsw.IOError):
+        pass  # a busy reader, a full or read-only disk: the WAL stays as it is, which is safe
 
 
 @contextmanager

@@ -55,6 +55,16 @@ class CorruptEvent(StoreCorrupt):
     """An event row that cannot be read back (damaged bytes, a bad timestamp)."""
 
 
+class DiskFull(MemmanError):
+    """No space left where the store lives. SQLite rolled the write back, so
+    nothing was lost; the message names the disk and what to do."""
+
+
+class ReadOnlyStore(MemmanError):
+    """The store is on a read-only file system (or not writable by us):
+    reads answer from a scratch copy, writes are refused."""
+
+
 class LogMissing(StoreCorrupt):
     """log.db is gone, emptied or older than the projections built from it.
     `fix` says what to do; it never suggests anything that would discard the

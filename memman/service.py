@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from events.clock import Clock, utc_now
-from events.errors import BadInput, MemmanError, StoreLocked, UnknownMemory
+from events.errors import BadInput, DiskFull, MemmanError, ReadOnlyStore, StoreLocked, UnknownMemory
 from events.ids import UlidFactory
 from events.log import NewEvent
 from events.types import (
@@ -52,19 +52,26 @@ class Memman:
         self.clock = clock
         self._ids = UlidFactory()
         self._db: StoreDB | None = None
+        self.degraded: list[str] = []  # why a read answered from less than the whole log
 
     def ensure_writable(self) -> None:
-        """Refuse a write while the scheduler is stopped (recall-only mode).
-        Every operation that appends to the log calls this first."""
+        """Refuse a write while the scheduler is stopped (recall-only mode) or
+        when the store cannot be written (a read-only mount). Every operation
+        that appends to the log calls this first."""
         if os.path.exists(os.path.join(self.registry.data_dir, STOPPED_MARKER)):
             from memman.scheduler.state import refuse_write
 
             refuse_write(self.registry.data_dir)
+        directory = self.registry.path(self.store)
+        if directory.is_dir() and not os.access(directory, os.W_OK):
+            raise ReadOnlyStore(f"store {self.store!r} at {directory} is read-only (a read-only mount?);"
+                                " nothing was written; recall still works")
 
     @property
     def db(self) -> StoreDB:
         if self._db is None:
             self._db = StoreDB(self.registry.require(self.store), clock=self.clock)
+            self._db.read_only_view()  # a no-op unless the store cannot be written
         return self._db
 
     @property
@@ -226,6 +233,8 @@ class Memman:
                 db.main.catch_up()
         except StoreLocked:
             pass
+        except DiskFull as exc:  # answer from the projections as they stand, and say so
+            self.degraded.append(f"newest memories not yet readable: {exc}")
         return db
 
     def fresh_vectors(self) -> StoreDB:
@@ -237,6 +246,8 @@ class Memman:
                 db.vectors.catch_up()
         except StoreLocked:
             pass
+        except DiskFull as exc:
+            self.degraded.append(f"newest vectors not yet readable: {exc}")
         return db
 
     def recall(
@@ -285,6 +296,9 @@ class Memman:
             )
         if as_of is not None:
             result = msgspec.structs.replace(result, meta=msgspec.structs.replace(result.meta, as_of=to_iso(as_of)))
+        if self.degraded:
+            degraded = "; ".join(x for x in (result.meta.degraded, *dict.fromkeys(self.degraded)) if x)
+            result = msgspec.structs.replace(result, meta=msgspec.structs.replace(result.meta, degraded=degraded))
         if expand:
             degraded = "; ".join(x for x in (result.meta.degraded, note) if x) or None
             result = msgspec.structs.replace(

@@ -9,6 +9,7 @@ Deleting projections.db and vectors.db and replaying gives back the same store.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -46,6 +47,30 @@ class StoreDB:
         self._log_directory = log_directory or directory
         self.upto = upto
         self.notices: list[str] = []  # things the user should hear about (the CLI prints them)
+        self._scratch: Path | None = None  # a read-only store is read through a scratch copy
+
+    @property
+    def writable(self) -> bool:
+        """Whether this process may write the store (false on a read-only mount)."""
+        return self._scratch is None and (not self.directory.exists() or os.access(self.directory, os.W_OK))
+
+    def read_only_view(self) -> None:
+        """Read a store that cannot be written (a read-only mount, NanoClaw's
+        shared global store) through a scratch copy of its files, so catching
+        projections up never writes to it and a file we cannot write is never
+        mistaken for a corrupt one. Call before opening anything."""
+        if self._scratch is not None or self.writable:
+            return
+        import shutil
+        import tempfile
+
+        scratch = Path(tempfile.mkdtemp(prefix="memman-readonly-"))
+        for path in self.directory.iterdir():
+            if path.is_file() and (path.suffix in (".db", ".f32") or path.name.endswith("-wal")):
+                shutil.copy2(path, scratch / path.name)
+        self._scratch = scratch
+        self.directory = self._log_directory = scratch
+        self.notices.append("the store is read-only: answered from a scratch copy (nothing was written to it)")
 
     def _open(self, filename: str, projectors: list) -> ProjectionSet:  # type: ignore[type-arg]
         """Open a projection file; a corrupt one is moved aside and rebuilt
@@ -57,6 +82,8 @@ class StoreDB:
         try:
             pset = ProjectionSet(path, projectors, log)
         except StoreCorrupt:
+            if not os.access(self.directory, os.W_OK):  # a file we cannot write is not a corrupt one
+                raise
             stamp = to_iso(self._clock()).replace(":", "").replace("-", "")
             aside = path.with_name(f"{filename}.corrupt-{stamp}")
             path.replace(aside)
@@ -164,3 +191,7 @@ class StoreDB:
             handle = self.__dict__.pop(name, None)
             if handle is not None:
                 handle.close()
+        if self._scratch is not None:
+            import shutil
+
+            shutil.rmtree(self._scratch, ignore_errors=True)
