@@ -203,13 +203,27 @@ def drain_all(
     limit: int | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ):  # type: ignore[no-untyped-def]
-    """Drain every store (or those named) under the data dir's drain lock."""
-    from workers.lock import drain_lock
+    """Drain every store (or those named), each under its own lock, so one
+    slow or locked store never holds up the others. A store another drain is
+    working on is skipped; if every chosen store was locked, StoreLocked."""
+    from events.errors import StoreLocked
+    from workers.lock import store_lock
 
     registry = Registry(data_dir)
     reports = []
-    with drain_lock(data_dir):
-        for name in stores or registry.names():
-            step = (lambda done, total, n=name: progress(n, done, total)) if progress else None
-            reports.append(drain_one(data_dir, registry.require(name), name, clock=clock, limit=limit, progress=step))
+    locked: StoreLocked | None = None
+    for name in stores or registry.names():
+        step = (lambda done, total, n=name: progress(n, done, total)) if progress else None
+        directory = registry.require(name)
+        try:
+            with store_lock(data_dir, directory):
+                reports.append(drain_one(data_dir, directory, name, clock=clock, limit=limit, progress=step))
+        except StoreLocked as exc:
+            locked = exc
+            if stores is None or len(stores) != 1:
+                from memman.exits import warn
+
+                warn(f"skipped: {exc}")
+    if locked is not None and not reports:
+        raise locked
     return reports
