@@ -39,6 +39,12 @@ class ProviderUnavailable(MemmanError):
     exit_code = 6
 
 
+class CircuitOpen(ProviderUnavailable):
+    """A provider failed several times in a row: its work is skipped for a
+    cool-down instead of waiting out every Retry-After. Skipped work stays
+    pending and spends no retry attempt."""
+
+
 class ProviderRejected(MemmanError):
     exit_code = 6
 
