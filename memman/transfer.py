@@ -39,6 +39,12 @@ from projections.queries import MEMORY_COLUMNS, row_to_memory
 BATCH = 2000
 
 
+class ImportInterrupted(MemmanError):
+    """Ctrl-C during an import: what landed stays (idempotent re-run adds the rest)."""
+
+    exit_code = 130
+
+
 class ImportLine(msgspec.Struct, forbid_unknown_fields=False):
     text: str
     id: str | None = None
@@ -97,12 +103,18 @@ def import_jsonl(app: Memman, stream: IO[bytes]) -> ImportReport:
     items = _parse(stream, app)
     first = last = None
     imported = 0
-    for start in range(0, len(items), BATCH):
-        recorded = app.db.log.append_many(items[start : start + BATCH])
-        if recorded:
-            first = first or recorded[0].seq
-            last = recorded[-1].seq
-            imported += len(recorded)
+    try:
+        for start in range(0, len(items), BATCH):
+            recorded = app.db.log.append_many(items[start : start + BATCH])
+            if recorded:
+                first = first or recorded[0].seq
+                last = recorded[-1].seq
+                imported += len(recorded)
+    except KeyboardInterrupt:
+        raise ImportInterrupted(
+            f"interrupted: {imported} new lines were imported before the interrupt;"
+            " run the same import again to add the rest (lines already imported are skipped)"
+        ) from None
     if imported:
         app.db.compact()
     return ImportReport(
