@@ -37,6 +37,7 @@ from pathlib import Path
 
 import msgspec
 
+from events.errors import MemmanError
 from memman.install.prime import prime
 
 SESSIONS = "sessions"
@@ -181,18 +182,25 @@ def inject(data_dir: Path, store: str | None, prompt: str, limit: int, budget_ms
         ]
 
     def work() -> None:
-        with Memman(data_dir, store) as app:
-            if not app.registry.exists(app.store):
-                return
-            query = prompt[:2000]
-            answers["basic"] = lines(app.recall(query, limit=limit, basic=True))
-            answers["hybrid"] = lines(app.recall(query, limit=limit))
+        try:
+            with Memman(data_dir, store) as app:
+                if not app.registry.exists(app.store):
+                    return
+                query = prompt[:2000]
+                answers["basic"] = lines(app.recall(query, limit=limit, basic=True))
+                answers["hybrid"] = lines(app.recall(query, limit=limit))
+        except MemmanError as exc:  # a broken store: one line on stderr, never a thread's traceback
+            answers["error"] = [str(exc)]
 
     thread = threading.Thread(target=work, daemon=True)
     thread.start()
     thread.join(max(0.0, budget_ms / 1000 - (time.perf_counter() - started)))
     found = answers.get("hybrid") or answers.get("basic")
     if not found:
+        if "error" in answers:
+            from memman.exits import warn
+
+            warn(f"recall for the prompt failed: {answers['error'][0]}")
         return None
     return "memman recalled these memories for this prompt (verify before relying on them):\n" + "\n".join(found)
 

@@ -95,3 +95,20 @@ def test_the_prompt_hook_emits_one_json_document_whatever_the_memory_says(cli: C
     assert "decision" not in doc  # a memory cannot speak for the hook
     assert set(doc) == {"hookSpecificOutput"}
     assert set(doc["hookSpecificOutput"]) == {"hookEventName", "additionalContext"}
+
+
+def test_the_prompt_hook_on_a_broken_store_prints_one_line_and_no_traceback(cli: Cli) -> None:
+    cli.remember("The staging database lives on host sparrow")
+    cli.ok("scheduler", "drain")
+    cli.ok("config", "set", "recall.inject", "true")
+    store = cli.data_dir / "stores" / "default"
+    for name in ("log.db", "log.db-wal", "log.db-shm"):
+        (store / name).unlink(missing_ok=True)
+    hook = json.dumps({"hook_event_name": "UserPromptSubmit", "prompt": "where is the staging database", "session_id": "s2"})
+    proc = subprocess.run(
+        [sys.executable, "-m", "memman", "hook", "user-prompt-submit"],
+        input=hook.encode(), capture_output=True, env={**cli.env(), "MEMMAN_SERVER": "off"}, timeout=120,
+    )
+    err = proc.stderr.decode()
+    assert "Traceback" not in err, err
+    assert err.count("\n") <= 1 and (not err or err.startswith("memman: warning: recall for the prompt failed: "))
