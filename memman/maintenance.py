@@ -24,6 +24,8 @@ MAX_DIFFERENCES = 20
 
 def status(app: Memman) -> StoreStatus:
     db = app.db
+    if db.writable:
+        db.repair()  # a damaged projection is rebuilt from the log (and said), not reported as "unexpected"
     try:
         db.catch_up()
     except DiskFull as exc:  # report what the projections hold, and say why they lag
@@ -68,6 +70,7 @@ def status(app: Memman) -> StoreStatus:
 def replay(app: Memman, names: list[str] | None = None, progress: Callable[[int, int], None] | None = None) -> ReplayReport:
     db = app.db
     started = time.perf_counter()
+    db.repair()  # a damaged file is moved aside first: dropping its tables in place may not work
     db.replay(names or None, progress=progress)
     if names is None or "vectors" in names:  # the flat caches are derived too: rebuilt on the next read
         for cache in db.directory.glob("vectors-*.f32"):
@@ -124,6 +127,13 @@ def verify(app: Memman) -> VerifyReport:
         return VerifyReport(
             store=app.store, ok=False, log_problems=problems, differences=[],
             seconds=round(time.perf_counter() - started, 3), fix=CORRUPT_LOG_FIX,
+        )
+    damaged = db.damaged()
+    if damaged:
+        return VerifyReport(
+            store=app.store, ok=False, log_problems=[], seconds=round(time.perf_counter() - started, 3),
+            differences=[Difference(table=name, detail=f"damaged ({why})") for name, why in damaged.items()],
+            fix=f"memman --store {app.store} events replay (moves the damaged file aside and rebuilds it from the log)",
         )
     try:
         db.catch_up()

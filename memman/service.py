@@ -17,7 +17,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from events.clock import Clock, utc_now
-from events.errors import BadInput, DiskFull, MemmanError, ReadOnlyStore, StoreLocked, UnknownMemory
+from events.errors import (
+    BadInput,
+    CorruptEvent,
+    DiskFull,
+    LogMissing,
+    MemmanError,
+    ReadOnlyStore,
+    StoreCorrupt,
+    StoreLocked,
+    UnknownMemory,
+)
 from events.ids import UlidFactory
 from events.log import NewEvent
 from events.types import (
@@ -269,14 +279,41 @@ class Memman:
         stood then (see `_past`). `expand` asks the LLM for extra keyword
         terms (cached); a configured `rerank.provider` re-orders the top
         results (see memman/recall/llm.py). `disable` switches signals off
-        for ablations (memman/recall/hybrid.py SIGNALS; tools/recall_bench)."""
+        for ablations (memman/recall/hybrid.py SIGNALS; tools/recall_bench).
+        A damaged projection file is rebuilt from the log once and the
+        question asked again; a damaged or missing log is reported as it is."""
+        import apsw
+
+        options = dict(limit=limit, category=category, source=source, basic=basic, expand=expand, graph=graph,
+                       intent=intent, as_of=as_of, disable=disable)
+        query = validate.query(query)
+        try:
+            return self._recall(query, **options)  # type: ignore[arg-type]
+        except (StoreCorrupt, apsw.CorruptError) as exc:
+            if isinstance(exc, LogMissing | CorruptEvent) or not self.db.writable or not self.db.repair():
+                raise
+        return self._recall(query, **options)  # type: ignore[arg-type]
+
+    def _recall(
+        self,
+        query: str,
+        *,
+        limit: int,
+        category: str | None,
+        source: str | None,
+        basic: bool,
+        expand: bool,
+        graph: bool | None,
+        intent: str | None,
+        as_of: datetime | None,
+        disable: Sequence[str],
+    ) -> RecallResult:
         import msgspec
 
         from events.clock import to_iso
         from memman.recall import llm as llm_recall
         from memman.recall import recall
 
-        query = validate.query(query)
         with self._view(as_of, basic) as db:
             terms, note = (
                 llm_recall.expansion(self.registry.data_dir, self.store, self.db.directory, query) if expand else ([], None)

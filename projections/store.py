@@ -123,6 +123,48 @@ class StoreDB:
                 " the log was lost, emptied, or replaced by an older copy (or lost its -wal file)",
                 LOG_MISSING_FIX,
             )
+    def damaged(self) -> dict[str, str]:
+        """Projection files SQLite finds damaged (quick_check), by file name.
+        Opens each set; a file too damaged to open is reported too."""
+        import apsw
+
+        found: dict[str, str] = {}
+        for attr, filename in (("main", PROJECTIONS_FILE), ("vectors", VECTORS_FILE)):
+            try:
+                rows = getattr(self, attr).conn.execute("PRAGMA quick_check(5)").fetchall()
+            except (StoreCorrupt, apsw.CorruptError, apsw.NotADBError) as exc:
+                if isinstance(exc, LogMissing):
+                    raise
+                found[filename] = str(exc)
+                continue
+            problems = [r[0] for r in rows if r[0] != "ok"]
+            if problems:
+                found[filename] = "; ".join(problems)
+        return found
+
+    def repair(self) -> list[str]:
+        """Move damaged projection files aside and rebuild them from the log
+        (projections hold nothing the log does not); the files repaired."""
+        repaired = []
+        for filename in self.damaged():
+            attr = "main" if filename == PROJECTIONS_FILE else "vectors"
+            handle = self.__dict__.pop(attr, None)
+            if handle is not None:
+                handle.close()
+            path = self.directory / filename
+            stamp = to_iso(self._clock()).replace(":", "").replace("-", "")
+            aside = path.with_name(f"{filename}.corrupt-{stamp}")
+            path.replace(aside)
+            for suffix in ("-wal", "-shm"):
+                path.with_name(filename + suffix).unlink(missing_ok=True)
+            self.notices.append(f"{filename} was damaged; moved it to {aside.name} and rebuilt it from the log")
+            getattr(self, attr).catch_up()
+            repaired.append(filename)
+        if PROJECTIONS_FILE in repaired or VECTORS_FILE in repaired:
+            for cache in self.directory.glob("vectors-*.f32"):
+                cache.unlink(missing_ok=True)
+        return repaired
+
     @cached_property
     def log(self) -> EventLog:
         path = self._log_directory / LOG_FILE
