@@ -249,10 +249,16 @@ class EventLog:
             if type_list is not None:
                 where.append(f"type IN ({','.join('?' * len(type_list))})")
                 args.extend(type_list)
-            rows = self.conn.execute(
-                f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(where)} ORDER BY seq LIMIT ?",
-                (*args, size),
-            ).fetchall()
+            try:
+                rows = self.conn.execute(
+                    f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(where)} ORDER BY seq LIMIT ?",
+                    (*args, size),
+                ).fetchall()
+            except UnicodeDecodeError as exc:
+                raise CorruptEvent(
+                    f"an event after seq {cursor_seq} in {self.path} cannot be read (not UTF-8: damaged on disk);"
+                    f" {CORRUPT_LOG_FIX}"
+                ) from exc
             if not rows:
                 return
             for row in rows:
@@ -300,7 +306,10 @@ class EventLog:
     def get(self, seq: int) -> Recorded:
         if not 0 < seq < 2**63:
             raise UnknownEvent(f"no event with seq {seq}; see 'memman events list'")
-        row = self.conn.execute(f"SELECT {_COLUMNS} FROM events WHERE seq = ?", (seq,)).fetchone()
+        try:
+            row = self.conn.execute(f"SELECT {_COLUMNS} FROM events WHERE seq = ?", (seq,)).fetchone()
+        except UnicodeDecodeError as exc:
+            raise CorruptEvent(f"event {seq} in {self.path} cannot be read (not UTF-8: damaged on disk); {CORRUPT_LOG_FIX}") from exc
         if row is None:
             raise UnknownEvent(f"no event with seq {seq}; see 'memman events list'")
         return self._decode(row)
@@ -378,14 +387,20 @@ class EventLog:
         return problems
 
     def _verify_events(self, limit: int = 20) -> list[str]:
-        """Checksum and decode every event; at most `limit` problems named."""
+        """Checksum and decode every event; at most `limit` problems named.
+        Row by row, so one unreadable row (bytes that are not UTF-8 where
+        text belongs) is named without hiding the rest."""
         columns = {r[1] for r in self.conn.execute("PRAGMA table_info(events)")}
         has_checksum = "checksum" in columns
         bad: list[str] = []
         total = 0
-        select = f"SELECT {_COLUMNS}, {'checksum' if has_checksum else 'NULL'} FROM events ORDER BY seq"
-        for row in self.conn.execute(select):
-            problem = self._row_problem(row[:-1], row[-1], has_checksum)
+        select = f"SELECT {_COLUMNS}, {'checksum' if has_checksum else 'NULL'} FROM events WHERE seq = ?"
+        for seq in self.seqs():
+            try:
+                row = self.conn.execute(select, (seq,)).fetchone()
+                problem = self._row_problem(row[:-1], row[-1], has_checksum)
+            except UnicodeDecodeError:
+                problem = f"event {seq} holds bytes that are not valid UTF-8 where text belongs: damaged on disk"
             if problem:
                 total += 1
                 if len(bad) < limit:
