@@ -221,7 +221,7 @@ def drain_all(
 
     registry = Registry(data_dir)
     reports = []
-    locked: StoreLocked | None = None
+    locked: list[StoreLocked] = []
     for name in stores or registry.names():
         step = (lambda done, total, n=name: progress(n, done, total)) if progress else None
         directory = registry.require(name)
@@ -229,11 +229,12 @@ def drain_all(
             with store_lock(data_dir, directory):
                 reports.append(drain_one(data_dir, directory, name, clock=clock, limit=limit, progress=step))
         except StoreLocked as exc:
-            locked = exc
-            if stores is None or len(stores) != 1:
-                from memman.exits import warn
+            locked.append(exc)
+    if locked and not reports:
+        raise locked[0]
+    if locked:
+        from memman.exits import warn
 
-                warn(f"skipped: {exc}")
-    if locked is not None and not reports:
-        raise locked
+        for exc in locked:
+            warn(f"skipped: {exc}")
     return reports

@@ -129,6 +129,7 @@ class StoreDB:
         import apsw
 
         found: dict[str, str] = {}
+        self.log  # noqa: B018 - opened first: damage to the log must never be blamed on a projection
         for attr, filename in (("main", PROJECTIONS_FILE), ("vectors", VECTORS_FILE)):
             try:
                 rows = getattr(self, attr).conn.execute("PRAGMA quick_check(5)").fetchall()
