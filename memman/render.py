@@ -27,7 +27,8 @@ def recall_lines(result: RecallResult, *, raw: bool = False) -> list[str]:
     for hit in result.results:
         pending = " (pending)" if hit.status == "pending" else ""
         lines.append(
-            f"{short(hit.id)}  {hit.score:.2f}  {hit.created_at[:10]}  {hit.category:<10}  {clean(one_line(hit.content))}{pending}"
+            f"{short(hit.id)}  {hit.score:.2f}  {(hit.occurred_at or hit.created_at)[:10]}  {hit.category:<10}"
+            f"  {clean(one_line(hit.content))}{pending}"
         )
     if not lines:
         lines.append("no memories matched")
