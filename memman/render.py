@@ -37,13 +37,18 @@ def _tags(hit: RecallHit) -> str:
     return f" ({'; '.join(tags)})" if tags else ""
 
 
-def recall_lines(result: RecallResult) -> list[str]:
+def recall_lines(result: RecallResult, *, raw: bool = False) -> list[str]:
     """One line per hit: short id, score, the date it occurred (valid time),
-    category, text, then tags (see `_tags`)."""
+    category, text (made inert for a terminal unless `raw`), then tags (see `_tags`)."""
+    from memman.sanitize import for_terminal
+
+    clean = (lambda text: text) if raw else for_terminal
     lines = []
     for hit in result.results:
         occurred = (hit.occurred_at or hit.created_at)[:10]
-        lines.append(f"{short(hit.id)}  {hit.score:.2f}  {occurred}  {hit.category:<10}  {one_line(hit.content)}{_tags(hit)}")
+        lines.append(
+            f"{short(hit.id)}  {hit.score:.2f}  {occurred}  {hit.category:<10}  {clean(one_line(hit.content))}{_tags(hit)}"
+        )
     if not lines:
         lines.append("no memories matched")
     if result.meta.degraded:
@@ -65,3 +70,11 @@ def to_json(value: object) -> str:
     import msgspec
 
     return msgspec.json.encode(value).decode()
+
+
+def remembered_line(result) -> str:  # type: ignore[no-untyped-def]
+    """What `remember` prints: the new id, or the id an earlier call with the
+    same --id made."""
+    if result.already:
+        return f"already remembered {result.id} ({result.status}); nothing appended"
+    return f"remembered {result.id} (pending)"

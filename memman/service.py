@@ -17,8 +17,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from events.clock import Clock, utc_now
-from events.errors import BadInput, StoreLocked, UnknownMemory
+from events.errors import (
+    BadInput,
+    CorruptEvent,
+    DiskFull,
+    LogMissing,
+    MemmanError,
+    ReadOnlyStore,
+    StoreCorrupt,
+    StoreLocked,
+    UnknownMemory,
+)
 from events.ids import UlidFactory
+from events.log import NewEvent
 from events.types import (
     EdgeLinked,
     EdgeUnlinked,
@@ -52,19 +63,26 @@ class Memman:
         self.clock = clock
         self._ids = UlidFactory()
         self._db: StoreDB | None = None
+        self.degraded: list[str] = []  # why a read answered from less than the whole log
 
     def ensure_writable(self) -> None:
-        """Refuse a write while the scheduler is stopped (recall-only mode).
-        Every operation that appends to the log calls this first."""
+        """Refuse a write while the scheduler is stopped (recall-only mode) or
+        when the store cannot be written (a read-only mount). Every operation
+        that appends to the log calls this first."""
         if os.path.exists(os.path.join(self.registry.data_dir, STOPPED_MARKER)):
             from memman.scheduler.state import refuse_write
 
             refuse_write(self.registry.data_dir)
+        directory = self.registry.path(self.store)
+        if directory.is_dir() and not os.access(directory, os.W_OK):
+            raise ReadOnlyStore(f"store {self.store!r} at {directory} is read-only (a read-only mount?);"
+                                " nothing was written; recall still works")
 
     @property
     def db(self) -> StoreDB:
         if self._db is None:
             self._db = StoreDB(self.registry.require(self.store), clock=self.clock)
+            self._db.read_only_view()  # a no-op unless the store cannot be written
         return self._db
 
     @property
@@ -96,8 +114,11 @@ class Memman:
         at: datetime | None = None,
         replaces: str | None = None,
         until: datetime | None = None,
+        key: str | None = None,
     ) -> Remembered:
-        """`replaces` names a memory this one replaces (the drain supersedes it
+        """`key` makes it idempotent: remembering the same key again appends
+        nothing and returns the memory the first call made (`already`).
+        `replaces` names a memory this one replaces (the drain supersedes it
         with this one); `until` ends this memory's validity explicitly."""
         self.ensure_writable()
         from events.clock import to_iso
@@ -106,6 +127,7 @@ class Memman:
         replaced = self._replaceable(replaces) if replaces else None
         if until is not None and until <= (occurred or self.clock()):
             raise BadInput(f"--until {until.isoformat()} is not after the memory occurred; give a later time")
+        key = f"id:{validate.idempotency_key(key)}" if key is not None else None
         event = MemoryRemembered(
             memory_id=MemoryId(self._ids.mint(self.clock())),
             text=validate.text(text),
@@ -116,9 +138,23 @@ class Memman:
             meta=validate.meta(meta),
             replaces=None if replaced is None else MemoryId(replaced),
             valid_until=None if until is None else to_iso(until),
+            key=key,
         )
-        rec = self.db.log.append(event, occurred_at=occurred)
-        return Remembered(id=event.memory_id, seq=rec.seq, status="pending", store=self.store)
+        recorded = self.db.log.append_many([NewEvent(event=event, occurred_at=occurred)])
+        if not recorded:
+            return self._remembered_before(key)  # type: ignore[arg-type]
+        return Remembered(id=event.memory_id, seq=recorded[0].seq, status="pending", store=self.store)
+
+    def _remembered_before(self, key: str) -> Remembered:
+        seq = self.db.log.seq_of_key(key)
+        assert seq is not None
+        first = self.db.log.get(seq).event
+        assert isinstance(first, MemoryRemembered)
+        try:
+            status = self.memory(first.memory_id).status
+        except MemmanError:  # merged into another memory by the drain, or projections unavailable
+            status = "pending"
+        return Remembered(id=first.memory_id, seq=seq, status=status, store=self.store, already=True)
 
     def _replaceable(self, memory_id: str) -> str:
         """The full id of a memory `--replaces` may name: it exists and is not forgotten."""
@@ -235,6 +271,8 @@ class Memman:
                 db.main.catch_up()
         except StoreLocked:
             pass
+        except DiskFull as exc:  # answer from the projections as they stand, and say so
+            self.degraded.append(f"newest memories not yet readable: {exc}")
         return db
 
     def fresh_vectors(self) -> StoreDB:
@@ -246,6 +284,8 @@ class Memman:
                 db.vectors.catch_up()
         except StoreLocked:
             pass
+        except DiskFull as exc:
+            self.degraded.append(f"newest vectors not yet readable: {exc}")
         return db
 
     def recall(
@@ -272,14 +312,44 @@ class Memman:
         `expand` asks the LLM for extra keyword terms (cached); a configured
         `rerank.provider` re-orders the top results (see memman/recall/llm.py).
         `disable` switches signals off for ablations (memman/recall/hybrid.py
-        SIGNALS; tools/recall_bench)."""
+        SIGNALS; tools/recall_bench). A damaged projection file is rebuilt
+        from the log once and the question asked again; a damaged or missing
+        log is reported as it is."""
+        import apsw
+
+        options = dict(limit=limit, category=category, source=source, basic=basic, expand=expand, graph=graph,
+                       intent=intent, as_of=as_of, known_at=known_at, history=history,
+                       disable=disable)
+        query = validate.query(query)
+        try:
+            return self._recall(query, **options)  # type: ignore[arg-type]
+        except (StoreCorrupt, apsw.CorruptError) as exc:
+            if isinstance(exc, LogMissing | CorruptEvent) or not self.db.writable or not self.db.repair():
+                raise
+        return self._recall(query, **options)  # type: ignore[arg-type]
+
+    def _recall(
+        self,
+        query: str,
+        *,
+        limit: int,
+        category: str | None,
+        source: str | None,
+        basic: bool,
+        expand: bool,
+        graph: bool | None,
+        intent: str | None,
+        as_of: datetime | None,
+        known_at: datetime | None,
+        history: bool,
+        disable: Sequence[str],
+    ) -> RecallResult:
         import msgspec
 
         from events.clock import to_iso
         from memman.recall import llm as llm_recall
         from memman.recall import recall, succession
 
-        query = validate.query(query)
         db = self.fresh() if basic else self.fresh_vectors()
         valid_at = None if as_of is None else to_iso(as_of)
         upto = None if known_at is None else self._known_upto(known_at)
@@ -297,6 +367,9 @@ class Memman:
             result = succession.finish(db.main.conn, result, now=valid_at or to_iso(self.clock()), limit=limit, history=history)
             if valid_at or upto is not None:
                 result = succession.travelled_meta(db.main.conn, result, as_of=valid_at, known_at=known_at)
+        if self.degraded:
+            degraded = "; ".join(x for x in (result.meta.degraded, *dict.fromkeys(self.degraded)) if x)
+            result = msgspec.structs.replace(result, meta=msgspec.structs.replace(result.meta, degraded=degraded))
         if expand:
             degraded = "; ".join(x for x in (result.meta.degraded, note) if x) or None
             result = msgspec.structs.replace(

@@ -146,6 +146,7 @@ def test_events_show_by_seq_and_by_id_give_the_same_full_record(store: tuple[Cli
         "meta": {},
         "replaces": None,
         "valid_until": None,
+        "key": None,
     }
     assert cli.json("events", "show", "4")["stage"] == "reconcile"
 
