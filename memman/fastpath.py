@@ -28,13 +28,16 @@ _SPECS: dict[str, tuple[dict[str, object], tuple[str, ...], tuple[str, ...]]] = 
             "--source": SOURCES,
             "--meta": str,
             "--at": str,
+            "--replaces": str,
+            "--until": str,
+            "--id": str,
         },
         ("--json", "--redact", "--personal", "--project"),
         ("--meta",),
     ),
     "recall": (
         {"--cat": CATEGORIES, "--source": SOURCES, "--limit": range(1, 1001)},
-        ("--json", "--basic"),
+        ("--json", "--basic", "--raw"),
         (),
     ),
 }
@@ -142,11 +145,11 @@ def run(call: Invocation) -> int:
 
 def _remember(app, call: Invocation) -> int:  # type: ignore[no-untyped-def]
     from memman import validate
-    from memman.render import to_json
+    from memman.render import remembered_line, to_json
 
     o = call.options
     text: str | bytes = sys.stdin.buffer.read() if call.positional == "-" else call.positional
-    at = o.get("--at")
+    at, until = o.get("--at"), o.get("--until")
     personal = True if o.get("--personal") else False if o.get("--project") else None
     result = app.remember(
         text,
@@ -158,8 +161,11 @@ def _remember(app, call: Invocation) -> int:  # type: ignore[no-untyped-def]
         meta=o.get("--meta", []),
         at=validate.moment(at) if at else None,  # type: ignore[arg-type]
         redact=bool(o.get("--redact")),
+        replaces=o.get("--replaces"),  # type: ignore[arg-type]
+        until=validate.moment(until) if until else None,  # type: ignore[arg-type]
+        key=o.get("--id"),  # type: ignore[arg-type]
     )
-    sys.stdout.write(to_json(result) + "\n" if o.get("--json") else f"remembered {result.id} (pending)\n")
+    sys.stdout.write(to_json(result) + "\n" if o.get("--json") else remembered_line(result) + "\n")
     from memman.scheduler.autodrain import kick
 
     kick(app.data_dir)
@@ -179,5 +185,5 @@ def _recall(app, call: Invocation) -> int:  # type: ignore[no-untyped-def]
     )
     if call.verbose:
         sys.stderr.write(f"memman: {recall_diagnostics(result)}\n")
-    sys.stdout.write(to_json(result) + "\n" if o.get("--json") else "\n".join(recall_lines(result)) + "\n")
+    sys.stdout.write(to_json(result) + "\n" if o.get("--json") else "\n".join(recall_lines(result, raw=bool(o.get("--raw")))) + "\n")
     return 0

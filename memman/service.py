@@ -17,8 +17,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from events.clock import Clock, utc_now
-from events.errors import BadInput, StoreLocked, UnknownMemory
+from events.errors import (
+    BadInput,
+    CorruptEvent,
+    DiskFull,
+    LogMissing,
+    MemmanError,
+    ReadOnlyStore,
+    StoreCorrupt,
+    StoreLocked,
+    UnknownMemory,
+)
 from events.ids import UlidFactory
+from events.log import NewEvent
 from events.types import (
     EdgeLinked,
     EdgeUnlinked,
@@ -42,6 +53,7 @@ if TYPE_CHECKING:
     from projections.queries import MemoryRow
 
 MIN_ID_PREFIX = 6
+SUCCESSION_SLACK = 10  # results past the limit that recall's succession step still considers
 # Present while `memman scheduler stop` holds the data dir recall-only
 # (memman/scheduler/state.py owns it); one stat() on the write path.
 STOPPED_MARKER = os.path.join("scheduler", "stopped")
@@ -54,19 +66,26 @@ class Memman:
         self.clock = clock
         self._ids = UlidFactory()
         self._db: StoreDB | None = None
+        self.degraded: list[str] = []  # why a read answered from less than the whole log
 
     def ensure_writable(self) -> None:
-        """Refuse a write while the scheduler is stopped (recall-only mode).
-        Every operation that appends to the log calls this first."""
+        """Refuse a write while the scheduler is stopped (recall-only mode) or
+        when the store cannot be written (a read-only mount). Every operation
+        that appends to the log calls this first."""
         if os.path.exists(os.path.join(self.registry.data_dir, STOPPED_MARKER)):
             from memman.scheduler.state import refuse_write
 
             refuse_write(self.registry.data_dir)
+        directory = self.registry.path(self.store)
+        if directory.is_dir() and not os.access(directory, os.W_OK):
+            raise ReadOnlyStore(f"store {self.store!r} at {directory} is read-only (a read-only mount?);"
+                                " nothing was written; recall still works")
 
     @property
     def db(self) -> StoreDB:
         if self._db is None:
             self._db = StoreDB(self.registry.require(self.store), clock=self.clock)
+            self._db.read_only_view()  # a no-op unless the store cannot be written
         return self._db
 
     @property
@@ -96,11 +115,25 @@ class Memman:
         source: str = "agent",
         meta: list[str] | dict[str, object] | None = None,
         at: datetime | None = None,
+        replaces: str | None = None,
+        until: datetime | None = None,
+        key: str | None = None,
         redact: bool = False,
     ) -> Remembered:
         """`redact` stores a text holding a likely secret with the secret
-        masked; without it such a text is refused (memman/privacy.py)."""
+        masked; without it such a text is refused (memman/privacy.py).
+        `key` makes it idempotent: remembering the same key again appends
+        nothing and returns the memory the first call made (`already`).
+        `replaces` names a memory this one replaces (the drain supersedes it
+        with this one); `until` ends this memory's validity explicitly."""
         self.ensure_writable()
+        from events.clock import to_iso
+
+        occurred = None if at is None else validate.occurred(at, self.clock())
+        replaced = self._replaceable(replaces) if replaces else None
+        if until is not None and until <= (occurred or self.clock()):
+            raise BadInput(f"--until {until.isoformat()} is not after the memory occurred; give a later time")
+        key = f"id:{validate.idempotency_key(key)}" if key is not None else None
         event = MemoryRemembered(
             memory_id=MemoryId(self._ids.mint(self.clock())),
             text=guard(validate.text(text), redacting=redact),
@@ -109,9 +142,34 @@ class Memman:
             entities=validate.entities(list(entities) if isinstance(entities, Sequence) and not isinstance(entities, str) else entities),
             source=validate.source(source),  # type: ignore[arg-type]
             meta=validate.meta(meta),
+            replaces=None if replaced is None else MemoryId(replaced),
+            valid_until=None if until is None else to_iso(until),
+            key=key,
         )
-        rec = self.db.log.append(event, occurred_at=at)
-        return Remembered(id=event.memory_id, seq=rec.seq, status="pending", store=self.store)
+        recorded = self.db.log.append_many([NewEvent(event=event, occurred_at=occurred)])
+        if not recorded:
+            return self._remembered_before(key)  # type: ignore[arg-type]
+        return Remembered(id=event.memory_id, seq=recorded[0].seq, status="pending", store=self.store)
+
+    def _remembered_before(self, key: str) -> Remembered:
+        seq = self.db.log.seq_of_key(key)
+        assert seq is not None
+        first = self.db.log.get(seq).event
+        assert isinstance(first, MemoryRemembered)
+        try:
+            status = self.memory(first.memory_id).status
+        except MemmanError:  # merged into another memory by the drain, or projections unavailable
+            status = "pending"
+        return Remembered(id=first.memory_id, seq=seq, status=status, store=self.store, already=True)
+
+    def _replaceable(self, memory_id: str) -> str:
+        """The full id of a memory `--replaces` may name: it exists and is not forgotten."""
+        current = self.memory(memory_id)
+        if current.status == "forgotten":
+            raise BadInput(
+                f"memory {current.id} is forgotten, so nothing replaces it; 'memman restore {current.id}' first"
+            )
+        return current.id
 
     def replace(
         self,
@@ -132,6 +190,10 @@ class Memman:
         self.ensure_writable()
         new_text = guard(validate.text(text), redacting=redact)
         current = self.memory(memory_id)
+        if current.status == "forgotten":  # replacing would leave the new text hidden: say so instead
+            raise BadInput(
+                f"memory {current.id} is forgotten; 'memman restore {current.id}' first, then replace it"
+            )
         said = self._last_said(current.id)
         event = MemoryReplaced(
             memory_id=MemoryId(current.id),
@@ -168,8 +230,10 @@ class Memman:
     def restore(self, memory_id: str) -> Changed:
         self.ensure_writable()
         current = self.memory(memory_id)
-        if current.status != "forgotten":
-            raise BadInput(f"memory {current.id} is not forgotten (it is {current.status}); nothing to restore")
+        if current.status not in ("forgotten", "superseded"):
+            raise BadInput(
+                f"memory {current.id} is not forgotten or superseded (it is {current.status}); nothing to restore"
+            )
         changed = self._apply_now(MemoryRestored(memory_id=MemoryId(current.id)), current.id, "restored")
         self.note_use([current.id])  # wanted back: a use, so the next gc does not retire it again at once
         return changed
@@ -235,6 +299,8 @@ class Memman:
                 db.main.catch_up()
         except StoreLocked:
             pass
+        except DiskFull as exc:  # answer from the projections as they stand, and say so
+            self.degraded.append(f"newest memories not yet readable: {exc}")
         return db
 
     def fresh_vectors(self) -> StoreDB:
@@ -246,6 +312,8 @@ class Memman:
                 db.vectors.catch_up()
         except StoreLocked:
             pass
+        except DiskFull as exc:
+            self.degraded.append(f"newest vectors not yet readable: {exc}")
         return db
 
     def recall(
@@ -260,61 +328,43 @@ class Memman:
         graph: bool | None = None,
         intent: str | None = None,
         as_of: datetime | None = None,
+        known_at: datetime | None = None,
+        history: bool = False,
         disable: Sequence[str] = (),
         note_use: bool = True,
     ) -> RecallResult:
         """`graph` forces graph expansion on or off (default: per intent) and
-        `intent` overrides detection; `as_of` answers from the store as it
-        stood then (see `_past`). `expand` asks the LLM for extra keyword
-        terms (cached); a configured `rerank.provider` re-orders the top
-        results (see memman/recall/llm.py). `disable` switches signals off
-        for ablations (memman/recall/hybrid.py SIGNALS; tools/recall_bench).
-        The results returned count as used by the retention policy unless
-        `note_use` is False (a caller that shows only some of them notes
-        those with `note_use`)."""
-        import msgspec
+        `intent` overrides detection. `as_of` answers what was true then (valid
+        time), `known_at` what had been recorded by then (transaction time);
+        both read the projections as of then (memman/timeline.py). `history`
+        adds, after each result, the memories it superseded (the chain).
+        `expand` asks the LLM for extra keyword terms (cached); a configured
+        `rerank.provider` re-orders the top results (see memman/recall/llm.py).
+        `disable` switches signals off for ablations (memman/recall/hybrid.py
+        SIGNALS; tools/recall_bench). A damaged projection file is rebuilt
+        from the log once and the question asked again; a damaged or missing
+        log is reported as it is."""
+        import apsw
 
-        from events.clock import to_iso
-        from memman.recall import llm as llm_recall
-        from memman.recall import recall
-
+        options = dict(limit=limit, category=category, source=source, basic=basic, expand=expand, graph=graph,
+                       intent=intent, as_of=as_of, known_at=known_at, history=history,
+                       disable=disable)
         query = validate.query(query)
-        with self._view(as_of, basic) as db:
-            terms, note = (
-                llm_recall.expansion(self.registry.data_dir, self.store, self.db.directory, query) if expand else ([], None)
-            )
-            result = recall(
-                db,
-                self.store,
-                query,
-                limit=limit,
-                category=category,
-                source=source,
-                basic=basic,
-                graph=graph,
-                intent=intent,
-                expansion=terms,
-                today=as_of or self.clock(),
-                disable=disable,
-            )
-        if as_of is not None:
-            result = msgspec.structs.replace(result, meta=msgspec.structs.replace(result.meta, as_of=to_iso(as_of)))
-        if expand:
-            degraded = "; ".join(x for x in (result.meta.degraded, note) if x) or None
-            result = msgspec.structs.replace(
-                result, meta=msgspec.structs.replace(result.meta, expansion=terms, degraded=degraded)
-            )
-        final = result if basic else llm_recall.rerank(self.registry.data_dir, self.store, query, result)
-        if as_of is None and note_use:
-            self.note_use([h.id for h in final.results])
-        return final
+        try:
+            result = self._recall(query, **options)  # type: ignore[arg-type]
+        except (StoreCorrupt, apsw.CorruptError) as exc:
+            if isinstance(exc, LogMissing | CorruptEvent) or not self.db.writable or not self.db.repair():
+                raise
+            result = self._recall(query, **options)  # type: ignore[arg-type]
+        if as_of is None and known_at is None and note_use:  # what an agent was given counts as used
+            self.note_use([h.id for h in result.results])
+        return result
 
     def note_use(self, ids: list[str]) -> None:
         """Returned results are used: one append to a side file the worker
         folds into the log (memman/lifecycle/access.py); recall never waits
-        on the log's write lock. A store mounted read-only (a shared global
-        store in a container) cannot take the append: that recall's use is
-        not counted, and the recall itself is unaffected and silent."""
+        on the log's write lock. A store mounted read-only cannot take the
+        append: that recall's use is not counted, silently."""
         from memman.lifecycle.access import record
 
         try:
@@ -322,28 +372,68 @@ class Memman:
         except OSError:
             return
 
-    @contextmanager
-    def _view(self, as_of: datetime | None, basic: bool) -> Iterator[StoreDB]:
-        """The live store (caught up), or with `as_of` the store as it stood
-        then: the log replayed up to the last event recorded at or before it
-        into scratch projections (forgets, restores, replacements,
-        supersessions and edges included; exact, at the cost of a replay)."""
-        if as_of is None:
-            yield self.fresh() if basic else self.fresh_vectors()
-            return
-        import tempfile
+    def _recall(
+        self,
+        query: str,
+        *,
+        limit: int,
+        category: str | None,
+        source: str | None,
+        basic: bool,
+        expand: bool,
+        graph: bool | None,
+        intent: str | None,
+        as_of: datetime | None,
+        known_at: datetime | None,
+        history: bool,
+        disable: Sequence[str],
+    ) -> RecallResult:
+        import msgspec
 
         from events.clock import to_iso
+        from memman.recall import llm as llm_recall
+        from memman.recall import recall, succession
 
-        log = self.db.log
-        upto = log.conn.execute("SELECT max(seq) FROM events WHERE recorded_at <= ?", (to_iso(as_of),)).fetchone()[0]
-        with tempfile.TemporaryDirectory(prefix="memman-asof-") as tmp:
-            past = StoreDB(Path(tmp), clock=self.clock, log_directory=self.db.directory, upto=upto or 0)
-            try:
-                past.catch_up()
-                yield past
-            finally:
-                past.close()
+        db = self.fresh() if basic else self.fresh_vectors()
+        valid_at = None if as_of is None else to_iso(as_of)
+        upto = None if known_at is None else self._known_upto(known_at)
+        with self._travel(db, valid_at, upto):
+            terms, note = (
+                llm_recall.expansion(self.registry.data_dir, self.store, self.db.directory, query) if expand else ([], None)
+            )
+            result = recall(  # a few more than asked: a successor just below the cut still moves up
+                db, self.store, query, limit=limit + SUCCESSION_SLACK, category=category, source=source, basic=basic,
+                graph=graph, intent=intent, expansion=terms, today=as_of or self.clock(), disable=disable,
+            )  # fmt: skip
+            if not basic:
+                result = llm_recall.rerank(self.registry.data_dir, self.store, query, result)
+            # last, after any rerank: a stale value never outranks its successor
+            result = succession.finish(db.main.conn, result, now=valid_at or to_iso(self.clock()), limit=limit, history=history)
+            if valid_at or upto is not None:
+                result = succession.travelled_meta(db.main.conn, result, as_of=valid_at, known_at=known_at)
+        if self.degraded:
+            degraded = "; ".join(x for x in (result.meta.degraded, *dict.fromkeys(self.degraded)) if x)
+            result = msgspec.structs.replace(result, meta=msgspec.structs.replace(result.meta, degraded=degraded))
+        if expand:
+            degraded = "; ".join(x for x in (result.meta.degraded, note) if x) or None
+            result = msgspec.structs.replace(
+                result, meta=msgspec.structs.replace(result.meta, expansion=terms, degraded=degraded)
+            )
+        return result
+
+    def _known_upto(self, known_at: datetime) -> int:
+        from events.clock import to_iso
+        from memman.timeline import known_upto
+
+        return known_upto(self.db.log.conn, to_iso(known_at))
+
+    @contextmanager
+    def _travel(self, db: StoreDB, as_of: str | None, upto: int | None) -> Iterator[None]:
+        """The projections read as of then for the block (memman/timeline.py)."""
+        from memman.timeline import travel
+
+        with travel(db.main.conn, as_of=as_of, upto=upto):
+            yield
 
     def resolve(self, memory_id: str) -> str:
         """A full memory id from a full id, or a unique prefix or suffix (>= 6 chars)."""
