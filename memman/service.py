@@ -232,19 +232,29 @@ class Memman:
         graph: bool | None = None,
         intent: str | None = None,
         as_of: datetime | None = None,
+        min_score: float | None = None,
+        order: str = "score",
     ) -> RecallResult:
         """`graph` forces graph expansion on or off (default: per intent) and
         `intent` overrides detection; `as_of` answers from the store as it
         stood then (see `_past`). `expand` asks the LLM for extra keyword
         terms (cached); a configured `rerank.provider` re-orders the top
-        results (see memman/recall/llm.py)."""
+        results (see memman/recall/llm.py).
+
+        Scores are calibrated probabilities of relevance; results below
+        `min_score` (default memman.recall.DEFAULT_MIN_SCORE; prompt
+        injection uses INJECT_MIN_SCORE) are left out, and `meta.confidence`
+        says how good the best candidate was. `order` is "score" (best
+        first, every intent) or "time" (chronological by occurred time)."""
         import msgspec
 
         from events.clock import to_iso
         from memman.recall import llm as llm_recall
-        from memman.recall import recall
+        from memman.recall import DEFAULT_MIN_SCORE, recall
 
         query = validate.query(query)
+        min_score = DEFAULT_MIN_SCORE if min_score is None else validate.min_score(min_score)
+        order = validate.order(order)
         with self._view(as_of, basic) as db:
             terms, note = (
                 llm_recall.expansion(self.registry.data_dir, self.store, self.db.directory, query) if expand else ([], None)
@@ -260,6 +270,8 @@ class Memman:
                 graph=graph,
                 intent=intent,
                 expansion=terms,
+                min_score=min_score,
+                order=order,
             )
         if as_of is not None:
             result = msgspec.structs.replace(result, meta=msgspec.structs.replace(result.meta, as_of=to_iso(as_of)))

@@ -79,9 +79,9 @@ class VectorsProjector:
         )
 
 
-def _cache_path(directory: Path, fingerprint: str) -> Path:
+def _cache_path(directory: Path, fingerprint: str, suffix: str = "f32") -> Path:
     digest = hashlib.sha256(fingerprint.encode()).hexdigest()[:16]
-    return directory / f"vectors-{digest}.f32"
+    return directory / f"vectors-{digest}.{suffix}"
 
 
 def stamp(conn: apsw.Connection, fingerprint: str) -> tuple[int, int, int] | None:
@@ -117,7 +117,50 @@ def matrix(conn: apsw.Connection, directory: Path, fingerprint: str) -> tuple[li
     return ids, rows
 
 
-def _read(path: Path, fingerprint: str, current: tuple[int, int, int]) -> tuple[list[str], np.ndarray] | None:
+def centered(conn: apsw.Connection, directory: Path, fingerprint: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """(memory ids, rows with the store's common component removed and
+    re-normalised, that common component): derived from `matrix`, cached
+    beside it under the same stamp.
+
+    The common component is the mean of the stored vectors, shrunk towards
+    zero while the store is small (mean x n / (n + CENTER_PRIOR)), so one or
+    two memories are not centred onto nothing. A store whose memories mostly
+    say "Dana: ..." has a mean that is mostly "Dana"; removing it leaves what
+    each memory says beyond what every memory says."""
+    import numpy as np
+
+    current = stamp(conn, fingerprint)
+    if current is None:
+        empty = np.zeros((0, 0), dtype=np.float32)
+        return [], empty, np.zeros(0, dtype=np.float32)
+    path = _cache_path(directory, fingerprint, "c32")
+    cached = _read(path, fingerprint, current, extra=1)
+    if cached is not None:
+        return cached[0], cached[1][:-1], np.asarray(cached[1][-1])
+    ids, rows = matrix(conn, directory, fingerprint)
+    mean = common_component(np.asarray(rows, dtype=np.float32))
+    out = np.asarray(rows, dtype=np.float32) - mean
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    np.divide(out, norms, out=out, where=norms > 0)
+    _write(path, fingerprint, current, ids, np.vstack([out, mean[None, :]]))
+    return ids, out, mean
+
+
+CENTER_PRIOR = 20.0
+
+
+def common_component(rows: np.ndarray) -> np.ndarray:
+    import numpy as np
+
+    if not len(rows):
+        return np.zeros(rows.shape[1] if rows.ndim == 2 else 0, dtype=np.float32)
+    n = len(rows)
+    return (rows.mean(axis=0) * (n / (n + CENTER_PRIOR))).astype(np.float32)
+
+
+def _read(
+    path: Path, fingerprint: str, current: tuple[int, int, int], extra: int = 0
+) -> tuple[list[str], np.ndarray] | None:
     import numpy as np
 
     try:
@@ -131,7 +174,7 @@ def _read(path: Path, fingerprint: str, current: tuple[int, int, int]) -> tuple[
         dim, count = current[0], current[1]
         if len(ids) != count:
             return None
-        rows = np.memmap(path, dtype="<f4", mode="r", offset=header["offset"], shape=(count, dim))
+        rows = np.memmap(path, dtype="<f4", mode="r", offset=header["offset"], shape=(count + extra, dim))
         return ids, rows
     except (OSError, ValueError, KeyError, UnicodeDecodeError):
         return None  # missing, partial or foreign: rebuild it

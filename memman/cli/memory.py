@@ -9,6 +9,7 @@ import click
 from events.types import CATEGORIES, SOURCES
 from memman import validate
 from memman.cli.context import AppContext, emit_json, json_option, pass_app
+from memman.recall.fusion import DEFAULT_MIN_SCORE
 from memman.render import recall_diagnostics, recall_lines
 
 
@@ -66,17 +67,30 @@ def remember(ctx: AppContext, text, category, importance, entities, source, meta
 @click.option("--intent", type=click.Choice(["why", "when", "entity", "general"]), help="Override intent detection.")
 @click.option("--graph/--no-graph", "graph", default=None, help="Force graph expansion on or off [per intent].")
 @click.option("--as-of", "as_of", metavar="ISO-8601", help="Answer from the store as it stood at that time.")
+@click.option(
+    "--min-score",
+    "min_score",
+    type=float,
+    metavar="P",
+    help=f"Leave out results scoring below P, a probability of relevance 0..1 [{DEFAULT_MIN_SCORE}].",
+)
+@click.option(
+    "--order", type=click.Choice(["score", "time"]), default="score", show_default=True,
+    help="score: best first; time: chronological by occurred time.",
+)
 @json_option
 @pass_app
-def recall(ctx: AppContext, query, category, source, limit, basic, expand, intent, graph, as_of, json_) -> None:  # type: ignore[no-untyped-def]
-    """Recall memories relevant to QUERY: keyword + semantic + recency anchors,
-    expanded over the memory graph by the query's intent (why / when /
-    entity / general); why-answers list causes first, when-answers in time order.
+def recall(ctx: AppContext, query, category, source, limit, basic, expand, intent, graph, as_of, min_score, order, json_) -> None:  # type: ignore[no-untyped-def]
+    """Recall memories relevant to QUERY, best first: keyword and meaning
+    (vectors) found, scored as a calibrated probability of relevance, and
+    expanded over the memory graph by the query's intent where that helps.
+    Nothing above --min-score means nothing relevant is known.
 
     \b
     Example:
       memman recall "why did we pick sqlite" --limit 5
       memman recall "what is the rate limit" --as-of 2026-01-31T00:00:00Z
+      memman recall "deploys last week" --order time --min-score 0.5
     """
     result = ctx.app.recall(
         query,
@@ -88,6 +102,8 @@ def recall(ctx: AppContext, query, category, source, limit, basic, expand, inten
         intent=intent,
         graph=graph,
         as_of=validate.moment(as_of) if as_of else None,
+        min_score=min_score,
+        order=order,
     )
     ctx.say(recall_diagnostics(result))
     if json_:

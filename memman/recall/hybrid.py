@@ -1,23 +1,22 @@
-"""Intent-aware hybrid recall.
+"""Intent-aware hybrid recall with calibrated scores.
 
-1. Anchors: keyword (FTS5 bm25), vector similarity and recency, fused with
-   reciprocal rank fusion (K = 60):  anchor(m) = sum_L w_L / (K + rank_L(m)),
-   scaled to 0..1. Candidates come from the keyword and vector lists only:
-   recency re-ranks them and never brings in a memory that matched nothing,
-   so a query about something unknown returns nothing, not the newest rows.
-   Vector candidates must clear the embedder's similarity floor.
-2. Intent (why / when / entity / general, or --intent) and query entities,
-   from the same extractor the drain uses.
-3. Beam search from the anchors over the graph with the intent's edge weights
-   (memman/recall/beam.py); reached memories enter with a graph score.
-4. Final score, an intent-weighted blend of the signals, every one reported
-   per result in --json:
-       score = w_anchor x prior + w_entity x entity overlap + w_graph x graph
-       x (1 + 0.05 x (importance - 3))
-   where prior = 1 / (1 + (fused rank - 1) / 5): RRF decides the anchors'
-   order, the prior gives that order a slope graph evidence can move.
-5. Order: why -> causes before effects (topological over causal edges among
-   the results); when -> chronological by occurred_at; otherwise by score.
+1. Candidates: keyword (FTS5 bm25, top CANDIDATES) and vector (centred,
+   store-weighted, above a per-store floor: memman/recall/vector.py). Nothing
+   else brings a memory in, so a query about something unknown returns
+   nothing rather than the newest rows.
+2. Signals per candidate, each bounded and comparable across stores
+   (memman/recall/terms.py, vector.py): keyword coverage and rank, centred
+   cosine and its z-score, entity overlap, recency among the candidates,
+   importance, and the share of query words the store knows.
+3. Intent (why / when / entity / general, or --intent) picks the graph's
+   edge weights; where graph expansion is on (GRAPH_DEFAULT, or --graph) a
+   beam search from the candidates (memman/recall/beam.py) adds a graph
+   signal, and may bring in memories the graph reaches.
+4. Score: a calibrated probability of relevance from the named signals
+   (memman/recall/fusion.py). Results below `min_score` are dropped;
+   `meta.confidence` is the best score.
+5. Order: by score for every intent; `order="time"` is chronological; a why
+   question may put a cause right before its effect (memman/recall/order.py).
 
 Pending (not yet drained) memories have no vector and no edges; they are
 found by keyword and returned with status "pending".
@@ -26,89 +25,126 @@ found by keyword and returned with status "pending".
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from events.errors import MemmanError
 from memman.recall import beam
+from memman.recall.fusion import DEFAULT_MIN_SCORE, probability, rank_prior
 from memman.recall.intent import Intent, detect
+from memman.recall.order import order as order_hits
+from memman.recall.terms import QueryTerms, coverage, query_terms
+from memman.recall.vector import Similarity, VectorHit, vector_hits
 from memman.results import RecallHit, RecallMeta, RecallResult, Signals
 from projections.queries import MemoryRow, keyword_search, memories_by_id
 from projections.store import StoreDB
-from projections.vectors import matrix
 
-RRF_K = 60
 CANDIDATES = 50
-WEIGHTS = {"keyword": 1.0, "vector": 1.0, "recency": 0.25}
-# Cosine floors below which a vector-only match is noise, per embedder provider.
-# static: its calibration pairs put unrelated texts at <= 0.15 and paraphrases
-# down to 0.28; 0.30 measured best on both tools/eval_embedders.py (paraphrase
-# hit@10 0.58 -> 0.67 against 0.35) and tools/bench_graph.py (R@10 -0.004).
-MIN_SIMILARITY = {"static": 0.30, "hashing": 0.35, "onnx": 0.35, "openai": 0.3, "voyage": 0.3}
-DEFAULT_MIN_SIMILARITY = 0.5
-BLEND: dict[str, dict[str, float]] = {  # per intent: anchor prior, entity overlap, graph
-    "why": {"anchor": 0.5, "entity": 0.1, "graph": 0.6},
-    "when": {"anchor": 0.5, "entity": 0.1, "graph": 0.6},
-    "entity": {"anchor": 0.45, "entity": 0.2, "graph": 0.35},
-    "general": {"anchor": 0.55, "entity": 0.1, "graph": 0.35},
-}
-# The anchor prior falls with the fused (RRF) rank: 1 at rank 1, 1/2 at rank 6.
-# RRF values themselves are nearly flat (rank 30 keeps ~2/3 of rank 1's), which
-# would leave graph evidence nothing to move.
-PRIOR_SPREAD = 5.0
-# Where graph expansion is on by default: only where tools/bench_graph.py shows
-# it wins (README, "Recall and the memory graph"). --graph forces it anywhere.
-GRAPH_DEFAULT = {"why": True, "when": True, "entity": False, "general": False}
-SPARSE_SCORE = 0.25
-
-Similarity = Callable[[list[str]], dict[str, float]]
+KEYWORD_SPREAD = 5.0  # keyword_rank prior: 1/2 at bm25 rank 6
+RECENCY_SPREAD = 10.0
+# Where graph expansion is on by default: only where the benchmark shows it wins
+# (docs/recall-benchmark.md). --graph forces it anywhere.
+GRAPH_DEFAULT = {"why": False, "when": False, "entity": False, "general": False}
+SPARSE_SCORE = 0.5
 
 
-def _rrf(rank: int | None, weight: float) -> float:
-    return 0.0 if rank is None else weight / (RRF_K + rank)
+class _Channels:
+    """What the two candidate lists found for one query."""
+
+    def __init__(self) -> None:
+        self.keyword: list[tuple[str, float]] = []
+        self.vector: list[VectorHit] = []
+        self.similarity_of: Similarity | None = None
+        self.degraded: str | None = None
+        self.fingerprint: str | None = None
 
 
-def _vector_hits(
-    db: StoreDB, query: str, fingerprint: str, *, category: str | None, source: str | None
-) -> tuple[list[tuple[str, float]], Similarity]:
-    """Vector candidates (active, filtered, above the floor), and a lookup of
-    the query's similarity to any memory, for the graph walk."""
-    import numpy as np
+def _channels(
+    db: StoreDB, query: str, words: QueryTerms, keyword_text: str, *, basic: bool, category: str | None, source: str | None
+) -> _Channels:
+    found = _Channels()
+    found.keyword = keyword_search(db.main.conn, keyword_text, limit=CANDIDATES, category=category, source=source)
+    found.fingerprint = db.setting("embedder")
+    if basic:
+        return found
+    if found.fingerprint is None:
+        found.degraded = "no embeddings yet: run 'memman scheduler drain'"
+        return found
+    try:
+        found.vector, found.similarity_of = vector_hits(
+            db, query, found.fingerprint, words, category=category, source=source
+        )
+    except MemmanError as exc:
+        found.degraded = f"vector recall unavailable: {exc}"
+    return found
 
-    from workers.embedders import embedder_for
 
-    nothing: Similarity = lambda ids: {}  # noqa: E731
-    if fingerprint.split(":", 1)[0] in ("static", "hashing"):  # shipped, instant: no config, no cache
-        q = embedder_for(fingerprint).embed([query], kind="query")[0]
-    else:  # onnx or remote: the store's settings, a query cache, and (remote) a time budget
-        from memman.embed import query_vector
+def _base_signals(rows: dict[str, MemoryRow], found: _Channels, words: QueryTerms, wanted: set[str]) -> dict[str, Signals]:
+    """Every candidate's signals before graph expansion."""
+    keyword_rank = {memory_id: rank for rank, (memory_id, _) in enumerate(found.keyword, start=1)}
+    vector = {h.memory_id: (rank, h) for rank, h in enumerate(found.vector, start=1)}
+    by_recency = sorted(rows.values(), key=lambda r: (r.updated_at, r.key), reverse=True)
+    recency_rank = {row.id: rank for rank, row in enumerate(by_recency, start=1)}
+    known = words.known()
+    out: dict[str, Signals] = {}
+    for row in rows.values():
+        v = vector.get(row.id)
+        entity = len(wanted & {e.casefold() for e in row.entities}) / len(wanted) if wanted else 0.0
+        out[row.id] = Signals(
+            keyword=round(coverage(words, row.key), 4),
+            keyword_rank=keyword_rank.get(row.id),
+            vector_rank=None if v is None else v[0],
+            similarity=None if v is None else round(v[1].cosine, 4),
+            vector_z=None if v is None else round(v[1].z, 3),
+            recency_rank=recency_rank.get(row.id),
+            entity=round(entity, 4),
+            known=round(known, 4),
+        )
+    return out
 
-        q = query_vector(db, query, fingerprint)
-    if not q.any():
-        return [], nothing
-    ids, rows = matrix(db.vectors.conn, db.directory, fingerprint)
-    if not ids:
-        return [], nothing
-    scores = rows @ q
-    floor = MIN_SIMILARITY.get(fingerprint.split(":", 1)[0], DEFAULT_MIN_SIMILARITY)
-    order = np.argsort(-scores)[: CANDIDATES * 4]
-    best = [(ids[i], float(scores[i])) for i in order if scores[i] >= floor]
-    found = memories_by_id(db.main.conn, [i for i, _ in best])
-    kept = []
-    for memory_id, similarity in best:
-        row = found.get(memory_id)
-        if row is None or row.status != "active":
-            continue
-        if (category and row.category != category) or (source and row.source != source):
-            continue
-        kept.append((memory_id, similarity))
-    position: dict[str, int] = {}
 
-    def similarity_of(wanted: list[str]) -> dict[str, float]:
-        if not position:
-            position.update((memory_id, n) for n, memory_id in enumerate(ids))
-        return {i: float(scores[position[i]]) for i in wanted if i in position}
+def values(s: Signals, importance: int) -> dict[str, float]:
+    """The named signal values fusion weighs (memman/recall/fusion.py)."""
+    return {
+        "keyword": s.keyword,
+        "keyword_rank": rank_prior(s.keyword_rank, KEYWORD_SPREAD),
+        "vector": s.similarity or 0.0,
+        "vector_z": min(max(s.vector_z or 0.0, 0.0), 6.0),
+        "entity": s.entity,
+        "graph": s.graph,
+        "recency": rank_prior(s.recency_rank, RECENCY_SPREAD),
+        "importance": (importance - 3) / 2,
+        "known": s.known,
+    }
 
-    return kept[:CANDIDATES], similarity_of
+
+def _expand(
+    db: StoreDB, rows: dict[str, MemoryRow], signals: dict[str, Signals], found: _Channels, intent: str,
+    *, category: str | None, source: str | None,
+) -> int:
+    """Graph expansion from the candidates: adds the graph signal (and the
+    memories only the graph reaches) in place; returns nodes traversed."""
+    import msgspec
+
+    anchors = {i: signals[i].anchor for i in signals if rows[i].status == "active"}
+    top = max(anchors.values(), default=0.0)
+    if top <= 0:
+        return 0
+    reached, traversed = beam.search(db.main.conn, {i: a / top for i, a in anchors.items()}, intent, found.similarity_of)
+    extra = memories_by_id(db.main.conn, [i for i, r in reached.items() if i not in rows and r.score >= beam.MIN_RESULT_SCORE])
+    for memory_id, row in extra.items():
+        if row.status == "active" and not (category and row.category != category) and not (source and row.source != source):
+            rows[memory_id] = row
+            known = next(iter(signals.values())).known
+            signals[memory_id] = Signals(known=known)
+    sims = found.similarity_of([i for i in extra if i in rows]) if found.similarity_of else {}
+    for memory_id, r in reached.items():
+        if memory_id in signals:
+            sim = sims.get(memory_id)
+            extra_fields = {"similarity": round(sim, 4)} if sim is not None and signals[memory_id].similarity is None else {}
+            signals[memory_id] = msgspec.structs.replace(
+                signals[memory_id], graph=round(r.score, 4), via=f"{r.edge_type}:{r.via}", **extra_fields
+            )
+    return traversed
 
 
 def recall(
@@ -123,7 +159,11 @@ def recall(
     graph: bool | None = None,
     intent: str | None = None,
     expansion: Sequence[str] = (),  # `--expand`: extra keyword terms from the LLM (memman/recall/llm.py)
+    min_score: float = DEFAULT_MIN_SCORE,
+    order: str = "score",
 ) -> RecallResult:
+    import msgspec
+
     from workers.stages.extract import extract_entities
     from workers.stages.reconcile import named
 
@@ -131,145 +171,53 @@ def recall(
     entities = extract_entities(query)
     chosen: Intent = intent if intent else detect(query, entities)  # type: ignore[assignment]
     use_graph = (GRAPH_DEFAULT[chosen] if graph is None else graph) and not basic
-
-    keyword_text = " ".join([query, *expansion])
-    keyword = keyword_search(db.main.conn, keyword_text, limit=CANDIDATES, category=category, source=source)
-    fingerprint = db.setting("embedder")
-    vector: list[tuple[str, float]] = []
-    similarity_of: Similarity | None = None
-    degraded = None
-    if not basic:
-        if fingerprint is None:
-            degraded = "no embeddings yet: run 'memman scheduler drain'"
-        else:
-            try:
-                vector, similarity_of = _vector_hits(db, query, fingerprint, category=category, source=source)
-            except MemmanError as exc:
-                degraded = f"vector recall unavailable: {exc}"
-
-    keyword_rank = {memory_id: rank for rank, (memory_id, _) in enumerate(keyword, start=1)}
-    vector_rank = {memory_id: rank for rank, (memory_id, _) in enumerate(vector, start=1)}
-    similarity = dict(vector)
-    rows = memories_by_id(db.main.conn, list(dict.fromkeys([*keyword_rank, *vector_rank])))
-    by_recency = sorted(rows.values(), key=lambda r: (r.updated_at, r.key), reverse=True)
-    recency_rank = {row.id: rank for rank, row in enumerate(by_recency, start=1)}
-    ceiling = (WEIGHTS["keyword"] + WEIGHTS["recency"] + (0 if basic else WEIGHTS["vector"])) / (RRF_K + 1)
-    anchor = {
-        row.id: (
-            _rrf(keyword_rank.get(row.id), WEIGHTS["keyword"])
-            + _rrf(vector_rank.get(row.id), WEIGHTS["vector"])
-            + _rrf(recency_rank.get(row.id), WEIGHTS["recency"])
-        )
-        / ceiling
-        for row in rows.values()
-    }
-
-    by_fused = sorted(anchor, key=lambda i: (-anchor[i], i))
-    prior = {memory_id: 1.0 / (1.0 + n / PRIOR_SPREAD) for n, memory_id in enumerate(by_fused)}
-    reached: dict[str, beam.Reached] = {}
-    traversed = 0
-    if use_graph and anchor:
-        active_anchors = {i: s for i, s in prior.items() if rows[i].status == "active"}
-        reached, traversed = beam.search(db.main.conn, active_anchors, chosen, similarity_of)
-        reached = {
-            i: r for i, r in reached.items() if i in anchor or r.score >= beam.MIN_RESULT_SCORE
-        }  # a memory found only through the graph must clear the floor
-        extra = memories_by_id(db.main.conn, [i for i in reached if i not in rows])
-        for memory_id, row in extra.items():
-            if row.status != "active" or (category and row.category != category) or (source and row.source != source):
-                reached.pop(memory_id, None)
-            else:
-                rows[memory_id] = row
-        if similarity_of is not None:
-            similarity.update({k: v for k, v in similarity_of([i for i in reached if i not in similarity]).items()})
-
-    wanted = named(entities)
-    blend = BLEND[chosen]
-    hits: list[RecallHit] = []
-    for row in rows.values():
-        if row.id not in anchor and row.id not in reached:
-            continue
-        entity = len(wanted & {e.casefold() for e in row.entities}) / len(wanted) if wanted else 0.0
-        graph_score = reached[row.id].score if row.id in reached else 0.0
-        w_entity = blend["entity"] if wanted else 0.0
-        w_graph = blend["graph"] if use_graph else 0.0
-        total = blend["anchor"] + w_entity + w_graph
-        score = (blend["anchor"] * prior.get(row.id, 0.0) + w_entity * entity + w_graph * graph_score) / total
-        score *= 1 + 0.05 * (row.importance - 3)
-        signals = Signals(
-            keyword_rank=keyword_rank.get(row.id),
-            vector_rank=vector_rank.get(row.id),
-            similarity=None if row.id not in similarity else round(similarity[row.id], 4),
-            recency_rank=recency_rank.get(row.id),
-            anchor=round(anchor.get(row.id, 0.0), 4),
-            entity=round(entity, 4),
-            graph=round(graph_score, 4),
-            via=None if row.id not in reached else f"{reached[row.id].edge_type}:{reached[row.id].via}",
-        )
-        hits.append(_hit(row, score, signals))
-    hits.sort(key=lambda h: (-h.score, h.id))
-    results, ordering = _order(db, hits[:limit], chosen, rows)
-    top = results[0].score if results else 0.0
+    words = query_terms(db.main.conn, query)
+    found = _channels(db, query, words, " ".join([query, *expansion]), basic=basic, category=category, source=source)
+    rows = memories_by_id(db.main.conn, list(dict.fromkeys([*(i for i, _ in found.keyword), *(h.memory_id for h in found.vector)])))
+    signals = _base_signals(rows, found, words, named(entities))
+    signals = {i: msgspec.structs.replace(s, anchor=round(probability(values(s, rows[i].importance)), 4)) for i, s in signals.items()}
+    traversed = _expand(db, rows, signals, found, chosen, category=category, source=source) if use_graph and signals else 0
+    scored = sorted(
+        ((probability(values(s, rows[i].importance)), i) for i, s in signals.items()), key=lambda t: (-t[0], t[1])
+    )
+    best = scored[0][0] if scored else 0.0
+    hits = [_hit(rows[i], p, signals[i]) for p, i in scored if p >= min_score][:limit]
+    results, ordering = order_hits(db, hits, chosen, rows, order)
     meta = RecallMeta(
         query=query,
         store=store,
         mode="basic" if basic else "hybrid",
         took_ms=round((time.perf_counter() - started) * 1000, 2),
-        keyword_hits=len(keyword),
-        vector_hits=len(vector),
+        keyword_hits=len(found.keyword),
+        vector_hits=len(found.vector),
         pending=sum(1 for h in results if h.status == "pending"),
-        fingerprint=fingerprint,
-        degraded=degraded,
+        fingerprint=found.fingerprint,
+        degraded=found.degraded,
         intent=chosen,
         entities=entities,
-        anchors=len(anchor),
+        anchors=len(signals),
         traversed=traversed,
         graph=use_graph,
         ordering=ordering,
-        sparse=len(results) < min(limit, 3) or top < SPARSE_SCORE,
-        hint=_hint(results, top, basic, degraded),
+        sparse=len(results) < min(limit, 3) or best < SPARSE_SCORE,
+        hint=_hint(results, best, min_score, basic, found.degraded),
+        confidence=round(best, 4),
+        min_score=min_score,
     )
     return RecallResult(results=results, meta=meta)
 
 
-def _order(db: StoreDB, hits: list[RecallHit], intent: str, rows: dict[str, MemoryRow]) -> tuple[list[RecallHit], str]:
-    if intent == "when":
-        return sorted(hits, key=lambda h: (rows[h.id].occurred_at, rows[h.id].key)), "chronological"
-    if intent == "why" and len(hits) > 1:
-        return _causes_first(db, hits), "causes-first"
-    return hits, "score"
-
-
-def _causes_first(db: StoreDB, hits: list[RecallHit]) -> list[RecallHit]:
-    """Topological order over the causal edges among `hits`; ties (and
-    anything outside a causal chain) keep their score order."""
-    ids = [h.id for h in hits]
-    marks = ",".join("?" * len(ids))
-    pairs = db.main.conn.execute(
-        f"SELECT src, dst FROM edges WHERE edge_type = 'causal' AND src IN ({marks}) AND dst IN ({marks})",
-        (*ids, *ids),
-    ).fetchall()
-    causes: dict[str, set[str]] = {i: set() for i in ids}
-    for src, dst in pairs:
-        if src != dst:
-            causes[dst].add(src)
-    ordered: list[RecallHit] = []
-    placed: set[str] = set()
-    remaining = list(hits)
-    while remaining:
-        ready = next((h for h in remaining if causes[h.id] <= placed), remaining[0])  # a cycle: take the best
-        ordered.append(ready)
-        placed.add(ready.id)
-        remaining.remove(ready)
-    return ordered
-
-
-def _hint(results: list[RecallHit], top: float, basic: bool, degraded: str | None) -> str | None:
+def _hint(results: list[RecallHit], best: float, min_score: float, basic: bool, degraded: str | None) -> str | None:
+    if not results and best > 0:
+        return (
+            f"nothing relevant enough: the best match scored {best:.2f}, below --min-score {min_score:.2f};"
+            " lower --min-score to see weak matches"
+        )
     if not results:
         return "nothing matched: try other words, or remember it if it is worth keeping"
     if degraded:
-        return "keyword and recency only: " + degraded
-    if top < SPARSE_SCORE:
+        return "keyword only: " + degraded
+    if best < SPARSE_SCORE:
         return "weak matches only: check them before relying on them"
     if basic:
         return "keyword only: drop --basic to match by meaning too"

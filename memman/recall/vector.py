@@ -1,0 +1,115 @@
+"""The vector channel: what a memory means, beyond what the whole store says.
+
+Three steps keep store-wide vocabulary out of it (issue 10, item 2):
+
+1. Store-adaptive query weighting. With the static embedder (a mean of token
+   vectors) each query word pools with its inverse document frequency in
+   this store (memman/recall/terms.py): a name that most memories mention
+   hardly moves the query vector, a rare word moves it most. ONNX and remote
+   embedders see whole texts, so for them the weighting happens on vectors,
+   by step 2.
+2. Removal of the common component. Stored and query vectors are centred on
+   the mean of the store's vectors (projections/vectors.py `centered`, a
+   cache derived from the vectors projection) and re-normalised: the
+   direction every memory shares ("Dana: ...", the store's register) no
+   longer makes every memory look similar to every query.
+3. A floor calibrated per store and query. The similarities of the query to
+   every stored vector form a distribution; a candidate must stand out of it
+   (z >= Z_FLOOR standard deviations above its mean) and clear a small
+   absolute cosine floor. A fixed cosine floor let hundreds of memories of a
+   one-topic store through.
+
+Pending memories have no vector yet: they are found by keyword only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import msgspec
+
+from memman.recall.terms import QueryTerms
+from projections.queries import memories_by_id
+from projections.store import StoreDB
+from projections.vectors import centered
+
+CANDIDATES = 50
+Z_FLOOR = 1.5  # standard deviations above the store's mean similarity to the query
+MIN_Z_SAMPLE = 30  # below this many vectors the distribution says little: cosine floor only
+# Centred cosine floors per embedder provider (noise sits near 0 once centred).
+MIN_COSINE = {"static": 0.12, "hashing": 0.2, "onnx": 0.15, "openai": 0.15, "voyage": 0.15}
+DEFAULT_MIN_COSINE = 0.2
+
+Similarity = Callable[[list[str]], dict[str, float]]
+
+
+class VectorHit(msgspec.Struct, frozen=True):
+    memory_id: str
+    cosine: float  # centred cosine similarity to the query
+    z: float  # standard deviations above the store's mean similarity to this query
+
+
+def _query_vector(db: StoreDB, query: str, fingerprint: str, words: QueryTerms):  # type: ignore[no-untyped-def]
+    from workers.embedders import embedder_for
+
+    provider = fingerprint.split(":", 1)[0]
+    if provider == "static":
+        embedder = embedder_for(fingerprint)
+        weighted = words.weighted()
+        if weighted:
+            return embedder.embed_weighted(weighted)  # type: ignore[attr-defined]
+        return embedder.embed([query], kind="query")[0]
+    if provider == "hashing":
+        return embedder_for(fingerprint).embed([query], kind="query")[0]
+    from memman.embed import query_vector  # onnx or remote: the store's settings, a cache, a time budget
+
+    return query_vector(db, query, fingerprint)
+
+
+def vector_hits(
+    db: StoreDB, query: str, fingerprint: str, words: QueryTerms, *, category: str | None, source: str | None
+) -> tuple[list[VectorHit], Similarity | None]:
+    """Vector candidates (active, filtered, above the store's floor), best
+    first, and a lookup of the query's centred similarity to any memory."""
+    import numpy as np
+
+    q = np.asarray(_query_vector(db, query, fingerprint, words), dtype=np.float32)
+    if not q.any():
+        return [], None
+    ids, rows, mean = centered(db.vectors.conn, db.directory, fingerprint)
+    if not ids:
+        return [], None
+    q = q - mean
+    norm = float(np.linalg.norm(q))
+    if norm == 0:
+        return [], None
+    scores = rows @ (q / norm)
+    spread = float(scores.std()) if len(ids) >= MIN_Z_SAMPLE else 0.0
+    centre = float(scores.mean())
+    floor = MIN_COSINE.get(fingerprint.split(":", 1)[0], DEFAULT_MIN_COSINE)
+    if spread > 0:
+        floor = max(floor, centre + Z_FLOOR * spread)
+    order = np.argsort(-scores)[: CANDIDATES * 4]
+    best = [(ids[i], float(scores[i])) for i in order if scores[i] >= floor]
+    found = memories_by_id(db.main.conn, [i for i, _ in best])
+    kept: list[VectorHit] = []
+    for memory_id, cosine in best:
+        row = found.get(memory_id)
+        if row is None or row.status != "active":
+            continue
+        if (category and row.category != category) or (source and row.source != source):
+            continue
+        z = (cosine - centre) / spread if spread > 0 else 0.0
+        kept.append(VectorHit(memory_id, cosine, z))
+    return kept[:CANDIDATES], _lookup(ids, scores)
+
+
+def _lookup(ids: list[str], scores) -> Similarity:  # type: ignore[no-untyped-def]
+    position: dict[str, int] = {}
+
+    def similarity_of(wanted: list[str]) -> dict[str, float]:
+        if not position:
+            position.update((memory_id, n) for n, memory_id in enumerate(ids))
+        return {i: float(scores[position[i]]) for i in wanted if i in position}
+
+    return similarity_of
