@@ -234,12 +234,14 @@ class Memman:
         as_of: datetime | None = None,
         min_score: float | None = None,
         order: str = "score",
+        disable: Sequence[str] = (),
     ) -> RecallResult:
         """`graph` forces graph expansion on or off (default: per intent) and
         `intent` overrides detection; `as_of` answers from the store as it
         stood then (see `_past`). `expand` asks the LLM for extra keyword
         terms (cached); a configured `rerank.provider` re-orders the top
-        results (see memman/recall/llm.py).
+        results (see memman/recall/llm.py). `disable` switches signals off
+        for ablations (memman/recall/hybrid.py SIGNALS; tools/recall_bench).
 
         Scores are calibrated probabilities of relevance; results below
         `min_score` (default memman.recall.DEFAULT_MIN_SCORE; prompt
@@ -272,6 +274,7 @@ class Memman:
                 expansion=terms,
                 min_score=min_score,
                 order=order,
+                disable=disable,
             )
         if as_of is not None:
             result = msgspec.structs.replace(result, meta=msgspec.structs.replace(result.meta, as_of=to_iso(as_of)))

@@ -25,15 +25,15 @@ found by keyword and returned with status "pending".
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
-from events.errors import MemmanError
+from events.errors import BadInput, MemmanError
 from memman.recall import beam
-from memman.recall.fusion import DEFAULT_MIN_SCORE, probability, rank_prior
+from memman.recall.fusion import DEFAULT_MIN_SCORE, WEIGHTS, probability, rank_prior
 from memman.recall.intent import Intent, detect
 from memman.recall.order import order as order_hits
 from memman.recall.terms import QueryTerms, coverage, query_terms
-from memman.recall.vector import Similarity, VectorHit, vector_hits
+from memman.recall.vector import STEPS, Similarity, VectorHit, vector_hits
 from memman.results import RecallHit, RecallMeta, RecallResult, Signals
 from projections.queries import MemoryRow, keyword_search, memories_by_id
 from projections.store import StoreDB
@@ -45,6 +45,11 @@ RECENCY_SPREAD = 10.0
 # (docs/recall-benchmark.md). --graph forces it anywhere.
 GRAPH_DEFAULT = {"why": False, "when": False, "entity": False, "general": False}
 SPARSE_SCORE = 0.5
+# What `recall(disable=...)` can switch off, for ablations (tools/recall_bench):
+# "keyword" and "vector" drop that candidate list (and its signals), any other
+# fusion signal drops out of the score, and the vector channel's own steps
+# (centring, store word weights, the per-store floor) fall back to plain.
+SIGNALS = tuple(dict.fromkeys(["keyword", "vector", *WEIGHTS, *STEPS]))
 
 
 class _Channels:
@@ -59,19 +64,21 @@ class _Channels:
 
 
 def _channels(
-    db: StoreDB, query: str, words: QueryTerms, keyword_text: str, *, basic: bool, category: str | None, source: str | None
+    db: StoreDB, query: str, words: QueryTerms, keyword_text: str, *,
+    basic: bool, category: str | None, source: str | None, disable: Collection[str],
 ) -> _Channels:
     found = _Channels()
-    found.keyword = keyword_search(db.main.conn, keyword_text, limit=CANDIDATES, category=category, source=source)
+    if "keyword" not in disable:
+        found.keyword = keyword_search(db.main.conn, keyword_text, limit=CANDIDATES, category=category, source=source)
     found.fingerprint = db.setting("embedder")
-    if basic:
+    if basic or "vector" in disable:
         return found
     if found.fingerprint is None:
         found.degraded = "no embeddings yet: run 'memman scheduler drain'"
         return found
     try:
         found.vector, found.similarity_of = vector_hits(
-            db, query, found.fingerprint, words, category=category, source=source
+            db, query, found.fingerprint, words, category=category, source=source, disable=disable
         )
     except MemmanError as exc:
         found.degraded = f"vector recall unavailable: {exc}"
@@ -102,9 +109,10 @@ def _base_signals(rows: dict[str, MemoryRow], found: _Channels, words: QueryTerm
     return out
 
 
-def values(s: Signals, importance: int) -> dict[str, float]:
-    """The named signal values fusion weighs (memman/recall/fusion.py)."""
-    return {
+def values(s: Signals, importance: int, disable: Collection[str] = ()) -> dict[str, float]:
+    """The named signal values fusion weighs (memman/recall/fusion.py),
+    without the disabled ones."""
+    out = {
         "keyword": s.keyword,
         "keyword_rank": rank_prior(s.keyword_rank, KEYWORD_SPREAD),
         "vector": s.similarity or 0.0,
@@ -115,6 +123,13 @@ def values(s: Signals, importance: int) -> dict[str, float]:
         "importance": (importance - 3) / 2,
         "known": s.known,
     }
+    for name in disable:
+        out.pop(name, None)
+    if "keyword" in disable:
+        out.pop("keyword_rank", None)
+    if "vector" in disable:
+        out.pop("vector_z", None)
+    return out
 
 
 def _expand(
@@ -161,25 +176,30 @@ def recall(
     expansion: Sequence[str] = (),  # `--expand`: extra keyword terms from the LLM (memman/recall/llm.py)
     min_score: float = DEFAULT_MIN_SCORE,
     order: str = "score",
+    disable: Collection[str] = (),  # names in SIGNALS to switch off (benchmark ablations)
 ) -> RecallResult:
     import msgspec
 
     from workers.stages.extract import extract_entities
     from workers.stages.reconcile import named
 
+    unknown = set(disable) - set(SIGNALS)
+    if unknown:
+        raise BadInput(f"unknown recall signal(s) {sorted(unknown)}; choose from {', '.join(SIGNALS)}")
     started = time.perf_counter()
     entities = extract_entities(query)
     chosen: Intent = intent if intent else detect(query, entities)  # type: ignore[assignment]
     use_graph = (GRAPH_DEFAULT[chosen] if graph is None else graph) and not basic
     words = query_terms(db.main.conn, query)
-    found = _channels(db, query, words, " ".join([query, *expansion]), basic=basic, category=category, source=source)
-    rows = memories_by_id(db.main.conn, list(dict.fromkeys([*(i for i, _ in found.keyword), *(h.memory_id for h in found.vector)])))
-    signals = _base_signals(rows, found, words, named(entities))
-    signals = {i: msgspec.structs.replace(s, anchor=round(probability(values(s, rows[i].importance)), 4)) for i, s in signals.items()}
-    traversed = _expand(db, rows, signals, found, chosen, category=category, source=source) if use_graph and signals else 0
-    scored = sorted(
-        ((probability(values(s, rows[i].importance)), i) for i, s in signals.items()), key=lambda t: (-t[0], t[1])
+    found = _channels(
+        db, query, words, " ".join([query, *expansion]), basic=basic, category=category, source=source, disable=disable
     )
+    rows = memories_by_id(db.main.conn, list(dict.fromkeys([*(i for i, _ in found.keyword), *(h.memory_id for h in found.vector)])))
+    signals = _base_signals(rows, found, words, set() if "entity" in disable else named(entities))
+    score = lambda i: probability(values(signals[i], rows[i].importance, disable))  # noqa: E731
+    signals = {i: msgspec.structs.replace(s, anchor=round(score(i), 4)) for i, s in signals.items()}
+    traversed = _expand(db, rows, signals, found, chosen, category=category, source=source) if use_graph and signals else 0
+    scored = sorted(((score(i), i) for i in signals), key=lambda t: (-t[0], t[1]))
     best = scored[0][0] if scored else 0.0
     hits = [_hit(rows[i], p, signals[i]) for p, i in scored if p >= min_score][:limit]
     results, ordering = order_hits(db, hits, chosen, rows, order)

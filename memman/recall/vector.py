@@ -24,14 +24,14 @@ Pending memories have no vector yet: they are found by keyword only.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 import msgspec
 
 from memman.recall.terms import QueryTerms
 from projections.queries import memories_by_id
 from projections.store import StoreDB
-from projections.vectors import centered
+from projections.vectors import centered, matrix
 
 CANDIDATES = 50
 Z_FLOOR = 1.5  # standard deviations above the store's mean similarity to the query
@@ -39,6 +39,9 @@ MIN_Z_SAMPLE = 30  # below this many vectors the distribution says little: cosin
 # Centred cosine floors per embedder provider (noise sits near 0 once centred).
 MIN_COSINE = {"static": 0.12, "hashing": 0.2, "onnx": 0.15, "openai": 0.15, "voyage": 0.15}
 DEFAULT_MIN_COSINE = 0.2
+
+# The three steps above, by the names `recall(disable=...)` switches them off with.
+STEPS = ("centering", "query-weights", "store-floor")
 
 Similarity = Callable[[list[str]], dict[str, float]]
 
@@ -49,17 +52,17 @@ class VectorHit(msgspec.Struct, frozen=True):
     z: float  # standard deviations above the store's mean similarity to this query
 
 
-def _query_vector(db: StoreDB, query: str, fingerprint: str, words: QueryTerms):  # type: ignore[no-untyped-def]
+def _query_vector(db: StoreDB, query: str, fingerprint: str, words: QueryTerms, weigh: bool):  # type: ignore[no-untyped-def]
     from workers.embedders import embedder_for
 
     provider = fingerprint.split(":", 1)[0]
-    if provider == "static":
+    if provider == "static" and weigh:
         embedder = embedder_for(fingerprint)
         weighted = words.weighted()
         if weighted:
             return embedder.embed_weighted(weighted)  # type: ignore[attr-defined]
         return embedder.embed([query], kind="query")[0]
-    if provider == "hashing":
+    if provider in ("static", "hashing"):
         return embedder_for(fingerprint).embed([query], kind="query")[0]
     from memman.embed import query_vector  # onnx or remote: the store's settings, a cache, a time budget
 
@@ -67,16 +70,21 @@ def _query_vector(db: StoreDB, query: str, fingerprint: str, words: QueryTerms):
 
 
 def vector_hits(
-    db: StoreDB, query: str, fingerprint: str, words: QueryTerms, *, category: str | None, source: str | None
+    db: StoreDB, query: str, fingerprint: str, words: QueryTerms, *,
+    category: str | None, source: str | None, disable: Collection[str] = (),
 ) -> tuple[list[VectorHit], Similarity | None]:
     """Vector candidates (active, filtered, above the store's floor), best
     first, and a lookup of the query's centred similarity to any memory."""
     import numpy as np
 
-    q = np.asarray(_query_vector(db, query, fingerprint, words), dtype=np.float32)
+    q = np.asarray(_query_vector(db, query, fingerprint, words, "query-weights" not in disable), dtype=np.float32)
     if not q.any():
         return [], None
-    ids, rows, mean = centered(db.vectors.conn, db.directory, fingerprint)
+    if "centering" in disable:
+        ids, rows = matrix(db.vectors.conn, db.directory, fingerprint)
+        mean = np.zeros_like(q)
+    else:
+        ids, rows, mean = centered(db.vectors.conn, db.directory, fingerprint)
     if not ids:
         return [], None
     q = q - mean
@@ -87,7 +95,7 @@ def vector_hits(
     spread = float(scores.std()) if len(ids) >= MIN_Z_SAMPLE else 0.0
     centre = float(scores.mean())
     floor = MIN_COSINE.get(fingerprint.split(":", 1)[0], DEFAULT_MIN_COSINE)
-    if spread > 0:
+    if spread > 0 and "store-floor" not in disable:
         floor = max(floor, centre + Z_FLOOR * spread)
     order = np.argsort(-scores)[: CANDIDATES * 4]
     best = [(ids[i], float(scores[i])) for i in order if scores[i] >= floor]

@@ -1,0 +1,158 @@
+"""Run the benchmark: build each store through the real CLI, then ask every
+question in every mode and score the ranked evidence keys.
+
+Ingest: the store's JSON Lines (each line's `meta.bench_key` is the memory's
+key, `at` its occurred time) go through `memman import` and `memman scheduler
+drain` in subprocesses, with the offline defaults (static embedder, rule
+pipeline) and no provider variables. Query: in-process
+`memman.service.Memman.recall` (the same service the CLI calls; a few
+questions per store are also asked through `memman recall --json` and must
+return the same ids). Results map back to keys through the memories table's
+meta, which the drain copies onto every fact split off a text.
+
+A question asked on a given day ("a week ago") runs with the service clock
+set to its `asked_at`, so recall that reads "now" from the clock sees that day.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from tools.recall_bench.bm25 import BM25
+from tools.recall_bench.metrics import LIMIT, distinct, score
+from tools.recall_bench.model import Question, Store
+
+# mode -> keyword arguments for Memman.recall; "bm25" is the independent baseline.
+MODES: dict[str, dict[str, object]] = {
+    "basic": {"basic": True},
+    "hybrid": {},
+    "no-keyword": {"disable": ("keyword",)},
+    "no-vector": {"disable": ("vector",)},
+    "no-recency": {"disable": ("recency",)},
+    "no-entity": {"disable": ("entity",)},
+    "graph-off": {"graph": False},
+    "graph-on": {"graph": True},
+}
+BASELINE = "bm25"
+ALL_MODES = (*MODES, BASELINE)
+SPOT_CHECKS = 2  # questions per store also asked through the CLI
+_CLEARED = ("MEMMAN_", "OPENAI_", "VOYAGE_", "ANTHROPIC_", "OLLAMA_")
+
+Log = Callable[[str], None]
+
+
+class BenchError(Exception):
+    """The benchmark could not build or query a store (names the step)."""
+
+
+def _env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith(_CLEARED)}
+
+
+def memman_cli(data_dir: Path, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "memman", "--data-dir", str(data_dir), *args],
+        capture_output=True, text=True, env=_env(), check=False,
+    )
+    if done.returncode != 0:
+        raise BenchError(f"memman {' '.join(args[:2])} failed ({done.returncode}): {done.stderr.strip()[:300]}")
+    return done.stdout
+
+
+def build(store: Store, root: Path) -> tuple[Path, float]:
+    """Import and drain `store` into a fresh data dir under `root`; (dir, seconds)."""
+    data_dir = root / store.name
+    data_dir.mkdir(parents=True, exist_ok=False)
+    lines = root / f"{store.name}.jsonl"
+    lines.write_bytes(store.jsonl())
+    started = time.perf_counter()
+    memman_cli(data_dir, "import", str(lines))
+    memman_cli(data_dir, "scheduler", "drain")
+    return data_dir, time.perf_counter() - started
+
+
+def supported(modes: list[str]) -> tuple[list[str], list[str]]:
+    """(modes this recall can run, modes it cannot: a keyword it lacks)."""
+    from memman.service import Memman
+
+    params = inspect.signature(Memman.recall).parameters
+    ok, missing = [], []
+    for mode in modes:
+        needs = set(MODES.get(mode, {}))
+        (ok if needs <= set(params) else missing).append(mode)
+    return ok, missing
+
+
+def _keys(app) -> tuple[dict[str, str], dict[str, bool]]:  # type: ignore[no-untyped-def]
+    """memory id -> key, and key -> whether any of its memories is active."""
+    by_id: dict[str, str] = {}
+    active: dict[str, bool] = {}
+    for memory_id, meta, status in app.fresh().main.conn.execute("SELECT id, meta, status FROM memories"):
+        key = json.loads(meta or "{}").get("bench_key")
+        if key:
+            by_id[memory_id] = key
+            active[key] = active.get(key, False) or status == "active"
+    return by_id, active
+
+
+def evaluate(store: Store, data_dir: Path, modes: list[str], log: Log) -> dict:
+    """Every question of `store` in every mode: per-question rows and build facts."""
+    from events.clock import from_iso
+    from memman.service import Memman
+
+    app = Memman(data_dir)
+    try:
+        by_id, active = _keys(app)
+        bm25 = BM25([m.key for m in store.memories], [m.text for m in store.memories])
+        rows, hidden, checks = [], 0, []
+        for q in store.questions:
+            evidence = tuple(k for k in q.evidence if active.get(k))
+            hidden += len(q.evidence) - len(evidence)
+            if not evidence:
+                continue
+            row = {"qid": q.qid, "store": store.name, "question": q.text, "category": q.category, "kind": q.kind,
+                   "evidence": list(evidence), "paraphrased": q.paraphrased, "modes": {}}
+            asker = app if q.asked_at is None else Memman(data_dir, clock=_fixed(from_iso(q.asked_at)))
+            try:
+                for mode in modes:
+                    ranked = bm25.search(q.text, LIMIT) if mode == BASELINE else _ranked(asker, q, by_id, MODES[mode])
+                    row["modes"][mode] = {**score(ranked, evidence), "top": ranked}
+            finally:
+                if asker is not app:
+                    asker.close()
+            rows.append(row)
+        checks = spot_check(app, store.questions, data_dir, by_id)
+    finally:
+        app.close()
+    return {"rows": rows, "hidden_evidence": hidden, "active_memories": sum(active.values()), "cli_checks": checks}
+
+
+def _fixed(moment: datetime):  # type: ignore[no-untyped-def]
+    return lambda: moment
+
+
+def _ranked(app, q: Question, by_id: dict[str, str], kwargs: dict) -> list[str]:  # type: ignore[no-untyped-def]
+    result = app.recall(q.text, limit=LIMIT, **kwargs)
+    ids = [h.id for h in result.results]
+    return distinct([by_id.get(i) for i in ids], ids)
+
+
+def spot_check(app, questions: list[Question], data_dir: Path, by_id: dict[str, str]) -> list[dict]:  # type: ignore[no-untyped-def]
+    """Ask a few questions through `memman recall --json` in a subprocess, hybrid
+    and --basic: the ids must equal the in-process service's, in order."""
+    out = []
+    for q in [q for q in questions if q.asked_at is None][:SPOT_CHECKS]:
+        for flags, kwargs in (((), {}), (("--basic",), {"basic": True})):
+            cli = json.loads(memman_cli(data_dir, "recall", q.text, "--json", "--limit", str(LIMIT), *flags))
+            cli_ids = [h["id"] for h in cli["results"]]
+            ids = [h.id for h in app.recall(q.text, limit=LIMIT, **kwargs).results]
+            out.append({"qid": q.qid, "mode": "basic" if flags else "hybrid", "agree": cli_ids == ids})
+    return out
