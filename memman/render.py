@@ -26,7 +26,9 @@ def recall_lines(result: RecallResult) -> list[str]:
             f"{short(hit.id)}  {hit.score:.2f}  {hit.created_at[:10]}  {hit.category:<10}  {one_line(hit.content)}{pending}"
         )
     if not lines:
-        lines.append("no memories matched" + (f" ({result.meta.hint})" if result.meta.hint else ""))
+        lines.append("no memories matched")
+        if result.meta.hint:
+            lines.append(f"# {result.meta.hint}")
     if result.meta.degraded:
         lines.append(f"# {result.meta.degraded}")
     return lines

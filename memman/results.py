@@ -38,6 +38,7 @@ class Signals(msgspec.Struct, frozen=True, kw_only=True):
     known: float = 1.0  # share of the query's content words the store has seen (same for every result)
     graph: float = 0.0  # beam-search path score, for memories reached through the graph
     via: str | None = None  # "edge_type:memory id" it was reached from
+    neighbour: float = 0.0  # score of the best candidate said within minutes of it (same session)
 
 
 class RecallHit(msgspec.Struct, frozen=True, kw_only=True):

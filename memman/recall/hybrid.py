@@ -33,7 +33,8 @@ from memman.recall.fusion import DEFAULT_MIN_SCORE, WEIGHTS, probability, rank_p
 from memman.recall.intent import Intent, detect
 from memman.recall.order import order as order_hits
 from memman.recall.terms import QueryTerms, coverage, query_terms
-from memman.recall.vector import STEPS, Similarity, VectorHit, vector_hits
+from memman.recall.expand import session_neighbours
+from memman.recall.vector import STEPS, Scores, VectorHit, vector_hits
 from memman.results import RecallHit, RecallMeta, RecallResult, Signals
 from projections.queries import MemoryRow, keyword_search, memories_by_id
 from projections.store import StoreDB
@@ -44,69 +45,97 @@ RECENCY_SPREAD = 10.0
 # Where graph expansion is on by default: only where the benchmark shows it wins
 # (docs/recall-benchmark.md). --graph forces it anywhere.
 GRAPH_DEFAULT = {"why": False, "when": False, "entity": False, "general": False}
+NEIGHBOURS_DEFAULT = True  # session-neighbour expansion (memman/recall/expand.py)
+# A neighbour counts only if it says something about the query itself: a query
+# word, or a vector similarity this far above the store's mean.
+NEIGHBOUR_MIN_Z = 1.0
 SPARSE_SCORE = 0.5
 # What `recall(disable=...)` can switch off, for ablations (tools/recall_bench):
 # "keyword" and "vector" drop that candidate list (and its signals), any other
-# fusion signal drops out of the score, and the vector channel's own steps
-# (centring, store word weights, the per-store floor) fall back to plain.
+# fusion signal drops out of the score ("neighbour" also skips its expansion),
+# and the vector channel's own steps (centring, store word weights, the
+# per-store floor) fall back to plain.
 SIGNALS = tuple(dict.fromkeys(["keyword", "vector", *WEIGHTS, *STEPS]))
 
 
-class _Channels:
-    """What the two candidate lists found for one query."""
+class _Found:
+    """What the candidate lists (and expansions) found for one query."""
 
-    def __init__(self) -> None:
+    def __init__(self, words: QueryTerms, wanted: set[str]) -> None:
+        self.words = words
+        self.wanted = wanted
         self.keyword: list[tuple[str, float]] = []
         self.vector: list[VectorHit] = []
-        self.similarity_of: Similarity | None = None
+        self.scores: Scores | None = None
         self.degraded: str | None = None
         self.fingerprint: str | None = None
+        self.rows: dict[str, MemoryRow] = {}
+        self.graph: dict[str, beam.Reached] = {}
+        self.neighbour: dict[str, float] = {}
+        self.expanded: set[str] = set()  # memories only an expansion brought in
+        self.traversed = 0
 
 
 def _channels(
-    db: StoreDB, query: str, words: QueryTerms, keyword_text: str, *,
+    db: StoreDB, query: str, found: _Found, keyword_text: str, *,
     basic: bool, category: str | None, source: str | None, disable: Collection[str],
-) -> _Channels:
-    found = _Channels()
+) -> None:
     if "keyword" not in disable:
         found.keyword = keyword_search(db.main.conn, keyword_text, limit=CANDIDATES, category=category, source=source)
     found.fingerprint = db.setting("embedder")
-    if basic or "vector" in disable:
-        return found
-    if found.fingerprint is None:
-        found.degraded = "no embeddings yet: run 'memman scheduler drain'"
-        return found
-    try:
-        found.vector, found.similarity_of = vector_hits(
-            db, query, found.fingerprint, words, category=category, source=source, disable=disable
-        )
-    except MemmanError as exc:
-        found.degraded = f"vector recall unavailable: {exc}"
-    return found
+    if not (basic or "vector" in disable):
+        if found.fingerprint is None:
+            found.degraded = "no embeddings yet: run 'memman scheduler drain'"
+        else:
+            try:
+                found.vector, found.scores = vector_hits(
+                    db, query, found.fingerprint, found.words, category=category, source=source, disable=disable
+                )
+            except MemmanError as exc:
+                found.degraded = f"vector recall unavailable: {exc}"
+    ids = [*(i for i, _ in found.keyword), *(h.memory_id for h in found.vector)]
+    found.rows = memories_by_id(db.main.conn, list(dict.fromkeys(ids)))
 
 
-def _base_signals(rows: dict[str, MemoryRow], found: _Channels, words: QueryTerms, wanted: set[str]) -> dict[str, Signals]:
-    """Every candidate's signals before graph expansion."""
+def _signals(found: _Found) -> dict[str, Signals]:
+    """Every candidate's signals from what is found so far."""
     keyword_rank = {memory_id: rank for rank, (memory_id, _) in enumerate(found.keyword, start=1)}
     vector = {h.memory_id: (rank, h) for rank, h in enumerate(found.vector, start=1)}
-    by_recency = sorted(rows.values(), key=lambda r: (r.updated_at, r.key), reverse=True)
+    by_recency = sorted(found.rows.values(), key=lambda r: (r.updated_at, r.key), reverse=True)
     recency_rank = {row.id: rank for rank, row in enumerate(by_recency, start=1)}
-    known = words.known()
+    known = found.words.known()
+    if known == 0 and found.keyword:  # the keyword index matched something this word count missed
+        known = 1.0 / max(1, len(found.words.words))
+    others = [i for i in found.rows if i not in vector]
+    cosine = found.scores.cosine(others) if found.scores is not None and others else {}
     out: dict[str, Signals] = {}
-    for row in rows.values():
+    for row in found.rows.values():
         v = vector.get(row.id)
-        entity = len(wanted & {e.casefold() for e in row.entities}) / len(wanted) if wanted else 0.0
+        sim = v[1].cosine if v else cosine.get(row.id)
+        z = v[1].z if v else (found.scores.z(sim) if found.scores is not None and sim is not None else None)
+        reached = found.graph.get(row.id)
+        said = coverage(found.words, row.key)
+        near = found.neighbour.get(row.id, 0.0) if said > 0 or (z or 0.0) >= NEIGHBOUR_MIN_Z else 0.0
+        if row.id in found.expanded and not (near or reached):
+            continue  # a neighbour that says nothing about the query is not a result
         out[row.id] = Signals(
-            keyword=round(coverage(words, row.key), 4),
+            keyword=round(said, 4),
             keyword_rank=keyword_rank.get(row.id),
             vector_rank=None if v is None else v[0],
-            similarity=None if v is None else round(v[1].cosine, 4),
-            vector_z=None if v is None else round(v[1].z, 3),
+            similarity=None if sim is None else round(sim, 4),
+            vector_z=None if z is None else round(z, 3),
             recency_rank=recency_rank.get(row.id),
-            entity=round(entity, 4),
+            entity=_entity(row, found.wanted),
             known=round(known, 4),
+            graph=0.0 if reached is None else round(reached.score, 4),
+            via=None if reached is None else f"{reached.edge_type}:{reached.via}",
+            neighbour=round(near, 4),
         )
     return out
+
+
+def _entity(row: MemoryRow, wanted: set[str]) -> float:
+    return round(len(wanted & {e.casefold() for e in row.entities}) / len(wanted), 4) if wanted else 0.0
 
 
 def values(s: Signals, importance: int, disable: Collection[str] = ()) -> dict[str, float]:
@@ -119,6 +148,7 @@ def values(s: Signals, importance: int, disable: Collection[str] = ()) -> dict[s
         "vector_z": min(max(s.vector_z or 0.0, 0.0), 6.0),
         "entity": s.entity,
         "graph": s.graph,
+        "neighbour": s.neighbour,
         "recency": rank_prior(s.recency_rank, RECENCY_SPREAD),
         "importance": (importance - 3) / 2,
         "known": s.known,
@@ -132,34 +162,33 @@ def values(s: Signals, importance: int, disable: Collection[str] = ()) -> dict[s
     return out
 
 
-def _expand(
-    db: StoreDB, rows: dict[str, MemoryRow], signals: dict[str, Signals], found: _Channels, intent: str,
-    *, category: str | None, source: str | None,
-) -> int:
-    """Graph expansion from the candidates: adds the graph signal (and the
-    memories only the graph reaches) in place; returns nodes traversed."""
-    import msgspec
+def _admit(found: _Found, rows: dict[str, MemoryRow], category: str | None, source: str | None) -> None:
+    for memory_id, row in rows.items():
+        if memory_id in found.rows or row.status != "active":
+            continue
+        if (category and row.category != category) or (source and row.source != source):
+            continue
+        found.rows[memory_id] = row
+        found.expanded.add(memory_id)
 
-    anchors = {i: signals[i].anchor for i in signals if rows[i].status == "active"}
-    top = max(anchors.values(), default=0.0)
+
+def _expand(
+    db: StoreDB, found: _Found, anchor: dict[str, float], intent: str, *,
+    graph: bool, neighbours: bool, category: str | None, source: str | None,
+) -> None:
+    """Graph and session-neighbour expansion from the scored candidates."""
+    active = {i: a for i, a in anchor.items() if found.rows[i].status == "active"}
+    top = max(active.values(), default=0.0)
     if top <= 0:
-        return 0
-    reached, traversed = beam.search(db.main.conn, {i: a / top for i, a in anchors.items()}, intent, found.similarity_of)
-    extra = memories_by_id(db.main.conn, [i for i, r in reached.items() if i not in rows and r.score >= beam.MIN_RESULT_SCORE])
-    for memory_id, row in extra.items():
-        if row.status == "active" and not (category and row.category != category) and not (source and row.source != source):
-            rows[memory_id] = row
-            known = next(iter(signals.values())).known
-            signals[memory_id] = Signals(known=known)
-    sims = found.similarity_of([i for i in extra if i in rows]) if found.similarity_of else {}
-    for memory_id, r in reached.items():
-        if memory_id in signals:
-            sim = sims.get(memory_id)
-            extra_fields = {"similarity": round(sim, 4)} if sim is not None and signals[memory_id].similarity is None else {}
-            signals[memory_id] = msgspec.structs.replace(
-                signals[memory_id], graph=round(r.score, 4), via=f"{r.edge_type}:{r.via}", **extra_fields
-            )
-    return traversed
+        return
+    if graph:
+        similarity = found.scores.cosine if found.scores is not None else None
+        reached, found.traversed = beam.search(db.main.conn, {i: a / top for i, a in active.items()}, intent, similarity)
+        found.graph = {i: r for i, r in reached.items() if i in found.rows or r.score >= beam.MIN_RESULT_SCORE}
+        _admit(found, memories_by_id(db.main.conn, [i for i in found.graph if i not in found.rows]), category, source)
+    if neighbours:
+        found.neighbour, rows = session_neighbours(db.main.conn, [(found.rows[i], a) for i, a in active.items()])
+        _admit(found, rows, category, source)
 
 
 def recall(
@@ -190,19 +219,27 @@ def recall(
     entities = extract_entities(query)
     chosen: Intent = intent if intent else detect(query, entities)  # type: ignore[assignment]
     use_graph = (GRAPH_DEFAULT[chosen] if graph is None else graph) and not basic
-    words = query_terms(db.main.conn, query)
-    found = _channels(
-        db, query, words, " ".join([query, *expansion]), basic=basic, category=category, source=source, disable=disable
+    found = _Found(query_terms(db.main.conn, query), set() if "entity" in disable else named(entities))
+    _channels(
+        db, query, found, " ".join([query, *expansion]), basic=basic, category=category, source=source, disable=disable
     )
-    rows = memories_by_id(db.main.conn, list(dict.fromkeys([*(i for i, _ in found.keyword), *(h.memory_id for h in found.vector)])))
-    signals = _base_signals(rows, found, words, set() if "entity" in disable else named(entities))
-    score = lambda i: probability(values(signals[i], rows[i].importance, disable))  # noqa: E731
-    signals = {i: msgspec.structs.replace(s, anchor=round(score(i), 4)) for i, s in signals.items()}
-    traversed = _expand(db, rows, signals, found, chosen, category=category, source=source) if use_graph and signals else 0
-    scored = sorted(((score(i), i) for i in signals), key=lambda t: (-t[0], t[1]))
+    signals = _signals(found)
+    anchor = {i: probability(values(s, found.rows[i].importance, disable)) for i, s in signals.items()}
+    neighbours = NEIGHBOURS_DEFAULT and not basic and "neighbour" not in disable
+    if (use_graph or neighbours) and anchor:
+        _expand(db, found, anchor, chosen, graph=use_graph, neighbours=neighbours, category=category, source=source)
+        signals = _signals(found)
+    scored = sorted(
+        ((probability(values(s, found.rows[i].importance, disable)), i) for i, s in signals.items()),
+        key=lambda t: (-t[0], t[1]),
+    )
     best = scored[0][0] if scored else 0.0
-    hits = [_hit(rows[i], p, signals[i]) for p, i in scored if p >= min_score][:limit]
-    results, ordering = order_hits(db, hits, chosen, rows, order)
+    hits = [
+        _hit(found.rows[i], p, msgspec.structs.replace(signals[i], anchor=round(anchor.get(i, 0.0), 4)))
+        for p, i in scored
+        if p >= min_score
+    ][:limit]
+    results, ordering = order_hits(db, hits, chosen, found.rows, order)
     meta = RecallMeta(
         query=query,
         store=store,
@@ -215,8 +252,8 @@ def recall(
         degraded=found.degraded,
         intent=chosen,
         entities=entities,
-        anchors=len(signals),
-        traversed=traversed,
+        anchors=len(anchor),
+        traversed=found.traversed,
         graph=use_graph,
         ordering=ordering,
         sparse=len(results) < min(limit, 3) or best < SPARSE_SCORE,

@@ -24,7 +24,7 @@ Pending memories have no vector yet: they are found by keyword only.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 
 import msgspec
 
@@ -35,15 +35,16 @@ from projections.vectors import centered, matrix
 
 CANDIDATES = 50
 Z_FLOOR = 1.5  # standard deviations above the store's mean similarity to the query
-MIN_Z_SAMPLE = 30  # below this many vectors the distribution says little: cosine floor only
+MIN_Z_SAMPLE = 30  # below this many vectors the distribution says little: use the prior below
+# A small store's similarities are judged against what 800-memory stores show
+# once centred (mean ~0, standard deviation 0.09-0.18 for the static embedder).
+PRIOR_CENTRE, PRIOR_SPREAD = 0.0, 0.13
 # Centred cosine floors per embedder provider (noise sits near 0 once centred).
 MIN_COSINE = {"static": 0.12, "hashing": 0.2, "onnx": 0.15, "openai": 0.15, "voyage": 0.15}
 DEFAULT_MIN_COSINE = 0.2
 
 # The three steps above, by the names `recall(disable=...)` switches them off with.
 STEPS = ("centering", "query-weights", "store-floor")
-
-Similarity = Callable[[list[str]], dict[str, float]]
 
 
 class VectorHit(msgspec.Struct, frozen=True):
@@ -52,12 +53,22 @@ class VectorHit(msgspec.Struct, frozen=True):
     z: float  # standard deviations above the store's mean similarity to this query
 
 
+def _nonsense(embedder, words: QueryTerms) -> bool:  # type: ignore[no-untyped-def]
+    """No word of the query is in this store and none is a word of the
+    embedder's vocabulary (each splits into two or more pieces): the pieces'
+    vectors are noise that lands on whichever memories are hubs, so the
+    channel has nothing to match ("zorblax quintessor")."""
+    return bool(words.words) and not any(words.df) and all(len(embedder.token_ids(w)) > 1 for w in words.words)
+
+
 def _query_vector(db: StoreDB, query: str, fingerprint: str, words: QueryTerms, weigh: bool):  # type: ignore[no-untyped-def]
     from workers.embedders import embedder_for
 
     provider = fingerprint.split(":", 1)[0]
     if provider == "static" and weigh:
         embedder = embedder_for(fingerprint)
+        if _nonsense(embedder, words):
+            return None
         weighted = words.weighted()
         if weighted:
             return embedder.embed_weighted(weighted)  # type: ignore[attr-defined]
@@ -69,15 +80,38 @@ def _query_vector(db: StoreDB, query: str, fingerprint: str, words: QueryTerms, 
     return query_vector(db, query, fingerprint)
 
 
+class Scores:
+    """The query's centred similarity to every stored vector, and where a
+    value sits in their distribution (for memories found another way)."""
+
+    def __init__(self, ids: list[str], scores, centre: float, spread: float) -> None:  # type: ignore[no-untyped-def]
+        self._ids = ids
+        self._scores = scores
+        self.centre = centre
+        self.spread = spread
+        self._position: dict[str, int] = {}
+
+    def cosine(self, wanted: list[str]) -> dict[str, float]:
+        if not self._position:
+            self._position.update((memory_id, n) for n, memory_id in enumerate(self._ids))
+        return {i: float(self._scores[self._position[i]]) for i in wanted if i in self._position}
+
+    def z(self, cosine: float) -> float:
+        return (cosine - self.centre) / self.spread if self.spread > 0 else 0.0
+
+
 def vector_hits(
     db: StoreDB, query: str, fingerprint: str, words: QueryTerms, *,
     category: str | None, source: str | None, disable: Collection[str] = (),
-) -> tuple[list[VectorHit], Similarity | None]:
+) -> tuple[list[VectorHit], Scores | None]:
     """Vector candidates (active, filtered, above the store's floor), best
     first, and a lookup of the query's centred similarity to any memory."""
     import numpy as np
 
-    q = np.asarray(_query_vector(db, query, fingerprint, words, "query-weights" not in disable), dtype=np.float32)
+    raw = _query_vector(db, query, fingerprint, words, "query-weights" not in disable)
+    if raw is None:
+        return [], None
+    q = np.asarray(raw, dtype=np.float32)
     if not q.any():
         return [], None
     if "centering" in disable:
@@ -92,8 +126,10 @@ def vector_hits(
     if norm == 0:
         return [], None
     scores = rows @ (q / norm)
-    spread = float(scores.std()) if len(ids) >= MIN_Z_SAMPLE else 0.0
-    centre = float(scores.mean())
+    if len(ids) >= MIN_Z_SAMPLE:
+        centre, spread = float(scores.mean()), float(scores.std())
+    else:
+        centre, spread = PRIOR_CENTRE, PRIOR_SPREAD
     floor = MIN_COSINE.get(fingerprint.split(":", 1)[0], DEFAULT_MIN_COSINE)
     if spread > 0 and "store-floor" not in disable:
         floor = max(floor, centre + Z_FLOOR * spread)
@@ -109,15 +145,4 @@ def vector_hits(
             continue
         z = (cosine - centre) / spread if spread > 0 else 0.0
         kept.append(VectorHit(memory_id, cosine, z))
-    return kept[:CANDIDATES], _lookup(ids, scores)
-
-
-def _lookup(ids: list[str], scores) -> Similarity:  # type: ignore[no-untyped-def]
-    position: dict[str, int] = {}
-
-    def similarity_of(wanted: list[str]) -> dict[str, float]:
-        if not position:
-            position.update((memory_id, n) for n, memory_id in enumerate(ids))
-        return {i: float(scores[position[i]]) for i in wanted if i in position}
-
-    return similarity_of
+    return kept[:CANDIDATES], Scores(ids, scores, centre, spread)
