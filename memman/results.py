@@ -110,6 +110,7 @@ class VerifyReport(msgspec.Struct, frozen=True, kw_only=True):
     log_problems: list[str]
     differences: list[Difference]
     seconds: float
+    fix: str | None = None  # what to do about a problem; never destroys the log
 
 
 class StoreStatus(msgspec.Struct, frozen=True, kw_only=True):
@@ -135,3 +136,16 @@ class StoreInfo(msgspec.Struct, frozen=True, kw_only=True):
     active: bool
     memories: int | None
     path: str
+
+
+class ServerState(msgspec.Struct, kw_only=True):
+    """`memman server status`: the warm server of one data dir, if running."""
+
+    running: bool
+    socket: str
+    pid: int | None = None
+    version: str | None = None
+    uptime_s: float | None = None
+    served: int | None = None
+    idle_timeout_s: float | None = None
+    rss_mb: float | None = None

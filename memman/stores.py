@@ -51,9 +51,13 @@ class Registry:
         return (self.path(name) / "log.db").exists()
 
     def names(self) -> list[str]:
+        """Stores with a log, and those whose log is lost but whose
+        projections remain (so doctor and drain report them, not skip them)."""
         if not self.root.exists():
             return []
-        return sorted(p.name for p in self.root.iterdir() if (p / "log.db").exists())
+        return sorted(
+            p.name for p in self.root.iterdir() if (p / "log.db").exists() or (p / "projections.db").exists()
+        )
 
     def active(self, flag: str | None) -> str:
         if flag:

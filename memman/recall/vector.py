@@ -126,6 +126,9 @@ def vector_hits(
     if norm == 0:
         return [], None
     scores = rows @ (q / norm)
+    if not np.isfinite(scores).all():  # flipped bytes in a flat cache: check both, rebuild what is damaged
+        ids, rows, _ = centered(db.vectors.conn, db.directory, fingerprint, verify=True)
+        scores = np.nan_to_num(rows @ (q / norm), nan=-np.inf, posinf=-np.inf, neginf=-np.inf)
     if len(ids) >= MIN_Z_SAMPLE:
         centre, spread = float(scores.mean()), float(scores.std())
     else:

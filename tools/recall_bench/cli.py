@@ -14,11 +14,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from tools.recall_bench import harness, report, suite
+from tools.recall_bench import goals, harness, report, suite
 from tools.recall_bench.model import CATEGORIES, GENERATOR_VERSION
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "recall-benchmark.md"
+README = ROOT / "README.md"
 
 
 def parser() -> argparse.ArgumentParser:
@@ -33,49 +34,98 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--category", action="append", choices=CATEGORIES, help="only these categories (repeatable)")
     p.add_argument("--store", action="append", metavar="NAME", help="only these stores, e.g. conv-02 (repeatable)")
     p.add_argument("--json", dest="json_path", metavar="FILE", help="write every figure and per-question result")
-    p.add_argument("--update-doc", metavar="SECTION", help="rewrite <!-- recall-bench:SECTION --> in docs/recall-benchmark.md")
+    p.add_argument("--update-doc", metavar="SECTION",
+                   help="rewrite <!-- recall-bench:SECTION --> in docs/recall-benchmark.md and the README headline"
+                   " (full held-out runs only)")
+    p.add_argument("--from-json", metavar="FILE", help="report (and --update-doc) a run saved with --json; run nothing")
+    p.add_argument("--by-kind", action="store_true", help="also print a table per question kind (and paraphrased or not)")
     p.add_argument("--keep", metavar="DIR", help="build the stores under DIR (new) and keep them")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
+    try:
+        out = _load(args.from_json) if args.from_json else _measure(args, argv, log)
+        _check_doc_update(args, out)
+    except BadArguments as exc:
+        print(f"recall_bench: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"### {out['title']}\n\n{report.table(out['summary'], out['modes'])}\n\n{report.headline(out['summary'])}")
+    goal_rows = goals.check(out["summary"], out["questions"])
+    if goal_rows:
+        print(f"\n{goals.table(goal_rows)}")
+    if args.by_kind:
+        print(f"\n### Per kind of question (hit@10 / MRR)\n\n{report.kind_table(out['by_kind'], out['modes'])}")
+    if args.json_path and not args.from_json:
+        Path(args.json_path).write_text(json.dumps(out, indent=1) + "\n")
+    if args.update_doc:
+        body = (f"{out['title']}. Reproduce: `.venv/bin/python {out['command']}`\n\n"
+                f"{report.table(out['summary'], out['modes'])}\n\n{report.headline(out['summary'])}\n\n"
+                f"{goals.table(goal_rows)}\n\n"
+                f"Per kind of question, hit@10 / MRR:\n\n{report.kind_table(out['by_kind'], out['modes'])}")
+        report.replace_section(DOC, args.update_doc, body)
+        report.replace_section(README, "headline", report.readme_line(out["summary"], args.update_doc))
+    failed = [c for s in out["stores"] for c in s["cli_checks"] if not c["agree"]]
+    if failed:
+        log(f"CLI and in-process recall disagree on {len(failed)} spot checks: {failed[:3]}")
+        return 1
+    return 0
+
+
+class BadArguments(Exception):
+    """A bad combination of options or a file that cannot be used (exit 2)."""
+
+
+def _measure(args: argparse.Namespace, argv: list[str] | None, log) -> dict:  # type: ignore[no-untyped-def]
     modes = ["basic", harness.BASELINE] if args.basic else list(dict.fromkeys(args.mode or harness.ALL_MODES))
     modes, missing = harness.supported(modes)
-    log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
     if missing:
         log(f"skipped (recall has no such switch): {', '.join(missing)}")
     half = None if args.quick or args.half == "both" else args.half
     stores = suite.select(half, quick=args.quick, only=args.store)
     if not stores:
-        print("recall_bench: error: no store selected", file=sys.stderr)
-        return 2
+        raise BadArguments("no store selected")
+    partial = args.quick or args.half != "held-out" or args.store or args.category
+    if args.update_doc and (partial or not {"basic", "hybrid", harness.BASELINE} <= set(modes)):
+        raise BadArguments("--update-doc records full held-out runs only (with basic, hybrid and bm25)")
     if args.keep and Path(args.keep).exists():
-        print(f"recall_bench: error: {args.keep} exists; --keep needs a new directory", file=sys.stderr)
-        return 2
+        raise BadArguments(f"{args.keep} exists; --keep needs a new directory")
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="memman-recall-bench-") as tmp:
         root = Path(args.keep) if args.keep else Path(tmp)
         root.mkdir(parents=True, exist_ok=True)
         rows, stores_out = run(stores, root, modes, args.category, log)
-    summary = report.summarise(rows, modes)
     label = "quick" if args.quick else (args.half if args.half != "both" else "both halves")
     title = (f"Recall benchmark, {label} ({len(rows)} questions, {len(stores)} stores, "
              f"generator v{GENERATOR_VERSION}, {time.perf_counter() - started:.0f} s)")
-    print(f"### {title}\n\n{report.table(summary, modes)}\n\n{report.headline(summary)}")
-    out = {"title": title, "command": "python -m tools.recall_bench " + " ".join(argv if argv is not None else sys.argv[1:]),
-           "generator_version": GENERATOR_VERSION, "half": label, "modes": modes, "skipped_modes": missing,
-           "summary": summary, "stores": stores_out, "questions": rows}
-    if args.json_path:
-        Path(args.json_path).write_text(json.dumps(out, indent=1) + "\n")
-    if args.update_doc:
-        body = f"{title}. Reproduce: `{out['command']}`\n\n{report.table(summary, modes)}\n\n{report.headline(summary)}"
-        report.replace_section(DOC, args.update_doc, body)
-    failed = [c for s in stores_out for c in s["cli_checks"] if not c["agree"]]
-    if failed:
-        log(f"CLI and in-process recall disagree on {len(failed)} spot checks: {failed[:3]}")
-        return 1
-    return 0
+    shown = [a for a in (argv if argv is not None else sys.argv[1:]) if a != "--by-kind"]
+    return {"title": title, "command": " ".join(["-m tools.recall_bench", *shown]), "generator_version": GENERATOR_VERSION,
+            "half": label, "complete": not partial, "modes": modes, "skipped_modes": missing,
+            "summary": report.summarise(rows, modes), "by_kind": report.by_kind(rows, modes), "stores": stores_out,
+            "questions": rows}
+
+
+def _load(path: str) -> dict:
+    try:
+        out = json.loads(Path(path).read_text())
+        out["summary"], out["modes"], out["title"], out["questions"], out["stores"]  # noqa: B018 - the keys a report needs
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise BadArguments(f"cannot use {path} as a saved run ({type(exc).__name__}); write one with --json") from None
+    return out
+
+
+def _check_doc_update(args: argparse.Namespace, out: dict) -> None:
+    if not args.update_doc:
+        return
+    if out.get("half") != "held-out" or not out.get("complete", True) or not {"basic", "hybrid", harness.BASELINE} <= set(out["modes"]):
+        raise BadArguments("--update-doc records full held-out runs only (with basic, hybrid and bm25)")
+    if out.get("generator_version") != GENERATOR_VERSION:
+        raise BadArguments(f"the saved run is generator v{out.get('generator_version')}, this is v{GENERATOR_VERSION}")
+    for path, name in ((DOC, args.update_doc), (README, "headline")):
+        if f"<!-- recall-bench:{name}:begin -->" not in path.read_text():
+            raise BadArguments(f"{path.name} has no section {name!r} (<!-- recall-bench:{name}:begin --> ... :end -->)")
 
 
 def run(stores: list, root: Path, modes: list[str], categories: list[str] | None, log) -> tuple[list[dict], list[dict]]:  # type: ignore[no-untyped-def]

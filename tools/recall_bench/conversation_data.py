@@ -300,27 +300,38 @@ EVENTS: list[Event] = [
     },
 ]
 
-# Small talk: most turns. {Y} is the other speaker, so names recur in nearly every turn.
-FILLERS = [
-    "That's so nice!", "That's so nice, {Y}!", "Wow, congrats!", "Congrats, {Y}!", "Haha, true.", "Oh no, I'm sorry, {Y}.",
-    "How are you doing, {Y}?", "Good morning {Y}!", "Hey {Y}, long time!", "I'm good, thanks {Y}. Busy week.",
-    "Talk soon!", "Same here.", "That sounds amazing, {Y}!", "Really? Tell me more.", "Haha, I love that.",
-    "You deserve it, {Y}.", "Aww, that's adorable.", "Ugh, Mondays.", "Totally agree.", "Ha! Classic {Y}.",
-    "I'm so happy for you!", "Thanks, {Y}, that means a lot.", "No way!", "Honestly same.", "Let's catch up soon, {Y}.",
-    "Sounds like a plan.", "Oh nice, good for you.", "Hope you're doing well, {Y}.", "Miss you, {Y}!", "That's wild.",
-    "Hahaha, stop it.", "Fair enough.", "Sending hugs, {Y}.", "Anyway, how was your weekend?", "You always say that, {Y}!",
-    "I know, right?", "Oh wow, {Y}.", "That's so exciting!", "Keep me posted, {Y}.", "Love that for you.",
-]
-# Chit-chat with content words, so keyword overlap alone is not enough.
+# Small talk: most turns, built from parts so that hardly two are the same
+# text (a repeated text would be deduplicated by the drain and the store would
+# shrink to its events). {Y} is the other speaker: names recur in most turns.
+OPENERS = ["Haha", "Oh wow", "Aww", "No way", "Omg", "Ugh", "Honestly", "Ha", "Oh nice", "Wait", "Yay", "Hmm", "Lol",
+           "Oh no", "Wow", "Yes", "Right", "Okay", "Oof", "Aw", "Hey", "Ooh", "Seriously", "Oh man"]
+REACTIONS = ["that's so nice", "that sounds amazing", "I love that", "congrats", "that's wild", "so happy for you",
+             "tell me more", "same here", "I know, right", "fair enough", "that's adorable", "you deserve it",
+             "sounds like a plan", "I'm so sorry", "that's hilarious", "good for you", "keep me posted", "love that for you",
+             "that's so exciting", "what a week", "classic you", "I can't believe it", "makes sense", "totally agree",
+             "I miss you", "talk soon", "how are you doing", "long time no see", "hope you're well", "sending hugs"]
+ENDINGS = ["!", ".", ", {Y}!", ", {Y}.", "!!", " :)", " haha", ", {Y} 😂", "?", " {Y}!", "! 🎉", ", {Y} :)"]
+# Chit-chat with content words, so sharing a word with the question is not enough.
 CHATTER = [
-    "My neighbour's dog barked all night again.", "I read that {city} is getting really expensive.",
-    "Work has been a lot lately.", "I should really read more books.", "The weather was awful today.",
-    "I need a holiday so badly.", "My car needs new tyres soon.", "I tried a new recipe, it was a disaster.",
-    "I keep meaning to start exercising.", "Did you watch the game last night?", "Traffic was terrible this morning.",
-    "My phone battery is dying all the time.", "I'm thinking about learning a language.", "Coffee first, then everything else.",
-    "My sister sent me a funny video.", "I can't decide what to cook tonight.", "The new cafe downstairs is nice.",
-    "I slept so badly last night.", "We should plan a trip together sometime.", "My boss is on vacation, finally some quiet.",
-    "I'm trying to drink more water.", "Our office moved floors, so confusing.", "I found an old photo album yesterday.",
-    "The gym was packed today.", "My plants keep dying, no idea why.", "I'm saving up for something big.",
+    ("My neighbour's {animal} {noise} all night again.", {"animal": ["dog", "cat", "parrot", "baby"], "noise": ["barked", "howled", "screamed", "was loud"]}),
+    ("I read that {city} is getting really {adj}.", {"adj": ["expensive", "crowded", "trendy", "quiet"]}),
+    ("Work has been {adj} {when}.", {"adj": ["a lot", "so slow", "chaotic", "weirdly calm"], "when": ["lately", "this week", "all month", "since Monday"]}),
+    ("I should really {habit} more.", {"habit": ["read", "sleep", "cook at home", "call my parents", "go outside", "stretch"]}),
+    ("The weather was {adj} {when}.", {"adj": ["awful", "gorgeous", "so grey", "freezing", "boiling"], "when": ["today", "this morning", "all weekend", "yesterday"]}),
+    ("I need a {thing} so badly.", {"thing": ["holiday", "nap", "haircut", "new laptop", "day off", "massage"]}),
+    ("My {device} is acting up {when}.", {"device": ["phone", "laptop", "car", "washing machine", "router"], "when": ["again", "every morning", "since the update"]}),
+    ("I tried a new {dish} recipe, it was {outcome}.", {"dish": ["curry", "pasta", "soup", "risotto", "taco"], "outcome": ["a disaster", "pretty good", "edible", "too salty"]}),
+    ("Did you watch the {show} {when}?", {"show": ["game", "finale", "debate", "new episode", "match"], "when": ["last night", "on Sunday", "yesterday"]}),
+    ("Traffic was {adj} {when}.", {"adj": ["terrible", "insane", "fine for once", "backed up"], "when": ["this morning", "on the way home", "today"]}),
+    ("I'm thinking about learning {skill}.", {"skill": ["Spanish", "guitar", "to code", "Italian", "sign language", "chess"]}),
+    ("The new {shop} {where} is nice.", {"shop": ["cafe", "bakery", "bookshop", "ramen place"], "where": ["downstairs", "near work", "on my street"]}),
+    ("I slept {adj} {when}.", {"adj": ["so badly", "like a rock", "three hours"], "when": ["last night", "this week", "again"]}),
+    ("My {relative} sent me a {thing}.", {"relative": ["sister", "mum", "dad", "cousin", "aunt"], "thing": ["funny video", "weird meme", "long voice note", "photo of her garden"]}),
+    ("We should {plan} sometime.", {"plan": ["plan a trip together", "get dinner", "go for a walk", "do a movie night", "try that new bar"]}),
+    ("My boss is {state}, finally some quiet.", {"state": ["on vacation", "at a conference", "out sick", "in meetings all day"]}),
+    ("I'm trying to {goal}.", {"goal": ["drink more water", "walk ten thousand steps", "stop doomscrolling", "save money", "eat less sugar"]}),
+    ("The {place} was packed {when}.", {"place": ["gym", "supermarket", "train", "park", "pool"], "when": ["today", "this morning", "again"]}),
+    ("My plants keep {state}, no idea why.", {"state": ["dying", "drooping", "growing sideways"]}),
+    ("I found an old {thing} {when}.", {"thing": ["photo album", "diary", "mixtape", "school report"], "when": ["yesterday", "while cleaning", "in the attic"]}),
 ]
 CITIES = ["Lisbon", "Berlin", "Paris", "Tokyo", "Madrid", "Rome", "Prague", "Vienna"]

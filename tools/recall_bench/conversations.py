@@ -91,7 +91,7 @@ class _Conversation:
         memories: list[Memory] = []
         for number, s in enumerate(self.sessions):
             speaker = r.choice((self.a, self.b))
-            turns = [_Turn(speaker, r.choice(data.FILLERS))]
+            turns = [_Turn(speaker, self._reaction())]
             r.shuffle(s.groups)
             for group in s.groups:
                 for _ in range(r.randint(1, 4)):
@@ -102,7 +102,7 @@ class _Conversation:
                     speaker = turn.speaker
                     if r.random() < 0.5:  # the friend reacts
                         speaker = self.other(speaker)
-                        turns.append(_Turn(speaker, r.choice(data.FILLERS)))
+                        turns.append(_Turn(speaker, self._reaction()))
             while len(turns) < r.randint(30, 45):
                 speaker = self.other(speaker)
                 turns.append(self._small_talk(speaker))
@@ -117,8 +117,17 @@ class _Conversation:
         return memories
 
     def _small_talk(self, speaker: str) -> _Turn:
-        pool = data.CHATTER if self.rng.random() < 0.3 else data.FILLERS
-        return _Turn(speaker, self.rng.choice(pool))
+        if self.rng.random() >= 0.3:
+            return _Turn(speaker, self._reaction())
+        template, slots = self.rng.choice(data.CHATTER)
+        return _Turn(speaker, fill(template, {k: self.rng.choice(v) for k, v in slots.items()} | {"city": "{city}"}))
+
+    def _reaction(self) -> str:
+        """"Haha, that's so nice, {Y}!": an opener (or none), a reaction, an ending."""
+        r = self.rng
+        reaction = r.choice(data.REACTIONS)
+        text = f"{r.choice(data.OPENERS)}, {reaction}" if r.random() < 0.7 else reaction[:1].upper() + reaction[1:]
+        return text + r.choice(data.ENDINGS)
 
     def questions(self, memories: list[Memory]) -> list[Question]:
         r = self.rng

@@ -118,12 +118,17 @@ OTHERS: list[Event] = [
      "questions": [("inference", "convention", ["{cq}"], ["a"])]},
 ]
 
+# Routine notes: most of a store. Numbers, services and names vary, so hardly
+# two are the same text (the drain would deduplicate a repeated one).
 FILLERS = [
-    "Ran the {S} test suite: all green.", "Opened PR #{n} for {S}.", "{P} reviewed PR #{n}.", "Deployed {S} to staging.",
-    "Standup: {P} is on {S} today.", "Synced with {P} about {S}.", "Lint fixes in {S}.", "Rebased the {S} branch on main.",
-    "Bumped {S} dependencies, {n} packages changed.", "{P}: thanks!", "{P}: looks good to me.", "{P} is out sick today.",
-    "{P}: sounds good.", "Merged PR #{n}.", "{P} asked for a status update on {S}.", "CI is slow again today.",
-    "{P}: ok, will do.", "Retro notes shared with {P}.", "{P} and {Q} paired on {S}.", "Closed ticket {S}-{n}.",
-    "{P}: nice work!", "Updated the {S} README.", "Sprint planning with {P} and {Q}.", "{P}: +1",
-    "Re-ran the flaky {S} job, passed.", "{P} is on holiday until Monday.", "Demo of {S} went fine.", "{P}: agreed.",
+    "Ran the {S} test suite: all green ({n} tests).", "Opened PR #{n} for {S}.", "{P} reviewed PR #{n}.",
+    "Deployed {S} build {n} to staging.", "Standup: {P} is on {S} today, {Q} on reviews.", "Synced with {P} about {S} ticket {n}.",
+    "Lint fixes in {S}, {n} files touched.", "Rebased the {S} branch on main, {n} commits.", "Bumped {S} dependencies, {n} packages changed.",
+    "{P}: thanks for the review on #{n}!", "{P}: looks good to me, merging #{n}.", "{P} is out sick today, {Q} covers {S}.",
+    "{P}: sounds good, I'll pick up {S}-{n}.", "Merged PR #{n} into {S}.", "{P} asked for a status update on {S}-{n}.",
+    "CI took {n} minutes on the {S} pipeline today.", "{P}: ok, will do after lunch.", "Retro notes shared with {P} and {Q}.",
+    "{P} and {Q} paired on {S} for {n} minutes.", "Closed ticket {S}-{n}.", "{P}: nice work on #{n}!", "Updated the {S} README section {n}.",
+    "Sprint {n} planning with {P} and {Q}.", "{P}: +1 on #{n}", "Re-ran the flaky {S} job {n}, passed.", "{P} is on holiday until Monday, ask {Q}.",
+    "Demo of {S} went fine, {n} people joined.", "{P}: agreed, let's keep {S} as is for now.", "{Q} shared a draft doc on {S} naming.",
+    "Triaged {n} new {S} issues with {P}.", "{P}: can someone look at {S}-{n}?", "Cleaned up {n} stale branches in {S}.",
 ]

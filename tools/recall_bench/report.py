@@ -54,3 +54,37 @@ def replace_section(path: Path, name: str, body: str) -> None:
     if not pattern.search(text):
         raise KeyError(f"{path} has no section {name!r} ({begin} ... {end})")
     path.write_text(pattern.sub(lambda _: f"{begin}\n{body.strip()}\n{end}", text, count=1))
+
+
+def by_kind(rows: list[dict], modes: list[str]) -> dict[str, dict[str, dict[str, float]]]:
+    """mode -> "category/kind" (and "paraphrased" / "literal") -> {"n", metric means}."""
+    groups: dict[str, list[dict]] = {}
+    for r in rows:
+        groups.setdefault(f"{r['category']}/{r['kind']}", []).append(r)
+        groups.setdefault("paraphrased" if r["paraphrased"] else "literal", []).append(r)
+    return {
+        mode: {g: {"n": len(sel), **{m: round(v, 4) for m, v in mean([r["modes"][mode] for r in sel]).items()}}
+               for g, sel in sorted(groups.items())}
+        for mode in modes
+    }
+
+
+def kind_table(kinds: dict, modes: list[str]) -> str:
+    groups = sorted({g for cells in kinds.values() for g in cells})
+    lines = ["| kind | n | " + " | ".join(modes) + " |", "|---|---:|" + "---:|" * len(modes)]
+    for g in groups:
+        n = next(int(kinds[m][g]["n"]) for m in modes if g in kinds[m])
+        cells = [f"{kinds[m][g]['hit@10']:.2f} / {kinds[m][g]['mrr']:.2f}" if g in kinds[m] else "-" for m in modes]
+        lines.append(f"| {g} | {n} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def readme_line(summary: dict, section: str) -> str:
+    """The README's headline: overall held-out figures for basic, hybrid, BM25."""
+    rows = ["| mode | hit@5 | hit@10 | recall@10 | all@10 | MRR |", "|---|---:|---:|---:|---:|---:|"]
+    for mode in ("basic", "hybrid", "bm25"):
+        cell = summary[mode]["overall"]
+        rows.append(f"| {mode} | " + " | ".join(f"{cell[m]:.3f}" for m in METRICS) + " |")
+    n = int(summary["hybrid"]["overall"]["n"])
+    return "\n".join(rows) + (f"\n\n{n} held-out questions ({section} table in docs/recall-benchmark.md, per category"
+                               " and with each signal switched off).")
