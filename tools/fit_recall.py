@@ -54,7 +54,9 @@ def nonsense(rng: random.Random, count: int) -> list[str]:
     return [" ".join(word() for _ in range(rng.randint(1, 4))) for _ in range(count)]
 
 
-def rows_for(data_dir: Path, asked: list[tuple[str, set[str], str]], first: int, graph: bool | None) -> list[Row]:
+def rows_for(
+    data_dir: Path, asked: list[tuple[str, set[str], str]], first: int, graph: bool | None, basic: bool = False
+) -> list[Row]:
     """Every candidate of every query in `asked` (text, evidence keys, category)."""
     from memman.recall.hybrid import values
     from memman.service import Memman
@@ -64,7 +66,9 @@ def rows_for(data_dir: Path, asked: list[tuple[str, set[str], str]], first: int,
     with Memman(data_dir) as app:
         by_id, _ = _keys(app)
         for n, (text, evidence, category) in enumerate(asked, start=first):
-            kwargs = {} if graph is None else {"graph": graph}
+            kwargs: dict[str, object] = {} if graph is None else {"graph": graph}
+            if basic:
+                kwargs["basic"] = True
             for h in app.recall(text, limit=POOL, min_score=0.0, **kwargs).results:
                 out.append((values(h.signals, h.importance), int(by_id.get(h.id) in evidence), category, n))
     return out
@@ -122,12 +126,13 @@ def asked_of(store, stores, rng: random.Random) -> list[tuple[str, set[str], str
 def main(argv: list[str] | None = None) -> int:
     import numpy as np
 
-    from memman.recall.fusion import WEIGHTS
+    from memman.recall.fusion import BASIC_WEIGHTS, WEIGHTS
     from tools.recall_bench import suite
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("root", type=Path, help="where `recall_bench --tuning --keep DIR` built the stores")
     p.add_argument("--graph", choices=["default", "on", "off"], default="default")
+    p.add_argument("--basic", action="store_true", help="fit `recall --basic` (BASIC_* in fusion.py)")
     p.add_argument("--drop", action="append", default=[], help="leave a signal out of the fit (repeatable)")
     args = p.parse_args(argv)
     stores = [s for s in suite.select("tuning") if (args.root / s.name).exists()]
@@ -142,10 +147,10 @@ def main(argv: list[str] | None = None) -> int:
     for store in stores:
         asked = asked_of(store, stores, rng)
         kinds.update((queries + n, category) for n, (_, _, category) in enumerate(asked))
-        rows += rows_for(args.root / store.name, asked, queries, graph)
+        rows += rows_for(args.root / store.name, asked, queries, graph, args.basic)
         queries += len(asked)
         print(f"{store.name}: {len(rows)} rows so far", file=sys.stderr)
-    names = [n for n in WEIGHTS if n not in args.drop]
+    names = [n for n in (BASIC_WEIGHTS if args.basic else WEIGHTS) if n not in args.drop]
     x = np.array([[1.0, *(r[0].get(n, 0.0) for n in names)] for r in rows])
     y = np.array([r[1] for r in rows], dtype=float)
     w = fit(x, y)
@@ -157,10 +162,11 @@ def main(argv: list[str] | None = None) -> int:
     probs = np.zeros(len(rows))
     probs[keep] = 1.0 / (1.0 + np.exp(-(xc @ c)))
     print(f"# {len(rows)} candidate rows, {int(y.sum())} relevant; stores {', '.join(s.name for s in stores)}")
-    print(f"BIAS = {w[0]:.3f}")
+    prefix = "BASIC_" if args.basic else ""
+    print(f"{prefix}BIAS = {w[0]:.3f}")
     for n, v in zip(names, w[1:], strict=True):
         print(f'    "{n}": {v:.3f},')
-    print(f'CALIBRATION = {{"scale": {c[1]:.3f}, "bias": {c[0]:.3f}, "known": {c[2]:.3f}}}')
+    print(f'{prefix}CALIBRATION = {{"scale": {c[1]:.3f}, "bias": {c[0]:.3f}, "known": {c[2]:.3f}}}')
     report(rows, probs, keep, kinds)
     return 0
 

@@ -28,38 +28,54 @@ import math
 from collections.abc import Mapping
 
 # Fitted by tools/fit_recall.py on the benchmark's tuning half (see docs/recall-benchmark.md).
-BIAS = -7.401
+BIAS = -7.407
 WEIGHTS: dict[str, float] = {
-    "keyword": 1.412,  # share of the query's word weight (store IDF) the memory contains, 0..1
-    "keyword_rank": 0.991,  # 1 / (1 + (bm25 rank - 1) / 5): the keyword list's own order
-    "vector": 1.711,  # centred cosine similarity to the query
-    "vector_z": 0.856,  # standard deviations above the store's mean similarity, clipped to 0..6
-    "entity": 1.341,  # share of the query's named entities the memory names
+    "keyword": 0.124,  # share of the query's word weight (store IDF) the memory contains, 0..1
+    "keyword_rank": 1.682,  # 1 / (1 + (bm25 rank - 1) / 5): the keyword list's own order
+    "vector": 3.265,  # centred cosine similarity to the query
+    "vector_z": 0.904,  # standard deviations above the store's mean similarity, clipped to 0..6
+    "entity": 1.153,  # share of the query's named entities the memory names
     "graph": 0.902,  # beam-search path score (fitted with --graph on: tools/fit_recall.py --graph on)
-    "neighbour": 4.625,  # score of the best candidate said within minutes of it (memman/recall/expand.py)
-    "recency": 1.495,  # 1 / (1 + (rank by last update - 1) / 10) among the candidates
+    "neighbour": 4.564,  # score of the best candidate said within minutes of it (memman/recall/expand.py)
+    "recency": 0.0,  # 1 / (1 + (rank by last update - 1) / 10) among the candidates; fitted -0.86, but the
+    # tuning half ranks better without it (hit@10 0.641 -> 0.648), so it is off: it may not hurt
     "importance": 0.000,  # (importance - 3) / 2, -1..1
-    "known": -0.246,  # share of the query's content words the store has ever seen
+    "known": -0.363,  # share of the query's content words the store has ever seen
 }
 
-CALIBRATION = {"scale": 0.885, "bias": -0.219, "known": 0.189}
+CALIBRATION = {"scale": 0.817, "bias": -0.375, "known": 0.302}
 
-# On the tuning half (tools/fit_recall.py prints the table): 0.01 keeps 99.4% of
-# the evidence recall puts in its top 10 and leaves every nonsense query empty;
-# 0.1 leaves 94% of off-topic questions empty and keeps ~60% of the evidence, the
-# best of it: what an injected prompt can afford.
-DEFAULT_MIN_SCORE = 0.005
+# `recall --basic` has no vector signals and no expansion, so it has its own fit
+# (tools/fit_recall.py --basic): its scores mean the same as hybrid's.
+BASIC_BIAS = -6.315
+BASIC_WEIGHTS: dict[str, float] = {
+    "keyword": 4.263,
+    "keyword_rank": 4.185,
+    "entity": 0.067,
+    "recency": -1.344,
+    "importance": 0.000,
+    "known": -0.240,
+}
+BASIC_CALIBRATION = {"scale": 1.287, "bias": 0.758, "known": -0.377}
+
+# On the tuning half (tools/fit_recall.py prints the table): 0.002 keeps all the
+# evidence hybrid and basic put in their top 10 (the default hides only noise;
+# nonsense returns nothing anyway: no channel matches it); 0.1 leaves 96% of
+# off-topic questions empty and keeps the best ~56% of the evidence, what an
+# injected prompt can afford.
+DEFAULT_MIN_SCORE = 0.002
 INJECT_MIN_SCORE = 0.1
 
 
-def logit(values: Mapping[str, float]) -> float:
-    return BIAS + sum(WEIGHTS[name] * value for name, value in values.items() if name in WEIGHTS)
+def logit(values: Mapping[str, float], *, basic: bool = False) -> float:
+    bias, weights = (BASIC_BIAS, BASIC_WEIGHTS) if basic else (BIAS, WEIGHTS)
+    return bias + sum(weights[name] * value for name, value in values.items() if name in weights)
 
 
-def probability(values: Mapping[str, float]) -> float:
+def probability(values: Mapping[str, float], *, basic: bool = False) -> float:
     """The calibrated score of one result from its named signal values."""
-    c = CALIBRATION
-    x = c["scale"] * logit(values) + c["bias"] + c["known"] * values.get("known", 1.0)
+    c = BASIC_CALIBRATION if basic else CALIBRATION
+    x = c["scale"] * logit(values, basic=basic) + c["bias"] + c["known"] * values.get("known", 1.0)
     if x >= 0:
         return 1.0 / (1.0 + math.exp(-x))
     e = math.exp(x)

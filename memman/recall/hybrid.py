@@ -224,13 +224,13 @@ def recall(
         db, query, found, " ".join([query, *expansion]), basic=basic, category=category, source=source, disable=disable
     )
     signals = _signals(found)
-    anchor = {i: probability(values(s, found.rows[i].importance, disable)) for i, s in signals.items()}
+    anchor = {i: probability(values(s, found.rows[i].importance, disable), basic=basic) for i, s in signals.items()}
     neighbours = NEIGHBOURS_DEFAULT and not basic and "neighbour" not in disable
     if (use_graph or neighbours) and anchor:
         _expand(db, found, anchor, chosen, graph=use_graph, neighbours=neighbours, category=category, source=source)
         signals = _signals(found)
     scored = sorted(
-        ((probability(values(s, found.rows[i].importance, disable)), i) for i, s in signals.items()),
+        ((probability(values(s, found.rows[i].importance, disable), basic=basic), i) for i, s in signals.items()),
         key=lambda t: (-t[0], t[1]),
     )
     best = scored[0][0] if scored else 0.0
