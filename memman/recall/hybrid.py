@@ -162,6 +162,13 @@ def values(s: Signals, importance: int, disable: Collection[str] = ()) -> dict[s
     return out
 
 
+def _score(row: MemoryRow, s: Signals, basic: bool, disable: Collection[str]) -> float:
+    """A pending memory has no vector yet: the keyword-only model (fitted for
+    exactly that case, `recall --basic`) scores it, so a text remembered a
+    moment ago that says the query's words ranks as it should."""
+    return probability(values(s, row.importance, disable), basic=basic or row.status == "pending")
+
+
 def _admit(found: _Found, rows: dict[str, MemoryRow], category: str | None, source: str | None) -> None:
     for memory_id, row in rows.items():
         if memory_id in found.rows or row.status != "active":
@@ -224,13 +231,13 @@ def recall(
         db, query, found, " ".join([query, *expansion]), basic=basic, category=category, source=source, disable=disable
     )
     signals = _signals(found)
-    anchor = {i: probability(values(s, found.rows[i].importance, disable), basic=basic) for i, s in signals.items()}
+    anchor = {i: _score(found.rows[i], s, basic, disable) for i, s in signals.items()}
     neighbours = NEIGHBOURS_DEFAULT and not basic and "neighbour" not in disable
     if (use_graph or neighbours) and anchor:
         _expand(db, found, anchor, chosen, graph=use_graph, neighbours=neighbours, category=category, source=source)
         signals = _signals(found)
     scored = sorted(
-        ((probability(values(s, found.rows[i].importance, disable), basic=basic), i) for i, s in signals.items()),
+        ((_score(found.rows[i], s, basic, disable), i) for i, s in signals.items()),
         key=lambda t: (-t[0], t[1]),
     )
     best = scored[0][0] if scored else 0.0
