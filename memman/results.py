@@ -39,6 +39,7 @@ class Signals(msgspec.Struct, frozen=True, kw_only=True):
     graph: float = 0.0  # beam-search path score, for memories reached through the graph
     via: str | None = None  # "edge_type:memory id" it was reached from
     neighbour: float = 0.0  # score of the best candidate said within minutes of it (same session)
+    date: float | None = None  # 1 inside the window the query's dates name, fading outside; null: no dates
 
 
 class RecallHit(msgspec.Struct, frozen=True, kw_only=True):
@@ -52,6 +53,15 @@ class RecallHit(msgspec.Struct, frozen=True, kw_only=True):
     created_at: str
     status: str
     signals: Signals
+    occurred_at: str = ""  # when it was true or said (valid time): what text output shows
+
+
+class DateWindow(msgspec.Struct, frozen=True, kw_only=True):
+    """The time window the query's dates name: [start, end) in UTC."""
+
+    start: str
+    end: str
+    phrases: list[str]
 
 
 class RecallMeta(msgspec.Struct, frozen=True, kw_only=True):
@@ -77,6 +87,7 @@ class RecallMeta(msgspec.Struct, frozen=True, kw_only=True):
     as_of: str | None = None
     expansion: list[str] = []  # `--expand`: the LLM's extra keyword terms
     reranked: str | None = None  # the rerank provider:model that ordered the top results
+    window: DateWindow | None = None  # the window the query's dates name (memman/recall/dates.py)
 
 
 class RecallResult(msgspec.Struct, frozen=True, kw_only=True):

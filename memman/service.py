@@ -274,6 +274,7 @@ class Memman:
                 expansion=terms,
                 min_score=min_score,
                 order=order,
+                today=as_of or self.clock(),
                 disable=disable,
             )
         if as_of is not None:

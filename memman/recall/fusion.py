@@ -36,6 +36,7 @@ WEIGHTS: dict[str, float] = {
     "vector_z": 0.904,  # standard deviations above the store's mean similarity, clipped to 0..6
     "entity": 1.153,  # share of the query's named entities the memory names
     "graph": 0.902,  # beam-search path score (fitted with --graph on: tools/fit_recall.py --graph on)
+    "date": 3.0,  # 1 inside the window the query's dates name, fading outside (memman/recall/window.py); set by hand
     "neighbour": 4.564,  # score of the best candidate said within minutes of it (memman/recall/expand.py)
     "recency": 0.0,  # 1 / (1 + (rank by last update - 1) / 10) among the candidates; fitted -0.86, but the
     # tuning half ranks better without it (hit@10 0.641 -> 0.648), so it is off: it may not hurt
@@ -52,6 +53,7 @@ BASIC_WEIGHTS: dict[str, float] = {
     "keyword": 4.263,
     "keyword_rank": 4.185,
     "entity": 0.067,
+    "date": 3.0,
     "recency": -1.344,
     "importance": 0.000,
     "known": -0.240,

@@ -26,16 +26,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Collection, Sequence
+from datetime import datetime
 
+from events.clock import to_iso
 from events.errors import BadInput, MemmanError
-from memman.recall import beam
+from memman.recall import beam, dates, scripts, window
 from memman.recall.fusion import DEFAULT_MIN_SCORE, WEIGHTS, probability, rank_prior
 from memman.recall.intent import Intent, detect
 from memman.recall.order import order as order_hits
 from memman.recall.terms import QueryTerms, coverage, query_terms
 from memman.recall.expand import session_neighbours
-from memman.recall.vector import STEPS, Scores, VectorHit, vector_hits
-from memman.results import RecallHit, RecallMeta, RecallResult, Signals
+from memman.recall.vector import DEFAULT_MIN_COSINE, MIN_COSINE, STEPS, Scores, VectorHit, vector_hits
+from memman.results import DateWindow, RecallHit, RecallMeta, RecallResult, Signals
 from projections.queries import MemoryRow, keyword_search, memories_by_id
 from projections.store import StoreDB
 
@@ -72,6 +74,7 @@ class _Found:
         self.rows: dict[str, MemoryRow] = {}
         self.graph: dict[str, beam.Reached] = {}
         self.neighbour: dict[str, float] = {}
+        self.date: dict[str, float] = {}
         self.expanded: set[str] = set()  # memories only an expansion brought in
         self.traversed = 0
 
@@ -91,10 +94,33 @@ def _channels(
                 found.vector, found.scores = vector_hits(
                     db, query, found.fingerprint, found.words, category=category, source=source, disable=disable
                 )
+                agree = {i for i, _ in scripts.agreeing(
+                    db.main.conn, query, found.fingerprint, [(h.memory_id, h.cosine) for h in found.vector]
+                )}  # fmt: skip
+                found.vector = [h for h in found.vector if h.memory_id in agree]
             except MemmanError as exc:
                 found.degraded = f"vector recall unavailable: {exc}"
     ids = [*(i for i, _ in found.keyword), *(h.memory_id for h in found.vector)]
     found.rows = memories_by_id(db.main.conn, list(dict.fromkeys(ids)))
+
+
+def _window(
+    db: StoreDB, found: _Found, when: dates.DateQuery, keyword_text: str, *,
+    limit: int, category: str | None, source: str | None,
+) -> None:
+    """Memories from the window the question names join the candidates
+    (memman/recall/window.py): in-window keyword and vector matches the
+    global lists missed, then the window's newest when those are few."""
+    floor = MIN_COSINE.get((found.fingerprint or "").split(":", 1)[0], DEFAULT_MIN_COSINE)
+    extra = window.hits(
+        db.main.conn, when, keyword_text, found.scores.cosine if found.scores else None, floor=floor, limit=limit,
+        known=list(found.rows), category=category, source=source,
+    )  # fmt: skip
+    found.keyword += [(i, 0.0) for i in extra.keyword]
+    scores = found.scores
+    found.vector += [VectorHit(i, c, scores.z(c) if scores else 0.0) for i, c in extra.vector]
+    _admit(found, memories_by_id(db.main.conn, [*extra.keyword, *(i for i, _ in extra.vector), *extra.plain]), category, source)
+    found.expanded.difference_update([*extra.keyword, *(i for i, _ in extra.vector), *extra.plain])
 
 
 def _signals(found: _Found) -> dict[str, Signals]:
@@ -130,6 +156,7 @@ def _signals(found: _Found) -> dict[str, Signals]:
             graph=0.0 if reached is None else round(reached.score, 4),
             via=None if reached is None else f"{reached.edge_type}:{reached.via}",
             neighbour=round(near, 4),
+            date=found.date.get(row.id) if found.date else None,
         )
     return out
 
@@ -149,6 +176,7 @@ def values(s: Signals, importance: int, disable: Collection[str] = ()) -> dict[s
         "entity": s.entity,
         "graph": s.graph,
         "neighbour": s.neighbour,
+        "date": s.date or 0.0,
         "recency": rank_prior(s.recency_rank, RECENCY_SPREAD),
         "importance": (importance - 3) / 2,
         "known": s.known,
@@ -212,10 +240,12 @@ def recall(
     expansion: Sequence[str] = (),  # `--expand`: extra keyword terms from the LLM (memman/recall/llm.py)
     min_score: float = DEFAULT_MIN_SCORE,
     order: str = "score",
+    today: datetime | None = None,  # what "yesterday" is relative to: --as-of or now (memman/recall/dates.py)
     disable: Collection[str] = (),  # names in SIGNALS to switch off (benchmark ablations)
 ) -> RecallResult:
     import msgspec
 
+    from workers.entities import aliases
     from workers.stages.extract import extract_entities
     from workers.stages.reconcile import named
 
@@ -223,18 +253,25 @@ def recall(
     if unknown:
         raise BadInput(f"unknown recall signal(s) {sorted(unknown)}; choose from {', '.join(SIGNALS)}")
     started = time.perf_counter()
-    entities = extract_entities(query)
+    when = dates.find(query, today) if today is not None and "date" not in disable else None
+    semantic = when.rest if when else query  # the date phrase only says when: not what to match by meaning
+    entities = extract_entities(semantic)
     chosen: Intent = intent if intent else detect(query, entities)  # type: ignore[assignment]
     use_graph = (GRAPH_DEFAULT[chosen] if graph is None else graph) and not basic
-    found = _Found(query_terms(db.main.conn, query), set() if "entity" in disable else named(entities))
-    _channels(
-        db, query, found, " ".join([query, *expansion]), basic=basic, category=category, source=source, disable=disable
-    )
+    literal = when.keyword_text if when else query
+    found = _Found(query_terms(db.main.conn, literal), set() if "entity" in disable else named(entities))
+    keyword_text = " ".join([literal, *aliases.expansion(semantic), *expansion])
+    _channels(db, semantic, found, keyword_text, basic=basic, category=category, source=source, disable=disable)
+    if when is not None:
+        _window(db, found, when, keyword_text, limit=limit, category=category, source=source)
+        found.date = window.signal(when, found.rows.values())
     signals = _signals(found)
     anchor = {i: _score(found.rows[i], s, basic, disable) for i, s in signals.items()}
     neighbours = NEIGHBOURS_DEFAULT and not basic and "neighbour" not in disable
     if (use_graph or neighbours) and anchor:
         _expand(db, found, anchor, chosen, graph=use_graph, neighbours=neighbours, category=category, source=source)
+        if when is not None:
+            found.date = window.signal(when, found.rows.values())
         signals = _signals(found)
     scored = sorted(
         ((_score(found.rows[i], s, basic, disable), i) for i, s in signals.items()),
@@ -267,6 +304,7 @@ def recall(
         hint=_hint(results, best, min_score, basic, found.degraded),
         confidence=round(best, 4),
         min_score=min_score,
+        window=None if when is None else DateWindow(start=to_iso(when.start), end=to_iso(when.end), phrases=when.phrases),
     )
     return RecallResult(results=results, meta=meta)
 
@@ -298,6 +336,7 @@ def _hit(row: MemoryRow, score: float, signals: Signals) -> RecallHit:
         entities=row.entities,
         source=row.source,
         created_at=row.created_at,
+        occurred_at=row.occurred_at,
         status=row.status,
         signals=signals,
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.recall_bench import cli, goals, report, suite
+from tools.recall_bench import cli, goals, harness, report, suite
 from tools.recall_bench.bm25 import BM25, stem
 from tools.recall_bench.metrics import distinct, mean, score
 from tools.recall_bench.model import CATEGORIES, half_of
@@ -36,6 +36,7 @@ def test_a_turn_split_into_facts_counts_once_at_its_best_rank() -> None:
 
 def test_bm25_prefers_the_rarer_matching_term_and_stems() -> None:
     assert stem("adopted") == stem("adopting") == "adopt" and stem("puppies") == "puppy"
+    assert stem("bake") == stem("baked") == stem("baking")
     index = BM25(["a", "b", "c"], ["Dana: the weather is nice", "Dana: we adopted a puppy", "Dana: nice nice nice"])
     assert index.search("Dana adopting puppies")[0] == "b"
     assert index.search("zebra") == []
@@ -103,13 +104,24 @@ def test_bad_arguments_are_one_line_and_exit_2(capsys: pytest.CaptureFixture[str
     assert capsys.readouterr().err.strip() == "recall_bench: error: no store selected"
     assert cli.main(["--quick", "--keep", str(tmp_path)]) == 2
     assert "exists" in capsys.readouterr().err
+    for argv in (["--mode", "telepathy"], ["--half", "third"], ["--tuning", "--half", "held-out"], ["--nope"]):
+        with pytest.raises(SystemExit) as exit_:
+            cli.main(argv)
+        assert exit_.value.code == 2
+        err = capsys.readouterr().err
+        assert err.startswith("recall_bench: error: ") and err.count("\n") == 1, err
+    assert cli.main(["--quick", "--keep", str(tmp_path / "k"), "--reuse", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip() == "recall_bench: error: use one of --keep and --reuse"
 
 
-def test_update_doc_records_only_full_held_out_runs(capsys: pytest.CaptureFixture[str]) -> None:
-    # Tuning figures must never land in the docs: the held-out half is what we report.
-    for argv in (["--tuning"], ["--quick"], ["--mode", "hybrid"], ["--store", "conv-02"], ["--category", "single"]):
+def test_update_doc_records_only_whole_halves(capsys: pytest.CaptureFixture[str]) -> None:
+    # Docs hold whole halves; tuning figures only in a section named for them, never in the README.
+    for argv in (["--quick"], ["--mode", "hybrid"], ["--store", "conv-02"], ["--category", "single"], ["--half", "both"]):
         assert cli.main([*argv, "--update-doc", "after"]) == 2
-        assert capsys.readouterr().err.strip().endswith("full held-out runs only (with basic, hybrid and bm25)")
+        assert capsys.readouterr().err.strip().endswith("(every store of it, with basic, hybrid and bm25)")
+    assert cli.main(["--tuning", "--update-doc", "after"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "recall_bench: error: a tuning run goes in a section named *tuning, not 'after'; report the held-out half")
 
 
 def test_a_marked_section_is_replaced_and_a_missing_one_named(tmp_path: Path) -> None:
@@ -139,8 +151,8 @@ def test_a_saved_run_is_reported_again_without_running(tmp_path: Path, capsys: p
     assert cli.main(["--from-json", str(saved), "--by-kind"]) == 0
     printed = capsys.readouterr().out
     assert "| hybrid | single | 1 | 1.000 | 1.000 | 1.000 | 1.000 | 1.000 |" in printed and "| single/fact | 1 |" in printed
-    assert cli.main(["--from-json", str(saved), "--update-doc", "after"]) == 2  # a tuning run never lands in the docs
-    assert "full held-out runs only" in capsys.readouterr().err
+    assert cli.main(["--from-json", str(saved), "--update-doc", "after-tuning"]) == 2  # hybrid alone is not a whole run
+    assert "records a whole half only" in capsys.readouterr().err
     saved.write_text("{not json")
     assert cli.main(["--from-json", str(saved)]) == 2
     assert capsys.readouterr().err.strip() == f"recall_bench: error: cannot use {saved} as a saved run (JSONDecodeError); write one with --json"
@@ -158,3 +170,32 @@ def test_the_issue_goals_are_judged_from_the_summary() -> None:
     measured, met = verdict["hybrid hit@10 >= basic + 0.08 overall"]
     assert measured.startswith("+0.000") and not met  # one win, one loss, one tie
     assert goals.paired_interval(rows, "hybrid", "hybrid") == (0.0, 0.0, 0.0)
+
+
+def test_kept_stores_are_reused_without_a_rebuild(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    kept = tmp_path / "kept"
+    argv = ["--quick", "--store", "conv-01", "--mode", "basic", "--mode", "bm25"]
+    assert cli.main([*argv, "--keep", str(kept), "--json", str(tmp_path / "a.json")]) == 0
+    assert cli.main([*argv, "--reuse", str(kept), "--json", str(tmp_path / "b.json")]) == 0
+    assert "reusing" in capsys.readouterr().err
+    first, again = (json.loads((tmp_path / n).read_text()) for n in ("a.json", "b.json"))
+    assert first["summary"] == again["summary"] and again["complete"] is False
+    (kept / "conv-01.built").write_text("another generator")
+    assert cli.main([*argv, "--reuse", str(kept)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"recall_bench: error: {kept} holds no build of conv-01 from this generator; build it with --keep")
+    assert cli.main([*argv, "--reuse", str(tmp_path / "nothing-here")]) == 2
+    assert not (tmp_path / "nothing-here").exists()
+
+
+def test_name_only_counts_results_that_share_just_a_name() -> None:
+    texts = {"a": "Tomas: Same here.", "b": "Tomas: I baked a lemon cake.", "c": "Tomas: No way!"}
+    assert harness.name_only("What did Tomas bake?", ["a", "b", "c", "?X"], texts) == pytest.approx(2 / 3)
+    assert harness.name_only("What did Tomas bake?", ["?X"], texts) is None
+    rows = [{"modes": {"hybrid": {"name_only": 0.5}}}, {"modes": {"hybrid": {"name_only": None}}}, {"modes": {"hybrid": {"name_only": 1.0}}}]
+    assert report.noise_line(rows, ["hybrid"]).endswith("hybrid 0.75")
+
+
+def test_a_failing_memman_step_is_named(tmp_path: Path) -> None:
+    with pytest.raises(harness.BenchError, match=r"^memman import \S*missing\.jsonl failed \(2\): memman: error: "):
+        harness.memman_cli(tmp_path / "data", "import", str(tmp_path / "missing.jsonl"))

@@ -35,7 +35,8 @@ _RULES = (
 
 def stem(word: str) -> str:
     """A Porter-ish stem: one suffix rule, then a doubled final consonant
-    undone (running -> run) and a trailing 'e' dropped (reserve/reserved)."""
+    undone (running -> run) and a trailing 'e' dropped, so bake and baked,
+    reserve and reserved meet."""
     for suffix, repl, keep in _RULES:
         if word.endswith(suffix) and len(word) - len(suffix) >= keep:
             if suffix == "s" and word.endswith(("ss", "us", "is")):
@@ -44,7 +45,7 @@ def stem(word: str) -> str:
             if suffix in ("ing", "ed", "ingly", "edly") and len(word) > 3 and word[-1] == word[-2] and word[-1] not in "lsz":
                 word = word[:-1]
             break
-    return word[:-1] if len(word) > 4 and word.endswith("e") else word
+    return word[:-1] if len(word) > 3 and word.endswith("e") else word
 
 
 def tokens(text: str) -> list[str]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 CATEGORIES = ("single", "multi-hop", "temporal", "inference")
 HALVES = ("tuning", "held-out")
-GENERATOR_VERSION = 2  # bump when generated texts or questions change: figures are comparable within one version
+GENERATOR_VERSION = 3  # bump when generated texts or questions change: figures are comparable within one version
 
 
 @dataclass(frozen=True)

@@ -88,3 +88,14 @@ def readme_line(summary: dict, section: str) -> str:
     n = int(summary["hybrid"]["overall"]["n"])
     return "\n".join(rows) + (f"\n\n{n} held-out questions ({section} table in docs/recall-benchmark.md, per category"
                                " and with each signal switched off).")
+
+
+def noise_line(rows: list[dict], modes: list[str]) -> str:
+    """Mean share of shown results that share only a name with the question, per mode."""
+    parts = []
+    for mode in modes:
+        values = [r["modes"][mode].get("name_only") for r in rows]
+        values = [v for v in values if v is not None]
+        if values:
+            parts.append(f"{mode} {sum(values) / len(values):.2f}")
+    return ("Share of the top 10 that shares no content word with the question, names aside: " + ", ".join(parts)) if parts else ""

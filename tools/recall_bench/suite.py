@@ -18,7 +18,7 @@ from tools.recall_bench.projects import project
 CONVERSATIONS = 10
 PROJECTS = 8
 QUICK = ("conv-01", "proj-02")  # --quick: one small store of each kind, one per half
-_NAMES = {n.casefold() for n in conversation_data.FIRST_NAMES + project_data.TEAM}
+NAMES = frozenset(n.casefold() for n in conversation_data.FIRST_NAMES + project_data.TEAM)  # people, for paraphrase checks
 
 
 def names() -> list[str]:
@@ -35,7 +35,7 @@ def make(name: str, *, small: bool = False) -> Store:
         store = project(name, 2000 + int(number), *([16] if small else []))
     texts = {m.key: m.text for m in store.memories}
     store.questions = [
-        dataclasses.replace(q, paraphrased=paraphrased(q.text, [texts[k] for k in q.evidence], _NAMES))
+        dataclasses.replace(q, paraphrased=paraphrased(q.text, [texts[k] for k in q.evidence], NAMES))
         for q in store.questions
     ]
     return store
