@@ -11,6 +11,7 @@ class Remembered(msgspec.Struct, frozen=True, kw_only=True):
     seq: int
     status: str
     store: str
+    already: bool = False  # `--id KEY` was remembered before: nothing was appended
 
 
 class Changed(msgspec.Struct, frozen=True, kw_only=True):
@@ -54,6 +55,7 @@ class RecallHit(msgspec.Struct, frozen=True, kw_only=True):
     status: str
     signals: Signals
     occurred_at: str = ""  # when it was true or said (valid time): what text output shows
+    store: str = ""  # the store it came from (a project store or the personal one)
 
 
 class DateWindow(msgspec.Struct, frozen=True, kw_only=True):
@@ -88,6 +90,7 @@ class RecallMeta(msgspec.Struct, frozen=True, kw_only=True):
     expansion: list[str] = []  # `--expand`: the LLM's extra keyword terms
     reranked: str | None = None  # the rerank provider:model that ordered the top results
     window: DateWindow | None = None  # the window the query's dates name (memman/recall/dates.py)
+    stores: list[str] = []  # the stores searched, project first (memman/scope/)
 
 
 class RecallResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -97,10 +100,11 @@ class RecallResult(msgspec.Struct, frozen=True, kw_only=True):
 
 class ImportReport(msgspec.Struct, frozen=True, kw_only=True):
     store: str
-    imported: int
+    imported: int  # new memories appended by this run
     first_seq: int | None
     last_seq: int | None
     seconds: float
+    already: int = 0  # lines an earlier (perhaps interrupted) import already appended
 
 
 class ReplayReport(msgspec.Struct, frozen=True, kw_only=True):

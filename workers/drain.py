@@ -137,6 +137,8 @@ def drain_store(
         if progress is not None:
             progress(completed + failed, len(work))
     db.vectors.catch_up()
+    if deriver.skipped:
+        db.notices.append(f"{deriver.skipped} inputs left pending: a provider failed repeatedly (circuit open); the next drain retries")
     if deriver.also_missed:
         db.notices.append(f"{deriver.also_missed} inputs lack the swap target's embedding; 'memman embed swap --resume' adds them")
     if work:

@@ -8,9 +8,9 @@ import click
 
 from events.types import CATEGORIES, SOURCES
 from memman import validate
-from memman.cli.context import AppContext, emit_json, json_option, pass_app
+from memman.cli.context import AppContext, emit_json, json_option, pass_app, raw_option
 from memman.recall.fusion import DEFAULT_MIN_SCORE
-from memman.render import recall_diagnostics, recall_lines
+from memman.render import recall_diagnostics, recall_lines, remembered_line
 
 
 def _text_arg(text: str) -> str | bytes:
@@ -33,28 +33,47 @@ def _echo_changed(result, json_: bool) -> None:  # type: ignore[no-untyped-def]
 @click.option("--source", type=click.Choice(SOURCES), default="agent", show_default=True)
 @click.option("--meta", multiple=True, metavar="K=V", help="Metadata, repeatable.")
 @click.option("--at", "at", metavar="ISO-8601", help="When it was true or said (default: now).")
+@click.option("--personal/--project", "personal", default=None,
+              help="Personal store (follows you everywhere) or this project's [preferences personal, else project].")
+@click.option("--id", "key", metavar="KEY", help="Idempotency key: a retry with the same KEY appends nothing.")
 @json_option
 @pass_app
-def remember(ctx: AppContext, text, category, importance, entities, source, meta, at, json_) -> None:  # type: ignore[no-untyped-def]
+def remember(ctx: AppContext, text, category, importance, entities, source, meta, at, personal, key, json_) -> None:  # type: ignore[no-untyped-def]
     """Remember TEXT (use - to read it from stdin). Instant: no network.
+    Inside a project (a git root or a .memman marker) it goes to the
+    project's store; preferences and --personal go to the personal store
+    ('memman store which' shows both). With --id, remembering the same KEY
+    again (a retried hook) is a no-op that prints the first memory's id.
 
     \b
     Example:
       memman remember "Chose SQLite: zero deps, embeddable" --cat decision
+      memman remember "I prefer tabs over spaces" --cat preference
+      memman remember "Deploys freeze on Fridays" --id turn-8f2c
     """
-    result = ctx.app.remember(
+    result = ctx.scoped.remember(
         _text_arg(text),
+        personal=personal,
         category=category,
         importance=importance,
         entities=entities,
         source=source,
         meta=list(meta),
         at=validate.moment(at) if at else None,
+        key=key,
     )
     if json_:
         emit_json(result)
     else:
-        click.echo(f"remembered {result.id} (pending)")
+        click.echo(remembered_line(result))
+    _kick(ctx)
+
+
+def _kick(ctx: AppContext) -> None:
+    """New text waits for the drain: make sure one runs (memman/scheduler/autodrain.py)."""
+    from memman.scheduler.autodrain import kick
+
+    kick(ctx.data_dir)
 
 
 @click.command()
@@ -78,13 +97,15 @@ def remember(ctx: AppContext, text, category, importance, entities, source, meta
     "--order", type=click.Choice(["score", "time"]), default="score", show_default=True,
     help="score: best first; time: chronological by occurred time.",
 )
+@raw_option
 @json_option
 @pass_app
-def recall(ctx: AppContext, query, category, source, limit, basic, expand, intent, graph, as_of, min_score, order, json_) -> None:  # type: ignore[no-untyped-def]
+def recall(ctx: AppContext, query, category, source, limit, basic, expand, intent, graph, as_of, min_score, order, raw, json_) -> None:  # type: ignore[no-untyped-def]
     """Recall memories relevant to QUERY, best first: keyword and meaning
     (vectors) found, scored as a calibrated probability of relevance, and
     expanded over the memory graph by the query's intent where that helps.
     Nothing above --min-score means nothing relevant is known.
+    Searches this project's store and the personal store, project first.
 
     \b
     Example:
@@ -93,7 +114,7 @@ def recall(ctx: AppContext, query, category, source, limit, basic, expand, inten
       memman recall "deploys last week" --order time --min-score 0.5
       memman recall "what did we decide on 4 February"
     """
-    result = ctx.app.recall(
+    result = ctx.scoped.recall(
         query,
         limit=limit,
         category=category,
@@ -110,7 +131,7 @@ def recall(ctx: AppContext, query, category, source, limit, basic, expand, inten
     if json_:
         emit_json(result)
     else:
-        click.echo("\n".join(recall_lines(result)))
+        click.echo("\n".join(recall_lines(result, raw=raw)))
 
 
 @click.command()
@@ -130,7 +151,7 @@ def replace(ctx: AppContext, memory_id, text, category, importance, entities, so
     Example:
       memman replace 7QX2K9ZB "API timeout is now 60s"
     """
-    result = ctx.app.replace(
+    result = ctx.scoped.replace(
         memory_id,
         _text_arg(text),
         category=category,
@@ -140,6 +161,7 @@ def replace(ctx: AppContext, memory_id, text, category, importance, entities, so
         meta=list(meta) or None,
     )
     _echo_changed(result, json_)
+    _kick(ctx)
 
 
 @click.command()
@@ -154,7 +176,7 @@ def forget(ctx: AppContext, memory_id, reason, json_) -> None:  # type: ignore[n
     Example:
       memman forget 7QX2K9ZB --reason "no longer true"
     """
-    _echo_changed(ctx.app.forget(memory_id, reason), json_)
+    _echo_changed(ctx.scoped.forget(memory_id, reason), json_)
 
 
 @click.command()
@@ -168,7 +190,7 @@ def restore(ctx: AppContext, memory_id, json_) -> None:  # type: ignore[no-untyp
     Example:
       memman restore 7QX2K9ZB
     """
-    _echo_changed(ctx.app.restore(memory_id), json_)
+    _echo_changed(ctx.scoped.restore(memory_id), json_)
 
 
 def register(group: click.Group) -> None:

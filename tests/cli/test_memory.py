@@ -15,11 +15,11 @@ from tests.cli.conftest import Cli
 
 ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 HIT_KEYS = ["id", "content", "score", "category", "importance", "entities", "source", "created_at", "status", "signals",
-            "occurred_at"]  # fmt: skip
+            "occurred_at", "store"]  # fmt: skip
 META_KEYS = [
     "query", "store", "mode", "took_ms", "keyword_hits", "vector_hits", "pending", "fingerprint", "degraded",
     "intent", "entities", "anchors", "traversed", "graph", "ordering", "sparse", "confidence", "min_score", "hint",
-    "as_of", "expansion", "reranked", "window",
+    "as_of", "expansion", "reranked", "window", "stores",
 ]  # fmt: skip
 
 
@@ -32,8 +32,8 @@ def _contents(cli: Cli, query: str, *args: str) -> list[str]:
 
 def test_remember_json_is_the_new_id_its_seq_pending_and_the_store(cli: Cli) -> None:
     out = cli.json("remember", "Chose SQLite: zero deps, embeddable")
-    assert list(out) == ["id", "seq", "status", "store"]
-    assert ULID.match(out["id"])
+    assert list(out) == ["id", "seq", "status", "store", "already"]
+    assert ULID.match(out["id"]) and out["already"] is False
     assert out["seq"] == 1  # the first event of a fresh store
     assert (out["status"], out["store"]) == ("pending", "default")
 
