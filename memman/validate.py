@@ -11,6 +11,10 @@ from events.errors import BadInput, EmptyText, InvalidText, TextTooLong
 from events.types import CATEGORIES, SOURCES
 
 MAX_TEXT_BYTES = 64 * 1024
+# How far ahead of the clock `--at` may be: clock skew between machines, not
+# a future event (a memory records what was true or said, so it cannot have
+# occurred yet; an end of validity in the future is `--until`).
+FUTURE_SLACK = timedelta(minutes=5)
 _DURATION = re.compile(r"^(\d+)\s*([smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -130,6 +134,16 @@ def moment(value: str, what: str = "time", hint: str = "use ISO-8601, e.g. 2026-
     if not MIN_YEAR <= result.year <= MAX_YEAR:
         raise BadInput(f"{what} {value!r} is out of range; use a year from {MIN_YEAR} to {MAX_YEAR}")
     return result
+
+
+def occurred(at: datetime, now: datetime) -> datetime:
+    """An occurred (valid) time: refused more than FUTURE_SLACK ahead of now."""
+    if at > now + FUTURE_SLACK:
+        raise BadInput(
+            f"--at {at.isoformat()} is in the future (now {now.isoformat(timespec='seconds')}); a memory records"
+            " what was true or said, so give a past time (an end of validity is --until)"
+        )
+    return at
 
 
 def since(value: str, now: datetime) -> datetime:

@@ -7,6 +7,8 @@
 - `intent`: what kind of question it is (why / when / entity / general).
 - `beam`: the beam search over the memory graph that `hybrid` runs.
 - `llm`: the optional LLM query expansion and rerank.
+- `succession`: the last step: a successor ranks above what it replaced, the
+  older is marked (superseded / older / expired); `--history` chains.
 """
 
 from memman.recall.fusion import DEFAULT_MIN_SCORE, INJECT_MIN_SCORE

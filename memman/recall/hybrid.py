@@ -339,4 +339,7 @@ def _hit(row: MemoryRow, score: float, signals: Signals) -> RecallHit:
         occurred_at=row.occurred_at,
         status=row.status,
         signals=signals,
+        recorded_at=row.recorded_at,
+        valid_until=row.valid_to,
+        superseded_by=row.superseded_by,
     )

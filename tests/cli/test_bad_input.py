@@ -146,7 +146,7 @@ CASES: list[tuple[tuple[str, ...], int, str]] = [
     (("forget", "{F}"), 2, "memory {F} is already forgotten; 'memman restore {F}' undoes it"),
     (("forget",), 2, "Missing argument 'MEMORY_ID'. (see 'memman forget --help')"),
     (("restore", UNKNOWN_ID), 3, f"unknown memory id '{UNKNOWN_ID}' in store 'default'; {NOT_FOUND_HINT}"),
-    (("restore", "{A}"), 2, "memory {A} is not forgotten (it is active); nothing to restore"),
+    (("restore", "{A}"), 2, "memory {A} is not forgotten or superseded (it is active); nothing to restore"),
     # insights / log
     (("insights", "show", UNKNOWN_ID), 3, f"unknown memory id '{UNKNOWN_ID}' in store 'default'; {NOT_FOUND_HINT}"),
     (("insights", "show", "{P6}"), 2, "memory id '{P6}' is ambiguous; give more characters"),
@@ -434,3 +434,16 @@ def test_after_every_rejection_the_log_reads_back_exactly_as_before(seeded: Seed
     # Runs last: the log is append-only, so if any case above had written, it would show here.
     assert seeded.cli.events() == seeded.log
     assert seeded.cli.json("status")["events"] == len(seeded.log)
+
+
+def test_an_at_time_more_than_a_few_minutes_ahead_is_refused_and_nothing_is_recorded(seeded: Seeded) -> None:
+    result = seeded.cli("remember", "The freeze starts", "--at", "2999-01-01T00:00:00Z")
+    assert_error(result, 2, contains=["--at 2999-01-01T00:00:00+00:00 is in the future", "give a past time"])
+    seeded.assert_unchanged()
+
+
+def test_an_import_line_with_a_future_at_is_refused_and_nothing_is_imported(seeded: Seeded, tmp_path: Path) -> None:
+    source = tmp_path / "future.jsonl"
+    source.write_text('{"text": "old"}\n{"text": "later", "at": "2999-01-01T00:00:00Z"}\n')
+    assert_error(seeded.cli("import", str(source)), 2, contains=["line 2: --at 2999-01-01", "nothing was imported"])
+    seeded.assert_unchanged()

@@ -15,11 +15,11 @@ from tests.cli.conftest import Cli
 
 ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 HIT_KEYS = ["id", "content", "score", "category", "importance", "entities", "source", "created_at", "status", "signals",
-            "occurred_at", "store"]  # fmt: skip
+            "occurred_at", "recorded_at", "valid_until", "superseded_by", "stale", "store"]  # fmt: skip
 META_KEYS = [
     "query", "store", "mode", "took_ms", "keyword_hits", "vector_hits", "pending", "fingerprint", "degraded",
     "intent", "entities", "anchors", "traversed", "graph", "ordering", "sparse", "confidence", "min_score", "hint",
-    "as_of", "expansion", "reranked", "window", "stores",
+    "as_of", "expansion", "reranked", "window", "stores", "known_at",
 ]  # fmt: skip
 
 
@@ -126,11 +126,13 @@ def test_restore_brings_a_forgotten_memory_back(cli: Cli) -> None:
     assert [h["id"] for h in cli.json("recall", "staging database")["results"]] == [memory_id]
 
 
-def test_replacing_a_forgotten_memory_keeps_it_forgotten(cli: Cli) -> None:
+def test_replacing_a_forgotten_memory_is_refused_and_it_stays_forgotten(cli: Cli) -> None:
+    # issue 11: replace used to exit 0 and leave the new text hidden; now it says what to do
     memory_id = cli.remember("Gamma keeps kittens in the office")
     cli.ok("forget", memory_id)
-    assert cli.json("replace", memory_id, "Gamma keeps puppies in the office")["status"] == "forgotten"
-    assert _contents(cli, "puppies") == []
+    result = cli("replace", memory_id, "Gamma keeps puppies in the office")
+    assert (result.code, result.out) == (2, "")
+    assert f"'memman restore {memory_id}' first, then replace it" in result.err
     cli.ok("scheduler", "drain")
     assert _contents(cli, "puppies office") == []
     assert cli.json("insights", "show", memory_id)["memory"]["status"] == "forgotten"

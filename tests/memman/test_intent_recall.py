@@ -134,7 +134,9 @@ def test_every_signal_and_the_meta_are_reported(store: Memman) -> None:
     assert top.signals.entity == 1.0 and top.signals.anchor > 0
 
 
-def test_as_of_answers_from_what_the_store_believed_then(app: Memman, data_dir: Path) -> None:
+def test_known_at_answers_from_what_the_store_believed_then(app: Memman, data_dir: Path) -> None:
+    """The audit view (transaction time): what `--as-of` meant before the two
+    axes; the projections' status and text history answer it without a replay."""
     def at(text: str) -> datetime:
         return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
 
@@ -153,8 +155,8 @@ def test_as_of_answers_from_what_the_store_believed_then(app: Memman, data_dir: 
         drain_all(data_dir)
 
     def contents(query: str, when: str) -> list[str]:
-        result = app.recall(query, as_of=at(when))
-        assert result.meta.as_of is not None
+        result = app.recall(query, known_at=at(when))
+        assert result.meta.known_at is not None
         return [h.content for h in result.results]
 
     assert contents("payments API timeout", "2025-01-15T00:00:00") == ["The payments API timeout is 30s"]
