@@ -51,6 +51,8 @@ def recall_lines(result: RecallResult, *, raw: bool = False) -> list[str]:
         )
     if not lines:
         lines.append("no memories matched")
+        if result.meta.hint:
+            lines.append(f"# {result.meta.hint}")
     if result.meta.degraded:
         lines.append(f"# {result.meta.degraded}")
     return lines

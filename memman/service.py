@@ -328,6 +328,8 @@ class Memman:
         graph: bool | None = None,
         intent: str | None = None,
         as_of: datetime | None = None,
+        min_score: float | None = None,
+        order: str = "score",
         known_at: datetime | None = None,
         history: bool = False,
         disable: Sequence[str] = (),
@@ -343,12 +345,22 @@ class Memman:
         `disable` switches signals off for ablations (memman/recall/hybrid.py
         SIGNALS; tools/recall_bench). A damaged projection file is rebuilt
         from the log once and the question asked again; a damaged or missing
-        log is reported as it is."""
+        log is reported as it is.
+
+        Scores are calibrated probabilities of relevance; results below
+        `min_score` (default memman.recall.DEFAULT_MIN_SCORE; prompt
+        injection uses INJECT_MIN_SCORE) are left out, and `meta.confidence`
+        says how good the best candidate was. `order` is "score" (best
+        first, every intent) or "time" (chronological by occurred time)."""
         import apsw
+
+        from memman.recall import DEFAULT_MIN_SCORE
 
         options = dict(limit=limit, category=category, source=source, basic=basic, expand=expand, graph=graph,
                        intent=intent, as_of=as_of, known_at=known_at, history=history,
-                       disable=disable)
+                       disable=disable,
+                       min_score=DEFAULT_MIN_SCORE if min_score is None else validate.min_score(min_score),
+                       order=validate.order(order))
         query = validate.query(query)
         try:
             result = self._recall(query, **options)  # type: ignore[arg-type]
@@ -387,12 +399,14 @@ class Memman:
         known_at: datetime | None,
         history: bool,
         disable: Sequence[str],
+        min_score: float,
+        order: str,
     ) -> RecallResult:
         import msgspec
 
         from events.clock import to_iso
         from memman.recall import llm as llm_recall
-        from memman.recall import recall, succession
+        from memman.recall import DEFAULT_MIN_SCORE, recall, succession
 
         db = self.fresh() if basic else self.fresh_vectors()
         valid_at = None if as_of is None else to_iso(as_of)
@@ -404,6 +418,7 @@ class Memman:
             result = recall(  # a few more than asked: a successor just below the cut still moves up
                 db, self.store, query, limit=limit + SUCCESSION_SLACK, category=category, source=source, basic=basic,
                 graph=graph, intent=intent, expansion=terms, today=as_of or self.clock(), disable=disable,
+                min_score=min_score, order=order,
             )  # fmt: skip
             if not basic:
                 result = llm_recall.rerank(self.registry.data_dir, self.store, query, result)

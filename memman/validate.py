@@ -176,3 +176,18 @@ def positive(value: int, what: str) -> int:
     if value < 1:
         raise BadInput(f"{what} must be at least 1, got {value}")
     return value
+
+
+def min_score(value: float) -> float:
+    """A recall score floor: a probability, 0..1."""
+    import math
+
+    if not isinstance(value, int | float) or isinstance(value, bool) or math.isnan(value) or not 0.0 <= value <= 1.0:
+        raise BadInput(f"--min-score must be between 0 and 1 (a calibrated probability), got {value}")
+    return float(value)
+
+
+def order(value: str) -> str:
+    if value not in ("score", "time"):
+        raise BadInput(f"unknown order {value!r}; choose from score, time")
+    return value

@@ -28,6 +28,8 @@ STOPWORDS = frozenset(
     yours yourself yourselves use used using get got also does did should shall may might must let""".split()
 )
 MAX_QUERY_TERMS = 12
+# "Dana's" is the word "dana" to a reader; as an FTS5 phrase it is "dana" followed by "s".
+_POSSESSIVE = re.compile(r"['\u2019]s$")
 
 
 class MemoryRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -84,7 +86,7 @@ def terms(text: str) -> list[str]:
     """Content words of `text`, lowercased, de-duplicated, in order."""
     seen: dict[str, None] = {}
     for match in _WORD.finditer(text.lower()):
-        word = match.group(0).strip(".'-")
+        word = _POSSESSIVE.sub("", match.group(0)).strip(".'-")
         if len(word) > 1 and word not in STOPWORDS:
             seen.setdefault(word, None)
     return list(seen)

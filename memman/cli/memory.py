@@ -9,6 +9,7 @@ import click
 from events.types import CATEGORIES, SOURCES
 from memman import validate
 from memman.cli.context import AppContext, emit_json, json_option, pass_app, raw_option
+from memman.recall.fusion import DEFAULT_MIN_SCORE
 from memman.render import recall_diagnostics, recall_lines, remembered_line
 
 
@@ -99,13 +100,25 @@ def _kick(ctx: AppContext) -> None:
 @click.option("--as-of", "as_of", metavar="ISO-8601", help="What was true then (valid time).")
 @click.option("--known-at", "known_at", metavar="ISO-8601", help="What had been recorded by then (the audit view).")
 @click.option("--history", is_flag=True, help="After each result, the memories it superseded (its chain).")
+@click.option(
+    "--min-score",
+    "min_score",
+    type=float,
+    metavar="P",
+    help=f"Leave out results scoring below P, a probability of relevance 0..1 [{DEFAULT_MIN_SCORE}].",
+)
+@click.option(
+    "--order", type=click.Choice(["score", "time"]), default="score", show_default=True,
+    help="score: best first; time: chronological by occurred time.",
+)
 @raw_option
 @json_option
 @pass_app
-def recall(ctx: AppContext, query, category, source, limit, basic, expand, intent, graph, as_of, known_at, history, raw, json_) -> None:  # type: ignore[no-untyped-def]
-    """Recall memories relevant to QUERY: keyword + semantic + recency anchors,
-    expanded over the memory graph by the query's intent (why / when /
-    entity / general); why-answers list causes first, when-answers in time order.
+def recall(ctx: AppContext, query, category, source, limit, basic, expand, intent, graph, as_of, known_at, history, min_score, order, raw, json_) -> None:  # type: ignore[no-untyped-def]
+    """Recall memories relevant to QUERY, best first: keyword and meaning
+    (vectors) found, scored as a calibrated probability of relevance, and
+    expanded over the memory graph by the query's intent where that helps.
+    Nothing above --min-score means nothing relevant is known.
     Searches this project's store and the personal store, project first.
     A newer value always ranks above the one it replaced, which is marked
     (superseded / older / expired). --as-of and --known-at combine.
@@ -114,6 +127,7 @@ def recall(ctx: AppContext, query, category, source, limit, basic, expand, inten
     Example:
       memman recall "why did we pick sqlite" --limit 5
       memman recall "what is the rate limit" --as-of 2026-01-31T00:00:00Z
+      memman recall "deploys last week" --order time --min-score 0.5
       memman recall "what is the rate limit" --known-at 2026-02-01T00:00:00Z
       memman recall "which CI do we use" --history
       memman recall "what did we decide on 4 February"
@@ -128,6 +142,8 @@ def recall(ctx: AppContext, query, category, source, limit, basic, expand, inten
         intent=intent,
         graph=graph,
         as_of=validate.moment(as_of) if as_of else None,
+        min_score=min_score,
+        order=order,
         known_at=validate.moment(known_at) if known_at else None,
         history=history,
     )
