@@ -18,7 +18,7 @@ What counts as a likely secret (`detect`), most specific first:
     "password is X"        when X looks like a value, not an English word
                            ("password is hunter2" yes; "password is stored
                            in Vault" no)
-    high-entropy tokens    >= 32 characters of base64/url alphabet, upper,
+    high-entropy tokens    >= 36 characters of base64/url alphabet, upper,
                            lower case and digits, >= 4.2 bits per character
                            (git SHAs, UUIDs and ULIDs stay below by design)
 
@@ -88,7 +88,7 @@ _NOT_A_VALUE = frozenset(
      "different", "shared", "unique", "long", "short", "strong", "weak", "secret", "private", "hidden", "known",
      "unknown", "available", "needed", "mandatory", "case", "sensitive", "stale", "old", "new", "changed"}
 )
-_TOKEN = r"[A-Za-z0-9+/_=-]{32,}"
+_TOKEN = r"[A-Za-z0-9+/_=-]{36,}"
 ENTROPY_BITS = 4.2
 
 
