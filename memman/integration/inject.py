@@ -11,15 +11,14 @@ data within a character budget. Three outcomes, never a fourth:
     TimedOut          recall did not answer within the time budget (or
                       failed): the caller fails open (the plain reminder)
 
-The gate. `INJECT_MIN_SIMILARITY` is the cosine similarity between the
-prompt's and the memory's embedding that a memory must reach; it was
-calibrated with tools/inject_calibration.py on the default static embedder
-(docs/integration.md has the figures). A memory the drain has not embedded
-yet (pending) has no similarity and is not injected: keyword overlap alone
-("what is 17 times 23" shares "times" with many texts) is not evidence of
-relevance. The automatic drain embeds new memories within seconds.
-Once recall reports calibrated absolute scores (memman.recall's
-INJECT_MIN_SCORE), this gate becomes that threshold.
+The gate. A memory must reach recall's calibrated relevance score
+`memman.recall.INJECT_MIN_SCORE` (a probability of relevance fitted on the
+recall benchmark's tuning half; docs/recall-ranking.md), and must have been
+embedded: a memory the drain has not embedded yet (pending) is not injected,
+because keyword overlap alone ("what is 17 times 23" shares "times" with many
+texts) is not evidence of relevance. The automatic drain embeds new memories
+within seconds. (The raw cosine gate used before recall's scores were
+calibrated stopped meaning anything once recall centred the vectors.)
 
 The time budget runs from `started` (the hook's start): recall runs in a
 daemon thread and a late answer is abandoned, never awaited.
@@ -36,7 +35,6 @@ import msgspec
 
 from memman.integration.fence import Item, fence
 
-INJECT_MIN_SIMILARITY = 0.52  # tools/inject_calibration.py: tuning-half unrelated max 0.47 + 0.05
 MAX_CHARS = 3000  # far below Claude Code's 10,000-character additionalContext preview and its 50 KB cap
 QUERY_CHARS = 2000
 
@@ -51,13 +49,14 @@ class TimedOut(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def relevant(hit) -> bool:  # type: ignore[no-untyped-def]
-    similarity = hit.signals.similarity
-    return hit.status == "active" and similarity is not None and similarity >= INJECT_MIN_SIMILARITY
+    from memman.recall import INJECT_MIN_SCORE
+
+    return hit.status == "active" and hit.signals.similarity is not None and hit.score >= INJECT_MIN_SCORE
 
 
 def select(result, limit: int) -> list[Item]:  # type: ignore[no-untyped-def]
     return [
-        Item(id=h.id, text=h.content, category=h.category, store=h.store, score=h.signals.similarity)
+        Item(id=h.id, text=h.content, category=h.category, store=h.store, score=h.score)
         for h in result.results
         if relevant(h)
     ][:limit]
