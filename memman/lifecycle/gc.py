@@ -95,8 +95,9 @@ def explain(f: Figures, policy: RetentionPolicy) -> str:
 
 
 def find(db: StoreDB, store: str, policy: RetentionPolicy, now: datetime, limit: int | None = None) -> Candidates:
-    """What a gc under `policy` would retire now, lowest effective importance first."""
-    db.main.catch_up()
+    """What a gc under `policy` would retire now, lowest effective importance
+    first, from the projection as it is (callers catch it up; `status` must
+    still answer on a full disk)."""
     conn = db.main.conn
     usage = {r[0]: Usage(uses=r[1], last_used_at=r[2]) for r in conn.execute("SELECT memory_id, uses, last_used_at FROM usage")}
     immune: Counter[str] = Counter()

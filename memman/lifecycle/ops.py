@@ -33,14 +33,14 @@ def _settings(app: Memman):  # type: ignore[no-untyped-def]
 def candidates(app: Memman, limit: int | None = None) -> Candidates:
     """What `memman gc` would retire now, under the configured policy."""
     policy = RetentionPolicy.from_settings(_settings(app))
-    return find(app.db, app.store, policy, app.clock(), limit)
+    return find(app.fresh(), app.store, policy, app.clock(), limit)
 
 
 def gc(app: Memman, *, dry_run: bool = False) -> GcReport:
     if not dry_run:
         app.ensure_writable()
     policy = RetentionPolicy.from_settings(_settings(app))
-    return collect(app.db, app.store, policy, app.clock(), dry_run=dry_run, actor="cli")
+    return collect(app.fresh(), app.store, policy, app.clock(), dry_run=dry_run, actor="cli")
 
 
 def maintain(db: StoreDB, store: str, settings: object, now: datetime) -> Maintenance:
