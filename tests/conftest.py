@@ -66,3 +66,6 @@ def memman(data_dir: Path) -> Callable[..., Run]:
         return Run(code=proc.returncode, out=proc.stdout.decode(errors="replace"), err=proc.stderr.decode(errors="replace"))
 
     return run
+
+
+pytest_plugins = ["tests.postgres_server"]
