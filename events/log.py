@@ -95,7 +95,10 @@ class DuplicateDerivation(LogError):
 
 
 class EventLog:
-    """Append and read events of one store."""
+    """Append and read events of one store (the SQLite backend; the PostgreSQL
+    one, events/backends/postgres.py, keeps this class's reads and encoding)."""
+
+    backend = "sqlite"
 
     def __init__(self, path: Path, *, clock: Clock = utc_now, readonly: bool = False) -> None:
         self.path = path
@@ -256,7 +259,7 @@ class EventLog:
     ) -> list[Recorded]:
         if field not in ("recorded_at", "occurred_at"):
             raise ValueError(f"unknown time field {field!r}")
-        where, args = ["1"], []
+        where, args = ["1 = 1"], []
         if since is not None:
             where.append(f"{field} >= ?")
             args.append(to_iso(since))
