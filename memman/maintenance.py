@@ -22,6 +22,7 @@ MAX_DIFFERENCES = 20
 
 def status(app: Memman) -> StoreStatus:
     db = app.db
+    lag = db.log.head() - min(db.checkpoints().values(), default=0)
     db.catch_up()
     conn = db.main.conn
     by_status = dict(conn.execute("SELECT status, count(*) FROM memories GROUP BY status").fetchall())
@@ -57,6 +58,8 @@ def status(app: Memman) -> StoreStatus:
         vectors=vectors,
         edges=conn.execute("SELECT count(*) FROM edges").fetchone()[0],
         bytes=sizes,
+        backend=db.log.path if db.log.backend != "sqlite" else "sqlite",  # a PostgreSQL log's path is its redacted URL
+        replica_lag=lag,
     )
 
 

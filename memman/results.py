@@ -121,6 +121,8 @@ class StoreStatus(msgspec.Struct, frozen=True, kw_only=True):
     vectors: int
     edges: int
     bytes: dict[str, int]
+    backend: str = "sqlite"  # or the PostgreSQL URL without its password
+    replica_lag: int = 0  # events the local projections were behind the log when asked
 
 
 class StoreInfo(msgspec.Struct, frozen=True, kw_only=True):

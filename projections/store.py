@@ -1,6 +1,8 @@
 """The files of one store and the projections that live in them.
 
     <store>/log.db          the event log (source of truth)
+    <store>/backend.dsn     or, for a store on PostgreSQL, where its log lives (0600);
+                            the projection files are then a local read replica of it
     <store>/projections.db  memories + FTS5, graph edges, settings, the work queue
     <store>/vectors.db      embeddings, with their own checkpoint
 
@@ -17,12 +19,12 @@ from events.clock import Clock, to_iso, utc_now
 from events.errors import BadInput, StoreCorrupt
 from typing import TYPE_CHECKING
 
+from events.backends import LOG_FILE, open_log
 from events.log import EventLog
 
 if TYPE_CHECKING:  # projectors load on first use: `remember` only appends to the log
     from projections.runner import ProjectionSet, Progress
 
-LOG_FILE = "log.db"
 PROJECTIONS_FILE = "projections.db"
 VECTORS_FILE = "vectors.db"
 
@@ -64,7 +66,7 @@ class StoreDB:
 
     @cached_property
     def log(self) -> EventLog:
-        return EventLog(self._log_directory / LOG_FILE, clock=self._clock)
+        return open_log(self._log_directory, clock=self._clock)
 
     @cached_property
     def main(self) -> ProjectionSet:
@@ -117,7 +119,7 @@ class StoreDB:
 
         for name in ("main", "vectors", "log"):
             handle = self.__dict__.get(name)
-            if handle is not None:
+            if handle is not None and getattr(handle, "backend", "sqlite") == "sqlite":
                 compact_wal(handle.conn)
 
     def close(self) -> None:

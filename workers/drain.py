@@ -26,6 +26,7 @@ from workers.embedders.settings import EmbedderSettings
 from workers.embedders.base import Embedder
 from workers.pipeline import Pipeline, pipeline_stages
 from workers.stages.edges import EdgePolicy
+from workers.claims import Claims, claims_for
 from workers.vectorset import VectorSet
 
 EMBEDDER_SETTING = "embedder"
@@ -122,32 +123,51 @@ def drain_store(
         policy=store_policy(db),
         **pipeline_stages(pipeline),
     )
+    seen = db.main.checkpoints()["queue"]  # the log position the queue below reflects
     work = due_work(db, clock(), limit)
     completed = failed = 0
-    for start in range(0, len(work), CHUNK):
-        chunk: list[NewEvent] = []
-        deriver.prepare([db.log.get(seq) for seq, _ in work[start : start + CHUNK]])
-        for seq, attempts in work[start : start + CHUNK]:
-            events, ok = deriver.derive(db.log.get(seq), attempts)
-            chunk.extend(events)
-            completed, failed = completed + ok, failed + (not ok)
-        db.log.append_many(chunk)  # a chunk lands whole or not at all
-        db.main.catch_up()
-        deriver.pending.clear()
-        if progress is not None:
-            progress(completed + failed, len(work))
+    claims = claims_for(db.log)  # other workers on a shared (PostgreSQL) log: derive only what we claim
+    try:
+        for start in range(0, len(work), CHUNK):
+            done, bad = _drain_chunk(db, deriver, claims, work[start : start + CHUNK], seen)
+            completed, failed = completed + done, failed + bad
+            if progress is not None:
+                progress(completed + failed, len(work))
+    finally:
+        claims.close()
     db.vectors.catch_up()
+    counts = dict(db.main.conn.execute("SELECT state, count(*) FROM work GROUP BY state").fetchall())
     if deriver.also_missed:
         db.notices.append(f"{deriver.also_missed} inputs lack the swap target's embedding; 'memman embed swap --resume' adds them")
     if work:
         matrix(db.vectors.conn, db.directory, embedder.fingerprint.key)  # refresh recall's flat copy now
-    counts = dict(db.main.conn.execute("SELECT state, count(*) FROM work GROUP BY state").fetchall())
     return DrainReport(
         store=name,
-        processed=len(work),
+        processed=completed + failed,
         completed=completed,
         failed=failed,
         dead=counts.get("dead", 0),
         remaining=counts.get("pending", 0) + counts.get("failed", 0),
         seconds=round(time.perf_counter() - started, 3),
     )
+
+
+def _drain_chunk(db: StoreDB, deriver: Deriver, claims: Claims, work: list[tuple[int, int]], seen: int) -> tuple[int, int]:
+    """Derive the claimed inputs of one chunk and append what they produced
+    in one transaction; returns (completed, failed)."""
+    attempts = dict(work)
+    mine = claims.claim([seq for seq, _ in work], seen)
+    completed = failed = 0
+    try:
+        chunk: list[NewEvent] = []
+        deriver.prepare([db.log.get(seq) for seq in mine])
+        for seq in mine:
+            events, ok = deriver.derive(db.log.get(seq), attempts[seq])
+            chunk.extend(events)
+            completed, failed = completed + ok, failed + (not ok)
+        db.log.append_many(chunk)  # a chunk lands whole or not at all
+    finally:
+        claims.release()
+    db.main.catch_up()
+    deriver.pending.clear()
+    return completed, failed

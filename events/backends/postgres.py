@@ -13,7 +13,9 @@ Promises, enforced by the server:
   so appends commit one after another in seq order, and seq is max+1 inside
   the lock, so a rolled-back append leaves no gap (a sequence would). Readers
   (SELECT) are never blocked by the lock;
-- idempotent derivations: the same unique (type, causation, stage) index.
+- idempotent derivations: the same unique (type, causation, stage) index;
+- a wake-up: a statement trigger NOTIFYs `memman_log` when an append commits,
+  so idle `scheduler serve` workers start at once (workers/wake.py).
 
 One store per database (or per schema, with `options=-csearch_path=NAME` in
 the DSN). psycopg is imported here only, so SQLite stores never load it.
@@ -79,8 +81,17 @@ CREATE OR REPLACE TRIGGER event_memories_no_delete BEFORE DELETE ON event_memori
     FOR EACH ROW EXECUTE FUNCTION memman_append_only();
 CREATE OR REPLACE TRIGGER event_memories_no_truncate BEFORE TRUNCATE ON event_memories
     FOR EACH STATEMENT EXECUTE FUNCTION memman_append_only();
+CREATE OR REPLACE FUNCTION memman_notify_append() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('memman_log', '');
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER events_notify AFTER INSERT ON events
+    FOR EACH STATEMENT EXECUTE FUNCTION memman_notify_append();
 CREATE TABLE IF NOT EXISTS memman_schema (version integer NOT NULL);
 """
+
+NOTIFY_CHANNEL = "memman_log"  # every append transaction notifies it on commit (wakes idle workers)
 
 APPEND_ONLY_TRIGGERS = (
     "events_no_update",
