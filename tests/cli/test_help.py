@@ -60,6 +60,7 @@ COMMANDS = [
     "graph stats",
     "graph rebuild",
     "rederive",
+    "migrate",
     "embed status",
     "embed swap",
     "embed reembed",
