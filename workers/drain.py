@@ -15,7 +15,7 @@ import msgspec
 
 from events.clock import to_iso
 from events.log import NewEvent
-from events.types import StoreConfigured
+from events.types import Recorded, StoreConfigured
 from projections.graph import EDGE_POLICY_SETTING
 from projections.vectors import matrix
 from projections.store import StoreDB
@@ -34,6 +34,7 @@ SWAP_SETTING = "embedder.swap_to"  # the fingerprint an `embed swap` is moving t
 # Inputs derived per transaction. Larger chunks mean fewer commits and catch-ups;
 # a killed drain loses at most one chunk's work, which the next drain redoes.
 CHUNK = 100
+INPUT_TYPES = ("memory.remembered", "memory.replaced")  # what the work queue's items are
 
 
 class DrainReport(msgspec.Struct, frozen=True, kw_only=True):
@@ -160,14 +161,24 @@ def _drain_chunk(db: StoreDB, deriver: Deriver, claims: Claims, work: list[tuple
     completed = failed = 0
     try:
         chunk: list[NewEvent] = []
-        deriver.prepare([db.log.get(seq) for seq in mine])
-        for seq in mine:
-            events, ok = deriver.derive(db.log.get(seq), attempts[seq])
+        inputs = _inputs(db, mine)
+        deriver.prepare(inputs)
+        for rec in inputs:
+            events, ok = deriver.derive(rec, attempts[rec.seq])
             chunk.extend(events)
             completed, failed = completed + ok, failed + (not ok)
         db.log.append_many(chunk)  # a chunk lands whole or not at all
     finally:
         claims.release()
     db.main.catch_up()
-    deriver.pending.clear()
+    deriver.finish_chunk()
     return completed, failed
+
+
+def _inputs(db: StoreDB, seqs: list[int]) -> list[Recorded]:
+    """The input events of a chunk, read in one pass over their seq range."""
+    if not seqs:
+        return []
+    wanted = set(seqs)
+    found = db.log.read(after=min(seqs) - 1, upto=max(seqs), types=INPUT_TYPES)
+    return [rec for rec in found if rec.seq in wanted]
