@@ -102,12 +102,15 @@ APPEND_ONLY_TRIGGERS = (
     "event_memories_no_truncate",
 )
 
+# Under the table lock, each row's seq is max+1 as its INSERT runs (it sees the
+# rows this transaction inserted before it), and its memory links take the
+# seq just assigned; the client learns the seqs from the head at the end.
 _INSERT_EVENT = (
     "INSERT INTO events (seq, id, type, schema_version, recorded_at, occurred_at, actor,"
-    " causation, stage, payload) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
+    " causation, stage, payload) SELECT coalesce(max(seq), 0) + 1, %s,%s,%s,%s,%s,%s,%s,%s,%s FROM events"
 )
-_INSERT_MEMORY = "INSERT INTO event_memories (memory_id, seq) VALUES (%s, %s)"
-_LOCK_AND_HEAD = "LOCK TABLE events IN EXCLUSIVE MODE; SELECT coalesce(max(seq), 0) FROM events"
+_INSERT_MEMORY = "INSERT INTO event_memories (memory_id, seq) SELECT %s, max(seq) FROM events"
+_APPEND_LOCK = "LOCK TABLE events IN EXCLUSIVE MODE"
 _SCHEMA_LOCK = 0x6D656D6D616E  # pg_advisory_xact_lock key while creating the schema ("memman")
 
 
@@ -155,13 +158,14 @@ class PgConnection:
 
 def connect(dsn: str, *, where: str) -> Any:
     """An autocommit psycopg connection: every read is its own snapshot, and
-    appends open an explicit transaction."""
+    appends open an explicit transaction. The lock timeout rides in the
+    startup packet (no extra round trip), after any options the DSN sets."""
     import psycopg
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
     with pg_errors(where):
-        raw = psycopg.connect(dsn, autocommit=True, connect_timeout=10)
-        raw.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
-    return raw
+        options = f"{conninfo_to_dict(dsn).get('options') or ''} -c lock_timeout={LOCK_TIMEOUT}".strip()
+        return psycopg.connect(make_conninfo(dsn, options=options), autocommit=True, connect_timeout=10)
 
 
 class PostgresEventLog(EventLog):
@@ -181,10 +185,15 @@ class PostgresEventLog(EventLog):
             self._migrate()
 
     def _migrate(self) -> None:
+        """Create the schema once; when it exists this is one round trip."""
+        from psycopg import errors as pgerr
+
         with pg_errors(self.path):
-            row = self.raw.execute("SELECT to_regclass('memman_schema') IS NOT NULL").fetchone()
-            if row[0] and self._version() >= SCHEMA_VERSION:
-                return
+            try:
+                if self._version() >= SCHEMA_VERSION:
+                    return
+            except pgerr.UndefinedTable:
+                pass
             with self.raw.transaction():
                 self.raw.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
                 self.raw.execute(_SCHEMA)
@@ -203,32 +212,32 @@ class PostgresEventLog(EventLog):
 
     def append_many(self, items: Sequence[NewEvent]) -> list[Recorded]:
         """All items in one transaction, under the table lock that serialises
-        appends: all of them land, or none, and seq commits in order."""
+        appends: all of them land, or none, and seq commits in order. Sent as
+        one pipeline (BEGIN, LOCK, the inserts, COMMIT): a `remember` costs
+        about one round trip."""
         if not items:
             return []
         now = at_microseconds(self._clock())
-        with pg_errors(self.path), self.raw.transaction(), self.raw.cursor() as cur:
-            cur.execute(_LOCK_AND_HEAD)  # one round trip: the lock, then the head under it
-            cur.nextset()
-            seq = cur.fetchone()[0]
-            recorded, rows, links = [], [], []
-            for offset, item in enumerate(items, start=1):
-                rec, row = self._prepare(item, now, seq + offset)
-                recorded.append(rec)
-                rows.append(row)
-                links.extend((memory_id, rec.seq) for memory_id in dict.fromkeys(rec.event.memory_ids()))
-            cur.executemany(_INSERT_EVENT, rows)
-            if links:
-                cur.executemany(_INSERT_MEMORY, links)
-        return recorded
+        prepared = [self._prepare(item, now) for item in items]
+        raw = self.raw
+        with pg_errors(self.path), raw.pipeline(), raw.transaction(), raw.cursor() as cur:
+            cur.execute(_APPEND_LOCK)
+            for rec, row in prepared:
+                cur.execute(_INSERT_EVENT, row)
+                for memory_id in dict.fromkeys(rec.event.memory_ids()):
+                    cur.execute(_INSERT_MEMORY, (memory_id,))
+            cur.execute("SELECT max(seq) FROM events")
+            head = cur.fetchone()[0]
+        first = head - len(prepared)
+        return [msgspec.structs.replace(rec, seq=first + n) for n, (rec, _) in enumerate(prepared, start=1)]
 
-    def _prepare(self, item: NewEvent, now: datetime, seq: int) -> tuple[Recorded, tuple[object, ...]]:
+    def _prepare(self, item: NewEvent, now: datetime) -> tuple[Recorded, tuple[object, ...]]:
+        """The row (without seq, which the server assigns) and its Recorded (seq 0 until known)."""
         event = item.event
         type_ = type_of(event)
         occurred = at_microseconds(item.occurred_at) if item.occurred_at else now
         event_id = self._ids.mint(now)
         row = (
-            seq,
             event_id,
             type_,
             event.SCHEMA,
@@ -240,7 +249,7 @@ class PostgresEventLog(EventLog):
             self._encoder.encode(event),
         )
         rec = Recorded(
-            seq=seq,
+            seq=0,
             id=event_id,
             type=type_,
             schema_version=event.SCHEMA,

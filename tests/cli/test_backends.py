@@ -44,8 +44,10 @@ def test_remember_recall_forget_restore_drain(team: Cli) -> None:
     assert (drained["store"], drained["processed"], drained["completed"]) == ("team", 2, 2)
     assert _ids(cli, "staging database") == [first]
     assert _ids(cli, "deploys Tuesday") == [second]
+    before_forget = cli.events()[-1]["recorded_at"]
     cli.ok("forget", first, "--reason", "moved")
     assert _ids(cli, "staging database") == []
+    assert _ids(cli, "staging database", "--as-of", before_forget) == [first]  # time travel reads the same log
     cli.ok("restore", first)
     assert _ids(cli, "staging database") == [first]
     assert cli.json("scheduler", "drain")["stores"][0]["processed"] == 0  # nothing derived twice
@@ -116,3 +118,16 @@ def test_an_unreachable_server_is_one_line_exit_6_and_no_store_is_left(cli: Cli,
     text = assert_error(cli("store", "create", "team", "--backend", dsn), 6)
     assert "cannot reach the PostgreSQL log" in text and "pw" not in text
     assert not (data_dir / "stores" / "team").exists()
+
+
+def test_graph_rebuild_embed_status_and_doctor_work_on_either_backend(team: Cli) -> None:
+    cli = team
+    cli.remember("The outage was caused by the cache flush")
+    cli.remember("The cache flush runs at midnight")
+    cli.ok("scheduler", "drain")
+    edges = cli.json("status")["edges"]
+    assert cli("graph", "rebuild").code == 0  # (progress goes to stderr)
+    assert cli.json("status")["edges"] == edges  # same policy, same graph
+    assert cli.json("embed", "status")["store"] == "team"
+    checks = {(c["name"], c["store"]): c["status"] for c in cli.json("doctor")["checks"]}
+    assert checks[("log", "team")] == "pass" and checks[("projections", "team")] == "pass"
