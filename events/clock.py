@@ -8,12 +8,11 @@ sort lexicographically in the same order as chronologically.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime, timezone
 
 Clock = Callable[[], datetime]
-
-_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 def utc_now() -> datetime:
@@ -21,18 +20,39 @@ def utc_now() -> datetime:
 
 
 def to_iso(moment: datetime) -> str:
-    """Fixed-width UTC ISO string; naive datetimes are taken as UTC."""
+    """Fixed-width UTC ISO string; naive datetimes are taken as UTC.
+
+    The year is always four digits: `strftime("%Y")` writes year 1 as "1" on
+    glibc, a string `fromisoformat` refuses, which once locked a store."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime(_FORMAT)
+    try:
+        moment = moment.astimezone(timezone.utc)
+    except OverflowError:  # an offset that crosses year 1 or 9999: keep the wall time (only old data)
+        moment = moment.replace(tzinfo=timezone.utc)
+    return f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T{moment.hour:02d}:{moment.minute:02d}:" \
+        f"{moment.second:02d}.{moment.microsecond:06d}Z"
+
+
+# A stored time whose year a buggy older writer left unpadded ("1-01-01T...").
+_UNPADDED_YEAR = re.compile(r"^\s*(\d{1,3})-")
 
 
 def from_iso(text: str) -> datetime:
-    """Parse ISO-8601 (with `Z`, an offset, or naive = UTC)."""
-    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    """Parse ISO-8601 (with `Z`, an offset, or naive = UTC). Tolerant of an
+    unpadded year (older memman wrote year 1 as "1-01-01T..."), so a store
+    holding one still reads, exports and replays."""
+    cleaned = text.strip().replace("Z", "+00:00").replace("z", "+00:00")
+    short = _UNPADDED_YEAR.match(cleaned)
+    if short:
+        cleaned = f"{int(short.group(1)):04d}-" + cleaned[short.end():]
+    value = datetime.fromisoformat(cleaned)
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:  # year 1 with a positive offset, or 9999 with a negative one
+        return value.replace(tzinfo=timezone.utc)
 
 
 def at_microseconds(moment: datetime) -> datetime:

@@ -4,7 +4,7 @@ become memman errors."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -82,12 +82,18 @@ def immediate(conn: apsw.Connection) -> Iterator[apsw.Connection]:
     conn.execute("COMMIT")
 
 
-def migrate(conn: apsw.Connection, version: int, schema: str) -> None:
-    """Create `schema` once, recorded in PRAGMA user_version; safe under races."""
+def migrate(
+    conn: apsw.Connection, version: int, schema: str, *, upgrade: Callable[[apsw.Connection], None] | None = None
+) -> None:
+    """Create `schema` once, recorded in PRAGMA user_version; safe under races.
+    `upgrade` runs in the same transaction, after the schema, for changes a
+    re-run of idempotent DDL cannot make (a new column)."""
     if conn.execute("PRAGMA user_version").fetchone()[0] >= version:
         return
     with immediate(conn):
         if conn.execute("PRAGMA user_version").fetchone()[0] >= version:
             return
         conn.execute(schema)
+        if upgrade is not None:
+            upgrade(conn)
         conn.execute(f"PRAGMA user_version={int(version)}")

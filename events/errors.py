@@ -59,6 +59,21 @@ class AppendOnlyViolation(LogError):
     exit_code = 5
 
 
+class CorruptEvent(StoreCorrupt):
+    """An event row that cannot be read back (damaged bytes, a bad timestamp)."""
+
+
+class LogMissing(StoreCorrupt):
+    """log.db is gone, emptied or older than the projections built from it.
+    `fix` says what to do; it never suggests anything that would discard the
+    projections, which may then be the last copy of the memories."""
+
+    def __init__(self, message: str, fix: str) -> None:
+        super().__init__(f"{message}; {fix}")
+        self.problem = message
+        self.fix = fix
+
+
 class UnknownEvent(NotFound):
     pass
 

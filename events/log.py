@@ -19,7 +19,8 @@ import msgspec
 
 from events.clock import Clock, at_microseconds, from_iso, to_iso, utc_now
 from events.db import connect, immediate, migrate, translated_errors
-from events.errors import AppendOnlyViolation, LogError, UnknownEvent
+from events.errors import AppendOnlyViolation, CorruptEvent, LogError, UnknownEvent
+from events.integrity import checksum, row_checksum
 from events.ids import UlidFactory
 from events.types import EVENT_CLASSES, Event, Recorded, type_of
 from events.upcast import upcast
@@ -35,7 +36,8 @@ CREATE TABLE IF NOT EXISTS events (
     actor          TEXT    NOT NULL,
     causation      INTEGER REFERENCES events(seq),
     stage          TEXT,
-    payload        BLOB    NOT NULL
+    payload        BLOB    NOT NULL,
+    checksum       TEXT
 );
 CREATE INDEX IF NOT EXISTS events_type ON events(type, seq);
 CREATE INDEX IF NOT EXISTS events_recorded ON events(recorded_at);
@@ -67,7 +69,8 @@ APPEND_ONLY_TRIGGERS = (
 
 # Bump when _SCHEMA gains something; every statement in it is idempotent
 # (IF NOT EXISTS), so an older database is brought up to date by re-running it.
-SCHEMA_VERSION = 2
+# Version 3 added the per-event `checksum` column (events/integrity.py).
+SCHEMA_VERSION = 3
 
 _COLUMNS = "seq, id, type, schema_version, recorded_at, occurred_at, actor, causation, stage, payload"
 
@@ -108,7 +111,7 @@ class EventLog:
         self.conn = connect(path, readonly=readonly)
         if not readonly:
             with translated_errors(path):
-                migrate(self.conn, SCHEMA_VERSION, _SCHEMA)
+                migrate(self.conn, SCHEMA_VERSION, _SCHEMA, upgrade=_add_checksums)
 
     def close(self) -> None:
         self.conn.close()
@@ -158,20 +161,12 @@ class EventLog:
         type_ = type_of(event)
         occurred = at_microseconds(item.occurred_at) if item.occurred_at else now
         event_id = self._ids.mint(now)
+        envelope = (event_id, type_, event.SCHEMA, to_iso(now), to_iso(occurred), item.actor, item.causation, item.stage)
+        payload = self._encoder.encode(event)
         self.conn.execute(
             "INSERT INTO events (id, type, schema_version, recorded_at, occurred_at, actor,"
-            " causation, stage, payload) VALUES (?,?,?,?,?,?,?,?,?)",
-            (
-                event_id,
-                type_,
-                event.SCHEMA,
-                to_iso(now),
-                to_iso(occurred),
-                item.actor,
-                item.causation,
-                item.stage,
-                self._encoder.encode(event),
-            ),
+            " causation, stage, payload, checksum) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (*envelope, payload, row_checksum((None, *envelope, payload))),
         )
         seq = self.conn.last_insert_rowid()
         for memory_id in dict.fromkeys(event.memory_ids()):
@@ -195,6 +190,17 @@ class EventLog:
         """The seq of the newest event, 0 for an empty log."""
         row = self.conn.execute("SELECT max(seq) FROM events").fetchone()
         return row[0] or 0
+
+    def seqs(self, batch: int = 5000) -> Iterator[int]:
+        """Every seq in order, read from the index alone (no payloads): what a
+        salvage walks, since any single row may be unreadable."""
+        position = 0
+        while True:
+            rows = self.conn.execute("SELECT seq FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (position, batch)).fetchall()
+            if not rows:
+                return
+            yield from (r[0] for r in rows)
+            position = rows[-1][0]
 
     def count(self) -> int:
         return self.conn.execute("SELECT count(*) FROM events").fetchone()[0]
@@ -320,36 +326,126 @@ class EventLog:
         cls = EVENT_CLASSES.get(type_)
         if cls is None:
             raise LogError(f"event {seq} has unknown type {type_!r}; is this memman too old for the store?")
-        if version == cls.SCHEMA:
-            event = self._decoder.decode(payload)
-        else:
-            raw = upcast(type_, version, cls.SCHEMA, msgspec.msgpack.decode(payload))
-            event = msgspec.convert(raw, Event)
-        return Recorded(
-            seq=seq,
-            id=id_,
-            type=type_,
-            schema_version=version,
-            recorded_at=from_iso(recorded_at),
-            occurred_at=from_iso(occurred_at),
-            actor=actor,
-            causation=causation,
-            stage=stage,
-            event=event,
-        )
+        try:
+            if version == cls.SCHEMA:
+                event = self._decoder.decode(payload)
+            else:
+                raw = upcast(type_, version, cls.SCHEMA, msgspec.msgpack.decode(payload))
+                event = msgspec.convert(raw, Event)
+            return Recorded(
+                seq=seq,
+                id=id_,
+                type=type_,
+                schema_version=version,
+                recorded_at=from_iso(recorded_at),
+                occurred_at=from_iso(occurred_at),
+                actor=actor,
+                causation=causation,
+                stage=stage,
+                event=event,
+            )
+        except (msgspec.DecodeError, msgspec.ValidationError, ValueError, TypeError, OverflowError) as exc:
+            raise CorruptEvent(
+                f"event {seq} in {self.path} cannot be read ({type(exc).__name__}: {exc});"
+                f" {CORRUPT_LOG_FIX}"
+            ) from exc
 
     # ------------------------------------------------------------ integrity
 
     def verify(self) -> list[str]:
-        """Problems with the log's integrity; an empty list means it is sound."""
+        """Problems with the log's integrity; an empty list means it is sound.
+
+        Checks the append-only triggers, that seq runs 1..N, SQLite's own
+        integrity check, and every event's checksum and payload. Reads only;
+        never repairs (the log is the last copy of the data)."""
         problems: list[str] = []
-        present = {
-            r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()
-        }
-        for name in APPEND_ONLY_TRIGGERS:
-            if name not in present:
-                problems.append(f"append-only trigger {name} is missing")
-        count, low, high = self.conn.execute("SELECT count(*), min(seq), max(seq) FROM events").fetchone()
-        if count and (low != 1 or high != count):
-            problems.append(f"seq is not contiguous: {count} events span {low}..{high}")
+        with translated_errors(self.path, fix=CORRUPT_LOG_FIX):
+            present = {
+                r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()
+            }
+            for name in APPEND_ONLY_TRIGGERS:
+                if name not in present:
+                    problems.append(f"append-only trigger {name} is missing")
+            count, low, high = self.conn.execute("SELECT count(*), min(seq), max(seq) FROM events").fetchone()
+            if count and (low != 1 or high != count):
+                problems.append(f"seq is not contiguous: {count} events span {low}..{high}")
+            for (message,) in self.conn.execute("PRAGMA integrity_check(20)").fetchall():
+                if message != "ok":
+                    problems.append(f"SQLite integrity check: {message}")
+            problems += self._verify_events()
         return problems
+
+    def _verify_events(self, limit: int = 20) -> list[str]:
+        """Checksum and decode every event; at most `limit` problems named."""
+        columns = {r[1] for r in self.conn.execute("PRAGMA table_info(events)")}
+        has_checksum = "checksum" in columns
+        bad: list[str] = []
+        total = 0
+        select = f"SELECT {_COLUMNS}, {'checksum' if has_checksum else 'NULL'} FROM events ORDER BY seq"
+        for row in self.conn.execute(select):
+            problem = self._row_problem(row[:-1], row[-1], has_checksum)
+            if problem:
+                total += 1
+                if len(bad) < limit:
+                    bad.append(problem)
+        if total > len(bad):
+            bad.append(f"... and {total - len(bad)} more damaged events")
+        return bad
+
+    def _row_problem(self, row: tuple, stored: str | None, has_checksum: bool) -> str | None:
+        seq = row[0]
+        if has_checksum and stored is None:
+            return f"event {seq} has no checksum (written around the integrity check)"
+        if has_checksum and stored != row_checksum(row):
+            return f"event {seq} does not match its checksum: it was altered or damaged on disk"
+        try:
+            self._decode(row)
+        except (CorruptEvent, LogError) as exc:
+            return str(exc).split(";")[0]
+        return None
+
+    def rewrite_payloads(self, payloads: dict[int, bytes]) -> None:
+        """The one documented rewrite of the append-only log: replace the
+        payloads of some events (by seq) and their checksums, in one
+        transaction. Only erasure (purge) may call this, and the caller must
+        append an event recording which seqs it rewrote, in the same
+        transaction or right after, so the rewrite stays auditable. The
+        append-only trigger is dropped and restored inside the transaction,
+        so no other writer ever sees the log without it."""
+        if not payloads:
+            return
+        with translated_errors(self.path), immediate(self.conn):
+            self.conn.execute("DROP TRIGGER IF EXISTS events_no_update")
+            for seq, payload in payloads.items():
+                row = self.conn.execute(f"SELECT {_COLUMNS} FROM events WHERE seq = ?", (seq,)).fetchone()
+                if row is None:
+                    raise UnknownEvent(f"no event with seq {seq}; see 'memman events list'")
+                new = (*row[:-1], payload)
+                self.conn.execute(
+                    "UPDATE events SET payload = ?, checksum = ? WHERE seq = ?", (payload, row_checksum(new), seq)
+                )
+            self.conn.execute(_UPDATE_TRIGGER)
+
+
+_UPDATE_TRIGGER = """CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
+    BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END"""
+
+CORRUPT_LOG_FIX = (
+    "the log is the source of truth and is never repaired in place: copy the store directory aside,"
+    " restore log.db from a backup, and 'memman export --what events' reads out every event still readable"
+)
+
+
+def _add_checksums(conn: apsw.Connection) -> None:
+    """Upgrade a log written before checksums (schema < 3): add the column and
+    checksum the existing rows as they are now (the trigger is lifted for
+    this one statement inside the migration's transaction)."""
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(events)")}
+    if "checksum" in columns:
+        return
+    conn.execute("ALTER TABLE events ADD COLUMN checksum TEXT")
+    conn.execute("DROP TRIGGER IF EXISTS events_no_update")
+    rows = conn.execute(f"SELECT {_COLUMNS} FROM events").fetchall()
+    for row in rows:
+        conn.execute("UPDATE events SET checksum = ? WHERE seq = ?", (row_checksum(row), row[0]))
+    conn.execute(_UPDATE_TRIGGER)

@@ -17,7 +17,6 @@ being compared with a scratch rebuild (what any reader would do).
 
 from __future__ import annotations
 
-import json
 import stat
 import sys
 from datetime import timedelta
@@ -27,7 +26,8 @@ from typing import Literal
 import msgspec
 
 from events.clock import Clock, from_iso, utc_now
-from events.errors import MemmanError
+from events.errors import MemmanError, StoreCorrupt
+from events.log import CORRUPT_LOG_FIX
 
 Status = Literal["pass", "warn", "fail"]
 BACKLOG_AGE_WARN = timedelta(hours=1)
@@ -84,20 +84,16 @@ def check_store(data_dir: Path, name: str, clock: Clock) -> list[Check]:
         db = app.db
         problems = db.log.verify()
         if problems:
-            found.append(Check(name="log", status="fail", store=name, detail="; ".join(problems),
-                               fix="the log was tampered with: restore log.db from a backup (projections cannot repair it)"))
+            found.append(Check(name="log", status="fail", store=name, detail="; ".join(problems[:5]), fix=CORRUPT_LOG_FIX))
+            return found  # projections rebuilt from a damaged log prove nothing
         else:
             found.append(Check(name="log", status="pass", store=name, detail=f"{db.log.count()} events, append-only, contiguous"))
         head = db.log.head()
-        marks = db.checkpoints()
-        ahead = {k: v for k, v in marks.items() if v > head}
+        marks = db.checkpoints()  # raises LogMissing if the log is older than them
         behind = {k: head - v for k, v in marks.items() if v < head}
         report = verify(app)
         differences = [f"{d.table}: {d.detail}" for d in report.differences]
-        if ahead:
-            found.append(Check(name="projections", status="fail", store=name,
-                               detail=f"checkpoints beyond the log head {head}: {ahead}", fix=f"memman --store {name} events replay"))
-        elif differences:
+        if differences:
             found.append(Check(name="projections", status="fail", store=name,
                                detail="differ from a rebuild from the log: " + "; ".join(differences[:3]),
                                fix=f"memman --store {name} events replay"))
@@ -110,7 +106,7 @@ def check_store(data_dir: Path, name: str, clock: Clock) -> list[Check]:
 
 
 def _vectors(app, name: str) -> list[Check]:  # type: ignore[no-untyped-def]
-    from projections.vectors import _cache_path, stamp
+    from projections.vectors import _cache_path, cache_problem, stamp
 
     db = app.db
     fingerprint = db.setting("embedder")
@@ -125,19 +121,13 @@ def _vectors(app, name: str) -> list[Check]:  # type: ignore[no-untyped-def]
         return [Check(name="vectors", status="warn", store=name,
                       detail=f"{missing} of {active} active memories have no vector under {fingerprint}",
                       fix="memman scheduler drain (embeds what is missing)")]
-    current = stamp(db.vectors.conn, fingerprint)
     cache = _cache_path(db.directory, fingerprint)
     note = "no flat cache yet (built at the next recall)"
-    if cache.exists() and current is not None:
-        try:
-            with cache.open("rb") as f:
-                f.readline()
-                header = json.loads(f.readline())
-        except (OSError, ValueError):
-            header = {}
-        if header.get("fingerprint") != fingerprint or tuple(header.get("stamp", ())) != current:
-            return [Check(name="vectors", status="warn", store=name, detail=f"flat vector cache {cache.name} is stale",
-                          fix=f"delete {cache} (recall rebuilds it)")]
+    if cache.exists() and stamp(db.vectors.conn, fingerprint) is not None:
+        problem = cache_problem(db.vectors.conn, db.directory, fingerprint)
+        if problem:
+            return [Check(name="vectors", status="warn", store=name, detail=problem,
+                          fix=f"memman --store {name} events replay --projection vectors")]
         note = "flat cache current"
     return [Check(name="vectors", status="pass", store=name, detail=f"{len(with_vectors)} vectors under {fingerprint}; {note}")]
 
@@ -157,6 +147,11 @@ def _backlog(app, name: str, clock: Clock) -> list[Check]:  # type: ignore[no-un
         found.append(Check(name="backlog", status="warn", store=name, detail=f"{counts['dead']} dead-lettered inputs",
                            fix=f"memman --store {name} scheduler queue failed; then queue retry or purge"))
     return found
+
+
+def _fix_of(exc: StoreCorrupt) -> str:
+    """The fix an error carries (LogMissing), else the damaged-log fix."""
+    return getattr(exc, "fix", None) or CORRUPT_LOG_FIX
 
 
 def check_heartbeat(data_dir: Path, backlog: int, clock: Clock) -> list[Check]:
@@ -272,6 +267,9 @@ def run(data_dir: Path, *, online: bool = False, clock: Clock = utc_now) -> Doct
     for name in Registry(data_dir).names():
         try:
             store_checks = check_store(data_dir, name, clock)
+        except StoreCorrupt as exc:  # the message carries its own fix, which never destroys data
+            detail = getattr(exc, "problem", str(exc))
+            store_checks = [Check(name="log", status="fail", store=name, detail=detail, fix=_fix_of(exc))]
         except MemmanError as exc:
             store_checks = [Check(name="log", status="fail", store=name, detail=str(exc), fix="see 'memman events verify'")]
         checks += store_checks

@@ -11,6 +11,7 @@ from pathlib import Path
 import apsw
 
 from events.clock import Clock, utc_now
+from events.log import CORRUPT_LOG_FIX
 from memman.results import Difference, ReplayReport, StoreStatus, VerifyReport
 from memman.service import Memman
 from memman.stores import Registry
@@ -67,6 +68,9 @@ def replay(app: Memman, names: list[str] | None = None, progress: Callable[[int,
     db = app.db
     started = time.perf_counter()
     db.replay(names or None, progress=progress)
+    if names is None or "vectors" in names:  # the flat caches are derived too: rebuilt on the next read
+        for cache in db.directory.glob("vectors-*.f32"):
+            cache.unlink(missing_ok=True)
     db.compact()
     return ReplayReport(
         store=app.store,
@@ -99,12 +103,28 @@ def _compare(live: ProjectionSet, scratch: ProjectionSet) -> list[Difference]:
     return found
 
 
+def _vector_caches(db: StoreDB) -> list[Difference]:
+    from projections.vectors import cache_problem
+
+    found = []
+    for (fingerprint,) in db.vectors.conn.execute("SELECT fingerprint FROM vector_sets").fetchall():
+        problem = cache_problem(db.vectors.conn, db.directory, fingerprint)
+        if problem:
+            found.append(Difference(table="vector cache", detail=problem))
+    return found
+
+
 def verify(app: Memman) -> VerifyReport:
     """Rebuild every projection into a scratch copy and compare row for row."""
     started = time.perf_counter()
     db = app.db
+    problems = db.log.verify()  # first: a damaged log must be reported, not replayed from
+    if problems:
+        return VerifyReport(
+            store=app.store, ok=False, log_problems=problems, differences=[],
+            seconds=round(time.perf_counter() - started, 3), fix=CORRUPT_LOG_FIX,
+        )
     db.catch_up()
-    problems = db.log.verify()
     differences: list[Difference] = []
     with tempfile.TemporaryDirectory(prefix="memman-verify-") as tmp:
         for live in db.sets:
@@ -118,6 +138,7 @@ def verify(app: Memman) -> VerifyReport:
                 differences.extend(_compare(live, scratch))
             finally:
                 scratch.close()
+        differences += _vector_caches(db)
         try:  # rank=1: check the index against the memories table too
             db.main.conn.execute("INSERT INTO memories_fts(memories_fts, rank) VALUES ('integrity-check', 1)")
         except apsw.Error as exc:
@@ -128,6 +149,7 @@ def verify(app: Memman) -> VerifyReport:
         log_problems=problems,
         differences=differences[:MAX_DIFFERENCES],
         seconds=round(time.perf_counter() - started, 3),
+        fix=f"memman --store {app.store} events replay" if differences else None,
     )
 
 

@@ -103,6 +103,7 @@ class VerifyReport(msgspec.Struct, frozen=True, kw_only=True):
     log_problems: list[str]
     differences: list[Difference]
     seconds: float
+    fix: str | None = None  # what to do about a problem; never destroys the log
 
 
 class StoreStatus(msgspec.Struct, frozen=True, kw_only=True):

@@ -52,9 +52,11 @@ class Registry:
         return has_log(self.path(name))
 
     def names(self) -> list[str]:
+        """Stores with a log, and those whose log is lost but whose
+        projections remain (so doctor and drain report them, not skip them)."""
         if not self.root.exists():
             return []
-        return sorted(p.name for p in self.root.iterdir() if has_log(p))
+        return sorted(p.name for p in self.root.iterdir() if has_log(p) or (p / "projections.db").exists())
 
     def active(self, flag: str | None) -> str:
         if flag:

@@ -13,9 +13,10 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import IO
 
+import apsw
 import msgspec
 
-from events.errors import BadInput, MemmanError
+from events.errors import BadInput, CorruptEvent, LogError, LogMissing, MemmanError
 from events.ids import UlidFactory
 from events.log import NewEvent
 from events.types import MemoryId, MemoryRemembered
@@ -84,10 +85,24 @@ def import_jsonl(app: Memman, stream: IO[bytes]) -> ImportReport:
     )
 
 
+def _memories_conn(app: Memman):  # type: ignore[no-untyped-def]
+    """The caught-up memories projection; if the log is lost, projections.db
+    as it stands, read-only (it may be the last copy: export is the salvage)."""
+    try:
+        return app.fresh().main.conn
+    except LogMissing:
+        from events.db import connect
+        from projections.store import PROJECTIONS_FILE
+
+        path = app.registry.require(app.store) / PROJECTIONS_FILE
+        app.db.notices.append(f"the log is missing: exported the memories {path.name} still holds")
+        return connect(path, readonly=True)
+
+
 def export_memories(app: Memman, *, include_all: bool = False) -> Iterator[bytes]:
     where = "" if include_all else "WHERE status IN ('active', 'pending')"
     encoder = msgspec.json.Encoder()
-    for row in app.fresh().main.conn.execute(f"SELECT {MEMORY_COLUMNS} FROM memories {where} ORDER BY key"):
+    for row in _memories_conn(app).execute(f"SELECT {MEMORY_COLUMNS} FROM memories {where} ORDER BY key"):
         m = row_to_memory(row)
         yield encoder.encode(
             {
@@ -106,6 +121,19 @@ def export_memories(app: Memman, *, include_all: bool = False) -> Iterator[bytes
 
 
 def export_events(app: Memman) -> Iterator[bytes]:
+    """Every readable event. A damaged one is skipped and named (a notice on
+    stderr), never the end of the export: what is readable always comes out."""
     encoder = msgspec.json.Encoder()
-    for rec in app.db.log.read():
+    log = app.db.log
+    skipped: list[int] = []
+    for seq in log.seqs():
+        try:
+            rec = log.get(seq)
+        except (CorruptEvent, LogError, apsw.CorruptError):
+            skipped.append(seq)
+            continue
         yield encoder.encode(rec)
+    if skipped:
+        shown = ", ".join(map(str, skipped[:10])) + (" ..." if len(skipped) > 10 else "")
+        app.db.notices.append(f"{len(skipped)} damaged events could not be read and were left out (seq {shown});"
+                              " see 'memman events verify'")

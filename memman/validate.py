@@ -4,7 +4,7 @@ message that says what is wrong and how to fix it."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from events.clock import from_iso
 from events.errors import BadInput, EmptyText, InvalidText, TextTooLong
@@ -86,11 +86,31 @@ def meta(pairs: list[str] | dict[str, object] | None) -> dict[str, str]:
     return out
 
 
-def moment(value: str) -> datetime:
+# Times memman accepts on the way in. Years outside four digits cannot be
+# stored as fixed-width ISO text (which the log's ordering relies on), and
+# no memory is about year 1: a time outside this range is a typo.
+MIN_YEAR, MAX_YEAR = 1000, 9999
+_FOUR_DIGIT_YEAR = re.compile(r"^\s*\d{4}-")
+
+
+def moment(value: str, what: str = "time", hint: str = "use ISO-8601, e.g. 2026-01-31T09:30:00Z") -> datetime:
+    """An ISO-8601 time within years 1000-9999 (UTC), as an aware datetime."""
+    if not _FOUR_DIGIT_YEAR.match(value):
+        if re.match(r"^\s*[+-]?\d+-\d", value):  # a date with a short or long year
+            raise BadInput(f"{what} {value!r} is out of range; use a year from {MIN_YEAR} to {MAX_YEAR}")
+        raise BadInput(f"bad {what} {value!r}; {hint}")
     try:
-        return from_iso(value)
-    except (ValueError, OverflowError):
-        raise BadInput(f"bad time {value!r}; use ISO-8601, e.g. 2026-01-31T09:30:00Z") from None
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+        if parsed.tzinfo is not None:
+            parsed.astimezone(timezone.utc)  # raises OverflowError past year 9999 or before year 1
+        result = from_iso(value)
+    except OverflowError:
+        raise BadInput(f"{what} {value!r} is out of range; use a year from {MIN_YEAR} to {MAX_YEAR}") from None
+    except ValueError:
+        raise BadInput(f"bad {what} {value!r}; {hint}") from None
+    if not MIN_YEAR <= result.year <= MAX_YEAR:
+        raise BadInput(f"{what} {value!r} is out of range; use a year from {MIN_YEAR} to {MAX_YEAR}")
+    return result
 
 
 def since(value: str, now: datetime) -> datetime:
@@ -99,9 +119,9 @@ def since(value: str, now: datetime) -> datetime:
     try:
         if match:
             return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
-        return from_iso(value)
     except (ValueError, OverflowError):
         raise BadInput(f"bad --since {value!r}; use 7d, 24h, 30m or an ISO-8601 time") from None
+    return moment(value, "--since", "use 7d, 24h, 30m or an ISO-8601 time")
 
 
 def positive(value: int, what: str) -> int:

@@ -27,6 +27,9 @@ _CHECKPOINTS = (
 )
 
 
+_LOG_MARK = "CREATE TABLE IF NOT EXISTS log_mark (one INTEGER PRIMARY KEY CHECK (one = 1), seq INTEGER, id TEXT)"
+
+
 class ProjectionSet:
     def __init__(
         self, path: Path, projectors: Sequence[Projector], log: EventLog, *, readonly: bool = False
@@ -111,10 +114,27 @@ class ProjectionSet:
                     for p in self.projectors:
                         if marks[p.name] < end:
                             self.conn.execute("UPDATE checkpoints SET seq=? WHERE name=?", (end, p.name))
+                    self._mark(end)
                 position = end
                 if progress is not None:
                     progress(applied, position)
         return applied
+
+    def _mark(self, seq: int) -> None:
+        """Remember which event the checkpoints reached (its id), so a log
+        swapped for another or an older copy is recognised on the next open."""
+        row = self.log.conn.execute("SELECT id FROM events WHERE seq = ?", (seq,)).fetchone()
+        if row is not None:
+            self.conn.execute(_LOG_MARK)
+            self.conn.execute("INSERT OR REPLACE INTO log_mark (one, seq, id) VALUES (1, ?, ?)", (seq, row[0]))
+
+    def log_mark(self) -> tuple[int, str] | None:
+        """(seq, event id) of the last event these projections reached, if recorded."""
+        try:
+            row = self.conn.execute("SELECT seq, id FROM log_mark").fetchone()
+        except apsw.SQLError:  # built by an older memman
+            return None
+        return (row[0], row[1]) if row else None
 
     def reset(self, names: Sequence[str] | None = None) -> None:
         """Drop and recreate projections (all, or those named), checkpoints at 0."""

@@ -16,15 +16,20 @@ from functools import cached_property
 from pathlib import Path
 
 from events.clock import Clock, to_iso, utc_now
-from events.errors import BadInput, StoreCorrupt
+from events.errors import BadInput, LogMissing, StoreCorrupt
 from typing import TYPE_CHECKING
 
-from events.backends import LOG_FILE, open_log
+from events.backends import LOG_FILE, backend_of, open_log
 from events.log import EventLog
 
 if TYPE_CHECKING:  # projectors load on first use: `remember` only appends to the log
     from projections.runner import ProjectionSet, Progress
 
+LOG_MISSING_FIX = (
+    "copy the store directory aside first ('memman export' reads the memories out of projections.db meanwhile);"
+    " then restore log.db and its -wal from a backup, and if that copy is older, move projections.db and"
+    " vectors.db aside as well so they are rebuilt from it (never delete them: they may hold the only copy)"
+)
 PROJECTIONS_FILE = "projections.db"
 VECTORS_FILE = "vectors.db"
 
@@ -52,7 +57,7 @@ class StoreDB:
         path = self.directory / filename
         log = self.log  # opened first: its own corruption must not be blamed on a projection
         try:
-            return ProjectionSet(path, projectors, log)
+            pset = ProjectionSet(path, projectors, log)
         except StoreCorrupt:
             stamp = to_iso(self._clock()).replace(":", "").replace("-", "")
             aside = path.with_name(f"{filename}.corrupt-{stamp}")
@@ -63,9 +68,44 @@ class StoreDB:
             pset = ProjectionSet(path, projectors, self.log)
             pset.catch_up()
             return pset
+        self._refuse_older_log(pset)
+        return pset
 
+    def _refuse_older_log(self, pset: ProjectionSet) -> None:
+        """Projections that have applied events the log no longer holds mean
+        log.db was lost, emptied, restored from an older copy or lost its WAL.
+        Catching up or replaying would then discard the only copy of those
+        events' effects, so stop and say so."""
+        if self.upto is not None:
+            return
+        applied = max(pset.checkpoints().values(), default=0)
+        head = self.log.head()
+        mark = pset.log_mark()
+        if mark is not None and mark[0] <= head:
+            row = self.log.conn.execute("SELECT id FROM events WHERE seq = ?", (mark[0],)).fetchone()
+            if row is not None and row[0] != mark[1]:
+                pset.close()
+                raise LogMissing(
+                    f"{self._log_directory / LOG_FILE} is not the log {pset.path.name} was built from"
+                    f" (event {mark[0]} has another id): it was replaced by an older or another copy",
+                    LOG_MISSING_FIX,
+                )
+        if applied > head:
+            pset.close()
+            what = "is empty" if head == 0 else f"ends at seq {head}"
+            raise LogMissing(
+                f"{self._log_directory / LOG_FILE} {what} but {pset.path.name} was built from {applied} events:"
+                " the log was lost, emptied, or replaced by an older copy (or lost its -wal file)",
+                LOG_MISSING_FIX,
+            )
     @cached_property
     def log(self) -> EventLog:
+        if backend_of(self._log_directory) is None:  # a local SQLite log (a PostgreSQL one cannot go missing here)
+            path = self._log_directory / LOG_FILE
+            if not path.exists() and self.upto is None:
+                left = [name for name in (PROJECTIONS_FILE, VECTORS_FILE) if (self.directory / name).exists()]
+                if left:  # never start a fresh, empty log beside projections built from a lost one
+                    raise LogMissing(f"{path} is missing but {left[0]} was built from it", LOG_MISSING_FIX)
         return open_log(self._log_directory, clock=self._clock)
 
     @cached_property

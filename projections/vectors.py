@@ -13,6 +13,12 @@ process per prompt, and importing usearch costs ~150 ms on this hardware
 under 1 ms. Reading 10k blobs row by row costs ~30 ms, so readers scan a flat
 float32 file (`vectors-<fingerprint hash>.f32`), rebuilt from the table
 whenever its stamp is stale; it is a cache, safe to delete at any time.
+
+The cache carries CRC-32s of its id list and of its rows. Readers always
+check the ids' (cheap); the rows' (~2 ms per MB) is checked by `events
+verify`, `doctor` and by recall when a score comes out non-finite, which is
+what flipped bytes in a float usually produce. A cache that fails a check is
+rebuilt from the table, never trusted.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,7 +37,7 @@ from events.types import MemoryEmbedded, Recorded
 if TYPE_CHECKING:
     import numpy as np
 
-_MAGIC = b"MEMMANVEC1\n"
+_MAGIC = b"MEMMANVEC2\n"  # 2: with checksums
 _ALIGN = 64
 
 
@@ -92,16 +99,19 @@ def stamp(conn: apsw.Connection, fingerprint: str) -> tuple[int, int, int] | Non
     return None if row is None else (row[0], row[1], row[2])
 
 
-def matrix(conn: apsw.Connection, directory: Path, fingerprint: str) -> tuple[list[str], np.ndarray]:
+def matrix(
+    conn: apsw.Connection, directory: Path, fingerprint: str, *, verify: bool = False
+) -> tuple[list[str], np.ndarray]:
     """(memory ids, float32 rows) of every vector under `fingerprint`, from the
-    flat cache when its stamp matches the table, else rebuilt and re-cached."""
+    flat cache when its stamp (and, with `verify`, its rows' checksum) matches,
+    else rebuilt from the table and re-cached."""
     import numpy as np
 
     current = stamp(conn, fingerprint)
     if current is None:
         return [], np.zeros((0, 0), dtype=np.float32)
     path = _cache_path(directory, fingerprint)
-    cached = _read(path, fingerprint, current)
+    cached = _read(path, fingerprint, current, verify=verify)
     if cached is not None:
         return cached
     ids: list[str] = []
@@ -117,7 +127,21 @@ def matrix(conn: apsw.Connection, directory: Path, fingerprint: str) -> tuple[li
     return ids, rows
 
 
-def _read(path: Path, fingerprint: str, current: tuple[int, int, int]) -> tuple[list[str], np.ndarray] | None:
+def cache_problem(conn: apsw.Connection, directory: Path, fingerprint: str) -> str | None:
+    """What is wrong with the flat cache of `fingerprint`, if it exists: a
+    stale stamp or a checksum that does not match (damaged on disk)."""
+    path = _cache_path(directory, fingerprint)
+    current = stamp(conn, fingerprint)
+    if current is None or not path.exists():
+        return None
+    if _read(path, fingerprint, current, verify=True) is None:
+        return f"flat vector cache {path.name} is stale or damaged (checksum)"
+    return None
+
+
+def _read(
+    path: Path, fingerprint: str, current: tuple[int, int, int], *, verify: bool = False
+) -> tuple[list[str], np.ndarray] | None:
     import numpy as np
 
     try:
@@ -127,19 +151,28 @@ def _read(path: Path, fingerprint: str, current: tuple[int, int, int]) -> tuple[
             header = json.loads(f.readline())
             if header.get("fingerprint") != fingerprint or tuple(header.get("stamp", ())) != current:
                 return None
-            ids = f.read(header["ids_bytes"]).decode("ascii").split("\n") if header["count"] else []
+            raw_ids = f.read(header["ids_bytes"])
+            if zlib.crc32(raw_ids) != header["ids_crc32"]:
+                return None
+            ids = raw_ids.decode("ascii").split("\n") if header["count"] else []
         dim, count = current[0], current[1]
         if len(ids) != count:
             return None
         rows = np.memmap(path, dtype="<f4", mode="r", offset=header["offset"], shape=(count, dim))
+        if verify and zlib.crc32(rows) != header["rows_crc32"]:
+            return None
         return ids, rows
-    except (OSError, ValueError, KeyError, UnicodeDecodeError):
-        return None  # missing, partial or foreign: rebuild it
+    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
+        return None  # missing, partial, damaged or foreign: rebuild it
 
 
 def _write(path: Path, fingerprint: str, current: tuple[int, int, int], ids: list[str], rows: np.ndarray) -> None:
     id_bytes = "\n".join(ids).encode("ascii")
-    header = {"fingerprint": fingerprint, "stamp": list(current), "count": len(ids), "ids_bytes": len(id_bytes)}
+    data = rows.astype("<f4", copy=False).tobytes()
+    header = {
+        "fingerprint": fingerprint, "stamp": list(current), "count": len(ids), "ids_bytes": len(id_bytes),
+        "ids_crc32": zlib.crc32(id_bytes), "rows_crc32": zlib.crc32(data),
+    }
     # the offset depends on the header's own length: settle it in two passes
     offset = 0
     for _ in range(2):
@@ -152,7 +185,7 @@ def _write(path: Path, fingerprint: str, current: tuple[int, int, int], ids: lis
     try:
         with tmp.open("wb") as f:
             f.write(head.ljust(offset, b"\0"))
-            f.write(rows.astype("<f4", copy=False).tobytes())
+            f.write(data)
         tmp.replace(path)
     except OSError:
         tmp.unlink(missing_ok=True)  # a read-only store still answers, just without the cache

@@ -32,9 +32,10 @@ import msgspec
 
 from events.backends.dsn import redact
 from events.clock import Clock, at_microseconds, to_iso, utc_now
-from events.errors import AppendOnlyViolation, BackendUnavailable, LogError, StoreLocked
+from events.errors import AppendOnlyViolation, BackendUnavailable, LogError, StoreLocked, UnknownEvent
 from events.ids import UlidFactory
-from events.log import DuplicateDerivation, EventLog, NewEvent, _encode_other
+from events.log import _COLUMNS, DuplicateDerivation, EventLog, NewEvent, _encode_other
+from events.integrity import row_checksum
 from events.types import Recorded, type_of
 
 APPEND_ONLY_STATE = "MM001"  # the SQLSTATE our triggers raise
@@ -52,7 +53,8 @@ CREATE TABLE IF NOT EXISTS events (
     actor          text    NOT NULL,
     causation      bigint  REFERENCES events(seq),
     stage          text    COLLATE "C",
-    payload        bytea   NOT NULL
+    payload        bytea   NOT NULL,
+    checksum       text    COLLATE "C" NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_type ON events(type, seq);
 CREATE INDEX IF NOT EXISTS events_recorded ON events(recorded_at);
@@ -107,7 +109,7 @@ APPEND_ONLY_TRIGGERS = (
 # seq just assigned; the client learns the seqs from the head at the end.
 _INSERT_EVENT = (
     "INSERT INTO events (seq, id, type, schema_version, recorded_at, occurred_at, actor,"
-    " causation, stage, payload) SELECT coalesce(max(seq), 0) + 1, %s,%s,%s,%s,%s,%s,%s,%s,%s FROM events"
+    " causation, stage, payload, checksum) SELECT coalesce(max(seq), 0) + 1, %s,%s,%s,%s,%s,%s,%s,%s,%s,%s FROM events"
 )
 _INSERT_MEMORY = "INSERT INTO event_memories (memory_id, seq) SELECT %s, max(seq) FROM events"
 _APPEND_LOCK = "LOCK TABLE events IN EXCLUSIVE MODE"
@@ -237,17 +239,9 @@ class PostgresEventLog(EventLog):
         type_ = type_of(event)
         occurred = at_microseconds(item.occurred_at) if item.occurred_at else now
         event_id = self._ids.mint(now)
-        row = (
-            event_id,
-            type_,
-            event.SCHEMA,
-            to_iso(now),
-            to_iso(occurred),
-            item.actor,
-            item.causation,
-            item.stage,
-            self._encoder.encode(event),
-        )
+        envelope = (event_id, type_, event.SCHEMA, to_iso(now), to_iso(occurred), item.actor, item.causation, item.stage)
+        payload = self._encoder.encode(event)
+        row = (*envelope, payload, row_checksum((None, *envelope, payload)))  # the same checksum as SQLite's
         rec = Recorded(
             seq=0,
             id=event_id,
@@ -265,8 +259,9 @@ class PostgresEventLog(EventLog):
     # ------------------------------------------------------------ integrity
 
     def verify(self) -> list[str]:
-        """Problems with the log's integrity; an empty list means it is sound.
-        A disabled trigger counts as missing (it no longer protects anything)."""
+        """Problems with the log's integrity; an empty list means it is sound:
+        the append-only triggers (a disabled one counts as missing), seq 1..N,
+        and every event's checksum (events/integrity.py) and payload."""
         problems: list[str] = []
         rows = self.conn.execute(
             "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgenabled <> 'D'"
@@ -279,4 +274,44 @@ class PostgresEventLog(EventLog):
         count, low, high = self.conn.execute("SELECT count(*), min(seq), max(seq) FROM events").fetchone()
         if count and (low != 1 or high != count):
             problems.append(f"seq is not contiguous: {count} events span {low}..{high}")
-        return problems
+        return problems + self._verify_events()
+
+    def _verify_events(self, limit: int = 20, batch: int = 5000) -> list[str]:
+        """Checksum and decode every event, in batches; at most `limit` named."""
+        bad: list[str] = []
+        total, position = 0, 0
+        while True:
+            rows = self.conn.execute(
+                f"SELECT {_COLUMNS}, checksum FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (position, batch)
+            ).fetchall()
+            for row in rows:
+                problem = self._row_problem(tuple(row[:-1]), row[-1], True)
+                if problem:
+                    total += 1
+                    if len(bad) < limit:
+                        bad.append(problem)
+            if len(rows) < batch:
+                break
+            position = rows[-1][0]
+        if total > len(bad):
+            bad.append(f"... and {total - len(bad)} more damaged events")
+        return bad
+
+    def rewrite_payloads(self, payloads: dict[int, bytes]) -> None:
+        """The one documented rewrite (erasure), as on SQLite: new payloads and
+        checksums in one transaction that disables and re-enables the UPDATE
+        trigger; DDL is transactional here, so no other session ever sees the
+        log without it."""
+        if not payloads:
+            return
+        raw = self.raw
+        with pg_errors(self.path), raw.transaction():
+            raw.execute(_APPEND_LOCK)
+            raw.execute("ALTER TABLE events DISABLE TRIGGER events_no_update")
+            for seq, payload in payloads.items():
+                row = raw.execute(f"SELECT {_COLUMNS} FROM events WHERE seq = %s", (seq,)).fetchone()
+                if row is None:
+                    raise UnknownEvent(f"no event with seq {seq}; see 'memman events list'")
+                new = (*row[:-1], payload)
+                raw.execute("UPDATE events SET payload = %s, checksum = %s WHERE seq = %s", (payload, row_checksum(new), seq))
+            raw.execute("ALTER TABLE events ENABLE TRIGGER events_no_update")

@@ -15,7 +15,8 @@ _MARK = {"pass": "ok  ", "warn": "warn", "fail": "FAIL"}
 @pass_app
 def doctor(ctx: AppContext, online, json_) -> None:  # type: ignore[no-untyped-def]
     """Check the log, projections, vectors, backlog, drain heartbeat, config,
-    file modes and agent hooks; a fix for each problem. Exits 1 on any fail.
+    file modes and agent hooks; a fix for each problem. Exits 5 if a store's
+    log is damaged or missing, 1 on any other fail.
 
     \b
     Example:
@@ -30,6 +31,8 @@ def doctor(ctx: AppContext, online, json_) -> None:  # type: ignore[no-untyped-d
         for c in report.checks:
             where = f"[{c.store}] " if c.store else ""
             click.echo(f"{_MARK[c.status]}  {c.name:<12} {where}{c.detail}" + (f"\n      fix: {c.fix}" if c.fix and c.status != "pass" else ""))
+    if any(c.status == "fail" and c.name == "log" for c in report.checks):
+        raise click.exceptions.Exit(5)
     if not report.ok:
         raise click.exceptions.Exit(1)
 

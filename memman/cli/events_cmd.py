@@ -104,8 +104,10 @@ def events_replay(ctx: AppContext, projections, json_) -> None:  # type: ignore[
 @json_option
 @pass_app
 def events_verify(ctx: AppContext, json_) -> None:  # type: ignore[no-untyped-def]
-    """Rebuild into a scratch copy and report any difference from the live
-    projections; exit 1 if there is one.
+    """Check every event's checksum and the log's structure, then rebuild
+    into a scratch copy and report any difference from the live projections.
+    Exit 5 if the log is damaged (never repaired: it is the source of truth),
+    1 if only the projections differ (replay repairs them).
 
     \b
     Example:
@@ -121,7 +123,12 @@ def events_verify(ctx: AppContext, json_) -> None:  # type: ignore[no-untyped-de
             click.echo(f"log: {problem}")
         for diff in report.differences:
             click.echo(f"{diff.table}: {diff.detail}")
-        click.echo(f"{'ok' if report.ok else 'MISMATCH'}: {report.store} verified in {report.seconds:.2f}s")
+        verdict = "ok" if report.ok else "CORRUPT" if report.log_problems else "MISMATCH"
+        click.echo(f"{verdict}: {report.store} verified in {report.seconds:.2f}s")
+        if report.fix:
+            click.echo(f"fix: {report.fix}")
+    if report.log_problems:
+        raise SystemExit(5)
     if not report.ok:
         raise SystemExit(1)
 

@@ -89,6 +89,9 @@ def _vector_hits(
     if not ids:
         return [], nothing
     scores = rows @ q
+    if not np.isfinite(scores).all():  # flipped bytes in the flat cache: check it, rebuild it if damaged
+        ids, rows = matrix(db.vectors.conn, db.directory, fingerprint, verify=True)
+        scores = np.nan_to_num(rows @ q, nan=-np.inf, posinf=-np.inf, neginf=-np.inf)
     floor = MIN_SIMILARITY.get(fingerprint.split(":", 1)[0], DEFAULT_MIN_SIMILARITY)
     order = np.argsort(-scores)[: CANDIDATES * 4]
     best = [(ids[i], float(scores[i])) for i in order if scores[i] >= floor]

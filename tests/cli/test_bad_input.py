@@ -338,7 +338,14 @@ def test_a_since_duration_reaching_before_year_one_is_bad_input(
 
 def test_an_at_time_before_year_one_in_utc_is_bad_input(seeded: Seeded) -> None:
     _check(seeded, ("remember", "x", "--at", "0001-01-01T00:00:00+01:00"), 2,
-           "bad time '0001-01-01T00:00:00+01:00'; use ISO-8601, e.g. 2026-01-31T09:30:00Z")  # fmt: skip
+           "time '0001-01-01T00:00:00+01:00' is out of range; use a year from 1000 to 9999")  # fmt: skip
+
+
+@pytest.mark.parametrize("at", ["0001-01-01T00:00:00Z", "0999-12-31T23:59:59Z", "1-01-01", "10000-01-01T00:00:00Z",
+                                "9999-12-31T23:59:59-05:00"])
+def test_an_at_time_outside_years_1000_to_9999_is_refused(seeded: Seeded, at: str) -> None:
+    # year 1 once went in with exit 0 and broke every later read of the store
+    _check(seeded, ("remember", "x", "--at", at), 2, f"time {at!r} is out of range; use a year from 1000 to 9999")
 
 
 def test_a_data_dir_that_is_a_file_is_bad_input(seeded: Seeded) -> None:
@@ -410,7 +417,13 @@ def test_an_import_line_with_invalid_utf8_names_the_line(seeded: Seeded, tmp_pat
 def test_an_import_line_with_a_time_before_year_one_names_the_line(seeded: Seeded, tmp_path: Path) -> None:
     path = _import_file(seeded, tmp_path, GOOD + b'{"text": "x", "at": "0001-01-01T00:00:00+01:00"}\n')
     _check(seeded, ("import", str(path)), 2,
-           "line 3: bad time '0001-01-01T00:00:00+01:00'; use ISO-8601, e.g. 2026-01-31T09:30:00Z; nothing was imported")  # fmt: skip
+           "line 3: time '0001-01-01T00:00:00+01:00' is out of range; use a year from 1000 to 9999; nothing was imported")  # fmt: skip
+
+
+def test_an_import_line_in_year_500_is_refused_and_imports_nothing(seeded: Seeded, tmp_path: Path) -> None:
+    path = _import_file(seeded, tmp_path, GOOD + b'{"text": "x", "at": "0500-01-01T00:00:00Z"}\n')
+    _check(seeded, ("import", str(path)), 2,
+           "line 3: time '0500-01-01T00:00:00Z' is out of range; use a year from 1000 to 9999; nothing was imported")  # fmt: skip
 
 
 def test_after_every_rejection_the_log_reads_back_exactly_as_before(seeded: Seeded) -> None:

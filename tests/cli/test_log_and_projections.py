@@ -263,8 +263,9 @@ def test_events_replay_prints_events_applied_and_seconds(store: tuple[Cli, str])
 def test_events_verify_is_ok_for_an_intact_store(store: tuple[Cli, str]) -> None:
     cli, _ = store
     report = cli.json("events", "verify")
-    assert list(report) == ["store", "ok", "log_problems", "differences", "seconds"]
-    assert (report["store"], report["ok"], report["log_problems"], report["differences"]) == ("default", True, [], [])
+    assert list(report) == ["store", "ok", "log_problems", "differences", "seconds", "fix"]
+    assert (report["store"], report["ok"], report["log_problems"], report["differences"], report["fix"]) == (
+        "default", True, [], [], None)
     assert re.fullmatch(r"ok: default verified in \d+\.\d\ds\n", cli.ok("events", "verify").out)
 
 
@@ -277,7 +278,8 @@ def test_events_verify_exits_1_on_a_tampered_projection_and_replay_repairs_it(cl
     result = cli("events", "verify")
     assert (result.code, result.err) == (1, "")
     assert result.out.splitlines()[0].startswith(f"memories: 1 live rows vs 1 rebuilt; live only: [(1, '{memory_id}'")
-    assert result.out.splitlines()[-1].startswith("MISMATCH: default verified in ")
+    assert result.out.splitlines()[-2].startswith("MISMATCH: default verified in ")
+    assert result.out.splitlines()[-1] == "fix: memman --store default events replay"
     assert cli("events", "verify", "--json").json()["ok"] is False
     cli.ok("events", "replay", "--projection", "memories")
     assert cli.json("events", "verify")["ok"] is True

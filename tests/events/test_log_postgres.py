@@ -96,3 +96,33 @@ def test_concurrent_writers_leave_a_gap_free_seq_that_a_tailing_reader_never_ski
     assert seen == list(range(1, total + 1))  # every event, once, in order: nothing committed behind the reader
     assert reader.verify() == []
     reader.close()
+
+
+def test_the_checksums_match_sqlite_and_a_documented_rewrite_stays_verifiable(pg_dsn: str, tmp_path: Path) -> None:
+    """events/integrity.py's per-event checksum is stored and checked the same way."""
+    from freezegun import freeze_time
+
+    from events.types import MemoryRemembered
+
+    from events.backends.copy import copy_log
+    from events.integrity import row_checksum
+    from events.log import _COLUMNS
+
+    pg, lite = PostgresEventLog(pg_dsn), EventLog(tmp_path / "log.db")
+    pg.append(remembered("A", "secret alpha"))
+    pg.append(remembered("B", "secret bravo"))
+    stored = pg.conn.execute(f"SELECT {_COLUMNS}, checksum FROM events ORDER BY seq").fetchall()
+    assert [row[-1] for row in stored] == [row_checksum(tuple(row[:-1])) for row in stored]
+    copy_log(pg, lite)  # a copy keeps the checksums, and SQLite's verify accepts them
+    assert lite.verify() == []
+    pg.rewrite_payloads({2: pg._encoder.encode(MemoryRemembered(memory_id="B", text="[purged]"))})  # type: ignore[arg-type]
+    assert pg.verify() == []
+    assert pg.get(2).event.text == "[purged]"  # type: ignore[union-attr]
+    with pytest.raises(AppendOnlyViolation):  # the trigger is back
+        pg.conn.execute("UPDATE events SET actor = 'x' WHERE seq = 1")
+    pg.conn.execute("ALTER TABLE events DISABLE TRIGGER events_no_update")
+    pg.conn.execute("UPDATE events SET actor = 'mallory' WHERE seq = 1")
+    problems = pg.verify()
+    assert "append-only trigger events_no_update is missing" in problems
+    assert "event 1 does not match its checksum: it was altered or damaged on disk" in problems
+    pg.close()
