@@ -90,10 +90,12 @@ def latencies(envs: dict[str, dict[str, str]], runs: int, seed: int) -> dict[str
     texts = bench.remember_texts(seed)
     samples: dict[str, dict[str, list[float]]] = {k: {"remember": [], "recall": [], "recall_basic": []} for k in envs}
     floor: list[float] = []
+    psycopg_import: list[float] = []  # what a process on a PostgreSQL store pays before connecting
     for name, env in envs.items():  # warm the page cache and the replica
         memman(env, "recall", bench.QUERIES[0])
     for i in range(runs):
         floor.append(bench.run([str(bench.PYTHON), "-c", "pass"], bench.child_env(None))[0])
+        psycopg_import.append(bench.run([str(bench.PYTHON), "-c", "import psycopg"], bench.child_env(None))[0])
         query = bench.QUERIES[i % len(bench.QUERIES)]
         for name, env in envs.items():
             samples[name]["recall"].append(memman(env, "recall", query)[0])
@@ -102,7 +104,7 @@ def latencies(envs: dict[str, dict[str, str]], runs: int, seed: int) -> dict[str
         for name, env in envs.items():
             samples[name]["remember"].append(memman(env, "remember", next(texts))[0])
     out = {name: {k: bench.stats(v) for k, v in s.items()} for name, s in samples.items()}
-    out["floor"] = {"python -c pass": bench.stats(floor)}
+    out["floor"] = {"python -c pass": bench.stats(floor), "python -c 'import psycopg'": bench.stats(psycopg_import)}
     return out
 
 
