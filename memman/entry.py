@@ -27,6 +27,46 @@ def main() -> None:
     # which doubles CPU and slows them (docs/measured-costs.md); set before numpy loads.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     argv = sys.argv[1:]
+    attempt = _warm(argv)
+    if attempt is not None and attempt.reply is not None:
+        code, out, err = attempt.reply
+        sys.stdout.buffer.write(out)
+        sys.stderr.buffer.write(err)
+        sys.stdout.flush()
+        sys.exit(code)
+    if attempt is not None and attempt.stdin is not None:  # consumed by the attempt: hand it on
+        import io
+
+        sys.stdin = io.TextIOWrapper(io.BytesIO(attempt.stdin), encoding="utf-8")
+    if attempt is not None and attempt.spawn:
+        from memman.server.spawn import start
+
+        start(attempt.data_dir)
+    sys.exit(run(argv))
+
+
+def _warm(argv: list[str]):  # type: ignore[no-untyped-def]
+    import os
+
+    """Ask the warm server (memman/server/) first; None when argv has
+    bytes that are not UTF-8, which the in-process path reports."""
+    from memman.server import wire
+
+    if wire.disabled(os.environ) or wire.served_command(argv) is None:
+        return None  # remember and the rest: nothing more to import
+    for arg in argv:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            return None
+    from memman.server.client import forward
+
+    return forward(argv)
+
+
+def run(argv: list[str]) -> int:
+    """Run one invocation in this process: the fast path for well-formed
+    remember/recall, click for everything else. The warm server calls this too."""
     for position, arg in enumerate(argv, start=1):
         try:
             arg.encode("utf-8")
@@ -39,11 +79,11 @@ def main() -> None:
 
     call = parse(argv)
     if call is None:
-        from memman.cli import main as click_main
+        from memman.cli import cli
 
-        click_main()
-        return
+        cli.main(args=argv, prog_name="memman")
+        return 0
     from memman.exits import run_guarded
-    from memman.fastpath import run
+    from memman.fastpath import run as run_fast
 
-    sys.exit(run_guarded(lambda: run(call)))
+    return run_guarded(lambda: run_fast(call))

@@ -142,3 +142,16 @@ class MigrateReport(msgspec.Struct, frozen=True, kw_only=True):
     content_hash: str  # sha256 over every event row, equal on both sides ("" in a dry run)
     switched: bool
     seconds: float
+
+
+class ServerState(msgspec.Struct, kw_only=True):
+    """`memman server status`: the warm server of one data dir, if running."""
+
+    running: bool
+    socket: str
+    pid: int | None = None
+    version: str | None = None
+    uptime_s: float | None = None
+    served: int | None = None
+    idle_timeout_s: float | None = None
+    rss_mb: float | None = None

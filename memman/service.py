@@ -232,12 +232,14 @@ class Memman:
         graph: bool | None = None,
         intent: str | None = None,
         as_of: datetime | None = None,
+        disable: Sequence[str] = (),
     ) -> RecallResult:
         """`graph` forces graph expansion on or off (default: per intent) and
         `intent` overrides detection; `as_of` answers from the store as it
         stood then (see `_past`). `expand` asks the LLM for extra keyword
         terms (cached); a configured `rerank.provider` re-orders the top
-        results (see memman/recall/llm.py)."""
+        results (see memman/recall/llm.py). `disable` switches signals off
+        for ablations (memman/recall/hybrid.py SIGNALS; tools/recall_bench)."""
         import msgspec
 
         from events.clock import to_iso
@@ -260,6 +262,7 @@ class Memman:
                 graph=graph,
                 intent=intent,
                 expansion=terms,
+                disable=disable,
             )
         if as_of is not None:
             result = msgspec.structs.replace(result, meta=msgspec.structs.replace(result.meta, as_of=to_iso(as_of)))

@@ -27,6 +27,9 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     data_dir = tmp_path / "data"
     monkeypatch.setenv("MEMMAN_DATA_DIR", str(data_dir))
     monkeypatch.setenv("MEMMAN_DEBUG", "1")
+    # The warm server (memman/server/) is off unless a test turns it on: a
+    # detached server per test would outlive it. tests/server/ covers it.
+    monkeypatch.setenv("MEMMAN_SERVER", "off")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     return data_dir
 

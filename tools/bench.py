@@ -272,8 +272,11 @@ def compile_bytecode() -> None:
 
 
 def child_env(data_dir: Path | None) -> dict[str, str]:
+    """Cold processes by default: MEMMAN_SERVER=off, so every row but the
+    warm ones measures a process that imports and works alone."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEMMAN_")}
     env["OPENBLAS_NUM_THREADS"] = "1"
+    env["MEMMAN_SERVER"] = "off"
     if data_dir is not None:
         env["MEMMAN_DATA_DIR"] = str(data_dir)
     return env
@@ -415,6 +418,8 @@ def bench_size(
         result[key] = stats(samples)
         log(f"{key}: median {result[key]['median']:.1f} ms")
 
+    result.update(bench_hot_path(mm, env, runs))
+
     samples, rates, applied = [], [], 0
     for _ in range(replay_runs):
         ms, out = run([*mm, "events", "replay", "--json"], env)
@@ -444,6 +449,44 @@ def bench_size(
         result["remember_by_launcher"] = {name: stats(s) for name, s in launchers.items()}
         log("remember by launcher: " + ", ".join(f"{k} {v['median']:.1f} ms" for k, v in result["remember_by_launcher"].items()))
     return result
+
+
+def _hook_payload(i: int) -> bytes:
+    return json.dumps(
+        {"hook_event_name": "UserPromptSubmit", "session_id": "bench", "cwd": "/tmp", "prompt": QUERIES[i % len(QUERIES)]}
+    ).encode()
+
+
+def bench_hot_path(mm: list[str], env: dict[str, str], runs: int) -> dict:
+    """The prompt hook cold, then recall and the hook through the warm server
+    (memman/server/), interleaved so load drift hits both alike."""
+    hook = [*mm, "hook", "user-prompt-submit"]
+    out: dict = {"hook": stats([run(hook, env, _hook_payload(i))[0] for i in range(runs)])}
+    log(f"hook user-prompt-submit (cold): median {out['hook']['median']:.1f} ms")
+    run_dir = tempfile.mkdtemp(prefix="mmb")  # a short, private socket directory
+    warm = {**env, "MEMMAN_SERVER": "auto", "XDG_RUNTIME_DIR": run_dir}
+    try:
+        run([*mm, "server", "start"], warm)
+        for i in range(3):  # first requests load lazily imported modules
+            run([*mm, "recall", QUERIES[i]], warm)
+            run(hook, warm, _hook_payload(i))
+        samples: dict[str, list[float]] = {"recall_warm": [], "recall_basic_warm": [], "hook_warm": []}
+        for i in range(runs):
+            samples["recall_warm"].append(run([*mm, "recall", QUERIES[i % len(QUERIES)]], warm)[0])
+            samples["recall_basic_warm"].append(run([*mm, "recall", QUERIES[i % len(QUERIES)], "--basic"], warm)[0])
+            samples["hook_warm"].append(run(hook, warm, _hook_payload(i))[0])
+        _, status = run([*mm, "server", "status", "--json"], warm)
+        state = json.loads(status)
+        if not state["running"] or state["served"] < 3 * runs:
+            raise SystemExit(f"bench: the warm server did not answer every request: {state}")
+        out["server_rss_mb"] = state["rss_mb"]
+    finally:
+        subprocess.run([*mm, "server", "stop"], env=warm, capture_output=True)
+        shutil.rmtree(run_dir, ignore_errors=True)
+    for key, s in samples.items():
+        out[key] = stats(s)
+        log(f"{key}: median {out[key]['median']:.1f} ms")
+    return out
 
 
 # ---------------------------------------------------------------- report
@@ -481,6 +524,20 @@ def markdown(results: list[dict], floor_stats: dict, meta: dict) -> str:
         [_ms(r["recall_basic"]) + _verdict("recall_basic", r["recall_basic"]["median"], r["size"]) for r in results])
     row("`recall` (hybrid), ms", "≤ 150 at 10k",
         [_ms(r["recall"]) + _verdict("recall", r["recall"]["median"], r["size"]) for r in results])
+    base = floor_stats["python -c pass"]["median"]
+
+    def warm_row(label: str, target: str, key: str) -> None:
+        if all(key in r for r in results):
+            row(label, target, [f"{_ms(r[key])} = {r[key]['median'] / base:.1f}x" for r in results])
+
+    warm_row("`recall` (hybrid), cold, x `python -c pass`", "≤ 8x at 10k", "recall")
+    warm_row("`recall` through the warm server, ms", "≤ 3x", "recall_warm")
+    warm_row("`recall --basic` through the warm server, ms", "≤ 3x", "recall_basic_warm")
+    warm_row("prompt hook (`user-prompt-submit`), cold, ms", "", "hook")
+    warm_row("prompt hook through the warm server, ms", "≤ 4x", "hook_warm")
+    warm_row("`remember`, x `python -c pass`", "≤ 3x", "remember")
+    if all("server_rss_mb" in r for r in results):
+        row("warm server peak RSS, MB", "", [f"{r['server_rss_mb']:.0f}" for r in results])
     row("`scheduler drain`, memories/s", "≥ 300",
         [f"{r['drain']['wall_rate']:,.0f} ({r['drain']['wall_ms'] / 1000:,.1f} s)"
          + _verdict("drain_rate", r["drain"]["wall_rate"], r["size"]) for r in results])

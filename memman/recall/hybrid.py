@@ -26,9 +26,9 @@ found by keyword and returned with status "pending".
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
-from events.errors import MemmanError
+from events.errors import BadInput, MemmanError
 from memman.recall import beam
 from memman.recall.intent import Intent, detect
 from memman.results import RecallHit, RecallMeta, RecallResult, Signals
@@ -59,6 +59,10 @@ PRIOR_SPREAD = 5.0
 # it wins (README, "Recall and the memory graph"). --graph forces it anywhere.
 GRAPH_DEFAULT = {"why": True, "when": True, "entity": False, "general": False}
 SPARSE_SCORE = 0.25
+# Signals `recall(disable=...)` can switch off, for ablations (tools/recall_bench):
+# keyword and vector drop that candidate list, recency its rank from the fusion,
+# entity the entity-overlap term. Graph expansion has its own switch (`graph`).
+SIGNALS = ("keyword", "vector", "recency", "entity")
 
 Similarity = Callable[[list[str]], dict[str, float]]
 
@@ -126,22 +130,29 @@ def recall(
     graph: bool | None = None,
     intent: str | None = None,
     expansion: Sequence[str] = (),  # `--expand`: extra keyword terms from the LLM (memman/recall/llm.py)
+    disable: Collection[str] = (),  # signals in SIGNALS to switch off (benchmark ablations)
 ) -> RecallResult:
     from workers.stages.extract import extract_entities
     from workers.stages.reconcile import named
 
+    unknown = set(disable) - set(SIGNALS)
+    if unknown:
+        raise BadInput(f"unknown recall signal(s) {sorted(unknown)}; choose from {', '.join(SIGNALS)}")
     started = time.perf_counter()
     entities = extract_entities(query)
     chosen: Intent = intent if intent else detect(query, entities)  # type: ignore[assignment]
     use_graph = (GRAPH_DEFAULT[chosen] if graph is None else graph) and not basic
 
     keyword_text = " ".join([query, *expansion])
-    keyword = keyword_search(db.main.conn, keyword_text, limit=CANDIDATES, category=category, source=source)
+    keyword = (
+        [] if "keyword" in disable
+        else keyword_search(db.main.conn, keyword_text, limit=CANDIDATES, category=category, source=source)
+    )
     fingerprint = db.setting("embedder")
     vector: list[tuple[str, float]] = []
     similarity_of: Similarity | None = None
     degraded = None
-    if not basic:
+    if not basic and "vector" not in disable:
         if fingerprint is None:
             degraded = "no embeddings yet: run 'memman scheduler drain'"
         else:
@@ -156,12 +167,13 @@ def recall(
     rows = memories_by_id(db.main.conn, list(dict.fromkeys([*keyword_rank, *vector_rank])))
     by_recency = sorted(rows.values(), key=lambda r: (r.updated_at, r.key), reverse=True)
     recency_rank = {row.id: rank for rank, row in enumerate(by_recency, start=1)}
-    ceiling = (WEIGHTS["keyword"] + WEIGHTS["recency"] + (0 if basic else WEIGHTS["vector"])) / (RRF_K + 1)
+    w_recency = 0.0 if "recency" in disable else WEIGHTS["recency"]
+    ceiling = (WEIGHTS["keyword"] + w_recency + (0 if basic else WEIGHTS["vector"])) / (RRF_K + 1)
     anchor = {
         row.id: (
             _rrf(keyword_rank.get(row.id), WEIGHTS["keyword"])
             + _rrf(vector_rank.get(row.id), WEIGHTS["vector"])
-            + _rrf(recency_rank.get(row.id), WEIGHTS["recency"])
+            + _rrf(recency_rank.get(row.id), w_recency)
         )
         / ceiling
         for row in rows.values()
@@ -186,7 +198,7 @@ def recall(
         if similarity_of is not None:
             similarity.update({k: v for k, v in similarity_of([i for i in reached if i not in similarity]).items()})
 
-    wanted = named(entities)
+    wanted = set() if "entity" in disable else named(entities)
     blend = BLEND[chosen]
     hits: list[RecallHit] = []
     for row in rows.values():

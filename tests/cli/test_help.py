@@ -64,6 +64,9 @@ COMMANDS = [
     "embed status",
     "embed swap",
     "embed reembed",
+    "server status",
+    "server start",
+    "server stop",
 ]
 
 

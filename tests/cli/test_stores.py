@@ -153,7 +153,7 @@ def test_import_text_output_says_the_memories_are_pending(cli: Cli) -> None:
 
 def test_an_empty_import_imports_nothing_and_succeeds(cli: Cli) -> None:
     report = cli.json("import", "-", input="")
-    assert 0.0 <= report.pop("seconds") < 1.0  # a duration: bounded, not pinned
+    assert 0.0 <= report.pop("seconds") < 60  # a duration: bounded (generously: shared cores), not pinned
     assert report == {"store": "default", "imported": 0, "first_seq": None, "last_seq": None}
 
 

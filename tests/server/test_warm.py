@@ -1,0 +1,279 @@
+"""The warm server answers recall and hooks exactly as a cold process would,
+follows the log, keeps its socket owner-only, and never lets its own failure
+reach the user: a dead, stale, hung, foreign or lying server means the command
+runs in-process with the same output."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from memman.server import wire
+
+WAIT_S = 60.0
+
+
+class Warm:
+    def __init__(self, data_dir: Path, run_base: str) -> None:
+        self.data_dir = data_dir
+        self.env = {**os.environ, "MEMMAN_DATA_DIR": str(data_dir), "XDG_RUNTIME_DIR": run_base, "MEMMAN_SERVER": "auto"}
+        self.env.pop("MEMMAN_DEBUG", None)
+        self.sock, self.lock, self.log = wire.paths(os.path.realpath(data_dir), self.env)
+
+    def run(self, *args: str, input: bytes = b"", **extra: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            [sys.executable, "-m", "memman", *args],
+            input=input,
+            capture_output=True,
+            env={**self.env, **extra},
+            timeout=120,
+        )
+
+    def status(self) -> dict[str, object]:
+        proc = self.run("server", "status", "--json")
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout)
+
+    def start(self) -> dict[str, object]:
+        proc = self.run("server", "start", "--json")
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout)
+
+    def wait_until(self, predicate, what: str):  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + WAIT_S
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(0.05)
+        raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def warm(data_dir: Path) -> Iterator[Warm]:
+    run_base = tempfile.mkdtemp(prefix="mm")  # short: a socket path must fit in 108 bytes
+    w = Warm(data_dir, run_base)
+    w.run("remember", "Chose SQLite for the store: zero dependencies, embeddable", "--cat", "decision")
+    w.run("remember", "The CI pipeline runs on Buildkite")
+    assert w.run("scheduler", "drain").returncode == 0
+    yield w
+    state = w.run("server", "status", "--json")
+    if state.returncode == 0 and json.loads(state.stdout)["running"]:
+        pid = json.loads(state.stdout)["pid"]
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    for pid in _pids_serving(w.data_dir):
+        os.kill(pid, signal.SIGKILL)
+    shutil.rmtree(run_base, ignore_errors=True)
+
+
+def _pids_serving(data_dir: Path) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmd = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"memman.server" in cmd and str(data_dir).encode() in b" ".join(cmd):
+            found.append(int(entry.name))
+    return found
+
+
+def _recall_json(w: Warm, query: str, **extra: str) -> dict[str, object]:
+    proc = w.run("recall", query, "--json", **extra)
+    assert proc.returncode == 0 and proc.stderr == b"", proc.stderr
+    doc = json.loads(proc.stdout)
+    doc["meta"].pop("took_ms")
+    return doc
+
+
+def test_recall_through_the_server_equals_a_cold_recall(warm: Warm) -> None:
+    warm.start()
+    cold = _recall_json(warm, "why sqlite", MEMMAN_SERVER="off")
+    hot = _recall_json(warm, "why sqlite")
+    assert hot == cold
+    assert warm.status()["served"] == 1  # the warm one was answered by the server
+
+
+def test_a_remember_is_visible_to_the_next_warm_recall(warm: Warm) -> None:
+    warm.start()
+    assert _recall_json(warm, "kubernetes cluster")["results"] == []
+    assert warm.run("remember", "The staging Kubernetes cluster lives in eu-west-1").returncode == 0
+    hot = _recall_json(warm, "kubernetes cluster")
+    assert [r["content"] for r in hot["results"]] == ["The staging Kubernetes cluster lives in eu-west-1"]
+    assert hot["results"][0]["status"] == "pending"
+    assert warm.status()["served"] == 2
+
+
+def test_hook_answers_are_the_same_warm_and_cold(warm: Warm) -> None:
+    warm.start()
+    payload = json.dumps({"hook_event_name": "UserPromptSubmit", "session_id": "s1", "prompt": "why sqlite"}).encode()
+    cold = warm.run("hook", "user-prompt-submit", input=payload, MEMMAN_SERVER="off")
+    hot = warm.run("hook", "user-prompt-submit", input=payload)
+    assert (hot.returncode, hot.stdout, hot.stderr) == (cold.returncode, cold.stdout, cold.stderr)
+    assert warm.status()["served"] == 1
+
+
+def test_errors_come_back_as_the_cold_process_prints_them(warm: Warm) -> None:
+    warm.start()
+    cold = warm.run("recall", "x", "--store", "nope", MEMMAN_SERVER="off")
+    hot = warm.run("recall", "x", "--store", "nope")
+    assert hot.returncode == cold.returncode != 0
+    assert hot.stderr == cold.stderr and hot.stderr.count(b"\n") == 1
+
+
+def test_the_first_recall_starts_a_server_for_the_next(warm: Warm) -> None:
+    assert not warm.status()["running"]
+    assert _recall_json(warm, "buildkite")["results"]
+    state = warm.wait_until(lambda: (s := warm.status())["running"] and s, "the spawned server")
+    assert state["served"] == 0
+
+
+def test_socket_and_run_dir_are_owner_only(warm: Warm) -> None:
+    warm.start()
+    assert os.stat(warm.sock).st_mode & 0o777 == 0o600
+    assert os.stat(os.path.dirname(warm.sock)).st_mode & 0o777 == 0o700
+
+
+def test_another_user_cannot_reach_the_socket(warm: Warm) -> None:
+    if os.getuid() != 0:
+        pytest.skip("needs root to act as another user")
+    warm.start()
+    probe = (
+        "import os, socket, sys\n"
+        "os.setgid(65534); os.setuid(65534)\n"
+        "s = socket.socket(socket.AF_UNIX)\n"
+        "try:\n    s.connect(sys.argv[1])\nexcept PermissionError:\n    sys.exit(0)\nsys.exit(1)\n"
+    )
+    assert subprocess.run([sys.executable, "-c", probe, warm.sock], timeout=30).returncode == 0
+
+
+def test_a_killed_server_leaves_a_stale_socket_that_costs_nothing(warm: Warm) -> None:
+    pid = warm.start()["pid"]
+    os.kill(pid, signal.SIGKILL)
+    warm.wait_until(lambda: not warm.status()["running"], "the killed server to be gone")
+    assert os.path.exists(warm.sock)  # stale: nobody listens
+    cold = _recall_json(warm, "buildkite", MEMMAN_SERVER="off")
+    assert _recall_json(warm, "buildkite") == cold
+    warm.wait_until(lambda: warm.status()["running"], "a fresh server on the stale path")
+
+
+def _fake_server(path: str, behave) -> threading.Thread:  # type: ignore[no-untyped-def]
+    if os.path.exists(path):
+        os.unlink(path)
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(path)
+    listener.listen(4)
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            behave(conn)
+        listener.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize(
+    "behave",
+    [
+        pytest.param(lambda c: c.recv(1 << 20), id="dies-mid-request"),
+        pytest.param(lambda c: (c.recv(1 << 20), c.sendall(b"\x00\x00\x00\x05hello")), id="garbage-reply"),
+        pytest.param(
+            lambda c: (c.recv(1 << 20), wire.send(c, json.dumps({"status": "mismatch"}).encode())), id="wrong-version"
+        ),
+        pytest.param(
+            lambda c: (c.recv(1 << 20), wire.send(c, json.dumps({"status": "ok", "code": 0}).encode())),
+            id="reply-cut-short",
+        ),
+        pytest.param(lambda c: (c.recv(1 << 20), time.sleep(3)), id="hangs"),
+    ],
+)
+def test_a_broken_server_falls_back_with_the_same_output(warm: Warm, behave) -> None:  # type: ignore[no-untyped-def]
+    assert wire.ensure_run_dir(warm.env)
+    cold = _recall_json(warm, "why sqlite", MEMMAN_SERVER="off")
+    thread = _fake_server(warm.sock, behave)
+    assert _recall_json(warm, "why sqlite", MEMMAN_SERVER_TIMEOUT_S="1") == cold
+    thread.join(timeout=10)
+
+
+def test_a_run_dir_others_can_enter_is_never_used(warm: Warm) -> None:
+    run_dir = wire.run_dir(warm.env)
+    os.makedirs(run_dir, mode=0o755, exist_ok=True)
+    os.chmod(run_dir, 0o755)
+    assert _recall_json(warm, "buildkite")["results"]
+    time.sleep(0.5)
+    assert not os.path.exists(warm.sock)  # no server was started there
+
+
+def test_an_idle_server_exits_by_itself(warm: Warm) -> None:
+    warm.run("server", "start", MEMMAN_SERVER_IDLE_S="1")
+    warm.wait_until(lambda: not warm.status()["running"], "the idle server to exit")
+    assert not os.path.exists(warm.sock)
+
+
+def test_server_commands_report_and_stop(warm: Warm) -> None:
+    assert warm.run("server", "stop").stdout == b"not running\n"
+    pid = warm.start()["pid"]
+    assert warm.run("server", "stop").stdout == f"stopped pid {pid}\n".encode()
+    warm.wait_until(lambda: not warm.status()["running"], "the stopped server to exit")
+
+
+def test_the_client_imports_only_the_standard_library() -> None:
+    code = (
+        "import sys; before = set(sys.modules)\n"
+        "import memman.server.client\n"
+        "new = {m.split('.')[0] for m in set(sys.modules) - before}\n"
+        "print(sorted(new - {'memman'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert not set(eval(out)) & {"msgspec", "numpy", "apsw", "click", "httpx", "usearch", "events", "projections", "workers"}
+
+
+def test_server_start_in_a_run_dir_others_can_enter_is_one_clear_error(warm: Warm) -> None:
+    run_dir = wire.run_dir(warm.env)
+    os.makedirs(run_dir, mode=0o755, exist_ok=True)
+    os.chmod(run_dir, 0o755)
+    proc = warm.run("server", "start")
+    assert proc.returncode == 1 and proc.stdout == b""
+    assert proc.stderr.decode() == (
+        f"memman: error: cannot start the warm server: {run_dir} must be a directory only you can enter; "
+        f"fix with 'chmod 700 {run_dir}' (recall works without the server)\n"
+    )
+
+
+@pytest.mark.parametrize("command", ["status", "start", "stop"])
+def test_server_commands_refuse_unknown_options(warm: Warm, command: str) -> None:
+    proc = warm.run("server", command, "--bogus")
+    assert proc.returncode == 2
+    assert proc.stderr.decode() == f"memman: error: No such option '--bogus'. (see 'memman server {command} --help')\n"
+
+
+def test_remember_does_not_pay_for_the_warm_client(data_dir: Path) -> None:
+    # remember is not served (a lost reply would make a retry write twice), so it must not import socket or json
+    probe = (
+        "import sys\nsys.argv = ['memman', 'remember', 'The cache TTL is 5 minutes']\n"
+        "from memman.entry import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('LOADED:' + ','.join(m for m in ('socket', 'json', 'memman.server.client') if m in sys.modules))\n"
+    )
+    env = {**os.environ, "MEMMAN_DATA_DIR": str(data_dir), "MEMMAN_SERVER": "auto"}
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True).stdout
+    assert out.splitlines()[-1] == "LOADED:"
