@@ -81,7 +81,13 @@ def replay(app: Memman, names: list[str] | None = None, progress: Callable[[int,
 
 
 def _dump(conn: apsw.Connection, table: str) -> list[tuple]:
-    columns = [r[1] for r in conn.execute(f"PRAGMA table_xinfo({table})")]
+    """Every row, ordered. A virtual table's hidden columns (FTS5's own-name
+    and rank columns hold per-cursor values) are left out and its rowid,
+    which ties an index row to its memory, is put in."""
+    info = conn.execute(f"PRAGMA table_xinfo({table})").fetchall()
+    columns = [r[1] for r in info if r[6] != 1]  # 1: hidden column of a virtual table
+    if len(columns) < len(info):
+        columns.insert(0, "rowid")
     return conn.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {', '.join(columns)}").fetchall()
 
 
@@ -139,10 +145,11 @@ def verify(app: Memman) -> VerifyReport:
             finally:
                 scratch.close()
         differences += _vector_caches(db)
-        try:  # rank=1: check the index against the memories table too
-            db.main.conn.execute("INSERT INTO memories_fts(memories_fts, rank) VALUES ('integrity-check', 1)")
-        except apsw.Error as exc:
-            differences.append(Difference(table="memories_fts", detail=f"FTS index integrity check failed: {exc}"))
+        for index in ("memories_fts", "memories_wide"):
+            try:  # rank=1: check the index against its content too
+                db.main.conn.execute(f"INSERT INTO {index}({index}, rank) VALUES ('integrity-check', 1)")
+            except apsw.Error as exc:
+                differences.append(Difference(table=index, detail=f"FTS index integrity check failed: {exc}"))
     return VerifyReport(
         store=app.store,
         ok=not problems and not differences,

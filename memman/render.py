@@ -23,7 +23,7 @@ def recall_lines(result: RecallResult) -> list[str]:
     for hit in result.results:
         pending = " (pending)" if hit.status == "pending" else ""
         lines.append(
-            f"{short(hit.id)}  {hit.score:.2f}  {hit.created_at[:10]}  {hit.category:<10}  {one_line(hit.content)}{pending}"
+            f"{short(hit.id)}  {hit.score:.2f}  {(hit.occurred_at or hit.created_at)[:10]}  {hit.category:<10}  {one_line(hit.content)}{pending}"
         )
     if not lines:
         lines.append("no memories matched")

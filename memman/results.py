@@ -34,6 +34,7 @@ class Signals(msgspec.Struct, frozen=True, kw_only=True):
     entity: float = 0.0  # share of the query's entities this memory names
     graph: float = 0.0  # beam-search path score, for memories reached through the graph
     via: str | None = None  # "edge_type:memory id" it was reached from
+    date: float | None = None  # 1 inside the window the query's dates name, fading outside; null: no dates
 
 
 class RecallHit(msgspec.Struct, frozen=True, kw_only=True):
@@ -47,6 +48,15 @@ class RecallHit(msgspec.Struct, frozen=True, kw_only=True):
     created_at: str
     status: str
     signals: Signals
+    occurred_at: str = ""  # when it was true or said (valid time): what text output shows
+
+
+class DateWindow(msgspec.Struct, frozen=True, kw_only=True):
+    """The time window the query's dates name: [start, end) in UTC."""
+
+    start: str
+    end: str
+    phrases: list[str]
 
 
 class RecallMeta(msgspec.Struct, frozen=True, kw_only=True):
@@ -70,6 +80,7 @@ class RecallMeta(msgspec.Struct, frozen=True, kw_only=True):
     as_of: str | None = None
     expansion: list[str] = []  # `--expand`: the LLM's extra keyword terms
     reranked: str | None = None  # the rerank provider:model that ordered the top results
+    window: DateWindow | None = None  # the window the query's dates name (memman/recall/dates.py)
 
 
 class RecallResult(msgspec.Struct, frozen=True, kw_only=True):

@@ -262,6 +262,7 @@ class Memman:
                 graph=graph,
                 intent=intent,
                 expansion=terms,
+                today=as_of or self.clock(),
                 disable=disable,
             )
         if as_of is not None:

@@ -30,6 +30,7 @@ from events.types import (
     MemoryRestored,
     Recorded,
 )
+from projections import scripts
 
 _SCHEMA = """
 CREATE TABLE memories (
@@ -82,6 +83,31 @@ CREATE TRIGGER memories_fts_update AFTER UPDATE OF content, entities, keywords O
     VALUES (new.key, new.content, new.entities, new.keywords);
 END;
 """
+# Memories holding CJK, other unspaced scripts or emoji are also indexed by
+# trigrams (projections/scripts.py): substrings, not unicode61 tokens.
+_WIDE_SCHEMA = """
+CREATE VIRTUAL TABLE memories_wide USING fts5(
+    content, entities, keywords, tokenize='trigram remove_diacritics 1'
+);
+CREATE TRIGGER memories_wide_insert AFTER INSERT ON memories
+WHEN new.content || new.entities || new.keywords GLOB :glob BEGIN
+    INSERT INTO memories_wide(rowid, content, entities, keywords)
+    VALUES (new.key, new.content, new.entities, new.keywords);
+END;
+CREATE TRIGGER memories_wide_delete AFTER DELETE ON memories BEGIN
+    DELETE FROM memories_wide WHERE rowid = old.key;
+END;
+CREATE TRIGGER memories_wide_update AFTER UPDATE OF content, entities, keywords ON memories BEGIN
+    DELETE FROM memories_wide WHERE rowid = old.key;
+    INSERT INTO memories_wide(rowid, content, entities, keywords)
+    SELECT new.key, new.content, new.entities, new.keywords
+    WHERE new.content || new.entities || new.keywords GLOB :glob;
+END;
+"""
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _json(value: object) -> str:
@@ -90,8 +116,8 @@ def _json(value: object) -> str:
 
 class MemoriesProjector:
     name = "memories"
-    version = 3
-    tables = ("memories",)
+    version = 4  # 4: the trigram index for CJK and emoji (memories_wide)
+    tables = ("memories", "memories_wide")
     handles = frozenset(
         {
             "memory.remembered",
@@ -107,9 +133,10 @@ class MemoriesProjector:
 
     def create(self, conn: apsw.Connection) -> None:
         conn.execute(_SCHEMA)
+        conn.execute(_WIDE_SCHEMA.replace(":glob", _sql_string(scripts.GLOB)))  # no parameters in DDL
 
     def drop(self, conn: apsw.Connection) -> None:
-        conn.execute("DROP TABLE IF EXISTS memories_fts; DROP TABLE IF EXISTS memories;")
+        conn.execute("DROP TABLE IF EXISTS memories_wide; DROP TABLE IF EXISTS memories_fts; DROP TABLE IF EXISTS memories;")
 
     @singledispatchmethod
     def _apply(self, event: object, conn: apsw.Connection, rec: Recorded) -> None:

@@ -15,6 +15,7 @@ import apsw
 import msgspec
 
 from events.db import translated_errors
+from projections import scripts
 
 _WORD = re.compile(r"[\w][\w'.+#-]*[\w+#]|\w", re.UNICODE)
 STOPWORDS = frozenset(
@@ -83,22 +84,16 @@ def fts_query(text: str, max_terms: int = MAX_QUERY_TERMS) -> str | None:
     return " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
 
 
-def keyword_search(
-    conn: apsw.Connection,
-    text: str,
-    *,
-    limit: int,
-    statuses: Sequence[str] = ("active", "pending"),
-    category: str | None = None,
-    source: str | None = None,
-    exclude: Sequence[str] = (),
-) -> list[tuple[str, float]]:
-    """(memory id, bm25 score; lower is better) for rows matching `text`."""
-    query = fts_query(text)
-    if query is None:
-        return []
+def _filters(
+    statuses: Sequence[str],
+    category: str | None,
+    source: str | None,
+    exclude: Sequence[str],
+    occurred: tuple[str, str] | None,
+) -> tuple[list[str], list[object]]:
+    """WHERE clauses (over the memories table as `m`) and their arguments."""
     where = [f"m.status IN ({','.join('?' * len(statuses))})"]
-    args: list[object] = [query, *statuses]
+    args: list[object] = [*statuses]
     if category:
         where.append("m.category = ?")
         args.append(category)
@@ -108,13 +103,109 @@ def keyword_search(
     if exclude:
         where.append(f"m.id NOT IN ({','.join('?' * len(exclude))})")
         args.extend(exclude)
+    if occurred:
+        where.append("m.occurred_at >= ? AND m.occurred_at < ?")
+        args.extend(occurred)
+    return where, args
+
+
+def keyword_search(
+    conn: apsw.Connection,
+    text: str,
+    *,
+    limit: int,
+    statuses: Sequence[str] = ("active", "pending"),
+    category: str | None = None,
+    source: str | None = None,
+    exclude: Sequence[str] = (),
+    occurred: tuple[str, str] | None = None,
+) -> list[tuple[str, float]]:
+    """(memory id, score; lower is better) for rows matching `text`;
+    `occurred` keeps rows whose occurred_at is in [start, end) (ISO strings).
+
+    Words go to the main index (bm25). Runs of CJK, other unspaced scripts and
+    emoji (projections/scripts.py) go to the trigram index too; when both
+    answer, the two rankings are fused (reciprocal rank) and the score is
+    minus the fused value."""
+    where, args = _filters(statuses, category, source, exclude, occurred)
+    words = _word_search(conn, text, where, args, limit)
+    long, short = scripts.wide_terms(text)
+    if not long and not short:
+        return words
+    wide = _wide_search(conn, long, short, where, args, limit)
+    if not words:
+        return wide
+    fused: dict[str, float] = {}
+    for ranked in (words, wide):
+        for rank, (memory_id, _) in enumerate(ranked, start=1):
+            fused[memory_id] = fused.get(memory_id, 0.0) + 1.0 / (60 + rank)
+    best = sorted(fused.items(), key=lambda it: (-it[1], it[0]))[:limit]
+    return [(memory_id, -value) for memory_id, value in best]
+
+
+def _word_search(
+    conn: apsw.Connection, text: str, where: list[str], args: list[object], limit: int
+) -> list[tuple[str, float]]:
+    query = fts_query(text)
+    if query is None:
+        return []
     sql = (
         "SELECT m.id, bm25(memories_fts, 1.0, 0.8, 0.5) AS rank FROM memories_fts"
         " JOIN memories m ON m.key = memories_fts.rowid"
         f" WHERE memories_fts MATCH ? AND {' AND '.join(where)} ORDER BY rank LIMIT ?"
     )
     with translated_errors("projections.db"):
-        return [(r[0], r[1]) for r in conn.execute(sql, (*args, limit))]
+        return [(r[0], r[1]) for r in conn.execute(sql, (query, *args, limit))]
+
+
+def _wide_search(
+    conn: apsw.Connection, long: list[str], short: list[str], where: list[str], args: list[object], limit: int
+) -> list[tuple[str, float]]:
+    """Trigram matches (bm25) first, then memories holding a short run (LIKE)."""
+    found: list[tuple[str, float]] = []
+    query = scripts.fts_query(long)
+    with translated_errors("projections.db"):
+        if query is not None:
+            sql = (
+                "SELECT m.id, bm25(memories_wide, 1.0, 0.8, 0.5) AS rank FROM memories_wide"
+                " JOIN memories m ON m.key = memories_wide.rowid"
+                f" WHERE memories_wide MATCH ? AND {' AND '.join(where)} ORDER BY rank LIMIT ?"
+            )
+            found = [(r[0], r[1]) for r in conn.execute(sql, (query, *args, limit))]
+        if short and len(found) < limit:
+            likes = " OR ".join("(w.content LIKE ? ESCAPE '\\' OR w.entities LIKE ? ESCAPE '\\')" for _ in short)
+            patterns = [p for term in short for p in (scripts.like_pattern(term),) * 2]
+            seen = {i for i, _ in found}
+            sql = (
+                "SELECT m.id FROM memories_wide w JOIN memories m ON m.key = w.rowid"
+                f" WHERE ({likes}) AND {' AND '.join(where)} ORDER BY m.importance DESC, m.occurred_at DESC LIMIT ?"
+            )
+            found += [(r[0], 0.0) for r in conn.execute(sql, (*patterns, *args, limit)) if r[0] not in seen]
+    return found[:limit]
+
+
+def occurred_between(
+    conn: apsw.Connection,
+    start: str,
+    end: str,
+    *,
+    limit: int,
+    statuses: Sequence[str] = ("active", "pending"),
+    category: str | None = None,
+    source: str | None = None,
+) -> list[str]:
+    """Ids of memories that occurred in [start, end), newest first."""
+    where = [f"status IN ({','.join('?' * len(statuses))})", "occurred_at >= ?", "occurred_at < ?"]
+    args: list[object] = [*statuses, start, end]
+    if category:
+        where.append("category = ?")
+        args.append(category)
+    if source:
+        where.append("source = ?")
+        args.append(source)
+    sql = f"SELECT id FROM memories WHERE {' AND '.join(where)} ORDER BY occurred_at DESC, key DESC LIMIT ?"
+    with translated_errors("projections.db"):
+        return [r[0] for r in conn.execute(sql, (*args, limit))]
 
 
 def memories_by_id(conn: apsw.Connection, ids: Sequence[str]) -> dict[str, MemoryRow]:

@@ -71,4 +71,26 @@ def memman(data_dir: Path) -> Callable[..., Run]:
     return run
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_warm_server_outlives_the_run(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Every test runs with MEMMAN_SERVER=off, and tests/server/ stops what it
+    starts; should a test still spawn one, it dies with the run, not 15 min later."""
+    yield
+    import signal
+
+    base = str(tmp_path_factory.getbasetemp()).encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"memman.server" in cmdline and base in cmdline:
+            try:
+                os.kill(int(entry.name), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
 pytest_plugins = ["tests.postgres_server"]

@@ -77,6 +77,7 @@ def recall(ctx: AppContext, query, category, source, limit, basic, expand, inten
     Example:
       memman recall "why did we pick sqlite" --limit 5
       memman recall "what is the rate limit" --as-of 2026-01-31T00:00:00Z
+      memman recall "what did we decide on 4 February"
     """
     result = ctx.app.recall(
         query,

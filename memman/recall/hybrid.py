@@ -27,11 +27,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection, Sequence
+from datetime import datetime
 
 from events.errors import BadInput, MemmanError
-from memman.recall import beam
+from memman.recall import beam, dates, scripts, window
 from memman.recall.intent import Intent, detect
-from memman.results import RecallHit, RecallMeta, RecallResult, Signals
+from events.clock import to_iso
+from memman.results import DateWindow, RecallHit, RecallMeta, RecallResult, Signals
 from projections.queries import MemoryRow, keyword_search, memories_by_id
 from projections.store import StoreDB
 from projections.vectors import matrix
@@ -61,10 +63,16 @@ GRAPH_DEFAULT = {"why": True, "when": True, "entity": False, "general": False}
 SPARSE_SCORE = 0.25
 # Signals `recall(disable=...)` can switch off, for ablations (tools/recall_bench):
 # keyword and vector drop that candidate list, recency its rank from the fusion,
-# entity the entity-overlap term. Graph expansion has its own switch (`graph`).
-SIGNALS = ("keyword", "vector", "recency", "entity")
+# entity the entity-overlap term, date the query's dates (no window, no date
+# signal; memman/recall/window.py). Graph expansion has its own switch (`graph`).
+SIGNALS = ("keyword", "vector", "recency", "entity", "date")
 
 Similarity = Callable[[list[str]], dict[str, float]]
+
+
+def _floor(fingerprint: str | None) -> float:
+    provider = (fingerprint or "").split(":", 1)[0]
+    return MIN_SIMILARITY.get(provider, DEFAULT_MIN_SIMILARITY)
 
 
 def _rrf(rank: int | None, weight: float) -> float:
@@ -96,7 +104,7 @@ def _vector_hits(
     if not np.isfinite(scores).all():  # flipped bytes in the flat cache: check it, rebuild it if damaged
         ids, rows = matrix(db.vectors.conn, db.directory, fingerprint, verify=True)
         scores = np.nan_to_num(rows @ q, nan=-np.inf, posinf=-np.inf, neginf=-np.inf)
-    floor = MIN_SIMILARITY.get(fingerprint.split(":", 1)[0], DEFAULT_MIN_SIMILARITY)
+    floor = _floor(fingerprint)
     order = np.argsort(-scores)[: CANDIDATES * 4]
     best = [(ids[i], float(scores[i])) for i in order if scores[i] >= floor]
     found = memories_by_id(db.main.conn, [i for i, _ in best])
@@ -130,8 +138,10 @@ def recall(
     graph: bool | None = None,
     intent: str | None = None,
     expansion: Sequence[str] = (),  # `--expand`: extra keyword terms from the LLM (memman/recall/llm.py)
+    today: datetime | None = None,  # what "yesterday" is relative to: --as-of or now (memman/recall/dates.py)
     disable: Collection[str] = (),  # signals in SIGNALS to switch off (benchmark ablations)
 ) -> RecallResult:
+    from workers.entities import aliases
     from workers.stages.extract import extract_entities
     from workers.stages.reconcile import named
 
@@ -139,11 +149,13 @@ def recall(
     if unknown:
         raise BadInput(f"unknown recall signal(s) {sorted(unknown)}; choose from {', '.join(SIGNALS)}")
     started = time.perf_counter()
-    entities = extract_entities(query)
+    when = dates.find(query, today) if today is not None and "date" not in disable else None
+    semantic_query = when.rest if when else query  # the date phrase only says when: not what to embed
+    entities = extract_entities(semantic_query)
     chosen: Intent = intent if intent else detect(query, entities)  # type: ignore[assignment]
     use_graph = (GRAPH_DEFAULT[chosen] if graph is None else graph) and not basic
 
-    keyword_text = " ".join([query, *expansion])
+    keyword_text = " ".join([when.keyword_text if when else query, *aliases.expansion(semantic_query), *expansion])
     keyword = (
         [] if "keyword" in disable
         else keyword_search(db.main.conn, keyword_text, limit=CANDIDATES, category=category, source=source)
@@ -157,14 +169,24 @@ def recall(
             degraded = "no embeddings yet: run 'memman scheduler drain'"
         else:
             try:
-                vector, similarity_of = _vector_hits(db, query, fingerprint, category=category, source=source)
+                vector, similarity_of = _vector_hits(db, semantic_query, fingerprint, category=category, source=source)
+                vector = scripts.agreeing(db.main.conn, semantic_query, fingerprint, vector)
             except MemmanError as exc:
                 degraded = f"vector recall unavailable: {exc}"
 
+    in_window: list[str] = []
+    if when is not None:  # memories from the window the question names join the candidates
+        extra = window.hits(
+            db.main.conn, when, keyword_text, similarity_of, floor=_floor(fingerprint), limit=limit,
+            known=[i for i, _ in [*keyword, *vector]], category=category, source=source,
+        )  # fmt: skip
+        keyword = keyword + [(i, 0.0) for i in extra.keyword]
+        vector = vector + extra.vector
+        in_window = extra.plain
     keyword_rank = {memory_id: rank for rank, (memory_id, _) in enumerate(keyword, start=1)}
     vector_rank = {memory_id: rank for rank, (memory_id, _) in enumerate(vector, start=1)}
     similarity = dict(vector)
-    rows = memories_by_id(db.main.conn, list(dict.fromkeys([*keyword_rank, *vector_rank])))
+    rows = memories_by_id(db.main.conn, list(dict.fromkeys([*keyword_rank, *vector_rank, *in_window])))
     by_recency = sorted(rows.values(), key=lambda r: (r.updated_at, r.key), reverse=True)
     recency_rank = {row.id: rank for rank, row in enumerate(by_recency, start=1)}
     w_recency = 0.0 if "recency" in disable else WEIGHTS["recency"]
@@ -200,16 +222,21 @@ def recall(
 
     wanted = set() if "entity" in disable else named(entities)
     blend = BLEND[chosen]
+    dated = window.signal(when, rows.values())
     hits: list[RecallHit] = []
     for row in rows.values():
         if row.id not in anchor and row.id not in reached:
             continue
-        entity = len(wanted & {e.casefold() for e in row.entities}) / len(wanted) if wanted else 0.0
+        entity = len(wanted & named(row.entities)) / len(wanted) if wanted else 0.0
         graph_score = reached[row.id].score if row.id in reached else 0.0
         w_entity = blend["entity"] if wanted else 0.0
         w_graph = blend["graph"] if use_graph else 0.0
-        total = blend["anchor"] + w_entity + w_graph
-        score = (blend["anchor"] * prior.get(row.id, 0.0) + w_entity * entity + w_graph * graph_score) / total
+        date = dated.get(row.id)
+        w_date = window.DATE_WEIGHT if dated else 0.0
+        total = blend["anchor"] + w_entity + w_graph + w_date
+        score = (
+            blend["anchor"] * prior.get(row.id, 0.0) + w_entity * entity + w_graph * graph_score + w_date * (date or 0.0)
+        ) / total
         score *= 1 + 0.05 * (row.importance - 3)
         signals = Signals(
             keyword_rank=keyword_rank.get(row.id),
@@ -220,6 +247,7 @@ def recall(
             entity=round(entity, 4),
             graph=round(graph_score, 4),
             via=None if row.id not in reached else f"{reached[row.id].edge_type}:{reached[row.id].via}",
+            date=date,
         )
         hits.append(_hit(row, score, signals))
     hits.sort(key=lambda h: (-h.score, h.id))
@@ -243,6 +271,7 @@ def recall(
         ordering=ordering,
         sparse=len(results) < min(limit, 3) or top < SPARSE_SCORE,
         hint=_hint(results, top, basic, degraded),
+        window=None if when is None else DateWindow(start=to_iso(when.start), end=to_iso(when.end), phrases=when.phrases),
     )
     return RecallResult(results=results, meta=meta)
 
@@ -301,6 +330,7 @@ def _hit(row: MemoryRow, score: float, signals: Signals) -> RecallHit:
         entities=row.entities,
         source=row.source,
         created_at=row.created_at,
+        occurred_at=row.occurred_at,
         status=row.status,
         signals=signals,
     )

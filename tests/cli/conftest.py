@@ -33,6 +33,7 @@ def base_env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(_CLEARED_PREFIXES)}
     env["MEMMAN_DATA_DIR"] = str(data_dir)
     env["HOME"] = str(data_dir.parent / "home")
+    env["MEMMAN_SERVER"] = "off"  # no detached warm server may outlive a test (tests/server/ covers it)
     return env
 
 

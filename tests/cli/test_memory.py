@@ -13,10 +13,12 @@ import pytest
 from tests.cli.conftest import Cli
 
 ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
-HIT_KEYS = ["id", "content", "score", "category", "importance", "entities", "source", "created_at", "status", "signals"]
+HIT_KEYS = ["id", "content", "score", "category", "importance", "entities", "source", "created_at", "status", "signals",
+            "occurred_at"]  # fmt: skip
 META_KEYS = [
     "query", "store", "mode", "took_ms", "keyword_hits", "vector_hits", "pending", "fingerprint", "degraded",
     "intent", "entities", "anchors", "traversed", "graph", "ordering", "sparse", "hint", "as_of", "expansion", "reranked",
+    "window",
 ]  # fmt: skip
 
 
@@ -241,7 +243,7 @@ def test_recall_basic_is_keyword_only(drained: tuple[Cli, dict[str, str]]) -> No
     # basic mode: keyword and recency only, no vector, no graph
     assert out["results"][0]["signals"] == {
         "keyword_rank": 1, "vector_rank": None, "similarity": None, "recency_rank": 1,
-        "anchor": 1.0, "entity": 0.0, "graph": 0.0, "via": None,
+        "anchor": 1.0, "entity": 0.0, "graph": 0.0, "via": None, "date": None,
     }  # fmt: skip
 
 
@@ -262,3 +264,12 @@ def test_recall_reads_stores_in_other_data_dirs_only_when_asked(drained: tuple[C
     other = Cli(data_dir)
     assert other.json("recall", "event log")["results"] == []
     assert len(cli.json("--data-dir", str(cli.data_dir), "recall", "event log")["results"]) == 3
+
+
+def test_recall_shows_when_a_memory_occurred_not_when_it_was_recorded(cli: Cli) -> None:
+    memory_id = cli.remember("The kickoff meeting chose the project codename heron", "--at", "2023-03-14T09:00:00Z")
+    hit = cli.json("recall", "kickoff codename heron")["results"][0]
+    assert (hit["id"], hit["occurred_at"]) == (memory_id, "2023-03-14T09:00:00.000000Z")
+    assert not hit["created_at"].startswith("2023-03-14")  # recorded now, not then
+    line = cli.ok("recall", "kickoff codename heron").out.splitlines()[0]
+    assert line.split()[2] == "2023-03-14"

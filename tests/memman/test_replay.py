@@ -18,7 +18,7 @@ import apsw
 
 from memman.render import short
 
-FTS_SHADOW = ("memories_fts_",)
+FTS_SHADOW = ("memories_fts_", "memories_wide_")
 
 
 def snapshot(store: Path) -> dict[str, list[tuple]]:

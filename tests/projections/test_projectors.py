@@ -125,6 +125,15 @@ def write_history(log: EventLog) -> None:
         )
     )
     log.append(MemoryRemembered(memory_id="D", text="Deploys run on Fridays"))
+    # wide text (CJK, emoji) enters and leaves the trigram index with the content
+    log.append(MemoryRemembered(memory_id="E", text="これはテストです"))
+    log.append(MemoryRemembered(memory_id="F", text="The release shipped"))
+    log.append(
+        MemoryReplaced(memory_id="E", text="This is a test", category="general", importance=3, entities=[], source="agent", meta={})
+    )
+    log.append(
+        MemoryReplaced(memory_id="F", text="发布成功 🚀", category="general", importance=3, entities=[], source="agent", meta={})
+    )
     log.append(DerivationFailed(input_id="D", stage="extract", error="x", attempt=1), causation=log.head(), stage="extract#1")
     log.append(StoreConfigured(setting="embedder", value="test:8b"))
     log.append(StoreConfigured(setting="semantic_threshold", value="0.6"))
@@ -229,7 +238,9 @@ def test_status_follows_the_events(tmp_path: Path) -> None:
     pset = ProjectionSet(tmp_path / "p.db", [MemoriesProjector()], log)
     pset.catch_up()
     status = dict(pset.conn.execute("SELECT id, status FROM memories").fetchall())
-    assert status == {"A": "superseded", "A2": "forgotten", "B": "pending", "C": "active", "D": "pending"}
+    assert status == {
+        "A": "superseded", "A2": "forgotten", "B": "pending", "C": "active", "D": "pending", "E": "pending", "F": "pending"
+    }
     superseded_by = pset.conn.execute("SELECT superseded_by FROM memories WHERE id='A'").fetchone()[0]
     assert superseded_by == "C"
 
@@ -275,3 +286,14 @@ def test_two_catch_ups_racing_apply_each_event_once(tmp_path: Path) -> None:
     assert second.catch_up() == 0
     assert second.checkpoints() == {"graph": log.head()}
     assert rows(first) == rows(second)
+
+
+def test_only_memories_holding_wide_text_are_in_the_trigram_index(tmp_path: Path) -> None:
+    log = EventLog(tmp_path / "log.db")
+    write_history(log)
+    pset = ProjectionSet(tmp_path / "p.db", [MemoriesProjector()], log)
+    pset.catch_up()
+    wide = pset.conn.execute(
+        "SELECT m.id, w.content FROM memories_wide w JOIN memories m ON m.key = w.rowid ORDER BY m.id"
+    ).fetchall()
+    assert wide == [("F", "发布成功 🚀")]  # E left it when its Japanese text was replaced by English

@@ -104,6 +104,14 @@ def test_bad_arguments_are_one_line_and_exit_2(capsys: pytest.CaptureFixture[str
     assert capsys.readouterr().err.strip() == "recall_bench: error: no store selected"
     assert cli.main(["--quick", "--keep", str(tmp_path)]) == 2
     assert "exists" in capsys.readouterr().err
+    for argv in (["--mode", "telepathy"], ["--half", "third"], ["--tuning", "--half", "held-out"], ["--nope"]):
+        with pytest.raises(SystemExit) as exit_:
+            cli.main(argv)
+        assert exit_.value.code == 2
+        err = capsys.readouterr().err
+        assert err.startswith("recall_bench: error: ") and err.count("\n") == 1, err
+    assert cli.main(["--quick", "--keep", str(tmp_path / "k"), "--reuse", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip() == "recall_bench: error: use one of --keep and --reuse"
 
 
 def test_update_doc_records_only_whole_halves(capsys: pytest.CaptureFixture[str]) -> None:
@@ -186,3 +194,8 @@ def test_name_only_counts_results_that_share_just_a_name() -> None:
     assert harness.name_only("What did Tomas bake?", ["?X"], texts) is None
     rows = [{"modes": {"hybrid": {"name_only": 0.5}}}, {"modes": {"hybrid": {"name_only": None}}}, {"modes": {"hybrid": {"name_only": 1.0}}}]
     assert report.noise_line(rows, ["hybrid"]).endswith("hybrid 0.75")
+
+
+def test_a_failing_memman_step_is_named(tmp_path: Path) -> None:
+    with pytest.raises(harness.BenchError, match=r"^memman import \S*missing\.jsonl failed \(2\): memman: error: "):
+        harness.memman_cli(tmp_path / "data", "import", str(tmp_path / "missing.jsonl"))

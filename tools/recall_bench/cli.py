@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NoReturn
 
 from tools.recall_bench import goals, harness, report, suite
 from tools.recall_bench.model import CATEGORIES, GENERATOR_VERSION
@@ -22,8 +23,14 @@ DOC = ROOT / "docs" / "recall-benchmark.md"
 README = ROOT / "README.md"
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        """One line on stderr and exit 2, like every other error of the tool."""
+        self.exit(2, f"recall_bench: error: {message} (see --help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m tools.recall_bench", description=__doc__.split("\n\n")[0])
+    p = _Parser(prog="python -m tools.recall_bench", description=__doc__.split("\n\n")[0])
     half = p.add_mutually_exclusive_group()
     half.add_argument("--half", choices=["held-out", "tuning", "both"], default="held-out", help="which stores [held-out]")
     half.add_argument("--tuning", dest="half", action="store_const", const="tuning", help="same as --half tuning")
@@ -54,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     except BadArguments as exc:
         print(f"recall_bench: error: {exc}", file=sys.stderr)
         return 2
+    except harness.BenchError as exc:  # memman import, drain or recall failed in a subprocess
+        print(f"recall_bench: error: {exc}", file=sys.stderr)
+        return 1
     noise = report.noise_line(out["questions"], out["modes"])
     print(f"### {out['title']}\n\n{report.table(out['summary'], out['modes'])}\n\n{report.headline(out['summary'])}\n\n{noise}")
     goal_rows = goals.check(out["summary"], out["questions"])

@@ -39,6 +39,7 @@ import numpy as np
 from events.clock import from_iso, to_iso
 from events.types import Edge
 from workers.pending import Pending
+from workers.entities.aliases import canonical, variants
 from workers.stages.reconcile import Known, named
 from workers.vectorset import VectorSet
 
@@ -95,7 +96,9 @@ def _words(text: str) -> set[str]:
 
 
 def _entity_query(name: str) -> str:
-    return 'entities : "' + name.replace('"', '""') + '"'
+    """Memories naming `name` by any of its aliases (workers/entities/aliases.py)."""
+    forms = " OR ".join('"' + form.replace('"', '""') + '"' for form in variants(name))
+    return f"entities : ({forms})"
 
 
 def causal_direction(with_cue: str, other: str) -> tuple[str, float] | None:
@@ -170,6 +173,7 @@ class EdgeInferer:
         """How many memories name `name` (case-folded), None if FTS cannot parse
         it. Cached for the life of the inferer (one drain): it lags by at most
         the drain's own additions, which the pending overlay adds back."""
+        name = canonical(name)
         df = self._df.get(name, -1)
         if df == -1:
             try:

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 import msgspec
 
 from events.types import Candidate, Decision
+from workers.entities import aliases
 
 _WORDS = re.compile(r"\w+", re.UNICODE)
 NEAR_DUPLICATE = 0.9
@@ -56,8 +57,9 @@ def is_value(token: str) -> bool:
 
 
 def named(entities: Sequence[str]) -> set[str]:
-    """The named entities, case-folded: the ones that say what a memory is about."""
-    return {e.casefold() for e in entities if not is_value(e)}
+    """The named entities, canonical (workers/entities/aliases.py: "Postgres"
+    is "postgresql"): the ones that say what a memory is about."""
+    return aliases.named(entities)
 
 
 def _split(text: str, entities: Sequence[str]) -> tuple[set[str], set[str], set[str]]:

@@ -1,0 +1,2 @@
+"""Entities: one canonical form per named thing (`aliases`), used by recall,
+the reconciler and the entity graph."""
