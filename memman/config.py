@@ -6,6 +6,7 @@
     [recall]      prompt injection from hooks
     [scheduler]   drain interval, running or stopped
     [graph]       the edge policy: thresholds and caps of the four graphs
+    [scope]       a store per project beside the personal one (memman/scope/)
     [stores.NAME.<section>]   per-store overrides of any of the above
 
 The file is written with mode 0600 (it may hold API keys) inside a 0700 data
@@ -67,15 +68,18 @@ class RerankSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class RecallSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    inject: bool = False  # UserPromptSubmit hook injects top memories (else a reminder)
+    inject: bool = True  # UserPromptSubmit injects relevant memories (memman/integration/inject.py); off: a reminder
     inject_limit: int = 5
-    inject_budget_ms: int = 400
+    inject_budget_ms: int = 400  # recall must answer within this (from the hook's start), else the plain reminder
+    inject_max_chars: int = 3000  # the fenced block's size cap
     remind_every: int = 8  # Stop hook: ask "anything to remember?" after this many turns without a write (0 = never)
 
 
 class SchedulerSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     interval_s: int = 300
     state: Literal["running", "stopped"] = "running"
+    auto_drain: bool = True  # start a detached background drain after writes (memman/scheduler/autodrain.py)
+    max_wait_s: int = 900  # doctor fails when a memory has waited longer than this for the drain
 
 
 class GraphSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -92,6 +96,10 @@ class GraphSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     causal_min_confidence: float = 0.6
 
 
+class ScopeSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    projects: bool = True  # a store per project (git root or .memman marker) beside the personal one (memman/scope/)
+
+
 class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     llm: LLMSettings = msgspec.field(default_factory=LLMSettings)
     embeddings: EmbeddingSettings = msgspec.field(default_factory=EmbeddingSettings)
@@ -99,6 +107,7 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     recall: RecallSettings = msgspec.field(default_factory=RecallSettings)
     scheduler: SchedulerSettings = msgspec.field(default_factory=SchedulerSettings)
     graph: GraphSettings = msgspec.field(default_factory=GraphSettings)
+    scope: ScopeSettings = msgspec.field(default_factory=ScopeSettings)
 
 
 SECTIONS: dict[str, type[msgspec.Struct]] = {
@@ -108,6 +117,7 @@ SECTIONS: dict[str, type[msgspec.Struct]] = {
     "recall": RecallSettings,
     "scheduler": SchedulerSettings,
     "graph": GraphSettings,
+    "scope": ScopeSettings,
 }
 _STORE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 

@@ -8,8 +8,12 @@ being compared with a scratch rebuild (what any reader would do).
     projections   caught up with the log and identical to a rebuild from it
     vectors       every active memory has a vector under the bound fingerprint;
                   the flat vector cache matches it
-    backlog       pending work and the age of the oldest; dead-lettered inputs
+    backlog       work no drain has touched and the age of the oldest (fails
+                  past scheduler.max_wait_s, 15 min by default); failing and
+                  dead-lettered inputs (warn)
     heartbeat     a drain ran recently enough for the backlog
+    worker        who drains (serve loop, OS timer, automatic background
+                  drain); fails when work waits and nothing will drain it
     scheduler     config state and the recall-only marker agree
     hooks         installed agent integrations point at this installation
     providers     remote LLM / embedding endpoints answer (only with --online)
@@ -30,7 +34,6 @@ from events.errors import MemmanError, StoreCorrupt
 from events.log import CORRUPT_LOG_FIX
 
 Status = Literal["pass", "warn", "fail"]
-BACKLOG_AGE_WARN = timedelta(hours=1)
 
 
 class Check(msgspec.Struct, frozen=True, kw_only=True):
@@ -133,16 +136,26 @@ def _vectors(app, name: str) -> list[Check]:  # type: ignore[no-untyped-def]
 
 
 def _backlog(app, name: str, clock: Clock) -> list[Check]:  # type: ignore[no-untyped-def]
+    """Work no drain has touched yet fails past scheduler.max_wait_s (nothing
+    is draining); work a drain tried and will retry is a warning (a failing
+    derivation, which `queue failed` shows), as are dead-lettered inputs."""
+    from memman import config
+
     conn = app.db.main.conn
     counts = dict(conn.execute("SELECT state, count(*) FROM work GROUP BY state").fetchall())
-    pending = counts.get("pending", 0) + counts.get("failed", 0)
-    oldest = conn.execute("SELECT min(queued_at) FROM work WHERE state IN ('pending','failed')").fetchone()[0]
+    pending = counts.get("pending", 0)
+    oldest = conn.execute("SELECT min(queued_at) FROM work WHERE state = 'pending'").fetchone()[0]
+    limit = timedelta(seconds=config.settings_for(app.registry.data_dir).scheduler.max_wait_s)
     found: list[Check] = []
-    if pending and oldest and clock() - from_iso(oldest) > BACKLOG_AGE_WARN:
-        found.append(Check(name="backlog", status="warn", store=name, detail=f"{pending} pending, oldest since {oldest}",
-                           fix="memman scheduler install (or run 'memman scheduler drain')"))
+    if pending and oldest and clock() - from_iso(oldest) > limit:
+        found.append(Check(name="backlog", status="fail", store=name,
+                           detail=f"{pending} pending, oldest waiting since {oldest} (over scheduler.max_wait_s={int(limit.total_seconds())}s)",
+                           fix="memman scheduler status (who drains?); run 'memman scheduler drain' now"))
     else:
         found.append(Check(name="backlog", status="pass", store=name, detail=f"{pending} pending" + (f", oldest since {oldest}" if oldest else "")))
+    if counts.get("failed"):
+        found.append(Check(name="backlog", status="warn", store=name, detail=f"{counts['failed']} failing, retried by the drain",
+                           fix=f"memman --store {name} scheduler queue failed"))
     if counts.get("dead"):
         found.append(Check(name="backlog", status="warn", store=name, detail=f"{counts['dead']} dead-lettered inputs",
                            fix=f"memman --store {name} scheduler queue failed; then queue retry or purge"))
@@ -169,6 +182,19 @@ def check_heartbeat(data_dir: Path, backlog: int, clock: Clock) -> list[Check]:
         return [Check(name="heartbeat", status="warn", detail=f"last drain {beat.at} ({int(age.total_seconds())}s ago) with work pending",
                       fix="memman scheduler status; memman scheduler install")]
     return [Check(name="heartbeat", status="pass", detail=f"last drain {beat.at} ({beat.mode})")]
+
+
+def check_worker(data_dir: Path, backlog: int) -> list[Check]:
+    """Who drains: fails when work waits and nothing will ever drain it."""
+    from memman.scheduler.worker import describe
+
+    worker = describe(data_dir)
+    if worker.kind == "none" and backlog:
+        return [Check(name="worker", status="fail", detail=worker.detail,
+                      fix="memman config set scheduler.auto_drain true, or memman scheduler install")]
+    if worker.kind == "stopped" and backlog:
+        return [Check(name="worker", status="warn", detail=worker.detail, fix="memman scheduler start")]
+    return [Check(name="worker", status="pass", detail=worker.detail)]
 
 
 def check_scheduler(data_dir: Path) -> list[Check]:
@@ -273,9 +299,9 @@ def run(data_dir: Path, *, online: bool = False, clock: Clock = utc_now) -> Doct
         except MemmanError as exc:
             store_checks = [Check(name="log", status="fail", store=name, detail=str(exc), fix="see 'memman events verify'")]
         checks += store_checks
-        backlog += sum(1 for c in store_checks if c.name == "backlog" and c.status == "warn")
+        backlog += sum(1 for c in store_checks if c.name == "backlog" and " pending" in c.detail and not c.detail.startswith("0 "))
     if config_ok:
-        checks += check_heartbeat(data_dir, backlog, clock) + check_scheduler(data_dir)
+        checks += check_heartbeat(data_dir, backlog, clock) + check_worker(data_dir, backlog) + check_scheduler(data_dir)
         if online:
             checks += check_providers(data_dir)
     checks += check_hooks(data_dir)

@@ -29,7 +29,7 @@ _SPECS: dict[str, tuple[dict[str, object], tuple[str, ...], tuple[str, ...]]] = 
             "--meta": str,
             "--at": str,
         },
-        ("--json",),
+        ("--json", "--personal", "--project"),
         ("--meta",),
     ),
     "recall": (
@@ -116,18 +116,21 @@ def parse(argv: list[str]) -> Invocation | None:
                 options[name] = value
         else:
             return None
-    if len(positional) != 1:
+    if len(positional) != 1 or ("--personal" in options and "--project" in options):
         return None
     return Invocation(command, positional[0], options, globals_, verbose)
 
 
 def run(call: Invocation) -> int:
-    from memman.service import Memman
+    from memman.exits import warn
+    from memman.scope.service import Scoped
     from memman.stores import resolve_data_dir
 
-    from memman.exits import warn
-
-    with Memman(resolve_data_dir(call.globals.get("--data-dir")), call.globals.get("--store")) as app:
+    try:
+        cwd: str | None = os.getcwd()
+    except OSError:  # the working directory was deleted under us
+        cwd = None
+    with Scoped.at(resolve_data_dir(call.globals.get("--data-dir")), call.globals.get("--store"), cwd) as app:
         try:
             if call.command == "remember":
                 return _remember(app, call)
@@ -144,8 +147,10 @@ def _remember(app, call: Invocation) -> int:  # type: ignore[no-untyped-def]
     o = call.options
     text: str | bytes = sys.stdin.buffer.read() if call.positional == "-" else call.positional
     at = o.get("--at")
+    personal = True if o.get("--personal") else False if o.get("--project") else None
     result = app.remember(
         text,
+        personal=personal,
         category=o.get("--cat", "general"),
         importance=o.get("--imp", 3),
         entities=o.get("--entities"),
@@ -154,6 +159,9 @@ def _remember(app, call: Invocation) -> int:  # type: ignore[no-untyped-def]
         at=validate.moment(at) if at else None,  # type: ignore[arg-type]
     )
     sys.stdout.write(to_json(result) + "\n" if o.get("--json") else f"remembered {result.id} (pending)\n")
+    from memman.scheduler.autodrain import kick
+
+    kick(app.data_dir)
     return 0
 
 

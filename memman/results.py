@@ -49,6 +49,7 @@ class RecallHit(msgspec.Struct, frozen=True, kw_only=True):
     status: str
     signals: Signals
     occurred_at: str = ""  # when it was true or said (valid time): what text output shows
+    store: str = ""  # the store it came from (a project store or the personal one)
 
 
 class DateWindow(msgspec.Struct, frozen=True, kw_only=True):
@@ -81,6 +82,7 @@ class RecallMeta(msgspec.Struct, frozen=True, kw_only=True):
     expansion: list[str] = []  # `--expand`: the LLM's extra keyword terms
     reranked: str | None = None  # the rerank provider:model that ordered the top results
     window: DateWindow | None = None  # the window the query's dates name (memman/recall/dates.py)
+    stores: list[str] = []  # the stores searched, project first (memman/scope/)
 
 
 class RecallResult(msgspec.Struct, frozen=True, kw_only=True):

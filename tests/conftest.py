@@ -27,6 +27,10 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     data_dir = tmp_path / "data"
     monkeypatch.setenv("MEMMAN_DATA_DIR", str(data_dir))
     monkeypatch.setenv("MEMMAN_DEBUG", "1")
+    # no test spawns background drains unless it asks for them (tests/integration/test_autodrain.py)
+    monkeypatch.setenv("MEMMAN_AUTODRAIN", "0")
+    # run outside this repository's git tree, so the CLI's project scoping sees no project (memman/scope/)
+    monkeypatch.chdir(tmp_path)
     # The warm server (memman/server/) is off unless a test turns it on: a
     # detached server per test would outlive it. tests/server/ covers it.
     monkeypatch.setenv("MEMMAN_SERVER", "off")

@@ -24,7 +24,9 @@ def prime(ctx: AppContext, compacted, json_) -> None:  # type: ignore[no-untyped
     """
     from memman.install.prime import prime as build
 
-    primer = build(ctx.data_dir, ctx.store_flag, compacted=compacted)
+    import os
+
+    primer = build(ctx.data_dir, ctx.store_flag, compacted=compacted, cwd=os.getcwd())
     if json_:
         emit_json(primer)
     else:
@@ -50,8 +52,9 @@ def guide(json_) -> None:  # type: ignore[no-untyped-def]
 
 
 @click.command()
-@click.argument("event", type=click.Choice(["session-start", "user-prompt-submit", "pre-tool-use", "stop", "pre-compact", "bootstrap"]))
-@click.option("--agent", type=click.Choice(["claude-code", "openclaw"]), default="claude-code", show_default=True)
+@click.argument("event", type=click.Choice(["session-start", "user-prompt-submit", "pre-tool-use", "stop", "pre-compact", "session-end", "bootstrap"]))
+@click.option("--agent", type=click.Choice(["claude-code", "codex", "openclaw"]), default="claude-code", show_default=True,
+              help="Who calls (Claude Code and Codex send and read the same JSON).")
 @json_option
 @pass_app
 def hook(ctx: AppContext, event, agent, json_) -> None:  # type: ignore[no-untyped-def]

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 from memman.exits import warn
 from memman.render import to_json
 from memman.service import Memman
-from memman.stores import resolve_data_dir
+from memman.stores import Registry, resolve_data_dir
+
+if TYPE_CHECKING:
+    from memman.scope.service import Scoped
 
 T = TypeVar("T")
 
@@ -21,11 +24,33 @@ class AppContext:
         self.store_flag = store
         self.verbose = verbose
         self._app: Memman | None = None
+        self._scoped: Scoped | None = None
+
+    @property
+    def scoped(self) -> Scoped:
+        """The agent verbs over the project store and the personal one, from this cwd (memman/scope/)."""
+        if self._scoped is None:
+            from pathlib import Path
+
+            from memman.scope.service import Scoped
+
+            try:
+                cwd: Path | None = Path.cwd()
+            except OSError:  # the working directory was deleted under us
+                cwd = None
+            self._scoped = Scoped.at(self.data_dir, self.store_flag, cwd)
+        return self._scoped
 
     @property
     def app(self) -> Memman:
+        """The one store other commands act on: --store / MEMMAN_STORE, else
+        this directory's project store once it exists, else the personal store."""
         if self._app is None:
-            self._app = Memman(self.data_dir, self.store_flag)
+            scope = self.scoped.scope
+            store = scope.personal
+            if scope.project and Registry(self.data_dir).exists(scope.project):
+                store = scope.project
+            self._app = Memman(self.data_dir, store)
         return self._app
 
     def say(self, message: str) -> None:
@@ -34,6 +59,10 @@ class AppContext:
             click.echo(f"memman: {message}", err=True)
 
     def close(self) -> None:
+        if self._scoped is not None:
+            for notice in self._scoped.notices:
+                warn(notice)
+            self._scoped.close()
         if self._app is not None:
             for notice in self._app.notices:
                 warn(notice)

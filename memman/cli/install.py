@@ -29,9 +29,12 @@ def _ask(answers: dict[str, str]) -> dict[str, str]:
 @click.option("--llm-model", metavar="NAME", help="LLM model for extraction and enrichment.")
 @click.option("--embedder", type=click.Choice(["static", "onnx", "openai", "voyage", "ollama", "hashing"]))
 @click.option("--nanoclaw-dir", type=click.Path(file_okay=False, exists=True), help="NanoClaw checkout [cwd].")
+@click.option("--mcp", is_flag=True, help="Also register 'memman mcp' as an MCP server (Claude Code, Codex).")
+@click.option("--scheduler/--no-scheduler", default=True, show_default=True,
+              help="Install the OS drain timer where possible (else memman drains in the background itself).")
 @json_option
 @pass_app
-def install(ctx: AppContext, targets, no_wizard, llm_base_url, llm_model, embedder, nanoclaw_dir, json_) -> None:  # type: ignore[no-untyped-def]
+def install(ctx: AppContext, targets, no_wizard, llm_base_url, llm_model, embedder, nanoclaw_dir, mcp, scheduler, json_) -> None:  # type: ignore[no-untyped-def]
     """Install memman into coding agents: skill, hooks, permissions (Claude
     Code), skill and allow rules (Codex), plugin and bootstrap hook (OpenClaw),
     a container recipe (NanoClaw). Idempotent; works offline with no keys.
@@ -55,15 +58,27 @@ def install(ctx: AppContext, targets, no_wizard, llm_base_url, llm_model, embedd
     settings = wizard.settings_from(answers)  # validated before anything is installed
     for target in chosen:
         t.plan(target, ctx.data_dir, Path(nanoclaw_dir) if nanoclaw_dir else None)  # bad target dirs fail here
-    outcomes = [t.install(target, ctx.data_dir, Path(nanoclaw_dir) if nanoclaw_dir else None) for target in chosen]
+    if mcp:
+        from memman.cli.mcp_cmd import require_sdk
+
+        require_sdk()  # before anything is installed
+    outcomes = [t.install(target, ctx.data_dir, Path(nanoclaw_dir) if nanoclaw_dir else None, mcp=mcp) for target in chosen]
     written = wizard.apply(ctx.data_dir, settings)
+    from memman.install import scheduler as worker
+
+    drain = worker.setup(ctx.data_dir, wanted=scheduler)
+    found = t.executable()
     if json_:
-        emit_json({"targets": outcomes, "settings_written": written})
+        emit_json({"targets": outcomes, "settings_written": written, "worker": drain, "memman": found})
         return
     for o in outcomes:
         click.echo(f"{o.target}: {o.action}" + (f" ({len(o.paths)} paths)" if o.paths else ""))
     if written:
         click.echo(f"config: set {', '.join(written)}")
+    click.echo(f"worker: {drain.detail}")
+    click.echo(f"memman: {found.path}")
+    if found.warning:
+        click.echo(f"memman: warning: {found.warning}", err=True)
 
 
 @click.command()
@@ -80,15 +95,20 @@ def uninstall(ctx: AppContext, targets, json_) -> None:  # type: ignore[no-untyp
     """
     from memman.install import targets as t
 
+    from memman.install import scheduler as worker
+
     chosen = list(dict.fromkeys(targets)) or t.installed_targets(ctx.data_dir)
     outcomes = [t.uninstall(target, ctx.data_dir) for target in chosen]
+    drain = worker.teardown(ctx.data_dir) if not t.installed_targets(ctx.data_dir) else None
     if json_:
-        emit_json({"targets": outcomes})
+        emit_json({"targets": outcomes, "worker": drain})
         return
     if not outcomes:
         click.echo("nothing installed")
     for o in outcomes:
         click.echo(f"{o.target}: {o.action}")
+    if drain is not None and drain.action == "removed":
+        click.echo(f"worker: {drain.detail}")
 
 
 def register(group: click.Group) -> None:

@@ -32,17 +32,24 @@ def _echo_changed(result, json_: bool) -> None:  # type: ignore[no-untyped-def]
 @click.option("--source", type=click.Choice(SOURCES), default="agent", show_default=True)
 @click.option("--meta", multiple=True, metavar="K=V", help="Metadata, repeatable.")
 @click.option("--at", "at", metavar="ISO-8601", help="When it was true or said (default: now).")
+@click.option("--personal/--project", "personal", default=None,
+              help="Personal store (follows you everywhere) or this project's [preferences personal, else project].")
 @json_option
 @pass_app
-def remember(ctx: AppContext, text, category, importance, entities, source, meta, at, json_) -> None:  # type: ignore[no-untyped-def]
+def remember(ctx: AppContext, text, category, importance, entities, source, meta, at, personal, json_) -> None:  # type: ignore[no-untyped-def]
     """Remember TEXT (use - to read it from stdin). Instant: no network.
+    Inside a project (a git root or a .memman marker) it goes to the
+    project's store; preferences and --personal go to the personal store
+    ('memman store which' shows both).
 
     \b
     Example:
       memman remember "Chose SQLite: zero deps, embeddable" --cat decision
+      memman remember "I prefer tabs over spaces" --cat preference
     """
-    result = ctx.app.remember(
+    result = ctx.scoped.remember(
         _text_arg(text),
+        personal=personal,
         category=category,
         importance=importance,
         entities=entities,
@@ -54,6 +61,14 @@ def remember(ctx: AppContext, text, category, importance, entities, source, meta
         emit_json(result)
     else:
         click.echo(f"remembered {result.id} (pending)")
+    _kick(ctx)
+
+
+def _kick(ctx: AppContext) -> None:
+    """New text waits for the drain: make sure one runs (memman/scheduler/autodrain.py)."""
+    from memman.scheduler.autodrain import kick
+
+    kick(ctx.data_dir)
 
 
 @click.command()
@@ -72,6 +87,7 @@ def recall(ctx: AppContext, query, category, source, limit, basic, expand, inten
     """Recall memories relevant to QUERY: keyword + semantic + recency anchors,
     expanded over the memory graph by the query's intent (why / when /
     entity / general); why-answers list causes first, when-answers in time order.
+    Searches this project's store and the personal store, project first.
 
     \b
     Example:
@@ -79,7 +95,7 @@ def recall(ctx: AppContext, query, category, source, limit, basic, expand, inten
       memman recall "what is the rate limit" --as-of 2026-01-31T00:00:00Z
       memman recall "what did we decide on 4 February"
     """
-    result = ctx.app.recall(
+    result = ctx.scoped.recall(
         query,
         limit=limit,
         category=category,
@@ -114,7 +130,7 @@ def replace(ctx: AppContext, memory_id, text, category, importance, entities, so
     Example:
       memman replace 7QX2K9ZB "API timeout is now 60s"
     """
-    result = ctx.app.replace(
+    result = ctx.scoped.replace(
         memory_id,
         _text_arg(text),
         category=category,
@@ -124,6 +140,7 @@ def replace(ctx: AppContext, memory_id, text, category, importance, entities, so
         meta=list(meta) or None,
     )
     _echo_changed(result, json_)
+    _kick(ctx)
 
 
 @click.command()
@@ -138,7 +155,7 @@ def forget(ctx: AppContext, memory_id, reason, json_) -> None:  # type: ignore[n
     Example:
       memman forget 7QX2K9ZB --reason "no longer true"
     """
-    _echo_changed(ctx.app.forget(memory_id, reason), json_)
+    _echo_changed(ctx.scoped.forget(memory_id, reason), json_)
 
 
 @click.command()
@@ -152,7 +169,7 @@ def restore(ctx: AppContext, memory_id, json_) -> None:  # type: ignore[no-untyp
     Example:
       memman restore 7QX2K9ZB
     """
-    _echo_changed(ctx.app.restore(memory_id), json_)
+    _echo_changed(ctx.scoped.restore(memory_id), json_)
 
 
 def register(group: click.Group) -> None:

@@ -16,9 +16,10 @@ def scheduler() -> None:
 @scheduler.command(name="drain")
 @click.option("--store", "stores", multiple=True, metavar="NAME", help="Only this store (repeatable; default: all).")
 @click.option("--limit", type=click.IntRange(1, None), help="At most this many inputs per store.")
+@click.option("--background", is_flag=True, hidden=True, help="The automatic drain memman starts itself.")
 @json_option
 @pass_app
-def scheduler_drain(ctx: AppContext, stores, limit, json_) -> None:  # type: ignore[no-untyped-def]
+def scheduler_drain(ctx: AppContext, stores, limit, background, json_) -> None:  # type: ignore[no-untyped-def]
     """Process every store's pending work once (extract, reconcile, embed,
     link). One drain at a time per data dir.
 
@@ -32,6 +33,11 @@ def scheduler_drain(ctx: AppContext, stores, limit, json_) -> None:  # type: ign
     from memman.scheduler import state
     from memman.stores import check_name
 
+    if background:
+        from memman.scheduler.autodrain import run_background
+
+        run_background(ctx.data_dir, say=lambda line: click.echo(line))
+        return
     if state.is_stopped(ctx.data_dir):
         state.refuse_write(ctx.data_dir)
 
@@ -152,6 +158,7 @@ def scheduler_status(ctx: AppContext, json_) -> None:  # type: ignore[no-untyped
         return
     beat = s.heartbeat
     click.echo(f"state: {s.state}   interval: {s.interval_s}s   units: {s.units or 'not installed'}")
+    click.echo(f"worker: {s.worker_detail}")
     click.echo(
         f"last drain: {beat.at} ({beat.mode}, {beat.processed} processed, {beat.remaining} remaining)"
         if beat

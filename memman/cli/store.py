@@ -10,7 +10,7 @@ from memman.results import StoreInfo
 
 @click.group()
 def store() -> None:
-    """Manage named stores (one per project or agent)."""
+    """Manage named stores (one per project, plus a personal one; see 'store which')."""
 
 
 @store.command(name="list")
@@ -38,6 +38,52 @@ def store_list(ctx: AppContext, json_) -> None:  # type: ignore[no-untyped-def]
     else:
         for info in infos:
             click.echo(f"{'*' if info.active else ' '} {info.name}")
+
+
+@store.command(name="which")
+@click.option("--cwd", "cwd", type=click.Path(file_okay=False, exists=True), help="Resolve for this directory [the current one].")
+@json_option
+@pass_app
+def store_which(ctx: AppContext, cwd, json_) -> None:  # type: ignore[no-untyped-def]
+    """Which stores this directory maps to: the project store (git root or
+    .memman marker), the personal store, where a new memory goes and what
+    recall searches. --store / MEMMAN_STORE override it all.
+
+    \b
+    Example:
+      memman store which
+      memman store which --cwd ~/src/other-repo --json
+    """
+    from memman.scope.resolve import resolve
+
+    scope = resolve(ctx.data_dir, ctx.store_flag, cwd or _cwd())
+    info = {
+        "project": scope.project,
+        "project_root": scope.project_root,
+        "personal": scope.personal,
+        "writes": scope.write,
+        "preferences": scope.personal,
+        "recall": scope.reads,
+        "reason": scope.reason,
+        "explicit": scope.explicit,
+    }
+    if json_:
+        emit_json(info)
+        return
+    click.echo(f"project:  {scope.project or '-'}" + (f"  ({scope.project_root})" if scope.project_root else ""))
+    click.echo(f"personal: {scope.personal}")
+    click.echo(f"writes:   {scope.write} (preferences and --personal: {scope.personal})")
+    click.echo(f"recall:   {', '.join(scope.reads)}")
+    click.echo(f"because:  {scope.reason}")
+
+
+def _cwd() -> str | None:
+    import os
+
+    try:
+        return os.getcwd()
+    except OSError:
+        return None
 
 
 @store.command(name="create")
@@ -135,6 +181,9 @@ def status(ctx: AppContext, json_) -> None:  # type: ignore[no-untyped-def]
     click.echo(f"  log: {s.events} events, head #{s.log_head}; checkpoints " + ", ".join(f"{k} #{v}" for k, v in s.checkpoints.items()))
     click.echo(f"  embedder: {s.embedder or 'not bound yet'}; {s.vectors} vectors; {s.edges} edges")
     click.echo("  files: " + ", ".join(f"{k} {v / 1024:.0f} KiB" for k, v in s.bytes.items()))
+    from memman.install.prime import worker_line
+
+    click.echo(f"  drain worker: {worker_line(ctx.data_dir)}")
 
 
 def register(group: click.Group) -> None:

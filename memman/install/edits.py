@@ -28,6 +28,7 @@ class FileEdit(msgspec.Struct, kw_only=True):
     original: str | None  # base64 of the bytes before the first install; None = the file did not exist
     written_sha256: str
     created_keys: list[list[str]] = []  # key paths install added (removed on uninstall when empty)
+    kind: str = ""  # which editor made it (targets.editor); "" = by file name (older manifests)
 
 
 def sha256(data: bytes) -> str:
@@ -122,9 +123,9 @@ def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
     tmp.replace(path)
 
 
-def read_original(path: Path) -> tuple[str | None, str]:
+def read_original(path: Path, empty: str = "{}\n") -> tuple[str | None, str]:
     if not path.exists():
-        return None, "{}\n"
+        return None, empty
     data = path.read_bytes()
     try:
         return base64.b64encode(data).decode(), data.decode("utf-8")

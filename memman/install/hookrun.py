@@ -31,7 +31,6 @@ handler.ts shim, which adds the returned files to `context.bootstrapFiles`.
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
 from pathlib import Path
 
@@ -66,6 +65,8 @@ class HookInput(msgspec.Struct, kw_only=True):
 
     session_id: str = ""
     hook_event_name: str = ""
+    cwd: str = ""  # the agent's working directory: chooses the project store (memman/scope/)
+    transcript_path: str = ""
     source: str = ""  # SessionStart
     prompt: str = ""  # UserPromptSubmit
     tool_name: str = ""  # PreToolUse
@@ -75,7 +76,7 @@ class HookInput(msgspec.Struct, kw_only=True):
     action: str = ""  # OpenClaw event action
 
 
-EVENTS = ("session-start", "user-prompt-submit", "pre-tool-use", "stop", "pre-compact", "bootstrap")
+EVENTS = ("session-start", "user-prompt-submit", "pre-tool-use", "stop", "pre-compact", "session-end", "bootstrap")
 
 
 def decode(raw: bytes) -> HookInput:
@@ -121,13 +122,20 @@ def _context(event_name: str, text: str) -> dict[str, object]:
 
 
 def handle(event: str, hook: HookInput, data_dir: Path, store: str | None) -> dict[str, object] | None:
-    """The answer to one hook call, or None for "nothing to say"."""
+    """The answer to one hook call, or None for "nothing to say". `store` is
+    an explicit --store (or None: the hook's `cwd` chooses, memman/scope/).
+    Claude Code and Codex send the same JSON shape and read the same answers."""
+    cwd = hook.cwd or None
+    if event in ("stop", "pre-compact", "session-end", "session-start"):
+        drain_if_waiting(data_dir, store, cwd)
+    if event == "session-end":
+        return None
     if event == "session-start":
         _prune_sessions(data_dir, time.time())
         compacted = _take(_session_file(data_dir, hook.session_id, "compacted")) or hook.source == "compact"
-        return _context("SessionStart", prime(data_dir, store, compacted=compacted).text)
+        return _context("SessionStart", _primed(data_dir, store, compacted, cwd))
     if event == "bootstrap":
-        return {"files": [{"path": "MEMMAN.md", "content": prime(data_dir, store).text}]}
+        return {"files": [{"path": "MEMMAN.md", "content": prime(data_dir, store, cwd=cwd).text}]}
     if event == "user-prompt-submit":
         return _prompt(hook, data_dir, store)
     if event == "pre-tool-use":
@@ -144,8 +152,43 @@ def handle(event: str, hook: HookInput, data_dir: Path, store: str | None) -> di
     raise AssertionError(event)
 
 
+def _primed(data_dir: Path, store: str | None, compacted: bool, cwd: str | None) -> str:
+    """The SessionStart context; never an error instead of it (Codex requires a valid
+    hookSpecificOutput on every SessionStart, and a session must start regardless)."""
+    try:
+        return prime(data_dir, store, compacted=compacted, cwd=cwd).text
+    except Exception as exc:  # noqa: BLE001 - the one seam where any failure must still give the agent its answer
+        import os
+
+        if os.environ.get("MEMMAN_DEBUG") == "1":
+            raise
+        return f"memman is unavailable this session ({type(exc).__name__}: {exc}); run 'memman doctor'."
+
+
+def drain_if_waiting(data_dir: Path, store: str | None, cwd: str | None = None) -> str | None:
+    """Start the automatic drain when a store of the scope has work waiting
+    (the worker that always exists: memman/scheduler/autodrain.py)."""
+    from events.errors import MemmanError
+    from memman.scheduler.autodrain import kick
+    from memman.scope.service import Scoped
+
+    try:
+        with Scoped.at(data_dir, store, cwd) as scoped:
+            waiting = any(
+                scoped.app(name).fresh().main.conn.execute("SELECT 1 FROM work WHERE state='pending' LIMIT 1").fetchone()
+                for name in scoped.scope.reads
+                if scoped.app(name).registry.exists(name)
+            )
+    except (MemmanError, OSError):
+        return None  # a broken or read-only store must not break the session; doctor reports it
+    return kick(data_dir) if waiting else None
+
+
 def _prompt(hook: HookInput, data_dir: Path, store: str | None) -> dict[str, object] | None:
+    """Relevant memories, fenced as data (memman/integration/inject.py); nothing
+    at all when nothing is relevant; the plain reminder when recall is late."""
     from memman import config
+    from memman.integration.inject import Injected, TimedOut, inject
 
     started = time.perf_counter()
     prompt = hook.prompt.strip()
@@ -155,53 +198,23 @@ def _prompt(hook: HookInput, data_dir: Path, store: str | None) -> dict[str, obj
 
         notes.append(COMPACTED_HINT)
     settings = config.settings_for(data_dir, store).recall
-    if settings.inject and prompt:
-        found = inject(data_dir, store, prompt, settings.inject_limit, settings.inject_budget_ms, started)
-        notes.append(found if found else REMINDER)
+    if prompt and settings.inject:
+        found = inject(data_dir, store, hook.cwd or None, prompt, limit=settings.inject_limit,
+                       budget_ms=settings.inject_budget_ms, started=started, max_chars=settings.inject_max_chars)
+        if isinstance(found, Injected):
+            notes.append(found.block)
+        elif isinstance(found, TimedOut):
+            notes.append(REMINDER)
     elif prompt:
         notes.append(REMINDER)
     return _context("UserPromptSubmit", "\n".join(notes)) if notes else None
-
-
-def inject(data_dir: Path, store: str | None, prompt: str, limit: int, budget_ms: int, started: float) -> str | None:
-    """The top memories for the prompt, if recall answers within the budget
-    (measured from `started`); None when it does not, or finds nothing.
-    Keyword recall (a few ms, no numpy) answers first; hybrid recall then
-    replaces it if it also finishes in time (a cold start loads numpy and the
-    embedder, ~100+ ms). Recall runs in a daemon thread, abandoned when late."""
-    from memman.render import one_line, short
-    from memman.service import Memman
-
-    answers: dict[str, list[str]] = {}
-
-    def lines(result) -> list[str]:  # type: ignore[no-untyped-def]
-        return [
-            f"- [{h.category}] {one_line(h.content, 300)} (id {short(h.id)}{', pending' if h.status == 'pending' else ''})"
-            for h in result.results
-        ]
-
-    def work() -> None:
-        with Memman(data_dir, store) as app:
-            if not app.registry.exists(app.store):
-                return
-            query = prompt[:2000]
-            answers["basic"] = lines(app.recall(query, limit=limit, basic=True))
-            answers["hybrid"] = lines(app.recall(query, limit=limit))
-
-    thread = threading.Thread(target=work, daemon=True)
-    thread.start()
-    thread.join(max(0.0, budget_ms / 1000 - (time.perf_counter() - started)))
-    found = answers.get("hybrid") or answers.get("basic")
-    if not found:
-        return None
-    return "memman recalled these memories for this prompt (verify before relying on them):\n" + "\n".join(found)
 
 
 def _stop(hook: HookInput, data_dir: Path, store: str | None) -> dict[str, object] | None:
     """Every `remind_every` stops without a remember in between, ask once.
     Never while a stop hook already continued the turn (no loops)."""
     from memman import config
-    from memman.service import Memman
+    from memman.scope.service import Scoped
 
     if hook.stop_hook_active:
         return None
@@ -209,12 +222,16 @@ def _stop(hook: HookInput, data_dir: Path, store: str | None) -> dict[str, objec
     if every <= 0:
         return None
     counter = _session_file(data_dir, hook.session_id, "stops")
-    with Memman(data_dir, store) as app:
-        if not app.registry.exists(app.store):
+    with Scoped.at(data_dir, store, hook.cwd or None) as scoped:
+        names = [n for n in scoped.scope.reads if scoped.app(n).registry.exists(n)]
+        if not names:
             return None
-        head = app.db.log.conn.execute(
-            "SELECT count(*) FROM events WHERE type IN ('memory.remembered', 'memory.replaced')"
-        ).fetchone()[0]
+        head = sum(
+            scoped.app(n).db.log.conn.execute(
+                "SELECT count(*) FROM events WHERE type IN ('memory.remembered', 'memory.replaced')"
+            ).fetchone()[0]
+            for n in names
+        )
     try:
         stops, seen = (int(x) for x in counter.read_text().split())
     except (FileNotFoundError, ValueError):

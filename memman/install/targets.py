@@ -45,6 +45,7 @@ CLAUDE_HOOKS = (  # (event, matcher, memman hook event, timeout s)
     ("PreToolUse", "Task|Agent|ExitPlanMode", "pre-tool-use", 5),
     ("Stop", None, "stop", 5),
     ("PreCompact", None, "pre-compact", 5),
+    ("SessionEnd", None, "session-end", 5),
 )
 
 
@@ -114,8 +115,15 @@ def _our_permissions() -> list[str]:
     return [f"Bash(memman {verb}:*)" for verb in AGENT_VERBS]
 
 
+DATA_DIR_ENV = ["env", "MEMMAN_DATA_DIR"]
+
+
 def _claude_settings(data_dir: Path) -> Callable[[str, list[list[str]], str], str]:
     def apply(text: str, created: list[list[str]], where: str) -> str:
+        from memman.stores import resolve_data_dir
+
+        if data_dir != resolve_data_dir("~/.memman"):  # the agent's own `memman` commands must find this data dir too
+            text = edits.set_key(text, DATA_DIR_ENV, str(data_dir), created, where)
         for event, matcher, name, timeout in CLAUDE_HOOKS:
             entry: dict[str, object] = {} if matcher is None else {"matcher": matcher}
             entry["hooks"] = [{"type": "command", "command": hook_command(data_dir, name), "timeout": timeout}]
@@ -127,6 +135,8 @@ def _claude_settings(data_dir: Path) -> Callable[[str, list[list[str]], str], st
 
 
 def _claude_unapply(text: str, created: list[list[str]], where: str) -> str:
+    if DATA_DIR_ENV in created:
+        text = edits.drop_created(text, [DATA_DIR_ENV], where, only_empty=False)
     for event, *_ in CLAUDE_HOOKS:
         text = edits.drop_ours(text, ["hooks", event], _is_our_hook, where)
     ours = set(_our_permissions())
@@ -137,10 +147,18 @@ def _claude_unapply(text: str, created: list[list[str]], where: str) -> str:
 OPENCLAW_KEYS = (["plugins", "entries", "memman"], ["hooks", "internal", "entries", "memman-bootstrap"])
 
 
-def _openclaw_apply(text: str, created: list[list[str]], where: str) -> str:
-    for path in OPENCLAW_KEYS:
-        text = edits.set_key(text, path, {"enabled": True}, created, where)
-    return text
+def _openclaw_settings(data_dir: Path) -> Callable[[str, list[list[str]], str], str]:
+    """The plugin gets the absolute memman and the data dir, so it never depends on PATH."""
+
+    def apply(text: str, created: list[list[str]], where: str) -> str:
+        from memman.install.agents import executable
+
+        found = executable().path
+        plugin = {"enabled": True, "config": {"command": found if Path(found).exists() else "memman", "dataDir": str(data_dir)}}
+        text = edits.set_key(text, list(OPENCLAW_KEYS[0]), plugin, created, where)
+        return edits.set_key(text, list(OPENCLAW_KEYS[1]), {"enabled": True}, created, where)
+
+    return apply
 
 
 def _openclaw_unapply(text: str, created: list[list[str]], where: str) -> str:
@@ -149,10 +167,33 @@ def _openclaw_unapply(text: str, created: list[list[str]], where: str) -> str:
 
 class Plan(msgspec.Struct, kw_only=True):
     links: list[Link]
-    json_files: list[tuple[str, str]]  # (path, which edit) — "claude" or "openclaw"
+    json_files: list[tuple[str, str]]  # (path, which editor): see `editor`
 
 
-def plan(target: str, data_dir: Path, nanoclaw_dir: Path | None) -> Plan:
+def editor(kind: str, data_dir: Path, *, mcp: bool = False):  # type: ignore[no-untyped-def]
+    """(apply, unapply) for one settings file kind."""
+    from memman.install import agents
+
+    if kind == "claude":
+        return _claude_settings(data_dir), _claude_unapply
+    if kind == "openclaw":
+        return _openclaw_settings(data_dir), _openclaw_unapply
+    if kind == "codex-hooks":
+        return agents.codex_hooks(codex_dir() / "hooks" / "memman" / "memman-hook.sh", data_dir)
+    if kind == "codex-config":
+        return agents.codex_config(data_dir, mcp=mcp)
+    if kind == "claude-mcp":
+        return agents.claude_mcp(data_dir)
+    raise AssertionError(kind)
+
+
+def claude_json() -> Path:
+    """Claude Code's user-scope file (MCP servers live here, not in settings.json)."""
+    base = os.environ.get("CLAUDE_CONFIG_DIR")
+    return Path(base) / ".claude.json" if base else home() / ".claude.json"
+
+
+def plan(target: str, data_dir: Path, nanoclaw_dir: Path | None, *, mcp: bool = False) -> Plan:
     assets = hooks_dir()
     if target == "claude-code":
         base = claude_dir()
@@ -164,7 +205,7 @@ def plan(target: str, data_dir: Path, nanoclaw_dir: Path | None) -> Plan:
                     source=str(assets / "claude-code" / "memman-hook.sh"),
                 ),
             ],
-            json_files=[(str(base / "settings.json"), "claude")],
+            json_files=[(str(base / "settings.json"), "claude")] + ([(str(claude_json()), "claude-mcp")] if mcp else []),
         )
     if target == "codex":
         base = codex_dir()
@@ -172,8 +213,12 @@ def plan(target: str, data_dir: Path, nanoclaw_dir: Path | None) -> Plan:
             links=[
                 Link(path=str(base / "skills" / "memman" / "SKILL.md"), source=str(assets / "codex" / "SKILL.md")),
                 Link(path=str(base / "rules" / "memman.rules"), source=str(assets / "codex" / "memman.rules")),
+                Link(
+                    path=str(base / "hooks" / "memman" / "memman-hook.sh"),
+                    source=str(assets / "claude-code" / "memman-hook.sh"),
+                ),
             ],
-            json_files=[],
+            json_files=[(str(base / "hooks.json"), "codex-hooks"), (str(base / "config.toml"), "codex-config")],
         )
     if target == "openclaw":
         base = openclaw_dir()
@@ -198,7 +243,7 @@ def plan(target: str, data_dir: Path, nanoclaw_dir: Path | None) -> Plan:
     raise BadInput(f"unknown target {target!r}; choose from {', '.join(TARGETS)}")
 
 
-EDITORS = {"claude": (_claude_settings, _claude_unapply), "openclaw": (lambda _d: _openclaw_apply, _openclaw_unapply)}
+KINDS_BY_NAME = {"settings.json": "claude", "openclaw.json": "openclaw"}  # manifests written before `kind`
 
 
 def manifest_path(data_dir: Path, target: str) -> Path:
@@ -247,8 +292,8 @@ def _place(link: Link, created: list[str]) -> None:
         path.symlink_to(link.source)
 
 
-def install(target: str, data_dir: Path, nanoclaw_dir: Path | None = None) -> Outcome:
-    wanted = plan(target, data_dir, nanoclaw_dir)
+def install(target: str, data_dir: Path, nanoclaw_dir: Path | None = None, *, mcp: bool = False) -> Outcome:
+    wanted = plan(target, data_dir, nanoclaw_dir, mcp=mcp)
     previous = read_manifest(data_dir, target)
     _check_free(wanted.links, previous)
     # compute every JSON edit before writing anything: a file we cannot parse changes nothing
@@ -256,16 +301,21 @@ def install(target: str, data_dir: Path, nanoclaw_dir: Path | None = None) -> Ou
     for file, kind in wanted.json_files:
         path = Path(file)
         prior = next((e for e in previous.edits if e.path == file), None) if previous else None
-        original, text = edits.read_original(path)
+        original, text = edits.read_original(path, "" if kind == "codex-config" else "{}\n")
         created = list(prior.created_keys) if prior else []
-        new_text = EDITORS[kind][0](data_dir)(text, created, str(path))
+        new_text = editor(kind, data_dir, mcp=mcp)[0](text, created, str(path))
         data = new_text.encode()
         staged.append((path, data, edits.FileEdit(
             path=file,
             original=prior.original if prior else original,
             written_sha256=edits.sha256(data),
             created_keys=created,
+            kind=kind,
         )))
+    wanted_files = {f for f, _ in wanted.json_files}
+    for stale in [e for e in (previous.edits if previous else []) if e.path not in wanted_files]:  # e.g. --mcp dropped
+        undo = editor(stale.kind or KINDS_BY_NAME[Path(stale.path).name], data_dir)[1]
+        edits.restore(stale, lambda text, e=stale, u=undo: u(text, e.created_keys, e.path))
     changed = [l.path for l in wanted.links if not _link_ok(l)]
     changed += [str(p) for p, data, _ in staged if not p.exists() or p.read_bytes() != data]
     created_dirs = list(previous.created_dirs) if previous else []
@@ -298,9 +348,8 @@ def uninstall(target: str, data_dir: Path) -> Outcome:
     if manifest is None:
         return Outcome(target=target, action="absent", paths=[])
     touched: list[str] = []
-    kinds = {"settings.json": "claude", "openclaw.json": "openclaw"}
     for edit in manifest.edits:
-        undo = EDITORS[kinds[Path(edit.path).name]][1]
+        undo = editor(edit.kind or KINDS_BY_NAME[Path(edit.path).name], data_dir)[1]
         result = edits.restore(edit, lambda text, e=edit, u=undo: u(text, e.created_keys, e.path))
         if result != "absent":
             touched.append(edit.path)
@@ -320,6 +369,12 @@ def uninstall(target: str, data_dir: Path) -> Outcome:
     except OSError:
         pass
     return Outcome(target=target, action="uninstalled", paths=touched)
+
+
+def executable():  # type: ignore[no-untyped-def]
+    from memman.install.agents import executable as find
+
+    return find()
 
 
 def installed_targets(data_dir: Path) -> list[str]:

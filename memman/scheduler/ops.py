@@ -38,6 +38,8 @@ class SchedulerStatus(msgspec.Struct, frozen=True, kw_only=True):
     backlog: dict[str, int]  # store -> pending + failed
     dead: dict[str, int]
     oldest_pending: str | None
+    worker: str = "auto"  # who drains: stopped / serve / timer / auto / none (memman/scheduler/worker.py)
+    worker_detail: str = ""
 
 
 class StateChange(msgspec.Struct, frozen=True, kw_only=True):
@@ -145,6 +147,9 @@ def status(data_dir: Path) -> SchedulerStatus:
         if first and (oldest is None or first < oldest):
             oldest = first
     manifest = read_manifest(data_dir)
+    from memman.scheduler.worker import describe
+
+    worker = describe(data_dir)
     return SchedulerStatus(
         state="stopped" if state.is_stopped(data_dir) else settings.scheduler.state,
         interval_s=settings.scheduler.interval_s,
@@ -153,6 +158,8 @@ def status(data_dir: Path) -> SchedulerStatus:
         backlog=backlog,
         dead=dead,
         oldest_pending=oldest,
+        worker=worker.kind,
+        worker_detail=worker.detail,
     )
 
 

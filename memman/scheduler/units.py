@@ -179,14 +179,44 @@ def _make_parents(path: Path) -> list[str]:
     return [str(p) for p in missing]
 
 
+class SchedulerUnavailable(ControlFailed):
+    """The platform's scheduler cannot be reached (no systemd user bus in a
+    container, no launchd): nothing was installed."""
+
+
 def install(kind: str, units: list[UnitFile], control: Control) -> list[str]:
     """Write the unit files and load them (idempotent: a reinstall reloads).
-    Returns the directories it had to create, so uninstall can remove them."""
+    Returns the directories it had to create, so uninstall can remove them.
+    If loading fails, every file goes back to what it was (absent, or a
+    previous install's text) and the directories just created are removed,
+    so a failed install leaves nothing behind."""
     created: list[str] = []
-    for unit in units:
-        path = Path(unit.path)
-        created += _make_parents(path)
-        path.write_text(unit.text)
+    previous = {u.path: Path(u.path).read_text() if Path(u.path).exists() else None for u in units}
+    try:
+        for unit in units:
+            path = Path(unit.path)
+            created += _make_parents(path)
+            path.write_text(unit.text)
+        _load(kind, units, control)
+    except ControlFailed as exc:
+        for path, text in previous.items():
+            if text is not None:
+                Path(path).write_text(text)
+            else:
+                Path(path).unlink(missing_ok=True)
+        for folder in reversed(created):
+            try:
+                Path(folder).rmdir()
+            except OSError:
+                pass
+        raise SchedulerUnavailable(
+            f"{exc}; nothing was installed. Without an OS timer memman drains in the background by itself"
+            " after writes and at session end (scheduler.auto_drain); in a container run 'memman scheduler serve'"
+        ) from None
+    return created
+
+
+def _load(kind: str, units: list[UnitFile], control: Control) -> None:
     if kind == "launchd":
         plist = units[0].path
         control("launchctl", "unload", "-w", plist, check=False)
@@ -195,7 +225,6 @@ def install(kind: str, units: list[UnitFile], control: Control) -> list[str]:
         control("systemctl", "--user", "daemon-reload")
         control("systemctl", "--user", "enable", "--now", f"{UNIT}.timer")
         control("systemctl", "--user", "restart", f"{UNIT}.timer")
-    return created
 
 
 def uninstall(kind: str, home: Path, control: Control, created_dirs: Sequence[str] = ()) -> list[str]:

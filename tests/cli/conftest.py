@@ -33,6 +33,8 @@ def base_env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(_CLEARED_PREFIXES)}
     env["MEMMAN_DATA_DIR"] = str(data_dir)
     env["HOME"] = str(data_dir.parent / "home")
+    env["MEMMAN_AUTODRAIN"] = "0"  # tests that want the automatic drain pass env={"MEMMAN_AUTODRAIN": "1"}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"  # memman on PATH, as after a real install
     env["MEMMAN_SERVER"] = "off"  # no detached warm server may outlive a test (tests/server/ covers it)
     return env
 
@@ -51,22 +53,30 @@ class Cli:
         return {**base_env(self.data_dir), **(extra or {})}
 
     def __call__(
-        self, *args: str | bytes, input: bytes | str | None = None, env: dict[str, str] | None = None
+        self, *args: str | bytes, input: bytes | str | None = None, env: dict[str, str] | None = None,
+        cwd: Path | None = None,
     ) -> Result:
         data = input.encode() if isinstance(input, str) else input
         proc = subprocess.run(
-            self.argv(*args), input=data, capture_output=True, env=self.env(env), timeout=120
+            self.argv(*args), input=data, capture_output=True, env=self.env(env), timeout=120,
+            cwd=cwd or self.data_dir.parent,  # outside any git tree unless a test picks a project (memman/scope/)
         )
         return Result(proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace"))
 
-    def ok(self, *args: str | bytes, input: bytes | str | None = None, env: dict[str, str] | None = None) -> Result:
-        result = self(*args, input=input, env=env)
+    def ok(
+        self, *args: str | bytes, input: bytes | str | None = None, env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> Result:
+        result = self(*args, input=input, env=env, cwd=cwd)
         assert result.code == 0, result
         assert result.err == "", result
         return result
 
-    def json(self, *args: str | bytes, input: bytes | str | None = None, env: dict[str, str] | None = None) -> Any:
-        return self.ok(*args, "--json", input=input, env=env).json()
+    def json(
+        self, *args: str | bytes, input: bytes | str | None = None, env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> Any:
+        return self.ok(*args, "--json", input=input, env=env, cwd=cwd).json()
 
     def events(self, *args: str, store: str | None = None) -> list[dict[str, Any]]:
         """Every event of the store (or those the extra filters select), oldest first."""

@@ -21,6 +21,8 @@ COMMANDS = [
     "import",
     "export",
     "store list",
+    "store which",
+    "mcp",
     "store create",
     "store use",
     "store remove",

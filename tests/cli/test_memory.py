@@ -14,11 +14,11 @@ from tests.cli.conftest import Cli
 
 ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 HIT_KEYS = ["id", "content", "score", "category", "importance", "entities", "source", "created_at", "status", "signals",
-            "occurred_at"]  # fmt: skip
+            "occurred_at", "store"]  # fmt: skip
 META_KEYS = [
     "query", "store", "mode", "took_ms", "keyword_hits", "vector_hits", "pending", "fingerprint", "degraded",
     "intent", "entities", "anchors", "traversed", "graph", "ordering", "sparse", "hint", "as_of", "expansion", "reranked",
-    "window",
+    "window", "stores",
 ]  # fmt: skip
 
 

@@ -21,9 +21,9 @@ def test_config_set_get_show_with_redacted_secrets(cli: Cli) -> None:
     assert "sk-live" not in shown and "scheduler.interval_s = 120" in shown
     assert "sk-live-abcdef" in (cli.data_dir / "config.toml").read_text()
     assert stat.S_IMODE((cli.data_dir / "config.toml").stat().st_mode) == 0o600
-    cli.ok("config", "set", "recall.inject", "true", "--for-store", "work")
-    assert cli.json("config", "get", "recall.inject", "--for-store", "work")["value"] is True
-    assert cli.json("config", "get", "recall.inject")["value"] is False
+    cli.ok("config", "set", "recall.inject", "false", "--for-store", "work")
+    assert cli.json("config", "get", "recall.inject", "--for-store", "work")["value"] is False
+    assert cli.json("config", "get", "recall.inject")["value"] is True  # on by default: relevance-gated
     cli.ok("config", "unset", "scheduler.interval_s")
     assert cli.json("config", "get", "scheduler.interval_s")["value"] == 300
     assert cli.json("config", "path")["exists"] is True

@@ -14,8 +14,8 @@ import apsw
 from tests.cli.conftest import Cli
 
 
-def _checks(cli: Cli, *args: str) -> tuple[int, dict[str, list[dict]]]:
-    run = cli("doctor", "--json", *args)
+def _checks(cli: Cli, *args: str, env: dict[str, str] | None = None) -> tuple[int, dict[str, list[dict]]]:
+    run = cli("doctor", "--json", *args, env=env)
     assert run.err == "", run.err
     by_name: dict[str, list[dict]] = {}
     for check in json.loads(run.out)["checks"]:
@@ -105,12 +105,34 @@ def test_hooks_that_point_elsewhere_fail(cli: Cli) -> None:
     assert code == 1 and checks["hooks"][0]["fix"] == "memman install --target claude-code"
 
 
-def test_a_stale_backlog_and_no_heartbeat_warn_without_failing(cli: Cli) -> None:
+AUTO = {"MEMMAN_AUTODRAIN": "1"}  # the default worker (the suite turns it off elsewhere)
+
+
+def test_a_fresh_backlog_with_the_automatic_worker_passes(cli: Cli) -> None:
     cli.ok("remember", "The boiler was serviced in March", "--at", "2020-01-01T00:00:00Z")
-    code, checks = _checks(cli)
-    assert code == 0  # warnings only
-    assert checks["heartbeat"][0]["status"] == "pass"  # the backlog is fresh: recorded just now
+    code, checks = _checks(cli, env=AUTO)
+    assert code == 0  # warnings only: no drain has run yet, but one is on its way
+    assert checks["backlog"][0]["status"] == "pass"  # queued just now; --at is when it was true, not when it arrived
+    assert checks["worker"][0]["status"] == "pass" and "automatic background drain" in checks["worker"][0]["detail"]
     assert checks["vectors"][0]["status"] == "pass"
+
+
+def test_memories_waiting_past_the_threshold_fail(cli: Cli) -> None:
+    cli.ok("config", "set", "scheduler.max_wait_s", "0")  # every pending memory has waited "too long"
+    cli.ok("remember", "The boiler was serviced in March")
+    code, checks = _checks(cli, env=AUTO)
+    assert code == 1
+    assert checks["backlog"][0]["status"] == "fail" and "scheduler.max_wait_s=0s" in checks["backlog"][0]["detail"]
+    cli.ok("scheduler", "drain")
+    assert _checks(cli, env=AUTO)[0] == 0
+
+
+def test_no_worker_at_all_fails_while_work_waits(cli: Cli) -> None:
+    cli.ok("config", "set", "scheduler.auto_drain", "false")
+    cli.ok("remember", "The boiler was serviced in March")
+    code, checks = _checks(cli)
+    assert code == 1
+    assert checks["worker"][0]["status"] == "fail" and checks["worker"][0]["fix"].startswith("memman config set")
 
 
 def test_online_reports_an_unreachable_provider(cli: Cli) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from memman import config
 from memman.install import hookrun
 from memman.install.hookrun import HookInput
+from memman.integration.inject import TimedOut, inject
 from memman.service import Memman
 
 
@@ -43,13 +44,16 @@ def test_compaction_flags_the_next_prompt_once(data_dir: Path, app: Memman) -> N
     first = hookrun.handle("user-prompt-submit", HookInput(session_id="s", prompt="go on"), data_dir, None)
     assert "compacted" in first["hookSpecificOutput"]["additionalContext"]
     again = hookrun.handle("user-prompt-submit", HookInput(session_id="s", prompt="go on"), data_dir, None)
-    assert "compacted" not in again["hookSpecificOutput"]["additionalContext"]
+    assert again is None  # no hint any more, and "go on" is relevant to nothing: nothing at all
 
 
-def test_inject_gives_up_when_the_budget_is_spent(data_dir: Path, app: Memman) -> None:
+def test_inject_fails_open_when_the_budget_is_spent(data_dir: Path, app: Memman) -> None:
     app.remember("The staging database listens on port 5433")
-    assert "5433" in hookrun.inject(data_dir, None, "staging database port", 3, 5000, time.perf_counter())
-    assert hookrun.inject(data_dir, None, "staging database port", 3, 0, time.perf_counter()) is None
+    found = inject(data_dir, None, None, "staging database port", limit=3, budget_ms=0, started=time.perf_counter())
+    assert isinstance(found, TimedOut)  # the caller then gives the plain reminder
+    config.set_value(data_dir, "recall.inject_budget_ms", "0")
+    answer = hookrun.handle("user-prompt-submit", HookInput(session_id="s", prompt="staging database port"), data_dir, None)
+    assert answer["hookSpecificOutput"]["additionalContext"] == hookrun.REMINDER
 
 
 def test_empty_and_unknown_fields_in_hook_input_are_fine() -> None:
