@@ -14,7 +14,7 @@ STAMP  := $(VENV)/.installed
 LOCK   := requirements/dev.lock
 LATEST := .venv-latest
 
-.PHONY: demo test test-latest bench lock clean venv
+.PHONY: demo test test-reliability test-latest bench lock clean venv
 
 venv: $(STAMP)
 
@@ -35,6 +35,12 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The fault-injection suite alone (also part of `make test`, so CI runs it):
+# kill -9 at seeded random points, damaged files, hostile text, a CLI fuzzer.
+# A few minutes; MEMMAN_RELIABILITY_SEED and MEMMAN_FUZZ_EXAMPLES vary it.
+test-reliability: $(STAMP)
+	$(BIN)/python -m pytest tests/reliability -p no:cacheprovider -s
 
 # Newest allowed versions of everything, no lock: run it before a release and
 # whenever a dependency ships; a failure here is ours to fix before a user sees it.

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+import os
 from pathlib import Path
 
 import apsw
 
-from events.errors import StoreCorrupt, StoreLocked
+from events.errors import DiskFull, ReadOnlyStore, StoreCorrupt, StoreLocked
 
 BUSY_TIMEOUT_MS = 10_000
 WAL_SIZE_LIMIT = 4 * 1024 * 1024
@@ -28,10 +29,14 @@ def connect(path: Path, *, readonly: bool = False) -> apsw.Connection:
         flags = apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE
     fix = LOG_FIX if path.name == "log.db" else "delete it and run 'memman events replay'"
     with translated_errors(path, fix=fix):
+        created = not readonly and not path.exists()
         try:
             conn = apsw.Connection(str(path), flags=flags)
         except apsw.CantOpenError as exc:
             raise StoreCorrupt(f"cannot open {path}: {exc}") from exc
+        if created:  # owner-only; SQLite gives the -wal and -shm files the same mode
+            path.touch(mode=0o600, exist_ok=True)
+            os.chmod(path, 0o600)
         conn.setbusytimeout(BUSY_TIMEOUT_MS)
         # A one-shot process is usually the last connection; by default it would
         # checkpoint the whole WAL on close (~12 ms per `remember`). Leave that
@@ -57,6 +62,10 @@ def translated_errors(what: Path | str, *, fix: str = "") -> Iterator[None]:
         raise StoreLocked(f"{what} is locked by another process; try again") from exc
     except (apsw.CorruptError, apsw.NotADBError) as exc:
         raise StoreCorrupt(f"{what} is corrupt ({exc}){'; ' + fix if fix else ''}") from exc
+    except apsw.FullError as exc:
+        raise DiskFull(f"no space left on the disk holding {what}: free space and retry; nothing was lost") from exc
+    except apsw.ReadOnlyError as exc:
+        raise ReadOnlyStore(f"{what} is read-only (a read-only mount?): this command must write; nothing was written") from exc
 
 
 def compact_wal(conn: apsw.Connection) -> None:
@@ -65,8 +74,8 @@ def compact_wal(conn: apsw.Connection) -> None:
     Best effort: a busy reader just leaves it for the next auto-checkpoint."""
     try:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    except apsw.BusyError:
-        pass
+    except (apsw.BusyError, apsw.FullError, apsw.ReadOnlyError, apsw.IOError):
+        pass  # a busy reader, a full or read-only disk: the WAL stays as it is, which is safe
 
 
 @contextmanager

@@ -40,6 +40,12 @@ class ProviderUnavailable(MemmanError):
     exit_code = 6
 
 
+class CircuitOpen(ProviderUnavailable):
+    """A provider failed several times in a row: its work is skipped for a
+    cool-down instead of waiting out every Retry-After. Skipped work stays
+    pending and spends no retry attempt."""
+
+
 class ProviderRejected(MemmanError):
     exit_code = 6
 
@@ -61,6 +67,16 @@ class AppendOnlyViolation(LogError):
 
 class CorruptEvent(StoreCorrupt):
     """An event row that cannot be read back (damaged bytes, a bad timestamp)."""
+
+
+class DiskFull(MemmanError):
+    """No space left where the store lives. SQLite rolled the write back, so
+    nothing was lost; the message names the disk and what to do."""
+
+
+class ReadOnlyStore(MemmanError):
+    """The store is on a read-only file system (or not writable by us):
+    reads answer from a scratch copy, writes are refused."""
 
 
 class LogMissing(StoreCorrupt):

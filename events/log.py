@@ -50,6 +50,10 @@ CREATE TABLE IF NOT EXISTS event_memories (
     seq       INTEGER NOT NULL REFERENCES events(seq),
     PRIMARY KEY (memory_id, seq)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS event_keys (
+    key TEXT    PRIMARY KEY,
+    seq INTEGER NOT NULL REFERENCES events(seq)
+) WITHOUT ROWID;
 CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
     BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
@@ -69,8 +73,9 @@ APPEND_ONLY_TRIGGERS = (
 
 # Bump when _SCHEMA gains something; every statement in it is idempotent
 # (IF NOT EXISTS), so an older database is brought up to date by re-running it.
-# Version 3 added the per-event `checksum` column (events/integrity.py).
-SCHEMA_VERSION = 3
+# Version 3 added the per-event `checksum` column (events/integrity.py),
+# version 4 the `event_keys` table (idempotent remember and import).
+SCHEMA_VERSION = 4
 
 _COLUMNS = "seq, id, type, schema_version, recorded_at, occurred_at, actor, causation, stage, payload"
 
@@ -138,7 +143,10 @@ class EventLog:
         )[0]
 
     def append_many(self, items: Sequence[NewEvent]) -> list[Recorded]:
-        """Append all items in one transaction: all of them land, or none."""
+        """Append all items in one transaction: all of them land, or none.
+        An item whose idempotency key (`event.key`) is already in the log is
+        skipped: checked inside the write transaction, so two processes
+        retrying the same key append it once. Returns what was appended."""
         if not items:
             return []
         now = at_microseconds(self._clock())
@@ -147,6 +155,9 @@ class EventLog:
             try:
                 with immediate(self.conn):
                     for item in items:
+                        key = getattr(item.event, "key", None)
+                        if key is not None and self.seq_of_key(key) is not None:
+                            continue
                         recorded.append(self._insert(item, now))
             except apsw.ConstraintError as exc:
                 if "events_derivation" in str(exc) or "events.type, events.causation" in str(exc):
@@ -169,6 +180,9 @@ class EventLog:
             (*envelope, payload, row_checksum((None, *envelope, payload))),
         )
         seq = self.conn.last_insert_rowid()
+        key = getattr(event, "key", None)
+        if key is not None:
+            self.conn.execute("INSERT INTO event_keys (key, seq) VALUES (?, ?)", (key, seq))
         for memory_id in dict.fromkeys(event.memory_ids()):
             self.conn.execute("INSERT INTO event_memories (memory_id, seq) VALUES (?, ?)", (memory_id, seq))
         return Recorded(
@@ -190,6 +204,11 @@ class EventLog:
         """The seq of the newest event, 0 for an empty log."""
         row = self.conn.execute("SELECT max(seq) FROM events").fetchone()
         return row[0] or 0
+
+    def seq_of_key(self, key: str) -> int | None:
+        """The seq of the event recorded under an idempotency key, if any."""
+        row = self.conn.execute("SELECT seq FROM event_keys WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
 
     def seqs(self, batch: int = 5000) -> Iterator[int]:
         """Every seq in order, read from the index alone (no payloads): what a
@@ -233,10 +252,16 @@ class EventLog:
             if type_list is not None:
                 where.append(f"type IN ({','.join('?' * len(type_list))})")
                 args.extend(type_list)
-            rows = self.conn.execute(
-                f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(where)} ORDER BY seq LIMIT ?",
-                (*args, size),
-            ).fetchall()
+            try:
+                rows = self.conn.execute(
+                    f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(where)} ORDER BY seq LIMIT ?",
+                    (*args, size),
+                ).fetchall()
+            except UnicodeDecodeError as exc:
+                raise CorruptEvent(
+                    f"an event after seq {cursor_seq} in {self.path} cannot be read (not UTF-8: damaged on disk);"
+                    f" {CORRUPT_LOG_FIX}"
+                ) from exc
             if not rows:
                 return
             for row in rows:
@@ -284,7 +309,10 @@ class EventLog:
     def get(self, seq: int) -> Recorded:
         if not 0 < seq < 2**63:
             raise UnknownEvent(f"no event with seq {seq}; see 'memman events list'")
-        row = self.conn.execute(f"SELECT {_COLUMNS} FROM events WHERE seq = ?", (seq,)).fetchone()
+        try:
+            row = self.conn.execute(f"SELECT {_COLUMNS} FROM events WHERE seq = ?", (seq,)).fetchone()
+        except UnicodeDecodeError as exc:
+            raise CorruptEvent(f"event {seq} in {self.path} cannot be read (not UTF-8: damaged on disk); {CORRUPT_LOG_FIX}") from exc
         if row is None:
             raise UnknownEvent(f"no event with seq {seq}; see 'memman events list'")
         return self._decode(row)
@@ -376,14 +404,20 @@ class EventLog:
         return problems
 
     def _verify_events(self, limit: int = 20) -> list[str]:
-        """Checksum and decode every event; at most `limit` problems named."""
+        """Checksum and decode every event; at most `limit` problems named.
+        Row by row, so one unreadable row (bytes that are not UTF-8 where
+        text belongs) is named without hiding the rest."""
         columns = {r[1] for r in self.conn.execute("PRAGMA table_info(events)")}
         has_checksum = "checksum" in columns
         bad: list[str] = []
         total = 0
-        select = f"SELECT {_COLUMNS}, {'checksum' if has_checksum else 'NULL'} FROM events ORDER BY seq"
-        for row in self.conn.execute(select):
-            problem = self._row_problem(row[:-1], row[-1], has_checksum)
+        select = f"SELECT {_COLUMNS}, {'checksum' if has_checksum else 'NULL'} FROM events WHERE seq = ?"
+        for seq in self.seqs():
+            try:
+                row = self.conn.execute(select, (seq,)).fetchone()
+                problem = self._row_problem(row[:-1], row[-1], has_checksum)
+            except UnicodeDecodeError:
+                problem = f"event {seq} holds bytes that are not valid UTF-8 where text belongs: damaged on disk"
             if problem:
                 total += 1
                 if len(bad) < limit:

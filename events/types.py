@@ -68,6 +68,12 @@ class MemoryRemembered(_Event, frozen=True, kw_only=True, tag="memory.remembered
     entities: list[str] = []
     source: Source = "agent"
     meta: dict[str, str] = {}
+    # Idempotency key: a second remember or import with the same key appends
+    # nothing (the log's event_keys table is unique on it). "id:<caller id>"
+    # from `remember --id` or an import line's "id"; "line:<hash>:<n>" for an
+    # import line without one. Added with a default, so payloads written
+    # before it decode unchanged (no schema bump needed for an optional field).
+    key: str | None = None
 
     def memory_ids(self) -> tuple[str, ...]:
         return (self.memory_id,)

@@ -196,8 +196,11 @@ def get(data_dir: Path, key: str, store: str | None = None, *, reveal: bool = Fa
 
 def set_value(data_dir: Path, key: str, value: str, store: str | None = None) -> object:
     """Validate and write one setting (globally, or for one store); returns the typed value."""
+    from memman.settings_bounds import check
+
     section, field = _split_key(key)
     typed = _coerce(SECTIONS[section], field, value, key)
+    check(f"{section}.{field}", typed)
     raw = read_raw(data_dir)
     target = raw.setdefault("stores", {}).setdefault(store, {}) if store else raw
     target.setdefault(section, {})[field] = typed
@@ -236,8 +239,9 @@ def redacted(settings: Settings) -> Raw:
 
 def write_raw(data_dir: Path, raw: Raw) -> None:
     """Write atomically, mode 0600, inside a 0700 data dir."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    os.chmod(data_dir, 0o700)
+    if not data_dir.is_dir():  # an existing data dir keeps its mode (see Registry.ensure_data_dir)
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(data_dir, 0o700)
     path = config_path(data_dir)
     tmp = path.with_name(f".{CONFIG_FILE}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

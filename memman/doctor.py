@@ -91,6 +91,12 @@ def check_store(data_dir: Path, name: str, clock: Clock) -> list[Check]:
             return found  # projections rebuilt from a damaged log prove nothing
         else:
             found.append(Check(name="log", status="pass", store=name, detail=f"{db.log.count()} events, append-only, contiguous"))
+        damaged = db.damaged()
+        if damaged:
+            found.append(Check(name="projections", status="fail", store=name,
+                               detail="; ".join(f"{f} is damaged ({why})" for f, why in damaged.items()),
+                               fix=f"memman --store {name} events replay (moves it aside and rebuilds it from the log)"))
+            return found
         head = db.log.head()
         marks = db.checkpoints()  # raises LogMissing if the log is older than them
         behind = {k: head - v for k, v in marks.items() if v < head}

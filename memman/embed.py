@@ -313,13 +313,13 @@ def _target(db: StoreDB, settings: EmbedderSettings, to: str) -> Embedder:
     return create_embedder(provider, settings, model=model)
 
 
-def _lock(data_dir: Path, wait_s: float):  # type: ignore[no-untyped-def]
-    """The drain lock, waiting up to wait_s for a running drain to finish."""
-    from workers.lock import drain_lock
+def _lock(data_dir: Path, store_dir: Path, wait_s: float):  # type: ignore[no-untyped-def]
+    """The store's drain lock, waiting up to wait_s for a running drain to finish."""
+    from workers.lock import store_lock
 
     deadline = time.monotonic() + wait_s
     while True:
-        lock = drain_lock(data_dir)
+        lock = store_lock(data_dir, store_dir)
         try:
             lock.__enter__()
         except StoreLocked:
@@ -439,7 +439,7 @@ def swap(
         return SwapReport(store=app.store, action="already bound", from_=bound, to=key, embedded=0,
                           active=_active(db), seconds=round(time.perf_counter() - started, 3))
     if in_progress is None:
-        lock = _lock(data_dir, LOCK_WAIT_S)  # so a drain running now sees the swap from its next pass
+        lock = _lock(data_dir, db.directory, LOCK_WAIT_S)  # so a drain running now sees the swap from its next pass
         try:
             db.log.append(StoreConfigured(setting=SWAP_SETTING, value=key), actor=ACTOR)
             db.catch_up()
@@ -459,10 +459,10 @@ def _run_backfill(
     None when max_batches stopped it first."""
     data_dir, db, key = app.registry.data_dir, app.db, target.fingerprint.key
     embedded = batches = 0
-    held = _lock(data_dir, LOCK_WAIT_S) if offline else None
+    held = _lock(data_dir, db.directory, LOCK_WAIT_S) if offline else None
     try:
         while True:
-            lock = held or _lock(data_dir, LOCK_WAIT_S)
+            lock = held or _lock(data_dir, db.directory, LOCK_WAIT_S)
             try:
                 db.catch_up()
                 todo = missing(db, key)

@@ -28,13 +28,14 @@ _SPECS: dict[str, tuple[dict[str, object], tuple[str, ...], tuple[str, ...]]] = 
             "--source": SOURCES,
             "--meta": str,
             "--at": str,
+            "--id": str,
         },
         ("--json", "--personal", "--project"),
         ("--meta",),
     ),
     "recall": (
         {"--cat": CATEGORIES, "--source": SOURCES, "--limit": range(1, 1001)},
-        ("--json", "--basic"),
+        ("--json", "--basic", "--raw"),
         (),
     ),
 }
@@ -142,7 +143,7 @@ def run(call: Invocation) -> int:
 
 def _remember(app, call: Invocation) -> int:  # type: ignore[no-untyped-def]
     from memman import validate
-    from memman.render import to_json
+    from memman.render import remembered_line, to_json
 
     o = call.options
     text: str | bytes = sys.stdin.buffer.read() if call.positional == "-" else call.positional
@@ -157,8 +158,9 @@ def _remember(app, call: Invocation) -> int:  # type: ignore[no-untyped-def]
         source=o.get("--source", "agent"),
         meta=o.get("--meta", []),
         at=validate.moment(at) if at else None,  # type: ignore[arg-type]
+        key=o.get("--id"),  # type: ignore[arg-type]
     )
-    sys.stdout.write(to_json(result) + "\n" if o.get("--json") else f"remembered {result.id} (pending)\n")
+    sys.stdout.write(to_json(result) + "\n" if o.get("--json") else remembered_line(result) + "\n")
     from memman.scheduler.autodrain import kick
 
     kick(app.data_dir)
@@ -178,5 +180,5 @@ def _recall(app, call: Invocation) -> int:  # type: ignore[no-untyped-def]
     )
     if call.verbose:
         sys.stderr.write(f"memman: {recall_diagnostics(result)}\n")
-    sys.stdout.write(to_json(result) + "\n" if o.get("--json") else "\n".join(recall_lines(result)) + "\n")
+    sys.stdout.write(to_json(result) + "\n" if o.get("--json") else "\n".join(recall_lines(result, raw=bool(o.get("--raw")))) + "\n")
     return 0

@@ -11,6 +11,7 @@ from pathlib import Path
 import apsw
 
 from events.clock import Clock, utc_now
+from events.errors import DiskFull
 from events.log import CORRUPT_LOG_FIX
 from memman.results import Difference, ReplayReport, StoreStatus, VerifyReport
 from memman.service import Memman
@@ -23,8 +24,13 @@ MAX_DIFFERENCES = 20
 
 def status(app: Memman) -> StoreStatus:
     db = app.db
-    lag = db.log.head() - min(db.checkpoints().values(), default=0)
-    db.catch_up()
+    lag = db.log.head() - min(db.checkpoints().values(), default=0)  # how far the local replica was behind
+    if db.writable:
+        db.repair()  # a damaged projection is rebuilt from the log (and said), not reported as "unexpected"
+    try:
+        db.catch_up()
+    except DiskFull as exc:  # report what the projections hold, and say why they lag
+        db.notices.append(f"counts may lag the log: {exc}")
     conn = db.main.conn
     by_status = dict(conn.execute("SELECT status, count(*) FROM memories GROUP BY status").fetchall())
     by_category = dict(
@@ -45,7 +51,7 @@ def status(app: Memman) -> StoreStatus:
     }
     return StoreStatus(
         store=app.store,
-        path=str(db.directory),
+        path=str(app.registry.path(app.store)),
         events=db.log.count(),
         log_head=db.log.head(),
         checkpoints=db.checkpoints(),
@@ -67,6 +73,7 @@ def status(app: Memman) -> StoreStatus:
 def replay(app: Memman, names: list[str] | None = None, progress: Callable[[int, int], None] | None = None) -> ReplayReport:
     db = app.db
     started = time.perf_counter()
+    db.repair()  # a damaged file is moved aside first: dropping its tables in place may not work
     db.replay(names or None, progress=progress)
     if names is None or "vectors" in names:  # the flat caches are derived too: rebuilt on the next read
         for cache in db.directory.glob("vectors-*.f32"):
@@ -130,7 +137,19 @@ def verify(app: Memman) -> VerifyReport:
             store=app.store, ok=False, log_problems=problems, differences=[],
             seconds=round(time.perf_counter() - started, 3), fix=CORRUPT_LOG_FIX,
         )
-    db.catch_up()
+    damaged = db.damaged()
+    if damaged:
+        return VerifyReport(
+            store=app.store, ok=False, log_problems=[], seconds=round(time.perf_counter() - started, 3),
+            differences=[Difference(table=name, detail=f"damaged ({why})") for name, why in damaged.items()],
+            fix=f"memman --store {app.store} events replay (moves the damaged file aside and rebuilds it from the log)",
+        )
+    try:
+        db.catch_up()
+    except DiskFull as exc:  # the log was checked; the projections cannot be brought level to compare
+        db.notices.append(f"the log is sound; projections were not compared: {exc}")
+        return VerifyReport(store=app.store, ok=True, log_problems=[], differences=[],
+                            seconds=round(time.perf_counter() - started, 3))
     differences: list[Difference] = []
     with tempfile.TemporaryDirectory(prefix="memman-verify-") as tmp:
         for live in db.sets:
@@ -204,13 +223,28 @@ def drain_all(
     limit: int | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ):  # type: ignore[no-untyped-def]
-    """Drain every store (or those named) under the data dir's drain lock."""
-    from workers.lock import drain_lock
+    """Drain every store (or those named), each under its own lock, so one
+    slow or locked store never holds up the others. A store another drain is
+    working on is skipped; if every chosen store was locked, StoreLocked."""
+    from events.errors import StoreLocked
+    from workers.lock import store_lock
 
     registry = Registry(data_dir)
     reports = []
-    with drain_lock(data_dir):
-        for name in stores or registry.names():
-            step = (lambda done, total, n=name: progress(n, done, total)) if progress else None
-            reports.append(drain_one(data_dir, registry.require(name), name, clock=clock, limit=limit, progress=step))
+    locked: list[StoreLocked] = []
+    for name in stores or registry.names():
+        step = (lambda done, total, n=name: progress(n, done, total)) if progress else None
+        directory = registry.require(name)
+        try:
+            with store_lock(data_dir, directory):
+                reports.append(drain_one(data_dir, directory, name, clock=clock, limit=limit, progress=step))
+        except StoreLocked as exc:
+            locked.append(exc)
+    if locked and not reports:
+        raise locked[0]
+    if locked:
+        from memman.exits import warn
+
+        for exc in locked:
+            warn(f"skipped: {exc}")
     return reports

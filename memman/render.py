@@ -18,12 +18,17 @@ def one_line(text: str, width: int = 160) -> str:
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
-def recall_lines(result: RecallResult) -> list[str]:
+def recall_lines(result: RecallResult, *, raw: bool = False) -> list[str]:
+    """One line per hit; memory text made inert for a terminal unless `raw`."""
+    from memman.sanitize import for_terminal
+
+    clean = (lambda text: text) if raw else for_terminal
     lines = []
     for hit in result.results:
         pending = " (pending)" if hit.status == "pending" else ""
         lines.append(
-            f"{short(hit.id)}  {hit.score:.2f}  {(hit.occurred_at or hit.created_at)[:10]}  {hit.category:<10}  {one_line(hit.content)}{pending}"
+            f"{short(hit.id)}  {hit.score:.2f}  {(hit.occurred_at or hit.created_at)[:10]}  {hit.category:<10}"
+            f"  {clean(one_line(hit.content))}{pending}"
         )
     if not lines:
         lines.append("no memories matched")
@@ -46,3 +51,11 @@ def to_json(value: object) -> str:
     import msgspec
 
     return msgspec.json.encode(value).decode()
+
+
+def remembered_line(result) -> str:  # type: ignore[no-untyped-def]
+    """What `remember` prints: the new id, or the id an earlier call with the
+    same --id made."""
+    if result.already:
+        return f"already remembered {result.id} ({result.status}); nothing appended"
+    return f"remembered {result.id} (pending)"

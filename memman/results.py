@@ -11,6 +11,7 @@ class Remembered(msgspec.Struct, frozen=True, kw_only=True):
     seq: int
     status: str
     store: str
+    already: bool = False  # `--id KEY` was remembered before: nothing was appended
 
 
 class Changed(msgspec.Struct, frozen=True, kw_only=True):
@@ -92,10 +93,11 @@ class RecallResult(msgspec.Struct, frozen=True, kw_only=True):
 
 class ImportReport(msgspec.Struct, frozen=True, kw_only=True):
     store: str
-    imported: int
+    imported: int  # new memories appended by this run
     first_seq: int | None
     last_seq: int | None
     seconds: float
+    already: int = 0  # lines an earlier (perhaps interrupted) import already appended
 
 
 class ReplayReport(msgspec.Struct, frozen=True, kw_only=True):

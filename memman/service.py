@@ -17,8 +17,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from events.clock import Clock, utc_now
-from events.errors import BadInput, StoreLocked, UnknownMemory
+from events.errors import (
+    BadInput,
+    CorruptEvent,
+    DiskFull,
+    LogMissing,
+    MemmanError,
+    ReadOnlyStore,
+    StoreCorrupt,
+    StoreLocked,
+    UnknownMemory,
+)
 from events.ids import UlidFactory
+from events.log import NewEvent
 from events.types import (
     EdgeLinked,
     EdgeUnlinked,
@@ -51,19 +62,26 @@ class Memman:
         self.clock = clock
         self._ids = UlidFactory()
         self._db: StoreDB | None = None
+        self.degraded: list[str] = []  # why a read answered from less than the whole log
 
     def ensure_writable(self) -> None:
-        """Refuse a write while the scheduler is stopped (recall-only mode).
-        Every operation that appends to the log calls this first."""
+        """Refuse a write while the scheduler is stopped (recall-only mode) or
+        when the store cannot be written (a read-only mount). Every operation
+        that appends to the log calls this first."""
         if os.path.exists(os.path.join(self.registry.data_dir, STOPPED_MARKER)):
             from memman.scheduler.state import refuse_write
 
             refuse_write(self.registry.data_dir)
+        directory = self.registry.path(self.store)
+        if directory.is_dir() and not os.access(directory, os.W_OK):
+            raise ReadOnlyStore(f"store {self.store!r} at {directory} is read-only (a read-only mount?);"
+                                " nothing was written; recall still works")
 
     @property
     def db(self) -> StoreDB:
         if self._db is None:
             self._db = StoreDB(self.registry.require(self.store), clock=self.clock)
+            self._db.read_only_view()  # a no-op unless the store cannot be written
         return self._db
 
     @property
@@ -93,8 +111,12 @@ class Memman:
         source: str = "agent",
         meta: list[str] | dict[str, object] | None = None,
         at: datetime | None = None,
+        key: str | None = None,
     ) -> Remembered:
+        """`key` makes it idempotent: remembering the same key again appends
+        nothing and returns the memory the first call made (`already`)."""
         self.ensure_writable()
+        key = f"id:{validate.idempotency_key(key)}" if key is not None else None
         event = MemoryRemembered(
             memory_id=MemoryId(self._ids.mint(self.clock())),
             text=validate.text(text),
@@ -103,9 +125,23 @@ class Memman:
             entities=validate.entities(list(entities) if isinstance(entities, Sequence) and not isinstance(entities, str) else entities),
             source=validate.source(source),  # type: ignore[arg-type]
             meta=validate.meta(meta),
+            key=key,
         )
-        rec = self.db.log.append(event, occurred_at=at)
-        return Remembered(id=event.memory_id, seq=rec.seq, status="pending", store=self.store)
+        recorded = self.db.log.append_many([NewEvent(event=event, occurred_at=at)])
+        if not recorded:
+            return self._remembered_before(key)  # type: ignore[arg-type]
+        return Remembered(id=event.memory_id, seq=recorded[0].seq, status="pending", store=self.store)
+
+    def _remembered_before(self, key: str) -> Remembered:
+        seq = self.db.log.seq_of_key(key)
+        assert seq is not None
+        first = self.db.log.get(seq).event
+        assert isinstance(first, MemoryRemembered)
+        try:
+            status = self.memory(first.memory_id).status
+        except MemmanError:  # merged into another memory by the drain, or projections unavailable
+            status = "pending"
+        return Remembered(id=first.memory_id, seq=seq, status=status, store=self.store, already=True)
 
     def replace(
         self,
@@ -207,6 +243,8 @@ class Memman:
                 db.main.catch_up()
         except StoreLocked:
             pass
+        except DiskFull as exc:  # answer from the projections as they stand, and say so
+            self.degraded.append(f"newest memories not yet readable: {exc}")
         return db
 
     def fresh_vectors(self) -> StoreDB:
@@ -218,6 +256,8 @@ class Memman:
                 db.vectors.catch_up()
         except StoreLocked:
             pass
+        except DiskFull as exc:
+            self.degraded.append(f"newest vectors not yet readable: {exc}")
         return db
 
     def recall(
@@ -239,14 +279,41 @@ class Memman:
         stood then (see `_past`). `expand` asks the LLM for extra keyword
         terms (cached); a configured `rerank.provider` re-orders the top
         results (see memman/recall/llm.py). `disable` switches signals off
-        for ablations (memman/recall/hybrid.py SIGNALS; tools/recall_bench)."""
+        for ablations (memman/recall/hybrid.py SIGNALS; tools/recall_bench).
+        A damaged projection file is rebuilt from the log once and the
+        question asked again; a damaged or missing log is reported as it is."""
+        import apsw
+
+        options = dict(limit=limit, category=category, source=source, basic=basic, expand=expand, graph=graph,
+                       intent=intent, as_of=as_of, disable=disable)
+        query = validate.query(query)
+        try:
+            return self._recall(query, **options)  # type: ignore[arg-type]
+        except (StoreCorrupt, apsw.CorruptError) as exc:
+            if isinstance(exc, LogMissing | CorruptEvent) or not self.db.writable or not self.db.repair():
+                raise
+        return self._recall(query, **options)  # type: ignore[arg-type]
+
+    def _recall(
+        self,
+        query: str,
+        *,
+        limit: int,
+        category: str | None,
+        source: str | None,
+        basic: bool,
+        expand: bool,
+        graph: bool | None,
+        intent: str | None,
+        as_of: datetime | None,
+        disable: Sequence[str],
+    ) -> RecallResult:
         import msgspec
 
         from events.clock import to_iso
         from memman.recall import llm as llm_recall
         from memman.recall import recall
 
-        query = validate.query(query)
         with self._view(as_of, basic) as db:
             terms, note = (
                 llm_recall.expansion(self.registry.data_dir, self.store, self.db.directory, query) if expand else ([], None)
@@ -267,6 +334,9 @@ class Memman:
             )
         if as_of is not None:
             result = msgspec.structs.replace(result, meta=msgspec.structs.replace(result.meta, as_of=to_iso(as_of)))
+        if self.degraded:
+            degraded = "; ".join(x for x in (result.meta.degraded, *dict.fromkeys(self.degraded)) if x)
+            result = msgspec.structs.replace(result, meta=msgspec.structs.replace(result.meta, degraded=degraded))
         if expand:
             degraded = "; ".join(x for x in (result.meta.degraded, note) if x) or None
             result = msgspec.structs.replace(

@@ -103,6 +103,17 @@ def _recall_only(data_dir: Path) -> Iterator[None]:
             marker.unlink(missing_ok=True)
 
 
+def _free_stamp(registry: Registry, store: str, stamp: str) -> str:
+    """A stamp no earlier shadow or archive of this store uses: two cut-overs
+    in the same second once collided on the archive's name (found by the
+    CLI fuzzer in tests/reliability)."""
+    candidate, n = stamp, 1
+    while any(registry.path(f"{store[:40]}-{kind}-{candidate}").exists() for kind in ("rederive", "before-rederive")):
+        n += 1
+        candidate = f"{stamp}-{n}"
+    return candidate
+
+
 def rederive_from_inputs(app: Memman, *, cut_over: bool = False, keep_shadow: bool = False) -> ShadowReport:
     from workers.lock import drain_lock
 
@@ -113,7 +124,7 @@ def rederive_from_inputs(app: Memman, *, cut_over: bool = False, keep_shadow: bo
     started = time.perf_counter()
     registry: Registry = app.registry
     data_dir = registry.data_dir
-    stamp = app.clock().strftime("%Y%m%d%H%M%S")
+    stamp = _free_stamp(registry, app.store, app.clock().strftime("%Y%m%d%H%M%S"))
     live_dir = registry.require(app.store)
     shadow = f"{app.store[:40]}-rederive-{stamp}"
     shadow_dir, _ = registry.create(shadow)

@@ -29,11 +29,20 @@ def resolve_data_dir(flag: str | None) -> Path:
 
 
 def check_name(name: str) -> str:
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):  # not match(): its `$` accepts a trailing newline
         raise BadInput(
             f"invalid store name {name!r}: use 1-64 lowercase letters, digits, '-' or '_', starting with a letter or digit"
         )
     return name
+
+
+def _private_dir(path: Path) -> None:
+    """A store directory memman creates: owner-only, whatever the umask."""
+    try:
+        path.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(path, 0o700)
+    except OSError as exc:
+        raise BadInput(f"cannot create store directory {path}: {exc.strerror}") from None
 
 
 class Registry:
@@ -42,8 +51,17 @@ class Registry:
         self.root = data_dir / "stores"
 
     def ensure_data_dir(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.data_dir, 0o700)
+        """Create the data dir and stores/ owner-only (0700). A data dir that
+        already exists keeps its mode: it may be a directory the user chose
+        and shares on purpose (`doctor` warns when it is not 0700); only
+        directories memman creates itself are chmodded."""
+        try:
+            for directory in (self.data_dir, self.root):
+                if not directory.is_dir():
+                    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+                    os.chmod(directory, 0o700)  # mkdir's mode is filtered by the umask
+        except OSError as exc:
+            raise BadInput(f"cannot create data dir {self.data_dir}: {exc.strerror}; pass --data-dir DIR") from None
 
     def path(self, name: str) -> Path:
         return self.root / check_name(name)
@@ -83,7 +101,7 @@ class Registry:
         if self.exists(name):
             raise BadInput(f"store {name!r} already exists")
         self.ensure_data_dir()
-        path.mkdir(parents=True, exist_ok=True)
+        _private_dir(path)
         try:
             record_backend(path, dsn)
             open_log(path).close()
@@ -102,7 +120,7 @@ class Registry:
             return path
         if name == DEFAULT_STORE and create_default:
             self.ensure_data_dir()
-            path.mkdir(parents=True, exist_ok=True)
+            _private_dir(path)
             return path
         raise UnknownStore(f"unknown store {name!r}; create it with 'memman store create {name}'")
 

@@ -1,14 +1,25 @@
 """Import and export as JSON Lines.
 
-Import lines: {"text": ..., "at"?, "cat"?, "imp"?, "entities"?, "source"?, "meta"?}.
+Import lines: {"text": ..., "at"?, "cat"?, "imp"?, "entities"?, "source"?, "meta"?, "id"?}.
 The whole file is validated before anything is written (a bad line N imports
 nothing and names line N), then appended in batches of `BATCH` events, one
 transaction each. Exported memories use the same field names, so an export
 imports into another store as-is.
+
+Import is idempotent. Each line gets a stable key, recorded in its event:
+`id:<id>` when the line has an "id" (the caller's own, or the memory id an
+export wrote), else `line:<hash of the line's bytes>:<n>`, where n counts
+earlier identical lines in the same input (so a file that repeats a line on
+purpose still imports it twice). Re-running an interrupted or repeated
+import appends only the lines not yet in the log and reports "N new, M
+already imported". The key holds no file path, so the same input piped
+through stdin or copied elsewhere is recognised too; the same line in two
+different files is taken as the same memory.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Iterable, Iterator
 from typing import IO
@@ -28,8 +39,15 @@ from projections.queries import MEMORY_COLUMNS, row_to_memory
 BATCH = 2000
 
 
+class ImportInterrupted(MemmanError):
+    """Ctrl-C during an import: what landed stays (idempotent re-run adds the rest)."""
+
+    exit_code = 130
+
+
 class ImportLine(msgspec.Struct, forbid_unknown_fields=False):
     text: str
+    id: str | None = None
     at: str | None = None
     cat: str = "general"
     imp: int = 3
@@ -38,10 +56,19 @@ class ImportLine(msgspec.Struct, forbid_unknown_fields=False):
     meta: dict[str, str | int | float | bool | None] | None = None
 
 
+def _line_key(raw: bytes, item: ImportLine, seen: dict[bytes, int]) -> str:
+    if item.id is not None:
+        return f"id:{validate.idempotency_key(item.id, 'id')}"
+    digest = hashlib.blake2b(raw.strip(), digest_size=16).digest()
+    seen[digest] = seen.get(digest, -1) + 1
+    return f"line:{digest.hex()}:{seen[digest]}"
+
+
 def _parse(lines: Iterable[bytes], app: Memman) -> list[NewEvent]:
     decoder = msgspec.json.Decoder(ImportLine)
     ids = UlidFactory()
     items: list[NewEvent] = []
+    seen: dict[bytes, int] = {}
     for number, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
@@ -57,6 +84,7 @@ def _parse(lines: Iterable[bytes], app: Memman) -> list[NewEvent]:
                 entities=validate.entities(item.entities),
                 source=validate.source(item.source),  # type: ignore[arg-type]
                 meta=validate.meta(item.meta),  # type: ignore[arg-type]
+                key=_line_key(raw, item, seen),
             )
             at = validate.moment(item.at) if item.at else None
         except UnicodeDecodeError:
@@ -74,14 +102,24 @@ def import_jsonl(app: Memman, stream: IO[bytes]) -> ImportReport:
     started = time.perf_counter()
     items = _parse(stream, app)
     first = last = None
-    for start in range(0, len(items), BATCH):
-        recorded = app.db.log.append_many(items[start : start + BATCH])
-        first = first or recorded[0].seq
-        last = recorded[-1].seq
-    if items:
+    imported = 0
+    try:
+        for start in range(0, len(items), BATCH):
+            recorded = app.db.log.append_many(items[start : start + BATCH])
+            if recorded:
+                first = first or recorded[0].seq
+                last = recorded[-1].seq
+                imported += len(recorded)
+    except KeyboardInterrupt:
+        raise ImportInterrupted(
+            f"interrupted: {imported} new lines were imported before the interrupt;"
+            " run the same import again to add the rest (lines already imported are skipped)"
+        ) from None
+    if imported:
         app.db.compact()
     return ImportReport(
-        store=app.store, imported=len(items), first_seq=first, last_seq=last, seconds=round(time.perf_counter() - started, 3)
+        store=app.store, imported=imported, first_seq=first, last_seq=last,
+        seconds=round(time.perf_counter() - started, 3), already=len(items) - imported,
     )
 
 

@@ -60,6 +60,10 @@ def importance(value: int) -> int:
     return value
 
 
+MAX_ENTITIES, MAX_ENTITY_CHARS = 100, 200
+MAX_META_KEYS, MAX_META_KEY_CHARS, MAX_META_VALUE_CHARS = 50, 100, 4096
+
+
 def entities(values: list[str] | str | None) -> list[str]:
     if values is None:
         return []
@@ -67,8 +71,12 @@ def entities(values: list[str] | str | None) -> list[str]:
     seen: dict[str, str] = {}
     for item in items:
         cleaned = str(item).strip()
+        if len(cleaned) > MAX_ENTITY_CHARS:
+            raise BadInput(f"entity {cleaned[:20]!r}... is {len(cleaned):,} characters; the limit is {MAX_ENTITY_CHARS}")
         if cleaned:
             seen.setdefault(cleaned.casefold(), cleaned)
+    if len(seen) > MAX_ENTITIES:
+        raise BadInput(f"{len(seen)} entities; the limit is {MAX_ENTITIES}")
     return list(seen.values())
 
 
@@ -76,13 +84,24 @@ def meta(pairs: list[str] | dict[str, object] | None) -> dict[str, str]:
     if pairs is None:
         return {}
     if isinstance(pairs, dict):
-        return {str(k): str(v) for k, v in pairs.items()}
+        return _meta_limits({str(k): str(v) for k, v in pairs.items()})
     out: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise BadInput(f"bad --meta {pair!r}; use key=value")
+            raise BadInput(f"bad --meta {pair[:40]!r}; use key=value")
         out[key.strip()] = value
+    return _meta_limits(out)
+
+
+def _meta_limits(out: dict[str, str]) -> dict[str, str]:
+    if len(out) > MAX_META_KEYS:
+        raise BadInput(f"{len(out)} metadata keys; the limit is {MAX_META_KEYS}")
+    for key, value in out.items():
+        if len(key) > MAX_META_KEY_CHARS:
+            raise BadInput(f"metadata key {key[:20]!r}... is {len(key):,} characters; the limit is {MAX_META_KEY_CHARS}")
+        if len(value) > MAX_META_VALUE_CHARS:
+            raise BadInput(f"metadata {key[:40]!r} is {len(value):,} characters; the limit is {MAX_META_VALUE_CHARS}")
     return out
 
 
@@ -122,6 +141,21 @@ def since(value: str, now: datetime) -> datetime:
     except (ValueError, OverflowError):
         raise BadInput(f"bad --since {value!r}; use 7d, 24h, 30m or an ISO-8601 time") from None
     return moment(value, "--since", "use 7d, 24h, 30m or an ISO-8601 time")
+
+
+MAX_KEY_CHARS = 200
+
+
+def idempotency_key(value: str, what: str = "--id") -> str:
+    """A caller's idempotency key: 1-200 printable characters."""
+    cleaned = value.strip()
+    if not cleaned:
+        raise BadInput(f"{what} is empty; pass a stable key, e.g. the hook's event id")
+    if len(cleaned) > MAX_KEY_CHARS:
+        raise BadInput(f"{what} is {len(cleaned)} characters; the limit is {MAX_KEY_CHARS}")
+    if not cleaned.isprintable():
+        raise BadInput(f"{what} contains control characters; use printable text")
+    return cleaned
 
 
 def positive(value: int, what: str) -> int:

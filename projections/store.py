@@ -11,6 +11,7 @@ Deleting projections.db and vectors.db and replaying gives back the same store.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -48,6 +49,30 @@ class StoreDB:
         self._log_directory = log_directory or directory
         self.upto = upto
         self.notices: list[str] = []  # things the user should hear about (the CLI prints them)
+        self._scratch: Path | None = None  # a read-only store is read through a scratch copy
+
+    @property
+    def writable(self) -> bool:
+        """Whether this process may write the store (false on a read-only mount)."""
+        return self._scratch is None and (not self.directory.exists() or os.access(self.directory, os.W_OK))
+
+    def read_only_view(self) -> None:
+        """Read a store that cannot be written (a read-only mount, NanoClaw's
+        shared global store) through a scratch copy of its files, so catching
+        projections up never writes to it and a file we cannot write is never
+        mistaken for a corrupt one. Call before opening anything."""
+        if self._scratch is not None or self.writable:
+            return
+        import shutil
+        import tempfile
+
+        scratch = Path(tempfile.mkdtemp(prefix="memman-readonly-"))
+        for path in self.directory.iterdir():
+            if path.is_file() and (path.suffix in (".db", ".f32") or path.name.endswith("-wal")):
+                shutil.copy2(path, scratch / path.name)
+        self._scratch = scratch
+        self.directory = self._log_directory = scratch
+        self.notices.append("the store is read-only: answered from a scratch copy (nothing was written to it)")
 
     def _open(self, filename: str, projectors: list) -> ProjectionSet:  # type: ignore[type-arg]
         """Open a projection file; a corrupt one is moved aside and rebuilt
@@ -59,6 +84,8 @@ class StoreDB:
         try:
             pset = ProjectionSet(path, projectors, log)
         except StoreCorrupt:
+            if not os.access(self.directory, os.W_OK):  # a file we cannot write is not a corrupt one
+                raise
             stamp = to_iso(self._clock()).replace(":", "").replace("-", "")
             aside = path.with_name(f"{filename}.corrupt-{stamp}")
             path.replace(aside)
@@ -98,6 +125,49 @@ class StoreDB:
                 " the log was lost, emptied, or replaced by an older copy (or lost its -wal file)",
                 LOG_MISSING_FIX,
             )
+    def damaged(self) -> dict[str, str]:
+        """Projection files SQLite finds damaged (quick_check), by file name.
+        Opens each set; a file too damaged to open is reported too."""
+        import apsw
+
+        found: dict[str, str] = {}
+        self.log  # noqa: B018 - opened first: damage to the log must never be blamed on a projection
+        for attr, filename in (("main", PROJECTIONS_FILE), ("vectors", VECTORS_FILE)):
+            try:
+                rows = getattr(self, attr).conn.execute("PRAGMA quick_check(5)").fetchall()
+            except (StoreCorrupt, apsw.CorruptError, apsw.NotADBError) as exc:
+                if isinstance(exc, LogMissing):
+                    raise
+                found[filename] = str(exc)
+                continue
+            problems = [r[0] for r in rows if r[0] != "ok"]
+            if problems:
+                found[filename] = "; ".join(problems)
+        return found
+
+    def repair(self) -> list[str]:
+        """Move damaged projection files aside and rebuild them from the log
+        (projections hold nothing the log does not); the files repaired."""
+        repaired = []
+        for filename in self.damaged():
+            attr = "main" if filename == PROJECTIONS_FILE else "vectors"
+            handle = self.__dict__.pop(attr, None)
+            if handle is not None:
+                handle.close()
+            path = self.directory / filename
+            stamp = to_iso(self._clock()).replace(":", "").replace("-", "")
+            aside = path.with_name(f"{filename}.corrupt-{stamp}")
+            path.replace(aside)
+            for suffix in ("-wal", "-shm"):
+                path.with_name(filename + suffix).unlink(missing_ok=True)
+            self.notices.append(f"{filename} was damaged; moved it to {aside.name} and rebuilt it from the log")
+            getattr(self, attr).catch_up()
+            repaired.append(filename)
+        if PROJECTIONS_FILE in repaired or VECTORS_FILE in repaired:
+            for cache in self.directory.glob("vectors-*.f32"):
+                cache.unlink(missing_ok=True)
+        return repaired
+
     @cached_property
     def log(self) -> EventLog:
         if backend_of(self._log_directory) is None:  # a local SQLite log (a PostgreSQL one cannot go missing here)
@@ -167,3 +237,7 @@ class StoreDB:
             handle = self.__dict__.pop(name, None)
             if handle is not None:
                 handle.close()
+        if self._scratch is not None:
+            import shutil
+
+            shutil.rmtree(self._scratch, ignore_errors=True)

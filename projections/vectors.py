@@ -183,7 +183,7 @@ def _write(path: Path, fingerprint: str, current: tuple[int, int, int], ids: lis
     head = _MAGIC + json.dumps(header).encode() + b"\n" + id_bytes
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
-        with tmp.open("wb") as f:
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
             f.write(head.ljust(offset, b"\0"))
             f.write(data)
         tmp.replace(path)

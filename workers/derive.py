@@ -24,7 +24,7 @@ import msgspec
 import numpy as np
 
 from events.clock import to_iso
-from events.errors import MemmanError
+from events.errors import CircuitOpen, MemmanError
 from events.ids import UlidFactory
 from events.log import NewEvent
 from events.types import (
@@ -101,6 +101,7 @@ class Deriver:
         self._embed_stage = f"embed:{embedder.fingerprint.key}"
         self.also = also
         self.also_missed = 0  # inputs whose swap-target embedding failed (the swap backfills them)
+        self.skipped = 0  # inputs left pending because a provider's circuit was open
         self._prepared_facts: dict[int, FactsExtracted | Exception] = {}
         self._prepared_vectors: dict[tuple[str, int], np.ndarray | Exception] = {}
         self._known: dict[int, list[Recorded]] = {}  # the chunk's earlier derivations, read in `prepare`
@@ -117,6 +118,9 @@ class Deriver:
         try:
             self._derive(rec, done, new)
         except StageFailed as failure:
+            if _circuit_open(failure):  # skipped, not tried: stays pending, spends no attempt
+                self.skipped += 1
+                return [], False
             attempt = attempts_so_far + 1
             dead = attempt >= MAX_ATTEMPTS
             event = DerivationFailed(
@@ -438,3 +442,12 @@ def _provenance(stage: object, started: float) -> Provenance:
     return Provenance(
         implementation=stage.implementation, version=stage.version, latency_ms=latency_ms  # type: ignore[attr-defined]
     )
+
+
+def _circuit_open(failure: BaseException) -> bool:
+    cause: BaseException | None = failure
+    while cause is not None:
+        if isinstance(cause, CircuitOpen):
+            return True
+        cause = cause.__cause__
+    return False

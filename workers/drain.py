@@ -138,6 +138,8 @@ def drain_store(
         claims.close()
     db.vectors.catch_up()
     counts = dict(db.main.conn.execute("SELECT state, count(*) FROM work GROUP BY state").fetchall())
+    if deriver.skipped:
+        db.notices.append(f"{deriver.skipped} inputs left pending: a provider failed repeatedly (circuit open); the next drain retries")
     if deriver.also_missed:
         db.notices.append(f"{deriver.also_missed} inputs lack the swap target's embedding; 'memman embed swap --resume' adds them")
     if work:

@@ -5,22 +5,23 @@ from __future__ import annotations
 import click
 
 from memman import validate
-from memman.cli.context import AppContext, emit_json, json_option, pass_app
+from memman.cli.context import AppContext, echo_text, emit_json, json_option, pass_app, raw_option
 
 
-def _print_lines(lines) -> None:  # type: ignore[no-untyped-def]
+def _print_lines(lines, raw: bool = False) -> None:  # type: ignore[no-untyped-def]
     for entry in lines:
         stage = f" {entry.stage}" if entry.stage else ""
-        click.echo(f"{entry.recorded_at[:19]}  #{entry.seq:<6} {entry.actor:<6} {entry.type}{stage}  {entry.summary}")
+        echo_text(f"{entry.recorded_at[:19]}  #{entry.seq:<6} {entry.actor:<6} {entry.type}{stage}  {entry.summary}", raw)
 
 
 @click.command(name="log")
 @click.option("--memory", "memory_id", metavar="ID", help="Only events about this memory.")
 @click.option("--since", metavar="7d|24h|ISO", help="Only events recorded since then.")
 @click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True)
+@raw_option
 @json_option
 @pass_app
-def log_(ctx: AppContext, memory_id, since, limit, json_) -> None:  # type: ignore[no-untyped-def]
+def log_(ctx: AppContext, memory_id, since, limit, raw, json_) -> None:  # type: ignore[no-untyped-def]
     """The audit trail: who or what changed memory, when, how, from which input.
 
     \b
@@ -38,7 +39,7 @@ def log_(ctx: AppContext, memory_id, since, limit, json_) -> None:  # type: igno
     elif not lines:
         click.echo("no events")
     else:
-        _print_lines(lines)
+        _print_lines(lines, raw)
 
 
 @click.group()
@@ -48,9 +49,10 @@ def insights() -> None:
 
 @insights.command(name="show")
 @click.argument("memory_id")
+@raw_option
 @json_option
 @pass_app
-def insights_show(ctx: AppContext, memory_id, json_) -> None:  # type: ignore[no-untyped-def]
+def insights_show(ctx: AppContext, memory_id, raw, json_) -> None:  # type: ignore[no-untyped-def]
     """Show memory MEMORY_ID and its full history.
 
     \b
@@ -64,17 +66,17 @@ def insights_show(ctx: AppContext, memory_id, json_) -> None:  # type: ignore[no
         emit_json(found)
         return
     m = found.memory
-    click.echo(f"{m.id}  [{m.status}] {m.category}, importance {m.importance}, source {m.source}")
-    click.echo(f"  {m.content}")
+    echo_text(f"{m.id}  [{m.status}] {m.category}, importance {m.importance}, source {m.source}", raw)
+    echo_text(f"  {m.content}", raw)
     if m.entities:
-        click.echo(f"  entities: {', '.join(m.entities)}")
+        echo_text(f"  entities: {', '.join(m.entities)}", raw)
     if m.superseded_by:
-        click.echo(f"  superseded by: {m.superseded_by}")
+        echo_text(f"  superseded by: {m.superseded_by}", raw)
     if m.forget_reason:
-        click.echo(f"  forgotten: {m.forget_reason}")
-    click.echo(f"  created {m.created_at}, updated {m.updated_at}, occurred {m.occurred_at}")
+        echo_text(f"  forgotten: {m.forget_reason}", raw)
+    echo_text(f"  created {m.created_at}, updated {m.updated_at}, occurred {m.occurred_at}", raw)
     click.echo("history:")
-    _print_lines(found.events)
+    _print_lines(found.events, raw)
 
 
 def register(group: click.Group) -> None:

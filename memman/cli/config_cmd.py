@@ -69,8 +69,9 @@ def config_get(ctx: AppContext, key, for_store, json_) -> None:  # type: ignore[
 @json_option
 @pass_app
 def config_set(ctx: AppContext, key, value, for_store, json_) -> None:  # type: ignore[no-untyped-def]
-    """Validate and store one setting; VALUE - reads it from stdin (for keys,
-    so they stay out of shell history).
+    """Validate and store one setting; VALUE - reads it from stdin. Secrets
+    (api_key) are only read from stdin: a key on the command line would sit
+    in shell history and in every process listing.
 
     \b
     Example:
@@ -80,9 +81,16 @@ def config_set(ctx: AppContext, key, value, for_store, json_) -> None:  # type: 
     from memman import config
     from memman.stores import check_name
 
-    if value == "-":
-        value = sys.stdin.read().strip()
+    from events.errors import BadInput
+
     key_field = key.partition(".")[2]
+    if value == "-":
+        try:
+            value = sys.stdin.buffer.read().decode("utf-8").strip()
+        except UnicodeDecodeError as exc:
+            raise BadInput(f"the value on stdin is not valid UTF-8 (byte {exc.start}); send UTF-8 text") from None
+    elif key_field in config.SECRET_FIELDS and value:
+        raise BadInput(f"{key} is a secret: pass it on stdin, never in argv: printf %s \"$KEY\" | memman config set {key} -")
     typed = config.set_value(ctx.data_dir, key, value, check_name(for_store) if for_store else None)
     shown = config.REDACTED if key_field in config.SECRET_FIELDS and typed else typed
     if json_:

@@ -76,5 +76,25 @@ def json_option(f: Callable[..., T]) -> Callable[..., T]:
     return click.option("--json", "json_", is_flag=True, help="Print one JSON document.")(f)
 
 
+def raw_option(f: Callable[..., T]) -> Callable[..., T]:
+    return click.option(
+        "--raw", is_flag=True, help="Print memory text exactly as stored (control and escape characters included)."
+    )(f)
+
+
+def echo_text(text: str, raw: bool = False, *, lines: bool = False) -> None:
+    """Human-facing output made inert for a terminal (memman.sanitize) unless
+    `raw`. One line (a newline inside shows as \\x0a), or with `lines` each
+    line of a block we formatted ourselves (e.g. indented JSON)."""
+    from memman.sanitize import for_terminal
+
+    if raw:
+        click.echo(text)
+    elif lines:
+        click.echo("\n".join(for_terminal(line) for line in text.split("\n")))
+    else:
+        click.echo(for_terminal(text))
+
+
 def emit_json(value: object) -> None:
     click.echo(to_json(value))

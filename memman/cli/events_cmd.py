@@ -6,7 +6,7 @@ import click
 import msgspec
 
 from memman import validate
-from memman.cli.context import AppContext, emit_json, json_option, pass_app
+from memman.cli.context import AppContext, echo_text, emit_json, json_option, pass_app, raw_option
 
 
 @click.group()
@@ -19,9 +19,10 @@ def events() -> None:
 @click.option("--since", metavar="7d|24h|ISO", help="Only events recorded since then.")
 @click.option("--memory", "memory_id", metavar="ID", help="Only events about this memory.")
 @click.option("--limit", type=click.IntRange(1, 1_000_000), default=100, show_default=True)
+@raw_option
 @json_option
 @pass_app
-def events_list(ctx: AppContext, type_, since, memory_id, limit, json_) -> None:  # type: ignore[no-untyped-def]
+def events_list(ctx: AppContext, type_, since, memory_id, limit, raw, json_) -> None:  # type: ignore[no-untyped-def]
     """List events, oldest first (the newest LIMIT).
 
     \b
@@ -50,14 +51,15 @@ def events_list(ctx: AppContext, type_, since, memory_id, limit, json_) -> None:
         emit_json({"events": lines})
     else:
         for entry in lines:
-            click.echo(f"#{entry.seq:<6} {entry.recorded_at[:19]}  {entry.type:<18} {entry.actor:<6} {entry.summary}")
+            echo_text(f"#{entry.seq:<6} {entry.recorded_at[:19]}  {entry.type:<18} {entry.actor:<6} {entry.summary}", raw)
 
 
 @events.command(name="show")
 @click.argument("ref")
+@raw_option
 @json_option
 @pass_app
-def events_show(ctx: AppContext, ref, json_) -> None:  # type: ignore[no-untyped-def]
+def events_show(ctx: AppContext, ref, raw, json_) -> None:  # type: ignore[no-untyped-def]
     """Show one event in full, by SEQ or by event ID.
 
     \b
@@ -69,7 +71,7 @@ def events_show(ctx: AppContext, ref, json_) -> None:  # type: ignore[no-untyped
     if json_:
         emit_json(rec)
     else:
-        click.echo(msgspec.json.format(msgspec.json.encode(rec), indent=2).decode())
+        echo_text(msgspec.json.format(msgspec.json.encode(rec), indent=2).decode(), raw, lines=True)
 
 
 @events.command(name="replay")

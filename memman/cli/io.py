@@ -15,9 +15,12 @@ from memman.cli.context import AppContext, emit_json, json_option, pass_app
 @pass_app
 def import_(ctx: AppContext, file, json_) -> None:  # type: ignore[no-untyped-def]
     """Import memories from FILE.jsonl (- for stdin); all lines or none.
+    Idempotent: a re-run (say, after a kill) appends only the lines not yet
+    imported and reports "N new, M already imported".
 
     Each line: {"text": ..., "at": ISO, "cat": ..., "imp": 1-5,
-    "entities": [...], "source": ..., "meta": {...}}; only text is required.
+    "entities": [...], "source": ..., "meta": {...}, "id": KEY}; only text
+    is required ("id" is the line's idempotency key, default its content).
 
     \b
     Example:
@@ -29,7 +32,10 @@ def import_(ctx: AppContext, file, json_) -> None:  # type: ignore[no-untyped-de
     if json_:
         emit_json(report)
     else:
-        click.echo(f"imported {report.imported} into {report.store} in {report.seconds:.2f}s (pending until drained)")
+        click.echo(
+            f"imported {report.imported} into {report.store} in {report.seconds:.2f}s: {report.imported} new,"
+            f" {report.already} already imported (pending until drained)"
+        )
 
 
 @click.command()

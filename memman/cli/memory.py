@@ -8,8 +8,8 @@ import click
 
 from events.types import CATEGORIES, SOURCES
 from memman import validate
-from memman.cli.context import AppContext, emit_json, json_option, pass_app
-from memman.render import recall_diagnostics, recall_lines
+from memman.cli.context import AppContext, emit_json, json_option, pass_app, raw_option
+from memman.render import recall_diagnostics, recall_lines, remembered_line
 
 
 def _text_arg(text: str) -> str | bytes:
@@ -34,18 +34,21 @@ def _echo_changed(result, json_: bool) -> None:  # type: ignore[no-untyped-def]
 @click.option("--at", "at", metavar="ISO-8601", help="When it was true or said (default: now).")
 @click.option("--personal/--project", "personal", default=None,
               help="Personal store (follows you everywhere) or this project's [preferences personal, else project].")
+@click.option("--id", "key", metavar="KEY", help="Idempotency key: a retry with the same KEY appends nothing.")
 @json_option
 @pass_app
-def remember(ctx: AppContext, text, category, importance, entities, source, meta, at, personal, json_) -> None:  # type: ignore[no-untyped-def]
+def remember(ctx: AppContext, text, category, importance, entities, source, meta, at, personal, key, json_) -> None:  # type: ignore[no-untyped-def]
     """Remember TEXT (use - to read it from stdin). Instant: no network.
     Inside a project (a git root or a .memman marker) it goes to the
     project's store; preferences and --personal go to the personal store
-    ('memman store which' shows both).
+    ('memman store which' shows both). With --id, remembering the same KEY
+    again (a retried hook) is a no-op that prints the first memory's id.
 
     \b
     Example:
       memman remember "Chose SQLite: zero deps, embeddable" --cat decision
       memman remember "I prefer tabs over spaces" --cat preference
+      memman remember "Deploys freeze on Fridays" --id turn-8f2c
     """
     result = ctx.scoped.remember(
         _text_arg(text),
@@ -56,11 +59,12 @@ def remember(ctx: AppContext, text, category, importance, entities, source, meta
         source=source,
         meta=list(meta),
         at=validate.moment(at) if at else None,
+        key=key,
     )
     if json_:
         emit_json(result)
     else:
-        click.echo(f"remembered {result.id} (pending)")
+        click.echo(remembered_line(result))
     _kick(ctx)
 
 
@@ -81,9 +85,10 @@ def _kick(ctx: AppContext) -> None:
 @click.option("--intent", type=click.Choice(["why", "when", "entity", "general"]), help="Override intent detection.")
 @click.option("--graph/--no-graph", "graph", default=None, help="Force graph expansion on or off [per intent].")
 @click.option("--as-of", "as_of", metavar="ISO-8601", help="Answer from the store as it stood at that time.")
+@raw_option
 @json_option
 @pass_app
-def recall(ctx: AppContext, query, category, source, limit, basic, expand, intent, graph, as_of, json_) -> None:  # type: ignore[no-untyped-def]
+def recall(ctx: AppContext, query, category, source, limit, basic, expand, intent, graph, as_of, raw, json_) -> None:  # type: ignore[no-untyped-def]
     """Recall memories relevant to QUERY: keyword + semantic + recency anchors,
     expanded over the memory graph by the query's intent (why / when /
     entity / general); why-answers list causes first, when-answers in time order.
@@ -110,7 +115,7 @@ def recall(ctx: AppContext, query, category, source, limit, basic, expand, inten
     if json_:
         emit_json(result)
     else:
-        click.echo("\n".join(recall_lines(result)))
+        click.echo("\n".join(recall_lines(result, raw=raw)))
 
 
 @click.command()

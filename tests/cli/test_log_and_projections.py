@@ -144,6 +144,7 @@ def test_events_show_by_seq_and_by_id_give_the_same_full_record(store: tuple[Cli
         "entities": [],
         "source": "agent",
         "meta": {},
+        "key": None,
     }
     assert cli.json("events", "show", "4")["stage"] == "reconcile"
 

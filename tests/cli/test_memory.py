@@ -31,8 +31,8 @@ def _contents(cli: Cli, query: str, *args: str) -> list[str]:
 
 def test_remember_json_is_the_new_id_its_seq_pending_and_the_store(cli: Cli) -> None:
     out = cli.json("remember", "Chose SQLite: zero deps, embeddable")
-    assert list(out) == ["id", "seq", "status", "store"]
-    assert ULID.match(out["id"])
+    assert list(out) == ["id", "seq", "status", "store", "already"]
+    assert ULID.match(out["id"]) and out["already"] is False
     assert out["seq"] == 1  # the first event of a fresh store
     assert (out["status"], out["store"]) == ("pending", "default")
 

@@ -6,6 +6,7 @@ imports into another store as the same texts and categories."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from tests.cli.conftest import Cli, assert_error
@@ -139,8 +140,9 @@ def test_import_json_reports_the_count_store_and_seq_range(cli: Cli, tmp_path: P
     path = tmp_path / "in.jsonl"
     path.write_text('{"text": "Kappa uses Redis"}\n\n{"text": "Lambda prefers Go", "cat": "preference"}\n')
     report = cli.json("import", str(path))
-    assert list(report) == ["store", "imported", "first_seq", "last_seq", "seconds"]
-    assert (report["store"], report["imported"], report["first_seq"], report["last_seq"]) == ("default", 2, 1, 2)
+    assert list(report) == ["store", "imported", "first_seq", "last_seq", "seconds", "already"]
+    assert (report["store"], report["imported"], report["first_seq"], report["last_seq"], report["already"]) == (
+        "default", 2, 1, 2, 0)
     assert [e["actor"] for e in cli.events()] == ["import", "import"]
     assert cli.json("status")["backlog"] == 2
 
@@ -148,13 +150,13 @@ def test_import_json_reports_the_count_store_and_seq_range(cli: Cli, tmp_path: P
 def test_import_text_output_says_the_memories_are_pending(cli: Cli) -> None:
     out = cli.ok("import", "-", input='{"text": "Mu ships weekly"}\n').out
     assert out.startswith("imported 1 into default in ")
-    assert out.endswith("s (pending until drained)\n")
+    assert out.endswith("s: 1 new, 0 already imported (pending until drained)\n")
 
 
 def test_an_empty_import_imports_nothing_and_succeeds(cli: Cli) -> None:
     report = cli.json("import", "-", input="")
     assert 0.0 <= report.pop("seconds") < 60  # a duration: bounded (generously: shared cores), not pinned
-    assert report == {"store": "default", "imported": 0, "first_seq": None, "last_seq": None}
+    assert report == {"store": "default", "imported": 0, "first_seq": None, "last_seq": None, "already": 0}
 
 
 def test_import_keeps_every_field_of_a_line(cli: Cli) -> None:
@@ -179,7 +181,9 @@ def test_import_keeps_every_field_of_a_line(cli: Cli) -> None:
         "entities": ["Nu", "Berlin"],
         "source": "user",
         "meta": {"origin": "crm", "row": "7"},  # meta values are stored as strings
+        "key": shown["event"]["key"],
     }
+    assert re.fullmatch(r"line:[0-9a-f]{32}:0", shown["event"]["key"])  # the line's idempotency key
 
 
 def test_export_then_import_into_another_store_gives_the_same_texts_and_categories(cli: Cli, tmp_path: Path) -> None:

@@ -57,3 +57,16 @@ def test_an_undocumented_edit_is_reported(tmp_path: Path) -> None:
     problems = log.verify()
     assert "append-only trigger events_no_update is missing" in problems
     assert "event 3 does not match its checksum: it was altered or damaged on disk" in problems
+
+
+def test_bytes_that_are_not_utf8_in_a_text_column_are_reported_not_raised(tmp_path: Path) -> None:
+    from events.errors import CorruptEvent
+
+    log = _log(tmp_path)
+    log.conn.execute("DROP TRIGGER events_no_update")
+    log.conn.execute("UPDATE events SET actor = CAST(X'9DFF' AS TEXT) WHERE seq = 2")
+    assert "event 2 holds bytes that are not valid UTF-8 where text belongs: damaged on disk" in log.verify()
+    with pytest.raises(CorruptEvent):
+        log.get(2)
+    with pytest.raises(CorruptEvent):
+        list(log.read())

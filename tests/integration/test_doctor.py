@@ -138,7 +138,7 @@ def test_no_worker_at_all_fails_while_work_waits(cli: Cli) -> None:
 def test_online_reports_an_unreachable_provider(cli: Cli) -> None:
     cli.ok("config", "set", "llm.provider", "openai")
     cli.ok("config", "set", "llm.base_url", "http://127.0.0.1:9/v1")
-    cli.ok("config", "set", "llm.api_key", "sk-secret-value-123")
+    cli.ok("config", "set", "llm.api_key", "-", input="sk-secret-value-123")
     run = cli("doctor", "--json", "--online")
     assert run.code == 1 and "sk-secret" not in run.out
     providers = [c for c in json.loads(run.out)["checks"] if c["name"] == "providers"]

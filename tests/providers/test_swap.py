@@ -202,3 +202,13 @@ def test_status_names_where_credentials_come_from_and_never_the_key(static_store
     creds = {(c.provider, c.role): c.source for c in status.credentials}
     assert creds == {("static", "bound"): "not needed", ("openai", "configured"): "config"}
     assert SECRET not in repr(status)
+
+
+def test_a_swap_to_another_provider_calls_only_the_configured_endpoint(static_store, data_dir, fake, ns) -> None:  # type: ignore[no-untyped-def]
+    # the store drains on the static embedder; only base_url and the key point at the loopback fake
+    config.set_value(data_dir, "embeddings.base_url", fake.base_url(ns))
+    config.set_value(data_dir, "embeddings.api_key", SECRET)
+    embed.swap(static_store, f"openai:{MODEL}")  # before the fix: ProviderUnavailable from api.openai.com
+    # every request went to the configured endpoint: the public API (unreachable here) was never tried
+    assert fake.stats(ns)["requests"] >= 2
+    assert static_store.db.setting("embedder") == REMOTE

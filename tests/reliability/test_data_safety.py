@@ -217,3 +217,30 @@ def test_a_damaged_flat_vector_cache_is_detected_and_never_changes_recall(cli: C
     assert [(h["id"], h["score"]) for h in after] == [(h["id"], h["score"]) for h in before]
     assert all(h["score"] is not None for h in after)
     assert cli.json("events", "verify")["ok"] is True  # recall rebuilt the damaged cache
+
+
+def _flip_around(path: Path, marker: bytes) -> None:
+    data = bytearray(path.read_bytes())
+    start = 0
+    while (found := data.find(marker, start)) >= 0:
+        middle = max(found - 100, 0)
+        data[middle : middle + 200] = bytes(b ^ 0xFF for b in data[middle : middle + 200])
+        start = found + 200
+    path.write_bytes(bytes(data))
+
+
+def test_flipped_bytes_in_projections_are_reported_then_rebuilt_from_the_log(cli: Cli) -> None:
+    ids = _seed(cli)
+    cli.ok("status")
+    conn = apsw.Connection(str(_store(cli) / "projections.db"))
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    _flip_around(_store(cli) / "projections.db", b"bravox")
+    verify = cli("events", "verify")
+    assert verify.code == 1 and "projections.db: damaged" in verify.out and "fix: memman --store default events replay" in verify.out
+    assert cli("doctor").code == 1  # reported, not "unexpected"
+    hits = cli("recall", "bravo service logs", "--json")
+    assert hits.code == 0, hits
+    assert "projections.db was damaged; moved it to projections.db.corrupt-" in hits.err
+    assert ids[1] in [h["id"] for h in hits.json()["results"]]
+    assert cli.json("events", "verify")["ok"] is True

@@ -168,7 +168,8 @@ def test_after_five_failures_the_input_is_dead_lettered_and_not_lost(app: Memman
     assert [(h.id, h.status) for h in hits] == [(r.id, "pending")]  # still there, still findable
 
 
-def test_only_one_drain_runs_at_a_time(data_dir: Path) -> None:
+def test_only_one_drain_runs_at_a_time(app: Memman, data_dir: Path) -> None:
+    app.remember("Grafana dashboards live in the ops repo")  # a store to drain: the lock is taken per store
     with drain_lock(data_dir):
         with pytest.raises(StoreLocked, match="another drain is running"):
             drain_all(data_dir)

@@ -62,7 +62,11 @@ class RemoteEmbedder:
         own = settings.provider == provider
         self.provider = provider
         self.model = model
-        self.base_url = (settings.base_url if own and settings.base_url else DEFAULT_BASE_URLS[provider]).rstrip("/")
+        # A configured endpoint is the only endpoint ever called: a swap to
+        # another provider (embed swap --to openai:MODEL while the config says
+        # static) still goes to embeddings.base_url when one is set; the public
+        # default applies only when none is configured.
+        self.base_url = (settings.base_url or DEFAULT_BASE_URLS[provider]).rstrip("/")
         self.api_key, self.key_source = api_key_for(provider, settings)
         self.dimensions = settings.dimensions if own else 0  # asked of the provider (0: the model's own)
         self.batch_size = max(1, settings.batch_size)

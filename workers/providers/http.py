@@ -26,7 +26,7 @@ from typing import Literal
 
 import httpx
 
-from events.errors import ProviderRejected, ProviderUnavailable
+from events.errors import CircuitOpen, ProviderRejected, ProviderUnavailable
 
 Kind = Literal["unavailable", "rejected"]
 
@@ -52,6 +52,12 @@ CLASSIFIED: dict[type[BaseException], Kind] = {
 }
 RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 MAX_BACKOFF_S = 30.0
+# The circuit breaker, per client (one per provider endpoint in a process):
+# after this many failed attempts in a row the circuit opens, and calls fail
+# at once (CircuitOpen) for the cool-down instead of each waiting out its
+# retries; the drain then leaves that provider's work pending.
+BREAKER_FAILURES = 4
+BREAKER_COOL_DOWN_S = 60.0
 # What the client catches: httpx's roots. Anything caught but unclassified is re-raised as is.
 _CAUGHT = (httpx.HTTPError, httpx.InvalidURL, httpx.CookieConflict, httpx.StreamError)
 
@@ -102,6 +108,8 @@ class HttpClient:
         self.backoff_s = backoff_s
         self._secret = secret
         self.requests = 0  # attempts made, for diagnostics and benchmarks
+        self._failures = 0  # consecutive failed attempts (the circuit breaker's count)
+        self._open_until = 0.0  # monotonic time until which the circuit stays open
         try:
             self._client = httpx.Client(headers=dict(headers or {}), timeout=timeout_s)
         except _CAUGHT as exc:
@@ -132,6 +140,11 @@ class HttpClient:
     def post_json(self, path: str, body: bytes, *, deadline: float | None = None) -> bytes:
         """POST `body` (JSON bytes) to base_url + path; the response body on 2xx."""
         url = f"{self.base_url}/{path.lstrip('/')}"
+        if time.monotonic() < self._open_until:
+            raise CircuitOpen(
+                f"{self._where(url)} failed {BREAKER_FAILURES} times in a row; its work is skipped for"
+                f" {BREAKER_COOL_DOWN_S:.0f}s and stays pending"
+            )
         attempt = 0
         while True:
             timeout = self.timeout_s
@@ -146,17 +159,30 @@ class HttpClient:
                 )
             except _CAUGHT as exc:
                 error = self._translate(exc, url)
-                if not isinstance(error, ProviderUnavailable) or not self._sleep(attempt, None, deadline):
+                tripped = isinstance(error, ProviderUnavailable) and self._failed()
+                if tripped or not isinstance(error, ProviderUnavailable) or not self._sleep(attempt, None, deadline):
                     raise error from exc
                 attempt += 1
                 continue
             status = response.status_code
             if 200 <= status < 300:
+                self._failures = 0
                 return response.content
-            if status in RETRY_STATUSES and self._sleep(attempt, response.headers.get("retry-after"), deadline):
-                attempt += 1
-                continue
+            if status in RETRY_STATUSES:
+                tripped = self._failed()
+                if not tripped and self._sleep(attempt, response.headers.get("retry-after"), deadline):
+                    attempt += 1
+                    continue
             raise self._status_error(url, response, attempt)
+
+    def _failed(self) -> bool:
+        """Count a failed attempt; True when that opens the circuit (then stop retrying)."""
+        self._failures += 1
+        if self._failures >= BREAKER_FAILURES:
+            self._open_until = time.monotonic() + BREAKER_COOL_DOWN_S
+            self._failures = 0
+            return True
+        return False
 
     def _sleep(self, attempt: int, header: str | None, deadline: float | None) -> bool:
         """Wait before retry number attempt+1; False when out of retries or time."""
