@@ -61,6 +61,12 @@ class Provenance(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class MemoryRemembered(_Event, frozen=True, kw_only=True, tag="memory.remembered"):
+    """A new memory. `replaces` is the agent's explicit "this replaces that"
+    (`remember --replaces ID`): the drain supersedes that memory with this one.
+    `valid_until` (ISO-8601 UTC) ends its validity explicitly ("the freeze lasts
+    until 12 Dec"). Both were added with defaults, so payloads stored before
+    them decode unchanged (schema 1; tests/events/test_schema_golden.py)."""
+
     memory_id: MemoryId
     text: str
     category: Category = "general"
@@ -68,6 +74,8 @@ class MemoryRemembered(_Event, frozen=True, kw_only=True, tag="memory.remembered
     entities: list[str] = []
     source: Source = "agent"
     meta: dict[str, str] = {}
+    replaces: MemoryId | None = None
+    valid_until: str | None = None
     # Idempotency key: a second remember or import with the same key appends
     # nothing (the log's event_keys table is unique on it). "id:<caller id>"
     # from `remember --id` or an import line's "id"; "line:<hash>:<n>" for an
@@ -76,7 +84,7 @@ class MemoryRemembered(_Event, frozen=True, kw_only=True, tag="memory.remembered
     key: str | None = None
 
     def memory_ids(self) -> tuple[str, ...]:
-        return (self.memory_id,)
+        return (self.memory_id,) if self.replaces is None else (self.memory_id, self.replaces)
 
 
 class MemoryReplaced(_Event, frozen=True, kw_only=True, tag="memory.replaced"):

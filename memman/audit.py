@@ -64,7 +64,10 @@ def _how(p: Provenance) -> str:
 def summarise(rec: Recorded) -> str:  # noqa: C901 - one arm per event type is the clearest form
     e = rec.event
     if isinstance(e, MemoryRemembered):
-        return f"{short(e.memory_id)} [{e.category}, imp {e.importance}, {e.source}] {one_line(e.text, 100)!r}"
+        extra = (f" replaces {short(e.replaces)}" if e.replaces else "") + (
+            f" valid until {e.valid_until[:19]}" if e.valid_until else ""
+        )
+        return f"{short(e.memory_id)} [{e.category}, imp {e.importance}, {e.source}] {one_line(e.text, 100)!r}{extra}"
     if isinstance(e, MemoryReplaced):
         return f"{short(e.memory_id)} text -> {one_line(e.text, 100)!r}"
     if isinstance(e, MemoryForgotten):

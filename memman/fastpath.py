@@ -28,6 +28,8 @@ _SPECS: dict[str, tuple[dict[str, object], tuple[str, ...], tuple[str, ...]]] = 
             "--source": SOURCES,
             "--meta": str,
             "--at": str,
+            "--replaces": str,
+            "--until": str,
             "--id": str,
         },
         ("--json", "--personal", "--project"),
@@ -147,7 +149,7 @@ def _remember(app, call: Invocation) -> int:  # type: ignore[no-untyped-def]
 
     o = call.options
     text: str | bytes = sys.stdin.buffer.read() if call.positional == "-" else call.positional
-    at = o.get("--at")
+    at, until = o.get("--at"), o.get("--until")
     personal = True if o.get("--personal") else False if o.get("--project") else None
     result = app.remember(
         text,
@@ -158,6 +160,8 @@ def _remember(app, call: Invocation) -> int:  # type: ignore[no-untyped-def]
         source=o.get("--source", "agent"),
         meta=o.get("--meta", []),
         at=validate.moment(at) if at else None,  # type: ignore[arg-type]
+        replaces=o.get("--replaces"),  # type: ignore[arg-type]
+        until=validate.moment(until) if until else None,  # type: ignore[arg-type]
         key=o.get("--id"),  # type: ignore[arg-type]
     )
     sys.stdout.write(to_json(result) + "\n" if o.get("--json") else remembered_line(result) + "\n")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from memman.results import RecallResult
+from memman.results import RecallHit, RecallResult
 
 SHORT_ID = 8
 
@@ -18,20 +18,41 @@ def one_line(text: str, width: int = 160) -> str:
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
+def _tags(hit: RecallHit) -> str:
+    """What to know beside the text: pending, the other time axis, where
+    validity ends, and why a value is stale."""
+    occurred = hit.occurred_at or hit.created_at
+    recorded = hit.recorded_at or hit.created_at
+    tags = []
+    if hit.status == "pending":
+        tags.append("pending")
+    if recorded[:10] != occurred[:10]:
+        tags.append(f"recorded {recorded[:10]}")
+    if hit.valid_until:
+        tags.append(f"valid until {hit.valid_until[:10]}")
+    if hit.stale == "superseded" and hit.superseded_by:
+        tags.append(f"superseded by {short(hit.superseded_by)}")
+    elif hit.stale:
+        tags.append(hit.stale)
+    return f" ({'; '.join(tags)})" if tags else ""
+
+
 def recall_lines(result: RecallResult, *, raw: bool = False) -> list[str]:
-    """One line per hit; memory text made inert for a terminal unless `raw`."""
+    """One line per hit: short id, score, the date it occurred (valid time),
+    category, text (made inert for a terminal unless `raw`), then tags (see `_tags`)."""
     from memman.sanitize import for_terminal
 
     clean = (lambda text: text) if raw else for_terminal
     lines = []
     for hit in result.results:
-        pending = " (pending)" if hit.status == "pending" else ""
+        occurred = (hit.occurred_at or hit.created_at)[:10]
         lines.append(
-            f"{short(hit.id)}  {hit.score:.2f}  {(hit.occurred_at or hit.created_at)[:10]}  {hit.category:<10}"
-            f"  {clean(one_line(hit.content))}{pending}"
+            f"{short(hit.id)}  {hit.score:.2f}  {occurred}  {hit.category:<10}  {clean(one_line(hit.content))}{_tags(hit)}"
         )
     if not lines:
         lines.append("no memories matched")
+        if result.meta.hint:
+            lines.append(f"# {result.meta.hint}")
     if result.meta.degraded:
         lines.append(f"# {result.meta.degraded}")
     return lines

@@ -25,20 +25,34 @@ class Changed(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Signals(msgspec.Struct, frozen=True, kw_only=True):
-    """Every signal behind a result's score; null where a list did not rank it."""
+    """Every signal behind a result's score (memman/recall/fusion.py names
+    their weights); null where a list did not rank it."""
 
+    keyword: float = 0.0  # share of the query's word weight (store IDF) this memory contains
     keyword_rank: int | None = None
     vector_rank: int | None = None
-    similarity: float | None = None
+    similarity: float | None = None  # centred cosine similarity to the query
+    vector_z: float | None = None  # standard deviations above the store's mean similarity
     recency_rank: int | None = None
-    anchor: float = 0.0  # the fused keyword + vector + recency score, 0..1
+    anchor: float = 0.0  # the score before graph expansion, 0..1
     entity: float = 0.0  # share of the query's entities this memory names
+    known: float = 1.0  # share of the query's content words the store has seen (same for every result)
     graph: float = 0.0  # beam-search path score, for memories reached through the graph
     via: str | None = None  # "edge_type:memory id" it was reached from
+    neighbour: float = 0.0  # score of the best candidate said within minutes of it (same session)
     date: float | None = None  # 1 inside the window the query's dates name, fading outside; null: no dates
 
 
 class RecallHit(msgspec.Struct, frozen=True, kw_only=True):
+    """One recalled memory. Time has two axes (docs/time.md): `occurred_at` is
+    when it was true or said (valid time, `remember --at`), `recorded_at` when
+    memman learned it (transaction time; `created_at` is the same value, kept
+    for older clients). `valid_until` is where its validity ends (an explicit
+    end, or its successor's occurred_at), null while it holds. `stale` says why
+    it is not the current value: "superseded" (`superseded_by` names the
+    successor), "older" (a newer memory on the same subject ranks above it) or
+    "expired" (its `valid_until` has passed)."""
+
     id: str
     content: str
     score: float
@@ -49,7 +63,11 @@ class RecallHit(msgspec.Struct, frozen=True, kw_only=True):
     created_at: str
     status: str
     signals: Signals
-    occurred_at: str = ""  # when it was true or said (valid time): what text output shows
+    occurred_at: str = ""
+    recorded_at: str = ""
+    valid_until: str | None = None
+    superseded_by: str | None = None
+    stale: str | None = None
     store: str = ""  # the store it came from (a project store or the personal one)
 
 
@@ -78,12 +96,15 @@ class RecallMeta(msgspec.Struct, frozen=True, kw_only=True):
     graph: bool = False
     ordering: str = "score"  # score | chronological | causes-first
     sparse: bool = False
+    confidence: float = 0.0  # the best candidate's score (a probability of relevance), shown or not
+    min_score: float = 0.0  # results scoring below this were left out
     hint: str | None = None
-    as_of: str | None = None
+    as_of: str | None = None  # valid time: what was true then
     expansion: list[str] = []  # `--expand`: the LLM's extra keyword terms
     reranked: str | None = None  # the rerank provider:model that ordered the top results
     window: DateWindow | None = None  # the window the query's dates name (memman/recall/dates.py)
     stores: list[str] = []  # the stores searched, project first (memman/scope/)
+    known_at: str | None = None  # transaction time: what had been recorded by then (`--known-at`)
 
 
 class RecallResult(msgspec.Struct, frozen=True, kw_only=True):

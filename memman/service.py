@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from projections.queries import MemoryRow
 
 MIN_ID_PREFIX = 6
+SUCCESSION_SLACK = 10  # results past the limit that recall's succession step still considers
 # Present while `memman scheduler stop` holds the data dir recall-only
 # (memman/scheduler/state.py owns it); one stat() on the write path.
 STOPPED_MARKER = os.path.join("scheduler", "stopped")
@@ -111,11 +112,21 @@ class Memman:
         source: str = "agent",
         meta: list[str] | dict[str, object] | None = None,
         at: datetime | None = None,
+        replaces: str | None = None,
+        until: datetime | None = None,
         key: str | None = None,
     ) -> Remembered:
         """`key` makes it idempotent: remembering the same key again appends
-        nothing and returns the memory the first call made (`already`)."""
+        nothing and returns the memory the first call made (`already`).
+        `replaces` names a memory this one replaces (the drain supersedes it
+        with this one); `until` ends this memory's validity explicitly."""
         self.ensure_writable()
+        from events.clock import to_iso
+
+        occurred = None if at is None else validate.occurred(at, self.clock())
+        replaced = self._replaceable(replaces) if replaces else None
+        if until is not None and until <= (occurred or self.clock()):
+            raise BadInput(f"--until {until.isoformat()} is not after the memory occurred; give a later time")
         key = f"id:{validate.idempotency_key(key)}" if key is not None else None
         event = MemoryRemembered(
             memory_id=MemoryId(self._ids.mint(self.clock())),
@@ -125,9 +136,11 @@ class Memman:
             entities=validate.entities(list(entities) if isinstance(entities, Sequence) and not isinstance(entities, str) else entities),
             source=validate.source(source),  # type: ignore[arg-type]
             meta=validate.meta(meta),
+            replaces=None if replaced is None else MemoryId(replaced),
+            valid_until=None if until is None else to_iso(until),
             key=key,
         )
-        recorded = self.db.log.append_many([NewEvent(event=event, occurred_at=at)])
+        recorded = self.db.log.append_many([NewEvent(event=event, occurred_at=occurred)])
         if not recorded:
             return self._remembered_before(key)  # type: ignore[arg-type]
         return Remembered(id=event.memory_id, seq=recorded[0].seq, status="pending", store=self.store)
@@ -142,6 +155,15 @@ class Memman:
         except MemmanError:  # merged into another memory by the drain, or projections unavailable
             status = "pending"
         return Remembered(id=first.memory_id, seq=seq, status=status, store=self.store, already=True)
+
+    def _replaceable(self, memory_id: str) -> str:
+        """The full id of a memory `--replaces` may name: it exists and is not forgotten."""
+        current = self.memory(memory_id)
+        if current.status == "forgotten":
+            raise BadInput(
+                f"memory {current.id} is forgotten, so nothing replaces it; 'memman restore {current.id}' first"
+            )
+        return current.id
 
     def replace(
         self,
@@ -160,6 +182,10 @@ class Memman:
         self.ensure_writable()
         new_text = validate.text(text)
         current = self.memory(memory_id)
+        if current.status == "forgotten":  # replacing would leave the new text hidden: say so instead
+            raise BadInput(
+                f"memory {current.id} is forgotten; 'memman restore {current.id}' first, then replace it"
+            )
         said = self._last_said(current.id)
         event = MemoryReplaced(
             memory_id=MemoryId(current.id),
@@ -196,8 +222,10 @@ class Memman:
     def restore(self, memory_id: str) -> Changed:
         self.ensure_writable()
         current = self.memory(memory_id)
-        if current.status != "forgotten":
-            raise BadInput(f"memory {current.id} is not forgotten (it is {current.status}); nothing to restore")
+        if current.status not in ("forgotten", "superseded"):
+            raise BadInput(
+                f"memory {current.id} is not forgotten or superseded (it is {current.status}); nothing to restore"
+            )
         return self._apply_now(MemoryRestored(memory_id=MemoryId(current.id)), current.id, "restored")
 
     def link(
@@ -272,20 +300,38 @@ class Memman:
         graph: bool | None = None,
         intent: str | None = None,
         as_of: datetime | None = None,
+        min_score: float | None = None,
+        order: str = "score",
+        known_at: datetime | None = None,
+        history: bool = False,
         disable: Sequence[str] = (),
     ) -> RecallResult:
         """`graph` forces graph expansion on or off (default: per intent) and
-        `intent` overrides detection; `as_of` answers from the store as it
-        stood then (see `_past`). `expand` asks the LLM for extra keyword
-        terms (cached); a configured `rerank.provider` re-orders the top
-        results (see memman/recall/llm.py). `disable` switches signals off
-        for ablations (memman/recall/hybrid.py SIGNALS; tools/recall_bench).
-        A damaged projection file is rebuilt from the log once and the
-        question asked again; a damaged or missing log is reported as it is."""
+        `intent` overrides detection. `as_of` answers what was true then (valid
+        time), `known_at` what had been recorded by then (transaction time);
+        both read the projections as of then (memman/timeline.py). `history`
+        adds, after each result, the memories it superseded (the chain).
+        `expand` asks the LLM for extra keyword terms (cached); a configured
+        `rerank.provider` re-orders the top results (see memman/recall/llm.py).
+        `disable` switches signals off for ablations (memman/recall/hybrid.py
+        SIGNALS; tools/recall_bench). A damaged projection file is rebuilt
+        from the log once and the question asked again; a damaged or missing
+        log is reported as it is.
+
+        Scores are calibrated probabilities of relevance; results below
+        `min_score` (default memman.recall.DEFAULT_MIN_SCORE; prompt
+        injection uses INJECT_MIN_SCORE) are left out, and `meta.confidence`
+        says how good the best candidate was. `order` is "score" (best
+        first, every intent) or "time" (chronological by occurred time)."""
         import apsw
 
+        from memman.recall import DEFAULT_MIN_SCORE
+
         options = dict(limit=limit, category=category, source=source, basic=basic, expand=expand, graph=graph,
-                       intent=intent, as_of=as_of, disable=disable)
+                       intent=intent, as_of=as_of, known_at=known_at, history=history,
+                       disable=disable,
+                       min_score=DEFAULT_MIN_SCORE if min_score is None else validate.min_score(min_score),
+                       order=validate.order(order))
         query = validate.query(query)
         try:
             return self._recall(query, **options)  # type: ignore[arg-type]
@@ -306,34 +352,36 @@ class Memman:
         graph: bool | None,
         intent: str | None,
         as_of: datetime | None,
+        known_at: datetime | None,
+        history: bool,
         disable: Sequence[str],
+        min_score: float,
+        order: str,
     ) -> RecallResult:
         import msgspec
 
         from events.clock import to_iso
         from memman.recall import llm as llm_recall
-        from memman.recall import recall
+        from memman.recall import DEFAULT_MIN_SCORE, recall, succession
 
-        with self._view(as_of, basic) as db:
+        db = self.fresh() if basic else self.fresh_vectors()
+        valid_at = None if as_of is None else to_iso(as_of)
+        upto = None if known_at is None else self._known_upto(known_at)
+        with self._travel(db, valid_at, upto):
             terms, note = (
                 llm_recall.expansion(self.registry.data_dir, self.store, self.db.directory, query) if expand else ([], None)
             )
-            result = recall(
-                db,
-                self.store,
-                query,
-                limit=limit,
-                category=category,
-                source=source,
-                basic=basic,
-                graph=graph,
-                intent=intent,
-                expansion=terms,
-                today=as_of or self.clock(),
-                disable=disable,
-            )
-        if as_of is not None:
-            result = msgspec.structs.replace(result, meta=msgspec.structs.replace(result.meta, as_of=to_iso(as_of)))
+            result = recall(  # a few more than asked: a successor just below the cut still moves up
+                db, self.store, query, limit=limit + SUCCESSION_SLACK, category=category, source=source, basic=basic,
+                graph=graph, intent=intent, expansion=terms, today=as_of or self.clock(), disable=disable,
+                min_score=min_score, order=order,
+            )  # fmt: skip
+            if not basic:
+                result = llm_recall.rerank(self.registry.data_dir, self.store, query, result)
+            # last, after any rerank: a stale value never outranks its successor
+            result = succession.finish(db.main.conn, result, now=valid_at or to_iso(self.clock()), limit=limit, history=history)
+            if valid_at or upto is not None:
+                result = succession.travelled_meta(db.main.conn, result, as_of=valid_at, known_at=known_at)
         if self.degraded:
             degraded = "; ".join(x for x in (result.meta.degraded, *dict.fromkeys(self.degraded)) if x)
             result = msgspec.structs.replace(result, meta=msgspec.structs.replace(result.meta, degraded=degraded))
@@ -342,30 +390,21 @@ class Memman:
             result = msgspec.structs.replace(
                 result, meta=msgspec.structs.replace(result.meta, expansion=terms, degraded=degraded)
             )
-        return result if basic else llm_recall.rerank(self.registry.data_dir, self.store, query, result)
+        return result
+
+    def _known_upto(self, known_at: datetime) -> int:
+        from events.clock import to_iso
+        from memman.timeline import known_upto
+
+        return known_upto(self.db.log.conn, to_iso(known_at))
 
     @contextmanager
-    def _view(self, as_of: datetime | None, basic: bool) -> Iterator[StoreDB]:
-        """The live store (caught up), or with `as_of` the store as it stood
-        then: the log replayed up to the last event recorded at or before it
-        into scratch projections (forgets, restores, replacements,
-        supersessions and edges included; exact, at the cost of a replay)."""
-        if as_of is None:
-            yield self.fresh() if basic else self.fresh_vectors()
-            return
-        import tempfile
+    def _travel(self, db: StoreDB, as_of: str | None, upto: int | None) -> Iterator[None]:
+        """The projections read as of then for the block (memman/timeline.py)."""
+        from memman.timeline import travel
 
-        from events.clock import to_iso
-
-        log = self.db.log
-        upto = log.conn.execute("SELECT max(seq) FROM events WHERE recorded_at <= ?", (to_iso(as_of),)).fetchone()[0]
-        with tempfile.TemporaryDirectory(prefix="memman-asof-") as tmp:
-            past = StoreDB(Path(tmp), clock=self.clock, log_directory=self.db.directory, upto=upto or 0)
-            try:
-                past.catch_up()
-                yield past
-            finally:
-                past.close()
+        with travel(db.main.conn, as_of=as_of, upto=upto):
+            yield
 
     def resolve(self, memory_id: str) -> str:
         """A full memory id from a full id, or a unique prefix or suffix (>= 6 chars)."""

@@ -86,7 +86,7 @@ def _parse(lines: Iterable[bytes], app: Memman) -> list[NewEvent]:
                 meta=validate.meta(item.meta),  # type: ignore[arg-type]
                 key=_line_key(raw, item, seen),
             )
-            at = validate.moment(item.at) if item.at else None
+            at = validate.occurred(validate.moment(item.at), app.clock()) if item.at else None
         except UnicodeDecodeError:
             raise BadInput(f"line {number}: not valid UTF-8; nothing was imported") from None
         except msgspec.DecodeError as exc:

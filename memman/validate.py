@@ -11,6 +11,10 @@ from events.errors import BadInput, EmptyText, InvalidText, TextTooLong
 from events.types import CATEGORIES, SOURCES
 
 MAX_TEXT_BYTES = 64 * 1024
+# How far ahead of the clock `--at` may be: clock skew between machines, not
+# a future event (a memory records what was true or said, so it cannot have
+# occurred yet; an end of validity in the future is `--until`).
+FUTURE_SLACK = timedelta(minutes=5)
 _DURATION = re.compile(r"^(\d+)\s*([smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -132,6 +136,16 @@ def moment(value: str, what: str = "time", hint: str = "use ISO-8601, e.g. 2026-
     return result
 
 
+def occurred(at: datetime, now: datetime) -> datetime:
+    """An occurred (valid) time: refused more than FUTURE_SLACK ahead of now."""
+    if at > now + FUTURE_SLACK:
+        raise BadInput(
+            f"--at {at.isoformat()} is in the future (now {now.isoformat(timespec='seconds')}); a memory records"
+            " what was true or said, so give a past time (an end of validity is --until)"
+        )
+    return at
+
+
 def since(value: str, now: datetime) -> datetime:
     """`7d`, `24h`, `30m`, `2w`, or an ISO-8601 time."""
     match = _DURATION.match(value.strip())
@@ -161,4 +175,19 @@ def idempotency_key(value: str, what: str = "--id") -> str:
 def positive(value: int, what: str) -> int:
     if value < 1:
         raise BadInput(f"{what} must be at least 1, got {value}")
+    return value
+
+
+def min_score(value: float) -> float:
+    """A recall score floor: a probability, 0..1."""
+    import math
+
+    if not isinstance(value, int | float) or isinstance(value, bool) or math.isnan(value) or not 0.0 <= value <= 1.0:
+        raise BadInput(f"--min-score must be between 0 and 1 (a calibrated probability), got {value}")
+    return float(value)
+
+
+def order(value: str) -> str:
+    if value not in ("score", "time"):
+        raise BadInput(f"unknown order {value!r}; choose from score, time")
     return value

@@ -7,6 +7,14 @@ so no event handler can leave it inconsistent:
     derived        -> 'active'      (the drain reconciled it)
     otherwise      -> 'pending'     (remembered, not yet drained; keyword-recallable)
 
+Time has two axes (docs/time.md): `occurred_at` is when a memory was true or
+said (valid time), `created_at` when memman recorded it (transaction time).
+A memory's validity ends at `valid_until` (said explicitly) or at
+`superseded_at`, its successor's occurred_at (an UPDATE or `--replaces`).
+`status_log` keeps, per memory, its state after every event that changed it
+(by seq), and `content_log` every text it carried, so `recall --known-at` can
+answer from these tables what the store held at any seq without a replay.
+
 Derived events name their input (`causation`); a derivation whose input is no
 longer the memory's latest text (it was replaced meanwhile) is ignored.
 """
@@ -58,8 +66,25 @@ CREATE TABLE memories (
     occurred_at   TEXT    NOT NULL,
     input_seq     INTEGER NOT NULL,
     derived_seq   INTEGER,
-    derived_by    TEXT
+    derived_by    TEXT,
+    valid_until   TEXT,
+    superseded_at TEXT,
+    replaces      TEXT
 );
+CREATE TABLE status_log (
+    memory_id     TEXT    NOT NULL,
+    seq           INTEGER NOT NULL,
+    status        TEXT    NOT NULL,
+    superseded_by TEXT,
+    superseded_at TEXT,
+    PRIMARY KEY (memory_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE content_log (
+    memory_id     TEXT    NOT NULL,
+    seq           INTEGER NOT NULL,
+    content       TEXT    NOT NULL,
+    PRIMARY KEY (memory_id, seq)
+) WITHOUT ROWID;
 CREATE INDEX memories_status ON memories(status, category, source);
 CREATE INDEX memories_source_time ON memories(source, occurred_at);
 CREATE INDEX memories_updated ON memories(updated_at);
@@ -116,8 +141,8 @@ def _json(value: object) -> str:
 
 class MemoriesProjector:
     name = "memories"
-    version = 4  # 4: the trigram index for CJK and emoji (memories_wide)
-    tables = ("memories", "memories_wide")
+    version = 5  # 4: the trigram index for CJK and emoji (memories_wide); 5: validity ends, status and text history
+    tables = ("memories", "memories_wide", "status_log", "content_log")
     handles = frozenset(
         {
             "memory.remembered",
@@ -136,7 +161,10 @@ class MemoriesProjector:
         conn.execute(_WIDE_SCHEMA.replace(":glob", _sql_string(scripts.GLOB)))  # no parameters in DDL
 
     def drop(self, conn: apsw.Connection) -> None:
-        conn.execute("DROP TABLE IF EXISTS memories_wide; DROP TABLE IF EXISTS memories_fts; DROP TABLE IF EXISTS memories;")
+        conn.execute(
+            "DROP TABLE IF EXISTS memories_wide; DROP TABLE IF EXISTS memories_fts; DROP TABLE IF EXISTS memories;"
+            " DROP TABLE IF EXISTS status_log; DROP TABLE IF EXISTS content_log;"
+        )
 
     @singledispatchmethod
     def _apply(self, event: object, conn: apsw.Connection, rec: Recorded) -> None:
@@ -144,6 +172,27 @@ class MemoriesProjector:
 
     def apply(self, conn: apsw.Connection, rec: Recorded) -> None:
         self._apply(rec.event, conn, rec)
+        self._log_changes(conn, rec)
+
+    def _log_changes(self, conn: apsw.Connection, rec: Recorded) -> None:
+        """Record the state and text of every memory this event concerns, where
+        they changed: the history `recall --known-at` reads (memman/timeline.py)."""
+        for memory_id in dict.fromkeys(rec.event.memory_ids()):
+            conn.execute(
+                "INSERT OR IGNORE INTO status_log (memory_id, seq, status, superseded_by, superseded_at)"
+                " SELECT m.id, ?, m.status, m.superseded_by, m.superseded_at FROM memories m WHERE m.id = ?"
+                " AND NOT EXISTS (SELECT 1 FROM status_log s WHERE s.memory_id = m.id"
+                "  AND s.seq = (SELECT max(seq) FROM status_log WHERE memory_id = m.id) AND s.status = m.status"
+                "  AND s.superseded_by IS m.superseded_by AND s.superseded_at IS m.superseded_at)",
+                (rec.seq, memory_id),
+            )
+            conn.execute(
+                "INSERT OR IGNORE INTO content_log (memory_id, seq, content)"
+                " SELECT m.id, ?, m.content FROM memories m WHERE m.id = ?"
+                " AND NOT EXISTS (SELECT 1 FROM content_log c WHERE c.memory_id = m.id"
+                "  AND c.seq = (SELECT max(seq) FROM content_log WHERE memory_id = m.id) AND c.content = m.content)",
+                (rec.seq, memory_id),
+            )
 
     # ------------------------------------------------------------ commands
 
@@ -152,7 +201,8 @@ class MemoriesProjector:
         at = to_iso(rec.recorded_at)
         conn.execute(
             "INSERT OR IGNORE INTO memories (id, content, category, importance, entities, source, meta,"
-            " created_at, updated_at, occurred_at, input_seq) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            " created_at, updated_at, occurred_at, input_seq, valid_until, replaces)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 e.memory_id,
                 e.text,
@@ -165,6 +215,8 @@ class MemoriesProjector:
                 at,
                 to_iso(rec.occurred_at),
                 rec.seq,
+                e.valid_until,
+                e.replaces,
             ),
         )
 
@@ -172,7 +224,7 @@ class MemoriesProjector:
     def _replaced(self, e: MemoryReplaced, conn: apsw.Connection, rec: Recorded) -> None:
         conn.execute(
             "UPDATE memories SET content=?, category=?, importance=?, entities=?, source=?, meta=?,"
-            " keywords='', superseded_by=NULL, derived=0, updated_at=?, input_seq=? WHERE id=?",
+            " keywords='', superseded_by=NULL, superseded_at=NULL, derived=0, updated_at=?, input_seq=? WHERE id=?",
             (
                 e.text,
                 e.category,
@@ -196,7 +248,11 @@ class MemoriesProjector:
     @_apply.register
     def _restored(self, e: MemoryRestored, conn: apsw.Connection, rec: Recorded) -> None:
         conn.execute(
-            "UPDATE memories SET forgotten=0, forget_reason='', updated_at=? WHERE id=?",
+            # A forgotten memory comes back; otherwise a superseded one does (undoing a
+            # reconciler's UPDATE or duplicate decision). The RHS sees the old row.
+            "UPDATE memories SET forgotten=0, forget_reason='', updated_at=?,"
+            " superseded_by = CASE WHEN forgotten THEN superseded_by END,"
+            " superseded_at = CASE WHEN forgotten THEN superseded_at END WHERE id=?",
             (to_iso(rec.recorded_at), e.memory_id),
         )
 
@@ -255,9 +311,11 @@ class MemoriesProjector:
                 " WHERE id=?",
                 (duplicate_of, rec.seq, how, at, d.memory_id),
             )
-            if d.action == "UPDATE" and d.target:
+            if d.action == "UPDATE" and d.target:  # the successor ends the target's validity when it occurred
                 conn.execute(
-                    "UPDATE memories SET superseded_by=?, updated_at=? WHERE id=?", (d.memory_id, at, d.target)
+                    "UPDATE memories SET superseded_by=?, updated_at=?,"
+                    " superseded_at=(SELECT occurred_at FROM memories WHERE id=?) WHERE id=?",
+                    (d.memory_id, at, d.memory_id, d.target),
                 )
             elif d.action == "DELETE" and d.target:
                 conn.execute(

@@ -28,6 +28,8 @@ STOPWORDS = frozenset(
     yours yourself yourselves use used using get got also does did should shall may might must let""".split()
 )
 MAX_QUERY_TERMS = 12
+# "Dana's" is the word "dana" to a reader; as an FTS5 phrase it is "dana" followed by "s".
+_POSSESSIVE = re.compile(r"['\u2019]s$")
 
 
 class MemoryRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -49,12 +51,26 @@ class MemoryRow(msgspec.Struct, frozen=True, kw_only=True):
     derived_by: str | None
     derived_seq: int | None
     input_seq: int
+    valid_until: str | None = None  # said explicitly (`remember --until`)
+    superseded_at: str | None = None  # the successor's occurred_at: where validity ended
+    replaces: str | None = None  # `remember --replaces`: the memory this one replaces
+    recorded_at: str = ""  # when memman recorded it (transaction time; = created_at)
+
+    @property
+    def valid_to(self) -> str | None:
+        """The end of validity: the explicit end or the successor's start, whichever is first."""
+        ends = [t for t in (self.valid_until, self.superseded_at) if t]
+        return min(ends) if ends else None
 
 
 MEMORY_COLUMNS = (
     "key, id, content, category, importance, entities, source, meta, status, created_at, updated_at,"
-    " occurred_at, superseded_by, forget_reason, protected, derived_by, derived_seq, input_seq"
+    " occurred_at, superseded_by, forget_reason, protected, derived_by, derived_seq, input_seq,"
+    " valid_until, superseded_at, replaces"
 )
+
+
+_NAMES = [c.strip() for c in MEMORY_COLUMNS.split(",")]
 
 
 def row_to_memory(row: Sequence[object]) -> MemoryRow:
@@ -62,15 +78,15 @@ def row_to_memory(row: Sequence[object]) -> MemoryRow:
     values[5] = json.loads(values[5])  # entities
     values[7] = json.loads(values[7])  # meta
     values[14] = bool(values[14])
-    names = [c.strip() for c in MEMORY_COLUMNS.split(",")]
-    return MemoryRow(**dict(zip(names, values, strict=True)))
+    fields = dict(zip(_NAMES, values, strict=True))
+    return MemoryRow(**fields, recorded_at=fields["created_at"])  # type: ignore[arg-type]
 
 
 def terms(text: str) -> list[str]:
     """Content words of `text`, lowercased, de-duplicated, in order."""
     seen: dict[str, None] = {}
     for match in _WORD.finditer(text.lower()):
-        word = match.group(0).strip(".'-")
+        word = _POSSESSIVE.sub("", match.group(0)).strip(".'-")
         if len(word) > 1 and word not in STOPWORDS:
             seen.setdefault(word, None)
     return list(seen)

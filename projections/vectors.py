@@ -86,9 +86,9 @@ class VectorsProjector:
         )
 
 
-def _cache_path(directory: Path, fingerprint: str) -> Path:
+def _cache_path(directory: Path, fingerprint: str, suffix: str = "f32") -> Path:
     digest = hashlib.sha256(fingerprint.encode()).hexdigest()[:16]
-    return directory / f"vectors-{digest}.f32"
+    return directory / f"vectors-{digest}.{suffix}"
 
 
 def stamp(conn: apsw.Connection, fingerprint: str) -> tuple[int, int, int] | None:
@@ -127,6 +127,50 @@ def matrix(
     return ids, rows
 
 
+def centered(
+    conn: apsw.Connection, directory: Path, fingerprint: str, *, verify: bool = False
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """(memory ids, rows with the store's common component removed and
+    re-normalised, that common component): derived from `matrix`, cached
+    beside it under the same stamp.
+
+    The common component is the mean of the stored vectors, shrunk towards
+    zero while the store is small (mean x n / (n + CENTER_PRIOR)), so one or
+    two memories are not centred onto nothing. A store whose memories mostly
+    say "Dana: ..." has a mean that is mostly "Dana"; removing it leaves what
+    each memory says beyond what every memory says. `verify` checks both
+    caches' checksums (and rebuilds what is damaged)."""
+    import numpy as np
+
+    current = stamp(conn, fingerprint)
+    if current is None:
+        empty = np.zeros((0, 0), dtype=np.float32)
+        return [], empty, np.zeros(0, dtype=np.float32)
+    path = _cache_path(directory, fingerprint, "c32")
+    cached = _read(path, fingerprint, current, extra=1, verify=verify)
+    if cached is not None:
+        return cached[0], cached[1][:-1], np.asarray(cached[1][-1])
+    ids, rows = matrix(conn, directory, fingerprint, verify=verify)
+    mean = common_component(np.asarray(rows, dtype=np.float32))
+    out = np.asarray(rows, dtype=np.float32) - mean
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    np.divide(out, norms, out=out, where=norms > 0)
+    _write(path, fingerprint, current, ids, np.vstack([out, mean[None, :]]))
+    return ids, out, mean
+
+
+CENTER_PRIOR = 20.0
+
+
+def common_component(rows: np.ndarray) -> np.ndarray:
+    import numpy as np
+
+    if not len(rows):
+        return np.zeros(rows.shape[1] if rows.ndim == 2 else 0, dtype=np.float32)
+    n = len(rows)
+    return (rows.mean(axis=0) * (n / (n + CENTER_PRIOR))).astype(np.float32)
+
+
 def cache_problem(conn: apsw.Connection, directory: Path, fingerprint: str) -> str | None:
     """What is wrong with the flat cache of `fingerprint`, if it exists: a
     stale stamp or a checksum that does not match (damaged on disk)."""
@@ -140,7 +184,7 @@ def cache_problem(conn: apsw.Connection, directory: Path, fingerprint: str) -> s
 
 
 def _read(
-    path: Path, fingerprint: str, current: tuple[int, int, int], *, verify: bool = False
+    path: Path, fingerprint: str, current: tuple[int, int, int], extra: int = 0, *, verify: bool = False
 ) -> tuple[list[str], np.ndarray] | None:
     import numpy as np
 
@@ -158,7 +202,7 @@ def _read(
         dim, count = current[0], current[1]
         if len(ids) != count:
             return None
-        rows = np.memmap(path, dtype="<f4", mode="r", offset=header["offset"], shape=(count, dim))
+        rows = np.memmap(path, dtype="<f4", mode="r", offset=header["offset"], shape=(count + extra, dim))
         if verify and zlib.crc32(rows) != header["rows_crc32"]:
             return None
         return ids, rows

@@ -28,6 +28,7 @@ from events.errors import CircuitOpen, MemmanError
 from events.ids import UlidFactory
 from events.log import NewEvent
 from events.types import (
+    Candidate,
     Decision,
     DerivationFailed,
     Edge,
@@ -35,6 +36,7 @@ from events.types import (
     FactsExtracted,
     MemoryEmbedded,
     MemoryEnriched,
+    MemoryId,
     MemoryReconciled,
     MemoryRemembered,
     MemoryReplaced,
@@ -163,7 +165,10 @@ class Deriver:
         if reconciled is None:
             _reset(self.reconciler)
             started = time.perf_counter()
-            decisions = self._stage("reconcile", lambda: self._reconcile(source_event.memory_id, facts, matrix))
+            replaces = source_event.replaces if isinstance(source_event, MemoryRemembered) else None
+            decisions = self._stage(
+                "reconcile", lambda: self._reconcile(source_event.memory_id, facts, matrix, replaces)
+            )
             provenance = _provenance(self.reconciler, started)
             event = MemoryReconciled(input_id=source_event.memory_id, decisions=decisions, provenance=provenance)
             new.append(NewEvent(event=event, actor=ACTOR, causation=rec.seq, stage="reconcile"))
@@ -347,7 +352,12 @@ class Deriver:
         provenance = _provenance(self.extractor, started)
         return FactsExtracted(input_id=e.memory_id, facts=out.facts, warnings=out.warnings, provenance=provenance)
 
-    def _reconcile(self, input_id: str, facts: list, matrix: np.ndarray) -> list[Decision]:
+    def _reconcile(
+        self, input_id: str, facts: list, matrix: np.ndarray, replaces: str | None = None
+    ) -> list[Decision]:
+        """One decision per fact. The agent's explicit `--replaces` decides the
+        input's own fact (an UPDATE of that memory, the candidates still
+        recorded); the reconciler decides the rest."""
         own = [input_id, *(f.memory_id for f in facts)]
         conn = self.db.main.conn
         decisions = []
@@ -380,7 +390,10 @@ class Deriver:
                 stored = self.vectors.get(memory_id)
                 similarity = float(stored @ vector) if stored is not None else None
                 known.append(msgspec.structs.replace(candidate, similarity=similarity))
-            decisions.append(self.reconciler.decide(fact.memory_id, fact.text, fact.entities, known))
+            if replaces and fact.memory_id == input_id:
+                decisions.append(_explicit(fact.memory_id, replaces, known))
+            else:
+                decisions.append(self.reconciler.decide(fact.memory_id, fact.text, fact.entities, known))
         return decisions
 
     def _edges(self, input_id: str, new_memories: list[tuple]) -> list[Edge]:  # type: ignore[type-arg]
@@ -423,6 +436,19 @@ class Deriver:
             if decision.action in ("UPDATE", "DELETE") and decision.target:
                 self.vectors.remove(decision.target)
                 self.pending.retire(decision.target)
+
+
+def _explicit(memory_id: str, replaces: str, known: list[Known]) -> Decision:
+    """The UPDATE an agent asked for with `remember --replaces`, with the candidates the drain found."""
+    ranked = sorted(known, key=lambda k: (-(k.similarity or 0.0), k.memory_id))
+    candidates = [Candidate(memory_id=MemoryId(k.memory_id), similarity=round(k.similarity or 0.0, 4)) for k in ranked]
+    return Decision(
+        memory_id=MemoryId(memory_id),
+        action="UPDATE",
+        target=MemoryId(replaces),
+        reason=f"replaces {replaces} (remember --replaces)",
+        candidates=candidates[:8],
+    )
 
 
 def _reset(stage: object) -> None:

@@ -11,7 +11,10 @@ from memman.cli.context import AppContext, echo_text, emit_json, json_option, pa
 def _print_lines(lines, raw: bool = False) -> None:  # type: ignore[no-untyped-def]
     for entry in lines:
         stage = f" {entry.stage}" if entry.stage else ""
-        echo_text(f"{entry.recorded_at[:19]}  #{entry.seq:<6} {entry.actor:<6} {entry.type}{stage}  {entry.summary}", raw)
+        occurred = "" if entry.occurred_at[:19] == entry.recorded_at[:19] else f" (occurred {entry.occurred_at[:19]})"
+        echo_text(
+            f"{entry.recorded_at[:19]}  #{entry.seq:<6} {entry.actor:<6} {entry.type}{stage}  {entry.summary}{occurred}", raw
+        )
 
 
 @click.command(name="log")
@@ -72,9 +75,14 @@ def insights_show(ctx: AppContext, memory_id, raw, json_) -> None:  # type: igno
         echo_text(f"  entities: {', '.join(m.entities)}", raw)
     if m.superseded_by:
         echo_text(f"  superseded by: {m.superseded_by}", raw)
+    if m.replaces:
+        echo_text(f"  replaces: {m.replaces}", raw)
     if m.forget_reason:
         echo_text(f"  forgotten: {m.forget_reason}", raw)
-    echo_text(f"  created {m.created_at}, updated {m.updated_at}, occurred {m.occurred_at}", raw)
+    echo_text(f"  occurred {m.occurred_at} (valid time), recorded {m.recorded_at} (transaction time)", raw)
+    if m.valid_to:
+        echo_text(f"  valid until {m.valid_to}", raw)
+    echo_text(f"  updated {m.updated_at}", raw)
     click.echo("history:")
     _print_lines(found.events, raw)
 

@@ -9,6 +9,7 @@ import click
 from events.types import CATEGORIES, SOURCES
 from memman import validate
 from memman.cli.context import AppContext, emit_json, json_option, pass_app, raw_option
+from memman.recall.fusion import DEFAULT_MIN_SCORE
 from memman.render import recall_diagnostics, recall_lines, remembered_line
 
 
@@ -31,13 +32,15 @@ def _echo_changed(result, json_: bool) -> None:  # type: ignore[no-untyped-def]
 @click.option("--entities", help="Comma-separated entities, e.g. 'SQLite,Postgres'.")
 @click.option("--source", type=click.Choice(SOURCES), default="agent", show_default=True)
 @click.option("--meta", multiple=True, metavar="K=V", help="Metadata, repeatable.")
-@click.option("--at", "at", metavar="ISO-8601", help="When it was true or said (default: now).")
+@click.option("--at", "at", metavar="ISO-8601", help="When it was true or said (valid time; default: now).")
+@click.option("--replaces", metavar="ID", help="The memory this one replaces (the drain supersedes it).")
+@click.option("--until", "until", metavar="ISO-8601", help="When it stops being true (an explicit end of validity).")
 @click.option("--personal/--project", "personal", default=None,
               help="Personal store (follows you everywhere) or this project's [preferences personal, else project].")
 @click.option("--id", "key", metavar="KEY", help="Idempotency key: a retry with the same KEY appends nothing.")
 @json_option
 @pass_app
-def remember(ctx: AppContext, text, category, importance, entities, source, meta, at, personal, key, json_) -> None:  # type: ignore[no-untyped-def]
+def remember(ctx: AppContext, text, category, importance, entities, source, meta, at, replaces, until, personal, key, json_) -> None:  # type: ignore[no-untyped-def]
     """Remember TEXT (use - to read it from stdin). Instant: no network.
     Inside a project (a git root or a .memman marker) it goes to the
     project's store; preferences and --personal go to the personal store
@@ -48,6 +51,8 @@ def remember(ctx: AppContext, text, category, importance, entities, source, meta
     Example:
       memman remember "Chose SQLite: zero deps, embeddable" --cat decision
       memman remember "I prefer tabs over spaces" --cat preference
+      memman remember "CI runs on Buildkite" --replaces 7QX2K9ZB
+      memman remember "Code freeze until Friday" --until 2026-12-12T00:00:00Z
       memman remember "Deploys freeze on Fridays" --id turn-8f2c
     """
     result = ctx.scoped.remember(
@@ -59,6 +64,8 @@ def remember(ctx: AppContext, text, category, importance, entities, source, meta
         source=source,
         meta=list(meta),
         at=validate.moment(at) if at else None,
+        replaces=replaces,
+        until=validate.moment(until) if until else None,
         key=key,
     )
     if json_:
@@ -84,20 +91,39 @@ def _kick(ctx: AppContext) -> None:
 @click.option("--expand", is_flag=True, help="Add the LLM's synonyms and entities to the keyword query (cached).")
 @click.option("--intent", type=click.Choice(["why", "when", "entity", "general"]), help="Override intent detection.")
 @click.option("--graph/--no-graph", "graph", default=None, help="Force graph expansion on or off [per intent].")
-@click.option("--as-of", "as_of", metavar="ISO-8601", help="Answer from the store as it stood at that time.")
+@click.option("--as-of", "as_of", metavar="ISO-8601", help="What was true then (valid time).")
+@click.option("--known-at", "known_at", metavar="ISO-8601", help="What had been recorded by then (the audit view).")
+@click.option("--history", is_flag=True, help="After each result, the memories it superseded (its chain).")
+@click.option(
+    "--min-score",
+    "min_score",
+    type=float,
+    metavar="P",
+    help=f"Leave out results scoring below P, a probability of relevance 0..1 [{DEFAULT_MIN_SCORE}].",
+)
+@click.option(
+    "--order", type=click.Choice(["score", "time"]), default="score", show_default=True,
+    help="score: best first; time: chronological by occurred time.",
+)
 @raw_option
 @json_option
 @pass_app
-def recall(ctx: AppContext, query, category, source, limit, basic, expand, intent, graph, as_of, raw, json_) -> None:  # type: ignore[no-untyped-def]
-    """Recall memories relevant to QUERY: keyword + semantic + recency anchors,
-    expanded over the memory graph by the query's intent (why / when /
-    entity / general); why-answers list causes first, when-answers in time order.
+def recall(ctx: AppContext, query, category, source, limit, basic, expand, intent, graph, as_of, known_at, history, min_score, order, raw, json_) -> None:  # type: ignore[no-untyped-def]
+    """Recall memories relevant to QUERY, best first: keyword and meaning
+    (vectors) found, scored as a calibrated probability of relevance, and
+    expanded over the memory graph by the query's intent where that helps.
+    Nothing above --min-score means nothing relevant is known.
     Searches this project's store and the personal store, project first.
+    A newer value always ranks above the one it replaced, which is marked
+    (superseded / older / expired). --as-of and --known-at combine.
 
     \b
     Example:
       memman recall "why did we pick sqlite" --limit 5
       memman recall "what is the rate limit" --as-of 2026-01-31T00:00:00Z
+      memman recall "deploys last week" --order time --min-score 0.5
+      memman recall "what is the rate limit" --known-at 2026-02-01T00:00:00Z
+      memman recall "which CI do we use" --history
       memman recall "what did we decide on 4 February"
     """
     result = ctx.scoped.recall(
@@ -110,6 +136,10 @@ def recall(ctx: AppContext, query, category, source, limit, basic, expand, inten
         intent=intent,
         graph=graph,
         as_of=validate.moment(as_of) if as_of else None,
+        min_score=min_score,
+        order=order,
+        known_at=validate.moment(known_at) if known_at else None,
+        history=history,
     )
     ctx.say(recall_diagnostics(result))
     if json_:

@@ -90,9 +90,12 @@ def inject(
                 raise
             answer["error"] = f"unexpected {type(exc).__name__}: {exc}"
 
+    remaining = budget_ms / 1000 - (time.perf_counter() - started)
+    if remaining <= 0:  # spent before recall could start: a race the thread could win would make this flaky
+        return TimedOut(reason=f"no time left of the {budget_ms} ms budget")
     thread = threading.Thread(target=work, daemon=True)
     thread.start()
-    thread.join(max(0.0, budget_ms / 1000 - (time.perf_counter() - started)))
+    thread.join(remaining)
     if "result" not in answer:
         return TimedOut(reason=str(answer.get("error") or f"recall took longer than {budget_ms} ms"))
     items = select(answer["result"], limit)

@@ -149,7 +149,7 @@ CASES: list[tuple[tuple[str, ...], int, str]] = [
     (("forget", "{F}"), 2, "memory {F} is already forgotten; 'memman restore {F}' undoes it"),
     (("forget",), 2, "Missing argument 'MEMORY_ID'. (see 'memman forget --help')"),
     (("restore", UNKNOWN_ID), 3, f"unknown memory id '{UNKNOWN_ID}' in store 'default'; {NOT_FOUND_HINT}"),
-    (("restore", "{A}"), 2, "memory {A} is not forgotten (it is active); nothing to restore"),
+    (("restore", "{A}"), 2, "memory {A} is not forgotten or superseded (it is active); nothing to restore"),
     # insights / log
     (("insights", "show", UNKNOWN_ID), 3, f"unknown memory id '{UNKNOWN_ID}' in store 'default'; {NOT_FOUND_HINT}"),
     (("insights", "show", "{P6}"), 2, "memory id '{P6}' is ambiguous; give more characters"),
@@ -210,6 +210,13 @@ CASES: list[tuple[tuple[str, ...], int, str]] = [
     (("recall", "x", "--intent", "how"), 2,
      "Invalid value for '--intent': 'how' is not one of 'why', 'when', 'entity', 'general'. (see 'memman recall --help')"),
     (("recall", "x", "--as-of", "yesterday"), 2, "bad time 'yesterday'; use ISO-8601, e.g. 2026-01-31T09:30:00Z"),
+    (("recall", "x", "--min-score", "2"), 2, "--min-score must be between 0 and 1 (a calibrated probability), got 2.0"),
+    (("recall", "x", "--min-score", "-0.1"), 2, "--min-score must be between 0 and 1 (a calibrated probability), got -0.1"),
+    (("recall", "x", "--min-score", "nan"), 2, "--min-score must be between 0 and 1 (a calibrated probability), got nan"),
+    (("recall", "x", "--min-score", "high"), 2,
+     "Invalid value for '--min-score': 'high' is not a valid float. (see 'memman recall --help')"),
+    (("recall", "x", "--order", "random"), 2,
+     "Invalid value for '--order': 'random' is not one of 'score', 'time'. (see 'memman recall --help')"),
     (("graph", "link", "{A}", "{B}", "--weight", "11"), 2, "weight must be between 0 and 10, got 11.0"),
     (("graph", "link", "{A}", "{B}", "--weight", "-1"), 2, "weight must be between 0 and 10, got -1.0"),
     (("graph", "link", "{A}", "{B}", "--weight", "heavy"), 2,
@@ -430,3 +437,16 @@ def test_after_every_rejection_the_log_reads_back_exactly_as_before(seeded: Seed
     # Runs last: the log is append-only, so if any case above had written, it would show here.
     assert seeded.cli.events() == seeded.log
     assert seeded.cli.json("status")["events"] == len(seeded.log)
+
+
+def test_an_at_time_more_than_a_few_minutes_ahead_is_refused_and_nothing_is_recorded(seeded: Seeded) -> None:
+    result = seeded.cli("remember", "The freeze starts", "--at", "2999-01-01T00:00:00Z")
+    assert_error(result, 2, contains=["--at 2999-01-01T00:00:00+00:00 is in the future", "give a past time"])
+    seeded.assert_unchanged()
+
+
+def test_an_import_line_with_a_future_at_is_refused_and_nothing_is_imported(seeded: Seeded, tmp_path: Path) -> None:
+    source = tmp_path / "future.jsonl"
+    source.write_text('{"text": "old"}\n{"text": "later", "at": "2999-01-01T00:00:00Z"}\n')
+    assert_error(seeded.cli("import", str(source)), 2, contains=["line 2: --at 2999-01-01", "nothing was imported"])
+    seeded.assert_unchanged()

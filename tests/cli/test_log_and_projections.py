@@ -144,6 +144,8 @@ def test_events_show_by_seq_and_by_id_give_the_same_full_record(store: tuple[Cli
         "entities": [],
         "source": "agent",
         "meta": {},
+        "replaces": None,
+        "valid_until": None,
         "key": None,
     }
     assert cli.json("events", "show", "4")["stage"] == "reconcile"
@@ -197,7 +199,7 @@ def test_insights_show_gives_status_and_history(cli: Cli) -> None:
     assert list(found["memory"]) == [
         "key", "id", "content", "category", "importance", "entities", "source", "meta", "status", "created_at",
         "updated_at", "occurred_at", "superseded_by", "forget_reason", "protected", "derived_by", "derived_seq",
-        "input_seq",
+        "input_seq", "valid_until", "superseded_at", "replaces", "recorded_at",
     ]  # fmt: skip
     memory = found["memory"]
     assert (memory["id"], memory["status"], memory["importance"], memory["source"]) == (memory_id, "forgotten", 4, "user")

@@ -10,15 +10,16 @@ from pathlib import Path
 
 import pytest
 
+from memman.recall import DEFAULT_MIN_SCORE
 from tests.cli.conftest import Cli
 
 ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 HIT_KEYS = ["id", "content", "score", "category", "importance", "entities", "source", "created_at", "status", "signals",
-            "occurred_at", "store"]  # fmt: skip
+            "occurred_at", "recorded_at", "valid_until", "superseded_by", "stale", "store"]  # fmt: skip
 META_KEYS = [
     "query", "store", "mode", "took_ms", "keyword_hits", "vector_hits", "pending", "fingerprint", "degraded",
-    "intent", "entities", "anchors", "traversed", "graph", "ordering", "sparse", "hint", "as_of", "expansion", "reranked",
-    "window", "stores",
+    "intent", "entities", "anchors", "traversed", "graph", "ordering", "sparse", "confidence", "min_score", "hint",
+    "as_of", "expansion", "reranked", "window", "stores", "known_at",
 ]  # fmt: skip
 
 
@@ -125,11 +126,13 @@ def test_restore_brings_a_forgotten_memory_back(cli: Cli) -> None:
     assert [h["id"] for h in cli.json("recall", "staging database")["results"]] == [memory_id]
 
 
-def test_replacing_a_forgotten_memory_keeps_it_forgotten(cli: Cli) -> None:
+def test_replacing_a_forgotten_memory_is_refused_and_it_stays_forgotten(cli: Cli) -> None:
+    # issue 11: replace used to exit 0 and leave the new text hidden; now it says what to do
     memory_id = cli.remember("Gamma keeps kittens in the office")
     cli.ok("forget", memory_id)
-    assert cli.json("replace", memory_id, "Gamma keeps puppies in the office")["status"] == "forgotten"
-    assert _contents(cli, "puppies") == []
+    result = cli("replace", memory_id, "Gamma keeps puppies in the office")
+    assert (result.code, result.out) == (2, "")
+    assert f"'memman restore {memory_id}' first, then replace it" in result.err
     cli.ok("scheduler", "drain")
     assert _contents(cli, "puppies office") == []
     assert cli.json("insights", "show", memory_id)["memory"]["status"] == "forgotten"
@@ -240,17 +243,51 @@ def test_recall_basic_is_keyword_only(drained: tuple[Cli, dict[str, str]]) -> No
     out = cli.json("recall", "dark mode", "--basic")
     assert (out["meta"]["mode"], out["meta"]["vector_hits"]) == ("basic", 0)
     assert [h["id"] for h in out["results"]] == [ids["dark"]]
-    # basic mode: keyword and recency only, no vector, no graph
-    assert out["results"][0]["signals"] == {
-        "keyword_rank": 1, "vector_rank": None, "similarity": None, "recency_rank": 1,
-        "anchor": 1.0, "entity": 0.0, "graph": 0.0, "via": None, "date": None,
+    # basic mode: keyword and recency only, no vector, no graph, no session neighbours
+    signals = out["results"][0]["signals"]
+    assert signals == {
+        "keyword": 1.0, "keyword_rank": 1, "vector_rank": None, "similarity": None, "vector_z": None,
+        "recency_rank": 1, "anchor": signals["anchor"], "entity": 0.0, "known": 1.0, "graph": 0.0, "via": None,
+        "neighbour": 0.0, "date": None,
     }  # fmt: skip
+    assert signals["anchor"] == out["results"][0]["score"] > out["meta"]["min_score"]
 
 
 def test_recall_of_something_unknown_is_empty_not_an_error(drained: tuple[Cli, dict[str, str]]) -> None:
     cli, _ = drained
     assert cli.json("recall", "zebra quantum marmalade")["results"] == []
-    assert cli.ok("recall", "zebra quantum marmalade").out == "no memories matched\n"
+    assert cli.ok("recall", "zebra quantum marmalade").out == (
+        "no memories matched\n# nothing matched: try other words, or remember it if it is worth keeping\n"
+    )
+
+
+@pytest.mark.parametrize("query", ["zorblax quintessor flumph", "xqvw plonkth", "asdkjh qwpoeiru zmxncb"])
+def test_a_gibberish_query_returns_nothing_above_the_default_min_score(
+    drained: tuple[Cli, dict[str, str]], query: str
+) -> None:
+    cli, _ = drained
+    out = cli.json("recall", query)
+    assert out["results"] == [] and out["meta"]["min_score"] == DEFAULT_MIN_SCORE
+    assert out["meta"]["confidence"] < DEFAULT_MIN_SCORE
+
+
+def test_min_score_filters_results_and_the_answer_says_so(drained: tuple[Cli, dict[str, str]]) -> None:
+    cli, ids = drained
+    everything = cli.json("recall", "event log", "--min-score", "0")
+    scores = [h["score"] for h in everything["results"]]
+    assert everything["meta"]["confidence"] == scores[0] and all(0 <= s <= 1 for s in scores)
+    strict = cli.json("recall", "event log", "--min-score", "0.999")
+    assert strict["results"] == [] and strict["meta"]["min_score"] == 0.999
+    assert strict["meta"]["hint"].startswith("nothing relevant enough: the best match scored")
+    assert cli.ok("recall", "event log", "--min-score", "0.999").out.startswith("no memories matched\n# nothing relevant")
+
+
+def test_order_time_lists_the_same_results_chronologically(drained: tuple[Cli, dict[str, str]]) -> None:
+    cli, _ = drained
+    best = cli.json("recall", "event log")
+    timeline = cli.json("recall", "event log", "--order", "time")
+    assert timeline["meta"]["ordering"] == "chronological"
+    assert sorted(h["id"] for h in timeline["results"]) == sorted(h["id"] for h in best["results"])
 
 
 @pytest.mark.parametrize("query", ['"', "AND OR NOT", "*", "foo:bar", "(event", "log)", "NEAR(", "^"])

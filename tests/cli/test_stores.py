@@ -181,6 +181,8 @@ def test_import_keeps_every_field_of_a_line(cli: Cli) -> None:
         "entities": ["Nu", "Berlin"],
         "source": "user",
         "meta": {"origin": "crm", "row": "7"},  # meta values are stored as strings
+        "replaces": None,
+        "valid_until": None,
         "key": shown["event"]["key"],
     }
     assert re.fullmatch(r"line:[0-9a-f]{32}:0", shown["event"]["key"])  # the line's idempotency key

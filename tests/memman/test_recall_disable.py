@@ -7,7 +7,8 @@ import pytest
 
 from events.errors import BadInput
 from memman.maintenance import drain_all
-from memman.recall.hybrid import RRF_K
+from memman.recall.fusion import probability
+from memman.recall.hybrid import SIGNALS, values
 from memman.service import Memman
 
 
@@ -35,18 +36,21 @@ def test_without_the_vector_signal_no_vector_ranks(drained: Memman) -> None:
     assert all(h.signals.vector_rank is None for h in off.results)
 
 
-def _fused(rank: int | None) -> float:
-    return 0.0 if rank is None else 1.0 / (RRF_K + rank)
-
-
 def test_without_entity_and_recency_the_scores_drop_those_terms(drained: Memman) -> None:
     off = drained.recall("PostgreSQL", disable=["entity", "recency"])
     assert off.results and all(h.signals.entity == 0.0 for h in off.results)
-    for h in off.results:  # the anchor is keyword + vector fusion alone, scaled to its own ceiling
-        expected = (_fused(h.signals.keyword_rank) + _fused(h.signals.vector_rank)) / (2 / (RRF_K + 1))
-        assert h.signals.anchor == pytest.approx(expected, abs=1e-4)
+    for h in off.results:  # the score is the calibrated fusion of the remaining signals alone
+        remaining = values(h.signals, h.importance, ["entity", "recency"])
+        assert "entity" not in remaining and "recency" not in remaining
+        assert h.score == pytest.approx(probability(remaining), abs=1e-4)
     on = drained.recall("PostgreSQL")
     assert any(h.signals.entity > 0 for h in on.results)  # the query's entity is there when the signal is on
+
+
+def test_the_vector_channel_steps_can_be_switched_off_one_by_one(drained: Memman) -> None:
+    for step in ("centering", "query-weights", "store-floor"):
+        assert step in SIGNALS
+        assert drained.recall("which database holds billing", disable=[step]).meta.mode == "hybrid"
 
 
 def test_an_unknown_signal_is_bad_input(drained: Memman) -> None:

@@ -113,10 +113,11 @@ def test_recall_through_the_server_equals_a_cold_recall(warm: Warm) -> None:
 
 def test_a_remember_is_visible_to_the_next_warm_recall(warm: Warm) -> None:
     warm.start()
-    assert _recall_json(warm, "kubernetes cluster")["results"] == []
+    # before: at most weak matches by meaning (another infrastructure memory), never the new text
+    assert all("Kubernetes" not in r["content"] for r in _recall_json(warm, "kubernetes cluster")["results"])
     assert warm.run("remember", "The staging Kubernetes cluster lives in eu-west-1").returncode == 0
     hot = _recall_json(warm, "kubernetes cluster")
-    assert [r["content"] for r in hot["results"]] == ["The staging Kubernetes cluster lives in eu-west-1"]
+    assert hot["results"][0]["content"] == "The staging Kubernetes cluster lives in eu-west-1"
     assert hot["results"][0]["status"] == "pending"
     assert warm.status()["served"] == 2
 

@@ -100,3 +100,16 @@ class StaticEmbedder:
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         np.divide(out, norms, out=out, where=norms > 0)
         return out
+
+    def embed_weighted(self, words: Sequence[tuple[str, float]]) -> np.ndarray:
+        """One L2-normalised row for a query given as (word, weight) pairs:
+        each word's tokens pool with that word's weight (recall weights words
+        by how rare they are in the store, so a name every memory mentions
+        does not dominate the query). A zero row when nothing is left."""
+        out = np.zeros(self.fingerprint.dim, dtype=np.float32)
+        for word, weight in words:
+            ids = self.token_ids(word)
+            if ids and weight > 0:
+                out += weight * self._table[ids].astype(np.float32).sum(axis=0)
+        norm = float(np.linalg.norm(out))
+        return out / norm if norm > 0 else out

@@ -1,0 +1,151 @@
+"""The vector channel: what a memory means, beyond what the whole store says.
+
+Three steps keep store-wide vocabulary out of it (issue 10, item 2):
+
+1. Store-adaptive query weighting. With the static embedder (a mean of token
+   vectors) each query word pools with its inverse document frequency in
+   this store (memman/recall/terms.py): a name that most memories mention
+   hardly moves the query vector, a rare word moves it most. ONNX and remote
+   embedders see whole texts, so for them the weighting happens on vectors,
+   by step 2.
+2. Removal of the common component. Stored and query vectors are centred on
+   the mean of the store's vectors (projections/vectors.py `centered`, a
+   cache derived from the vectors projection) and re-normalised: the
+   direction every memory shares ("Dana: ...", the store's register) no
+   longer makes every memory look similar to every query.
+3. A floor calibrated per store and query. The similarities of the query to
+   every stored vector form a distribution; a candidate must stand out of it
+   (z >= Z_FLOOR standard deviations above its mean) and clear a small
+   absolute cosine floor. A fixed cosine floor let hundreds of memories of a
+   one-topic store through.
+
+Pending memories have no vector yet: they are found by keyword only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+import msgspec
+
+from memman.recall.terms import QueryTerms
+from projections.queries import memories_by_id
+from projections.store import StoreDB
+from projections.vectors import centered, matrix
+
+CANDIDATES = 50
+Z_FLOOR = 1.5  # standard deviations above the store's mean similarity to the query
+MIN_Z_SAMPLE = 30  # below this many vectors the distribution says little: use the prior below
+# A small store's similarities are judged against what 800-memory stores show
+# once centred (mean ~0, standard deviation 0.09-0.18 for the static embedder).
+PRIOR_CENTRE, PRIOR_SPREAD = 0.0, 0.13
+# Centred cosine floors per embedder provider (noise sits near 0 once centred).
+MIN_COSINE = {"static": 0.12, "hashing": 0.2, "onnx": 0.15, "openai": 0.15, "voyage": 0.15}
+DEFAULT_MIN_COSINE = 0.2
+
+# The three steps above, by the names `recall(disable=...)` switches them off with.
+STEPS = ("centering", "query-weights", "store-floor")
+
+
+class VectorHit(msgspec.Struct, frozen=True):
+    memory_id: str
+    cosine: float  # centred cosine similarity to the query
+    z: float  # standard deviations above the store's mean similarity to this query
+
+
+def _nonsense(embedder, words: QueryTerms) -> bool:  # type: ignore[no-untyped-def]
+    """No word of the query is in this store and none is a word of the
+    embedder's vocabulary (each splits into two or more pieces): the pieces'
+    vectors are noise that lands on whichever memories are hubs, so the
+    channel has nothing to match ("zorblax quintessor")."""
+    return bool(words.words) and not any(words.df) and all(len(embedder.token_ids(w)) > 1 for w in words.words)
+
+
+def _query_vector(db: StoreDB, query: str, fingerprint: str, words: QueryTerms, weigh: bool):  # type: ignore[no-untyped-def]
+    from workers.embedders import embedder_for
+
+    provider = fingerprint.split(":", 1)[0]
+    if provider == "static" and weigh:
+        embedder = embedder_for(fingerprint)
+        if _nonsense(embedder, words):
+            return None
+        weighted = words.weighted()
+        if weighted:
+            return embedder.embed_weighted(weighted)  # type: ignore[attr-defined]
+        return embedder.embed([query], kind="query")[0]
+    if provider in ("static", "hashing"):
+        return embedder_for(fingerprint).embed([query], kind="query")[0]
+    from memman.embed import query_vector  # onnx or remote: the store's settings, a cache, a time budget
+
+    return query_vector(db, query, fingerprint)
+
+
+class Scores:
+    """The query's centred similarity to every stored vector, and where a
+    value sits in their distribution (for memories found another way)."""
+
+    def __init__(self, ids: list[str], scores, centre: float, spread: float) -> None:  # type: ignore[no-untyped-def]
+        self._ids = ids
+        self._scores = scores
+        self.centre = centre
+        self.spread = spread
+        self._position: dict[str, int] = {}
+
+    def cosine(self, wanted: list[str]) -> dict[str, float]:
+        if not self._position:
+            self._position.update((memory_id, n) for n, memory_id in enumerate(self._ids))
+        return {i: float(self._scores[self._position[i]]) for i in wanted if i in self._position}
+
+    def z(self, cosine: float) -> float:
+        return (cosine - self.centre) / self.spread if self.spread > 0 else 0.0
+
+
+def vector_hits(
+    db: StoreDB, query: str, fingerprint: str, words: QueryTerms, *,
+    category: str | None, source: str | None, disable: Collection[str] = (),
+) -> tuple[list[VectorHit], Scores | None]:
+    """Vector candidates (active, filtered, above the store's floor), best
+    first, and a lookup of the query's centred similarity to any memory."""
+    import numpy as np
+
+    raw = _query_vector(db, query, fingerprint, words, "query-weights" not in disable)
+    if raw is None:
+        return [], None
+    q = np.asarray(raw, dtype=np.float32)
+    if not q.any():
+        return [], None
+    if "centering" in disable:
+        ids, rows = matrix(db.vectors.conn, db.directory, fingerprint)
+        mean = np.zeros_like(q)
+    else:
+        ids, rows, mean = centered(db.vectors.conn, db.directory, fingerprint)
+    if not ids:
+        return [], None
+    q = q - mean
+    norm = float(np.linalg.norm(q))
+    if norm == 0:
+        return [], None
+    scores = rows @ (q / norm)
+    if not np.isfinite(scores).all():  # flipped bytes in a flat cache: check both, rebuild what is damaged
+        ids, rows, _ = centered(db.vectors.conn, db.directory, fingerprint, verify=True)
+        scores = np.nan_to_num(rows @ (q / norm), nan=-np.inf, posinf=-np.inf, neginf=-np.inf)
+    if len(ids) >= MIN_Z_SAMPLE:
+        centre, spread = float(scores.mean()), float(scores.std())
+    else:
+        centre, spread = PRIOR_CENTRE, PRIOR_SPREAD
+    floor = MIN_COSINE.get(fingerprint.split(":", 1)[0], DEFAULT_MIN_COSINE)
+    if spread > 0 and "store-floor" not in disable:
+        floor = max(floor, centre + Z_FLOOR * spread)
+    order = np.argsort(-scores)[: CANDIDATES * 4]
+    best = [(ids[i], float(scores[i])) for i in order if scores[i] >= floor]
+    found = memories_by_id(db.main.conn, [i for i, _ in best])
+    kept: list[VectorHit] = []
+    for memory_id, cosine in best:
+        row = found.get(memory_id)
+        if row is None or row.status != "active":
+            continue
+        if (category and row.category != category) or (source and row.source != source):
+            continue
+        z = (cosine - centre) / spread if spread > 0 else 0.0
+        kept.append(VectorHit(memory_id, cosine, z))
+    return kept[:CANDIDATES], Scores(ids, scores, centre, spread)
