@@ -33,7 +33,9 @@ def run(env: dict[str, str], *args: str, show: bool = True) -> str:
 
 
 def tour(data_dir: Path) -> None:
-    env = {**os.environ, "MEMMAN_DATA_DIR": str(data_dir)}
+    # The tour runs each drain itself to show its effect, so the automatic
+    # background drain (which a remember would start) must not race it.
+    env = {**os.environ, "MEMMAN_DATA_DIR": str(data_dir), "MEMMAN_AUTODRAIN": "0"}
     env.pop("MEMMAN_STORE", None)
     print(f"# data dir: {data_dir}")
     remember = lambda *a: json.loads(run(env, "remember", *a, "--json"))["id"]  # noqa: E731
