@@ -45,20 +45,28 @@ def main() -> None:
     sys.exit(run(argv))
 
 
-def _warm(argv: list[str]):  # type: ignore[no-untyped-def]
-    import os
+def _first_undecodable(argv: list[str]) -> int | None:
+    """The 1-based position of the first argument that is not valid UTF-8
+    (bytes the locale could not decode reach us as lone surrogates)."""
+    for position, arg in enumerate(argv, start=1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            return position
+    return None
 
+
+def _warm(argv: list[str]):  # type: ignore[no-untyped-def]
     """Ask the warm server (memman/server/) first; None when argv has
     bytes that are not UTF-8, which the in-process path reports."""
+    import os
+
     from memman.server import wire
 
     if wire.disabled(os.environ) or wire.served_command(argv) is None:
         return None  # remember and the rest: nothing more to import
-    for arg in argv:
-        try:
-            arg.encode("utf-8")
-        except UnicodeEncodeError:
-            return None
+    if _first_undecodable(argv) is not None:
+        return None
     from memman.server.client import forward
 
     return forward(argv)
@@ -67,13 +75,11 @@ def _warm(argv: list[str]):  # type: ignore[no-untyped-def]
 def run(argv: list[str]) -> int:
     """Run one invocation in this process: the fast path for well-formed
     remember/recall, click for everything else. The warm server calls this too."""
-    for position, arg in enumerate(argv, start=1):
-        try:
-            arg.encode("utf-8")
-        except UnicodeEncodeError:  # bytes the locale could not decode reach us as lone surrogates
-            from memman.exits import fail
+    position = _first_undecodable(argv)
+    if position is not None:
+        from memman.exits import fail
 
-            fail(f"argument {position} is not valid UTF-8; send UTF-8 text", 2)
+        fail(f"argument {position} is not valid UTF-8; send UTF-8 text", 2)
     _load_msgspec_without_typing_extensions()
     from memman.fastpath import parse
 
