@@ -81,12 +81,7 @@ def load_vectors(db: StoreDB, embedder: Embedder) -> VectorSet:
     """The active memories' vectors under the store's fingerprint."""
     ids, rows = matrix(db.vectors.conn, db.directory, embedder.fingerprint.key)
     active = {r[0] for r in db.main.conn.execute("SELECT id FROM memories WHERE status='active'")}
-    dim = embedder.fingerprint.dim
-    vectors = VectorSet(dim, capacity=len(ids) + 1024)
-    for memory_id, row in zip(ids, rows, strict=True):
-        if memory_id in active:
-            vectors.add(memory_id, row)
-    return vectors
+    return VectorSet.of(embedder.fingerprint.dim, ids, rows, active)
 
 
 def due_work(db: StoreDB, now: datetime, limit: int | None = None) -> list[tuple[int, int]]:
@@ -124,25 +119,26 @@ def drain_store(
     )
     work = due_work(db, clock(), limit)
     completed = failed = 0
-    for start in range(0, len(work), CHUNK):
-        chunk: list[NewEvent] = []
-        deriver.prepare([db.log.get(seq) for seq, _ in work[start : start + CHUNK]])
-        for seq, attempts in work[start : start + CHUNK]:
-            events, ok = deriver.derive(db.log.get(seq), attempts)
-            chunk.extend(events)
-            completed, failed = completed + ok, failed + (not ok)
-        db.log.append_many(chunk)  # a chunk lands whole or not at all
-        db.main.catch_up()
-        deriver.pending.clear()
-        if progress is not None:
-            progress(completed + failed, len(work))
-    db.vectors.catch_up()
+    with db.bulk_wal():
+        for start in range(0, len(work), CHUNK):
+            chunk: list[NewEvent] = []
+            deriver.prepare([db.log.get(seq) for seq, _ in work[start : start + CHUNK]])
+            for seq, attempts in work[start : start + CHUNK]:
+                events, ok = deriver.derive(db.log.get(seq), attempts)
+                chunk.extend(events)
+                completed, failed = completed + ok, failed + (not ok)
+            db.log.append_many(chunk)  # a chunk lands whole or not at all
+            db.main.catch_up()
+            deriver.pending.clear()
+            if progress is not None:
+                progress(completed + failed, len(work))
+        db.vectors.catch_up()
     if deriver.skipped:
         db.notices.append(f"{deriver.skipped} inputs left pending: a provider failed repeatedly (circuit open); the next drain retries")
     if deriver.also_missed:
         db.notices.append(f"{deriver.also_missed} inputs lack the swap target's embedding; 'memman embed swap --resume' adds them")
-    if work:
-        matrix(db.vectors.conn, db.directory, embedder.fingerprint.key)  # refresh recall's flat copy now
+    if work:  # refresh recall's flat copy now: the drain's new rows are appended to it
+        matrix(db.vectors.conn, db.directory, embedder.fingerprint.key)
     counts = dict(db.main.conn.execute("SELECT state, count(*) FROM work GROUP BY state").fetchall())
     return DrainReport(
         store=name,
