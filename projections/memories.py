@@ -133,6 +133,24 @@ END;
 """
 
 
+_FTS_TRIGGERS = (
+    "memories_fts_insert", "memories_fts_delete", "memories_fts_update",
+    "memories_wide_insert", "memories_wide_delete", "memories_wide_update",
+)
+
+
+def _trigger_sql() -> str:
+    """Every full-text trigger of the schema, as CREATE TRIGGER IF NOT EXISTS."""
+    statements = [
+        part.strip() for schema in (_SCHEMA, _WIDE_SCHEMA.replace(":glob", _sql_string(scripts.GLOB)))
+        for part in schema.split("END;") if "CREATE TRIGGER" in part
+    ]
+    return "".join(
+        "CREATE TRIGGER IF NOT EXISTS " + st[st.index("CREATE TRIGGER") + len("CREATE TRIGGER ") :] + "\nEND;\n"
+        for st in statements
+    )
+
+
 def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -168,6 +186,27 @@ class MemoriesProjector:
         conn.execute(
             "DROP TABLE IF EXISTS memories_wide; DROP TABLE IF EXISTS memories_fts; DROP TABLE IF EXISTS memories;"
             " DROP TABLE IF EXISTS status_log; DROP TABLE IF EXISTS content_log;"
+        )
+
+    # ------------------------------------------------------------ bulk (replay)
+
+    def bulk_begin(self, conn: apsw.Connection) -> None:
+        """A replay from the start: the full-text indexes are built once at
+        the end (`bulk_end`), not row by row through the triggers, which
+        re-indexed each memory on every event that touched it."""
+        for trigger in _FTS_TRIGGERS:
+            conn.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+
+    def bulk_end(self, conn: apsw.Connection) -> None:
+        """Restore the triggers and index every row (idempotent: also what
+        finishes a replay that was interrupted, see projections/runner.py)."""
+        conn.execute(_trigger_sql())
+        conn.execute("INSERT INTO memories_fts(memories_fts) VALUES ('rebuild')")
+        conn.execute("DELETE FROM memories_wide")
+        conn.execute(
+            "INSERT INTO memories_wide(rowid, content, entities, keywords)"
+            " SELECT key, content, entities, keywords FROM memories WHERE content || entities || keywords GLOB ?",
+            (scripts.GLOB,),
         )
 
     @singledispatchmethod
