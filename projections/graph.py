@@ -10,7 +10,7 @@ memories stay in the table; readers filter by the memories' status.
 
 from __future__ import annotations
 
-from functools import singledispatchmethod
+from functools import cached_property, singledispatchmethod
 
 import apsw
 import msgspec
@@ -62,8 +62,14 @@ class GraphProjector:
     def bulk_end(self, conn: apsw.Connection) -> None:
         conn.execute("CREATE INDEX IF NOT EXISTS edges_dst ON edges(dst, edge_type)")
 
+    @cached_property
+    def _dispatch(self):  # type: ignore[no-untyped-def]
+        """`_apply` bound once: singledispatchmethod builds a new wrapper on every
+        attribute access (functools.update_wrapper), a replay's hottest overhead."""
+        return self._apply
+
     def apply(self, conn: apsw.Connection, rec: Recorded) -> None:
-        self._apply(rec.event, conn, rec)
+        self._dispatch(rec.event, conn, rec)
 
     @singledispatchmethod
     def _apply(self, event: object, conn: apsw.Connection, rec: Recorded) -> None:

@@ -22,7 +22,7 @@ longer the memory's latest text (it was replaced meanwhile) is ignored.
 from __future__ import annotations
 
 import json
-from functools import singledispatchmethod
+from functools import cached_property, singledispatchmethod
 
 import apsw
 
@@ -213,8 +213,14 @@ class MemoriesProjector:
     def _apply(self, event: object, conn: apsw.Connection, rec: Recorded) -> None:
         """Events this projector does not know are ignored."""
 
+    @cached_property
+    def _dispatch(self):  # type: ignore[no-untyped-def]
+        """`_apply` bound once: singledispatchmethod builds a new wrapper on every
+        attribute access (functools.update_wrapper), a replay's hottest overhead."""
+        return self._apply
+
     def apply(self, conn: apsw.Connection, rec: Recorded) -> None:
-        self._apply(rec.event, conn, rec)
+        self._dispatch(rec.event, conn, rec)
         self._log_changes(conn, rec)
 
     def _log_changes(self, conn: apsw.Connection, rec: Recorded) -> None:

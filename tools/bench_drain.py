@@ -195,8 +195,13 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="build under this directory and keep it")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--reuse", action="store_true", help="with --keep: start from the store drained by an earlier run")
+    parser.add_argument("--ann-min", type=int, help="rows from which the drain uses its HNSW index [workers/annindex.py]")
     args = parser.parse_args()
     os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    if args.ann_min is not None:
+        from workers import annindex
+
+        annindex.MIN_ROWS = args.ann_min  # this process drains: the threshold it reads
     root = args.keep or Path(tempfile.mkdtemp(prefix="memman-bench-drain-"))
     results = []
     try:
