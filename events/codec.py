@@ -14,8 +14,6 @@ through `EventLog.encode`, which packs the same way.
 
 from __future__ import annotations
 
-import zlib
-
 MARK = b"\xc1"  # never used by msgpack
 MIN_SIZE = 256  # payloads below this are stored as they are
 MIN_SAVING = 0.9  # kept compressed only if at most 90% of the original size
@@ -29,6 +27,8 @@ class CodecError(ValueError):
 def pack(raw: bytes) -> bytes:
     if len(raw) < MIN_SIZE:
         return raw
+    import zlib  # here, not at module level: `remember` of a short text never needs it
+
     packed = MARK + zlib.compress(raw, LEVEL)
     return packed if len(packed) <= len(raw) * MIN_SAVING else raw
 
@@ -36,6 +36,8 @@ def pack(raw: bytes) -> bytes:
 def unpack(stored: bytes) -> bytes:
     if stored[:1] != MARK:
         return stored
+    import zlib
+
     try:
         return zlib.decompress(stored[1:])
     except zlib.error as exc:
