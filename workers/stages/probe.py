@@ -9,7 +9,8 @@ additions only make it lag, and it only orders the words), the words are
 taken rarest first while their matches add up to at most `budget` rows, and
 the rows holding them are scored by the summed IDF of the words they share
 (bm25 without its length and frequency terms: facts are one sentence), newest
-first on ties; then the best are checked for being active. A fact whose
+first on ties; then the best 64 are checked for being active. All of it is
+one SQL statement. A fact whose
 rarest word is still common reads only that word's newest `budget` holders;
 its near-duplicates are vector neighbours anyway.
 
@@ -19,7 +20,6 @@ Text in CJK or other unspaced scripts goes through the general
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Sequence
 
@@ -80,33 +80,31 @@ class KeywordProbe:
         words = [(df, w) for df, w in words if df > 0]
         if not words:
             return []
-        total = max(self.total(), 1)
-        scores: dict[int, float] = {}
-        rows = 0
-        with translated_errors("projections.db"):
-            for df, word in words:
-                if rows and rows + df > self.budget:
-                    break
-                rows += min(df, self.budget)  # even the rarest word reads at most `budget` rows: its newest
-                idf = math.log((total + 1) / (df + 0.5))
-                for (key,) in self.conn.execute(
-                    "SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
-                    (_phrase(word), self.budget),
-                ):
-                    scores[key] = scores.get(key, 0.0) + idf
-            best = heapq.nlargest(SHORTLIST, scores.items(), key=lambda kv: (kv[1], kv[0]))
-            return self._active([key for key, _ in best], limit, set(exclude))
-
-    def _active(self, keys: list[int], limit: int, exclude: set[str]) -> list[str]:
-        """The first `limit` of `keys` that are active memories not excluded."""
-        found: list[str] = []
-        for start in range(0, len(keys), 32):
-            batch = keys[start : start + 32]
-            marks = ",".join("?" * len(batch))
-            ids = dict(
-                self.conn.execute(f"SELECT key, id FROM memories WHERE key IN ({marks}) AND +status = 'active'", batch)
-            )
-            found += [ids[k] for k in batch if k in ids and ids[k] not in exclude]
-            if len(found) >= limit:
+        chosen, rows = [], 0
+        for df, word in words:
+            if rows and rows + df > self.budget:
                 break
-        return found[:limit]
+            chosen.append((df, word))
+            rows += min(df, self.budget)  # even the rarest word reads at most `budget` rows: its newest
+        return self._ranked(chosen, limit, exclude)
+
+    def _ranked(self, chosen: list[tuple[int, str]], limit: int, exclude: Sequence[str]) -> list[str]:
+        """One statement: each chosen word's newest holders (at most `budget`),
+        summed IDF per row, the best `SHORTLIST` rows, then the active ones."""
+        total = max(self.total(), 1)
+        arms = " UNION ALL ".join(
+            "SELECT * FROM (SELECT rowid AS key, ? AS w FROM memories_fts WHERE memories_fts MATCH ?"
+            " ORDER BY rowid DESC LIMIT ?)"
+            for _ in chosen
+        )
+        args: list[object] = []
+        for df, word in chosen:
+            args += [math.log((total + 1) / (df + 0.5)), _phrase(word), self.budget]
+        not_in = f" AND m.id NOT IN ({','.join('?' * len(exclude))})" if exclude else ""
+        sql = (
+            f"SELECT m.id FROM (SELECT key, sum(w) AS score FROM ({arms}) GROUP BY key"
+            " ORDER BY score DESC, key DESC LIMIT ?) AS best JOIN memories m ON m.key = best.key"
+            f" WHERE +m.status = 'active'{not_in} ORDER BY best.score DESC, best.key DESC LIMIT ?"
+        )
+        with translated_errors("projections.db"):
+            return [r[0] for r in self.conn.execute(sql, (*args, SHORTLIST, *exclude, limit))]
