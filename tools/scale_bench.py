@@ -82,16 +82,26 @@ def run_json(argv: list[str], env: dict[str, str]) -> dict:
 Case = tuple[list[str], Callable[[int], bytes] | None]
 
 
-def interleaved(cases: dict[str, Case], env: dict[str, str], runs: int) -> dict:
+def with_baseline(cases: dict[str, Case], baseline: str | None) -> dict[str, Case]:
+    """`cases`, plus each one run from the `baseline` source tree (`name@base`)."""
+    if not baseline:
+        return cases
+    return cases | {f"{name}@base": case for name, case in cases.items()}
+
+
+def interleaved(cases: dict[str, Case], env: dict[str, str], runs: int, baseline: str | None = None) -> dict:
     """Each case `runs` times, round-robin with `python -c pass`; stats and
     x-floor. In argv, {q} is the run's query (rotating) and {i} its number;
-    stdin, when given, is a function of the run's number."""
-    cases = {"pass": ([str(PYTHON), "-c", "pass"], None), **cases}
+    stdin, when given, is a function of the run's number. Cases named
+    `...@base` run the code of the `baseline` tree (PYTHONPATH, same venv)."""
+    cases = {"pass": ([str(PYTHON), "-c", "pass"], None), **with_baseline(cases, baseline)}
+    base_env = {**env, "PYTHONPATH": baseline or ""}
     samples: dict[str, list[float]] = {name: [] for name in cases}
     for i in range(runs):
         for name, (template, stdin) in cases.items():
             argv = [a.replace("{q}", QUERIES[i % len(QUERIES)]).replace("{i}", str(i)) for a in template]
-            samples[name].append(bench.run(argv, env, stdin(i) if stdin else None)[0])
+            run_env = base_env if name.endswith("@base") else env
+            samples[name].append(bench.run(argv, run_env, stdin(i) if stdin else None)[0])
     floor = statistics.median(samples["pass"])
     out = {name: {**stats(s), "x": round(statistics.median(s) / floor, 2)} for name, s in samples.items()}
     for name, s in out.items():
@@ -170,7 +180,7 @@ def _hook(i: int) -> bytes:
                        "prompt": QUERIES[i % len(QUERIES)]}).encode()  # fmt: skip
 
 
-def cold(env: dict[str, str], runs: int, as_of: str) -> dict:
+def cold(env: dict[str, str], runs: int, as_of: str, baseline: str | None = None) -> dict:
     """Cold recall, --basic, --as-of and the hook, interleaved with the floor."""
     log("cold recall / --basic / --as-of / hook")
     out: dict = {}
@@ -180,7 +190,7 @@ def cold(env: dict[str, str], runs: int, as_of: str) -> dict:
     samples = interleaved(
         {name: ([str(MEMMAN), "recall", "{q}", *extra], None) for name, extra in cases.items()}
         | {"hook": ([str(MEMMAN), "hook", "user-prompt-submit"], _hook)},
-        env, runs,
+        env, runs, baseline,
     )  # fmt: skip
     out.update(samples)
     return out
@@ -251,7 +261,7 @@ def measure(n: int, workdir: Path, built: dict, args: argparse.Namespace, round_
     env = env_for(data)
     result: dict = {"size": n, "build": built}
     as_of = bench._middle_at(workdir / "memories.jsonl")
-    result["cold"] = cold(env, args.runs, as_of)
+    result["cold"] = cold(env, args.runs, as_of, args.baseline)
     result["warm"] = warm(env, args.runs)
     if built["method"] == "drain" or args.replay:
         replay = run_json([str(MEMMAN), "events", "replay", "--json"], env)
@@ -264,7 +274,7 @@ def measure(n: int, workdir: Path, built: dict, args: argparse.Namespace, round_
     log("remember")
     result["remember"] = interleaved(
         {"remember": ([str(MEMMAN), "remember", f"Scale benchmark note {round_}-{{i}}: the cache TTL is 5 minutes"], None)},
-        env, args.runs,
+        env, args.runs, args.baseline,
     )  # fmt: skip
     result["store"] = store_facts(env, data)
     log(f"store: {result['store']['memories']:,} memories, {result['store']['bytes_per_memory']:,} bytes each")
@@ -295,6 +305,14 @@ def rows(r: dict) -> dict[str, str]:
         return f"{s['median']:.0f} ms = {s['x']:.1f}x{_verdict(target or key, s['x'], n)}"
 
     store = r["store"]
+    base = {}
+    if "recall@base" in cold_:
+        base = {
+            "before (baseline tree): `recall`, `--basic`, hook, cold": " / ".join(
+                f"{cold_[k]['median']:.0f} ms = {cold_[k]['x']:.1f}x" for k in ("recall@base", "recall_basic@base", "hook@base")
+            ),
+            "before (baseline tree): `remember`": x(r["remember"], "remember@base", "none"),
+        }  # fmt: skip
     return {
         "`python -c pass` (floor), ms": f"{cold_['pass']['median']:.0f}",
         "`recall` (hybrid), cold": x(cold_, "recall"),
@@ -313,7 +331,7 @@ def rows(r: dict) -> dict[str, str]:
         "store on disk, bytes per memory": f"{store['bytes_per_memory']:,}" + _verdict("bytes_per_memory", store["bytes_per_memory"], n),
         "memories; events; edges": f"{store['memories']:,}; {store['events']:,}; {store['edges'] or 0:,}",
         "built by": f"{r['build']['method']} in {r['build']['build_seconds']:,.0f} s",
-    }  # fmt: skip
+    } | base  # fmt: skip
 
 
 TARGET_TEXT = {
@@ -361,6 +379,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--drain-batch", type=int, default=300, help="inputs drained at each size [300]")
     parser.add_argument("--replay", action="store_true", help="also time a replay of generated stores (the build did one)")
     parser.add_argument("--json", dest="json_path", help="write every measurement here")
+    parser.add_argument(
+        "--baseline", metavar="TREE",
+        help="also time the cold commands and remember from another source tree (e.g. `git worktree add TREE main`)",
+    )  # fmt: skip
     parser.add_argument("--peer", help="another memman executable to time beside ours (optional)")
     parser.add_argument("--peer-recall", default="recall {query}", help="the peer's recall arguments [recall {query}]")
     parser.add_argument("--peer-remember", default="remember {text}", help="the peer's remember arguments")
@@ -371,11 +393,18 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"--sizes must be comma-separated integers, not {args.sizes!r}")
     if not sizes or min(sizes) < 1 or args.runs < 1 or args.drain_batch < 1:
         parser.error("--sizes, --runs and --drain-batch must be positive")
+    if args.baseline and not (Path(args.baseline) / "memman" / "entry.py").is_file():
+        parser.error(f"--baseline {args.baseline}: not a memman source tree (no memman/entry.py)")
     if args.peer and shutil.which(args.peer) is None:
         parser.error(f"--peer {args.peer}: no such executable")
     if not MEMMAN.exists():
         parser.error(f"{MEMMAN} is missing; run 'make venv' first")
     bench.compile_bytecode()
+    if args.baseline:
+        import compileall
+
+        for package in ("memman", "events", "projections", "workers"):
+            compileall.compile_dir(str(Path(args.baseline) / package), quiet=1)
     root = Path(args.dir)
     meta = {
         "runs": args.runs, "drain_batch": args.drain_batch, "cpus": os.cpu_count(), "python": platform.python_version(),

@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 TOOL = ROOT / "tools" / "scale_bench.py"
 
@@ -51,7 +53,17 @@ def test_a_tiny_generated_store_is_complete_and_reported(tmp_path: Path) -> None
     assert "reusing the store" in again.stderr
 
 
-def test_bad_sizes_are_one_clear_line() -> None:
-    run = _run("--dir", "/nonexistent-unused", "--sizes", "ten")
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--sizes", "ten"], "--sizes must be comma-separated integers"),
+        (["--sizes", "0"], "must be positive"),
+        (["--runs", "0"], "must be positive"),
+        (["--baseline", "/nonexistent"], "not a memman source tree"),
+        (["--peer", "/nonexistent/memman"], "no such executable"),
+    ],
+)
+def test_bad_input_is_one_clear_line(args: list[str], message: str) -> None:
+    run = _run("--dir", "/nonexistent-unused", *args)
     assert run.returncode == 2
-    assert "--sizes must be comma-separated integers" in run.stderr and "Traceback" not in run.stderr
+    assert message in run.stderr and "Traceback" not in run.stderr
