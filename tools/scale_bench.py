@@ -97,16 +97,46 @@ def interleaved(cases: dict[str, Case], env: dict[str, str], runs: int, baseline
     cases = {"pass": ([str(PYTHON), "-c", "pass"], None), **with_baseline(cases, baseline)}
     base_env = {**env, "PYTHONPATH": baseline or ""}
     samples: dict[str, list[float]] = {name: [] for name in cases}
+    cpu: dict[str, list[float]] = {name: [] for name in cases}
     for i in range(runs):
         for name, (template, stdin) in cases.items():
             argv = [a.replace("{q}", QUERIES[i % len(QUERIES)]).replace("{i}", str(i)) for a in template]
             run_env = base_env if name.endswith("@base") else env
-            samples[name].append(bench.run(argv, run_env, stdin(i) if stdin else None)[0])
-    floor = statistics.median(samples["pass"])
-    out = {name: {**stats(s), "x": round(statistics.median(s) / floor, 2)} for name, s in samples.items()}
+            wall, used = timed_run(argv, run_env, stdin(i) if stdin else None)
+            samples[name].append(wall)
+            cpu[name].append(used)
+    floor, cpu_floor = statistics.median(samples["pass"]), statistics.median(cpu["pass"])
+    out = {
+        name: {**stats(s), "x": round(statistics.median(s) / floor, 2),
+               "cpu_ms": round(statistics.median(cpu[name]), 1),
+               "cpu_x": round(statistics.median(cpu[name]) / cpu_floor, 2) if cpu_floor else None}
+        for name, s in samples.items()
+    }  # fmt: skip
     for name, s in out.items():
-        log(f"  {name}: {s['median']:.1f} ms ({s['x']:.1f}x)")
+        log(f"  {name}: {s['median']:.1f} ms ({s['x']:.1f}x), cpu {s['cpu_ms']:.1f} ms ({s['cpu_x']}x)")
     return out
+
+
+def timed_run(argv: list[str], env: dict[str, str], stdin: bytes | None) -> tuple[float, float]:
+    """Wall and CPU (user + system, from wait4) milliseconds of one whole
+    process; fails loudly. CPU time is less sensitive than wall time to a
+    loaded machine."""
+    with tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
+        assert proc.stdin is not None
+        try:
+            proc.stdin.write(stdin or b"")
+        except BrokenPipeError:  # the command did not read its stdin
+            pass
+        proc.stdin.close()
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = (time.perf_counter() - started) * 1000
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            err.seek(0)
+            raise SystemExit(f"scale_bench: {' '.join(argv)} exited {proc.returncode}: {err.read().decode(errors='replace')}")
+    return wall, (usage.ru_utime + usage.ru_stime) * 1000
 
 
 # ---------------------------------------------------------------- building
@@ -302,19 +332,20 @@ def rows(r: dict) -> dict[str, str]:
 
     def x(group: dict, key: str, target: str | None = None) -> str:
         s = group[key]
-        return f"{s['median']:.0f} ms = {s['x']:.1f}x{_verdict(target or key, s['x'], n)}"
+        cpu = f" (CPU {s['cpu_x']:.1f}x)" if s.get("cpu_x") else ""
+        return f"{s['median']:.0f} ms = {s['x']:.1f}x{_verdict(target or key, s['x'], n)}{cpu}"
 
     store = r["store"]
     base = {}
     if "recall@base" in cold_:
         base = {
-            "before (baseline tree): `recall`, `--basic`, hook, cold": " / ".join(
-                f"{cold_[k]['median']:.0f} ms = {cold_[k]['x']:.1f}x" for k in ("recall@base", "recall_basic@base", "hook@base")
-            ),
+            "before (baseline tree): `recall`, cold": x(cold_, "recall@base", "none"),
+            "before (baseline tree): `recall --basic`, cold": x(cold_, "recall_basic@base", "none"),
+            "before (baseline tree): prompt hook, cold": x(cold_, "hook@base", "none"),
             "before (baseline tree): `remember`": x(r["remember"], "remember@base", "none"),
         }  # fmt: skip
     return {
-        "`python -c pass` (floor), ms": f"{cold_['pass']['median']:.0f}",
+        "`python -c pass` (floor), wall ms (CPU ms)": f"{cold_['pass']['median']:.0f} (CPU {cold_['pass']['cpu_ms']:.0f})",
         "`recall` (hybrid), cold": x(cold_, "recall"),
         "`recall --basic`, cold": x(cold_, "recall_basic"),
         "`recall --as-of` (mid-history), cold": f"{cold_['recall_as_of']['median']:.0f} ms"
@@ -361,7 +392,8 @@ def markdown(results: list[dict], meta: dict) -> str:
     lines.append("")
     lines.append(
         f"Whole processes of `.venv/bin/memman`, medians of {meta['runs']} runs; each group interleaved with `python -c pass`, "
-        "and Nx is the median over that group's floor. Cold rows: MEMMAN_SERVER=off. Drain: a fresh batch of "
+        "and Nx is the median over that group's floor (CPU Nx: the same with user + system CPU time, "
+        "which a loaded machine inflates less). Cold rows: MEMMAN_SERVER=off. Drain: a fresh batch of "
         f"{meta['drain_batch']} inputs imported into the store and drained (inputs / in-process seconds). "
         f"{meta['cpus']} CPUs, Python {meta['python']}, memman {meta['commit']}, load {meta['load_before']} before / "
         f"{meta.get('load_after')} after. ✓/✗ against issue 16's targets."
