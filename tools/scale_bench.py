@@ -121,9 +121,20 @@ def timed_run(argv: list[str], env: dict[str, str], stdin: bytes | None) -> tupl
     """Wall and CPU (user + system, from wait4) milliseconds of one whole
     process; fails loudly. CPU time is less sensitive than wall time to a
     loaded machine."""
-    with tempfile.TemporaryFile() as err:
+    wall, cpu, _ = timed_output(argv, env, stdin)
+    return wall, cpu
+
+
+def timed_json(argv: list[str], env: dict[str, str]) -> tuple[float, float, dict]:
+    """Wall ms, CPU ms and the parsed JSON stdout of one whole process."""
+    wall, cpu, out = timed_output(argv, env, None)
+    return wall, cpu, json.loads(out)
+
+
+def timed_output(argv: list[str], env: dict[str, str], stdin: bytes | None) -> tuple[float, float, bytes]:
+    with tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as out:
         started = time.perf_counter()
-        proc = subprocess.Popen(argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
+        proc = subprocess.Popen(argv, env=env, stdin=subprocess.PIPE, stdout=out, stderr=err)
         assert proc.stdin is not None
         try:
             proc.stdin.write(stdin or b"")
@@ -136,7 +147,8 @@ def timed_run(argv: list[str], env: dict[str, str], stdin: bytes | None) -> tupl
         if proc.returncode != 0:
             err.seek(0)
             raise SystemExit(f"scale_bench: {' '.join(argv)} exited {proc.returncode}: {err.read().decode(errors='replace')}")
-    return wall, (usage.ru_utime + usage.ru_stime) * 1000
+        out.seek(0)
+        return wall, (usage.ru_utime + usage.ru_stime) * 1000, out.read()
 
 
 # ---------------------------------------------------------------- building
@@ -175,11 +187,12 @@ def build(n: int, workdir: Path, seed: int, method: str) -> dict:
         data / "stores" / "default" / "log.db", fingerprint, imported["first_seq"], imported["last_seq"], progress=log
     )
     log(f"generated: {generated}; replaying")
-    replay = run_json([str(MEMMAN), "events", "replay", "--json"], env)
+    _, cpu, replay = timed_json([str(MEMMAN), "events", "replay", "--json"], env)
     built.update(
         generated=generated,
         replay={"events": replay["events_applied"], "seconds": replay["seconds"],
-                "rate": round(replay["events_applied"] / replay["seconds"], 1) if replay["seconds"] else None},
+                "rate": round(replay["events_applied"] / replay["seconds"], 1) if replay["seconds"] else None,
+                "cpu_rate": round(replay["events_applied"] / (cpu / 1000), 1)},
         build_seconds=round(time.perf_counter() - started, 1),
         imported=imported["imported"] + SEED_DRAIN,
     )  # fmt: skip
@@ -261,11 +274,13 @@ def drain_at_size(env: dict[str, str], workdir: Path, batch: int, seed: int, rou
         for line in bench.synthetic(batch, seed + 1000 + round_):
             f.write(json.dumps(line) + "\n")
     run_json([str(MEMMAN), "import", str(path), "--json"], env)
-    ms, out = bench.run([str(MEMMAN), "scheduler", "drain", "--json"], env)
-    report = json.loads(out)["stores"][0]
+    ms, cpu, out = timed_json([str(MEMMAN), "scheduler", "drain", "--json"], env)
+    report = out["stores"][0]
     rate = round(report["processed"] / report["seconds"], 1) if report["seconds"] else None
-    log(f"drain at size: {report['processed']} inputs in {report['seconds']} s ({rate}/s), {ms / 1000:.1f} s wall")
-    return {"processed": report["processed"], "seconds": report["seconds"], "rate": rate, "wall_ms": round(ms, 1)}
+    cpu_rate = round(report["processed"] / (cpu / 1000), 1) if cpu else None
+    log(f"drain at size: {report['processed']} inputs in {report['seconds']} s ({rate}/s; {cpu_rate}/CPU-s)")
+    return {"processed": report["processed"], "seconds": report["seconds"], "rate": rate, "wall_ms": round(ms, 1),
+            "cpu_ms": round(cpu, 1), "cpu_rate": cpu_rate}  # fmt: skip
 
 
 def store_facts(env: dict[str, str], data: Path) -> dict:
@@ -294,9 +309,10 @@ def measure(n: int, workdir: Path, built: dict, args: argparse.Namespace, round_
     result["cold"] = cold(env, args.runs, as_of, args.baseline)
     result["warm"] = warm(env, args.runs)
     if built["method"] == "drain" or args.replay:
-        replay = run_json([str(MEMMAN), "events", "replay", "--json"], env)
+        _, cpu, replay = timed_json([str(MEMMAN), "events", "replay", "--json"], env)
         result["replay"] = {"events": replay["events_applied"], "seconds": replay["seconds"],
-                            "rate": round(replay["events_applied"] / replay["seconds"], 1) if replay["seconds"] else None}  # fmt: skip
+                            "rate": round(replay["events_applied"] / replay["seconds"], 1) if replay["seconds"] else None,
+                            "cpu_rate": round(replay["events_applied"] / (cpu / 1000), 1)}  # fmt: skip
     else:
         result["replay"] = built["replay"]
     log(f"replay: {result['replay']}")
@@ -325,6 +341,10 @@ def _verdict(key: str, value: float | None, n: int) -> str:
     if at is not None and n != at:
         return ""
     return " ✓" if (value <= bound if comparison == "<=" else value >= bound) else " ✗"
+
+
+def _per_cpu(figures: dict) -> str:
+    return f" ({figures['cpu_rate']:,.0f})" if figures.get("cpu_rate") else ""
 
 
 def rows(r: dict) -> dict[str, str]:
@@ -356,9 +376,10 @@ def rows(r: dict) -> dict[str, str]:
         "prompt hook via the warm server": x(warm_, "hook_warm"),
         "`remember`": x(r["remember"], "remember"),
         "warm server RSS, MB": f"{warm_.get('server_rss_mb') or 0:.0f}" + _verdict("server_rss_mb", warm_.get("server_rss_mb"), n),
-        "drain at this size, inputs/s": f"{r['drain']['rate'] or 0:,.0f}" + _verdict("drain_rate", r["drain"]["rate"], n),
-        "`events replay`, events/s": f"{r['replay']['rate'] or 0:,.0f} ({r['replay']['events']:,} in {r['replay']['seconds']:,.1f} s)"
-        + _verdict("replay_rate", r["replay"]["rate"], n),
+        "drain at this size, inputs/s (per CPU-second)": f"{r['drain']['rate'] or 0:,.0f}" + _verdict("drain_rate", r["drain"]["rate"], n)
+        + _per_cpu(r["drain"]),
+        "`events replay`, events/s (per CPU-second)": f"{r['replay']['rate'] or 0:,.0f} ({r['replay']['events']:,} in {r['replay']['seconds']:,.1f} s)"
+        + _verdict("replay_rate", r["replay"]["rate"], n) + _per_cpu(r["replay"]),
         "store on disk, bytes per memory": f"{store['bytes_per_memory']:,}" + _verdict("bytes_per_memory", store["bytes_per_memory"], n),
         "memories; events; edges": f"{store['memories']:,}; {store['events']:,}; {store['edges'] or 0:,}",
         "built by": f"{r['build']['method']} in {r['build']['build_seconds']:,.0f} s",
@@ -372,8 +393,8 @@ TARGET_TEXT = {
     "prompt hook via the warm server": "≤ 4x",
     "`remember`": "≤ 3x",
     "warm server RSS, MB": "≤ 1,000 at 1M",
-    "drain at this size, inputs/s": "≥ 300 at 10k, ≥ 250 at 100k",
-    "`events replay`, events/s": "≥ 20,000 at 100k",
+    "drain at this size, inputs/s (per CPU-second)": "≥ 300 at 10k, ≥ 250 at 100k",
+    "`events replay`, events/s (per CPU-second)": "≥ 20,000 at 100k",
     "store on disk, bytes per memory": "≤ 5,000 at 100k",
 }
 

@@ -125,7 +125,7 @@ def _derive_batch(
         item = ExtractInput(memory_id=e.memory_id, text=e.text, category=e.category, importance=e.importance, entities=e.entities)
         facts_of.append(extractor.extract(item, lambda: ids.mint(rec.recorded_at)))
     texts = [f.text for out in facts_of for f in out.facts]
-    matrix = embedder.embed(texts).astype(np.float32) if texts else np.zeros((0, fp.dim), dtype=np.float32)
+    matrix = np.ascontiguousarray(embedder.embed(texts), dtype="<f4") if texts else np.zeros((0, fp.dim), dtype="<f4")
     all_ids = [f.memory_id for out in facts_of for f in out.facts]
     semantic = graph.semantic(all_ids, matrix)
     new: list[NewEvent] = []
@@ -142,7 +142,7 @@ def _derive_batch(
             event=MemoryReconciled(input_id=e.memory_id, decisions=decisions, provenance=reconcile_prov),
             actor=ACTOR, causation=seq, stage="reconcile",
         ))  # fmt: skip
-        vectors = [Vector(memory_id=f.memory_id, data=matrix[row + i].astype("<f4").tobytes()) for i, f in enumerate(out.facts)]
+        vectors = [Vector(memory_id=f.memory_id, data=matrix[row + i].tobytes()) for i, f in enumerate(out.facts)]
         new.append(NewEvent(
             event=MemoryEmbedded(fingerprint=fp.key, dim=fp.dim, vectors=vectors, provenance=embed_prov),
             actor=ACTOR, causation=seq, stage=f"embed:{fp.key}",
