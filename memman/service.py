@@ -379,6 +379,8 @@ class Memman:
         append: that recall's use is not counted, silently."""
         from memman.lifecycle.access import record
 
+        if not self.db.writable:  # a scratch view of a read-only store: nobody would ever fold it
+            return
         try:
             record(self.db.directory, ids, self.clock())
         except OSError:

@@ -65,3 +65,42 @@ def test_a_read_only_store_with_undrained_memories_recalls_without_writing(tmp_p
     start = _in_read_only_mount(shared, [*memman, "hook", "session-start"], b'{"session_id": "s"}')
     assert start.returncode == 0 and start.stderr == b"", start.stderr
     assert {k: v for k, v in snapshot(shared).items() if not k.endswith("-shm")} == before
+
+
+def test_read_only_recalls_reuse_one_scratch_copy_until_the_store_changes(tmp_path: Path) -> None:
+    """The scratch copy is made once per state of the store (projections/scratch.py):
+    a second recall reuses it (no new copy), a write by the host makes the next
+    recall copy afresh and see the new memory, and the old copy is removed."""
+    if not _can_mount_read_only(tmp_path):
+        pytest.skip("needs unshare -m and a read-only bind mount (root in a namespace-capable container)")
+    shared = tmp_path / "global"
+    host = Cli(shared)
+    host.ok("remember", "The family wifi password is kept in the red notebook")
+    host.ok("scheduler", "drain")
+    host.ok("remember", "The boat key hangs by the kitchen door")  # pending: the first reader catches it up
+    temp = tmp_path / "tmp"  # the test's TMPDIR (tests/conftest.py)
+    memman = [sys.executable, "-m", "memman", "--data-dir", str(shared)]
+    before = {k: v for k, v in snapshot(shared).items() if not k.endswith("-shm")}
+
+    def copies() -> list[Path]:
+        return sorted(p for p in temp.glob("memman-readonly-*/*") if not p.name.startswith("."))
+
+    first = _in_read_only_mount(shared, [*memman, "recall", "boat key", "--json"])
+    assert first.returncode == 0, first.stderr
+    assert "kitchen door" in json.loads(first.stdout)["results"][0]["content"]
+    [copy] = copies()
+    assert oct(copy.parent.stat().st_mode & 0o777) == "0o700"
+    made = copy.stat().st_ino
+    for query in ("wifi password", "boat key"):
+        again = _in_read_only_mount(shared, [*memman, "recall", query, "--json"])
+        assert again.returncode == 0 and json.loads(again.stdout)["results"], again.stderr
+    assert [c.stat().st_ino for c in copies()] == [made]  # reused, not copied again
+    assert not list(copy.glob("access.*"))  # no use records piling up where nobody folds them
+    assert {k: v for k, v in snapshot(shared).items() if not k.endswith("-shm")} == before
+
+    host.ok("remember", "The spare tent is in the loft")  # the host writes: the store changed
+    fresh = _in_read_only_mount(shared, [*memman, "recall", "spare tent", "--json"])
+    assert fresh.returncode == 0, fresh.stderr
+    assert "loft" in json.loads(fresh.stdout)["results"][0]["content"]
+    [newer] = copies()
+    assert newer != copy  # a fresh copy, and the old one removed
