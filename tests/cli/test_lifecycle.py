@@ -241,3 +241,23 @@ def test_the_prompt_hook_counts_as_used_only_what_it_injected_and_replay_keeps_t
     ranking = [(h["id"], h["score"]) for h in cli.json("recall", "staging database")["results"]]
     cli.ok("events", "replay")
     assert [(h["id"], h["score"]) for h in cli.json("recall", "staging database")["results"]] == ranking
+
+
+def test_memories_younger_than_min_age_are_immune_until_they_are_not(cli: Cli) -> None:
+    """Immunity by age (issue 14, item 2): importance 1, idle, below the gc
+    line, and still never retired while younger than retention.min_age_days."""
+    with Memman(cli.data_dir, clock=_at(datetime.now(timezone.utc) - timedelta(days=10))) as app:
+        young = app.remember("The temp badge for the fire drill is blue", importance=1).id
+    drain_all(cli.data_dir)
+    cli.ok("config", "set", "retention.gc_below", "10")  # any memory not immune is a candidate
+    found = cli.json("insights", "candidates")
+    assert found["candidates"] == [] and found["immune"] == {"younger than 30 days": 1}, found
+    assert cli.json("gc")["retired"] == []
+    cli.ok("config", "set", "retention.min_age_days", "7")
+    assert [c["id"] for c in cli.json("insights", "candidates")["candidates"]] == [young]
+
+
+def test_the_agent_guide_says_why_secrets_are_never_stored(cli: Cli) -> None:
+    guide = cli.ok("guide").out
+    assert "secrets of any" in guide and "memory outlives the session" in guide.replace("\n", " ")
+    assert "--redact" in guide and "<private>...</private>" in guide
