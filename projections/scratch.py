@@ -12,11 +12,17 @@ kept and reused:
             .ready    written last: the copy is complete
             .inuse    readers hold a shared flock on it while they read
 
-- The state digest covers the name, size and mtime of every file copied
-  (log.db and its WAL, projections.db, vectors.db, the flat caches). A host
-  that writes the store changes it, so the next reader makes a fresh copy;
-  until then every reader reuses the copy, already caught up by the first
-  (a projection caught up in the copy stays caught up: it is the same log).
+- The state digest covers the size and mtime of the log (log.db and its
+  WAL), the only files whose change matters: projections are a function of
+  the log, so a host that only catches its projections up (any read there)
+  changes nothing here. Until the log changes every reader reuses the copy,
+  already caught up by the first.
+- When the log has changed, the new copy takes a fresh copy of the log only,
+  and moves the previous copy's projections, vectors and flat caches into
+  it (a rename, no bytes copied) when that copy is idle and the new log
+  continues the old one (the event at the old head has the same id); they
+  catch up from there, purge tombstones included. Otherwise (a reader still
+  holds it, the log was replaced or rewound) every file is copied from the store.
 - Older copies of the same store are removed by the reader that makes a new
   one, unless a reader still holds them (it takes the `.inuse` lock
   exclusively, without waiting, before renaming the copy away).
@@ -41,6 +47,9 @@ READY = ".ready"
 IN_USE = ".inuse"
 
 
+LOG_FILES = ("log.db", "log.db-wal")
+
+
 def copied_files(directory: Path) -> list[Path]:
     return sorted(
         p for p in directory.iterdir()
@@ -50,9 +59,12 @@ def copied_files(directory: Path) -> list[Path]:
 
 def _state(directory: Path) -> str:
     h = hashlib.blake2b(str(directory.resolve()).encode(), digest_size=10)
-    for p in copied_files(directory):
-        st = p.stat()
-        h.update(f"{p.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    for name in LOG_FILES:
+        try:
+            st = (directory / name).stat()
+        except FileNotFoundError:
+            continue
+        h.update(f"{name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     return h.hexdigest()
 
 
@@ -118,7 +130,13 @@ def open_scratch(source: Path) -> Scratch:
 def _build(source: Path, base: Path, final: Path, prefix: str) -> None:
     staging = Path(tempfile.mkdtemp(prefix=f".{prefix}-", dir=base))
     try:
-        _copy(source, staging)
+        for name in LOG_FILES:
+            if (source / name).exists():
+                shutil.copy2(source / name, staging / name)
+        if not _carry_over(base, prefix, staging):
+            for path in copied_files(source):
+                if path.name not in LOG_FILES:
+                    shutil.copy2(path, staging / path.name)
         (staging / IN_USE).touch(mode=0o600)
         (staging / READY).touch(mode=0o600)
         os.rename(staging, final)
@@ -126,6 +144,59 @@ def _build(source: Path, base: Path, final: Path, prefix: str) -> None:
         shutil.rmtree(staging, ignore_errors=True)
         if not (final / READY).exists():
             raise
+
+
+def _carry_over(base: Path, prefix: str, staging: Path) -> bool:
+    """Move the derived files of the newest idle older copy into `staging`
+    when the log in `staging` continues that copy's log; True when done."""
+    older = sorted((p for p in base.glob(f"{prefix}-*") if (p / READY).exists()), key=lambda p: p.stat().st_mtime)
+    for old in reversed(older):
+        fd = _exclusive(old)
+        if fd is None:
+            continue  # a reader holds it: its files may be mid-write
+        try:
+            if not _log_continues(old / "log.db", staging / "log.db"):
+                return False
+            for path in copied_files(old):
+                if path.name not in LOG_FILES:
+                    os.replace(path, staging / path.name)
+            return True
+        finally:
+            os.close(fd)
+    return False
+
+
+def _log_continues(old: Path, new: Path) -> bool:
+    """Whether `new` holds every event `old` holds (same id at old's head)."""
+    import apsw
+
+    try:
+        a = apsw.Connection(str(old), flags=apsw.SQLITE_OPEN_READONLY)
+        b = apsw.Connection(str(new), flags=apsw.SQLITE_OPEN_READONLY)
+        try:
+            head = a.execute("SELECT seq, id FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+            if head is None:
+                return True
+            row = b.execute("SELECT id FROM events WHERE seq = ?", (head[0],)).fetchone()
+            return row is not None and row[0] == head[1]
+        finally:
+            a.close()
+            b.close()
+    except apsw.Error:
+        return False
+
+
+def _exclusive(old: Path) -> int | None:
+    try:
+        fd = os.open(old / IN_USE, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
 
 
 def _hold(final: Path) -> int | None:

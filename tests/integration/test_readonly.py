@@ -98,9 +98,47 @@ def test_read_only_recalls_reuse_one_scratch_copy_until_the_store_changes(tmp_pa
     assert not list(copy.glob("access.*"))  # no use records piling up where nobody folds them
     assert {k: v for k, v in snapshot(shared).items() if not k.endswith("-shm")} == before
 
-    host.ok("remember", "The spare tent is in the loft")  # the host writes: the store changed
+    host.ok("recall", "wifi password")  # the host reads: its projections move on, its log does not
+    again = _in_read_only_mount(shared, [*memman, "recall", "boat key", "--json"])
+    assert again.returncode == 0, again.stderr
+    assert [c.stat().st_ino for c in copies()] == [made]  # still the same copy
+
+    carried = (copy / "projections.db").stat().st_ino
+    host.ok("remember", "The spare tent is in the loft")  # the host writes: the log changed
     fresh = _in_read_only_mount(shared, [*memman, "recall", "spare tent", "--json"])
     assert fresh.returncode == 0, fresh.stderr
     assert "loft" in json.loads(fresh.stdout)["results"][0]["content"]
     [newer] = copies()
-    assert newer != copy  # a fresh copy, and the old one removed
+    assert newer != copy  # a new copy of the log, and the old copy removed
+    assert (newer / "projections.db").stat().st_ino == carried  # its projections moved over, not copied again
+
+
+def test_a_read_only_copy_is_not_carried_over_when_the_log_was_replaced(tmp_path: Path) -> None:
+    """A log restored from an older copy does not continue the one the scratch
+    copy was built from: the next reader copies everything afresh and reports
+    what the store itself holds, never the old copy's projections."""
+    if not _can_mount_read_only(tmp_path):
+        pytest.skip("needs unshare -m and a read-only bind mount (root in a namespace-capable container)")
+    shared = tmp_path / "global"
+    host = Cli(shared)
+    host.ok("remember", "The boat key hangs by the kitchen door")
+    host.ok("scheduler", "drain")
+    memman = [sys.executable, "-m", "memman", "--data-dir", str(shared)]
+    first = _in_read_only_mount(shared, [*memman, "recall", "boat key", "--json"])
+    assert first.returncode == 0, first.stderr
+    [copy] = sorted(p for p in (tmp_path / "tmp").glob("memman-readonly-*/*") if not p.name.startswith("."))
+    carried = (copy / "projections.db").stat().st_ino
+    other = tmp_path / "other"  # another store's log (different event ids) put in its place
+    Cli(other).ok("remember", "The canoe paddles are in the shed")
+    Cli(other).ok("scheduler", "drain")
+    store, source = shared / "stores" / "default", other / "stores" / "default"
+    for name in ("log.db", "projections.db", "vectors.db"):
+        for suffix in ("", "-wal", "-shm"):
+            (store / f"{name}{suffix}").unlink(missing_ok=True)
+            if (source / f"{name}{suffix}").exists():
+                shutil.copy2(source / f"{name}{suffix}", store / f"{name}{suffix}")
+    after = _in_read_only_mount(shared, [*memman, "recall", "canoe paddles", "--json"])
+    assert after.returncode == 0, after.stderr
+    assert "shed" in json.loads(after.stdout)["results"][0]["content"]
+    [newer] = sorted(p for p in (tmp_path / "tmp").glob("memman-readonly-*/*") if not p.name.startswith("."))
+    assert (newer / "projections.db").stat().st_ino != carried
