@@ -1,6 +1,8 @@
 """The files of one store and the projections that live in them.
 
     <store>/log.db          the event log (source of truth)
+    <store>/backend.dsn     or, for a store on PostgreSQL, where its log lives (0600);
+                            the projection files are then a local read replica of it
     <store>/projections.db  memories + FTS5, graph edges, settings, the work queue, usage
     <store>/vectors.db      embeddings, with their own checkpoint
 
@@ -18,12 +20,12 @@ from events.clock import Clock, to_iso, utc_now
 from events.errors import BadInput, LogMissing, StoreCorrupt
 from typing import TYPE_CHECKING
 
+from events.backends import LOG_FILE, backend_of, open_log
 from events.log import EventLog
 
 if TYPE_CHECKING:  # projectors load on first use: `remember` only appends to the log
     from projections.runner import ProjectionSet, Progress
 
-LOG_FILE = "log.db"
 LOG_MISSING_FIX = (
     "copy the store directory aside first ('memman export' reads the memories out of projections.db meanwhile);"
     " then restore log.db and its -wal from a backup, and if that copy is older, move projections.db and"
@@ -172,12 +174,13 @@ class StoreDB:
 
     @cached_property
     def log(self) -> EventLog:
-        path = self._log_directory / LOG_FILE
-        if not path.exists() and self.upto is None:
-            left = [name for name in (PROJECTIONS_FILE, VECTORS_FILE) if (self.directory / name).exists()]
-            if left:  # never start a fresh, empty log beside projections built from a lost one
-                raise LogMissing(f"{path} is missing but {left[0]} was built from it", LOG_MISSING_FIX)
-        return EventLog(path, clock=self._clock)
+        if backend_of(self._log_directory) is None:  # a local SQLite log (a PostgreSQL one cannot go missing here)
+            path = self._log_directory / LOG_FILE
+            if not path.exists() and self.upto is None:
+                left = [name for name in (PROJECTIONS_FILE, VECTORS_FILE) if (self.directory / name).exists()]
+                if left:  # never start a fresh, empty log beside projections built from a lost one
+                    raise LogMissing(f"{path} is missing but {left[0]} was built from it", LOG_MISSING_FIX)
+        return open_log(self._log_directory, clock=self._clock)
 
     @cached_property
     def main(self) -> ProjectionSet:
@@ -231,7 +234,7 @@ class StoreDB:
 
         for name in ("main", "vectors", "log"):
             handle = self.__dict__.get(name)
-            if handle is not None:
+            if handle is not None and getattr(handle, "backend", "sqlite") == "sqlite":
                 compact_wal(handle.conn)
 
     def close(self) -> None:

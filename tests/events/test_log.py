@@ -30,7 +30,12 @@ def remembered(memory_id: str, text: str = "a fact") -> MemoryRemembered:
 class EventLogContract:
     """Behaviour every log backend must have; subclasses supply `make_log`."""
 
+    refused: type[Exception]  # what the raw connection raises for an UPDATE or DELETE
+
     def make_log(self, tmp_path: Path) -> EventLog:
+        raise NotImplementedError
+
+    def reopen(self, log: EventLog) -> EventLog:
         raise NotImplementedError
 
     def test_seq_is_monotonic_and_gap_free(self, tmp_path: Path) -> None:
@@ -43,11 +48,11 @@ class EventLogContract:
     def test_update_and_delete_are_refused_by_the_schema(self, tmp_path: Path) -> None:
         log = self.make_log(tmp_path)
         log.append(remembered("A"))
-        with pytest.raises(apsw.ConstraintError, match="append-only"):
+        with pytest.raises(self.refused, match="append-only"):
             log.conn.execute("UPDATE events SET type='x'")
-        with pytest.raises(apsw.ConstraintError, match="append-only"):
+        with pytest.raises(self.refused, match="append-only"):
             log.conn.execute("DELETE FROM events")
-        with pytest.raises(apsw.ConstraintError, match="append-only"):
+        with pytest.raises(self.refused, match="append-only"):
             log.conn.execute("DELETE FROM event_memories")
         assert [r.event for r in log.read()] == [remembered("A")]
 
@@ -126,13 +131,32 @@ class EventLogContract:
         rec = log.append(event, actor="cli")
         assert log.get(rec.seq) == rec
         assert log.get_by_id(rec.id) == rec
-        reopened = EventLog(log.path)
+        reopened = self.reopen(log)
         assert reopened.get(rec.seq).event == event
+        assert reopened.read(after=rec.seq - 1).__next__() == rec
+
+    def test_an_empty_batch_appends_nothing(self, tmp_path: Path) -> None:
+        log = self.make_log(tmp_path)
+        assert log.append_many([]) == []
+        assert log.head() == 0 and log.count() == 0 and log.verify() == []
+
+    def test_the_log_reads_back_what_another_handle_appended(self, tmp_path: Path) -> None:
+        log = self.make_log(tmp_path)
+        other = self.reopen(log)
+        log.append(remembered("A"))
+        other.append(remembered("B"))
+        assert [r.event.memory_id for r in log.read()] == ["A", "B"]  # type: ignore[union-attr]
+        assert log.count() == other.count() == 2
 
 
 class TestSqliteEventLog(EventLogContract):
+    refused = apsw.ConstraintError
+
     def make_log(self, tmp_path: Path) -> EventLog:
         return EventLog(tmp_path / "log.db")
+
+    def reopen(self, log: EventLog) -> EventLog:
+        return EventLog(log.path)
 
 
 def test_verify_reports_a_missing_trigger(tmp_path: Path) -> None:
