@@ -63,12 +63,24 @@ def _links(log: EventLog, after: int, upto: int) -> list[Row]:
     ]
 
 
-def _write(target: EventLog, batch: list[Row], links: list[Row]) -> None:
+def _keys(log: EventLog, after: int, upto: int) -> list[Row]:
+    """The idempotency keys of events after < seq <= upto (so a `remember --id`
+    retried after the move still appends nothing)."""
+    return [
+        tuple(r)
+        for r in log.conn.execute(
+            "SELECT key, seq FROM event_keys WHERE seq > ? AND seq <= ? ORDER BY seq", (after, upto)
+        ).fetchall()
+    ]
+
+
+def _write(target: EventLog, batch: list[Row], links: list[Row], keys: list[Row]) -> None:
     placeholders = ",".join("?" * len(batch[0]))
     if target.backend == "sqlite":
         with translated_errors(target.path), immediate(target.conn):
             target.conn.executemany(f"INSERT INTO events ({_COLUMNS}) VALUES ({placeholders})", batch)
             target.conn.executemany("INSERT INTO event_memories (memory_id, seq) VALUES (?, ?)", links)
+            target.conn.executemany("INSERT INTO event_keys (key, seq) VALUES (?, ?)", keys)
         return
     from events.backends.postgres import pg_errors
 
@@ -78,6 +90,8 @@ def _write(target: EventLog, batch: list[Row], links: list[Row]) -> None:
         cur.executemany(f"INSERT INTO events ({_COLUMNS}) VALUES ({placeholders.replace('?', '%s')})", batch)
         if links:
             cur.executemany("INSERT INTO event_memories (memory_id, seq) VALUES (%s, %s)", links)
+        if keys:
+            cur.executemany("INSERT INTO event_keys (key, seq) VALUES (%s, %s)", keys)
 
 
 def check_prefix(source: EventLog, target: EventLog) -> int:
@@ -112,7 +126,7 @@ def _flush(
     source: EventLog, target: EventLog, batch: list[Row], progress: Callable[[int], None] | None, so_far: int
 ) -> int:
     low, high = int(batch[0][0]) - 1, int(batch[-1][0])  # type: ignore[call-overload]
-    _write(target, batch, _links(source, low, high))
+    _write(target, batch, _links(source, low, high), _keys(source, low, high))
     if progress is not None:
         progress(so_far + len(batch))
     return len(batch)

@@ -40,7 +40,10 @@ from events.types import Recorded, type_of
 
 APPEND_ONLY_STATE = "MM001"  # the SQLSTATE our triggers raise
 LOCK_TIMEOUT = "10s"  # like SQLite's busy timeout: a writer waits this long, then StoreLocked
-SCHEMA_VERSION = 1
+# Every statement in _SCHEMA is idempotent, so an older database is brought up
+# to date by re-running it. Version 2 added `event_keys` (idempotent remember
+# and import, as SQLite's version 4).
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -66,6 +69,10 @@ CREATE TABLE IF NOT EXISTS event_memories (
     memory_id text   COLLATE "C" NOT NULL,
     seq       bigint NOT NULL REFERENCES events(seq),
     PRIMARY KEY (memory_id, seq)
+);
+CREATE TABLE IF NOT EXISTS event_keys (
+    key text   COLLATE "C" PRIMARY KEY,
+    seq bigint NOT NULL REFERENCES events(seq)
 );
 CREATE OR REPLACE FUNCTION memman_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -112,6 +119,7 @@ _INSERT_EVENT = (
     " causation, stage, payload, checksum) SELECT coalesce(max(seq), 0) + 1, %s,%s,%s,%s,%s,%s,%s,%s,%s,%s FROM events"
 )
 _INSERT_MEMORY = "INSERT INTO event_memories (memory_id, seq) SELECT %s, max(seq) FROM events"
+_INSERT_KEY = "INSERT INTO event_keys (key, seq) SELECT %s, max(seq) FROM events"
 _APPEND_LOCK = "LOCK TABLE events IN EXCLUSIVE MODE"
 _SCHEMA_LOCK = 0x6D656D6D616E  # pg_advisory_xact_lock key while creating the schema ("memman")
 
@@ -214,24 +222,52 @@ class PostgresEventLog(EventLog):
 
     def append_many(self, items: Sequence[NewEvent]) -> list[Recorded]:
         """All items in one transaction, under the table lock that serialises
-        appends: all of them land, or none, and seq commits in order. Sent as
-        one pipeline (BEGIN, LOCK, the inserts, COMMIT): a `remember` costs
-        about one round trip."""
+        appends: all of them land, or none, and seq commits in order. An item
+        whose idempotency key is already in the log is skipped (checked under
+        the lock, so two machines retrying one key append it once). Sent as one
+        pipeline (BEGIN, LOCK, the inserts, COMMIT): a `remember` costs about
+        one round trip, two with a key."""
         if not items:
             return []
         now = at_microseconds(self._clock())
-        prepared = [self._prepare(item, now) for item in items]
         raw = self.raw
         with pg_errors(self.path), raw.pipeline(), raw.transaction(), raw.cursor() as cur:
             cur.execute(_APPEND_LOCK)
-            for rec, row in prepared:
-                cur.execute(_INSERT_EVENT, row)
-                for memory_id in dict.fromkeys(rec.event.memory_ids()):
-                    cur.execute(_INSERT_MEMORY, (memory_id,))
+            fresh = self._unkeyed(cur, items)
+            prepared = [self._prepare(item, now) for item in fresh]
+            self._insert_rows(cur, prepared)
             cur.execute("SELECT max(seq) FROM events")
             head = cur.fetchone()[0]
         first = head - len(prepared)
         return [msgspec.structs.replace(rec, seq=first + n) for n, (rec, _) in enumerate(prepared, start=1)]
+
+    @staticmethod
+    def _unkeyed(cur: Any, items: Sequence[NewEvent]) -> list[NewEvent]:
+        """The items to append: those without an idempotency key, or whose key
+        is neither in the log nor earlier in `items`."""
+        keys = [k for k in (getattr(i.event, "key", None) for i in items) if k is not None]
+        if not keys:
+            return list(items)
+        cur.execute("SELECT key FROM event_keys WHERE key = ANY(%s)", (keys,))
+        seen = {row[0] for row in cur.fetchall()}
+        fresh = []
+        for item in items:
+            key = getattr(item.event, "key", None)
+            if key is None or key not in seen:
+                fresh.append(item)
+                if key is not None:
+                    seen.add(key)
+        return fresh
+
+    @staticmethod
+    def _insert_rows(cur: Any, prepared: list[tuple[Recorded, tuple[object, ...]]]) -> None:
+        for rec, row in prepared:
+            cur.execute(_INSERT_EVENT, row)
+            key = getattr(rec.event, "key", None)
+            if key is not None:
+                cur.execute(_INSERT_KEY, (key,))
+            for memory_id in dict.fromkeys(rec.event.memory_ids()):
+                cur.execute(_INSERT_MEMORY, (memory_id,))
 
     def _prepare(self, item: NewEvent, now: datetime) -> tuple[Recorded, tuple[object, ...]]:
         """The row (without seq, which the server assigns) and its Recorded (seq 0 until known)."""
@@ -297,21 +333,44 @@ class PostgresEventLog(EventLog):
             bad.append(f"... and {total - len(bad)} more damaged events")
         return bad
 
-    def rewrite_payloads(self, payloads: dict[int, bytes]) -> None:
+    def rewrite_payloads(self, payloads: dict[int, bytes], *, record: NewEvent | None = None) -> Recorded | None:
         """The one documented rewrite (erasure), as on SQLite: new payloads and
-        checksums in one transaction that disables and re-enables the UPDATE
-        trigger; DDL is transactional here, so no other session ever sees the
-        log without it."""
-        if not payloads:
-            return
+        checksums, and `record` (the `memory.purged` tombstone) appended, in
+        one transaction that disables and re-enables the UPDATE trigger; DDL
+        is transactional here, so no other session ever sees the log without
+        it. The old row versions stay in the table's pages until `vacuum`."""
+        if not payloads and record is None:
+            return None
+        now = at_microseconds(self._clock())
+        prepared = [self._prepare(record, now)] if record is not None else []
         raw = self.raw
-        with pg_errors(self.path), raw.transaction():
-            raw.execute(_APPEND_LOCK)
-            raw.execute("ALTER TABLE events DISABLE TRIGGER events_no_update")
+        with pg_errors(self.path), raw.transaction(), raw.cursor() as cur:
+            cur.execute(_APPEND_LOCK)
+            cur.execute("ALTER TABLE events DISABLE TRIGGER events_no_update")
             for seq, payload in payloads.items():
-                row = raw.execute(f"SELECT {_COLUMNS} FROM events WHERE seq = %s", (seq,)).fetchone()
+                row = cur.execute(f"SELECT {_COLUMNS} FROM events WHERE seq = %s", (seq,)).fetchone()
                 if row is None:
                     raise UnknownEvent(f"no event with seq {seq}; see 'memman events list'")
                 new = (*row[:-1], payload)
-                raw.execute("UPDATE events SET payload = %s, checksum = %s WHERE seq = %s", (payload, row_checksum(new), seq))
-            raw.execute("ALTER TABLE events ENABLE TRIGGER events_no_update")
+                cur.execute("UPDATE events SET payload = %s, checksum = %s WHERE seq = %s", (payload, row_checksum(new), seq))
+            cur.execute("ALTER TABLE events ENABLE TRIGGER events_no_update")
+            self._insert_rows(cur, prepared)
+            head = cur.execute("SELECT max(seq) FROM events").fetchone()[0]
+        return msgspec.structs.replace(prepared[0][0], seq=head) if prepared else None
+
+    def vacuum(self) -> None:
+        """Rewrite the log's tables so no dead row version keeps a rewritten
+        payload (VACUUM FULL: an exclusive lock for the rewrite's duration).
+        The server's WAL and any backups or replicas of the database are the
+        database administrator's: memman cannot reach them (docs/postgres.md)."""
+        with pg_errors(self.path):
+            self.raw.execute("VACUUM FULL events")
+
+    def holding(self, needles: list[bytes]) -> int:
+        """How many events' payloads still contain any of `needles` (bytes, as stored)."""
+        if not needles:
+            return 0
+        clause = " OR ".join("position(%s::bytea in payload) > 0" for _ in needles)
+        with pg_errors(self.path):
+            row = self.raw.execute(f"SELECT count(*) FROM events WHERE {clause}", list(needles)).fetchone()
+        return int(row[0])
