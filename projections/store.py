@@ -100,7 +100,25 @@ class StoreDB:
             pset.catch_up()
             return pset
         self._refuse_older_log(pset)
+        if self.upto is None and log.backend != "sqlite":
+            return self._replica_after_purge(pset, projectors)
         return pset
+
+    def _replica_after_purge(self, pset: ProjectionSet, projectors: list) -> ProjectionSet:  # type: ignore[type-arg]
+        """A replica of a shared log that another machine purged since this
+        file last caught up is rebuilt from the scrubbed log (projections/replica.py)."""
+        from projections.replica import drop_derived, purged_since
+        from projections.runner import ProjectionSet
+
+        if not purged_since(self.log, min(pset.checkpoints().values(), default=0)):
+            return pset
+        pset.close()
+        held = {h.path.name for h in (self.__dict__.get("main"), self.__dict__.get("vectors")) if h is not None}
+        removed = drop_derived(self.directory, held)
+        self.notices.append(f"a purge was recorded in the shared log: rebuilt {', '.join(removed)} from it")
+        rebuilt = ProjectionSet(pset.path, projectors, self.log)
+        rebuilt.catch_up()
+        return rebuilt
 
     def _refuse_older_log(self, pset: ProjectionSet) -> None:
         """Projections that have applied events the log no longer holds mean

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import Cli, assert_error
+from tests.cli.conftest import Cli, assert_error, log_holding
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -131,3 +131,32 @@ def test_graph_rebuild_embed_status_and_doctor_work_on_either_backend(team: Cli)
     assert cli.json("embed", "status")["store"] == "team"
     checks = {(c["name"], c["store"]): c["status"] for c in cli.json("doctor")["checks"]}
     assert checks[("log", "team")] == "pass" and checks[("projections", "team")] == "pass"
+
+
+def test_a_purge_on_one_machine_reaches_the_other_machines_replica(cli: Cli, pg_dsn: str, tmp_path: Path) -> None:
+    cli.ok("store", "create", "team", "--backend", pg_dsn)
+    secret = cli.json("--store", "team", "remember", "Project Kestrelwing has a budget of four million euros")["id"]
+    kept = cli.json("--store", "team", "remember", "The kiosk fleet runs Debian on every terminal")["id"]
+    cli.ok("--store", "team", "scheduler", "drain")
+    other = Cli(tmp_path / "laptop2")
+    other.ok("store", "create", "team", "--backend", pg_dsn)
+    assert [h["id"] for h in other.json("--store", "team", "recall", "kestrelwing budget")["results"]] == [secret]
+    replica = other.data_dir / "stores" / "team"
+    assert any(b"Kestrelwing" in p.read_bytes() for p in replica.iterdir() if p.is_file())
+
+    assert cli.json("--store", "team", "purge", secret, "--yes")["remaining"] == []
+    assert log_holding(cli, "Kestrelwing", store="team") == 0  # rewritten in the server's table
+
+    seen = other("--store", "team", "recall", "kestrelwing budget", "--json")  # catching up, it rebuilds
+    assert seen.code == 0 and seen.json()["results"] == []
+    assert "a purge was recorded in the shared log: rebuilt" in seen.err
+    assert not any(b"Kestrelwing" in p.read_bytes() for p in replica.iterdir() if p.is_file())
+    assert [h["id"] for h in other.json("--store", "team", "recall", "kiosk fleet debian")["results"]] == [kept]
+    assert other.json("--store", "team", "events", "verify")["ok"]
+
+
+def test_remember_with_an_id_is_idempotent_on_either_backend(team: Cli) -> None:
+    first = team.json("remember", "The VPN gateway moved to host wren", "--id", "note-17")
+    again = team.json("remember", "The VPN gateway moved to host wren", "--id", "note-17")
+    assert again["id"] == first["id"] and again.get("already") is True
+    assert len(team.events("--type", "memory.remembered")) == 1
