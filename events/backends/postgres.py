@@ -32,7 +32,7 @@ import msgspec
 
 from events.backends.dsn import redact
 from events.clock import Clock, at_microseconds, to_iso, utc_now
-from events.errors import AppendOnlyViolation, BackendUnavailable, LogError, StoreLocked, UnknownEvent
+from events.errors import AppendOnlyViolation, BackendUnavailable, BadInput, LogError, StoreLocked, UnknownEvent
 from events.ids import UlidFactory
 from events.log import _COLUMNS, DuplicateDerivation, EventLog, NewEvent, _encode_other
 from events.integrity import row_checksum
@@ -166,11 +166,20 @@ class PgConnection:
         self.raw.close()
 
 
+def driver() -> Any:
+    """psycopg, or BadInput naming the extra to install (never an ImportError's text)."""
+    try:
+        import psycopg
+    except ImportError:
+        raise BadInput("a PostgreSQL backend needs the driver: pip install 'memman[postgres]'") from None
+    return psycopg
+
+
 def connect(dsn: str, *, where: str) -> Any:
     """An autocommit psycopg connection: every read is its own snapshot, and
     appends open an explicit transaction. The lock timeout rides in the
     startup packet (no extra round trip), after any options the DSN sets."""
-    import psycopg
+    psycopg = driver()
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
     with pg_errors(where):

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import Cli, assert_error, log_holding
+from tests.cli.conftest import Cli, Result, assert_error, log_holding
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -160,3 +162,53 @@ def test_remember_with_an_id_is_idempotent_on_either_backend(team: Cli) -> None:
     again = team.json("remember", "The VPN gateway moved to host wren", "--id", "note-17")
     assert again["id"] == first["id"] and again.get("already") is True
     assert len(team.events("--type", "memory.remembered")) == 1
+
+
+def _without_psycopg(cli: Cli, *args: str) -> Result:
+    """The CLI in an interpreter where psycopg cannot be imported (memman installed without the extra)."""
+    code = "import sys; sys.modules['psycopg'] = None; sys.argv[0] = 'memman'; from memman.entry import main; main()"
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, env=cli.env(), timeout=120, cwd=cli.data_dir.parent
+    )
+    return Result(proc.returncode, proc.stdout.decode(), proc.stderr.decode())
+
+
+def test_without_the_driver_a_postgres_store_is_one_line_naming_the_extra(cli: Cli, pg_dsn: str, data_dir: Path) -> None:
+    message = "a PostgreSQL backend needs the driver: pip install 'memman[postgres]'"
+    assert_error(_without_psycopg(cli, "store", "create", "team", "--backend", pg_dsn), 2, message)
+    assert not (data_dir / "stores" / "team").exists()
+    cli.ok("store", "create", "team", "--backend", pg_dsn)
+    cli.ok("--store", "team", "remember", "Kept while the driver is missing")
+    assert_error(_without_psycopg(cli, "--store", "team", "remember", "Lost?"), 2, message)
+    assert_error(_without_psycopg(cli, "--store", "team", "recall", "kept"), 2, message)
+    assert len(cli.events(store="team")) == 1
+
+
+def test_a_store_whose_server_went_away_fails_in_one_line_and_loses_nothing(cli: Cli, pg_dsn: str, tmp_path: Path) -> None:
+    cli.ok("store", "create", "team", "--backend", pg_dsn)
+    cli.ok("--store", "team", "remember", "Written while the server was up")
+    recorded = cli.data_dir / "stores" / "team" / "backend.dsn"
+    recorded.write_text(f"postgresql://me:hunter2@/db?host={tmp_path}&port=1&connect_timeout=2\n")  # nothing listens
+    for args in (("remember", "Written while it is down"), ("recall", "written"), ("scheduler", "drain"), ("status",)):
+        text = assert_error(cli("--store", "team", *args), 6, contains=["cannot reach the PostgreSQL log at postgresql://me:***@"])
+        assert "hunter2" not in text
+    recorded.write_text(pg_dsn + "\n")
+    assert [e["type"] for e in cli.events(store="team")] == ["memory.remembered"]
+
+
+def test_migrate_to_an_unreachable_server_changes_nothing(cli: Cli, data_dir: Path, tmp_path: Path) -> None:
+    cli.remember("Stays on SQLite")
+    before = cli.events()
+    dsn = f"postgresql://me:hunter2@/db?host={tmp_path}&port=1&connect_timeout=2"
+    text = assert_error(cli("migrate", "--to", dsn), 6, contains=["cannot reach the PostgreSQL log"])
+    assert "hunter2" not in text
+    assert cli.json("status")["backend"] == "sqlite" and cli.events() == before
+    assert not (data_dir / "stores" / "default" / "backend.dsn").exists()
+
+
+def test_creating_an_existing_store_on_another_backend_is_refused(cli: Cli, pg_dsn: str) -> None:
+    cli.ok("store", "create", "team")
+    cli.ok("--store", "team", "remember", "On SQLite")
+    text = assert_error(cli("store", "create", "team", "--backend", pg_dsn), 2)
+    assert "team" in text
+    assert cli.json("--store", "team", "status")["backend"] == "sqlite"
