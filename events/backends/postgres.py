@@ -143,7 +143,8 @@ def pg_errors(where: str) -> Iterator[None]:
     except psycopg.Error as exc:
         if exc.sqlstate == APPEND_ONLY_STATE:
             raise AppendOnlyViolation(f"the event log in {where} is append-only") from exc
-        raise LogError(f"PostgreSQL error in {where}: {exc.diag.message_primary or type(exc).__name__}") from exc
+        detail = exc.diag.message_primary or (str(exc).splitlines() or [type(exc).__name__])[0]  # a client-side error has no diag
+        raise LogError(f"PostgreSQL error in {where}: {detail}") from exc
 
 
 class PgConnection:
@@ -242,23 +243,23 @@ class PostgresEventLog(EventLog):
         raw = self.raw
         with pg_errors(self.path), raw.pipeline(), raw.transaction(), raw.cursor() as cur:
             cur.execute(_APPEND_LOCK)
-            fresh = self._unkeyed(cur, items)
+            fresh = self._unkeyed(raw, items)
             prepared = [self._prepare(item, now) for item in fresh]
             self._insert_rows(cur, prepared)
-            cur.execute("SELECT max(seq) FROM events")
-            head = cur.fetchone()[0]
+            # Each read gets a cursor of its own: in pipeline mode a cursor that
+            # ran many statements may hand back an earlier statement's result.
+            head = raw.execute("SELECT max(seq) FROM events").fetchone()[0]
         first = head - len(prepared)
         return [msgspec.structs.replace(rec, seq=first + n) for n, (rec, _) in enumerate(prepared, start=1)]
 
     @staticmethod
-    def _unkeyed(cur: Any, items: Sequence[NewEvent]) -> list[NewEvent]:
+    def _unkeyed(raw: Any, items: Sequence[NewEvent]) -> list[NewEvent]:
         """The items to append: those without an idempotency key, or whose key
         is neither in the log nor earlier in `items`."""
         keys = [k for k in (getattr(i.event, "key", None) for i in items) if k is not None]
         if not keys:
             return list(items)
-        cur.execute("SELECT key FROM event_keys WHERE key = ANY(%s)", (keys,))
-        seen = {row[0] for row in cur.fetchall()}
+        seen = {row[0] for row in raw.execute("SELECT key FROM event_keys WHERE key = ANY(%s)", (keys,)).fetchall()}
         fresh = []
         for item in items:
             key = getattr(item.event, "key", None)

@@ -56,6 +56,25 @@ class EventLogContract:
             log.conn.execute("DELETE FROM event_memories")
         assert [r.event for r in log.read()] == [remembered("A")]
 
+    def test_an_idempotency_key_appends_once(self, tmp_path: Path) -> None:
+        log = self.make_log(tmp_path)
+        keyed = [MemoryRemembered(memory_id=f"K{i}", text="a fact", key=f"id:{i % 3}") for i in range(5)]  # type: ignore[arg-type]
+        first = log.append_many([NewEvent(event=e) for e in keyed])
+        assert [r.event.memory_id for r in first] == ["K0", "K1", "K2"]  # a key repeated in one batch: its first
+        assert [r.seq for r in first] == [1, 2, 3]
+        assert log.append_many([NewEvent(event=keyed[4]), NewEvent(event=remembered("free"))])[0].event == remembered("free")
+        assert log.seq_of_key("id:1") == 2 and log.seq_of_key("id:9") is None
+        assert log.head() == 4 and log.verify() == []
+
+    def test_a_large_keyed_batch_gets_the_right_seqs(self, tmp_path: Path) -> None:
+        """(What `import` sends: 2000 lines with ids in one transaction.)"""
+        log = self.make_log(tmp_path)
+        log.append(remembered("first"))
+        items = [NewEvent(event=MemoryRemembered(memory_id=f"M{i}", text=f"fact {i}", key=f"id:{i}")) for i in range(2000)]  # type: ignore[arg-type]
+        recorded = log.append_many(items)
+        assert [r.seq for r in recorded] == list(range(2, 2002))
+        assert [log.get(r.seq).event.memory_id for r in recorded[::250]] == [f"M{i}" for i in range(0, 2000, 250)]  # type: ignore[union-attr]
+
     def test_a_batch_is_all_or_nothing(self, tmp_path: Path) -> None:
         log = self.make_log(tmp_path)
         log.append(remembered("A"))
