@@ -78,13 +78,21 @@ def memman(env: dict[str, str], *args: str) -> tuple[float, bytes]:
     return bench.run([str(bench.MEMMAN), *args], env)
 
 
+def store_env(data_dir: Path) -> dict[str, str]:
+    """A cold process on store `s` of `data_dir`, named explicitly: run from
+    inside a git checkout, memman would otherwise pick that project's store."""
+    return {**bench.child_env(data_dir), "MEMMAN_STORE": "s"}
+
+
 def build(data_dir: Path, backend: str, corpus: Path) -> dict:
-    env = bench.child_env(data_dir)
-    memman(env, "store", "create", "s", "--backend", backend)
-    memman(env, "store", "use", "s")
+    memman(bench.child_env(data_dir), "store", "create", "s", "--backend", backend)
+    env = store_env(data_dir)
     ms_import, _ = memman(env, "import", str(corpus), "--json")
     ms_drain, out = memman(env, "scheduler", "drain", "--json")
     (report,) = json.loads(out)["stores"]
+    status = json.loads(memman(env, "status", "--json")[1])
+    if status["store"] != "s" or status["events"] < 2 * report["processed"] or (status["backend"] == "sqlite") != (backend == "sqlite"):
+        raise SystemExit(f"bench: store s was not built as asked: {status['store']}, {status['backend']}, {status['events']} events")
     return {"import_ms": round(ms_import), "drain_ms": round(ms_drain), "drained": report["processed"]}
 
 
@@ -213,7 +221,7 @@ def main() -> None:
                     "postgresql": build(work / f"pg-{n}", server.database(), corpus),
                 }
                 bench.log(f"{n}: built {builds}")
-                envs = {"sqlite": bench.child_env(work / f"sqlite-{n}"), "postgresql": bench.child_env(work / f"pg-{n}")}
+                envs = {"sqlite": store_env(work / f"sqlite-{n}"), "postgresql": store_env(work / f"pg-{n}")}
                 results["sizes"][n] = {"build": builds, **latencies(envs, args.runs, args.seed)}
                 bench.log(f"{n}: {json.dumps(results['sizes'][n])}")
             corpus = work / "drain.jsonl"

@@ -50,7 +50,7 @@ def main() -> None:
     failures: list[str] = []
     try:
         with tempfile.TemporaryDirectory(prefix="memman-mig-") as tmp:
-            env = bench.child_env(Path(tmp) / "data")
+            env = {**bench.child_env(Path(tmp) / "data"), "MEMMAN_STORE": "default"}  # not a checkout's project store
             corpus = Path(tmp) / "corpus.jsonl"
             bench.write_jsonl(corpus, args.size, args.seed)
             step(env, "import", str(corpus))
