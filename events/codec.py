@@ -1,6 +1,7 @@
 """How an event's payload is stored: its msgpack bytes, compressed when large.
 
-Edge and reconciliation events repeat memory ids, field names and edge
+On SQLite (PostgreSQL compresses large values itself, TOAST). Edge and
+reconciliation events repeat memory ids, field names and edge
 types; zlib stores them in about a third of the bytes. Small payloads (most
 commands) and ones that do not shrink by a tenth (vectors: float bytes look
 random) are stored as they are, so reading them costs nothing extra.
