@@ -202,6 +202,9 @@ CASES: list[tuple[tuple[str, ...], int, str]] = [
     # scheduler
     (("scheduler", "drain", "--store", "nope"), 3, "unknown store 'nope'; create it with 'memman store create nope'"),
     (("scheduler", "drain", "--store", "BAD"), 2, f"invalid store name 'BAD': {STORE_NAME_RULE}"),
+    (("scheduler", "drain", "--wait", "5", "--no-wait"), 2, "use either --wait SECONDS or --no-wait, not both"),
+    (("scheduler", "drain", "--wait", "-1"), 2,
+     "Invalid value for '--wait': -1 is not in the range 0<=x<=86400. (see 'memman scheduler drain --help')"),
     (("scheduler", "drain", "--limit", "0"), 2,
      "Invalid value for '--limit': 0 is not in the range x>=1. (see 'memman scheduler drain --help')"),
     # graph
