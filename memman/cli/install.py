@@ -73,6 +73,11 @@ def install(ctx: AppContext, targets, no_wizard, llm_base_url, llm_model, embedd
         return
     for o in outcomes:
         click.echo(f"{o.target}: {o.action}" + (f" ({len(o.paths)} paths)" if o.paths else ""))
+        if o.wheel is not None and o.wheel.path:
+            click.echo(f"{o.target}: wheel {o.wheel.path}")
+        elif o.wheel is not None:
+            click.echo(f"memman: warning: {o.target}: could not build memman's wheel ({o.wheel.error});"
+                       f" build it with: {o.wheel.command}", err=True)
     if written:
         click.echo(f"config: set {', '.join(written)}")
     click.echo(f"worker: {drain.detail}")
