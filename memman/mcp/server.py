@@ -45,9 +45,24 @@ INSTRUCTIONS = (
 
 
 def _json(value: object) -> dict[str, Any]:
+    """A result as JSON-ready data whose every string is inert for the model
+    reading it: escapes, control and format characters (bidi overrides,
+    zero-width) removed by the fence's `clean`. The SDK serialises it, so a
+    memory's quotes or braces stay inside their JSON string."""
     import msgspec
 
-    return msgspec.to_builtins(value)  # type: ignore[no-any-return]
+    from memman.integration.fence import clean
+
+    def inert(item: object) -> object:
+        if isinstance(item, str):
+            return clean(item)
+        if isinstance(item, list):
+            return [inert(x) for x in item]
+        if isinstance(item, dict):
+            return {inert(k): inert(v) for k, v in item.items()}
+        return item
+
+    return inert(msgspec.to_builtins(value))  # type: ignore[return-value]
 
 
 def build(data_dir: Path, store: str | None = None) -> Any:
@@ -134,7 +149,7 @@ def _register_reads(server: Any, call: Callable[..., Any]) -> None:
         known_at: Annotated[str | None, Field(description="ISO-8601: answer from what had been recorded by then.")] = None,
     ) -> str:
         from memman import validate
-        from memman.integration.fence import Item, fence
+        from memman.integration.fence import FENCED_CHARS, fence, items
 
         def act(scoped: Any) -> str:
             options: dict[str, Any] = {"limit": limit, "category": category, "source": source, "basic": basic}
@@ -147,9 +162,7 @@ def _register_reads(server: Any, call: Callable[..., Any]) -> None:
                     raise BadInput("known_at needs a memman with transaction-time recall; use as_of")
                 options["known_at"] = validate.moment(known_at)
             result = scoped.recall(query, **options)
-            items = [Item(id=h.id, text=h.content, category=h.category, store=h.store, score=h.score, status=h.status)
-                     for h in result.results]
-            return fence(items, max_chars=20_000) or "no memories matched"
+            return fence(items(result.results), max_chars=FENCED_CHARS) or "no memories matched"
 
         return call(act)  # type: ignore[no-any-return]
 

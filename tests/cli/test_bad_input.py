@@ -124,6 +124,8 @@ CASES: list[tuple[tuple[str, ...], int, str]] = [
      " <private>...</private>, or pass --redact to store the text masked"),
     # recall
     (("recall", ""), 2, "query is empty; say what to recall"),
+    (("recall", "x", "--fenced", "--json"), 2, "use either --fenced or --json, not both"),
+    (("recall", "x", "--fenced", "--raw"), 2, "use either --fenced or --raw, not both"),
     (("recall", "   "), 2, "query is empty; say what to recall"),
     (("recall", "x", "--limit", "0"), 2,
      "Invalid value for '--limit': 0 is not in the range 1<=x<=1000. (see 'memman recall --help')"),
