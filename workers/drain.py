@@ -15,10 +15,11 @@ import msgspec
 
 from events.clock import to_iso
 from events.log import NewEvent
-from events.types import StoreConfigured
+from events.types import SessionCaptured, StoreConfigured
 from projections.graph import EDGE_POLICY_SETTING
 from projections.vectors import matrix
 from projections.store import StoreDB
+from workers.capture import CaptureDeriver
 from workers.derive import ACTOR, Deriver
 from events.errors import MemmanError
 from workers.embedders import create_embedder, embedder_for
@@ -89,6 +90,32 @@ def load_vectors(db: StoreDB, embedder: Embedder) -> VectorSet:
     return vectors
 
 
+def _run(
+    db: StoreDB,
+    deriver: Deriver,
+    capturer: CaptureDeriver,
+    work: list[tuple[int, int]],
+    progress: Callable[[int, int], None] | None,
+) -> tuple[int, int]:
+    """Derive `work` in chunks (each appended whole, then projected); (completed, failed)."""
+    completed = failed = 0
+    for start in range(0, len(work), CHUNK):
+        chunk: list[NewEvent] = []
+        recs = [db.log.get(seq) for seq, _ in work[start : start + CHUNK]]
+        deriver.prepare(recs)
+        for rec, (_, attempts) in zip(recs, work[start : start + CHUNK], strict=True):
+            how = capturer if isinstance(rec.event, SessionCaptured) else deriver
+            events, ok = how.derive(rec, attempts)
+            chunk.extend(events)
+            completed, failed = completed + ok, failed + (not ok)
+        db.log.append_many(chunk)  # a chunk lands whole or not at all
+        db.main.catch_up()
+        deriver.pending.clear()
+        if progress is not None:
+            progress(completed + failed, len(work))
+    return completed, failed
+
+
 def due_work(db: StoreDB, now: datetime, limit: int | None = None) -> list[tuple[int, int]]:
     """(input seq, attempts so far) of the items to derive now, oldest first."""
     rows = db.main.conn.execute(
@@ -122,23 +149,16 @@ def drain_store(
         policy=store_policy(db),
         **pipeline_stages(pipeline),
     )
+    capturer = CaptureDeriver(pipeline.capturer if pipeline else None, clock=clock)
     work = due_work(db, clock(), limit)
-    completed = failed = 0
-    for start in range(0, len(work), CHUNK):
-        chunk: list[NewEvent] = []
-        deriver.prepare([db.log.get(seq) for seq, _ in work[start : start + CHUNK]])
-        for seq, attempts in work[start : start + CHUNK]:
-            events, ok = deriver.derive(db.log.get(seq), attempts)
-            chunk.extend(events)
-            completed, failed = completed + ok, failed + (not ok)
-        db.log.append_many(chunk)  # a chunk lands whole or not at all
-        db.main.catch_up()
-        deriver.pending.clear()
-        if progress is not None:
-            progress(completed + failed, len(work))
+    completed, failed = _run(db, deriver, capturer, work, progress)
+    if capturer.produced and (limit is None or len(work) < limit):  # the memories captures just remembered
+        more = due_work(db, clock(), None if limit is None else limit - len(work))
+        done, bad = _run(db, deriver, capturer, more, progress)
+        work, completed, failed = work + more, completed + done, failed + bad
     db.vectors.catch_up()
-    if deriver.skipped:
-        db.notices.append(f"{deriver.skipped} inputs left pending: a provider failed repeatedly (circuit open); the next drain retries")
+    if deriver.skipped + capturer.skipped:
+        db.notices.append(f"{deriver.skipped + capturer.skipped} inputs left pending: a provider failed repeatedly (circuit open); the next drain retries")
     if deriver.also_missed:
         db.notices.append(f"{deriver.also_missed} inputs lack the swap target's embedding; 'memman embed swap --resume' adds them")
     if work:

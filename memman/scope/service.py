@@ -77,6 +77,14 @@ class Scoped:
             ensure_project_store(self.app(store).registry, self.scope)
         return self.app(store).remember(text, **fields)  # type: ignore[arg-type]
 
+    def capture(self, excerpts: list[str], **fields: object) -> int:
+        """Session excerpts go to the store the session works in (the project's, else the personal one)."""
+        store = self.scope.project or self.scope.personal
+        if store == self.scope.project:
+            self.app(store).ensure_writable()
+            ensure_project_store(self.app(store).registry, self.scope)
+        return self.app(store).capture(excerpts, **fields)  # type: ignore[arg-type]
+
     def existing(self) -> list[str]:
         """The stores recall reads that exist (a read never creates a project
         store); the personal store when none does (as before scoping)."""
