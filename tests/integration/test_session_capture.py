@@ -229,3 +229,24 @@ def test_install_says_whether_capture_is_on_and_the_setting_is_validated(cli: Cl
     assert out["session_capture"].startswith("on (capture.sessions = on; the drain extracts memories by offline rules")
     assert_error(cli("config", "set", "capture.sessions", "maybe"), 2, contains=["capture.sessions"])
     cli.ok("uninstall")
+
+
+def test_purging_a_captured_memory_erases_its_capture_and_the_memories_drawn_from_it(
+    cli: Cli, tmp_path: Path, workspace: Path
+) -> None:
+    cli.ok("config", "set", "capture.sessions", "on")
+    transcript = tmp_path / "s1.jsonl"
+    transcript.write_text(FIRST_PART)
+    hook(cli, "session-end", payload("SessionEnd", transcript, workspace))
+    cli.ok("scheduler", "drain")
+    produced = captured_memories(cli, workspace)
+    pnpm = next(m for m, e in produced.items() if "pnpm" in e["text"])
+    report = cli.json("purge", pnpm, "--yes", "--reason", "test", cwd=workspace)
+    assert report["remaining"] == []  # purge's own scan of every file under the data dir
+    assert set(produced) | {produced[pnpm]["meta"]["capture"]} <= set(report["purged"])
+    store_dir = next(p for p in (cli.data_dir / "stores").iterdir() if p.name.startswith("project-"))
+    stored = b"".join(p.read_bytes() for p in store_dir.iterdir() if p.is_file())
+    for text in (b"pnpm", b"ONNX runtime wheels", b"failing test in tests/test_api.py"):
+        assert text not in stored, text
+    assert cli.json("status", cwd=workspace)["by_status"] == {}
+    assert cli.json("events", "verify", cwd=workspace)["ok"] is True
