@@ -40,6 +40,7 @@ def scheduler_drain(ctx: AppContext, stores, limit, wait_s, no_wait, background,
     """
     import time
 
+    from memman.exits import warn
     from memman.maintenance import drain_all
     from memman.scheduler import state
     from memman.stores import check_name
@@ -72,6 +73,10 @@ def scheduler_drain(ctx: AppContext, stores, limit, wait_s, no_wait, background,
         on_wait=waiting,
     )
     state.record_pass(ctx.data_dir, "drain", reports, seconds=time.perf_counter() - started)
+    for r in reports:
+        if r.skipped:
+            warn(f"{r.store}: {r.skipped} inputs left pending, not tried: a provider failed repeatedly"
+                 " (circuit open); the next drain after its cool-down retries them")
     if json_:
         emit_json({"stores": reports})
         return
@@ -83,6 +88,7 @@ def scheduler_drain(ctx: AppContext, stores, limit, wait_s, no_wait, background,
             f"{r.store}: {r.completed} derived, {r.failed} failed, {r.dead} dead-lettered, {r.remaining} remaining"
             f" ({r.seconds:.2f}s, {rate:,.0f}/s)"
         )
+
 
 
 _platform = click.option(
