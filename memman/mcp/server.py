@@ -45,24 +45,23 @@ INSTRUCTIONS = (
 
 
 def _json(value: object) -> dict[str, Any]:
-    """A result as JSON-ready data whose every string is inert for the model
-    reading it: escapes, control and format characters (bidi overrides,
-    zero-width) removed by the fence's `clean`. The SDK serialises it, so a
-    memory's quotes or braces stay inside their JSON string."""
     import msgspec
 
-    from memman.integration.fence import clean
+    return msgspec.to_builtins(value)  # type: ignore[no-any-return]
 
-    def inert(item: object) -> object:
-        if isinstance(item, str):
-            return clean(item)
-        if isinstance(item, list):
-            return [inert(x) for x in item]
-        if isinstance(item, dict):
-            return {inert(k): inert(v) for k, v in item.items()}
-        return item
 
-    return inert(msgspec.to_builtins(value))  # type: ignore[return-value]
+def _answer(data: dict[str, Any]) -> Any:
+    """A JSON tool's result: the structured content is the exact data (as
+    `--json` gives it: a memory's text as stored), and the text content, what
+    the model and the client's screen read, is that data serialized ASCII-only,
+    so no escape, control, bidi or zero-width character of a memory reaches a
+    terminal or a prompt raw (each arrives as a visible \\uXXXX)."""
+    import json
+
+    from mcp.types import CallToolResult, TextContent
+
+    text = json.dumps(data, ensure_ascii=True, indent=2)
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
 
 
 def build(data_dir: Path, store: str | None = None) -> Any:
@@ -118,22 +117,22 @@ def _register_writes(server: Any, data_dir: Path, call: Callable[..., Any]) -> N
 
         result = call(act)
         kick(data_dir)
-        return result
+        return _answer(result)
 
     @server.tool(description="Replace the text of a memory (metadata not given is kept).")
     def replace(memory_id: MemoryId, text: Annotated[str, Field(min_length=1)], category: Category | None = None,
                 importance: Annotated[int | None, Field(ge=1, le=5)] = None) -> dict[str, Any]:
         result = call(lambda s: _json(s.replace(memory_id, text, category=category, importance=importance)))
         kick(data_dir)
-        return result
+        return _answer(result)
 
     @server.tool(description="Forget a memory at once (undo with restore).")
     def forget(memory_id: MemoryId, reason: Annotated[str, Field(max_length=500)] = "") -> dict[str, Any]:
-        return call(lambda s: _json(s.forget(memory_id, reason)))
+        return _answer(call(lambda s: _json(s.forget(memory_id, reason))))
 
     @server.tool(description="Undo a forget.")
     def restore(memory_id: MemoryId) -> dict[str, Any]:
-        return call(lambda s: _json(s.restore(memory_id)))
+        return _answer(call(lambda s: _json(s.restore(memory_id))))
 
 
 def _register_reads(server: Any, call: Callable[..., Any]) -> None:
@@ -175,17 +174,17 @@ def _register_reads(server: Any, call: Callable[..., Any]) -> None:
                 return {"events": _json(scoped.find(memory_id, lambda a: trail(a, memory_id=memory_id, limit=limit)))}
             return {"events": _json(trail(scoped.app(scoped.scope.write), limit=limit))}
 
-        return call(act)  # type: ignore[no-any-return]
+        return _answer(call(act))
 
     @server.tool(description="One memory and its full history (what created, changed, linked it).")
     def insights(memory_id: MemoryId) -> dict[str, Any]:
         from memman.audit import history
 
-        return call(lambda s: _json(s.find(memory_id, lambda a: history(a, memory_id))))  # type: ignore[no-any-return]
+        return _answer(call(lambda s: _json(s.find(memory_id, lambda a: history(a, memory_id)))))
 
     @server.tool(description="The stores this project maps to, their memories and backlog, and who drains them.")
     def status() -> dict[str, Any]:
-        return call(_status)  # type: ignore[no-any-return]
+        return _answer(call(_status))
 
 
 def _status(scoped: Any) -> dict[str, Any]:

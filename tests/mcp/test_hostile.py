@@ -1,7 +1,9 @@
 """Hostile memory text through the MCP server (the SDK's in-process client):
 recall answers one fenced block that no memory can close or speak inside,
 with no terminal escapes, bidi overrides or zero-width characters; the other
-tools' JSON results carry none of those either."""
+tools' results keep the exact text as structured data (as `--json` does)
+while their text content, what a model and a client's screen read, carries
+none of those characters raw."""
 
 from __future__ import annotations
 
@@ -66,12 +68,15 @@ def test_mcp_recall_log_and_insights_keep_hostile_text_fenced_and_inert(data_dir
             ids = {json.loads(_text(await client.call_tool("remember", {"text": t})))["id"] for t in HOSTILE_SET}
             drain_all(data_dir)
             assert_fenced_and_inert(_text(await client.call_tool("recall", {"query": PROMPT, "limit": 4})), ids)
-            for tool, args in (("log", {}), ("log", {"memory_id": hostile}), ("insights", {"memory_id": hostile})):
+            for tool, args in (("log", {}), ("log", {"memory_id": hostile}), ("insights", {"memory_id": hostile}),
+                               ("remember", {"text": HOSTILE + " again"}), ("status", {})):
                 result = await client.call_tool(tool, args)
                 assert not result.is_error
-                out = _text(result) + json.dumps(result.structured_content, ensure_ascii=False)
+                shown = _text(result)
                 for ch in DANGEROUS:
-                    assert ch not in out, (tool, ch)
-                assert "Deploy notes" in out
+                    assert ch not in shown, (tool, ch)
+                assert json.loads(shown) == result.structured_content  # the same data, escaped
+            exact = (await client.call_tool("insights", {"memory_id": hostile})).structured_content
+            assert exact["memory"]["content"] == HOSTILE
 
     anyio.run(main)
