@@ -31,6 +31,7 @@ import msgspec
 
 from events.errors import BadInput, NotFound
 from events.log import EventLog, NewEvent
+<<<<<<< HEAD
 from events.types import (
     FactsExtracted,
     MemoryId,
@@ -42,6 +43,10 @@ from events.types import (
     SessionExtracted,
 )
 from memman.erasure.files import rebuild_derived, stores_holding, vacuum
+=======
+from events.types import FactsExtracted, MemoryId, MemoryPurged, MemoryRemembered, MemoryReplaced, Rewrite
+from memman.erasure.files import log_holding, rebuild_derived, stores_holding, vacuum
+>>>>>>> main
 from memman.erasure.scrub import scrub, scrub_text
 from memman.render import one_line
 from memman.service import Memman
@@ -207,7 +212,7 @@ def purge(app: Memman, chosen: PurgePlan, *, reason: str = "") -> PurgeReport:
         tombstone_seq=recorded.seq,
         rebuilt=rebuilt,
         related=related,
-        remaining=stores_holding(data_dir, chosen.texts),
+        remaining=stores_holding(data_dir, chosen.texts) + log_holding(directory, chosen.texts),
         seconds=round(time.perf_counter() - started, 3),
     )
 
