@@ -31,7 +31,6 @@ import msgspec
 
 from events.errors import BadInput, NotFound
 from events.log import EventLog, NewEvent
-<<<<<<< HEAD
 from events.types import (
     FactsExtracted,
     MemoryId,
@@ -42,11 +41,7 @@ from events.types import (
     SessionCaptured,
     SessionExtracted,
 )
-from memman.erasure.files import rebuild_derived, stores_holding, vacuum
-=======
-from events.types import FactsExtracted, MemoryId, MemoryPurged, MemoryRemembered, MemoryReplaced, Rewrite
 from memman.erasure.files import log_holding, rebuild_derived, stores_holding, vacuum
->>>>>>> main
 from memman.erasure.scrub import scrub, scrub_text
 from memman.render import one_line
 from memman.service import Memman
