@@ -16,8 +16,14 @@ The rule, applied after scoring and before succession (so a successor still
 moves above what it replaced):
 
 - it only looks at results that name one of the query's named entities
-  (canonical, workers/entities/aliases.py): competing claims about the same
-  thing; a query without a name is left alone;
+  (canonical, workers/entities/aliases.py) and state a value in their
+  predicate ("uses Postgres 14", "runs every 16 minutes"; not the "348" of
+  "Mei reviewed PR #348", which names the subject): competing claims about
+  the same thing, the kind of fact that changes and that the truth week asks
+  about. A query without a name is left alone, and so is every other result
+  (the subject reading is a rule, not a parser: "Mei wants review comments as
+  numbered lists" reads its subject up to "numbered", so applied to every
+  sentence it would push good answers down);
 - such a result is *about another subject* when its subject has content words
   and the query says none of them; it is *about the asked subject* when its
   subject has no content words ("We use ...", "Postgres is ...", "Dana: ...")
@@ -42,7 +48,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from memman.results import RecallHit
-from workers.stages.subject import CHANGE_WORDS, STOPWORDS, is_value, subject_end, tokens
+from workers.stages.subject import CHANGE_WORDS, STOPWORDS, is_value, read, subject_end, tokens
 
 
 def subject_words(text: str, names: Sequence[str]) -> frozenset[str]:
@@ -54,6 +60,11 @@ def subject_words(text: str, names: Sequence[str]) -> frozenset[str]:
     return frozenset(
         t for t in toks[:end] if t not in STOPWORDS and t not in CHANGE_WORDS and not is_value(t) and t not in written
     )
+
+
+def _states_a_value(hit: RecallHit) -> bool:
+    reading = read(hit.content, hit.entities)
+    return bool(reading.values - reading.subject_values)
 
 
 def _stem(word: str) -> str:
@@ -70,7 +81,7 @@ def order(hits: list[RecallHit], query_words: Sequence[str], query_names: set[st
     asked = {_stem(w) for w in query_words}
     kind: dict[str, bool] = {}  # id -> about the asked subject (True) or another one (False)
     for h in hits:
-        if not aliases.named(h.entities) & query_names:
+        if not aliases.named(h.entities) & query_names or not _states_a_value(h):
             continue
         subject = {_stem(w) for w in subject_words(h.content, h.entities)}
         kind[h.id] = not subject or bool(subject & asked)

@@ -67,6 +67,17 @@ def test_a_claim_that_says_less_of_the_query_does_not_jump() -> None:
     assert _ids(order(hits, ["postgres", "version"], {"postgresql"})) == ["M1", "M2"]
 
 
+def test_only_claims_that_state_a_value_compete() -> None:
+    # the answer reads its subject up to "numbered" (a rule, not a parser) and
+    # states no value; the PR's number names the PR: nothing moves
+    hits = [
+        _hit(1, "Mei wants review comments as numbered lists, not prose.", ["Mei"]),
+        _hit(2, "Mei reviewed PR #348.", ["Mei", "PR"]),
+        _hit(3, "Mei: agreed, let's keep search as is for now.", ["Mei"]),
+    ]
+    assert _ids(order(hits, ["format", "feedback", "mei"], {"mei"})) == ["M1", "M2", "M3"]
+
+
 def test_without_a_name_in_the_query_or_without_competing_claims_nothing_moves() -> None:
     hits = [
         _hit(1, "The shipping health checker in canary uses Postgres 14", ["Postgres"]),
