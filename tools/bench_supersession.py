@@ -117,6 +117,7 @@ def scripted_week(workdir: Path, noise: int = 1000) -> dict:
         "updates": updates,
         "stale_first": sum(a["stale_first"] for a in answers),
         "stale_first_rate": round(sum(a["stale_first"] for a in answers) / len(answers), 4),
+        "current_first": sum(a["current_rank"] == 0 for a in answers),
         "as_of_correct": sum(a["as_of_ok"] for a in answers),
         "answers": answers,
     }
@@ -183,6 +184,7 @@ def main() -> None:
             result["week"] = scripted_week(root)
             w = result["week"]
             print(f"week: {w['updates']}/{w['changes']} changes caught as UPDATE, stale first {w['stale_first']}/{w['scenarios']},"
+                  f" current value first {w['current_first']}/{w['scenarios']},"
                   f" as-of correct {w['as_of_correct']}/{w['scenarios']}", file=sys.stderr)
             for a in w["answers"]:
                 print(f"  {a}", file=sys.stderr)
