@@ -163,14 +163,20 @@ def travelled_meta(conn: Connection, result: RecallResult, *, as_of: str | None,
     known = None if known_at is None else to_iso(known_at)  # type: ignore[arg-type]
     meta = msgspec.structs.replace(result.meta, as_of=as_of, known_at=known)
     if not result.results:
-        (count,) = conn.execute("SELECT count(*) FROM memories WHERE status IN ('active', 'pending')").fetchone()
+        count, ended = conn.execute(
+            "SELECT count(*) FILTER (WHERE status IN ('active', 'pending')),"
+            " count(*) FILTER (WHERE status IN ('expired', 'superseded')) FROM memories"
+        ).fetchone()
         when = " and ".join(x for x in (f"true at {as_of}" if as_of else "", f"recorded by {known}" if known else "") if x)
-        meta = msgspec.structs.replace(
-            meta,
-            degraded=None,
-            hint=(
-                f"no memory was {when}: try a later time" if count == 0
-                else f"nothing matched among the {count} memories {when}: try other words or another time"
-            ),
-        )  # fmt: skip
+        held = " ".join(x for x in (f"at {as_of}" if as_of else "", f"as recorded by {known}" if known else "") if x)
+        meta = msgspec.structs.replace(meta, degraded=None, hint=_empty_hint(when, held, count, ended))
     return msgspec.structs.replace(result, meta=meta)
+
+
+def _empty_hint(when: str, held: str, holding: int, ended: int) -> str:
+    """Why a time-travelled answer is empty: nothing yet, nothing still valid, or no match."""
+    if holding:
+        return f"nothing matched among the {holding} memories {when}: try other words or another time"
+    if ended:
+        return f"no memory held {held}: the {ended} there were had expired or been superseded by then; try an earlier time"
+    return f"no memory was {when}: try a later time"
