@@ -12,8 +12,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import msgspec
+
 from memman.recall.asked import order, subject_words
-from memman.results import RecallHit, Signals
+from memman.results import RecallHit, RecallMeta, RecallResult, Signals
+from memman.scope.service import merge
 from tests.cli.conftest import Cli
 
 
@@ -88,6 +91,18 @@ def test_without_a_name_in_the_query_or_without_competing_claims_nothing_moves()
     assert _ids(order(hits, ["redis"], {"redis"})) == ["M1", "M2", "M3"]  # no result names it
     # a result that names nothing the query names keeps its place
     assert _ids(order(hits, ["postgres"], {"postgresql"})) == ["M3", "M1", "M2"]
+
+
+def test_merging_a_project_and_a_personal_answer_keeps_the_asked_subject_first() -> None:
+    def answer(store: str, *hits: RecallHit) -> RecallResult:
+        meta = RecallMeta(query="which Postgres version do we use", store=store, mode="hybrid", took_ms=1.0,
+                          keyword_hits=1, vector_hits=1, pending=0, entities=["Postgres"])  # fmt: skip
+        return RecallResult(results=[msgspec.structs.replace(h, store=store) for h in hits], meta=meta)
+
+    personal = answer("default", _hit(1, "The shipping health checker in canary uses Postgres 14", ["Postgres"]))
+    project = answer("proj", msgspec.structs.replace(_hit(2, "We use Postgres 16", ["Postgres"]), score=0.1))
+    merged = merge([project, personal], limit=10, project="proj")
+    assert _ids(merged.results) == ["M2", "M1"]
 
 
 def test_recall_answers_a_question_about_us_before_twenty_look_alikes(tmp_path: Path) -> None:
