@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -188,6 +189,7 @@ def time_size(workdir: Path, runs: int) -> dict:
         "recall --as-of --known-at": lambda i: [str(MEMMAN), "recall", QUERIES[i % len(QUERIES)], "--as-of", as_of,
                                                  "--known-at", known_at],
     }  # fmt: skip
+    load = os.getloadavg()[0]
     for argv in rows.values():  # warm the page cache once
         run(argv(0), env)
     samples: dict[str, list[float]] = {name: [] for name in rows}
@@ -199,19 +201,21 @@ def time_size(workdir: Path, runs: int) -> dict:
     for name, s in out.items():
         log(f"{name}: median {s['median']:.1f} ms ({s['median'] / bare:.1f}x python -c pass)")
     hits = json.loads(run([str(MEMMAN), "recall", QUERIES[0], "--as-of", as_of, "--json"], env)[1])
-    return {"as_of": as_of, "known_at": known_at, "timings": out, "as_of_results": len(hits["results"])}
+    return {"as_of": as_of, "known_at": known_at, "timings": out, "as_of_results": len(hits["results"]),
+            "load_before_after": [round(load, 1), round(os.getloadavg()[0], 1)]}
 
 
 def markdown(results: list[dict]) -> str:
-    head = "| store | build | `python -c pass` | `recall` | `--as-of` | `--known-at` | both | as-of / pass | known-at / pass |"
-    out = [head, "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    head = ("| store | built by | `python -c pass` | `recall` | `--as-of` | `--known-at` | both"
+            " | as-of / recall | known-at / recall | as-of / pass |")  # fmt: skip
+    out = [head, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         t = {k: v["median"] for k, v in r["timings"].items()}
-        bare = t["python -c pass"]
+        bare, plain = t["python -c pass"], t["recall"]
         out.append(
-            f"| {r['size']:,} | {r['build']} | {bare:.0f} ms | {t['recall']:.0f} ms | {t['recall --as-of']:.0f} ms"
-            f" | {t['recall --known-at']:.0f} ms | {t['recall --as-of --known-at']:.0f} ms"
-            f" | {t['recall --as-of'] / bare:.1f} | {t['recall --known-at'] / bare:.1f} |"
+            f"| {r['size']:,} | {r['build']} | {bare:,.0f} ms | {plain:,.0f} ms | {t['recall --as-of']:,.0f} ms"
+            f" | {t['recall --known-at']:,.0f} ms | {t['recall --as-of --known-at']:,.0f} ms"
+            f" | {t['recall --as-of'] / plain:.2f} | {t['recall --known-at'] / plain:.2f} | {t['recall --as-of'] / bare:.1f} |"
         )
     return "\n".join(out)
 
