@@ -57,6 +57,11 @@ class AppendOnlyViolation(LogError):
     exit_code = 5
 
 
+class LogDamaged(StoreCorrupt):
+    """A check found the log damaged (events verify, doctor): nothing more is
+    appended to it until a check finds it sound again."""
+
+
 class CorruptEvent(StoreCorrupt):
     """An event row that cannot be read back (damaged bytes, a bad timestamp)."""
 

@@ -198,7 +198,10 @@ def drain_one(
 
     settings_store = settings_store or name
     db = StoreDB(directory, clock=clock)
-    pipeline = build_pipeline(settings_for(data_dir, settings_store).llm)  # rules, or the store's LLM
+    from workers.providers.breaker import DIRECTORY as BREAKERS
+
+    # rules, or the store's LLM; its circuit breaker shared with every drain of the data dir
+    pipeline = build_pipeline(settings_for(data_dir, settings_store).llm, breakers=str(data_dir / BREAKERS))
     try:
         return drain_store(
             db,

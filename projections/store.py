@@ -22,6 +22,7 @@ from events.log import EventLog
 
 if TYPE_CHECKING:  # projectors load on first use: `remember` only appends to the log
     from projections.runner import ProjectionSet, Progress
+    from projections.scratch import Scratch
 
 LOG_FILE = "log.db"
 LOG_MISSING_FIX = (
@@ -47,7 +48,7 @@ class StoreDB:
         self._log_directory = log_directory or directory
         self.upto = upto
         self.notices: list[str] = []  # things the user should hear about (the CLI prints them)
-        self._scratch: Path | None = None  # a read-only store is read through a scratch copy
+        self._scratch: Scratch | None = None  # a read-only store is read through a scratch copy
 
     @property
     def writable(self) -> bool:
@@ -58,18 +59,14 @@ class StoreDB:
         """Read a store that cannot be written (a read-only mount, NanoClaw's
         shared global store) through a scratch copy of its files, so catching
         projections up never writes to it and a file we cannot write is never
-        mistaken for a corrupt one. Call before opening anything."""
+        mistaken for a corrupt one. The copy is reused while the store does
+        not change (projections/scratch.py). Call before opening anything."""
         if self._scratch is not None or self.writable:
             return
-        import shutil
-        import tempfile
+        from projections.scratch import open_scratch
 
-        scratch = Path(tempfile.mkdtemp(prefix="memman-readonly-"))
-        for path in self.directory.iterdir():
-            if path.is_file() and (path.suffix in (".db", ".f32") or path.name.endswith("-wal")):
-                shutil.copy2(path, scratch / path.name)
-        self._scratch = scratch
-        self.directory = self._log_directory = scratch
+        self._scratch = open_scratch(self.directory)
+        self.directory = self._log_directory = self._scratch.directory
         self.notices.append("the store is read-only: answered from a scratch copy (nothing was written to it)")
 
     def now(self):  # type: ignore[no-untyped-def]
@@ -240,6 +237,4 @@ class StoreDB:
             if handle is not None:
                 handle.close()
         if self._scratch is not None:
-            import shutil
-
-            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch.close()

@@ -43,6 +43,7 @@ class DrainReport(msgspec.Struct, frozen=True, kw_only=True):
     dead: int
     remaining: int  # still pending or waiting for a retry
     seconds: float
+    skipped: int = 0  # not tried: a provider's circuit was open (workers/providers/breaker.py); still pending
 
 
 def store_policy(db: StoreDB) -> EdgePolicy:
@@ -148,7 +149,8 @@ def drain_store(
         store=name,
         processed=len(work),
         completed=completed,
-        failed=failed,
+        failed=failed - deriver.skipped,
+        skipped=deriver.skipped,
         dead=counts.get("dead", 0),
         remaining=counts.get("pending", 0) + counts.get("failed", 0),
         seconds=round(time.perf_counter() - started, 3),

@@ -81,9 +81,9 @@ def test_scheduler_drain_json_reports_each_store(cli: Cli) -> None:
     cli.remember("The staging database lives on host sparrow")
     cli.remember("Builds run on the ci-7 runner")
     first = cli.json("scheduler", "drain", "--limit", "1")["stores"]
-    assert [list(r) for r in first] == [["store", "processed", "completed", "failed", "dead", "remaining", "seconds"]]
+    assert [list(r) for r in first] == [["store", "processed", "completed", "failed", "dead", "remaining", "seconds", "skipped"]]
     assert first[0] | {"seconds": 0} == {
-        "store": "default", "processed": 1, "completed": 1, "failed": 0, "dead": 0, "remaining": 1, "seconds": 0,
+        "store": "default", "processed": 1, "completed": 1, "failed": 0, "dead": 0, "remaining": 1, "seconds": 0, "skipped": 0,
     }  # fmt: skip
     out = cli.ok("scheduler", "drain").out
     assert re.fullmatch(r"default: 1 derived, 0 failed, 0 dead-lettered, 0 remaining \(\d+\.\d\ds, [\d,]+/s\)\n", out)

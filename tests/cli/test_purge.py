@@ -65,9 +65,15 @@ def test_purge_leaves_no_trace_and_replay_gives_the_store_minus_the_memory(cli: 
 
 
 def test_purge_match_reaches_every_memory_holding_the_text(cli: Cli) -> None:
-    ids = _seed(cli)
+    ids = _seed(cli)  # ids[0] is protected
     other = cli.remember("Nightingale reviews happen every Monday")
     cli.ok("scheduler", "drain")
+    head = len(cli.events())
+    assert_error(cli("purge", "--match", "NIGHTINGALE", "--yes"), 2,
+                 f"protected memories {ids[0]} contain 'NIGHTINGALE'; a protected memory is purged only by naming it:"
+                 f" 'memman purge {ids[0]}' (or unprotect it first); nothing was changed")
+    assert len(cli.events()) == head and SECRET in _memories(cli)[other][0]
+    cli.ok("insights", "unprotect", ids[0])
     report = cli.json("purge", "--match", "NIGHTINGALE", "--yes")
     assert sorted(report["purged"]) == sorted([ids[0], other])
     assert _holding(cli.data_dir, SECRET) == []
@@ -121,3 +127,35 @@ def test_purge_rejects_bad_input_with_one_line_and_changes_nothing(cli: Cli) -> 
     assert_error(cli("--store", "nope", "purge", ids[1], "--yes"), 3, "unknown store 'nope'; create it with 'memman store create nope'")
     assert len(cli.events()) == head
     assert SECRET in _memories(cli)[ids[0]][0]
+
+
+def test_a_protected_memory_is_purged_only_by_naming_it_and_gc_never_takes_it(cli: Cli) -> None:
+    """Protection guards against automatic and implicit removal (gc, the
+    reconcilers, --match, a shared input), not against the user naming it:
+    purge ID is the explicit way, and it works on a protected memory."""
+    ids = _seed(cli)  # ids[0] is protected
+    cli.ok("config", "set", "retention.min_age_days", "0")
+    cli.ok("config", "set", "retention.gc_below", "10")  # every unprotected memory is a gc candidate
+    candidates = cli.json("insights", "candidates")
+    assert ids[0] not in [c["id"] for c in candidates["candidates"]] and candidates["immune"] == {"protected": 1}
+    report = cli.json("purge", ids[0], "--yes")
+    assert report["purged"] == [ids[0]] and _holding(cli.data_dir, SECRET) == []
+    retired = [c["id"] for c in cli.json("gc")["retired"]]
+    assert sorted(retired) == sorted(ids[1:])  # gc after a purge: the purged memory is simply gone
+    assert cli.json("insights", "candidates")["immune"] == {}
+    assert cli.json("events", "verify")["ok"]
+
+
+def test_purging_a_memory_whose_input_holds_a_protected_one_names_it_and_changes_nothing(cli: Cli) -> None:
+    first = cli.remember("The API timeout is 30s. The staging database listens on port 5433.")
+    cli.ok("scheduler", "drain")
+    split = [m for m in _memories(cli) if m != first]
+    assert len(split) == 1  # the rule extractor drew a second memory from the same input
+    cli.ok("insights", "protect", split[0])
+    head = len(cli.events())
+    assert_error(cli("purge", first, "--yes"), 2,
+                 f"protected memories {split[0]} share an input text with the memories named; a protected memory"
+                 f" is purged only by naming it: 'memman purge {split[0]}' (or unprotect it first); nothing was changed")
+    assert len(cli.events()) == head
+    assert sorted(cli.json("purge", first, split[0], "--yes")["purged"]) == sorted([first, split[0]])
+    assert _holding(cli.data_dir, "port 5433") == []
