@@ -103,7 +103,10 @@ class DuplicateDerivation(LogError):
 
 
 class EventLog:
-    """Append and read events of one store."""
+    """Append and read events of one store (the SQLite backend; the PostgreSQL
+    one, events/backends/postgres.py, keeps this class's reads and encoding)."""
+
+    backend = "sqlite"
 
     def __init__(self, path: Path, *, clock: Clock = utc_now, readonly: bool = False) -> None:
         self.path = path
@@ -288,7 +291,7 @@ class EventLog:
     ) -> list[Recorded]:
         if field not in ("recorded_at", "occurred_at"):
             raise ValueError(f"unknown time field {field!r}")
-        where, args = ["1"], []
+        where, args = ["1 = 1"], []
         if since is not None:
             where.append(f"{field} >= ?")
             args.append(to_iso(since))
@@ -326,6 +329,20 @@ class EventLog:
             f"SELECT {_COLUMNS} FROM events WHERE causation = ? ORDER BY seq", (causation,)
         ).fetchall()
         return [self._decode(row) for row in rows]
+
+    def derivations_of_many(self, causations: Sequence[int]) -> dict[int, list[Recorded]]:
+        """`derivations_of` for many inputs in one query (one round trip to a server)."""
+        found: dict[int, list[Recorded]] = {seq: [] for seq in causations}
+        if not found:
+            return found
+        marks = ",".join("?" * len(found))
+        rows = self.conn.execute(
+            f"SELECT {_COLUMNS} FROM events WHERE causation IN ({marks}) ORDER BY seq", tuple(found)
+        ).fetchall()
+        for row in rows:
+            rec = self._decode(row)
+            found[rec.causation].append(rec)  # type: ignore[index]
+        return found
 
     def has_derivation(self, type_: str, causation: int, stage: str) -> bool:
         row = self.conn.execute(

@@ -98,3 +98,6 @@ def no_warm_server_outlives_the_run(tmp_path_factory: pytest.TempPathFactory):  
                 os.kill(int(entry.name), signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+pytest_plugins = ["tests.postgres_server"]

@@ -32,7 +32,7 @@ import msgspec
 from events.errors import BadInput, NotFound
 from events.log import EventLog, NewEvent
 from events.types import FactsExtracted, MemoryId, MemoryPurged, MemoryRemembered, MemoryReplaced, Rewrite
-from memman.erasure.files import rebuild_derived, stores_holding, vacuum
+from memman.erasure.files import log_holding, rebuild_derived, stores_holding, vacuum
 from memman.erasure.scrub import scrub, scrub_text
 from memman.render import one_line
 from memman.service import Memman
@@ -189,7 +189,7 @@ def purge(app: Memman, chosen: PurgePlan, *, reason: str = "") -> PurgeReport:
         tombstone_seq=recorded.seq,
         rebuilt=rebuilt,
         related=related,
-        remaining=stores_holding(data_dir, chosen.texts),
+        remaining=stores_holding(data_dir, chosen.texts) + log_holding(directory, chosen.texts),
         seconds=round(time.perf_counter() - started, 3),
     )
 

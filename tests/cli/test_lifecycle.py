@@ -17,9 +17,18 @@ import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
+
 from memman.maintenance import drain_all
 from memman.service import Memman
-from tests.cli.conftest import Cli, assert_error
+from tests.cli.conftest import BACKENDS, Cli, assert_error, on_backend
+
+
+@pytest.fixture(params=BACKENDS)
+def cli(request: pytest.FixtureRequest, cli: Cli) -> Cli:
+    """Every scenario here on SQLite and on PostgreSQL (tests/cli/conftest.py on_backend)."""
+    return on_backend(request, cli)
+
 
 QUERY = "widget cache ttl"
 SHORT = "Widget cache TTL is five minutes, says Priya"  # matches the query best by keyword

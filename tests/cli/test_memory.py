@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 
 from memman.recall import DEFAULT_MIN_SCORE
-from tests.cli.conftest import Cli, assert_error
+from tests.cli.conftest import BACKENDS, Cli, assert_error, on_backend
+
+
+@pytest.fixture(params=BACKENDS)
+def cli(request: pytest.FixtureRequest, cli: Cli) -> Cli:
+    """Every scenario here on SQLite and on PostgreSQL (tests/cli/conftest.py on_backend)."""
+    return on_backend(request, cli)
+
 
 ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 HIT_KEYS = ["id", "content", "score", "category", "importance", "entities", "source", "created_at", "status", "signals",

@@ -11,7 +11,9 @@ import os
 import subprocess
 from pathlib import Path
 
-from tests.cli.conftest import Cli, assert_error
+import pytest
+
+from tests.cli.conftest import BACKENDS, Cli, assert_error, log_holding, on_backend
 
 SECRET = "Nightingale"
 TEXTS = [
@@ -19,6 +21,14 @@ TEXTS = [
     "The kiosk fleet runs Debian on every terminal",
     "Grace owns the billing runbooks and their alerts",
 ]
+
+
+@pytest.fixture(params=BACKENDS)
+def cli(request: pytest.FixtureRequest, cli: Cli) -> Cli:
+    """Every scenario on SQLite and on PostgreSQL: there the log's rows are
+    rewritten in the server's table (checked in SQL) and the local replica's
+    files are rebuilt (checked as bytes)."""
+    return on_backend(request, cli)
 
 
 def _holding(data_dir: Path, needle: str) -> list[str]:
@@ -40,6 +50,7 @@ def _seed(cli: Cli) -> list[str]:
     cli.ok("insights", "protect", ids[0])
     cli.ok("scheduler", "drain")
     assert _holding(cli.data_dir, SECRET)  # the text is in the log and projections before
+    assert log_holding(cli, SECRET) > 0 or not (cli.data_dir / "stores" / "default" / "backend.dsn").exists()
     return ids
 
 
@@ -48,7 +59,7 @@ def test_purge_leaves_no_trace_and_replay_gives_the_store_minus_the_memory(cli: 
     before = _memories(cli)
     report = cli.json("purge", ids[0], "--yes", "--reason", "user asked to delete it")
     assert report["purged"] == [ids[0]] and report["remaining"] == [] and report["rewritten"] >= 4
-    assert _holding(cli.data_dir, SECRET) == []
+    assert _holding(cli.data_dir, SECRET) == [] and log_holding(cli, SECRET) == 0
     assert cli.json("events", "verify")["ok"]
 
     [tomb] = cli.events("--type", "memory.purged")
@@ -76,7 +87,7 @@ def test_purge_match_reaches_every_memory_holding_the_text(cli: Cli) -> None:
     cli.ok("insights", "unprotect", ids[0])
     report = cli.json("purge", "--match", "NIGHTINGALE", "--yes")
     assert sorted(report["purged"]) == sorted([ids[0], other])
-    assert _holding(cli.data_dir, SECRET) == []
+    assert _holding(cli.data_dir, SECRET) == [] and log_holding(cli, SECRET) == 0
     assert set(_memories(cli)) == set(ids[1:])
     assert cli.json("events", "verify")["ok"]
 
@@ -87,7 +98,7 @@ def test_a_pending_memory_is_purged_from_the_queue_too(cli: Cli) -> None:
     cli.json("purge", memory, "--yes")
     [store] = cli.json("scheduler", "drain")["stores"]
     assert store["processed"] == 1  # only the other input: the purged one left the queue
-    assert _holding(cli.data_dir, SECRET) == []
+    assert _holding(cli.data_dir, SECRET) == [] and log_holding(cli, SECRET) == 0
     assert list(_memories(cli)) == [kept]
 
 
@@ -110,7 +121,7 @@ def test_purge_asks_first_on_a_terminal(cli: Cli) -> None:
     assert ids[0] in _memories(cli)
     code, _ = _on_a_terminal(cli, b"y\n", "purge", ids[0])
     assert code == 0 and ids[0] not in _memories(cli)
-    assert _holding(cli.data_dir, SECRET) == []
+    assert _holding(cli.data_dir, SECRET) == [] and log_holding(cli, SECRET) == 0
 
 
 def test_purge_rejects_bad_input_with_one_line_and_changes_nothing(cli: Cli) -> None:

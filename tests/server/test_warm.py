@@ -283,6 +283,33 @@ def test_remember_does_not_pay_for_the_warm_client(data_dir: Path) -> None:
     assert out.splitlines()[-1] == "LOADED:"
 
 
+def test_on_a_postgres_store_the_server_answers_as_cold_and_follows_other_machines(
+    data_dir: Path, pg_dsn: str, tmp_path: Path
+) -> None:
+    """The server keeps psycopg imported; each request still opens the shared
+    log and catches the local replica up, so another machine's remember is in
+    the next warm recall."""
+    run_base = tempfile.mkdtemp(prefix="mm")
+    w = Warm(data_dir, run_base)
+    other = Warm(tmp_path / "laptop2", run_base)
+    try:
+        for machine in (w, other):
+            assert machine.run("store", "create", "default", "--backend", pg_dsn, MEMMAN_SERVER="off").returncode == 0
+        w.run("remember", "Chose SQLite for the store: zero dependencies, embeddable", MEMMAN_SERVER="off")
+        assert w.run("scheduler", "drain", MEMMAN_SERVER="off").returncode == 0
+        w.start()
+        assert _recall_json(w, "why sqlite") == _recall_json(w, "why sqlite", MEMMAN_SERVER="off")
+        assert other.run("remember", "The staging Kubernetes cluster lives in eu-west-1", MEMMAN_SERVER="off").returncode == 0
+        hot = _recall_json(w, "kubernetes cluster")
+        assert hot["results"][0]["content"] == "The staging Kubernetes cluster lives in eu-west-1"
+        assert w.status()["served"] == 2
+    finally:
+        w.run("server", "stop")
+        for pid in _pids_serving(data_dir):
+            os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(run_base, ignore_errors=True)
+
+
 def test_purge_while_the_warm_server_has_served_the_store_leaves_no_trace(tmp_path: Path) -> None:
     """A real server process has recalled the text (warm, so any in-process
     state would hold it); a purge from another process must leave no file
