@@ -152,8 +152,8 @@ class Memman:
 
         occurred = None if at is None else validate.occurred(at, self.clock())
         replaced = self._replaceable(replaces) if replaces else None
-        if until is not None and until <= (occurred or self.clock()):
-            raise BadInput(f"--until {until.isoformat()} is not after the memory occurred; give a later time")
+        if until is not None:
+            validate.until(until, occurred or self.clock())
         key = f"id:{validate.idempotency_key(key)}" if key is not None else None
         event = MemoryRemembered(
             memory_id=MemoryId(self._ids.mint(self.clock())),

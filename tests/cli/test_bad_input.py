@@ -401,6 +401,11 @@ IMPORT_CASES = [
      "line 3: unknown source 'me'; choose from user, agent, external; nothing was imported"),
     (b'{"text": "x", "at": "soon"}\n', 3,
      "line 3: bad time 'soon'; use ISO-8601, e.g. 2026-01-31T09:30:00Z; nothing was imported"),
+    (b'{"text": "x", "until": "later"}\n', 3,
+     "line 3: bad time 'later'; use ISO-8601, e.g. 2026-01-31T09:30:00Z; nothing was imported"),
+    (b'{"text": "x", "at": "2026-03-05T00:00:00Z", "until": "2026-03-01T00:00:00Z"}\n', 3,
+     "line 3: --until 2026-03-01T00:00:00+00:00 is not after the memory occurred; give a later time;"
+     " nothing was imported"),
     (b'{"text": "x", "meta": {"a": [1]}}\n', 3,
      "line 3: not a valid import object (Expected `bool | int | float | str | null`, got `array` - at `$.meta[...]`);"
      " nothing was imported"),
