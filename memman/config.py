@@ -239,7 +239,7 @@ def get(data_dir: Path, key: str, store: str | None = None, *, reveal: bool = Fa
 
 def set_value(data_dir: Path, key: str, value: str, store: str | None = None) -> object:
     """Validate and write one setting (globally, or for one store); returns the typed value."""
-    from memman.settings_bounds import check
+    from memman.intake.settings_bounds import check
 
     section, field = _split_key(key)
     typed = _coerce(SECTIONS[section], field, value, key)

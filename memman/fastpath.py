@@ -144,8 +144,8 @@ def run(call: Invocation) -> int:
 
 
 def _remember(app, call: Invocation) -> int:  # type: ignore[no-untyped-def]
-    from memman import validate
-    from memman.render import remembered_line, to_json
+    from memman.intake import validate
+    from memman.output.render import remembered_line, to_json
 
     o = call.options
     text: str | bytes = sys.stdin.buffer.read() if call.positional == "-" else call.positional
@@ -173,7 +173,7 @@ def _remember(app, call: Invocation) -> int:  # type: ignore[no-untyped-def]
 
 
 def _recall(app, call: Invocation) -> int:  # type: ignore[no-untyped-def]
-    from memman.render import recall_diagnostics, recall_lines, to_json
+    from memman.output.render import recall_diagnostics, recall_lines, to_json
 
     o = call.options
     result = app.recall(

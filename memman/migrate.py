@@ -31,7 +31,7 @@ from events.backends.copy import check_prefix, content_hash, copy_log
 from events.backends.dsn import check, redact
 from events.errors import BadInput, StoreCorrupt
 from events.log import EventLog
-from memman.results import MigrateReport
+from memman.output.results import MigrateReport
 from memman.service import Memman
 
 
@@ -152,7 +152,7 @@ def _archive(directory: Path, clock: Callable) -> None:  # type: ignore[type-arg
 def _replay_and_compare(app: Memman, directory: Path, previous: str) -> None:
     """Rebuild the projections from the new log in scratch and compare them
     with the live ones; on any difference, switch back and say so."""
-    from memman.maintenance import verify
+    from memman.operations.maintenance import verify
 
     report = verify(app)
     if report.ok:

@@ -42,14 +42,14 @@ from events.types import (
     MemoryRestored,
     MemoryUnprotected,
 )
-from memman import validate
-from memman.privacy import guard
-from memman.results import Changed, Remembered
+from memman.intake import validate
+from memman.intake.privacy import guard
+from memman.output.results import Changed, Remembered
 from memman.stores import Registry
 from projections.store import StoreDB
 
 if TYPE_CHECKING:
-    from memman.results import RecallResult
+    from memman.output.results import RecallResult
     from projections.queries import MemoryRow
 
 MIN_ID_PREFIX = 6
@@ -142,7 +142,7 @@ class Memman:
         redact: bool = False,
     ) -> Remembered:
         """`redact` stores a text holding a likely secret with the secret
-        masked; without it such a text is refused (memman/privacy.py).
+        masked; without it such a text is refused (memman/intake/privacy.py).
         `key` makes it idempotent: remembering the same key again appends
         nothing and returns the memory the first call made (`already`).
         `replaces` names a memory this one replaces (the drain supersedes it
@@ -368,7 +368,7 @@ class Memman:
         """`graph` forces graph expansion on or off (default: per intent) and
         `intent` overrides detection. `as_of` answers what was true then (valid
         time), `known_at` what had been recorded by then (transaction time);
-        both read the projections as of then (memman/timeline.py). `history`
+        both read the projections as of then (memman/recall/timeline.py). `history`
         adds, after each result, the memories it superseded (the chain).
         `expand` asks the LLM for extra keyword terms (cached); a configured
         `rerank.provider` re-orders the top results (see memman/recall/llm.py).
@@ -470,14 +470,14 @@ class Memman:
 
     def _known_upto(self, known_at: datetime) -> int:
         from events.clock import to_iso
-        from memman.timeline import known_upto
+        from memman.recall.timeline import known_upto
 
         return known_upto(self.db.log.conn, to_iso(known_at))
 
     @contextmanager
     def _travel(self, db: StoreDB, as_of: str | None, upto: int | None) -> Iterator[None]:
-        """The projections read as of then for the block (memman/timeline.py)."""
-        from memman.timeline import travel
+        """The projections read as of then for the block (memman/recall/timeline.py)."""
+        from memman.recall.timeline import travel
 
         with travel(db.main.conn, as_of=as_of, upto=upto):
             yield

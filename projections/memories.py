@@ -225,7 +225,7 @@ class MemoriesProjector:
 
     def _log_changes(self, conn: apsw.Connection, rec: Recorded) -> None:
         """Record the state and text of every memory this event concerns, where
-        they changed: the history `recall --known-at` reads (memman/timeline.py)."""
+        they changed: the history `recall --known-at` reads (memman/recall/timeline.py)."""
         for memory_id in dict.fromkeys(rec.event.memory_ids()):
             conn.execute(
                 "INSERT OR IGNORE INTO status_log (memory_id, seq, status, superseded_by, superseded_at)"

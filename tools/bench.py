@@ -424,7 +424,7 @@ def bench_size(
 
     # --as-of the middle of the imported history (valid time) and --known-at
     # the end of the drain (transaction time): both answered through the
-    # projections' validity intervals and status history (memman/timeline.py).
+    # projections' validity intervals and status history (memman/recall/timeline.py).
     as_of = _middle_at(workdir / "memories.jsonl")
     known_at = result.get("drained_at") or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     timed = (("recall_basic", ["--basic"]), ("recall", []), ("recall_as_of", ["--as-of", as_of]),

@@ -65,7 +65,7 @@ def _store_dir(data_dir: Path) -> Path:
 
 
 def _drain(data_dir: Path, profile: int = 0) -> dict:
-    from memman.maintenance import drain_all
+    from memman.operations.maintenance import drain_all
 
     profiler = cProfile.Profile() if profile else None
     cpu, wall = time.process_time(), time.perf_counter()
@@ -91,7 +91,7 @@ def _drain(data_dir: Path, profile: int = 0) -> dict:
 
 
 def _replay(data_dir: Path) -> dict:
-    from memman.maintenance import replay
+    from memman.operations.maintenance import replay
     from memman.service import Memman
 
     app = Memman(data_dir=data_dir)

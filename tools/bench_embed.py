@@ -74,8 +74,9 @@ def _cli(data_dir: Path, *args: str) -> float:
 
 
 def bench_store(n: int) -> dict[str, float]:
-    from memman import config, embed
-    from memman.maintenance import drain_all
+    from memman.operations import embed
+    from memman import config
+    from memman.operations.maintenance import drain_all
     from memman.service import Memman
     from fake_embeddings import FakeServer
 

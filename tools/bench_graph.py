@@ -544,9 +544,9 @@ def timing(owner: object, method: str, spent: list[float]) -> Iterator[None]:
 def load(history: History, data_dir: Path, edge_time: list[float] | None = None, progress=None):  # type: ignore[no-untyped-def]
     """Import and drain a history into a fresh store; (app, keymap, drain seconds).
     With `edge_time`, the time spent inferring edges in the drain is added to it."""
-    from memman.maintenance import drain_all
+    from memman.operations.maintenance import drain_all
     from memman.service import Memman
-    from memman.transfer import import_jsonl
+    from memman.operations.transfer import import_jsonl
 
     app = Memman(data_dir, "default")
     import_jsonl(app, io.BytesIO(history.jsonl()))
@@ -702,7 +702,7 @@ def detection(rows: list[dict]) -> str:
 
 
 def perf(tmp: Path, *, seed: int, questions: int, runs: int, log) -> dict:  # type: ignore[no-untyped-def]
-    from memman.maintenance import status
+    from memman.operations.maintenance import status
 
     has_graph, has_intent = _recall_api()
     log(f"perf: generating {PERF_SIZE} memories")

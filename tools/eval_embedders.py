@@ -187,7 +187,7 @@ def clean_pairs() -> tuple[list[tuple[str, str]], list[tuple[str, str, set[str]]
 
 def build_store(root: Path, name: str, embeddings: dict[str, str], pairs: list[tuple[str, str]]):  # type: ignore[no-untyped-def]
     from memman import config
-    from memman.maintenance import drain_all
+    from memman.operations.maintenance import drain_all
     from memman.service import Memman
 
     data_dir = root / name
@@ -214,7 +214,7 @@ def score(ranked: list[list[str]], ids: list[str]) -> dict[str, float]:
 def vector_only(app, queries: list[str]) -> list[list[str]]:  # type: ignore[no-untyped-def]
     import numpy as np
 
-    from memman.embed import embedder_settings
+    from memman.operations.embed import embedder_settings
     from projections.vectors import matrix
     from workers.embedders import embedder_for
 

@@ -107,7 +107,7 @@ UNRELATED = [
 
 
 def build(data_dir: Path) -> dict[int, str]:
-    from memman.maintenance import drain_all
+    from memman.operations.maintenance import drain_all
     from memman.service import Memman
 
     ids = {}

@@ -13,7 +13,7 @@ repeat the text's own words. With `openai` (any OpenAI-compatible endpoint)
 every stage is the LLM one. Which one decided is recorded in each event
 (`Provenance.implementation` = "rules" or "llm").
 
-Workers do not read config files: the caller (memman.maintenance.drain_all)
+Workers do not read config files: the caller (memman.operations.maintenance.drain_all)
 resolves the settings, per store, and passes them in.
 """
 

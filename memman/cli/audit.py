@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from memman import validate
+from memman.intake import validate
 from memman.cli.context import AppContext, echo_text, emit_json, json_option, pass_app, raw_option
 
 
@@ -32,7 +32,7 @@ def log_(ctx: AppContext, memory_id, since, limit, raw, json_) -> None:  # type:
       memman log --memory 7QX2K9ZB
       memman log --since 24h
     """
-    from memman.audit import trail
+    from memman.output.audit import trail
 
     app = ctx.app
     start = validate.since(since, app.clock()) if since else None
@@ -62,7 +62,7 @@ def insights_show(ctx: AppContext, memory_id, raw, json_) -> None:  # type: igno
     Example:
       memman insights show 7QX2K9ZB
     """
-    from memman.audit import history
+    from memman.output.audit import history
 
     found = history(ctx.app, memory_id)
     if json_:

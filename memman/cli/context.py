@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, TypeVar
 import click
 
 from memman.exits import warn
-from memman.render import to_json
+from memman.output.render import to_json
 from memman.service import Memman
 from memman.stores import Registry, resolve_data_dir
 
@@ -83,10 +83,10 @@ def raw_option(f: Callable[..., T]) -> Callable[..., T]:
 
 
 def echo_text(text: str, raw: bool = False, *, lines: bool = False) -> None:
-    """Human-facing output made inert for a terminal (memman.sanitize) unless
+    """Human-facing output made inert for a terminal (memman.output.sanitize) unless
     `raw`. One line (a newline inside shows as \\x0a), or with `lines` each
     line of a block we formatted ourselves (e.g. indented JSON)."""
-    from memman.sanitize import for_terminal
+    from memman.output.sanitize import for_terminal
 
     if raw:
         click.echo(text)

@@ -22,7 +22,7 @@ def doctor(ctx: AppContext, online, json_) -> None:  # type: ignore[no-untyped-d
     Example:
       memman doctor --json
     """
-    from memman.doctor import run
+    from memman.operations.doctor import run
 
     report = run(ctx.data_dir, online=online)
     if json_:

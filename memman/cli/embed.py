@@ -52,7 +52,7 @@ def embed_status(ctx: AppContext, json_) -> None:  # type: ignore[no-untyped-def
     Example:
       memman embed status --json
     """
-    from memman.embed import status
+    from memman.operations.embed import status
 
     result = status(ctx.app)
     if json_:
@@ -98,7 +98,7 @@ def embed_swap(ctx: AppContext, to, resume, abort, batch, json_) -> None:  # typ
       memman embed swap --to openai:text-embedding-3-small
     """
     from events.errors import BadInput
-    from memman.embed import swap
+    from memman.operations.embed import swap
 
     if sum(map(bool, (to, resume, abort))) != 1:
         raise BadInput("give exactly one of --to PROVIDER[:MODEL], --resume or --abort")
@@ -123,7 +123,7 @@ def embed_reembed(ctx: AppContext, to, json_) -> None:  # type: ignore[no-untype
     Example:
       memman embed reembed --to static
     """
-    from memman.embed import reembed
+    from memman.operations.embed import reembed
 
     bar = _Bar("reembed")
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 import msgspec
 
-from memman import validate
+from memman.intake import validate
 from memman.cli.context import AppContext, echo_text, emit_json, json_option, pass_app, raw_option
 
 
@@ -30,7 +30,7 @@ def events_list(ctx: AppContext, type_, since, memory_id, limit, raw, json_) -> 
       memman events list --type memory.reconciled --since 24h
     """
     from events.types import EVENT_CLASSES
-    from memman.audit import line
+    from memman.output.audit import line
 
     app = ctx.app
     if type_ and type_ not in EVENT_CLASSES:
@@ -86,7 +86,7 @@ def events_replay(ctx: AppContext, projections, json_) -> None:  # type: ignore[
       memman events replay
       memman events replay --projection vectors
     """
-    from memman.maintenance import replay
+    from memman.operations.maintenance import replay
 
     def progress(applied: int, seq: int) -> None:
         ctx.say(f"replay: {applied} events applied, at seq {seq}")
@@ -115,7 +115,7 @@ def events_verify(ctx: AppContext, json_) -> None:  # type: ignore[no-untyped-de
     Example:
       memman events verify
     """
-    from memman.maintenance import verify
+    from memman.operations.maintenance import verify
 
     report = verify(ctx.app)
     if json_:

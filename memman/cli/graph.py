@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from memman.cli.context import AppContext, emit_json, json_option, pass_app
-from memman.render import one_line, short
+from memman.output.render import one_line, short
 
 
 @click.group()
@@ -69,7 +69,7 @@ def graph_related(ctx: AppContext, memory_id, edge_type, depth, json_) -> None: 
     Example:
       memman graph related 7QX2K9ZB --edge causal --depth 2
     """
-    from memman.graph import related
+    from memman.operations.graph import related
 
     found = related(ctx.app, memory_id, edge_type=edge_type, depth=depth)
     if json_:
@@ -91,7 +91,7 @@ def graph_stats(ctx: AppContext, json_) -> None:  # type: ignore[no-untyped-def]
     Example:
       memman graph stats
     """
-    from memman.graph import stats
+    from memman.operations.graph import stats
 
     s = stats(ctx.app)
     if json_:
@@ -117,7 +117,7 @@ def graph_rebuild(ctx: AppContext, dry_run, stale_only, llm, json_) -> None:  # 
     Example:
       memman config set graph.semantic_threshold 0.7 && memman graph rebuild
     """
-    from memman.graph import rebuild
+    from memman.operations.graph import rebuild
 
     def progress(done: int, total: int) -> None:
         if not json_:

@@ -30,7 +30,7 @@ def import_(ctx: AppContext, file, redact, json_) -> None:  # type: ignore[no-un
     Example:
       memman import history.jsonl && memman scheduler drain
     """
-    from memman.transfer import import_jsonl
+    from memman.operations.transfer import import_jsonl
 
     report = import_jsonl(ctx.app, file, redact=redact)
     if json_:
@@ -54,7 +54,7 @@ def export(ctx: AppContext, what, include_all) -> None:  # type: ignore[no-untyp
       memman export > memories.jsonl
       memman export --what events > log.jsonl
     """
-    from memman.transfer import export_events, export_memories
+    from memman.operations.transfer import export_events, export_memories
 
     lines = export_events(ctx.app) if what == "events" else export_memories(ctx.app, include_all=include_all)
     out = sys.stdout.buffer

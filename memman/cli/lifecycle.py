@@ -44,7 +44,7 @@ def insights_unprotect(ctx: AppContext, memory_id, json_) -> None:  # type: igno
 
 
 def _candidate_lines(items) -> None:  # type: ignore[no-untyped-def]
-    from memman.render import one_line, short
+    from memman.output.render import one_line, short
 
     for c in items:
         click.echo(f"{short(c.id)}  {c.figures.effective:5.2f}  [{c.category}] {one_line(c.content, 70)}")

@@ -7,10 +7,10 @@ import sys
 import click
 
 from events.types import CATEGORIES, SOURCES
-from memman import validate
+from memman.intake import validate
 from memman.cli.context import AppContext, emit_json, json_option, pass_app, raw_option
 from memman.recall.fusion import DEFAULT_MIN_SCORE
-from memman.render import recall_diagnostics, recall_lines, remembered_line
+from memman.output.render import recall_diagnostics, recall_lines, remembered_line
 
 
 def _text_arg(text: str) -> str | bytes:

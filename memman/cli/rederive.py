@@ -32,7 +32,7 @@ def rederive(ctx: AppContext, everything, dry_run, from_inputs, cut_over, keep_s
     if from_inputs:
         _from_inputs(ctx, cut_over, keep_shadow, json_)
         return
-    from memman.rederive import rederive as run
+    from memman.operations.rederive import rederive as run
 
     report = run(ctx.app, ctx.data_dir, everything=everything, dry_run=dry_run)
     if json_:
@@ -49,7 +49,7 @@ def rederive(ctx: AppContext, everything, dry_run, from_inputs, cut_over, keep_s
 
 
 def _from_inputs(ctx: AppContext, cut_over: bool, keep_shadow: bool, json_: bool) -> None:
-    from memman.shadow import rederive_from_inputs
+    from memman.operations.shadow import rederive_from_inputs
 
     report = rederive_from_inputs(ctx.app, cut_over=cut_over, keep_shadow=keep_shadow)
     if json_:

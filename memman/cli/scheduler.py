@@ -41,7 +41,7 @@ def scheduler_drain(ctx: AppContext, stores, limit, wait_s, no_wait, background,
     import time
 
     from memman.exits import warn
-    from memman.maintenance import drain_all
+    from memman.operations.maintenance import drain_all
     from memman.scheduler import state
     from memman.stores import check_name
 

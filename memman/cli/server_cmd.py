@@ -8,7 +8,7 @@ import time
 import click
 
 from memman.cli.context import AppContext, emit_json, json_option, pass_app
-from memman.results import ServerState
+from memman.output.results import ServerState
 
 START_WAIT_S = 20.0
 

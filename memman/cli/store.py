@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from memman.cli.context import AppContext, emit_json, json_option, pass_app
-from memman.results import StoreInfo
+from memman.output.results import StoreInfo
 
 
 @click.group()
@@ -165,7 +165,7 @@ def status(ctx: AppContext, json_) -> None:  # type: ignore[no-untyped-def]
     Example:
       memman status --json
     """
-    from memman.maintenance import status as store_status
+    from memman.operations.maintenance import status as store_status
 
     s = store_status(ctx.app)
     if json_:

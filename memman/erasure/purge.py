@@ -43,7 +43,7 @@ from events.types import (
 )
 from memman.erasure.files import log_holding, rebuild_derived, stores_holding, vacuum
 from memman.erasure.scrub import scrub, scrub_text
-from memman.render import one_line
+from memman.output.render import one_line
 from memman.service import Memman
 
 MIN_MATCH = 3

@@ -7,7 +7,7 @@ from the offset it reached last time (kept per transcript under
 line, keeps the user and assistant turns' text (no tool calls, tool results,
 thinking, images, sidechains, meta or environment messages, and none of
 memman's own `<memories>` blocks or system reminders), removes `<private>`
-sections per turn, masks likely secrets (memman/privacy.py), splits the
+sections per turn, masks likely secrets (memman/intake/privacy.py), splits the
 result into excerpts of at most `EXCERPT_CHARS`, and appends them. The drain
 extracts the memories (workers/capture.py). An excerpt is recorded once
 whatever happens to the offset file (idempotency key on its text).
@@ -98,7 +98,7 @@ def turn(entry: object) -> tuple[str, str] | None:
 
 
 def _cleaned(role: str, text: str) -> str | None:
-    from memman.privacy import detect, redact, strip_private
+    from memman.intake.privacy import detect, redact, strip_private
 
     text = strip_private(text).strip()
     if not text:

@@ -56,7 +56,7 @@ class Item(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def items(hits: object) -> list[Item]:
-    """Recall hits (memman.results.RecallHit) as fence items."""
+    """Recall hits (memman.output.results.RecallHit) as fence items."""
     return [
         Item(id=h.id, text=h.content, category=h.category, store=h.store, score=h.score, status=h.status)
         for h in hits  # type: ignore[attr-defined]

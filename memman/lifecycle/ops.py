@@ -12,7 +12,7 @@ from events.clock import to_iso
 from memman.lifecycle.access import fold
 from memman.lifecycle.gc import Candidates, GcReport, collect, find, last_run, next_due, policy_event
 from memman.lifecycle.retention import RetentionPolicy, recorded_policy
-from memman.results import RetentionStatus
+from memman.output.results import RetentionStatus
 from memman.service import Memman
 from projections.store import StoreDB
 

@@ -147,7 +147,7 @@ def _register_reads(server: Any, call: Callable[..., Any]) -> None:
         as_of: Annotated[str | None, Field(description="ISO-8601: answer from what was true then.")] = None,
         known_at: Annotated[str | None, Field(description="ISO-8601: answer from what had been recorded by then.")] = None,
     ) -> str:
-        from memman import validate
+        from memman.intake import validate
         from memman.integration.fence import FENCED_CHARS, fence, items
 
         def act(scoped: Any) -> str:
@@ -167,7 +167,7 @@ def _register_reads(server: Any, call: Callable[..., Any]) -> None:
 
     @server.tool(description="The audit trail: the newest events, or those of one memory.")
     def log(memory_id: MemoryId | None = None, limit: Annotated[int, Field(ge=1, le=1000)] = 50) -> dict[str, Any]:
-        from memman.audit import trail
+        from memman.output.audit import trail
 
         def act(scoped: Any) -> dict[str, Any]:
             if memory_id:
@@ -178,7 +178,7 @@ def _register_reads(server: Any, call: Callable[..., Any]) -> None:
 
     @server.tool(description="One memory and its full history (what created, changed, linked it).")
     def insights(memory_id: MemoryId) -> dict[str, Any]:
-        from memman.audit import history
+        from memman.output.audit import history
 
         return _answer(call(lambda s: _json(s.find(memory_id, lambda a: history(a, memory_id)))))
 
@@ -188,7 +188,7 @@ def _register_reads(server: Any, call: Callable[..., Any]) -> None:
 
 
 def _status(scoped: Any) -> dict[str, Any]:
-    from memman.maintenance import status as store_status
+    from memman.operations.maintenance import status as store_status
     from memman.scheduler.worker import describe
 
     stores = []

@@ -52,7 +52,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from memman.results import RecallHit
+from memman.output.results import RecallHit
 from workers.stages.subject import CHANGE_WORDS, STOPWORDS, is_value, read, subject_end, tokens
 
 

@@ -19,7 +19,7 @@ reports. A signal whose fitted weight is ~0 cannot hurt; one with no value
 for a memory (a pending memory has no vector) contributes nothing.
 
 Adding a signal: give it a name here with a weight, a field on
-memman.results.Signals, and a value in memman/recall/hybrid.py; refit.
+memman.output.results.Signals, and a value in memman/recall/hybrid.py; refit.
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ from memman.recall.order import order as order_hits
 from memman.recall.terms import QueryTerms, coverage, query_terms
 from memman.recall.expand import session_neighbours
 from memman.recall.vector import DEFAULT_MIN_COSINE, MIN_COSINE, STEPS, Scores, VectorHit, vector_hits
-from memman.results import DateWindow, RecallHit, RecallMeta, RecallResult, Signals
+from memman.output.results import DateWindow, RecallHit, RecallMeta, RecallResult, Signals
 from projections.queries import MemoryRow, keyword_search, memories_by_id
 from projections.store import StoreDB
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import msgspec
 
 from events.errors import MemmanError
-from memman.results import RecallResult
+from memman.output.results import RecallResult
 
 MIN_RERANK_TOKENS = 3
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from projections.queries import MemoryRow
 from projections.store import StoreDB
-from memman.results import RecallHit
+from memman.output.results import RecallHit
 
 ORDERS = ("score", "time")
 CAUSE_JUMP = 0.8  # a cause passes only results scoring < its score / 0.8 (at most 25% better)

@@ -33,7 +33,7 @@ import msgspec
 from apsw import Connection
 
 from memman.recall import asked
-from memman.results import RecallHit, RecallMeta, RecallResult, Signals
+from memman.output.results import RecallHit, RecallMeta, RecallResult, Signals
 from projections.queries import MemoryRow, memories_by_id, terms
 from workers.stages.reconcile import replaced_by_change
 from workers.stages.subject import Reading, read

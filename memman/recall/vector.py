@@ -75,7 +75,7 @@ def _query_vector(db: StoreDB, query: str, fingerprint: str, words: QueryTerms, 
         return embedder.embed([query], kind="query")[0]
     if provider in ("static", "hashing"):
         return embedder_for(fingerprint).embed([query], kind="query")[0]
-    from memman.embed import query_vector  # onnx or remote: the store's settings, a cache, a time budget
+    from memman.operations.embed import query_vector  # onnx or remote: the store's settings, a cache, a time budget
 
     return query_vector(db, query, fingerprint)
 

@@ -39,7 +39,7 @@ class PassReport(msgspec.Struct, frozen=True, kw_only=True):
 
 def run_pass(data_dir: Path, mode: str, *, clock: Clock = utc_now, limit: int | None = None) -> PassReport:
     """One drain pass over every store, unless stopped; records the heartbeat."""
-    from memman.maintenance import drain_all
+    from memman.operations.maintenance import drain_all
 
     if state.is_stopped(data_dir):
         return PassReport(ran=False, reason="stopped")

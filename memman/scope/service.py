@@ -23,7 +23,7 @@ from typing import TypeVar
 import msgspec
 
 from events.errors import UnknownMemory
-from memman.results import Changed, RecallResult, Remembered
+from memman.output.results import Changed, RecallResult, Remembered
 from memman.scope.resolve import Scope, ensure_project_store, resolve
 from memman.service import Memman
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from memman.maintenance import drain_all
+from memman.operations.maintenance import drain_all
 from memman.service import Memman
 from tests.cli.conftest import BACKENDS, Cli, assert_error, on_backend
 

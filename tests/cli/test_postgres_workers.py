@@ -36,7 +36,7 @@ _WORKER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from memman.maintenance import drain_all
+    from memman.operations.maintenance import drain_all
     stop = Path(sys.argv[2])
     while True:
         last = stop.exists()  # one more pass after the writers are done

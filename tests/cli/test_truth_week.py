@@ -31,7 +31,7 @@ import apsw
 import msgspec
 import pytest
 
-from memman.timeline import travel
+from memman.recall.timeline import travel
 from tests.cli.conftest import Cli
 from tests.memman.test_replay import snapshot
 from tools.truth_scenarios import Scenario, service_facts, week

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from events.types import FactsExtracted, MemoryEnriched
-from memman import config, maintenance
-from memman.maintenance import drain_all
+from memman.operations import maintenance
+from memman import config
+from memman.operations.maintenance import drain_all
 from memman.service import Memman
 from tools.fake_llm import FakeLLM
 from workers.llm import prompts
@@ -162,7 +163,7 @@ def test_the_key_never_reaches_the_log(app: Memman, llm_configured: Path) -> Non
 
 
 def test_log_shows_every_stage_with_model_and_prompt(app: Memman, llm_configured: Path) -> None:
-    from memman.audit import history
+    from memman.output.audit import history
 
     old = app.remember("Alice likes coffee")
     drain_all(llm_configured)

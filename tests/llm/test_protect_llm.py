@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from memman.maintenance import drain_all
+from memman.operations.maintenance import drain_all
 from memman.service import Memman
 
 CASES = [

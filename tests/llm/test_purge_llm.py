@@ -9,7 +9,7 @@ from pathlib import Path
 
 from memman import config
 from memman.config import LLMSettings
-from memman.maintenance import drain_all
+from memman.operations.maintenance import drain_all
 from memman.service import Memman
 from tests.cli.conftest import Cli
 from tools.fake_llm import FakeLLM
@@ -26,7 +26,7 @@ def _holding(data_dir: Path) -> list[str]:
 def test_purge_match_erases_llm_derivations_and_the_rederive_archive(
     app: Memman, data_dir: Path, fake: FakeLLM, llm_settings: LLMSettings
 ) -> None:
-    from memman.shadow import rederive_from_inputs
+    from memman.operations.shadow import rederive_from_inputs
 
     app.remember(f"We chose {WORD} for the cache. It needs no server.")
     app.remember("The kiosk fleet runs Debian on every terminal")

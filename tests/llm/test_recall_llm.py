@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from memman import config
-from memman.maintenance import drain_all
+from memman.operations.maintenance import drain_all
 from memman.service import Memman
 from tools.fake_llm import FakeLLM
 

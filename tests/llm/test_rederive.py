@@ -8,8 +8,8 @@ from pathlib import Path
 
 from memman import config
 from memman.config import LLMSettings
-from memman.maintenance import drain_all
-from memman.rederive import rederive
+from memman.operations.maintenance import drain_all
+from memman.operations.rederive import rederive
 from memman.service import Memman
 from tools.fake_llm import FakeLLM
 
@@ -62,7 +62,7 @@ def test_a_store_drained_by_rules_is_rederived_by_the_llm_from_its_inputs(
     """Extraction and reconciliation are re-run from the original inputs under
     the new configuration; the comparison shows what changed; the cut-over
     makes the LLM's derivation the store (ids kept, provenance llm)."""
-    from memman.shadow import rederive_from_inputs
+    from memman.operations.shadow import rederive_from_inputs
 
     first = app.remember("We chose SQLite for the cache. It needs no server.")
     drain_all(data_dir)  # rules: the pronoun keeps both sentences in one memory

@@ -18,7 +18,7 @@ pytest.importorskip("mcp", reason="the MCP SDK is the memman[mcp] extra")
 
 from mcp import Client  # noqa: E402
 
-from memman.maintenance import drain_all  # noqa: E402
+from memman.operations.maintenance import drain_all  # noqa: E402
 from memman.mcp.server import build  # noqa: E402
 from tests.reliability.test_hostile_text import DANGEROUS, HOSTILE, OSC52  # noqa: E402
 

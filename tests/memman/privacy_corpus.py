@@ -1,4 +1,4 @@
-"""The two sets the secret detector is judged on (memman/privacy.py): texts an
+"""The two sets the secret detector is judged on (memman/intake/privacy.py): texts an
 agent might try to remember that hold a real-looking credential, and ordinary
 engineering facts that must pass untouched. Every secret below is made up."""
 

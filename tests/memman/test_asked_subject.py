@@ -15,7 +15,7 @@ from pathlib import Path
 import msgspec
 
 from memman.recall.asked import order, subject_words
-from memman.results import RecallHit, RecallMeta, RecallResult, Signals
+from memman.output.results import RecallHit, RecallMeta, RecallResult, Signals
 from memman.scope.service import merge
 from tests.cli.conftest import Cli
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from memman import config
-from memman.graph import rebuild, related, stats
-from memman.maintenance import drain_all
+from memman.operations.graph import rebuild, related, stats
+from memman.operations.maintenance import drain_all
 from memman.service import Memman
 
 HISTORY = [

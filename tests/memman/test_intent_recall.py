@@ -15,8 +15,8 @@ from freezegun import freeze_time
 from events.clock import from_iso
 from memman.recall.intent import detect
 from memman.recall.order import order
-from memman.results import RecallHit, Signals
-from memman.maintenance import drain_all
+from memman.output.results import RecallHit, Signals
+from memman.operations.maintenance import drain_all
 from memman.service import Memman
 from workers.stages.extract import extract_entities
 

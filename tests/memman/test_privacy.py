@@ -1,4 +1,4 @@
-"""The secret detector (memman/privacy.py) refuses every realistic secret in
+"""The secret detector (memman/intake/privacy.py) refuses every realistic secret in
 the corpus and passes every ordinary engineering fact; `--redact` masks the
 secret and keeps the rest; `<private>` sections never reach the log. The CLI
 cases run the real entry point (fast path and click) and read log.db's bytes."""
@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from memman.privacy import detect, guard, redact, strip_private
+from memman.intake.privacy import detect, guard, redact, strip_private
 from tests.cli.conftest import Cli, assert_error
 from tests.memman.privacy_corpus import ORDINARY, SECRETS
 

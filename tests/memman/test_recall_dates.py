@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from memman.maintenance import drain_all
+from memman.operations.maintenance import drain_all
 from memman.recall import recall
 from memman.service import Memman
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from events.errors import BadInput
-from memman.maintenance import drain_all
+from memman.operations.maintenance import drain_all
 from memman.recall.fusion import probability
 from memman.recall.hybrid import SIGNALS, values
 from memman.service import Memman

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import apsw
 
-from memman.render import short
+from memman.output.render import short
 
 FTS_SHADOW = ("memories_fts_", "memories_wide_")
 

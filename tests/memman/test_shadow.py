@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from memman.maintenance import drain_all
+from memman.operations.maintenance import drain_all
 from memman.service import Memman
-from memman.shadow import rederive_from_inputs
+from memman.operations.shadow import rederive_from_inputs
 from memman.stores import Registry
 
 

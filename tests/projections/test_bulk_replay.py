@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from memman.maintenance import drain_all, verify
+from memman.operations.maintenance import drain_all, verify
 from memman.service import Memman
 from projections.queries import keyword_search
 from projections.store import StoreDB

@@ -34,7 +34,7 @@ from events.types import (
     StoreConfigured,
     Vector,
 )
-from memman.maintenance import _dump
+from memman.operations.maintenance import _dump
 from projections.graph import GraphProjector
 from projections.memories import MemoriesProjector
 from projections.queue import QueueProjector

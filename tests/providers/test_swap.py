@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from events.errors import BadInput, ProviderUnavailable
-from memman import config, embed
-from memman.maintenance import drain_all, replay
+from memman.operations import embed
+from memman import config
+from memman.operations.maintenance import drain_all, replay
 from memman.service import Memman
 from tests.providers.conftest import SECRET
 

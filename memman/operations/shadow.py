@@ -31,7 +31,7 @@ import msgspec
 from events.clock import Clock
 from events.log import EventLog, NewEvent
 from events.types import COMMAND_TYPES
-from memman.maintenance import drain_one
+from memman.operations.maintenance import drain_one
 from memman.service import Memman
 from memman.stores import Registry
 from projections.graph import EDGE_POLICY_SETTING

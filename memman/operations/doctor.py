@@ -79,7 +79,7 @@ def check_permissions(data_dir: Path) -> list[Check]:
 
 
 def check_store(data_dir: Path, name: str, clock: Clock) -> list[Check]:
-    from memman.maintenance import verify
+    from memman.operations.maintenance import verify
     from memman.service import Memman
 
     found: list[Check] = []

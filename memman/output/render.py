@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from memman.results import RecallHit, RecallResult
+from memman.output.results import RecallHit, RecallResult
 
 SHORT_ID = 8
 
@@ -40,7 +40,7 @@ def _tags(hit: RecallHit) -> str:
 def recall_lines(result: RecallResult, *, raw: bool = False) -> list[str]:
     """One line per hit: short id, score, the date it occurred (valid time),
     category, text (made inert for a terminal unless `raw`), then tags (see `_tags`)."""
-    from memman.sanitize import for_terminal
+    from memman.output.sanitize import for_terminal
 
     clean = (lambda text: text) if raw else for_terminal
     lines = []

@@ -150,7 +150,7 @@ def rebuild(
 ) -> RebuildReport:
     """Re-derive the inferred edges. `stale_only`: only if the store's edges
     were derived under another policy. `llm`: the configured LLM re-derives
-    causal edges (and stale enrichment, via memman.rederive); without it, no
+    causal edges (and stale enrichment, via memman.operations.rederive); without it, no
     model is called."""
     from projections.vectors import matrix
     from workers.pending import Pending
@@ -222,7 +222,7 @@ def rebuild(
         db.main.catch_up()
         db.compact()
     if llm:
-        from memman.rederive import rederive
+        from memman.operations.rederive import rederive
 
         reenriched = rederive(app, app.registry.data_dir, everything=not stale_only, dry_run=dry_run).rederived
     return RebuildReport(

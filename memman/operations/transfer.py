@@ -34,9 +34,9 @@ from events.errors import BadInput, CorruptEvent, LogError, LogMissing, MemmanEr
 from events.ids import UlidFactory
 from events.log import NewEvent
 from events.types import MemoryId, MemoryRemembered
-from memman import validate
-from memman.privacy import guard
-from memman.results import ImportReport
+from memman.intake import validate
+from memman.intake.privacy import guard
+from memman.output.results import ImportReport
 from memman.service import Memman
 from projections.queries import MEMORY_COLUMNS, row_to_memory
 

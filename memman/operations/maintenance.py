@@ -14,7 +14,7 @@ from events.clock import Clock, utc_now
 from events.db import WAL_COMPACT_BYTES
 from events.errors import DiskFull
 from events.log import CORRUPT_LOG_FIX
-from memman.results import Difference, ReplayReport, StoreStatus, VerifyReport
+from memman.output.results import Difference, ReplayReport, StoreStatus, VerifyReport
 from memman.service import Memman
 from memman.stores import Registry
 from projections.runner import ProjectionSet
@@ -196,7 +196,7 @@ def drain_one(
     """Drain the store in `directory` under the settings (LLM, embeddings) of
     `settings_store` (default: `name`). The caller holds the drain lock."""
     from memman.config import settings_for
-    from memman.embed import embedder_settings
+    from memman.operations.embed import embedder_settings
     from workers.drain import drain_store
     from workers.pipeline import build_pipeline
 
