@@ -120,12 +120,15 @@ def _as_hit(row: MemoryRow, *, successor: str) -> RecallHit:
     )  # fmt: skip
 
 
-def finish(conn: Connection, result: RecallResult, *, now: str, limit: int, history: bool = False) -> RecallResult:
+def finish(
+    conn: Connection, result: RecallResult, *, now: str, limit: int, history: bool = False, reorder: bool = True
+) -> RecallResult:
     """Order successors above what they succeed, mark the stale, cut to `limit`,
-    and with `history` add each result's chain after it."""
+    and with `history` add each result's chain after it. `reorder=False`
+    (`recall(disable=["succession"])`, an ablation) only cuts to `limit`."""
     hits = result.results
     rows = memories_by_id(conn, [h.id for h in hits])
-    found = _successors(hits, rows)
+    found = _successors(hits, rows) if reorder else {}
     marked = [
         msgspec.structs.replace(h, stale=found[h.id][1], superseded_by=found[h.id][0]) if h.id in found else h
         for h in hits

@@ -39,6 +39,8 @@ MODES: dict[str, dict[str, object]] = {
     "no-vector": {"disable": ("vector",)},
     "no-recency": {"disable": ("recency",)},
     "no-entity": {"disable": ("entity",)},
+    "no-retention": {"disable": ("retention",)},
+    "no-succession": {"disable": ("succession",)},
     "graph-off": {"graph": False},
     "graph-on": {"graph": True},
 }
