@@ -38,7 +38,7 @@ from memman.recall.order import order as order_hits
 from memman.recall.terms import QueryTerms, coverage, query_terms
 from memman.recall.expand import session_neighbours
 from memman.recall.hop import shared_rare_words
-from memman.recall.vector import DEFAULT_MIN_COSINE, MIN_COSINE, STEPS, Scores, VectorHit, vector_hits
+from memman.recall.vector import DEFAULT_MIN_COSINE, MIN_COSINE, STEPS, Scores, VectorHit, comparable, vector_hits
 from memman.results import DateWindow, RecallHit, RecallMeta, RecallResult, Signals
 from projections.queries import MemoryRow, keyword_search, memories_by_id
 from projections.store import StoreDB
@@ -179,13 +179,14 @@ def _entity(row: MemoryRow, wanted: set[str]) -> float:
     return round(len(wanted & {e.casefold() for e in row.entities}) / len(wanted), 4) if wanted else 0.0
 
 
-def values(s: Signals, importance: int, disable: Collection[str] = ()) -> dict[str, float]:
+def values(s: Signals, importance: int, disable: Collection[str] = (), provider: str = "static") -> dict[str, float]:
     """The named signal values fusion weighs (memman/recall/fusion.py),
-    without the disabled ones."""
+    without the disabled ones; `provider` is the store's embedder's
+    (memman/recall/vector.py `comparable`: the same scale for every embedder)."""
     out = {
         "keyword": s.keyword,
         "keyword_rank": rank_prior(s.keyword_rank, KEYWORD_SPREAD),
-        "vector": s.similarity or 0.0,
+        "vector": comparable(s.similarity, s.vector_z, provider),
         "vector_z": min(max(s.vector_z or 0.0, 0.0), 6.0),
         "entity": s.entity,
         "graph": s.graph,
@@ -204,22 +205,26 @@ def values(s: Signals, importance: int, disable: Collection[str] = ()) -> dict[s
     return out
 
 
-def _score(row: MemoryRow, s: Signals, basic: bool, disable: Collection[str]) -> float:
+def _provider(found: _Found) -> str:
+    return (found.fingerprint or "static").split(":", 1)[0]
+
+
+def _score(row: MemoryRow, s: Signals, basic: bool, disable: Collection[str], provider: str) -> float:
     """A pending memory has no vector yet: the keyword-only model (fitted for
     exactly that case, `recall --basic`) scores it, so a text remembered a
     moment ago that says the query's words ranks as it should."""
-    return probability(values(s, row.importance, disable), basic=basic or row.status == "pending")
+    return probability(values(s, row.importance, disable, provider), basic=basic or row.status == "pending")
 
 
-def _final(row: MemoryRow, s: Signals, basic: bool, disable: Collection[str], weigh) -> float:  # type: ignore[no-untyped-def]
+def _final(row: MemoryRow, s: Signals, basic: bool, disable: Collection[str], provider: str, weigh) -> float:  # type: ignore[no-untyped-def]
     """The score recall sorts by: the calibrated probability times effective
     importance (capped at 1)."""
-    return min(1.0, _score(row, s, basic, disable) * weigh(row))
+    return min(1.0, _score(row, s, basic, disable, provider) * weigh(row))
 
 
 def _hop_slots(
     scored: list[tuple[float, str]], signals: dict[str, Signals], rows: dict[str, MemoryRow], shown: int,
-    disable: Collection[str],
+    disable: Collection[str], provider: str,
 ) -> list[tuple[float, str]]:
     """The best-first list with its last places (of the `shown` first) given
     to the best memories a hop reached that are not above them already:
@@ -229,7 +234,7 @@ def _hop_slots(
     head = scored[: max(0, shown - slots)]
     taken = {i for _, i in head}
     reached = sorted(
-        ((logit(values(signals[i], rows[i].importance, disable)) + HOP_WEIGHT * signals[i].hop, p, i)
+        ((logit(values(signals[i], rows[i].importance, disable, provider)) + HOP_WEIGHT * signals[i].hop, p, i)
          for p, i in scored if i not in taken and signals[i].hop > 0),
         key=lambda t: (-t[0], t[2]),
     )[:slots]  # fmt: skip
@@ -310,7 +315,8 @@ def recall(
         _window(db, found, when, keyword_text, limit=limit, category=category, source=source)
         found.date = window.signal(when, found.rows.values())
     signals = _signals(found)
-    anchor = {i: _score(found.rows[i], s, basic, disable) for i, s in signals.items()}
+    provider = _provider(found)
+    anchor = {i: _score(found.rows[i], s, basic, disable, provider) for i, s in signals.items()}
     neighbours = NEIGHBOURS_DEFAULT and not basic and "neighbour" not in disable
     hops = HOPS_DEFAULT and not basic and "hop" not in disable and when is None
     if (use_graph or neighbours or hops) and anchor:
@@ -322,11 +328,11 @@ def recall(
         signals = _signals(found)
     weigh = (lambda _row: 1.0) if "retention" in disable else importance_weigher(db, found.rows.values())
     scored = sorted(
-        ((_final(found.rows[i], s, basic, disable, weigh), i) for i, s in signals.items()), key=lambda t: (-t[0], t[1])
+        ((_final(found.rows[i], s, basic, disable, provider, weigh), i) for i, s in signals.items()), key=lambda t: (-t[0], t[1])
     )
     best = scored[0][0] if scored else 0.0
     if hops and found.hop:
-        scored = _hop_slots(scored, signals, found.rows, shown or limit, disable)
+        scored = _hop_slots(scored, signals, found.rows, shown or limit, disable, provider)
     hits = [
         _hit(found.rows[i], p, msgspec.structs.replace(signals[i], anchor=round(anchor.get(i, 0.0), 4)))
         for p, i in scored
