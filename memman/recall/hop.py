@@ -27,27 +27,40 @@ match, at the price of the 9th and 10th results.
 
 from __future__ import annotations
 
+import math
+
 import apsw
 
-from memman.recall.terms import QueryTerms, query_terms
-from projections.queries import MEMORY_COLUMNS, MemoryRow, row_to_memory
+from events.db import translated_errors
+from memman.recall.terms import QueryTerms
+from projections.queries import MEMORY_COLUMNS, MemoryRow, row_to_memory, terms
 
 TOP_ANCHORS = 3
 MAX_DF_SHARE = 0.005  # a bridge is said by at most 0.5% of the store's memories ...
 MIN_MAX_DF = 4  # ... or by this many in a small store
 MAX_BRIDGES = 3  # the rarest words of each anchor
 MAX_PER_ANCHOR = 12  # memories brought in per anchor
+MAX_WORDS = 12  # content words of an anchor looked at
 
 
-def _bridges(anchor: QueryTerms, query: QueryTerms, key: int) -> list[tuple[frozenset[int], float]]:
-    """(postings without the anchor itself, idf) of `anchor`'s bridge words, rarest first."""
-    asked = set(query.words) | set(query.postings)
-    cap = max(MIN_MAX_DF, int(anchor.memories * MAX_DF_SHARE))
-    found = [
-        (p - {key}, idf)
-        for w, d, idf, p in zip(anchor.words, anchor.df, anchor.idf, anchor.postings, strict=True)
-        if w not in asked and p not in asked and 2 <= d <= cap
-    ]
+def _bridges(conn: apsw.Connection, anchor: MemoryRow, query: QueryTerms) -> list[tuple[frozenset[int], float]]:
+    """(keys of the other memories saying it, idf) of `anchor`'s bridge words,
+    rarest first. One FTS5 lookup per word, cut at the cap: a common word
+    costs no more than a rare one, whatever the store's size."""
+    asked = set(query.words)
+    cap = max(MIN_MAX_DF, int(query.memories * MAX_DF_SHARE))
+    found: list[tuple[frozenset[int], float]] = []
+    with translated_errors("projections.db"):
+        for word in [w for w in terms(anchor.content) if w not in asked][:MAX_WORDS]:
+            keys = frozenset(
+                r[0] for r in conn.execute(
+                    "SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? LIMIT ?",
+                    ('"' + word.replace('"', '""') + '"', cap + 1),
+                )
+            )  # fmt: skip
+            if 2 <= len(keys) <= cap and keys not in query.postings:  # not a query word in another form
+                idf = math.log(1.0 + (query.memories - len(keys) + 0.5) / (len(keys) + 0.5))
+                found.append((keys - {anchor.key}, idf))
     return sorted(found, key=lambda b: -b[1])[:MAX_BRIDGES]
 
 
@@ -61,7 +74,7 @@ def shared_rare_words(
     top = max((a for _, a in anchors), default=0.0)
     for anchor, score in sorted(anchors, key=lambda a: -a[1])[:TOP_ANCHORS]:
         score = score / top if top > 0 else 0.0
-        bridges = _bridges(query_terms(conn, anchor.content), query, anchor.key)
+        bridges = _bridges(conn, anchor, query)
         total = sum(idf for _, idf in bridges)
         if total <= 0:
             continue

@@ -39,6 +39,7 @@ MODES: dict[str, dict[str, object]] = {
     "no-vector": {"disable": ("vector",)},
     "no-recency": {"disable": ("recency",)},
     "no-entity": {"disable": ("entity",)},
+    "no-hop": {"disable": ("hop",)},
     "no-retention": {"disable": ("retention",)},
     "no-succession": {"disable": ("succession",)},
     "graph-off": {"graph": False},
