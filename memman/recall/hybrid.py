@@ -12,9 +12,14 @@
    edge weights; where graph expansion is on (GRAPH_DEFAULT, or --graph) a
    beam search from the candidates (memman/recall/beam.py) adds a graph
    signal, and may bring in memories the graph reaches.
+   Session neighbours (memman/recall/expand.py) and hops (memman/recall/hop.py:
+   memories sharing a rare word with the best candidates) are on by default.
 4. Score: a calibrated probability of relevance from the named signals
-   (memman/recall/fusion.py). Results below `min_score` are dropped;
-   `meta.confidence` is the best score.
+   (memman/recall/fusion.py); for every embedder but the static one the
+   vector signal enters on the static scale (memman/recall/vector.py
+   `comparable`). Results below `min_score` are dropped; `meta.confidence`
+   is the best score. The last quarter of the shown list goes to the best
+   memories a hop reached (`_hop_slots`).
 5. Order: by score for every intent; `order="time"` is chronological; a why
    question may put a cause right before its effect (memman/recall/order.py).
 
@@ -216,7 +221,9 @@ def _score(row: MemoryRow, s: Signals, basic: bool, disable: Collection[str], pr
     return probability(values(s, row.importance, disable, provider), basic=basic or row.status == "pending")
 
 
-def _final(row: MemoryRow, s: Signals, basic: bool, disable: Collection[str], provider: str, weigh) -> float:  # type: ignore[no-untyped-def]
+def _final(  # type: ignore[no-untyped-def]
+    row: MemoryRow, s: Signals, basic: bool, disable: Collection[str], provider: str, weigh
+) -> float:
     """The score recall sorts by: the calibrated probability times effective
     importance (capped at 1)."""
     return min(1.0, _score(row, s, basic, disable, provider) * weigh(row))
@@ -321,23 +328,25 @@ def recall(
     hops = HOPS_DEFAULT and not basic and "hop" not in disable and when is None
     if (use_graph or neighbours or hops) and anchor:
         _expand(
-            db, found, anchor, chosen, graph=use_graph, neighbours=neighbours, hops=hops, category=category, source=source
+            db, found, anchor, chosen, graph=use_graph, neighbours=neighbours, hops=hops,
+            category=category, source=source,
         )
         if when is not None:
             found.date = window.signal(when, found.rows.values())
         signals = _signals(found)
     weigh = (lambda _row: 1.0) if "retention" in disable else importance_weigher(db, found.rows.values())
     scored = sorted(
-        ((_final(found.rows[i], s, basic, disable, provider, weigh), i) for i, s in signals.items()), key=lambda t: (-t[0], t[1])
+        ((_final(found.rows[i], s, basic, disable, provider, weigh), i) for i, s in signals.items()),
+        key=lambda t: (-t[0], t[1]),
     )
     best = scored[0][0] if scored else 0.0
     if hops and found.hop:
         scored = _hop_slots(scored, signals, found.rows, shown or limit, disable, provider)
+    kept = [(p, i) for p, i in scored if p >= min_score][:limit]  # hundreds are scored: build only the shown
     hits = [
         _hit(found.rows[i], p, msgspec.structs.replace(signals[i], anchor=round(anchor.get(i, 0.0), 4)))
-        for p, i in scored
-        if p >= min_score
-    ][:limit]
+        for p, i in kept
+    ]
     results, ordering = order_hits(db, hits, chosen, found.rows, order)
     meta = RecallMeta(
         query=query,

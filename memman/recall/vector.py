@@ -21,8 +21,10 @@ Three steps keep store-wide vocabulary out of it (issue 10, item 2):
    seen has no keyword support at all: its candidates must stand out beyond
    what chance gives the best of N unrelated similarities (z >= sqrt(2 ln N),
    `chance_z`), so nonsense finds nothing with any embedder. The static
-   embedder also knows its own vocabulary (`_nonsense`); a whole-text
-   embedder (onnx, remote) does not, so for it this floor is the only guard.
+   embedder knows its own vocabulary instead (`_nonsense`), which lets a
+   true paraphrase through in a store of six memories ("how do we ship code
+   to production" for "Deployments go through GitHub Actions"); a whole-text
+   embedder (onnx, remote) does not, so for it this floor is the guard.
 
 Scores mean the same for every embedder (issue 10: "the same must hold for
 remote and onnx embedders"). Fusion's weights were fitted on the static
@@ -57,6 +59,7 @@ PRIOR_CENTRE, PRIOR_SPREAD = 0.0, 0.13
 MIN_COSINE = {"static": 0.12, "hashing": 0.2, "onnx": 0.15, "openai": 0.15, "voyage": 0.15}
 DEFAULT_MIN_COSINE = 0.2
 
+VOCABULARY_CHECKED = ("static",)  # `_nonsense` knows its vocabulary: a paraphrase without a store word still counts
 RAW_PROVIDERS = ("static",)  # the embedder fusion's vector weight was fitted on: its cosine is used as it is
 
 # The three steps above, by the names `recall(disable=...)` switches them off with.
@@ -123,7 +126,7 @@ class Scores:
 
     def cosine(self, wanted: list[str]) -> dict[str, float]:
         if not self._position:
-            self._position.update((memory_id, n) for n, memory_id in enumerate(self._ids))
+            self._position.update(zip(self._ids, range(len(self._ids))))
         return {i: float(self._scores[self._position[i]]) for i in wanted if i in self._position}
 
     def z(self, cosine: float) -> float:
@@ -163,10 +166,11 @@ def vector_hits(
         centre, spread = float(scores.mean()), float(scores.std())
     else:
         centre, spread = PRIOR_CENTRE, PRIOR_SPREAD
-    floor = MIN_COSINE.get(fingerprint.split(":", 1)[0], DEFAULT_MIN_COSINE)
+    provider = fingerprint.split(":", 1)[0]
+    floor = MIN_COSINE.get(provider, DEFAULT_MIN_COSINE)
     if spread > 0 and "store-floor" not in disable:
         floor = max(floor, centre + Z_FLOOR * spread)
-        if words.words and words.known() == 0:  # no keyword support: only a match beyond chance counts
+        if provider not in VOCABULARY_CHECKED and words.words and words.known() == 0:  # beyond chance only
             floor = max(floor, centre + chance_z(len(ids)) * spread)
     order = np.argsort(-scores)[: CANDIDATES * 4]
     best = [(ids[i], float(scores[i])) for i in order if scores[i] >= floor]
