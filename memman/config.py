@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -161,6 +160,8 @@ def read_raw(data_dir: Path) -> Raw:
         return {}
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from None
+    import tomllib  # only when a config file exists: ~2 ms a cold process need not pay
+
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -60,28 +60,28 @@ class GraphProjector:
     def _apply(self, event: object, conn: apsw.Connection, rec: Recorded) -> None:
         """Events this projector does not know are ignored."""
 
-    @_apply.register
+    @_apply.register(MemoryPurged)
     def _purged(self, e: MemoryPurged, conn: apsw.Connection, rec: Recorded) -> None:
         for memory_id in e.purged:
             conn.execute("DELETE FROM edges WHERE src=? OR dst=?", (memory_id, memory_id))
 
-    @_apply.register
+    @_apply.register(EdgeLinked)
     def _linked(self, e: EdgeLinked, conn: apsw.Connection, rec: Recorded) -> None:
         conn.execute(
             "INSERT OR REPLACE INTO edges (src, dst, edge_type, weight, meta, manual, seq) VALUES (?,?,?,?,?,1,?)",
             (e.src, e.dst, e.edge_type, e.weight, self._meta(e.meta), rec.seq),
         )
 
-    @_apply.register
+    @_apply.register(EdgeUnlinked)
     def _unlinked(self, e: EdgeUnlinked, conn: apsw.Connection, rec: Recorded) -> None:
         conn.execute("DELETE FROM edges WHERE src=? AND dst=? AND edge_type=?", (e.src, e.dst, e.edge_type))
 
-    @_apply.register
+    @_apply.register(StoreConfigured)
     def _configured(self, e: StoreConfigured, conn: apsw.Connection, rec: Recorded) -> None:
         if e.setting == EDGE_POLICY_SETTING:
             conn.execute("DELETE FROM edges WHERE manual = 0")
 
-    @_apply.register
+    @_apply.register(EdgesInferred)
     def _inferred(self, e: EdgesInferred, conn: apsw.Connection, rec: Recorded) -> None:
         if not e.edges:
             return

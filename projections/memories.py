@@ -200,7 +200,7 @@ class MemoriesProjector:
 
     # ------------------------------------------------------------ commands
 
-    @_apply.register
+    @_apply.register(MemoryRemembered)
     def _remembered(self, e: MemoryRemembered, conn: apsw.Connection, rec: Recorded) -> None:
         at = to_iso(rec.recorded_at)
         conn.execute(
@@ -224,7 +224,7 @@ class MemoriesProjector:
             ),
         )
 
-    @_apply.register
+    @_apply.register(MemoryReplaced)
     def _replaced(self, e: MemoryReplaced, conn: apsw.Connection, rec: Recorded) -> None:
         conn.execute(
             "UPDATE memories SET content=?, category=?, importance=?, entities=?, source=?, meta=?,"
@@ -242,14 +242,14 @@ class MemoriesProjector:
             ),
         )
 
-    @_apply.register
+    @_apply.register(MemoryForgotten)
     def _forgotten(self, e: MemoryForgotten, conn: apsw.Connection, rec: Recorded) -> None:
         conn.execute(
             "UPDATE memories SET forgotten=1, forget_reason=?, updated_at=? WHERE id=?",
             (e.reason, to_iso(rec.recorded_at), e.memory_id),
         )
 
-    @_apply.register
+    @_apply.register(MemoryRestored)
     def _restored(self, e: MemoryRestored, conn: apsw.Connection, rec: Recorded) -> None:
         conn.execute(
             # A forgotten memory comes back; otherwise a superseded one does (undoing a
@@ -260,17 +260,17 @@ class MemoriesProjector:
             (to_iso(rec.recorded_at), e.memory_id),
         )
 
-    @_apply.register
+    @_apply.register(MemoryProtected)
     def _protected(self, e: MemoryProtected, conn: apsw.Connection, rec: Recorded) -> None:
         conn.execute("UPDATE memories SET protected=? WHERE id=?", (int(e.protected), e.memory_id))
 
-    @_apply.register
+    @_apply.register(MemoryPurged)
     def _purged(self, e: MemoryPurged, conn: apsw.Connection, rec: Recorded) -> None:
         """Erasure: the rows go (the FTS delete trigger takes their index entries)."""
         for memory_id in e.purged:
             conn.execute("DELETE FROM memories WHERE id=?", (memory_id,))
 
-    @_apply.register
+    @_apply.register(MemoryUnprotected)
     def _unprotected(self, e: MemoryUnprotected, conn: apsw.Connection, rec: Recorded) -> None:
         conn.execute("UPDATE memories SET protected=0 WHERE id=?", (e.memory_id,))
 
@@ -280,7 +280,7 @@ class MemoriesProjector:
         row = conn.execute("SELECT input_seq FROM memories WHERE id=?", (memory_id,)).fetchone()
         return row is not None and row[0] == input_seq
 
-    @_apply.register
+    @_apply.register(FactsExtracted)
     def _extracted(self, e: FactsExtracted, conn: apsw.Connection, rec: Recorded) -> None:
         if not self._is_current(conn, e.input_id, rec.causation):
             return
@@ -310,7 +310,7 @@ class MemoriesProjector:
                     ),
                 )
 
-    @_apply.register
+    @_apply.register(MemoryReconciled)
     def _reconciled(self, e: MemoryReconciled, conn: apsw.Connection, rec: Recorded) -> None:
         if not self._is_current(conn, e.input_id, rec.causation):
             return
@@ -337,7 +337,7 @@ class MemoriesProjector:
                     (f"retired by {d.memory_id} ({how}): {d.reason}".strip(), at, d.target),
                 )
 
-    @_apply.register
+    @_apply.register(MemoryEnriched)
     def _enriched(self, e: MemoryEnriched, conn: apsw.Connection, rec: Recorded) -> None:
         conn.execute(
             "UPDATE memories SET keywords=? WHERE id=?", (" ".join([*e.keywords, e.summary]).strip(), e.memory_id)

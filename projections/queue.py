@@ -87,15 +87,15 @@ class QueueProjector:
             (rec.seq, memory_id, kind, at, at),
         )
 
-    @_apply.register
+    @_apply.register(MemoryRemembered)
     def _remembered(self, e: MemoryRemembered, conn: apsw.Connection, rec: Recorded) -> None:
         self._enqueue(conn, rec, e.memory_id, "remembered")
 
-    @_apply.register
+    @_apply.register(MemoryReplaced)
     def _replaced(self, e: MemoryReplaced, conn: apsw.Connection, rec: Recorded) -> None:
         self._enqueue(conn, rec, e.memory_id, "replaced")
 
-    @_apply.register
+    @_apply.register(EdgesInferred)
     def _done(self, e: EdgesInferred, conn: apsw.Connection, rec: Recorded) -> None:
         if rec.causation is not None:
             conn.execute(
@@ -103,7 +103,7 @@ class QueueProjector:
                 (to_iso(rec.recorded_at), rec.causation),
             )
 
-    @_apply.register
+    @_apply.register(DerivationFailed)
     def _failed(self, e: DerivationFailed, conn: apsw.Connection, rec: Recorded) -> None:
         if rec.causation is None:
             return
@@ -121,7 +121,7 @@ class QueueProjector:
             ),
         )
 
-    @_apply.register
+    @_apply.register(WorkRetried)
     def _retried(self, e: WorkRetried, conn: apsw.Connection, rec: Recorded) -> None:
         if rec.causation is not None:
             conn.execute(
@@ -130,13 +130,13 @@ class QueueProjector:
                 (to_iso(rec.recorded_at), rec.causation),
             )
 
-    @_apply.register
+    @_apply.register(MemoryPurged)
     def _erased(self, e: MemoryPurged, conn: apsw.Connection, rec: Recorded) -> None:
         """Erasure: a purged memory's inputs leave the queue (their text is gone)."""
         for memory_id in e.purged:
             conn.execute("DELETE FROM work WHERE memory_id=?", (memory_id,))
 
-    @_apply.register
+    @_apply.register(WorkPurged)
     def _purged(self, e: WorkPurged, conn: apsw.Connection, rec: Recorded) -> None:
         if rec.causation is not None:
             conn.execute(

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import re
 
+from events.lazyre import lazy
+
 # (first, last) code points of the wide ranges
 RANGES: tuple[tuple[int, int], ...] = (
     (0x0E00, 0x0EFF),  # Thai, Lao
@@ -50,7 +52,9 @@ RANGES: tuple[tuple[int, int], ...] = (
 )
 _JOINERS = "\u200d\ufe0f\ufe0e"  # zero-width joiner, variation selectors: inside emoji sequences
 _CLASS = "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in RANGES)
-_RUN = re.compile(f"[{_CLASS}][{_CLASS}{_JOINERS}]*")
+# Compiled on first use (~4 ms: a class of large code points), and only for
+# text that is not pure ASCII: no wide range starts below U+0E00.
+_RUN = lazy(f"[{_CLASS}][{_CLASS}{_JOINERS}]*")
 # For the projection's triggers: SQLite GLOB takes UTF-8 ranges.
 GLOB = "*[" + "".join(f"{chr(a)}-{chr(b)}" for a, b in RANGES) + "]*"
 TRIGRAM = 3
@@ -58,11 +62,13 @@ MAX_TERMS = 24
 
 
 def has_wide(text: str) -> bool:
-    return _RUN.search(text) is not None
+    return not text.isascii() and _RUN.search(text) is not None
 
 
 def runs(text: str) -> list[str]:
     """The runs of wide characters in `text`, in order, de-duplicated."""
+    if text.isascii():
+        return []
     return list(dict.fromkeys(m.group(0).strip(_JOINERS) for m in _RUN.finditer(text)))
 
 

@@ -199,6 +199,9 @@ def write_artifact(out: Path, src: Path, table: np.ndarray, explained: float) ->
     np.save(out / "embeddings.npy", table, allow_pickle=False)
     build = hashlib.sha256((out / "embeddings.npy").read_bytes()).hexdigest()[:12]
     shutil.copyfile(src / "vocab.txt", out / "vocab.txt")
+    from workers.embedders.vocab_index import write_index
+
+    write_index(out / "vocab.txt", out / "vocab.idx")  # read a bucket at a time by cold recalls
     config = {
         "format": 1,
         "model": MODEL_NAME,

@@ -50,12 +50,12 @@ def scrub(event: object, ids: frozenset[str]) -> object:
     return event
 
 
-@scrub.register
+@scrub.register(MemoryRemembered | MemoryReplaced)
 def _said(e: MemoryRemembered | MemoryReplaced, ids: frozenset[str]) -> object:
     return replace(e, text=PURGED, entities=[], meta={}) if e.memory_id in ids else e
 
 
-@scrub.register
+@scrub.register(FactsExtracted)
 def _facts(e: FactsExtracted, ids: frozenset[str]) -> object:
     if e.input_id not in ids and not any(f.memory_id in ids for f in e.facts):
         return e
@@ -63,7 +63,7 @@ def _facts(e: FactsExtracted, ids: frozenset[str]) -> object:
     return replace(e, facts=facts, warnings=[])
 
 
-@scrub.register
+@scrub.register(MemoryReconciled)
 def _reconciled(e: MemoryReconciled, ids: frozenset[str]) -> object:
     def clean(d):  # type: ignore[no-untyped-def]
         touched = d.memory_id in ids or (d.target is not None and d.target in ids)
@@ -72,37 +72,37 @@ def _reconciled(e: MemoryReconciled, ids: frozenset[str]) -> object:
     return replace(e, decisions=[clean(d) for d in e.decisions])
 
 
-@scrub.register
+@scrub.register(MemoryEnriched)
 def _enriched(e: MemoryEnriched, ids: frozenset[str]) -> object:
     return replace(e, keywords=[], summary="", entities=[]) if e.memory_id in ids else e
 
 
-@scrub.register
+@scrub.register(MemoryEmbedded)
 def _embedded(e: MemoryEmbedded, ids: frozenset[str]) -> object:
     return replace(e, vectors=[v for v in e.vectors if v.memory_id not in ids])
 
 
-@scrub.register
+@scrub.register(EdgesInferred)
 def _edges(e: EdgesInferred, ids: frozenset[str]) -> object:
     return replace(e, edges=[x for x in e.edges if x.src not in ids and x.dst not in ids])
 
 
-@scrub.register
+@scrub.register(EdgeLinked)
 def _linked(e: EdgeLinked, ids: frozenset[str]) -> object:
     return replace(e, meta={}) if e.src in ids or e.dst in ids else e
 
 
-@scrub.register
+@scrub.register(MemoryForgotten)
 def _forgotten(e: MemoryForgotten, ids: frozenset[str]) -> object:
     return replace(e, reason="") if e.memory_id in ids else e
 
 
-@scrub.register
+@scrub.register(DerivationFailed)
 def _failed(e: DerivationFailed, ids: frozenset[str]) -> object:
     return replace(e, error="") if e.input_id in ids else e
 
 
-@scrub.register
+@scrub.register(WorkRetried | WorkPurged)
 def _work(e: WorkRetried | WorkPurged, ids: frozenset[str]) -> object:
     return replace(e, reason="") if e.input_id in ids else e
 

@@ -17,7 +17,6 @@ Only the standard library: this runs on every hook and every CLI call.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from pathlib import Path
@@ -79,6 +78,8 @@ def store_name(root: Path, how: str) -> str:
         except (OSError, UnicodeDecodeError):
             pass
     slug = _SLUG.sub("-", root.name.lower()).strip("-_")[:40] or "project"
+    import hashlib
+
     digest = hashlib.sha256(str(root).encode()).hexdigest()[:8]
     return f"{slug}-{digest}"
 

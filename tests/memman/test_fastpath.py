@@ -97,7 +97,8 @@ def test_fast_path_and_click_agree(memman, args: list[str]) -> None:  # type: ig
 
 def _loaded_modules(argv: list[str], data_dir: str) -> set[str]:
     probe = (
-        "import sys\n"
+        "import sys, atexit\n"
+        "atexit.register(lambda: None)  # keeps main() from skipping teardown (os._exit), so the print runs\n"
         f"sys.argv = ['memman', *{argv!r}]\n"
         "from memman.entry import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
@@ -125,3 +126,38 @@ def test_verbose_explains_recall_on_stderr_in_both_paths(memman) -> None:  # typ
         assert run.err.startswith("memman: recall[hybrid] store=default took=")
         assert "keyword_hits=1" in run.err
         assert "cache TTL" in run.out and "memman:" not in run.out
+
+
+def _probe(argv: list[str], data_dir: str, expressions: dict[str, str]) -> dict[str, str]:
+    """Run `memman argv` in a fresh interpreter, then evaluate `expressions` there."""
+    lines = "".join(f"print({name!r} + '=' + repr({expr}))\n" for name, expr in expressions.items())
+    probe = (
+        "import sys, atexit\n"
+        "atexit.register(lambda: None)  # keeps main() from skipping teardown, so the prints run\n"
+        f"sys.argv = ['memman', *{argv!r}]\n"
+        "from memman.entry import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n" + lines
+    )
+    env = {**os.environ, "MEMMAN_DATA_DIR": data_dir}
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True).stdout
+    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line and line.split("=", 1)[0] in expressions)
+
+
+def test_a_cold_recall_compiles_and_loads_only_what_it_uses(memman, data_dir) -> None:  # type: ignore[no-untyped-def]
+    """The lean cold path (docs/scale.md): an ASCII query compiles neither the
+    extractor's sentence and category rules nor the wide-script class, reads
+    no TOML without a config file, and the static embedder's vocabulary comes
+    from the bucketed index, not a 30k-entry dict."""
+    memman("remember", "The cache TTL is 5 minutes")
+    memman("scheduler", "drain")
+    facts = _probe(
+        ["recall", "what is the cache TTL"],
+        str(data_dir),
+        {
+            "terminal": "sys.modules['workers.stages.extract']._TERMINAL._compiled is None",
+            "cues": "all(p._compiled is None for _, p in sys.modules['workers.stages.extract']._CATEGORY_CUES)",
+            "wide": "sys.modules['projections.scripts']._RUN._compiled is None",
+            "tomllib": "'tomllib' in sys.modules",
+        },
+    )
+    assert facts == {"terminal": "True", "cues": "True", "wide": "True", "tomllib": "False"}

@@ -273,7 +273,8 @@ def test_server_commands_refuse_unknown_options(warm: Warm, command: str) -> Non
 def test_remember_does_not_pay_for_the_warm_client(data_dir: Path) -> None:
     # remember is not served (a lost reply would make a retry write twice), so it must not import socket or json
     probe = (
-        "import sys\nsys.argv = ['memman', 'remember', 'The cache TTL is 5 minutes']\n"
+        "import sys, atexit\natexit.register(lambda: None)  # main() exits the ordinary way, so the print runs\n"
+        "sys.argv = ['memman', 'remember', 'The cache TTL is 5 minutes']\n"
         "from memman.entry import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
         "print('LOADED:' + ','.join(m for m in ('socket', 'json', 'memman.server.client') if m in sys.modules))\n"
     )

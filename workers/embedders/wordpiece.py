@@ -26,12 +26,15 @@ import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
+from workers.embedders.vocab_index import BucketVocab
+
 __all__ = ["SPECIAL_TOKENS", "WordPieceTokenizer"]
 
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 UNK_TOKEN = "[UNK]"
 CONTINUATION = "##"
 MAX_CHARS_PER_WORD = 100
+INDEX_NAME = "vocab.idx"  # the prebuilt index beside vocab.txt
 WORD_CACHE_SIZE = 50_000
 
 _SPECIAL_SPLIT = re.compile("(" + "|".join(re.escape(t) for t in SPECIAL_TOKENS) + ")")
@@ -101,18 +104,30 @@ def _split_punctuation(text: str) -> list[str]:
 class WordPieceTokenizer:
     """Text to WordPiece token ids over a BERT vocab.txt (one token per line, id = line number)."""
 
-    def __init__(self, tokens: Sequence[str]) -> None:
-        # Built from the end so that a duplicated token keeps its first id, as BERT's loader does.
-        self.vocab: dict[str, int] = dict(zip(reversed(tokens), range(len(tokens) - 1, -1, -1)))
+    def __init__(self, tokens: Sequence[str], *, index: BucketVocab | None = None) -> None:
+        """From the vocab's tokens (id = position), or from its prebuilt
+        `index` (workers/embedders/vocab_index.py; `tokens` is then unused)."""
+        self.vocab: dict[str, int] | BucketVocab
+        if index is not None:
+            self.vocab, self._max_piece = index, index.max_piece
+        else:
+            # Built from the end so that a duplicated token keeps its first id, as BERT's loader does.
+            self.vocab = dict(zip(reversed(tokens), range(len(tokens) - 1, -1, -1)))
+            self._max_piece = max(map(len, tokens))
         self.unk_id = self.vocab[UNK_TOKEN]
         self.special_ids = frozenset(self.vocab[t] for t in SPECIAL_TOKENS if t in self.vocab)
-        self._max_piece = max(map(len, tokens))
         self._word_cache: dict[str, tuple[int, ...]] = {}
 
     @classmethod
     def from_vocab_file(cls, path: Path) -> WordPieceTokenizer:
-        """Read a vocab.txt: one token per line, the line number is the id."""
-        tokens = Path(path).read_text(encoding="utf-8").split("\n")
+        """Read a vocab.txt: one token per line, the line number is the id.
+        A current `vocab.idx` beside it is used instead (a bucket is read
+        when a lookup needs it, not 30k lines per process)."""
+        path = Path(path)
+        index = BucketVocab.open(path.with_name(INDEX_NAME), path)
+        if index is not None:
+            return cls((), index=index)
+        tokens = path.read_text(encoding="utf-8").split("\n")
         if tokens and tokens[-1] == "":
             tokens.pop()
         return cls(tokens)

@@ -41,11 +41,14 @@ reached, and entities and category look at the first `SCAN_CHARS` of a fact.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterator
 
 import msgspec
 
+from events.lazyre import LazyPattern, lazy
 from events.types import CATEGORIES, Fact, MemoryId
+from workers.stages.upper_class import UNIDATA_VERSION, UPPER_CLASS
 
 __all__ = [
     "ExtractInput",
@@ -87,20 +90,20 @@ _ABBREVIATIONS = frozenset(
     "inc. ltd. co. corp. dept. est. fig. no. resp.".split()
 )
 _BULLET_PREFIX = r"[ \t]*(?:[-*•+>]|\d{1,3}[.)]|#{1,6})[ \t]+"
-_BULLET = re.compile(_BULLET_PREFIX + r"(?=\S)")
-_LINE_PREFIX = re.compile(_BULLET_PREFIX + r"|[ \t]*")
+_BULLET = lazy(_BULLET_PREFIX + r"(?=\S)")
+_LINE_PREFIX = lazy(_BULLET_PREFIX + r"|[ \t]*")
 # The lookahead is a cheap pre-filter; `_is_boundary` decides.
-_TERMINAL = re.compile(
+_TERMINAL = lazy(
     r"([.!?…]+)[\"'”’)\]]*(\s+)(?=[\"'“‘(\[`]*[^\W_a-z])"  # Latin-style: needs whitespace
     r"|[。！？]+\s*"  # CJK full stops: no whitespace needed
 )
-_NON_SPACE = re.compile(r"\S")
-_DOTTED_ABBREV = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]")
+_NON_SPACE = lazy(r"\S")
+_DOTTED_ABBREV = lazy(r"(?:[A-Za-z]\.)+[A-Za-z]")
 # URLs, paths and versions hold no whitespace, so they never hold a boundary;
 # code may.
-_PROTECTED = re.compile(r"```.*?(?:```|\Z)|`[^`\n]+`", re.S)
+_PROTECTED = lazy(r"```.*?(?:```|\Z)|`[^`\n]+`", re.S)
 _OPENERS = "\"'“‘([`"
-_CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_CJK_CHAR = lazy(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 WRAP_WIDTH = 40  # a line at least this long may be hard-wrapped prose
 
 
@@ -263,11 +266,15 @@ def _upper_class() -> str:
     return "[" + "".join(ranges) + "]"
 
 
+# The class is shipped precomputed (workers/stages/upper_class.py); another
+# Unicode database than the one it was generated from recomputes it.
+_UPPER = UPPER_CLASS if unicodedata.unidata_version == UNIDATA_VERSION else _upper_class()
+
 _UNITS_SPACED = (
     r"ms|µs|ns|secs?|seconds?|mins?|minutes?|hrs?|hours?|days?|weeks?|months?|years?"
     r"|[kmgtp]i?b|bytes?|[kmg]bps|rps|qps|rpm|tps|req/s|ops/s|tokens?|cores?|vcpus?|ghz|mhz|fps|px"
 )
-_SPECIAL = re.compile(
+_SPECIAL = lazy(
     r"(?<![\w/.\\@-])(?:"  # only at the start of a token: keeps the scan linear
     r"(?P<url>https?://[^\s<>\"'`]+)"
     r"|(?P<email>[\w.+-]+@[\w-]+(?:\.[\w-]+)+)"
@@ -290,8 +297,8 @@ _SPECIAL = re.compile(
     r"|(?P<camel>[a-z][a-z0-9]*[A-Z]\w*)"
     r")"
 )
-_CAPWORD = _upper_class() + r"\w*(?:['’-]\w+)*"
-_CAP_RUN = re.compile(rf"(?<![\w@#$/\\.'’-]){_CAPWORD}(?:[ ]{_CAPWORD})*")
+_CAPWORD = _UPPER + r"\w*(?:['’-]\w+)*"
+_CAP_RUN = lazy(rf"(?<![\w@#$/\\.'’-]){_CAPWORD}(?:[ ]{_CAPWORD})*")
 _TRAILING_PUNCT = ".,;:!?'\"”’"
 
 # Function words: never the edge of a name ("the", "I", "it" in "the IT team").
@@ -428,8 +435,8 @@ def extract_entities(text: str) -> list[str]:
 
 # The strongest cue wins, in this order: an explicit choice outlives a taste,
 # a taste outlives an explanation, and a situation ("currently") is weakest.
-_CATEGORY_CUES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (name, re.compile(pattern, re.I))
+_CATEGORY_CUES: tuple[tuple[str, LazyPattern], ...] = tuple(
+    (name, lazy(pattern, re.I))
     for name, pattern in (
         (
             "decision",
@@ -451,8 +458,8 @@ _CATEGORY_CUES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("context", r"\b(?:currently|working on|this sprint|today|right now|at the moment)\b"),
     )
 )
-_TRANSIENT = re.compile(r"\b(?:currently|right now|today|at the moment|next steps?|todo)\b", re.I)
-_RECEIPT = re.compile(
+_TRANSIENT = lazy(r"\b(?:currently|right now|today|at the moment|next steps?|todo)\b", re.I)
+_RECEIPT = lazy(
     r"\b[Ll]ines? \d+(?:\s*[-–]\s*\d+)?\b|(?<![\w])#?L\d{2,}(?:-L?\d+)?\b"
     r"|(?<![\w./\\-])[\w./\\-]*\.[A-Za-z0-9]{1,10}:\d+(?::\d+)?:?"
 )

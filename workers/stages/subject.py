@@ -30,6 +30,8 @@ from collections.abc import Sequence
 
 import msgspec
 
+from events.lazyre import lazy
+
 _TOKEN = re.compile(r"[\w][\w.'/+#-]*[\w+#]|\w", re.UNICODE)
 _DIGIT = re.compile(r"\d")
 STOPWORDS = frozenset(
@@ -64,23 +66,23 @@ VERBS = frozenset(
     arrives arrive gets get makes make pays pay owes owe weighs weigh measures measure equals equal""".split()
 )
 # "switched ... from X to Y": the verbs that make "from X to Y" a change.
-_FROM_TO = re.compile(
+_FROM_TO = lazy(
     r"\b(?:switched|switching|moved|migrated|changed|upgraded|downgraded|went|transitioned|swapped|bumped|raised|"
     r"lowered|increased|decreased|reduced|cut|shifted|converted|ported)\b.*?\bfrom\s+(?P<old>.+?)\s+(?:to|onto|into)\s+"
     r"(?P<new>.+?)\s*(?:[.;,!]|$)",
     re.IGNORECASE,
 )
-_REPLACED = re.compile(
+_REPLACED = lazy(
     r"\breplaced\s+(?P<old>.+?)\s+(?:with|by)\s+(?P<new>.+?)\s*(?:[.;,!]|$)", re.IGNORECASE
 )
-_INSTEAD = re.compile(r"\binstead\s+of\s+(?P<old>.+?)\s*(?:[.;,!]|$)", re.IGNORECASE)
-_SUBJECT_TO = re.compile(
+_INSTEAD = lazy(r"\binstead\s+of\s+(?P<old>.+?)\s*(?:[.;,!]|$)", re.IGNORECASE)
+_SUBJECT_TO = lazy(
     r"\b(?:upgraded|downgraded|bumped|raised|lowered|increased|decreased|reduced|changed|moved|switched|set|cut)\s+"
     r"(?:the\s+|our\s+)?(?P<subject>.+?)\s+to\s+(?P<new>.+?)\s*(?:[.;,!]|$)",
     re.IGNORECASE,
 )
-_NO_LONGER = re.compile(r"\bno\s+longer\b|\bnot\s+anymore\b|\bany\s*more\b", re.IGNORECASE)
-_FROM_NOW_ON = re.compile(r"\bfrom\s+now\s+on\b|\bgoing\s+forward\b|\bfrom\s+today\b", re.IGNORECASE)
+_NO_LONGER = lazy(r"\bno\s+longer\b|\bnot\s+anymore\b|\bany\s*more\b", re.IGNORECASE)
+_FROM_NOW_ON = lazy(r"\bfrom\s+now\s+on\b|\bgoing\s+forward\b|\bfrom\s+today\b", re.IGNORECASE)
 
 
 def tokens(text: str) -> list[str]:
