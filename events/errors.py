@@ -7,6 +7,7 @@ package can subclass it; the CLI catches it in one place and prints one line.
     ├── StoreLocked                  exit 4
     ├── StoreCorrupt                 exit 5
     ├── ProviderUnavailable          exit 6
+    ├── BackendUnavailable           exit 6   (the PostgreSQL server is down)
     └── LogError / ProjectionError / ConfigError  (bases per layer)
 """
 
@@ -49,12 +50,24 @@ class ProviderRejected(MemmanError):
     exit_code = 6
 
 
+class BackendUnavailable(MemmanError):
+    """The store's PostgreSQL server cannot be reached (like a provider that is
+    down: nothing is lost, try again)."""
+
+    exit_code = 6
+
+
 class LogError(MemmanError):
     """Something about the event log itself went wrong."""
 
 
 class AppendOnlyViolation(LogError):
     exit_code = 5
+
+
+class LogDamaged(StoreCorrupt):
+    """A check found the log damaged (events verify, doctor): nothing more is
+    appended to it until a check finds it sound again."""
 
 
 class CorruptEvent(StoreCorrupt):

@@ -19,7 +19,7 @@ import msgspec
 
 from events.clock import Clock, at_microseconds, from_iso, to_iso, utc_now
 from events.db import connect, immediate, migrate, translated_errors
-from events.errors import AppendOnlyViolation, CorruptEvent, LogError, UnknownEvent
+from events.errors import AppendOnlyViolation, CorruptEvent, LogDamaged, LogError, UnknownEvent
 from events.integrity import checksum, row_checksum
 from events.ids import UlidFactory
 from events.types import EVENT_CLASSES, Event, Recorded, type_of
@@ -103,7 +103,10 @@ class DuplicateDerivation(LogError):
 
 
 class EventLog:
-    """Append and read events of one store."""
+    """Append and read events of one store (the SQLite backend; the PostgreSQL
+    one, events/backends/postgres.py, keeps this class's reads and encoding)."""
+
+    backend = "sqlite"
 
     def __init__(self, path: Path, *, clock: Clock = utc_now, readonly: bool = False) -> None:
         self.path = path
@@ -146,6 +149,7 @@ class EventLog:
         retrying the same key append it once. Returns what was appended."""
         if not items:
             return []
+        self.refuse_if_damaged()
         now = at_microseconds(self._clock())
         recorded: list[Recorded] = []
         with translated_errors(self.path):
@@ -287,7 +291,7 @@ class EventLog:
     ) -> list[Recorded]:
         if field not in ("recorded_at", "occurred_at"):
             raise ValueError(f"unknown time field {field!r}")
-        where, args = ["1"], []
+        where, args = ["1 = 1"], []
         if since is not None:
             where.append(f"{field} >= ?")
             args.append(to_iso(since))
@@ -325,6 +329,20 @@ class EventLog:
             f"SELECT {_COLUMNS} FROM events WHERE causation = ? ORDER BY seq", (causation,)
         ).fetchall()
         return [self._decode(row) for row in rows]
+
+    def derivations_of_many(self, causations: Sequence[int]) -> dict[int, list[Recorded]]:
+        """`derivations_of` for many inputs in one query (one round trip to a server)."""
+        found: dict[int, list[Recorded]] = {seq: [] for seq in causations}
+        if not found:
+            return found
+        marks = ",".join("?" * len(found))
+        rows = self.conn.execute(
+            f"SELECT {_COLUMNS} FROM events WHERE causation IN ({marks}) ORDER BY seq", tuple(found)
+        ).fetchall()
+        for row in rows:
+            rec = self._decode(row)
+            found[rec.causation].append(rec)  # type: ignore[index]
+        return found
 
     def has_derivation(self, type_: str, causation: int, stage: str) -> bool:
         row = self.conn.execute(
@@ -397,7 +415,42 @@ class EventLog:
                 if message != "ok":
                     problems.append(f"SQLite integrity check: {message}")
             problems += self._verify_events()
+        self._mark_damaged(problems)
         return problems
+
+    # A log a check found damaged gets a marker beside it (log.db.damaged),
+    # and nothing is appended to it while the marker stands: new events must
+    # not pile onto a file that is to be restored from a backup. Finding
+    # damage needs a full read, far too slow for every append; the marker
+    # makes one finding (by verify or doctor) stop every later write, and the
+    # next check that finds the log sound (after a restore) removes it.
+    @property
+    def damaged_marker(self) -> Path:
+        return self.path.with_name(self.path.name + ".damaged")
+
+    def refuse_if_damaged(self) -> None:
+        marker = self.damaged_marker
+        if not marker.exists():
+            return
+        try:
+            found = marker.read_text(encoding="utf-8", errors="replace").strip().splitlines()[0]
+        except (OSError, IndexError):
+            found = "damage"
+        raise LogDamaged(
+            f"{self.path} was found damaged ({found}); nothing was written; {CORRUPT_LOG_FIX};"
+            " then 'memman events verify' checks it again and allows writes once it is sound"
+        )
+
+    def _mark_damaged(self, problems: list[str]) -> None:
+        marker = self.damaged_marker
+        try:
+            if problems:
+                marker.write_text(f"{problems[0]}\n", encoding="utf-8")
+                marker.chmod(0o600)
+            else:
+                marker.unlink(missing_ok=True)
+        except OSError:  # a read-only store: nothing will be appended to it anyway
+            pass
 
     def _verify_events(self, limit: int = 20) -> list[str]:
         """Checksum and decode every event; at most `limit` problems named.
@@ -445,6 +498,7 @@ class EventLog:
         sees the log without it. Envelopes are never touched."""
         if not payloads and record is None:
             return None
+        self.refuse_if_damaged()
         now = at_microseconds(self._clock())
         with translated_errors(self.path), immediate(self.conn):
             self.conn.execute("DROP TRIGGER IF EXISTS events_no_update")

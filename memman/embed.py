@@ -105,6 +105,7 @@ def embedder_settings(data_dir: Path, store: str | None = None) -> EmbedderSetti
     """The store's [embeddings] settings from config.toml, for the workers layer."""
     from memman.config import settings_for
     from workers.embedders.settings import EmbedderSettings
+    from workers.providers.breaker import DIRECTORY as BREAKERS
 
     cfg = settings_for(data_dir, store).embeddings
     return EmbedderSettings(
@@ -119,6 +120,7 @@ def embedder_settings(data_dir: Path, store: str | None = None) -> EmbedderSetti
         max_retries=cfg.max_retries,
         model_path=cfg.model_path,
         models_dir=str(data_dir / "models"),
+        breakers=str(data_dir / BREAKERS),
     )
 
 

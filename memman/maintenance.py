@@ -26,6 +26,7 @@ def status(app: Memman) -> StoreStatus:
     from memman.lifecycle.ops import status as retention_status
 
     db = app.db
+    lag = db.log.head() - min(db.checkpoints().values(), default=0)  # how far the local replica was behind
     if db.writable:
         db.repair()  # a damaged projection is rebuilt from the log (and said), not reported as "unexpected"
     try:
@@ -67,6 +68,8 @@ def status(app: Memman) -> StoreStatus:
         edges=conn.execute("SELECT count(*) FROM edges").fetchone()[0],
         bytes=sizes,
         retention=retention_status(app),
+        backend=db.log.path if db.log.backend != "sqlite" else "sqlite",  # a PostgreSQL log's path is its redacted URL
+        replica_lag=lag,
     )
 
 
@@ -198,7 +201,10 @@ def drain_one(
 
     settings_store = settings_store or name
     db = StoreDB(directory, clock=clock)
-    pipeline = build_pipeline(settings_for(data_dir, settings_store).llm)  # rules, or the store's LLM
+    from workers.providers.breaker import DIRECTORY as BREAKERS
+
+    # rules, or the store's LLM; its circuit breaker shared with every drain of the data dir
+    pipeline = build_pipeline(settings_for(data_dir, settings_store).llm, breakers=str(data_dir / BREAKERS))
     try:
         return drain_store(
             db,

@@ -174,6 +174,8 @@ class StoreStatus(msgspec.Struct, frozen=True, kw_only=True):
     edges: int
     bytes: dict[str, int]
     retention: RetentionStatus | None = None
+    backend: str = "sqlite"  # or the PostgreSQL URL without its password
+    replica_lag: int = 0  # events the local projections were behind the log when asked
 
 
 class StoreInfo(msgspec.Struct, frozen=True, kw_only=True):
@@ -181,6 +183,17 @@ class StoreInfo(msgspec.Struct, frozen=True, kw_only=True):
     active: bool
     memories: int | None
     path: str
+
+
+class MigrateReport(msgspec.Struct, frozen=True, kw_only=True):
+    store: str
+    source: str  # "sqlite" or the PostgreSQL URL without its password
+    target: str
+    events: int  # in the log after the copy (or, in a dry run, in the source)
+    copied: int  # appended to the target by this run (0 on a re-run); a dry run: would be
+    content_hash: str  # sha256 over every event row, equal on both sides ("" in a dry run)
+    switched: bool
+    seconds: float
 
 
 class ServerState(msgspec.Struct, kw_only=True):

@@ -148,14 +148,23 @@ class Memman:
         )
         recorded = self.db.log.append_many([NewEvent(event=event, occurred_at=occurred)])
         if not recorded:
-            return self._remembered_before(key)  # type: ignore[arg-type]
+            return self._remembered_before(key, event.text)  # type: ignore[arg-type]
         return Remembered(id=event.memory_id, seq=recorded[0].seq, status="pending", store=self.store)
 
-    def _remembered_before(self, key: str) -> Remembered:
+    def _remembered_before(self, key: str, text: str) -> Remembered:
+        """The memory an earlier call with `key` made. The same key with
+        another text is a mistake, not a retry: refused, so a new memory is
+        never silently dropped."""
         seq = self.db.log.seq_of_key(key)
         assert seq is not None
         first = self.db.log.get(seq).event
         assert isinstance(first, MemoryRemembered)
+        if first.text != text:
+            given = key.removeprefix("id:")
+            raise BadInput(
+                f"--id {given} was already used for memory {first.memory_id} with another text; nothing was"
+                " written (give a new memory a new --id)"
+            )
         try:
             status = self.memory(first.memory_id).status
         except MemmanError:  # merged into another memory by the drain, or projections unavailable
@@ -379,6 +388,8 @@ class Memman:
         append: that recall's use is not counted, silently."""
         from memman.lifecycle.access import record
 
+        if not self.db.writable:  # a scratch view of a read-only store: nobody would ever fold it
+            return
         try:
             record(self.db.directory, ids, self.clock())
         except OSError:

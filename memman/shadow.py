@@ -35,6 +35,7 @@ from memman.maintenance import drain_one
 from memman.service import Memman
 from memman.stores import Registry
 from projections.graph import EDGE_POLICY_SETTING
+from events.errors import BadInput
 from projections.store import LOG_FILE, StoreDB
 
 CARRIED_SETTINGS = frozenset({"embedder", EDGE_POLICY_SETTING})  # not an in-flight embedder swap
@@ -117,13 +118,16 @@ def rederive_from_inputs(app: Memman, *, cut_over: bool = False, keep_shadow: bo
     from workers.lock import drain_lock
 
     app.ensure_writable()
+    if cut_over and app.db.log.backend != "sqlite":
+        raise BadInput("rederive --cut-over swaps local files and cannot move a PostgreSQL log; "
+                       "compare with --keep-shadow, or 'memman migrate --to sqlite' first")
     started = time.perf_counter()
     registry: Registry = app.registry
     data_dir = registry.data_dir
     stamp = _free_stamp(registry, app.store, app.clock().strftime("%Y%m%d%H%M%S"))
     live_dir = registry.require(app.store)
     shadow = f"{app.store[:40]}-rederive-{stamp}"
-    shadow_dir = registry.create(shadow)
+    shadow_dir, _ = registry.create(shadow)
     log = app.db.log
     with drain_lock(data_dir):
         copied, upto = _copy(log, shadow_dir, 0, app.clock)

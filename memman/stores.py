@@ -2,7 +2,7 @@
 
     <data_dir>/                 --data-dir > MEMMAN_DATA_DIR > ~/.memman   (mode 0700)
     <data_dir>/active_store     the store `store use` selected
-    <data_dir>/stores/<name>/   one store: log.db, projections.db, vectors.db
+    <data_dir>/stores/<name>/   one store: log.db (or backend.dsn), projections.db, vectors.db
 
 Store resolution: --store > MEMMAN_STORE > active_store file > "default".
 """
@@ -13,6 +13,7 @@ import os
 import re
 from pathlib import Path
 
+from events.backends import has_log
 from events.errors import BadInput, UnknownStore
 
 DEFAULT_STORE = "default"
@@ -66,16 +67,14 @@ class Registry:
         return self.root / check_name(name)
 
     def exists(self, name: str) -> bool:
-        return (self.path(name) / "log.db").exists()
+        return has_log(self.path(name))
 
     def names(self) -> list[str]:
         """Stores with a log, and those whose log is lost but whose
         projections remain (so doctor and drain report them, not skip them)."""
         if not self.root.exists():
             return []
-        return sorted(
-            p.name for p in self.root.iterdir() if (p / "log.db").exists() or (p / "projections.db").exists()
-        )
+        return sorted(p.name for p in self.root.iterdir() if has_log(p) or (p / "projections.db").exists())
 
     def active(self, flag: str | None) -> str:
         if flag:
@@ -90,14 +89,28 @@ class Registry:
                 return check_name(name)
         return DEFAULT_STORE
 
-    def create(self, name: str) -> Path:
-        """Create the store directory (its databases are created on first open)."""
+    def create(self, name: str, *, backend: str = "sqlite") -> tuple[Path, str]:
+        """Create the store and its log (SQLite, or the schema in a PostgreSQL
+        database, which may already hold the team's log: joining is creating).
+        Returns the directory and the backend as it may be shown (no password)."""
+        from events.backends import open_log, record_backend
+        from events.backends.dsn import check, redact
+
+        dsn = None if backend == "sqlite" else check(backend)
         path = self.path(name)
         if self.exists(name):
             raise BadInput(f"store {name!r} already exists")
         self.ensure_data_dir()
         _private_dir(path)
-        return path
+        try:
+            record_backend(path, dsn)
+            open_log(path).close()
+        except BaseException:
+            import shutil
+
+            shutil.rmtree(path, ignore_errors=True)  # a store whose log cannot be opened is not created
+            raise
+        return path, "sqlite" if dsn is None else redact(dsn)
 
     def require(self, name: str, *, create_default: bool = True) -> Path:
         """The directory of an existing store. The default store springs into

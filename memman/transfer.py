@@ -106,6 +106,7 @@ def import_jsonl(app: Memman, stream: IO[bytes], *, redact: bool = False) -> Imp
     items = _parse(stream, app, redact)
     first = last = None
     imported = 0
+    head = app.db.log.head()
     try:
         for start in range(0, len(items), BATCH):
             recorded = app.db.log.append_many(items[start : start + BATCH])
@@ -114,6 +115,9 @@ def import_jsonl(app: Memman, stream: IO[bytes], *, redact: bool = False) -> Imp
                 last = recorded[-1].seq
                 imported += len(recorded)
     except KeyboardInterrupt:
+        # a batch may have committed in the instant before the interrupt, before
+        # it was counted: count from the log what this run appended
+        imported = _appended_since(app, items, head)
         raise ImportInterrupted(
             f"interrupted: {imported} new lines were imported before the interrupt;"
             " run the same import again to add the rest (lines already imported are skipped)"
@@ -124,6 +128,13 @@ def import_jsonl(app: Memman, stream: IO[bytes], *, redact: bool = False) -> Imp
         store=app.store, imported=imported, first_seq=first, last_seq=last,
         seconds=round(time.perf_counter() - started, 3), already=len(items) - imported,
     )
+
+
+def _appended_since(app: Memman, items: list[NewEvent], head: int) -> int:
+    """How many of `items` (each carries its idempotency key) landed after seq `head`."""
+    log = app.db.log
+    keys = [getattr(i.event, "key", None) for i in items]
+    return sum(1 for k in keys if k is not None and (log.seq_of_key(k) or 0) > head)
 
 
 def _memories_conn(app: Memman):  # type: ignore[no-untyped-def]

@@ -1,6 +1,8 @@
 """The files of one store and the projections that live in them.
 
     <store>/log.db          the event log (source of truth)
+    <store>/backend.dsn     or, for a store on PostgreSQL, where its log lives (0600);
+                            the projection files are then a local read replica of it
     <store>/projections.db  memories + FTS5, graph edges, settings, the work queue, usage
     <store>/vectors.db      embeddings, with their own checkpoint
 
@@ -18,12 +20,13 @@ from events.clock import Clock, to_iso, utc_now
 from events.errors import BadInput, LogMissing, StoreCorrupt
 from typing import TYPE_CHECKING
 
+from events.backends import LOG_FILE, backend_of, open_log
 from events.log import EventLog
 
 if TYPE_CHECKING:  # projectors load on first use: `remember` only appends to the log
     from projections.runner import ProjectionSet, Progress
+    from projections.scratch import Scratch
 
-LOG_FILE = "log.db"
 LOG_MISSING_FIX = (
     "copy the store directory aside first ('memman export' reads the memories out of projections.db meanwhile);"
     " then restore log.db and its -wal from a backup, and if that copy is older, move projections.db and"
@@ -47,7 +50,7 @@ class StoreDB:
         self._log_directory = log_directory or directory
         self.upto = upto
         self.notices: list[str] = []  # things the user should hear about (the CLI prints them)
-        self._scratch: Path | None = None  # a read-only store is read through a scratch copy
+        self._scratch: Scratch | None = None  # a read-only store is read through a scratch copy
 
     @property
     def writable(self) -> bool:
@@ -58,18 +61,14 @@ class StoreDB:
         """Read a store that cannot be written (a read-only mount, NanoClaw's
         shared global store) through a scratch copy of its files, so catching
         projections up never writes to it and a file we cannot write is never
-        mistaken for a corrupt one. Call before opening anything."""
+        mistaken for a corrupt one. The copy is reused while the store does
+        not change (projections/scratch.py). Call before opening anything."""
         if self._scratch is not None or self.writable:
             return
-        import shutil
-        import tempfile
+        from projections.scratch import open_scratch
 
-        scratch = Path(tempfile.mkdtemp(prefix="memman-readonly-"))
-        for path in self.directory.iterdir():
-            if path.is_file() and (path.suffix in (".db", ".f32") or path.name.endswith("-wal")):
-                shutil.copy2(path, scratch / path.name)
-        self._scratch = scratch
-        self.directory = self._log_directory = scratch
+        self._scratch = open_scratch(self.directory)
+        self.directory = self._log_directory = self._scratch.directory
         self.notices.append("the store is read-only: answered from a scratch copy (nothing was written to it)")
 
     def now(self):  # type: ignore[no-untyped-def]
@@ -98,7 +97,25 @@ class StoreDB:
             pset.catch_up()
             return pset
         self._refuse_older_log(pset)
+        if self.upto is None and log.backend != "sqlite":
+            return self._replica_after_purge(pset, projectors)
         return pset
+
+    def _replica_after_purge(self, pset: ProjectionSet, projectors: list) -> ProjectionSet:  # type: ignore[type-arg]
+        """A replica of a shared log that another machine purged since this
+        file last caught up is rebuilt from the scrubbed log (projections/replica.py)."""
+        from projections.replica import drop_derived, purged_since
+        from projections.runner import ProjectionSet
+
+        if not purged_since(self.log, min(pset.checkpoints().values(), default=0)):
+            return pset
+        pset.close()
+        held = {h.path.name for h in (self.__dict__.get("main"), self.__dict__.get("vectors")) if h is not None}
+        removed = drop_derived(self.directory, held)
+        self.notices.append(f"a purge was recorded in the shared log: rebuilt {', '.join(removed)} from it")
+        rebuilt = ProjectionSet(pset.path, projectors, self.log)
+        rebuilt.catch_up()
+        return rebuilt
 
     def _refuse_older_log(self, pset: ProjectionSet) -> None:
         """Projections that have applied events the log no longer holds mean
@@ -172,12 +189,13 @@ class StoreDB:
 
     @cached_property
     def log(self) -> EventLog:
-        path = self._log_directory / LOG_FILE
-        if not path.exists() and self.upto is None:
-            left = [name for name in (PROJECTIONS_FILE, VECTORS_FILE) if (self.directory / name).exists()]
-            if left:  # never start a fresh, empty log beside projections built from a lost one
-                raise LogMissing(f"{path} is missing but {left[0]} was built from it", LOG_MISSING_FIX)
-        return EventLog(path, clock=self._clock)
+        if backend_of(self._log_directory) is None:  # a local SQLite log (a PostgreSQL one cannot go missing here)
+            path = self._log_directory / LOG_FILE
+            if not path.exists() and self.upto is None:
+                left = [name for name in (PROJECTIONS_FILE, VECTORS_FILE) if (self.directory / name).exists()]
+                if left:  # never start a fresh, empty log beside projections built from a lost one
+                    raise LogMissing(f"{path} is missing but {left[0]} was built from it", LOG_MISSING_FIX)
+        return open_log(self._log_directory, clock=self._clock)
 
     @cached_property
     def main(self) -> ProjectionSet:
@@ -231,7 +249,7 @@ class StoreDB:
 
         for name in ("main", "vectors", "log"):
             handle = self.__dict__.get(name)
-            if handle is not None:
+            if handle is not None and getattr(handle, "backend", "sqlite") == "sqlite":
                 compact_wal(handle.conn)
 
     def close(self) -> None:
@@ -240,6 +258,4 @@ class StoreDB:
             if handle is not None:
                 handle.close()
         if self._scratch is not None:
-            import shutil
-
-            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch.close()

@@ -35,6 +35,9 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     # detached server per test would outlive it. tests/server/ covers it.
     monkeypatch.setenv("MEMMAN_SERVER", "off")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    # processes' temp files (a read-only store's reused scratch copy, projections/scratch.py) stay in the test's dir
+    (tmp_path / "tmp").mkdir(exist_ok=True)
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
     return data_dir
 
 
@@ -95,3 +98,6 @@ def no_warm_server_outlives_the_run(tmp_path_factory: pytest.TempPathFactory):  
                 os.kill(int(entry.name), signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+pytest_plugins = ["tests.postgres_server"]

@@ -106,6 +106,7 @@ class Deriver:
         self.skipped = 0  # inputs left pending because a provider's circuit was open
         self._prepared_facts: dict[int, FactsExtracted | Exception] = {}
         self._prepared_vectors: dict[tuple[str, int], np.ndarray | Exception] = {}
+        self._known: dict[int, list[Recorded]] = {}  # the chunk's earlier derivations, read in `prepare`
         self.pending = Pending()
         self.policy = policy or EdgePolicy()
         self.edges = EdgeInferer(
@@ -114,7 +115,7 @@ class Deriver:
 
     def derive(self, rec: Recorded, attempts_so_far: int) -> tuple[list[NewEvent], bool]:
         """The events derived from one input, and whether every stage succeeded."""
-        done = {(d.type, d.stage): d for d in self.db.log.derivations_of(rec.seq)}
+        done = {(d.type, d.stage): d for d in self._derivations_of(rec.seq)}
         new: list[NewEvent] = []
         try:
             self._derive(rec, done, new)
@@ -213,18 +214,30 @@ class Deriver:
 
     # ------------------------------------------------------------ embedding in batches
 
+    def finish_chunk(self) -> None:
+        """The chunk's events are in the log: drop what was read for it."""
+        self._known = {}
+        self.pending.clear()
+
+    def _derivations_of(self, seq: int) -> list[Recorded]:
+        known = self._known.get(seq)
+        return known if known is not None else self.db.log.derivations_of(seq)
+
     def prepare(self, recs: list[Recorded]) -> None:
         """Extract a chunk's inputs and embed all their facts in one call per
         embedder: a remote provider gets one request per batch, not one per
         input. What fails here is left for `derive`, which records it."""
         self._prepared_facts.clear()
         self._prepared_vectors.clear()
+        # One query for the chunk's earlier derivations (a round trip each would
+        # dominate on a PostgreSQL log); valid while the chunk is being derived.
+        self._known = self.db.log.derivations_of_many([r.seq for r in recs])
         texts: dict[int, list[str]] = {}
         for rec in recs:
             e = rec.event
             if not isinstance(e, MemoryRemembered | MemoryReplaced):
                 continue
-            done = {(d.type, d.stage): d for d in self.db.log.derivations_of(rec.seq)}
+            done = {(d.type, d.stage): d for d in self._derivations_of(rec.seq)}
             extracted = done.get(("facts.extracted", "extract"))
             if extracted is None:
                 try:

@@ -15,7 +15,7 @@ import msgspec
 
 from events.clock import to_iso
 from events.log import NewEvent
-from events.types import StoreConfigured
+from events.types import Recorded, StoreConfigured
 from projections.graph import EDGE_POLICY_SETTING
 from projections.vectors import matrix
 from projections.store import StoreDB
@@ -26,6 +26,7 @@ from workers.embedders.settings import EmbedderSettings
 from workers.embedders.base import Embedder
 from workers.pipeline import Pipeline, pipeline_stages
 from workers.stages.edges import EdgePolicy
+from workers.claims import Claims, claims_for
 from workers.vectorset import VectorSet
 
 EMBEDDER_SETTING = "embedder"
@@ -33,6 +34,7 @@ SWAP_SETTING = "embedder.swap_to"  # the fingerprint an `embed swap` is moving t
 # Inputs derived per transaction. Larger chunks mean fewer commits and catch-ups;
 # a killed drain loses at most one chunk's work, which the next drain redoes.
 CHUNK = 100
+INPUT_TYPES = ("memory.remembered", "memory.replaced")  # what the work queue's items are
 
 
 class DrainReport(msgspec.Struct, frozen=True, kw_only=True):
@@ -43,6 +45,7 @@ class DrainReport(msgspec.Struct, frozen=True, kw_only=True):
     dead: int
     remaining: int  # still pending or waiting for a retry
     seconds: float
+    skipped: int = 0  # not tried: a provider's circuit was open (workers/providers/breaker.py); still pending
 
 
 def store_policy(db: StoreDB) -> EdgePolicy:
@@ -122,34 +125,64 @@ def drain_store(
         policy=store_policy(db),
         **pipeline_stages(pipeline),
     )
+    seen = db.main.checkpoints()["queue"]  # the log position the queue below reflects
     work = due_work(db, clock(), limit)
     completed = failed = 0
-    for start in range(0, len(work), CHUNK):
-        chunk: list[NewEvent] = []
-        deriver.prepare([db.log.get(seq) for seq, _ in work[start : start + CHUNK]])
-        for seq, attempts in work[start : start + CHUNK]:
-            events, ok = deriver.derive(db.log.get(seq), attempts)
-            chunk.extend(events)
-            completed, failed = completed + ok, failed + (not ok)
-        db.log.append_many(chunk)  # a chunk lands whole or not at all
-        db.main.catch_up()
-        deriver.pending.clear()
-        if progress is not None:
-            progress(completed + failed, len(work))
+    claims = claims_for(db.log)  # other workers on a shared (PostgreSQL) log: derive only what we claim
+    try:
+        for start in range(0, len(work), CHUNK):
+            done, bad = _drain_chunk(db, deriver, claims, work[start : start + CHUNK], seen)
+            completed, failed = completed + done, failed + bad
+            if progress is not None:
+                progress(completed + failed, len(work))
+    finally:
+        claims.close()
     db.vectors.catch_up()
+    counts = dict(db.main.conn.execute("SELECT state, count(*) FROM work GROUP BY state").fetchall())
     if deriver.skipped:
         db.notices.append(f"{deriver.skipped} inputs left pending: a provider failed repeatedly (circuit open); the next drain retries")
     if deriver.also_missed:
         db.notices.append(f"{deriver.also_missed} inputs lack the swap target's embedding; 'memman embed swap --resume' adds them")
     if work:
         matrix(db.vectors.conn, db.directory, embedder.fingerprint.key)  # refresh recall's flat copy now
-    counts = dict(db.main.conn.execute("SELECT state, count(*) FROM work GROUP BY state").fetchall())
     return DrainReport(
         store=name,
-        processed=len(work),
+        processed=completed + failed,
         completed=completed,
-        failed=failed,
+        failed=failed - deriver.skipped,
+        skipped=deriver.skipped,
         dead=counts.get("dead", 0),
         remaining=counts.get("pending", 0) + counts.get("failed", 0),
         seconds=round(time.perf_counter() - started, 3),
     )
+
+
+def _drain_chunk(db: StoreDB, deriver: Deriver, claims: Claims, work: list[tuple[int, int]], seen: int) -> tuple[int, int]:
+    """Derive the claimed inputs of one chunk and append what they produced
+    in one transaction; returns (completed, failed)."""
+    attempts = dict(work)
+    mine = claims.claim([seq for seq, _ in work], seen)
+    completed = failed = 0
+    try:
+        chunk: list[NewEvent] = []
+        inputs = _inputs(db, mine)
+        deriver.prepare(inputs)
+        for rec in inputs:
+            events, ok = deriver.derive(rec, attempts[rec.seq])
+            chunk.extend(events)
+            completed, failed = completed + ok, failed + (not ok)
+        db.log.append_many(chunk)  # a chunk lands whole or not at all
+    finally:
+        claims.release()
+    db.main.catch_up()
+    deriver.finish_chunk()
+    return completed, failed
+
+
+def _inputs(db: StoreDB, seqs: list[int]) -> list[Recorded]:
+    """The input events of a chunk, read in one pass over their seq range."""
+    if not seqs:
+        return []
+    wanted = set(seqs)
+    found = db.log.read(after=min(seqs) - 1, upto=max(seqs), types=INPUT_TYPES)
+    return [rec for rec in found if rec.seq in wanted]

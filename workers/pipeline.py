@@ -81,14 +81,16 @@ def rules_pipeline() -> Pipeline:
     return Pipeline(extractor=RuleExtractor(), reconciler=RuleReconciler())
 
 
-def build_pipeline(llm: _Provider | None) -> Pipeline:
+def build_pipeline(llm: _Provider | None, *, breakers: str = "") -> Pipeline:
+    """The rules, or the LLM stages over one client; `breakers`
+    (<data_dir>/breakers) shares its circuit breaker across processes."""
     if llm is None or llm.provider == "none":
         return rules_pipeline()
     from workers.llm.causal import LLMCausalInferer
     from workers.llm.client import ChatClient
     from workers.llm.stages import LLMEnricher, LLMExtractor, LLMReconciler
 
-    client = ChatClient(llm)  # type: ignore[arg-type]
+    client = ChatClient(llm, breakers=breakers)  # type: ignore[arg-type]
     return Pipeline(
         extractor=LLMExtractor(client),
         reconciler=LLMReconciler(client),

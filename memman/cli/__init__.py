@@ -68,9 +68,9 @@ def cli(ctx: click.Context, data_dir: str | None, store: str | None, verbose: bo
 
 def _register() -> None:
     from memman.cli import embed  # noqa: I001 - embedder status/swap/reembed
-    from memman.cli import agent, audit, config_cmd, doctor, erasure, events_cmd, graph, install, io, lifecycle, mcp_cmd, memory, rederive, scheduler, server_cmd, store
+    from memman.cli import agent, audit, config_cmd, doctor, erasure, events_cmd, graph, install, io, lifecycle, mcp_cmd, memory, migrate, rederive, scheduler, server_cmd, store
 
-    for module in (embed, memory, audit, lifecycle, erasure, io, events_cmd, store, scheduler, graph, config_cmd, install, agent, doctor, rederive, server_cmd, mcp_cmd):
+    for module in (embed, memory, audit, lifecycle, erasure, io, events_cmd, store, scheduler, graph, config_cmd, install, agent, doctor, rederive, server_cmd, mcp_cmd, migrate):
         module.register(cli)
 
 

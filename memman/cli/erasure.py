@@ -24,6 +24,8 @@ def purge(ctx: AppContext, memory_ids, match, reason, yes, json_) -> None:  # ty
     (who, when, reason, which ids). Unlike forget, this cannot be undone.
     A memory split from a longer text is purged with that text and the
     other memories drawn from it. Asks for confirmation unless --yes.
+    A protected memory is purged only when its ID is named: --match, or
+    sharing an input with a named memory, refuses and names it instead.
 
     \b
     Example:
@@ -38,7 +40,7 @@ def purge(ctx: AppContext, memory_ids, match, reason, yes, json_) -> None:  # ty
     if not yes:
         click.echo(f"purge {len(chosen.memories)} memories from store {chosen.store}:", err=True)
         for p in chosen.memories:
-            click.echo(f"  {p.id[-8:]} [{p.status}] {p.content}", err=True)
+            click.echo(f"  {p.id[-8:]} [{p.status}{', protected' if p.protected else ''}] {p.content}", err=True)
         if not click.confirm("Destroy their content for good? This cannot be undone", default=False, err=True):
             fail("purge not confirmed; nothing changed", 1)
     report = run_purge(ctx.app, chosen, reason=reason)

@@ -29,6 +29,7 @@ def scheduler_drain(ctx: AppContext, stores, limit, background, json_) -> None: 
     """
     import time
 
+    from memman.exits import warn
     from memman.maintenance import drain_all
     from memman.scheduler import state
     from memman.stores import check_name
@@ -49,6 +50,10 @@ def scheduler_drain(ctx: AppContext, stores, limit, background, json_) -> None: 
         ctx.data_dir, stores=[check_name(s) for s in stores] or None, limit=limit, progress=progress
     )
     state.record_pass(ctx.data_dir, "drain", reports, seconds=time.perf_counter() - started)
+    for r in reports:
+        if r.skipped:
+            warn(f"{r.store}: {r.skipped} inputs left pending, not tried: a provider failed repeatedly"
+                 " (circuit open); the next drain after its cool-down retries them")
     if json_:
         emit_json({"stores": reports})
         return
@@ -60,6 +65,7 @@ def scheduler_drain(ctx: AppContext, stores, limit, background, json_) -> None: 
             f"{r.store}: {r.completed} derived, {r.failed} failed, {r.dead} dead-lettered, {r.remaining} remaining"
             f" ({r.seconds:.2f}s, {rate:,.0f}/s)"
         )
+
 
 
 _platform = click.option(

@@ -88,24 +88,33 @@ def _cwd() -> str | None:
 
 @store.command(name="create")
 @click.argument("name")
+@click.option(
+    "--backend",
+    default="sqlite",
+    show_default=True,
+    metavar="sqlite|postgresql://...",
+    help="Where the log lives: a local SQLite file, or a PostgreSQL database a team shares (docs/postgres.md).",
+)
 @json_option
 @pass_app
-def store_create(ctx: AppContext, name, json_) -> None:  # type: ignore[no-untyped-def]
-    """Create store NAME.
+def store_create(ctx: AppContext, name, backend, json_) -> None:  # type: ignore[no-untyped-def]
+    """Create store NAME, its log in SQLite (default) or PostgreSQL.
+
+    The PostgreSQL URL is kept in the store's backend.dsn (mode 0600) and never
+    printed; other machines join the same store by creating it with the same URL.
 
     \b
     Example:
       memman store create project-x
+      memman store create team --backend postgresql://me@db.internal/memman
     """
-    from events.log import EventLog
     from memman.stores import Registry
 
-    path = Registry(ctx.data_dir).create(name)
-    EventLog(path / "log.db").close()
+    path, shown = Registry(ctx.data_dir).create(name, backend=backend)
     if json_:
-        emit_json({"store": name, "path": str(path)})
+        emit_json({"store": name, "path": str(path), "backend": shown})
     else:
-        click.echo(f"created store {name}")
+        click.echo(f"created store {name}" + ("" if shown == "sqlite" else f" on {shown}"))
 
 
 @store.command(name="use")
@@ -163,6 +172,8 @@ def status(ctx: AppContext, json_) -> None:  # type: ignore[no-untyped-def]
         emit_json(s)
         return
     click.echo(f"store {s.store} at {s.path}")
+    if s.backend != "sqlite":
+        click.echo(f"  log on {s.backend}; local replica was {s.replica_lag} events behind (now caught up)")
     click.echo(f"  memories: {', '.join(f'{k} {v}' for k, v in sorted(s.by_status.items())) or 'none'}")
     if s.by_category:
         click.echo(f"  active by category: {', '.join(f'{k} {v}' for k, v in sorted(s.by_category.items()))}")

@@ -8,11 +8,13 @@ from pathlib import Path
 
 import apsw
 
+from events.backends import BACKEND_FILE, backend_of, open_log
 from events.clock import Clock
 from events.db import connect, translated_errors
 from projections.store import LOG_FILE, StoreDB
 
-KEPT = frozenset({LOG_FILE, f"{LOG_FILE}-wal", f"{LOG_FILE}-shm", "access.log"})  # access.log: ids and times only
+# access.log: ids and times only; backend.dsn: where a PostgreSQL log lives
+KEPT = frozenset({LOG_FILE, f"{LOG_FILE}-wal", f"{LOG_FILE}-shm", "access.log", BACKEND_FILE})
 
 
 def rebuild_derived(directory: Path, clock: Clock) -> list[str]:
@@ -35,7 +37,15 @@ def rebuild_derived(directory: Path, clock: Clock) -> list[str]:
 
 def vacuum(directory: Path) -> None:
     """Rewrite the log file without free pages and truncate its WAL, so no
-    page or frame on disk keeps a payload as it was before the rewrite."""
+    page or frame on disk keeps a payload as it was before the rewrite (a
+    PostgreSQL log: VACUUM FULL of its table, see PostgresEventLog.vacuum)."""
+    if backend_of(directory) is not None:
+        log = open_log(directory)
+        try:
+            log.vacuum()  # type: ignore[attr-defined]
+        finally:
+            log.close()
+        return
     path = directory / LOG_FILE
     conn = connect(path)
     try:
@@ -62,3 +72,18 @@ def stores_holding(data_dir: Path, texts: list[str]) -> list[str]:
         if any(n in data for n in needles):
             found.append(str(path.relative_to(data_dir)))
     return found
+
+
+def log_holding(directory: Path, texts: list[str]) -> list[str]:
+    """For a store whose log is in PostgreSQL (not a file `stores_holding`
+    can scan): the log, named without its password, if any event still holds
+    one of `texts`."""
+    if backend_of(directory) is None:
+        return []
+    needles = sorted({t.encode() for t in texts if t} | {t.casefold().encode() for t in texts if t})
+    log = open_log(directory, readonly=True)
+    try:
+        count = log.holding(needles)  # type: ignore[attr-defined]
+    finally:
+        log.close()
+    return [f"{log.path} ({count} events)"] if count else []

@@ -32,7 +32,7 @@ import msgspec
 from events.errors import BadInput, NotFound
 from events.log import EventLog, NewEvent
 from events.types import FactsExtracted, MemoryId, MemoryPurged, MemoryRemembered, MemoryReplaced, Rewrite
-from memman.erasure.files import rebuild_derived, stores_holding, vacuum
+from memman.erasure.files import log_holding, rebuild_derived, stores_holding, vacuum
 from memman.erasure.scrub import scrub, scrub_text
 from memman.render import one_line
 from memman.service import Memman
@@ -44,6 +44,7 @@ class Preview(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     status: str
     content: str
+    protected: bool = False
 
 
 class PurgePlan(msgspec.Struct, frozen=True, kw_only=True):
@@ -100,6 +101,7 @@ def plan(app: Memman, ids: list[str], match: str | None = None) -> PurgePlan:
         raise NotFound(f"no memory in store {app.store!r} contains {match!r}; nothing to purge")
     family = _family(app.db.log, named)
     rows = {r.id: r for r in (app.memory(m) for m in sorted(family) if _exists(app, m))}
+    _refuse_implicit_protected(rows, set() if match else named, match)
     texts = {match} if match else set()
     for m in family:
         for rec in app.db.log.for_memory(m):
@@ -108,8 +110,25 @@ def plan(app: Memman, ids: list[str], match: str | None = None) -> PurgePlan:
                 texts.add(e.text)
             elif isinstance(e, FactsExtracted):
                 texts.update(f.text for f in e.facts if f.memory_id == m)
-    previews = [Preview(id=m, status=r.status, content=one_line(r.content, 100)) for m, r in sorted(rows.items())]
+    previews = [
+        Preview(id=m, status=r.status, content=one_line(r.content, 100), protected=bool(r.protected))
+        for m, r in sorted(rows.items())
+    ]
     return PurgePlan(store=app.store, match=match, memories=previews, texts=sorted(t for t in texts if t))
+
+
+def _refuse_implicit_protected(rows: dict, named: set[str], match: str | None) -> None:  # type: ignore[type-arg]
+    """A protected memory is purged only when its id is named: never because
+    it matched --match, nor because it shares an input text with a named one."""
+    implicit = sorted(m for m, r in rows.items() if r.protected and m not in named)
+    if not implicit:
+        return
+    why = f"contain {match!r}" if match else "share an input text with the memories named"
+    listed = " ".join(implicit)
+    raise BadInput(
+        f"protected memories {listed} {why}; a protected memory is purged only by naming it:"
+        f" 'memman purge {listed}' (or unprotect it first); nothing was changed"
+    )
 
 
 def _exists(app: Memman, memory_id: str) -> bool:
@@ -170,7 +189,7 @@ def purge(app: Memman, chosen: PurgePlan, *, reason: str = "") -> PurgeReport:
         tombstone_seq=recorded.seq,
         rebuilt=rebuilt,
         related=related,
-        remaining=stores_holding(data_dir, chosen.texts),
+        remaining=stores_holding(data_dir, chosen.texts) + log_holding(directory, chosen.texts),
         seconds=round(time.perf_counter() - started, 3),
     )
 

@@ -81,7 +81,8 @@ def inject(
     def work() -> None:
         try:
             with Scoped.at(data_dir, flag, cwd) as scoped:
-                answer["result"] = scoped.recall(prompt[:QUERY_CHARS], limit=max(limit * 3, 10))
+                # not a use yet: only what passes the gate and fits the block is (noted below)
+                answer["result"] = scoped.recall(prompt[:QUERY_CHARS], limit=max(limit * 3, 10), note_use=False)
         except (MemmanError, OSError) as exc:  # fail open: the prompt goes on without memories
             answer["error"] = str(exc)
         except Exception as exc:  # noqa: BLE001 - the one seam where any failure must fail open, never a traceback in the agent
@@ -101,4 +102,26 @@ def inject(
     block = fence(items, max_chars=max_chars) if items else None
     if block is None:
         return None
-    return Injected(block=block, ids=[i.id for i in items][: block.count("<memory ")])
+    injected = items[: block.count("<memory ")]
+    note_injected(data_dir, injected)
+    return Injected(block=block, ids=[i.id for i in injected])
+
+
+def note_injected(data_dir: Path, items: list[Item]) -> None:
+    """Count as used exactly the memories that reached the prompt (recall's
+    other candidates were not consumed): one append per store to the use
+    records the drain folds into the log (memman/lifecycle/access.py). A
+    store that cannot take it (read-only) loses that use, silently."""
+    from events.clock import utc_now
+    from memman.lifecycle.access import record
+    from memman.stores import Registry
+
+    registry = Registry(data_dir)
+    by_store: dict[str, list[str]] = {}
+    for item in items:
+        by_store.setdefault(item.store, []).append(item.id)
+    for store, ids in by_store.items():
+        try:
+            record(registry.path(store), ids, utc_now())
+        except (OSError, ValueError):
+            continue

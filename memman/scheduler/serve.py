@@ -1,7 +1,7 @@
 """`scheduler serve`: the long-running drain loop (PID 1 in containers).
 
 Every `interval` seconds, or at once when `scheduler trigger` touches the
-trigger file, it drains every store under the data dir's drain lock and
+trigger file or a store on PostgreSQL notifies an append (workers/wake.py), it drains every store under the data dir's drain lock and
 writes the heartbeat. It polls for stop/trigger/signals every `POLL_S`
 seconds, so it notices `scheduler stop` within a second and pauses (no
 drains) until `scheduler start`. SIGTERM / SIGINT end it cleanly: a pass in
@@ -106,6 +106,17 @@ class Loop:
         return 0
 
     def _loop(self) -> None:
+        from memman.stores import Registry
+        from workers.wake import LogWaker
+
+        registry = Registry(self.data_dir)
+        waker = LogWaker([registry.path(n) for n in registry.names()])  # stores on PostgreSQL wake us at once
+        try:
+            self._poll(waker)
+        finally:
+            waker.close()
+
+    def _poll(self, waker) -> None:  # type: ignore[no-untyped-def]
         due = 0.0  # monotonic time of the next pass; 0 = now
         paused = False
         while not self.stopping:
@@ -119,7 +130,8 @@ class Loop:
             if not paused and (triggered or time.monotonic() >= due):
                 self._drain_backlog()
                 due = time.monotonic() + self.interval()
-            time.sleep(POLL_S)
+            if waker.wait(POLL_S):
+                due = 0.0  # a shared log was appended to: drain now
 
     def _drain_backlog(self) -> None:
         """Passes of BATCH inputs until nothing is due, checking for stop in between."""

@@ -84,11 +84,18 @@ class Scoped:
         return [s for s in self.scope.reads if registry.exists(s)] or [self.scope.personal]
 
     def recall(self, query: str, **options: object) -> RecallResult:
+        """Recall every store the scope reads, merged. Use is noted for what
+        the merged answer returns, not for what each store offered."""
         stores = self.existing()
         if len(stores) == 1:
             return _labelled(self.app(stores[0]).recall(query, **options), stores[0])  # type: ignore[arg-type]
-        results = [_labelled(self.app(s).recall(query, **options), s) for s in stores]  # type: ignore[arg-type]
-        return merge(results, int(options.get("limit", 10)), self.scope.project)  # type: ignore[arg-type]
+        note = bool(options.pop("note_use", True)) and options.get("as_of") is None and options.get("known_at") is None
+        results = [_labelled(self.app(s).recall(query, note_use=False, **options), s) for s in stores]  # type: ignore[arg-type]
+        merged = merge(results, int(options.get("limit", 10)), self.scope.project)  # type: ignore[arg-type]
+        if note:
+            for store in stores:
+                self.app(store).note_use([h.id for h in merged.results if h.store == store])
+        return merged
 
     def find(self, memory_id: str, action: Callable[[Memman], T]) -> T:
         """`action` on the store holding the id: the project store first, then the personal one."""

@@ -92,6 +92,37 @@ def cli(data_dir: Path) -> Cli:
     return Cli(data_dir)
 
 
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def on_backend(request: pytest.FixtureRequest, cli: Cli) -> Cli:
+    """`cli` whose default store lives on the backend named by the fixture's
+    param: a module overrides `cli` with `@pytest.fixture(params=BACKENDS)`
+    and `return on_backend(request, cli)`, and every test in it runs on
+    SQLite and on the session's PostgreSQL server (tests/postgres_server.py)."""
+    if request.param == "postgresql":
+        cli.ok("store", "create", "default", "--backend", request.getfixturevalue("pg_dsn"))
+    return cli
+
+
+def log_holding(cli: Cli, needle: str, store: str = "default") -> int:
+    """How many events of a PostgreSQL store's log still hold `needle` (as
+    UTF-8, as given or case-folded); 0 for a SQLite store, whose log is a
+    file under the data dir that a byte scan covers."""
+    dsn_file = cli.data_dir / "stores" / store / "backend.dsn"
+    if not dsn_file.exists():
+        return 0
+    import psycopg
+
+    wanted = [needle.encode(), needle.casefold().encode()]
+    with psycopg.connect(dsn_file.read_text().strip()) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM events WHERE position(%s::bytea in payload) > 0 OR position(%s::bytea in payload) > 0",
+            wanted,
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def assert_error(result: Result, code: int, message: str | None = None, *, contains: Sequence[str] = ()) -> str:
     """The error contract: nothing on stdout, exactly one stderr line starting
     with 'memman: error: ', no traceback, the given exit code. `message` is

@@ -67,6 +67,7 @@ COMMANDS = [
     "graph stats",
     "graph rebuild",
     "rederive",
+    "migrate",
     "embed status",
     "embed swap",
     "embed reembed",

@@ -10,12 +10,25 @@ the CLI in subprocesses at the real time."""
 
 from __future__ import annotations
 
+import json
+import re
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
+
 from memman.maintenance import drain_all
 from memman.service import Memman
-from tests.cli.conftest import Cli, assert_error
+from tests.cli.conftest import BACKENDS, Cli, assert_error, on_backend
+
+
+@pytest.fixture(params=BACKENDS)
+def cli(request: pytest.FixtureRequest, cli: Cli) -> Cli:
+    """Every scenario here on SQLite and on PostgreSQL (tests/cli/conftest.py on_backend)."""
+    return on_backend(request, cli)
+
 
 QUERY = "widget cache ttl"
 SHORT = "Widget cache TTL is five minutes, says Priya"  # matches the query best by keyword
@@ -201,3 +214,59 @@ def test_lifecycle_commands_reject_bad_input_with_one_line(cli: Cli) -> None:
     assert_error(
         cli("insights", "protect", memory), 2, f"memory {memory} is forgotten; 'memman restore {memory}' first, then protect it"
     )
+
+
+def _accessed(data_dir: Path) -> list[dict[str, int]]:
+    """Uses per memory in each folded memory.accessed event, oldest first (read from the log)."""
+    with Memman(data_dir) as app:
+        return [{a.memory_id: a.count for a in r.event.accesses} for r in app.db.log.read(types=["memory.accessed"])]
+
+
+def test_the_prompt_hook_counts_as_used_only_what_it_injected_and_replay_keeps_the_ranking(cli: Cli) -> None:
+    port = cli.remember("The staging database listens on port 5433", "--cat", "fact")
+    for text in ("The staging database is backed up nightly to the NAS", "The staging database runs Postgres 16",
+                 "Database migrations on staging run at noon", "Which port the staging proxy uses is in the wiki"):
+        cli.remember(text)
+    cli.ok("scheduler", "drain")
+    cli.ok("config", "set", "recall.inject_limit", "1")
+    cli.ok("config", "set", "recall.inject_budget_ms", "60000")  # a loaded machine must not turn this into the reminder
+    prompt = "which port does the staging database use?"
+    offered = [h["id"] for h in cli.json("recall", prompt)["results"]]
+    assert port in offered and len(offered) > 1  # the hook's recall returns these too: counting them all was the bug
+    cli.ok("scheduler", "drain")
+    assert _accessed(cli.data_dir)[-1] == {m: 1 for m in offered}  # a CLI recall returned them all: all used
+
+    hook = json.dumps({"hook_event_name": "UserPromptSubmit", "prompt": prompt, "session_id": "s1"})
+    proc = subprocess.run([sys.executable, "-m", "memman", "hook", "user-prompt-submit"], input=hook.encode(),
+                          capture_output=True, env=cli.env(), timeout=120)
+    assert proc.returncode == 0 and b"Traceback" not in proc.stderr, proc
+    context = json.loads(proc.stdout)["hookSpecificOutput"]["additionalContext"]
+    injected = re.findall(r'<memory id="([0-9A-Z]+)"', context)
+    assert injected == [port], context
+    cli.ok("scheduler", "drain")
+    uses = _accessed(cli.data_dir)
+    assert len(uses) == 2 and uses[-1] == {port: 1}  # only the injected memory counts as used
+
+    ranking = [(h["id"], h["score"]) for h in cli.json("recall", "staging database")["results"]]
+    cli.ok("events", "replay")
+    assert [(h["id"], h["score"]) for h in cli.json("recall", "staging database")["results"]] == ranking
+
+
+def test_memories_younger_than_min_age_are_immune_until_they_are_not(cli: Cli) -> None:
+    """Immunity by age (issue 14, item 2): importance 1, idle, below the gc
+    line, and still never retired while younger than retention.min_age_days."""
+    with Memman(cli.data_dir, clock=_at(datetime.now(timezone.utc) - timedelta(days=10))) as app:
+        young = app.remember("The temp badge for the fire drill is blue", importance=1).id
+    drain_all(cli.data_dir)
+    cli.ok("config", "set", "retention.gc_below", "10")  # any memory not immune is a candidate
+    found = cli.json("insights", "candidates")
+    assert found["candidates"] == [] and found["immune"] == {"younger than 30 days": 1}, found
+    assert cli.json("gc")["retired"] == []
+    cli.ok("config", "set", "retention.min_age_days", "7")
+    assert [c["id"] for c in cli.json("insights", "candidates")["candidates"]] == [young]
+
+
+def test_the_agent_guide_says_why_secrets_are_never_stored(cli: Cli) -> None:
+    guide = cli.ok("guide").out
+    assert "secrets of any" in guide and "memory outlives the session" in guide.replace("\n", " ")
+    assert "--redact" in guide and "<private>...</private>" in guide

@@ -17,7 +17,7 @@ LINE_KEYS = ["seq", "id", "type", "recorded_at", "occurred_at", "actor", "causat
 RECORD_KEYS = ["seq", "id", "type", "schema_version", "recorded_at", "occurred_at", "actor", "causation", "stage", "event"]
 STATUS_KEYS = [
     "store", "path", "events", "log_head", "checkpoints", "by_status", "by_category", "backlog", "failed", "dead",
-    "oldest_pending", "embedder", "vectors", "edges", "bytes", "retention",
+    "oldest_pending", "embedder", "vectors", "edges", "bytes", "retention", "backend", "replica_lag",
 ]  # fmt: skip
 PROJECTIONS = ["memories", "graph", "settings", "queue", "usage", "vectors"]
 DERIVED = ["facts.extracted", "memory.reconciled", "memory.embedded", "edges.inferred"]
@@ -81,9 +81,9 @@ def test_scheduler_drain_json_reports_each_store(cli: Cli) -> None:
     cli.remember("The staging database lives on host sparrow")
     cli.remember("Builds run on the ci-7 runner")
     first = cli.json("scheduler", "drain", "--limit", "1")["stores"]
-    assert [list(r) for r in first] == [["store", "processed", "completed", "failed", "dead", "remaining", "seconds"]]
+    assert [list(r) for r in first] == [["store", "processed", "completed", "failed", "dead", "remaining", "seconds", "skipped"]]
     assert first[0] | {"seconds": 0} == {
-        "store": "default", "processed": 1, "completed": 1, "failed": 0, "dead": 0, "remaining": 1, "seconds": 0,
+        "store": "default", "processed": 1, "completed": 1, "failed": 0, "dead": 0, "remaining": 1, "seconds": 0, "skipped": 0,
     }  # fmt: skip
     out = cli.ok("scheduler", "drain").out
     assert re.fullmatch(r"default: 1 derived, 0 failed, 0 dead-lettered, 0 remaining \(\d+\.\d\ds, [\d,]+/s\)\n", out)

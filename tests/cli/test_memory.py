@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 
 from memman.recall import DEFAULT_MIN_SCORE
-from tests.cli.conftest import Cli
+from tests.cli.conftest import BACKENDS, Cli, assert_error, on_backend
+
+
+@pytest.fixture(params=BACKENDS)
+def cli(request: pytest.FixtureRequest, cli: Cli) -> Cli:
+    """Every scenario here on SQLite and on PostgreSQL (tests/cli/conftest.py on_backend)."""
+    return on_backend(request, cli)
+
 
 ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 HIT_KEYS = ["id", "content", "score", "category", "importance", "entities", "source", "created_at", "status", "signals",
@@ -36,6 +43,25 @@ def test_remember_json_is_the_new_id_its_seq_pending_and_the_store(cli: Cli) -> 
     assert ULID.match(out["id"]) and out["already"] is False
     assert out["seq"] == 1  # the first event of a fresh store
     assert (out["status"], out["store"]) == ("pending", "default")
+
+
+def test_remember_with_an_id_is_idempotent_and_a_reused_id_with_another_text_is_refused(cli: Cli) -> None:
+    """Agents retrying a hook: the same --id appends once (issue 13, item 1);
+    the same --id with another text is a mistake that would drop a memory
+    silently, so it is refused. The fast path and the click path agree."""
+    first = cli.json("remember", "The release train leaves on Thursdays", "--id", "hook-42")
+    again = cli.json("remember", "The release train leaves on Thursdays", "--id", "hook-42")
+    assert again == {**first, "already": True} and first["already"] is False
+    slow = cli.json("remember", "The release train leaves on Thursdays", "--id", "hook-42", env={"MEMMAN_NO_FASTPATH": "1"})
+    assert (slow["id"], slow["already"]) == (first["id"], True)
+    head = len(cli.events())
+    refused = (f"--id hook-42 was already used for memory {first['id']} with another text; nothing was written"
+               " (give a new memory a new --id)")
+    assert_error(cli("remember", "The release train leaves on Fridays", "--id", "hook-42"), 2, refused)
+    assert_error(cli("remember", "The release train leaves on Fridays", "--id", "hook-42", env={"MEMMAN_NO_FASTPATH": "1"}), 2, refused)
+    assert_error(cli("remember", "x", "--id", "   "), 2, "--id is empty; pass a stable key, e.g. the hook's event id")
+    assert_error(cli("remember", "x", "--id", "k" * 201), 2, "--id is 201 characters; the limit is 200")
+    assert len(cli.events()) == head == 1
 
 
 def test_remember_text_output_is_one_line_with_the_id(cli: Cli) -> None:

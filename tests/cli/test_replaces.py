@@ -6,7 +6,15 @@ of a forgotten memory refused."""
 
 from __future__ import annotations
 
-from tests.cli.conftest import Cli, assert_error
+import pytest
+
+from tests.cli.conftest import BACKENDS, Cli, assert_error, on_backend
+
+
+@pytest.fixture(params=BACKENDS)
+def cli(request: pytest.FixtureRequest, cli: Cli) -> Cli:
+    """Every scenario here on SQLite and on PostgreSQL (tests/cli/conftest.py on_backend)."""
+    return on_backend(request, cli)
 
 
 def _ids(hits: list[dict]) -> list[str]:

@@ -4,7 +4,15 @@ learned it), in recall text and --json, `insights show` and `log`."""
 
 from __future__ import annotations
 
-from tests.cli.conftest import Cli
+import pytest
+
+from tests.cli.conftest import BACKENDS, Cli, on_backend
+
+
+@pytest.fixture(params=BACKENDS)
+def cli(request: pytest.FixtureRequest, cli: Cli) -> Cli:
+    """Every scenario here on SQLite and on PostgreSQL (tests/cli/conftest.py on_backend)."""
+    return on_backend(request, cli)
 
 
 def test_recall_json_gives_the_occurred_and_the_recorded_time_of_an_imported_memory(cli: Cli) -> None:

@@ -30,7 +30,12 @@ def remembered(memory_id: str, text: str = "a fact") -> MemoryRemembered:
 class EventLogContract:
     """Behaviour every log backend must have; subclasses supply `make_log`."""
 
+    refused: type[Exception]  # what the raw connection raises for an UPDATE or DELETE
+
     def make_log(self, tmp_path: Path) -> EventLog:
+        raise NotImplementedError
+
+    def reopen(self, log: EventLog) -> EventLog:
         raise NotImplementedError
 
     def test_seq_is_monotonic_and_gap_free(self, tmp_path: Path) -> None:
@@ -43,13 +48,32 @@ class EventLogContract:
     def test_update_and_delete_are_refused_by_the_schema(self, tmp_path: Path) -> None:
         log = self.make_log(tmp_path)
         log.append(remembered("A"))
-        with pytest.raises(apsw.ConstraintError, match="append-only"):
+        with pytest.raises(self.refused, match="append-only"):
             log.conn.execute("UPDATE events SET type='x'")
-        with pytest.raises(apsw.ConstraintError, match="append-only"):
+        with pytest.raises(self.refused, match="append-only"):
             log.conn.execute("DELETE FROM events")
-        with pytest.raises(apsw.ConstraintError, match="append-only"):
+        with pytest.raises(self.refused, match="append-only"):
             log.conn.execute("DELETE FROM event_memories")
         assert [r.event for r in log.read()] == [remembered("A")]
+
+    def test_an_idempotency_key_appends_once(self, tmp_path: Path) -> None:
+        log = self.make_log(tmp_path)
+        keyed = [MemoryRemembered(memory_id=f"K{i}", text="a fact", key=f"id:{i % 3}") for i in range(5)]  # type: ignore[arg-type]
+        first = log.append_many([NewEvent(event=e) for e in keyed])
+        assert [r.event.memory_id for r in first] == ["K0", "K1", "K2"]  # a key repeated in one batch: its first
+        assert [r.seq for r in first] == [1, 2, 3]
+        assert log.append_many([NewEvent(event=keyed[4]), NewEvent(event=remembered("free"))])[0].event == remembered("free")
+        assert log.seq_of_key("id:1") == 2 and log.seq_of_key("id:9") is None
+        assert log.head() == 4 and log.verify() == []
+
+    def test_a_large_keyed_batch_gets_the_right_seqs(self, tmp_path: Path) -> None:
+        """(What `import` sends: 2000 lines with ids in one transaction.)"""
+        log = self.make_log(tmp_path)
+        log.append(remembered("first"))
+        items = [NewEvent(event=MemoryRemembered(memory_id=f"M{i}", text=f"fact {i}", key=f"id:{i}")) for i in range(2000)]  # type: ignore[arg-type]
+        recorded = log.append_many(items)
+        assert [r.seq for r in recorded] == list(range(2, 2002))
+        assert [log.get(r.seq).event.memory_id for r in recorded[::250]] == [f"M{i}" for i in range(0, 2000, 250)]  # type: ignore[union-attr]
 
     def test_a_batch_is_all_or_nothing(self, tmp_path: Path) -> None:
         log = self.make_log(tmp_path)
@@ -126,13 +150,32 @@ class EventLogContract:
         rec = log.append(event, actor="cli")
         assert log.get(rec.seq) == rec
         assert log.get_by_id(rec.id) == rec
-        reopened = EventLog(log.path)
+        reopened = self.reopen(log)
         assert reopened.get(rec.seq).event == event
+        assert reopened.read(after=rec.seq - 1).__next__() == rec
+
+    def test_an_empty_batch_appends_nothing(self, tmp_path: Path) -> None:
+        log = self.make_log(tmp_path)
+        assert log.append_many([]) == []
+        assert log.head() == 0 and log.count() == 0 and log.verify() == []
+
+    def test_the_log_reads_back_what_another_handle_appended(self, tmp_path: Path) -> None:
+        log = self.make_log(tmp_path)
+        other = self.reopen(log)
+        log.append(remembered("A"))
+        other.append(remembered("B"))
+        assert [r.event.memory_id for r in log.read()] == ["A", "B"]  # type: ignore[union-attr]
+        assert log.count() == other.count() == 2
 
 
 class TestSqliteEventLog(EventLogContract):
+    refused = apsw.ConstraintError
+
     def make_log(self, tmp_path: Path) -> EventLog:
         return EventLog(tmp_path / "log.db")
+
+    def reopen(self, log: EventLog) -> EventLog:
+        return EventLog(log.path)
 
 
 def test_verify_reports_a_missing_trigger(tmp_path: Path) -> None:

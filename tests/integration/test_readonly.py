@@ -65,3 +65,80 @@ def test_a_read_only_store_with_undrained_memories_recalls_without_writing(tmp_p
     start = _in_read_only_mount(shared, [*memman, "hook", "session-start"], b'{"session_id": "s"}')
     assert start.returncode == 0 and start.stderr == b"", start.stderr
     assert {k: v for k, v in snapshot(shared).items() if not k.endswith("-shm")} == before
+
+
+def test_read_only_recalls_reuse_one_scratch_copy_until_the_store_changes(tmp_path: Path) -> None:
+    """The scratch copy is made once per state of the store (projections/scratch.py):
+    a second recall reuses it (no new copy), a write by the host makes the next
+    recall copy afresh and see the new memory, and the old copy is removed."""
+    if not _can_mount_read_only(tmp_path):
+        pytest.skip("needs unshare -m and a read-only bind mount (root in a namespace-capable container)")
+    shared = tmp_path / "global"
+    host = Cli(shared)
+    host.ok("remember", "The family wifi password is kept in the red notebook")
+    host.ok("scheduler", "drain")
+    host.ok("remember", "The boat key hangs by the kitchen door")  # pending: the first reader catches it up
+    temp = tmp_path / "tmp"  # the test's TMPDIR (tests/conftest.py)
+    memman = [sys.executable, "-m", "memman", "--data-dir", str(shared)]
+    before = {k: v for k, v in snapshot(shared).items() if not k.endswith("-shm")}
+
+    def copies() -> list[Path]:
+        return sorted(p for p in temp.glob("memman-readonly-*/*") if not p.name.startswith("."))
+
+    first = _in_read_only_mount(shared, [*memman, "recall", "boat key", "--json"])
+    assert first.returncode == 0, first.stderr
+    assert "kitchen door" in json.loads(first.stdout)["results"][0]["content"]
+    [copy] = copies()
+    assert oct(copy.parent.stat().st_mode & 0o777) == "0o700"
+    made = copy.stat().st_ino
+    for query in ("wifi password", "boat key"):
+        again = _in_read_only_mount(shared, [*memman, "recall", query, "--json"])
+        assert again.returncode == 0 and json.loads(again.stdout)["results"], again.stderr
+    assert [c.stat().st_ino for c in copies()] == [made]  # reused, not copied again
+    assert not list(copy.glob("access.*"))  # no use records piling up where nobody folds them
+    assert {k: v for k, v in snapshot(shared).items() if not k.endswith("-shm")} == before
+
+    host.ok("recall", "wifi password")  # the host reads: its projections move on, its log does not
+    again = _in_read_only_mount(shared, [*memman, "recall", "boat key", "--json"])
+    assert again.returncode == 0, again.stderr
+    assert [c.stat().st_ino for c in copies()] == [made]  # still the same copy
+
+    carried = (copy / "projections.db").stat().st_ino
+    host.ok("remember", "The spare tent is in the loft")  # the host writes: the log changed
+    fresh = _in_read_only_mount(shared, [*memman, "recall", "spare tent", "--json"])
+    assert fresh.returncode == 0, fresh.stderr
+    assert "loft" in json.loads(fresh.stdout)["results"][0]["content"]
+    [newer] = copies()
+    assert newer != copy  # a new copy of the log, and the old copy removed
+    assert (newer / "projections.db").stat().st_ino == carried  # its projections moved over, not copied again
+
+
+def test_a_read_only_copy_is_not_carried_over_when_the_log_was_replaced(tmp_path: Path) -> None:
+    """A log restored from an older copy does not continue the one the scratch
+    copy was built from: the next reader copies everything afresh and reports
+    what the store itself holds, never the old copy's projections."""
+    if not _can_mount_read_only(tmp_path):
+        pytest.skip("needs unshare -m and a read-only bind mount (root in a namespace-capable container)")
+    shared = tmp_path / "global"
+    host = Cli(shared)
+    host.ok("remember", "The boat key hangs by the kitchen door")
+    host.ok("scheduler", "drain")
+    memman = [sys.executable, "-m", "memman", "--data-dir", str(shared)]
+    first = _in_read_only_mount(shared, [*memman, "recall", "boat key", "--json"])
+    assert first.returncode == 0, first.stderr
+    [copy] = sorted(p for p in (tmp_path / "tmp").glob("memman-readonly-*/*") if not p.name.startswith("."))
+    carried = (copy / "projections.db").stat().st_ino
+    other = tmp_path / "other"  # another store's log (different event ids) put in its place
+    Cli(other).ok("remember", "The canoe paddles are in the shed")
+    Cli(other).ok("scheduler", "drain")
+    store, source = shared / "stores" / "default", other / "stores" / "default"
+    for name in ("log.db", "projections.db", "vectors.db"):
+        for suffix in ("", "-wal", "-shm"):
+            (store / f"{name}{suffix}").unlink(missing_ok=True)
+            if (source / f"{name}{suffix}").exists():
+                shutil.copy2(source / f"{name}{suffix}", store / f"{name}{suffix}")
+    after = _in_read_only_mount(shared, [*memman, "recall", "canoe paddles", "--json"])
+    assert after.returncode == 0, after.stderr
+    assert "shed" in json.loads(after.stdout)["results"][0]["content"]
+    [newer] = sorted(p for p in (tmp_path / "tmp").glob("memman-readonly-*/*") if not p.name.startswith("."))
+    assert (newer / "projections.db").stat().st_ino != carried

@@ -102,7 +102,7 @@ def _loaded_modules(argv: list[str], data_dir: str) -> set[str]:
         f"sys.argv = ['memman', *{argv!r}]\n"
         "from memman.entry import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "heavy = ('numpy', 'usearch', 'httpx', 'structlog', 'click', 'onnxruntime')\n"
+        "heavy = ('numpy', 'usearch', 'httpx', 'structlog', 'click', 'onnxruntime', 'psycopg')\n"
         "print('HEAVY:' + ','.join(sorted(m for m in heavy if m in sys.modules)))\n"
     )
     env = {**os.environ, "MEMMAN_DATA_DIR": data_dir}

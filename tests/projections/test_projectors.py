@@ -1,10 +1,13 @@
 """Every projector promises the same three things (STYLE.md, "Projectors"):
 an incremental build equals a replay row for row; events it does not know are
 ignored; and a failure mid-batch leaves both its tables and its checkpoint
-unchanged. The contract runs against each projector over one realistic log."""
+unchanged. The contract runs against each projector over one realistic log,
+kept in SQLite and in PostgreSQL (the session's embedded server): a replica's
+projectors tail a PostgreSQL log through the same reads."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -161,12 +164,27 @@ def projector(request):  # type: ignore[no-untyped-def]
     return request.param()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend_log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventLog]:
+    """An empty log on each backend."""
+    if request.param == "sqlite":
+        log = EventLog(tmp_path / "log.db")
+    else:
+        from events.backends.postgres import PostgresEventLog
+
+        log = PostgresEventLog(request.getfixturevalue("pg_dsn"))
+    try:
+        yield log
+    finally:
+        log.close()
+
+
 def rows(pset: ProjectionSet) -> dict[str, list[tuple]]:
     return {t: _dump(pset.conn, t) for p in pset.projectors for t in p.tables}
 
 
-def test_incremental_build_equals_replay(tmp_path: Path, projector) -> None:  # type: ignore[no-untyped-def]
-    log = EventLog(tmp_path / "log.db")
+def test_incremental_build_equals_replay(tmp_path: Path, projector, backend_log: EventLog) -> None:  # type: ignore[no-untyped-def]
+    log = backend_log
     incremental = ProjectionSet(tmp_path / "inc.db", [projector], log)
     # apply after every single event, as commands and drains do
     scratch = EventLog(tmp_path / "src.db")
@@ -194,10 +212,10 @@ def test_unknown_events_are_ignored(tmp_path: Path, projector) -> None:  # type:
     assert rows(pset) == before
 
 
-def test_a_failure_mid_batch_changes_nothing(tmp_path: Path, projector) -> None:  # type: ignore[no-untyped-def]
+def test_a_failure_mid_batch_changes_nothing(tmp_path: Path, projector, backend_log: EventLog) -> None:  # type: ignore[no-untyped-def]
     from events.db import immediate
 
-    log = EventLog(tmp_path / "log.db")
+    log = backend_log
     write_history(log)
     half = log.head() // 2
     handled_after = [r for r in log.read(after=half) if r.type in projector.handles]

@@ -53,6 +53,25 @@ def test_swap_there_and_back_through_the_cli(drained, data_dir, fake, ns) -> Non
     assert back.json()["to"].startswith("static:") and back.json()["embedded"] == 0
 
 
+def test_swap_and_back_on_a_store_whose_log_is_in_postgres(memman, data_dir, fake, ns, pg_dsn) -> None:  # type: ignore[no-untyped-def]
+    """The swap's backfill and cut-over are events in the shared log; the local replica follows."""
+    assert memman("store", "create", "default", "--backend", pg_dsn).code == 0
+    memman("remember", "We chose SQLite because it needs no server")
+    memman("remember", "Alice prefers tabs over spaces")
+    assert memman("scheduler", "drain").code == 0
+    _configure(data_dir, fake.base_url(ns))
+    run = memman("embed", "swap", "--to", "openai:fake-256", "--json")
+    assert run.code == 0, run.err
+    assert run.json()["embedded"] == 2
+    assert memman("recall", "sqlite server", "--json").json()["meta"]["fingerprint"] == "openai:fake-256:256:api"
+    assert memman("events", "replay").code == 0  # the cut-over replays from the PostgreSQL log
+    assert memman("recall", "sqlite server", "--json").json()["meta"]["fingerprint"] == "openai:fake-256:256:api"
+    back = memman("embed", "reembed", "--to", "static", "--json")
+    assert back.code == 0, back.err
+    assert memman("events", "verify", "--json").json()["ok"] is True
+    assert memman("status", "--json").json()["backend"].startswith("postgresql://")
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -43,6 +43,8 @@ def _raw(cli: Cli) -> apsw.Connection:
 def test_a_year_one_time_is_refused_and_the_store_keeps_working(cli: Cli) -> None:
     assert_error(cli("remember", "x", "--at", "0001-01-01T00:00:00Z"), 2,
                  "time '0001-01-01T00:00:00Z' is out of range; use a year from 1000 to 9999")  # fmt: skip
+    assert_error(cli("import", "-", input='{"text": "ancient", "at": "0500-01-01T00:00:00Z"}\n'), 2,
+                 "line 1: time '0500-01-01T00:00:00Z' is out of range; use a year from 1000 to 9999; nothing was imported")
     cli.remember("still fine")
     cli.ok("status")
     assert cli.json("events", "verify")["ok"] is True
@@ -174,13 +176,23 @@ def test_flipped_bytes_inside_log_db_are_reported_never_repaired(cli: Cli) -> No
         middle = max(found - 100, 0)
         data[middle : middle + 200] = bytes(b ^ 0xFF for b in data[middle : middle + 200])
         start = found + 200
+    clean = path.read_bytes()
     path.write_bytes(bytes(data))
     before = path.read_bytes()
     result = cli("events", "verify")
     assert result.code == 5, result
     assert "unexpected" not in result.out + result.err and "Traceback" not in result.err
     assert cli("doctor").code == 5
+    head = _raw(cli).execute("SELECT count(*) FROM events").fetchone()[0]
+    # found damaged: nothing more is appended to it (before, remember kept appending, exit 0)
+    for write in (("remember", "one more into a damaged log"), ("import", "-")):
+        assert_error(cli(*write, input='{"text": "an imported line"}\n'), 5,
+                     contains=["was found damaged", "nothing was written", "restore log.db from a backup"])
+    assert _raw(cli).execute("SELECT count(*) FROM events").fetchone()[0] == head
     assert path.read_bytes() == before  # never repaired in place
+    path.write_bytes(clean)  # restored from a backup: the next check finds it sound and writes resume
+    cli.ok("events", "verify")
+    cli.remember("written after the restore")
 
 
 def test_a_damaged_event_is_skipped_and_named_by_export_the_rest_comes_out(cli: Cli) -> None:

@@ -6,6 +6,7 @@ derives them all."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,9 +17,15 @@ from memman.service import Memman
 from tests.cli.conftest import distinct_texts
 from tests.providers.conftest import SECRET, fake, ns, settings_for  # noqa: F401 - fixtures
 from workers.embedders import create_embedder
-from workers.providers import http
+from workers.providers import breaker, http
 
 INPUTS = 6
+
+
+def cool_down(data_dir: Path) -> None:
+    """What 60 s of waiting does to the shared breaker's state (workers/providers/breaker.py)."""
+    for state in (data_dir / breaker.DIRECTORY).glob("*.json"):
+        state.write_text(json.dumps({**json.loads(state.read_text()), "open_until": 0}))
 
 
 def _remote_store(app: Memman, data_dir: Path, url: str) -> None:
@@ -45,7 +52,8 @@ def test_a_rate_limiting_provider_trips_the_breaker_and_nothing_is_lost(app, dat
     failed = [r.event for r in app.db.log.read(types=["derivation.failed"])]
     # the one batch that was tried records one attempt per input in it; nothing is dead-lettered
     assert {(f.attempt, f.dead) for f in failed} == {(1, False)} and len(failed) <= INPUTS
-    fake.space(ns).steps.clear()  # the provider heals
+    fake.space(ns).steps.clear()  # the provider heals, and the breaker's cool-down passes
+    cool_down(data_dir)
     [healed] = drain_all(data_dir, clock=lambda: app.clock() + timedelta(hours=1))  # past the retry backoff
     assert healed.remaining == 0 and healed.dead == 0
     assert app.fresh().main.conn.execute("SELECT count(*) FROM memories WHERE status='active'").fetchone()[0] == 2 * INPUTS

@@ -281,3 +281,73 @@ def test_remember_does_not_pay_for_the_warm_client(data_dir: Path) -> None:
     env = {**os.environ, "MEMMAN_DATA_DIR": str(data_dir), "MEMMAN_SERVER": "auto"}
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True).stdout
     assert out.splitlines()[-1] == "LOADED:"
+
+
+def test_on_a_postgres_store_the_server_answers_as_cold_and_follows_other_machines(
+    data_dir: Path, pg_dsn: str, tmp_path: Path
+) -> None:
+    """The server keeps psycopg imported; each request still opens the shared
+    log and catches the local replica up, so another machine's remember is in
+    the next warm recall."""
+    run_base = tempfile.mkdtemp(prefix="mm")
+    w = Warm(data_dir, run_base)
+    other = Warm(tmp_path / "laptop2", run_base)
+    try:
+        for machine in (w, other):
+            assert machine.run("store", "create", "default", "--backend", pg_dsn, MEMMAN_SERVER="off").returncode == 0
+        w.run("remember", "Chose SQLite for the store: zero dependencies, embeddable", MEMMAN_SERVER="off")
+        assert w.run("scheduler", "drain", MEMMAN_SERVER="off").returncode == 0
+        w.start()
+        assert _recall_json(w, "why sqlite") == _recall_json(w, "why sqlite", MEMMAN_SERVER="off")
+        assert other.run("remember", "The staging Kubernetes cluster lives in eu-west-1", MEMMAN_SERVER="off").returncode == 0
+        hot = _recall_json(w, "kubernetes cluster")
+        assert hot["results"][0]["content"] == "The staging Kubernetes cluster lives in eu-west-1"
+        assert w.status()["served"] == 2
+    finally:
+        w.run("server", "stop")
+        for pid in _pids_serving(data_dir):
+            os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(run_base, ignore_errors=True)
+
+
+def test_purge_while_the_warm_server_has_served_the_store_leaves_no_trace(tmp_path: Path) -> None:
+    """A real server process has recalled the text (warm, so any in-process
+    state would hold it); a purge from another process must leave no file
+    under the data dir holding it, the server's run dir included (placed
+    under the data dir here), and the server must not serve it again."""
+    data_dir = Path(tempfile.mkdtemp(prefix="mm"))  # short: the socket lives under it
+    run_base = data_dir / "run"
+    run_base.mkdir(mode=0o700)
+    w = Warm(data_dir, str(run_base))
+    secret = "Kestrel"
+    try:
+        doomed = json.loads(w.run("remember", f"Project {secret} ships the billing rewrite in March", "--json").stdout)["id"]
+        w.run("remember", "The CI pipeline runs on Buildkite")
+        assert w.run("scheduler", "drain").returncode == 0
+        w.start()
+        for _ in range(2):  # the second one certainly warm
+            hits = _recall_json(w, "kestrel billing rewrite")["results"]
+            assert [h["id"] for h in hits][:1] == [doomed]
+        hook = json.dumps({"hook_event_name": "UserPromptSubmit", "session_id": "s1", "prompt": "kestrel billing"}).encode()
+        assert w.run("hook", "user-prompt-submit", input=hook).returncode == 0
+        served = w.status()["served"]
+        assert isinstance(served, int) and served >= 3
+
+        purged = w.run("purge", doomed, "--yes", "--json")
+        assert purged.returncode == 0, purged.stderr
+        assert json.loads(purged.stdout)["remaining"] == []
+        assert w.status()["running"]  # the server lived through it
+        after = _recall_json(w, "kestrel billing rewrite")
+        assert doomed not in [h["id"] for h in after["results"]]
+        assert secret.lower() not in json.dumps(after["results"]).lower()  # (the query itself is echoed in meta)
+        assert w.run("hook", "user-prompt-submit", input=hook).stdout.decode().lower().count(secret.lower()) == 0
+        assert w.status()["served"] > served  # those answers came from the warm server
+        assert w.run("server", "stop").returncode == 0
+        holding = [str(p) for p in data_dir.rglob("*") if p.is_file()
+                   and any(n in p.read_bytes() for n in (secret.encode(), secret.lower().encode()))]
+        assert holding == []
+        assert list(run_base.rglob("*.log")), "the server's log was not under the data dir: the test proves nothing"
+    finally:
+        for pid in _pids_serving(data_dir):
+            os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(data_dir, ignore_errors=True)

@@ -58,7 +58,7 @@ def test_a_duplicated_token_keeps_its_first_id(tmp_path: Path) -> None:
     assert tokenizer.encode("abc d zz") == [2, 3, 5, 1]
 
 
-@pytest.mark.parametrize("damage", ["missing", "stale", "garbage", "other-format"])
+@pytest.mark.parametrize("damage", ["missing", "stale", "same-size", "garbage", "other-format"])
 def test_a_bad_index_falls_back_to_vocab_txt(tmp_path: Path, damage: str) -> None:
     shutil.copyfile(default_path() / "vocab.txt", tmp_path / "vocab.txt")
     index = tmp_path / INDEX_NAME
@@ -68,6 +68,9 @@ def test_a_bad_index_falls_back_to_vocab_txt(tmp_path: Path, damage: str) -> Non
     elif damage == "stale":
         with (tmp_path / "vocab.txt").open("a", encoding="utf-8") as f:
             f.write("newtoken\n")
+    elif damage == "same-size":  # another vocab.txt of the same length: two tokens swapped
+        text = (tmp_path / "vocab.txt").read_text(encoding="utf-8")
+        (tmp_path / "vocab.txt").write_text(text.replace("\nthe\n", "\nTHE\n", 1), encoding="utf-8")
     elif damage == "garbage":
         index.write_bytes(b"\xff\xfe not an index")
     else:

@@ -73,6 +73,7 @@ class RemoteEmbedder:
         self.timeout_s = settings.timeout_s
         self.max_retries = settings.max_retries
         self.backoff_s = settings.backoff_s
+        self.breakers = settings.breakers
         self._dim = dim or self.dimensions
         self._client: HttpClient | None = None
 
@@ -104,6 +105,7 @@ class RemoteEmbedder:
                 max_retries=self.max_retries,
                 backoff_s=self.backoff_s,
                 secret=self.api_key,
+                breakers=self.breakers,
             )
         return self._client
 

@@ -24,3 +24,4 @@ class EmbedderSettings(msgspec.Struct, kw_only=True):
     backoff_s: float = 0.5  # first retry's wait when the server sends no Retry-After
     model_path: str = ""  # the onnx model directory; default models_dir/minilm-onnx
     models_dir: str = ""  # <data_dir>/models
+    breakers: str = ""  # <data_dir>/breakers: circuit-breaker state shared by every process (workers/providers/breaker.py)

@@ -66,7 +66,7 @@ def _strip_fences(content: str) -> str:
 
 
 class ChatClient:
-    def __init__(self, config: LLMConfig) -> None:
+    def __init__(self, config: LLMConfig, *, breakers: str = "") -> None:
         if not config.base_url:
             raise ConfigError("llm.provider is openai but llm.base_url is empty; set it with 'memman config set llm.base_url URL'")
         fast, slow = config.model_fast or config.model_slow, config.model_slow or config.model_fast
@@ -82,6 +82,7 @@ class ChatClient:
             timeout_s=config.timeout_s,
             max_retries=config.max_retries,
             backoff_s=getattr(config, "retry_backoff_s", 1.0),
+            breakers=breakers,
         )
 
     def close(self) -> None:

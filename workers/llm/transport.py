@@ -34,10 +34,12 @@ def redact(text: str, secrets: tuple[str, ...]) -> str:
 
 
 def make_client(
-    name: str, *, base_url: str, api_key: str, timeout_s: float, max_retries: int, backoff_s: float
+    name: str, *, base_url: str, api_key: str, timeout_s: float, max_retries: int, backoff_s: float,
+    breakers: str = "",
 ) -> HttpClient:
     """An HTTP client for one endpoint. The key goes in a header only; it never
-    appears in a URL, a message or an event."""
+    appears in a URL, a message or an event. `breakers` (<data_dir>/breakers)
+    shares its circuit breaker with every process of the data dir."""
     from workers.providers.http import HttpClient
 
     headers = {"Accept": "application/json", "User-Agent": "memman"}
@@ -52,4 +54,5 @@ def make_client(
         backoff_s=backoff_s,
         secret=api_key,
         key_setting=f"{name}.api_key",  # llm.api_key or rerank.api_key
+        breakers=breakers,
     )

@@ -22,11 +22,13 @@ from __future__ import annotations
 import email.utils
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Literal
 
 import httpx
 
 from events.errors import CircuitOpen, ProviderRejected, ProviderUnavailable
+from workers.providers.breaker import COOL_DOWN_S, FAILURES, Breaker
 
 Kind = Literal["unavailable", "rejected"]
 
@@ -52,12 +54,13 @@ CLASSIFIED: dict[type[BaseException], Kind] = {
 }
 RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 MAX_BACKOFF_S = 30.0
-# The circuit breaker, per client (one per provider endpoint in a process):
-# after this many failed attempts in a row the circuit opens, and calls fail
-# at once (CircuitOpen) for the cool-down instead of each waiting out its
-# retries; the drain then leaves that provider's work pending.
-BREAKER_FAILURES = 4
-BREAKER_COOL_DOWN_S = 60.0
+# The circuit breaker (workers/providers/breaker.py), per provider endpoint and
+# shared by every process of a data dir when the client is given its
+# `breakers` directory: after this many failed attempts in a row the circuit
+# opens, and calls fail at once (CircuitOpen) for the cool-down instead of
+# each waiting out its retries; the drain then leaves that provider's work pending.
+BREAKER_FAILURES = FAILURES
+BREAKER_COOL_DOWN_S = COOL_DOWN_S
 # What the client catches: httpx's roots. Anything caught but unclassified is re-raised as is.
 _CAUGHT = (httpx.HTTPError, httpx.InvalidURL, httpx.CookieConflict, httpx.StreamError)
 
@@ -99,6 +102,7 @@ class HttpClient:
         backoff_s: float = 0.5,
         secret: str = "",
         key_setting: str = "embeddings.api_key",  # named in the hint on 401/403
+        breakers: str = "",  # <data_dir>/breakers: share the circuit breaker with other processes
     ) -> None:
         self.name = name
         self.key_setting = key_setting
@@ -108,8 +112,7 @@ class HttpClient:
         self.backoff_s = backoff_s
         self._secret = secret
         self.requests = 0  # attempts made, for diagnostics and benchmarks
-        self._failures = 0  # consecutive failed attempts (the circuit breaker's count)
-        self._open_until = 0.0  # monotonic time until which the circuit stays open
+        self.breaker = Breaker(name, self.base_url, Path(breakers) if breakers else None, self._where(self.base_url))
         try:
             self._client = httpx.Client(headers=dict(headers or {}), timeout=timeout_s)
         except _CAUGHT as exc:
@@ -140,13 +143,9 @@ class HttpClient:
     def post_json(self, path: str, body: bytes, *, deadline: float | None = None) -> bytes:
         """POST `body` (JSON bytes) to base_url + path; the response body on 2xx."""
         url = f"{self.base_url}/{path.lstrip('/')}"
-        if time.monotonic() < self._open_until:
-            raise CircuitOpen(
-                f"{self._where(url)} failed {BREAKER_FAILURES} times in a row; its work is skipped for"
-                f" {BREAKER_COOL_DOWN_S:.0f}s and stays pending"
-            )
         attempt = 0
         while True:
+            self._check_circuit(url)  # before every attempt: another process may have opened it
             timeout = self.timeout_s
             if deadline is not None:
                 timeout = min(timeout, deadline - time.monotonic())
@@ -166,7 +165,7 @@ class HttpClient:
                 continue
             status = response.status_code
             if 200 <= status < 300:
-                self._failures = 0
+                self.breaker.succeeded()
                 return response.content
             if status in RETRY_STATUSES:
                 tripped = self._failed()
@@ -175,14 +174,17 @@ class HttpClient:
                     continue
             raise self._status_error(url, response, attempt)
 
+    def _check_circuit(self, url: str) -> None:
+        left = self.breaker.open_for()
+        if left > 0:
+            raise CircuitOpen(
+                f"{self._where(url)} failed {BREAKER_FAILURES} times in a row; its work is skipped for"
+                f" {left:.0f}s more and stays pending"
+            )
+
     def _failed(self) -> bool:
         """Count a failed attempt; True when that opens the circuit (then stop retrying)."""
-        self._failures += 1
-        if self._failures >= BREAKER_FAILURES:
-            self._open_until = time.monotonic() + BREAKER_COOL_DOWN_S
-            self._failures = 0
-            return True
-        return False
+        return self.breaker.failed()
 
     def _sleep(self, attempt: int, header: str | None, deadline: float | None) -> bool:
         """Wait before retry number attempt+1; False when out of retries or time."""

@@ -1,0 +1,386 @@
+"""The event log in PostgreSQL: one log shared by a team's machines.
+
+Same rows and bytes as the SQLite log (events/log.py): the same columns, the
+ISO time strings, the msgpack payload, the ULID ids; only the dialect differs.
+Reads are inherited from `EventLog` through a small connection adapter (`?`
+placeholders become `%s`); appends and integrity checks are this module's.
+
+Promises, enforced by the server:
+- append-only: row and TRUNCATE triggers raise on UPDATE, DELETE and TRUNCATE
+  of `events` and `event_memories` (SQLSTATE MM001);
+- a global position readers never skip: every append transaction takes
+  `LOCK TABLE events IN EXCLUSIVE MODE` (as the `eventsourcing` library does),
+  so appends commit one after another in seq order, and seq is max+1 inside
+  the lock, so a rolled-back append leaves no gap (a sequence would). Readers
+  (SELECT) are never blocked by the lock;
+- idempotent derivations: the same unique (type, causation, stage) index;
+- a wake-up: a statement trigger NOTIFYs `memman_log` when an append commits,
+  so idle `scheduler serve` workers start at once (workers/wake.py).
+
+One store per database (or per schema, with `options=-csearch_path=NAME` in
+the DSN). psycopg is imported here only, so SQLite stores never load it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from events.backends.dsn import redact
+from events.clock import Clock, at_microseconds, to_iso, utc_now
+from events.errors import AppendOnlyViolation, BackendUnavailable, BadInput, LogError, StoreLocked, UnknownEvent
+from events.ids import UlidFactory
+from events.log import _COLUMNS, DuplicateDerivation, EventLog, NewEvent, _encode_other
+from events.integrity import row_checksum
+from events.types import Recorded, type_of
+
+APPEND_ONLY_STATE = "MM001"  # the SQLSTATE our triggers raise
+LOCK_TIMEOUT = "10s"  # like SQLite's busy timeout: a writer waits this long, then StoreLocked
+# Every statement in _SCHEMA is idempotent, so an older database is brought up
+# to date by re-running it. Version 2 added `event_keys` (idempotent remember
+# and import, as SQLite's version 4).
+SCHEMA_VERSION = 2
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq            bigint  PRIMARY KEY,
+    id             text    COLLATE "C" NOT NULL UNIQUE,
+    type           text    COLLATE "C" NOT NULL,
+    schema_version integer NOT NULL,
+    recorded_at    text    COLLATE "C" NOT NULL,
+    occurred_at    text    COLLATE "C" NOT NULL,
+    actor          text    NOT NULL,
+    causation      bigint  REFERENCES events(seq),
+    stage          text    COLLATE "C",
+    payload        bytea   NOT NULL,
+    checksum       text    COLLATE "C" NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_type ON events(type, seq);
+CREATE INDEX IF NOT EXISTS events_recorded ON events(recorded_at);
+CREATE INDEX IF NOT EXISTS events_occurred ON events(occurred_at);
+CREATE INDEX IF NOT EXISTS events_causation ON events(causation) WHERE causation IS NOT NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS events_derivation
+    ON events(type, causation, stage) WHERE causation IS NOT NULL AND stage IS NOT NULL;
+CREATE TABLE IF NOT EXISTS event_memories (
+    memory_id text   COLLATE "C" NOT NULL,
+    seq       bigint NOT NULL REFERENCES events(seq),
+    PRIMARY KEY (memory_id, seq)
+);
+CREATE TABLE IF NOT EXISTS event_keys (
+    key text   COLLATE "C" PRIMARY KEY,
+    seq bigint NOT NULL REFERENCES events(seq)
+);
+CREATE OR REPLACE FUNCTION memman_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the event log is append-only' USING ERRCODE = 'MM001';
+END $$;
+CREATE OR REPLACE TRIGGER events_no_update BEFORE UPDATE ON events
+    FOR EACH ROW EXECUTE FUNCTION memman_append_only();
+CREATE OR REPLACE TRIGGER events_no_delete BEFORE DELETE ON events
+    FOR EACH ROW EXECUTE FUNCTION memman_append_only();
+CREATE OR REPLACE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
+    FOR EACH STATEMENT EXECUTE FUNCTION memman_append_only();
+CREATE OR REPLACE TRIGGER event_memories_no_update BEFORE UPDATE ON event_memories
+    FOR EACH ROW EXECUTE FUNCTION memman_append_only();
+CREATE OR REPLACE TRIGGER event_memories_no_delete BEFORE DELETE ON event_memories
+    FOR EACH ROW EXECUTE FUNCTION memman_append_only();
+CREATE OR REPLACE TRIGGER event_memories_no_truncate BEFORE TRUNCATE ON event_memories
+    FOR EACH STATEMENT EXECUTE FUNCTION memman_append_only();
+CREATE OR REPLACE FUNCTION memman_notify_append() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('memman_log', '');
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER events_notify AFTER INSERT ON events
+    FOR EACH STATEMENT EXECUTE FUNCTION memman_notify_append();
+CREATE TABLE IF NOT EXISTS memman_schema (version integer NOT NULL);
+"""
+
+NOTIFY_CHANNEL = "memman_log"  # every append transaction notifies it on commit (wakes idle workers)
+
+APPEND_ONLY_TRIGGERS = (
+    "events_no_update",
+    "events_no_delete",
+    "events_no_truncate",
+    "event_memories_no_update",
+    "event_memories_no_delete",
+    "event_memories_no_truncate",
+)
+
+# Under the table lock, each row's seq is max+1 as its INSERT runs (it sees the
+# rows this transaction inserted before it), and its memory links take the
+# seq just assigned; the client learns the seqs from the head at the end.
+_INSERT_EVENT = (
+    "INSERT INTO events (seq, id, type, schema_version, recorded_at, occurred_at, actor,"
+    " causation, stage, payload, checksum) SELECT coalesce(max(seq), 0) + 1, %s,%s,%s,%s,%s,%s,%s,%s,%s,%s FROM events"
+)
+_INSERT_MEMORY = "INSERT INTO event_memories (memory_id, seq) SELECT %s, max(seq) FROM events"
+_INSERT_KEY = "INSERT INTO event_keys (key, seq) SELECT %s, max(seq) FROM events"
+_APPEND_LOCK = "LOCK TABLE events IN EXCLUSIVE MODE"
+_SCHEMA_LOCK = 0x6D656D6D616E  # pg_advisory_xact_lock key while creating the schema ("memman")
+
+
+@contextmanager
+def pg_errors(where: str) -> Iterator[None]:
+    """The one seam where psycopg errors become memman errors."""
+    import psycopg
+    from psycopg import errors as pgerr
+
+    try:
+        yield
+    except pgerr.UniqueViolation as exc:
+        if exc.diag.constraint_name == "events_derivation":
+            raise DuplicateDerivation(f"derivation already recorded in {where}") from exc
+        raise LogError(f"could not append to the log in {where}: {exc.diag.message_primary}") from exc
+    except (pgerr.LockNotAvailable, pgerr.QueryCanceled) as exc:
+        raise StoreLocked(f"the log in {where} is locked by another writer; try again") from exc
+    except psycopg.OperationalError as exc:
+        raise BackendUnavailable(f"cannot reach the PostgreSQL log at {where}; is the server up?") from exc
+    except psycopg.Error as exc:
+        if exc.sqlstate == APPEND_ONLY_STATE:
+            raise AppendOnlyViolation(f"the event log in {where} is append-only") from exc
+        detail = exc.diag.message_primary or (str(exc).splitlines() or [type(exc).__name__])[0]  # a client-side error has no diag
+        raise LogError(f"PostgreSQL error in {where}: {detail}") from exc
+
+
+class PgConnection:
+    """psycopg behind the small `execute(sql, args)` surface the SQLite reads
+    use: `?` placeholders are rewritten to `%s`, errors go through `pg_errors`."""
+
+    def __init__(self, raw: Any, where: str) -> None:
+        self.raw = raw
+        self.where = where
+        self._sql: dict[str, str] = {}
+
+    def execute(self, sql: str, args: Sequence[object] = ()) -> Any:
+        query = self._sql.get(sql)
+        if query is None:
+            query = self._sql[sql] = sql.replace("%", "%%").replace("?", "%s")
+        with pg_errors(self.where):
+            return self.raw.execute(query, tuple(args))
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def driver() -> Any:
+    """psycopg, or BadInput naming the extra to install (never an ImportError's text)."""
+    try:
+        import psycopg
+    except ImportError:
+        raise BadInput("a PostgreSQL backend needs the driver: pip install 'memman[postgres]'") from None
+    return psycopg
+
+
+def connect(dsn: str, *, where: str) -> Any:
+    """An autocommit psycopg connection: every read is its own snapshot, and
+    appends open an explicit transaction. The lock timeout rides in the
+    startup packet (no extra round trip), after any options the DSN sets."""
+    psycopg = driver()
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    with pg_errors(where):
+        options = f"{conninfo_to_dict(dsn).get('options') or ''} -c lock_timeout={LOCK_TIMEOUT}".strip()
+        return psycopg.connect(make_conninfo(dsn, options=options), autocommit=True, connect_timeout=10)
+
+
+class PostgresEventLog(EventLog):
+    """The event log of one store, in a PostgreSQL database."""
+
+    backend = "postgresql"
+
+    def __init__(self, dsn: str, *, clock: Clock = utc_now, readonly: bool = False) -> None:
+        self.dsn = dsn
+        self.path = redact(dsn)  # shown in messages; never the password
+        self._clock = clock
+        self._ids = UlidFactory()
+        self._encoder = msgspec.msgpack.Encoder(enc_hook=_encode_other)
+        self.raw = connect(dsn, where=self.path)
+        self.conn = PgConnection(self.raw, self.path)  # type: ignore[assignment]
+        if not readonly:
+            self._migrate()
+
+    def _migrate(self) -> None:
+        """Create the schema once; when it exists this is one round trip."""
+        from psycopg import errors as pgerr
+
+        with pg_errors(self.path):
+            try:
+                if self._version() >= SCHEMA_VERSION:
+                    return
+            except pgerr.UndefinedTable:
+                pass
+            with self.raw.transaction():
+                self.raw.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+                self.raw.execute(_SCHEMA)
+                if self._version() < SCHEMA_VERSION:
+                    self.raw.execute("DELETE FROM memman_schema")
+                    self.raw.execute("INSERT INTO memman_schema (version) VALUES (%s)", (SCHEMA_VERSION,))
+
+    def _version(self) -> int:
+        row = self.raw.execute("SELECT max(version) FROM memman_schema").fetchone()
+        return row[0] or 0
+
+    def close(self) -> None:
+        self.raw.close()
+
+    # ------------------------------------------------------------ writing
+
+    def append_many(self, items: Sequence[NewEvent]) -> list[Recorded]:
+        """All items in one transaction, under the table lock that serialises
+        appends: all of them land, or none, and seq commits in order. An item
+        whose idempotency key is already in the log is skipped (checked under
+        the lock, so two machines retrying one key append it once). Sent as one
+        pipeline (BEGIN, LOCK, the inserts, COMMIT): a `remember` costs about
+        one round trip, two with a key."""
+        if not items:
+            return []
+        now = at_microseconds(self._clock())
+        raw = self.raw
+        with pg_errors(self.path), raw.pipeline(), raw.transaction(), raw.cursor() as cur:
+            cur.execute(_APPEND_LOCK)
+            fresh = self._unkeyed(raw, items)
+            prepared = [self._prepare(item, now) for item in fresh]
+            self._insert_rows(cur, prepared)
+            # Each read gets a cursor of its own: in pipeline mode a cursor that
+            # ran many statements may hand back an earlier statement's result.
+            head = raw.execute("SELECT max(seq) FROM events").fetchone()[0]
+        first = head - len(prepared)
+        return [msgspec.structs.replace(rec, seq=first + n) for n, (rec, _) in enumerate(prepared, start=1)]
+
+    @staticmethod
+    def _unkeyed(raw: Any, items: Sequence[NewEvent]) -> list[NewEvent]:
+        """The items to append: those without an idempotency key, or whose key
+        is neither in the log nor earlier in `items`."""
+        keys = [k for k in (getattr(i.event, "key", None) for i in items) if k is not None]
+        if not keys:
+            return list(items)
+        seen = {row[0] for row in raw.execute("SELECT key FROM event_keys WHERE key = ANY(%s)", (keys,)).fetchall()}
+        fresh = []
+        for item in items:
+            key = getattr(item.event, "key", None)
+            if key is None or key not in seen:
+                fresh.append(item)
+                if key is not None:
+                    seen.add(key)
+        return fresh
+
+    @staticmethod
+    def _insert_rows(cur: Any, prepared: list[tuple[Recorded, tuple[object, ...]]]) -> None:
+        for rec, row in prepared:
+            cur.execute(_INSERT_EVENT, row)
+            key = getattr(rec.event, "key", None)
+            if key is not None:
+                cur.execute(_INSERT_KEY, (key,))
+            for memory_id in dict.fromkeys(rec.event.memory_ids()):
+                cur.execute(_INSERT_MEMORY, (memory_id,))
+
+    def _prepare(self, item: NewEvent, now: datetime) -> tuple[Recorded, tuple[object, ...]]:
+        """The row (without seq, which the server assigns) and its Recorded (seq 0 until known)."""
+        event = item.event
+        type_ = type_of(event)
+        occurred = at_microseconds(item.occurred_at) if item.occurred_at else now
+        event_id = self._ids.mint(now)
+        envelope = (event_id, type_, event.SCHEMA, to_iso(now), to_iso(occurred), item.actor, item.causation, item.stage)
+        payload = self._encoder.encode(event)
+        row = (*envelope, payload, row_checksum((None, *envelope, payload)))  # the same checksum as SQLite's
+        rec = Recorded(
+            seq=0,
+            id=event_id,
+            type=type_,
+            schema_version=event.SCHEMA,
+            recorded_at=now,
+            occurred_at=occurred,
+            actor=item.actor,
+            causation=item.causation,
+            stage=item.stage,
+            event=event,
+        )
+        return rec, row
+
+    # ------------------------------------------------------------ integrity
+
+    def verify(self) -> list[str]:
+        """Problems with the log's integrity; an empty list means it is sound:
+        the append-only triggers (a disabled one counts as missing), seq 1..N,
+        and every event's checksum (events/integrity.py) and payload."""
+        problems: list[str] = []
+        rows = self.conn.execute(
+            "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgenabled <> 'D'"
+            " AND tgrelid IN ('events'::regclass, 'event_memories'::regclass)"
+        ).fetchall()
+        present = {r[0] for r in rows}
+        for name in APPEND_ONLY_TRIGGERS:
+            if name not in present:
+                problems.append(f"append-only trigger {name} is missing")
+        count, low, high = self.conn.execute("SELECT count(*), min(seq), max(seq) FROM events").fetchone()
+        if count and (low != 1 or high != count):
+            problems.append(f"seq is not contiguous: {count} events span {low}..{high}")
+        return problems + self._verify_events()
+
+    def _verify_events(self, limit: int = 20, batch: int = 5000) -> list[str]:
+        """Checksum and decode every event, in batches; at most `limit` named."""
+        bad: list[str] = []
+        total, position = 0, 0
+        while True:
+            rows = self.conn.execute(
+                f"SELECT {_COLUMNS}, checksum FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (position, batch)
+            ).fetchall()
+            for row in rows:
+                problem = self._row_problem(tuple(row[:-1]), row[-1], True)
+                if problem:
+                    total += 1
+                    if len(bad) < limit:
+                        bad.append(problem)
+            if len(rows) < batch:
+                break
+            position = rows[-1][0]
+        if total > len(bad):
+            bad.append(f"... and {total - len(bad)} more damaged events")
+        return bad
+
+    def rewrite_payloads(self, payloads: dict[int, bytes], *, record: NewEvent | None = None) -> Recorded | None:
+        """The one documented rewrite (erasure), as on SQLite: new payloads and
+        checksums, and `record` (the `memory.purged` tombstone) appended, in
+        one transaction that disables and re-enables the UPDATE trigger; DDL
+        is transactional here, so no other session ever sees the log without
+        it. The old row versions stay in the table's pages until `vacuum`."""
+        if not payloads and record is None:
+            return None
+        now = at_microseconds(self._clock())
+        prepared = [self._prepare(record, now)] if record is not None else []
+        raw = self.raw
+        with pg_errors(self.path), raw.transaction(), raw.cursor() as cur:
+            cur.execute(_APPEND_LOCK)
+            cur.execute("ALTER TABLE events DISABLE TRIGGER events_no_update")
+            for seq, payload in payloads.items():
+                row = cur.execute(f"SELECT {_COLUMNS} FROM events WHERE seq = %s", (seq,)).fetchone()
+                if row is None:
+                    raise UnknownEvent(f"no event with seq {seq}; see 'memman events list'")
+                new = (*row[:-1], payload)
+                cur.execute("UPDATE events SET payload = %s, checksum = %s WHERE seq = %s", (payload, row_checksum(new), seq))
+            cur.execute("ALTER TABLE events ENABLE TRIGGER events_no_update")
+            self._insert_rows(cur, prepared)
+            head = cur.execute("SELECT max(seq) FROM events").fetchone()[0]
+        return msgspec.structs.replace(prepared[0][0], seq=head) if prepared else None
+
+    def vacuum(self) -> None:
+        """Rewrite the log's tables so no dead row version keeps a rewritten
+        payload (VACUUM FULL: an exclusive lock for the rewrite's duration).
+        The server's WAL and any backups or replicas of the database are the
+        database administrator's: memman cannot reach them (docs/postgres.md)."""
+        with pg_errors(self.path):
+            self.raw.execute("VACUUM FULL events")
+
+    def holding(self, needles: list[bytes]) -> int:
+        """How many events' payloads still contain any of `needles` (bytes, as stored)."""
+        if not needles:
+            return 0
+        clause = " OR ".join("position(%s::bytea in payload) > 0" for _ in needles)
+        with pg_errors(self.path):
+            row = self.raw.execute(f"SELECT count(*) FROM events WHERE {clause}", list(needles)).fetchone()
+        return int(row[0])

