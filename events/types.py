@@ -22,6 +22,12 @@ memman/lifecycle/access.py), so recall never writes the log:
 Operator decisions about the drain queue (`memman scheduler queue`), naming
 the input's seq as their `causation`:
     work.retried  work.purged
+Session capture (memman/integration/capture.py, workers/capture.py): a hook
+records the new part of an agent's transcript as an input (a command, no
+network); the drain extracts durable memories from it, recorded as
+`session.extracted` plus one `memory.remembered` per memory, each naming the
+capture's seq as `causation`:
+    session.captured  session.extracted
 """
 
 from __future__ import annotations
@@ -327,6 +333,51 @@ class MemoryAccessed(_Event, frozen=True, kw_only=True, tag="memory.accessed"):
         return tuple(a.memory_id for a in self.accesses)
 
 
+# ---------------------------------------------------------------- session capture
+
+
+class SessionCaptured(_Event, frozen=True, kw_only=True, tag="session.captured"):
+    """The new part of an agent session's transcript, handed to the drain as
+    an input (PreCompact / SessionEnd hooks). `text` is the conversation's
+    user and assistant turns (no tool calls or results), `<private>`
+    sections removed and likely secrets masked before it was recorded.
+    `start`/`end` are the byte range of the transcript it came from; `key`
+    makes the same excerpt recorded once however often a hook retries."""
+
+    capture_id: MemoryId  # the input's id (`memman log ID`); never a memory itself
+    text: str
+    agent: str = ""  # "claude-code", "codex"
+    session_id: str = ""
+    transcript: str = ""  # the transcript's path, as the agent sent it
+    start: int = 0
+    end: int = 0
+    trigger: str = ""  # the hook that captured it: "pre-compact", "session-end"
+    key: str | None = None
+
+    def memory_ids(self) -> tuple[str, ...]:
+        return (self.capture_id,)
+
+
+class CapturedMemory(msgspec.Struct, frozen=True, kw_only=True):
+    memory_id: MemoryId
+    text: str
+    category: Category
+
+
+class SessionExtracted(_Event, frozen=True, kw_only=True, tag="session.extracted"):
+    """What the drain took from a capture: the memories it remembered (each
+    also a `memory.remembered` with the same causation, drained like any
+    other), or none, with the reasons in `warnings`."""
+
+    capture_id: MemoryId
+    memories: list[CapturedMemory] = []
+    warnings: list[str] = []
+    provenance: Provenance
+
+    def memory_ids(self) -> tuple[str, ...]:
+        return (self.capture_id, *(m.memory_id for m in self.memories))
+
+
 # ---------------------------------------------------------------- operator
 
 
@@ -373,6 +424,8 @@ Event = (
     | MemoryUnprotected
     | MemoryAccessed
     | MemoryPurged
+    | SessionCaptured
+    | SessionExtracted
 )
 
 EVENT_CLASSES: dict[str, type[_Event]] = {
@@ -397,6 +450,8 @@ EVENT_CLASSES: dict[str, type[_Event]] = {
         MemoryUnprotected,
         MemoryAccessed,
         MemoryPurged,
+        SessionCaptured,
+        SessionExtracted,
     )
 }
 
@@ -409,6 +464,7 @@ COMMAND_TYPES = frozenset(
         "memory.protected",
         "memory.unprotected",
         "memory.purged",
+        "session.captured",
         "edge.linked",
         "edge.unlinked",
         "store.configured",

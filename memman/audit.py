@@ -27,6 +27,8 @@ from events.types import (
     MemoryUnprotected,
     Provenance,
     Recorded,
+    SessionCaptured,
+    SessionExtracted,
     StoreConfigured,
 )
 from memman.render import one_line, short
@@ -95,7 +97,14 @@ def summarise(rec: Recorded) -> str:  # noqa: C901 - one arm per event type is t
         return f"{short(e.src)} -{e.edge_type}-x {short(e.dst)}"
     if isinstance(e, StoreConfigured):
         return f"{e.setting} = {e.value}"
+    if isinstance(e, SessionCaptured):
+        return (f"{short(e.capture_id)} {e.agent or 'agent'} session {one_line(e.session_id, 40)!r} at {e.trigger or 'a hook'}:"
+                f" bytes {e.start}-{e.end}, {len(e.text)} chars {one_line(e.text, 80)!r}")
     via = f"from #{rec.causation} by {rec.actor}"
+    if isinstance(e, SessionExtracted):
+        kept = "; ".join(f"{short(m.memory_id)} [{m.category}] {one_line(m.text, 60)!r}" for m in e.memories) or "nothing"
+        warn = f" warnings={e.warnings}" if e.warnings else ""
+        return f"capture {short(e.capture_id)} -> {len(e.memories)} memory(ies) {via} [{_how(e.provenance)}]: {kept}{warn}"
     if isinstance(e, FactsExtracted):
         facts = "; ".join(f"{short(f.memory_id)} {one_line(f.text, 60)!r} {f.entities}" for f in e.facts)
         warn = f" warnings={e.warnings}" if e.warnings else ""
@@ -142,13 +151,33 @@ def line(rec: Recorded) -> LogLine:
     )
 
 
+def _subject(app: Memman, memory_id: str) -> str:
+    """A memory id (full, or a unique prefix or suffix), or a session capture's id
+    (which is an input, never a memory), as `memman log --memory` takes it."""
+    from events.errors import UnknownMemory
+
+    try:
+        return app.resolve(memory_id)
+    except UnknownMemory:
+        wanted = memory_id.strip().upper()
+        rows = app.fresh().main.conn.execute(
+            "SELECT memory_id FROM work WHERE kind='captured' AND"
+            " (memory_id=? OR (length(?) >= 6 AND (substr(memory_id, 1, length(?)) = ? OR substr(memory_id, -length(?)) = ?)))"
+            " LIMIT 2",
+            (wanted, wanted, wanted, wanted, wanted, wanted),
+        ).fetchall()
+        if len(rows) == 1:
+            return str(rows[0][0])
+        raise
+
+
 def trail(
     app: Memman, *, memory_id: str | None = None, since: datetime | None = None, limit: int = 50
 ) -> list[LogLine]:
     """The newest `limit` events (of one memory, or since a time), oldest first."""
     log = app.db.log
     if memory_id is not None:
-        events = log.for_memory(app.resolve(memory_id))
+        events = log.for_memory(_subject(app, memory_id))
         if since is not None:
             events = [r for r in events if r.recorded_at >= since]
     elif since is not None:

@@ -8,6 +8,7 @@
     [graph]       the edge policy: thresholds and caps of the four graphs
     [retention]   decay, boost and gc policy (memman/lifecycle/, docs/lifecycle.md)
     [scope]       a store per project beside the personal one (memman/scope/)
+    [capture]     session capture from the PreCompact / SessionEnd hooks
     [stores.NAME.<section>]   per-store overrides of any of the above
 
 The file is written with mode 0600 (it may hold API keys) inside a 0700 data
@@ -118,6 +119,14 @@ class RetentionSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True
     gc_below: NonNegative = 0.75  # importance 3 never falls below (0.3 x 3 = 0.9); 1 and 2 can
     min_age_days: NonNegative = 30.0
     gc_every_h: NonNegative = 24.0  # the scheduler's gc cadence; 0 = only 'memman gc'
+class CaptureSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Session capture (memman/integration/capture.py): PreCompact and
+    SessionEnd hand the new part of the transcript to the drain. "auto" is on
+    when an LLM is configured (llm.provider != "none"), off otherwise."""
+
+    sessions: Literal["auto", "on", "off"] = "auto"
+
+
 class ScopeSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     projects: bool = True  # a store per project (git root or .memman marker) beside the personal one (memman/scope/)
 
@@ -131,6 +140,13 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     graph: GraphSettings = msgspec.field(default_factory=GraphSettings)
     retention: RetentionSettings = msgspec.field(default_factory=RetentionSettings)
     scope: ScopeSettings = msgspec.field(default_factory=ScopeSettings)
+    capture: CaptureSettings = msgspec.field(default_factory=CaptureSettings)
+
+
+def capture_enabled(settings: Settings) -> bool:
+    """Whether session capture is on: explicitly, or by default with an LLM."""
+    mode = settings.capture.sessions
+    return mode == "on" or (mode == "auto" and settings.llm.provider != "none")
 
 
 SECTIONS: dict[str, type[msgspec.Struct]] = {
@@ -142,6 +158,7 @@ SECTIONS: dict[str, type[msgspec.Struct]] = {
     "graph": GraphSettings,
     "retention": RetentionSettings,
     "scope": ScopeSettings,
+    "capture": CaptureSettings,
 }
 _STORE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 

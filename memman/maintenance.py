@@ -228,25 +228,43 @@ def drain_all(
     clock: Clock = utc_now,
     limit: int | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    wait_s: float = 0.0,
+    on_wait: Callable[[str, str], None] | None = None,
 ):  # type: ignore[no-untyped-def]
     """Drain every store (or those named), each under its own lock, so one
     slow or locked store never holds up the others. A store another drain is
-    working on is skipped; if every chosen store was locked, StoreLocked."""
+    working on is skipped, or, with `wait_s`, drained once that drain lets go
+    (the free stores first; all within `wait_s` seconds together). If every
+    chosen store stayed locked, StoreLocked. `on_wait(store, pid)` is told
+    before waiting on a store."""
+    import time
+
     from events.errors import StoreLocked
     from workers.lock import store_lock
 
     registry = Registry(data_dir)
     reports = []
     locked: list[StoreLocked] = []
-    for name in stores or registry.names():
-        step = (lambda done, total, n=name: progress(n, done, total)) if progress else None
-        directory = registry.require(name)
-        try:
-            with store_lock(data_dir, directory):
-                reports.append(drain_one(data_dir, directory, name, clock=clock, limit=limit, progress=step))
-                retain(data_dir, directory, name, clock=clock)
-        except StoreLocked as exc:
-            locked.append(exc)
+    deadline = time.monotonic() + wait_s
+    names = list(stores or registry.names())
+    for waiting in (False, True):
+        busy: list[str] = []
+        for name in names:
+            step = (lambda done, total, n=name: progress(n, done, total)) if progress else None
+            directory = registry.require(name)
+            told = (lambda pid, n=name: on_wait(n, pid)) if on_wait and waiting else None
+            patience = {"wait_s": wait_s, "until": deadline} if waiting else {}
+            try:
+                with store_lock(data_dir, directory, on_wait=told, **patience):
+                    reports.append(drain_one(data_dir, directory, name, clock=clock, limit=limit, progress=step))
+                    retain(data_dir, directory, name, clock=clock)
+            except StoreLocked as exc:
+                busy.append(name)
+                if waiting or wait_s <= 0:
+                    locked.append(exc)
+        names = busy
+        if not busy or wait_s <= 0:
+            break
     if locked and not reports:
         raise locked[0]
     if locked:

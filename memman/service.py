@@ -105,6 +105,27 @@ class Memman:
 
     # ------------------------------------------------------------ writes
 
+    def capture(self, excerpts: Sequence[str], *, agent: str, session_id: str, transcript: str, start: int,
+                end: int, trigger: str) -> int:
+        """Record a session excerpt (already cleaned: memman/integration/capture.py)
+        as `session.captured` inputs for the drain; the same excerpt of the same
+        transcript is recorded once (idempotency key). Returns how many were new."""
+        import hashlib
+
+        from events.types import SessionCaptured
+
+        self.ensure_writable()
+        where = hashlib.sha256(transcript.encode()).hexdigest()[:16]
+        events = [
+            NewEvent(event=SessionCaptured(
+                capture_id=MemoryId(self._ids.mint(self.clock())), text=text, agent=agent, session_id=session_id[:200],
+                transcript=transcript[:4096], start=start, end=end, trigger=trigger,
+                key=f"capture:{where}:{hashlib.sha256(text.encode()).hexdigest()[:32]}",
+            ))
+            for text in excerpts
+        ]
+        return len(self.db.log.append_many(events))
+
     def remember(
         self,
         text: str | bytes,
@@ -131,8 +152,8 @@ class Memman:
 
         occurred = None if at is None else validate.occurred(at, self.clock())
         replaced = self._replaceable(replaces) if replaces else None
-        if until is not None and until <= (occurred or self.clock()):
-            raise BadInput(f"--until {until.isoformat()} is not after the memory occurred; give a later time")
+        if until is not None:
+            validate.until(until, occurred or self.clock())
         key = f"id:{validate.idempotency_key(key)}" if key is not None else None
         event = MemoryRemembered(
             memory_id=MemoryId(self._ids.mint(self.clock())),

@@ -1,6 +1,8 @@
 """Import and export as JSON Lines.
 
-Import lines: {"text": ..., "at"?, "cat"?, "imp"?, "entities"?, "source"?, "meta"?, "id"?}.
+Import lines: {"text": ..., "at"?, "until"?, "cat"?, "imp"?, "entities"?, "source"?, "meta"?, "id"?}
+("at": when it was true or said, as `remember --at`; "until": an explicit end
+of validity, as `remember --until`, after "at").
 The whole file is validated before anything is written (a bad line N imports
 nothing and names line N), then appended in batches of `BATCH` events, one
 transaction each. Exported memories use the same field names, so an export
@@ -27,6 +29,7 @@ from typing import IO
 import apsw
 import msgspec
 
+from events.clock import to_iso
 from events.errors import BadInput, CorruptEvent, LogError, LogMissing, MemmanError
 from events.ids import UlidFactory
 from events.log import NewEvent
@@ -50,6 +53,7 @@ class ImportLine(msgspec.Struct, forbid_unknown_fields=False):
     text: str
     id: str | None = None
     at: str | None = None
+    until: str | None = None
     cat: str = "general"
     imp: int = 3
     entities: list[str] | str | None = None
@@ -77,6 +81,8 @@ def _parse(lines: Iterable[bytes], app: Memman, redact: bool) -> list[NewEvent]:
             # Decode the bytes ourselves: how msgspec reports invalid UTF-8
             # changed between releases (UnicodeDecodeError, then DecodeError).
             item = decoder.decode(raw.decode("utf-8"))
+            at = validate.occurred(validate.moment(item.at), app.clock()) if item.at else None
+            end = validate.until(validate.moment(item.until), at or app.clock()) if item.until else None
             event = MemoryRemembered(
                 memory_id=MemoryId(ids.mint(app.clock())),
                 text=guard(validate.text(item.text), redacting=redact),
@@ -86,8 +92,8 @@ def _parse(lines: Iterable[bytes], app: Memman, redact: bool) -> list[NewEvent]:
                 source=validate.source(item.source),  # type: ignore[arg-type]
                 meta=validate.meta(item.meta),  # type: ignore[arg-type]
                 key=_line_key(raw, item, seen),
+                valid_until=None if end is None else to_iso(end),
             )
-            at = validate.occurred(validate.moment(item.at), app.clock()) if item.at else None
         except UnicodeDecodeError:
             raise BadInput(f"line {number}: not valid UTF-8; nothing was imported") from None
         except msgspec.DecodeError as exc:
@@ -161,6 +167,7 @@ def export_memories(app: Memman, *, include_all: bool = False) -> Iterator[bytes
                 "id": m.id,
                 "text": m.content,
                 "at": m.occurred_at,
+                **({"until": m.valid_until} if m.valid_until else {}),
                 "cat": m.category,
                 "imp": m.importance,
                 "entities": m.entities,

@@ -146,6 +146,13 @@ def occurred(at: datetime, now: datetime) -> datetime:
     return at
 
 
+def until(end: datetime, occurred: datetime) -> datetime:
+    """An explicit end of validity: after the memory occurred."""
+    if end <= occurred:
+        raise BadInput(f"--until {end.isoformat()} is not after the memory occurred; give a later time")
+    return end
+
+
 def since(value: str, now: datetime) -> datetime:
     """`7d`, `24h`, `30m`, `2w`, or an ISO-8601 time."""
     match = _DURATION.match(value.strip())

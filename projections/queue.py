@@ -1,7 +1,9 @@
 """The `work` projection: the drain's queue, derived from the log.
 
-Each `memory.remembered` / `memory.replaced` is a work item. Its state moves:
-    pending -> done        when the last stage (`edges.inferred`) is recorded
+Each `memory.remembered` / `memory.replaced` is a work item, and so is each
+`session.captured` (kind "captured", keyed by its capture id). Its state moves:
+    pending -> done        when the last stage (`edges.inferred`; for a
+                           capture `session.extracted`) is recorded
     pending -> failed      on `derivation.failed` (retried after `retry_after`)
     failed  -> dead        on the last allowed attempt (dead-lettered; visible, never lost)
     pending|failed -> stale  when a later `memory.replaced` supersedes the text
@@ -24,6 +26,8 @@ from events.types import (
     MemoryRemembered,
     MemoryReplaced,
     Recorded,
+    SessionCaptured,
+    SessionExtracted,
     WorkPurged,
     WorkRetried,
 )
@@ -59,6 +63,8 @@ class QueueProjector:
             "work.retried",
             "work.purged",
             "memory.purged",
+            "session.captured",
+            "session.extracted",
         }
     )
 
@@ -94,6 +100,14 @@ class QueueProjector:
     @_apply.register(MemoryReplaced)
     def _replaced(self, e: MemoryReplaced, conn: apsw.Connection, rec: Recorded) -> None:
         self._enqueue(conn, rec, e.memory_id, "replaced")
+
+    @_apply.register(SessionCaptured)
+    def _captured(self, e: SessionCaptured, conn: apsw.Connection, rec: Recorded) -> None:
+        self._enqueue(conn, rec, e.capture_id, "captured")
+
+    @_apply.register(SessionExtracted)
+    def _extracted(self, e: SessionExtracted, conn: apsw.Connection, rec: Recorded) -> None:
+        self._done(e, conn, rec)  # type: ignore[arg-type]
 
     @_apply.register(EdgesInferred)
     def _done(self, e: EdgesInferred, conn: apsw.Connection, rec: Recorded) -> None:

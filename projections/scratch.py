@@ -51,9 +51,12 @@ LOG_FILES = ("log.db", "log.db-wal")
 
 
 def copied_files(directory: Path) -> list[Path]:
+    """What a scratch copy holds; `backend.dsn` too, so a store whose log is in
+    PostgreSQL is read there as a replica that catches up from the server
+    (its state digest then never changes: the log is not a file here)."""
     return sorted(
         p for p in directory.iterdir()
-        if p.is_file() and (p.suffix in (".db", ".f32", ".c32") or p.name.endswith("-wal"))
+        if p.is_file() and (p.suffix in (".db", ".f32", ".c32") or p.name.endswith("-wal") or p.name == "backend.dsn")
     )
 
 

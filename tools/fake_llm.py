@@ -6,6 +6,9 @@ It answers every prompt memman sends (`memman-task: NAME` on the system
 prompt's first line) with valid JSON derived deterministically from the
 prompt, so tests of the real client over real HTTP mean something:
 
+    capture    each sentence of the transcript's turns with a durability cue
+               (prefer, decided, chose, always, never, from now on, remember
+               that) and no question mark; else no facts, with a reason.
     extract    one fact per sentence (at most 5; the rest joins the last); a
                sentence led by It/This/They gets the previous sentence's
                subject instead (anaphora resolved); capitalised words and
@@ -180,8 +183,32 @@ def expand(payload: dict) -> dict:
     return {"synonyms": synonyms, "entities": entities, "intent": "lookup"}
 
 
+_DURABLE = re.compile(r"\b(prefers?|decided|chose|always|never|from now on|remember that)\b", re.I)
+
+
+def capture(payload: dict) -> dict:
+    """Sentences of the user's turns (and the assistant's, unlike the offline
+    rules) that carry a durability cue and no question; else nothing."""
+    facts = []
+    for line in payload["transcript"].splitlines():
+        role, _, said = line.partition(": ")
+        if role not in ("user", "assistant"):
+            continue
+        for sentence in _SENTENCE.split(said.strip()):
+            sentence = sentence.strip()
+            if sentence and "?" not in sentence and _DURABLE.search(sentence) and len(sentence.split()) >= 4:
+                low = sentence.casefold()
+                category = "preference" if re.search(r"prefer|always|never|from now on", low) else (
+                    "decision" if re.search(r"decided|chose", low) else "fact")
+                facts.append({"text": sentence, "category": category, "importance": 3, "entities": _entities(sentence)})
+    if not facts:
+        return {"facts": [], "reason": "no durable decision, preference or fact"}
+    return {"facts": facts[:8], "reason": ""}
+
+
 SCRIPTS: dict[str, Callable[[dict], dict]] = {
     "extract": extract,
+    "capture": capture,
     "reconcile": reconcile,
     "enrich": enrich,
     "causal": causal,

@@ -1,26 +1,29 @@
-"""Calibrate the prompt-injection gate (memman/integration/inject.py).
+"""Measure the prompt-injection gate (memman/integration/inject.py) as it is:
+recall's calibrated probability of relevance against `INJECT_MIN_SCORE`.
 
-A store of 40 project memories (decisions, facts, preferences) is built and
-drained with the default embedder; then three kinds of prompt are recalled:
+A store of 30 project memories (decisions, facts, preferences) is built and
+drained with the default embedder; then two kinds of prompt go through the
+real `inject()` (the code the UserPromptSubmit hook runs, with a generous
+time budget so only the gate decides):
 
     relevant   a paraphrased question whose answer is one memory (the target)
     unrelated  prompts with nothing to do with the store (arithmetic, a
                haiku, "continue", general knowledge, other tech stacks)
 
-For each relevant prompt we record the target's similarity (cosine, the
-signal the gate reads) and whether it ranks first among those passing; for
-each unrelated prompt the best similarity of any memory. The threshold is
-chosen on the tuning half (even-numbered cases: the highest unrelated
-maximum plus a margin) and reported on the held-out half (odd-numbered).
+Reported: relevant prompts whose target is injected (and injected first),
+unrelated prompts that inject anything (false injections). INJECT_MIN_SCORE
+was fitted on the recall benchmark's tuning half, not on these prompts, so
+all of them are held out; the halves (even / odd cases) are shown apart to
+show the spread. A sweep over other thresholds shows where the gate sits.
 
     .venv/bin/python tools/inject_calibration.py
 """
 
 from __future__ import annotations
 
-import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -115,43 +118,49 @@ def build(data_dir: Path) -> dict[int, str]:
     return ids
 
 
-def similarities(data_dir: Path, prompt: str) -> list[tuple[str, float, str]]:
-    from memman.service import Memman
+def gated(data_dir: Path, prompt: str) -> list[str]:
+    """The ids the hook would inject for `prompt`, in order (the real gate)."""
+    from memman.integration.inject import Injected, inject
 
-    with Memman(data_dir) as app:
-        result = app.recall(prompt, limit=30)
-    return [(h.id, h.signals.similarity or 0.0, h.status) for h in result.results]
+    found = inject(data_dir, None, None, prompt, limit=5, budget_ms=120_000, started=time.perf_counter())
+    return found.ids if isinstance(found, Injected) else []
+
+
+def scored(data_dir: Path, prompt: str) -> list[tuple[str, float]]:
+    """(id, calibrated score) of every hit the gate could pass but for its threshold."""
+    from memman.scope.service import Scoped
+
+    with Scoped.at(data_dir, None, None) as scoped:
+        result = scoped.recall(prompt, limit=15)
+    return [(h.id, h.score) for h in result.results if h.status == "active" and h.signals.similarity is not None]
 
 
 def main() -> None:
+    from memman.recall import INJECT_MIN_SCORE
+
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
         ids = build(data_dir)
-        target_ids = {i: ids[t] for i, (_, t) in enumerate(RELEVANT)}
-        rel = []
-        for i, (prompt, _) in enumerate(RELEVANT):
-            sims = similarities(data_dir, prompt)
-            target = next((s for mid, s, _ in sims if mid == target_ids[i]), 0.0)
-            ranked = sorted(sims, key=lambda x: -x[1])
-            rel.append((i, target, ranked[0][0] == target_ids[i] if ranked else False))
-        unrel = []
-        for i, prompt in enumerate(UNRELATED):
-            sims = similarities(data_dir, prompt)
-            unrel.append((i, max((s for _, s, _ in sims), default=0.0)))
-    tune_unrel = [s for i, s in unrel if i % 2 == 0]
-    threshold = round(max(tune_unrel) + 0.05, 2)
-    print(f"tuning half: unrelated max similarity {max(tune_unrel):.3f}; threshold = max + 0.05 = {threshold}")
-    for name, part in (("tuning", 0), ("held-out", 1)):
-        r = [(s, first) for i, s, first in rel if i % 2 == part]
-        u = [s for i, s in unrel if i % 2 == part]
-        injected = sum(1 for s, _ in r if s >= threshold)
-        first = sum(1 for s, f in r if s >= threshold and f)
-        print(
-            f"{name:9} relevant: {injected}/{len(r)} injected, {first}/{len(r)} with the target first"
-            f" (target similarity median {statistics.median(s for s, _ in r):.3f});"
-            f" unrelated: {sum(1 for s in u if s >= threshold)}/{len(u)} inject anything"
-            f" (max similarity median {statistics.median(u):.3f}, max {max(u):.3f})"
-        )
+        rel = [(i, ids[t], gated(data_dir, p), scored(data_dir, p)) for i, (p, t) in enumerate(RELEVANT)]
+        unrel = [(i, gated(data_dir, p), scored(data_dir, p)) for i, p in enumerate(UNRELATED)]
+    print(f"gate: calibrated score >= INJECT_MIN_SCORE = {INJECT_MIN_SCORE} (and embedded)")
+    for name, part in (("even half", 0), ("odd half", 1), ("all", None)):
+        r = [(target, got) for i, target, got, _ in rel if part is None or i % 2 == part]
+        u = [got for i, got, _ in unrel if part is None or i % 2 == part]
+        injected = sum(1 for target, got in r if target in got)
+        first = sum(1 for target, got in r if got[:1] == [target])
+        false = sum(1 for got in u if got)
+        print(f"{name:9} relevant: target injected {injected}/{len(r)}, first {first}/{len(r)};"
+              f" unrelated: {false}/{len(u)} inject anything"
+              f" ({sum(len(got) for got in u)} memories in all)")
+    missed = [RELEVANT[i][0] for i, target, got, _ in rel if target not in got]
+    print(f"relevant prompts whose target is not injected: {missed}")
+    print("threshold sweep (all prompts): threshold, relevant target passes, unrelated injecting anything")
+    for threshold in (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5):
+        hit = sum(1 for _, target, _, s in rel if any(m == target and v >= threshold for m, v in s))
+        false = sum(1 for _, _, s in unrel if any(v >= threshold for _, v in s))
+        mark = "  <- INJECT_MIN_SCORE" if abs(threshold - INJECT_MIN_SCORE) < 1e-9 else ""
+        print(f"  {threshold:5.2f}  {hit:2d}/{len(rel)}  {false:2d}/{len(unrel)}{mark}")
 
 
 if __name__ == "__main__":

@@ -15,10 +15,11 @@ import msgspec
 
 from events.clock import to_iso
 from events.log import NewEvent
-from events.types import Recorded, StoreConfigured
+from events.types import Recorded, SessionCaptured, StoreConfigured
 from projections.graph import EDGE_POLICY_SETTING
 from projections.vectors import matrix
 from projections.store import StoreDB
+from workers.capture import CaptureDeriver
 from workers.derive import ACTOR, Deriver
 from events.errors import MemmanError
 from workers.embedders import create_embedder, embedder_for
@@ -34,7 +35,7 @@ SWAP_SETTING = "embedder.swap_to"  # the fingerprint an `embed swap` is moving t
 # Inputs derived per transaction. Larger chunks mean fewer commits and catch-ups;
 # a killed drain loses at most one chunk's work, which the next drain redoes.
 CHUNK = 100
-INPUT_TYPES = ("memory.remembered", "memory.replaced")  # what the work queue's items are
+INPUT_TYPES = ("memory.remembered", "memory.replaced", "session.captured")  # what the work queue's items are
 
 
 class DrainReport(msgspec.Struct, frozen=True, kw_only=True):
@@ -125,22 +126,18 @@ def drain_store(
         policy=store_policy(db),
         **pipeline_stages(pipeline),
     )
-    seen = db.main.checkpoints()["queue"]  # the log position the queue below reflects
+    capturer = CaptureDeriver(pipeline.capturer if pipeline else None, clock=clock)
     work = due_work(db, clock(), limit)
-    completed = failed = 0
-    claims = claims_for(db.log)  # other workers on a shared (PostgreSQL) log: derive only what we claim
-    try:
-        for start in range(0, len(work), CHUNK):
-            done, bad = _drain_chunk(db, deriver, claims, work[start : start + CHUNK], seen)
-            completed, failed = completed + done, failed + bad
-            if progress is not None:
-                progress(completed + failed, len(work))
-    finally:
-        claims.close()
+    completed, failed = _run(db, deriver, capturer, work, progress)
+    if capturer.produced and (limit is None or len(work) < limit):  # the memories captures just remembered
+        more = due_work(db, clock(), None if limit is None else limit - len(work))
+        done, bad = _run(db, deriver, capturer, more, progress)
+        work, completed, failed = work + more, completed + done, failed + bad
     db.vectors.catch_up()
     counts = dict(db.main.conn.execute("SELECT state, count(*) FROM work GROUP BY state").fetchall())
-    if deriver.skipped:
-        db.notices.append(f"{deriver.skipped} inputs left pending: a provider failed repeatedly (circuit open); the next drain retries")
+    skipped = deriver.skipped + capturer.skipped
+    if skipped:
+        db.notices.append(f"{skipped} inputs left pending: a provider failed repeatedly (circuit open); the next drain retries")
     if deriver.also_missed:
         db.notices.append(f"{deriver.also_missed} inputs lack the swap target's embedding; 'memman embed swap --resume' adds them")
     if work:
@@ -149,17 +146,42 @@ def drain_store(
         store=name,
         processed=completed + failed,
         completed=completed,
-        failed=failed - deriver.skipped,
-        skipped=deriver.skipped,
+        failed=failed - skipped,
+        skipped=skipped,
         dead=counts.get("dead", 0),
         remaining=counts.get("pending", 0) + counts.get("failed", 0),
         seconds=round(time.perf_counter() - started, 3),
     )
 
 
-def _drain_chunk(db: StoreDB, deriver: Deriver, claims: Claims, work: list[tuple[int, int]], seen: int) -> tuple[int, int]:
-    """Derive the claimed inputs of one chunk and append what they produced
-    in one transaction; returns (completed, failed)."""
+def _run(
+    db: StoreDB,
+    deriver: Deriver,
+    capturer: CaptureDeriver,
+    work: list[tuple[int, int]],
+    progress: Callable[[int, int], None] | None,
+) -> tuple[int, int]:
+    """Derive `work` in chunks; (completed, failed)."""
+    seen = db.main.checkpoints()["queue"]  # the log position the queue (and `work`) reflects
+    completed = failed = 0
+    claims = claims_for(db.log)  # other workers on a shared (PostgreSQL) log: derive only what we claim
+    try:
+        for start in range(0, len(work), CHUNK):
+            done, bad = _drain_chunk(db, deriver, capturer, claims, work[start : start + CHUNK], seen)
+            completed, failed = completed + done, failed + bad
+            if progress is not None:
+                progress(completed + failed, len(work))
+    finally:
+        claims.close()
+    return completed, failed
+
+
+def _drain_chunk(
+    db: StoreDB, deriver: Deriver, capturer: CaptureDeriver, claims: Claims, work: list[tuple[int, int]], seen: int
+) -> tuple[int, int]:
+    """Derive the claimed inputs of one chunk (remembered texts, and session
+    captures: workers/capture.py) and append what they produced in one
+    transaction; returns (completed, failed)."""
     attempts = dict(work)
     mine = claims.claim([seq for seq, _ in work], seen)
     completed = failed = 0
@@ -168,7 +190,8 @@ def _drain_chunk(db: StoreDB, deriver: Deriver, claims: Claims, work: list[tuple
         inputs = _inputs(db, mine)
         deriver.prepare(inputs)
         for rec in inputs:
-            events, ok = deriver.derive(rec, attempts[rec.seq])
+            how = capturer if isinstance(rec.event, SessionCaptured) else deriver
+            events, ok = how.derive(rec, attempts[rec.seq])
             chunk.extend(events)
             completed, failed = completed + ok, failed + (not ok)
         db.log.append_many(chunk)  # a chunk lands whole or not at all

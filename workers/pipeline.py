@@ -25,9 +25,11 @@ from workers.stages.extract import RuleExtractor
 from workers.stages.reconcile import RuleReconciler
 
 if TYPE_CHECKING:
+    from workers.llm.capture import LLMCapturer
     from workers.llm.causal import LLMCausalInferer
     from workers.llm.client import ChatClient
     from workers.llm.stages import LLMEnricher, LLMExtractor, LLMReconciler
+    from workers.stages.capture import RuleCapturer
 
 
 class _Provider(Protocol):
@@ -43,7 +45,9 @@ class Pipeline:
         enricher: LLMEnricher | None = None,
         causal: LLMCausalInferer | None = None,
         client: ChatClient | None = None,
+        capturer: RuleCapturer | LLMCapturer | None = None,  # session captures (workers/capture.py); None: the rules
     ) -> None:
+        self.capturer = capturer
         self.extractor = extractor
         self.reconciler = reconciler
         self.enricher = enricher
@@ -86,12 +90,14 @@ def build_pipeline(llm: _Provider | None, *, breakers: str = "") -> Pipeline:
     (<data_dir>/breakers) shares its circuit breaker across processes."""
     if llm is None or llm.provider == "none":
         return rules_pipeline()
+    from workers.llm.capture import LLMCapturer
     from workers.llm.causal import LLMCausalInferer
     from workers.llm.client import ChatClient
     from workers.llm.stages import LLMEnricher, LLMExtractor, LLMReconciler
 
     client = ChatClient(llm, breakers=breakers)  # type: ignore[arg-type]
     return Pipeline(
+        capturer=LLMCapturer(client),
         extractor=LLMExtractor(client),
         reconciler=LLMReconciler(client),
         enricher=LLMEnricher(client),

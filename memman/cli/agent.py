@@ -69,7 +69,7 @@ def hook(ctx: AppContext, event, agent, json_) -> None:  # type: ignore[no-untyp
     """
     from memman.install import hookrun
 
-    answer = hookrun.handle(event, hookrun.decode(sys.stdin.buffer.read()), ctx.data_dir, ctx.store_flag)
+    answer = hookrun.handle(event, hookrun.decode(sys.stdin.buffer.read()), ctx.data_dir, ctx.store_flag, agent)
     if answer is not None or json_:
         emit_json(answer or {})
 

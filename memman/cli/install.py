@@ -68,17 +68,40 @@ def install(ctx: AppContext, targets, no_wizard, llm_base_url, llm_model, embedd
 
     drain = worker.setup(ctx.data_dir, wanted=scheduler)
     found = t.executable()
+    capture = _capture_line(ctx.data_dir)
     if json_:
-        emit_json({"targets": outcomes, "settings_written": written, "worker": drain, "memman": found})
+        emit_json({"targets": outcomes, "settings_written": written, "worker": drain, "memman": found,
+                   "session_capture": capture})
         return
     for o in outcomes:
         click.echo(f"{o.target}: {o.action}" + (f" ({len(o.paths)} paths)" if o.paths else ""))
+        if o.wheel is not None and o.wheel.path:
+            click.echo(f"{o.target}: wheel {o.wheel.path}")
+        elif o.wheel is not None:
+            click.echo(f"memman: warning: {o.target}: could not build memman's wheel ({o.wheel.error});"
+                       f" build it with: {o.wheel.command}", err=True)
     if written:
         click.echo(f"config: set {', '.join(written)}")
     click.echo(f"worker: {drain.detail}")
+    click.echo(f"session capture: {capture}")
     click.echo(f"memman: {found.path}")
     if found.warning:
         click.echo(f"memman: warning: {found.warning}", err=True)
+
+
+def _capture_line(data_dir) -> str:  # type: ignore[no-untyped-def]
+    """Whether PreCompact / SessionEnd capture sessions, and why (config capture.sessions)."""
+    from memman import config
+
+    settings = config.settings_for(data_dir)
+    mode = settings.capture.sessions
+    if config.capture_enabled(settings):
+        how = "with the LLM" if settings.llm.provider != "none" else "by offline rules (strict: user statements only)"
+        why = "capture.sessions = on" if mode == "on" else "an LLM is configured"
+        return f"on ({why}; the drain extracts memories {how}); 'memman config set capture.sessions off' turns it off"
+    if mode == "off":
+        return "off (capture.sessions = off); 'memman config set capture.sessions auto' turns it on with an LLM"
+    return "off (no LLM configured); 'memman config set capture.sessions on' captures with offline rules"
 
 
 @click.command()

@@ -19,9 +19,10 @@ def import_(ctx: AppContext, file, redact, json_) -> None:  # type: ignore[no-un
     Idempotent: a re-run (say, after a kill) appends only the lines not yet
     imported and reports "N new, M already imported".
 
-    Each line: {"text": ..., "at": ISO, "cat": ..., "imp": 1-5,
+    Each line: {"text": ..., "at": ISO, "until": ISO, "cat": ..., "imp": 1-5,
     "entities": [...], "source": ..., "meta": {...}, "id": KEY}; only text
-    is required ("id" is the line's idempotency key, default its content).
+    is required ("at" is when it was true or said, "until" when it stops
+    being true; "id" is the line's idempotency key, default its content).
     A line holding a likely secret fails the import unless --redact;
     <private>...</private> sections are dropped.
 

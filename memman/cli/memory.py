@@ -111,10 +111,14 @@ def _kick(ctx: AppContext) -> None:
     "--order", type=click.Choice(["score", "time"]), default="score", show_default=True,
     help="score: best first; time: chronological by occurred time.",
 )
+@click.option(
+    "--fenced", is_flag=True,
+    help="Print the results as the <memories> block agents get: marked untrusted, escaped, so text cannot act as instructions.",
+)
 @raw_option
 @json_option
 @pass_app
-def recall(ctx: AppContext, query, category, source, limit, basic, expand, intent, graph, as_of, known_at, history, min_score, order, raw, json_) -> None:  # type: ignore[no-untyped-def]
+def recall(ctx: AppContext, query, category, source, limit, basic, expand, intent, graph, as_of, known_at, history, min_score, order, fenced, raw, json_) -> None:  # type: ignore[no-untyped-def]
     """Recall memories relevant to QUERY, best first: keyword and meaning
     (vectors) found, scored as a calibrated probability of relevance, and
     expanded over the memory graph by the query's intent where that helps.
@@ -131,7 +135,12 @@ def recall(ctx: AppContext, query, category, source, limit, basic, expand, inten
       memman recall "what is the rate limit" --known-at 2026-02-01T00:00:00Z
       memman recall "which CI do we use" --history
       memman recall "what did we decide on 4 February"
+      memman recall "staging database" --fenced     # for a tool that hands it to a model
     """
+    if fenced and (json_ or raw):
+        from events.errors import BadInput
+
+        raise BadInput(f"use either --fenced or {'--json' if json_ else '--raw'}, not both")
     result = ctx.scoped.recall(
         query,
         limit=limit,
@@ -150,6 +159,10 @@ def recall(ctx: AppContext, query, category, source, limit, basic, expand, inten
     ctx.say(recall_diagnostics(result))
     if json_:
         emit_json(result)
+    elif fenced:
+        from memman.integration.fence import FENCED_CHARS, fence, items
+
+        click.echo(fence(items(result.results), max_chars=FENCED_CHARS) or "no memories matched")
     else:
         click.echo("\n".join(recall_lines(result, raw=raw)))
 

@@ -7,6 +7,8 @@ import click
 
 from memman.cli.context import AppContext, emit_json, json_option, pass_app
 
+WAIT_S = 600  # the automatic drain's own bound (memman/scheduler/autodrain.py MAX_SECONDS)
+
 
 @click.group()
 def scheduler() -> None:
@@ -16,16 +18,25 @@ def scheduler() -> None:
 @scheduler.command(name="drain")
 @click.option("--store", "stores", multiple=True, metavar="NAME", help="Only this store (repeatable; default: all).")
 @click.option("--limit", type=click.IntRange(1, None), help="At most this many inputs per store.")
+@click.option(
+    "--wait", "wait_s", type=click.IntRange(0, 86_400), metavar="SECONDS",
+    help=f"When another drain (the automatic one, a timer's) is on a store, wait this long for it, then drain what is left [{WAIT_S}].",
+)
+@click.option("--no-wait", is_flag=True, help="Fail at once (exit 4) when another drain is running.")
 @click.option("--background", is_flag=True, hidden=True, help="The automatic drain memman starts itself.")
 @json_option
 @pass_app
-def scheduler_drain(ctx: AppContext, stores, limit, background, json_) -> None:  # type: ignore[no-untyped-def]
+def scheduler_drain(ctx: AppContext, stores, limit, wait_s, no_wait, background, json_) -> None:  # type: ignore[no-untyped-def]
     """Process every store's pending work once (extract, reconcile, embed,
-    link). One drain at a time per data dir.
+    link). One drain at a time per store: when another drain is running (the
+    automatic drain after a write, say), this one waits for it (bounded by
+    --wait) and then drains what is left.
 
     \b
     Example:
       memman scheduler drain
+      memman scheduler drain --wait 30
+      memman scheduler drain --no-wait      # exit 4 if a drain is running
     """
     import time
 
@@ -39,15 +50,27 @@ def scheduler_drain(ctx: AppContext, stores, limit, background, json_) -> None: 
 
         run_background(ctx.data_dir, say=lambda line: click.echo(line))
         return
+    if no_wait and wait_s is not None:
+        from events.errors import BadInput
+
+        raise BadInput("use either --wait SECONDS or --no-wait, not both")
     if state.is_stopped(ctx.data_dir):
         state.refuse_write(ctx.data_dir)
 
     def progress(store: str, done: int, total: int) -> None:
         ctx.say(f"drain {store}: {done}/{total}")
 
+    def waiting(store: str, pid: str) -> None:
+        click.echo(f"memman: waiting for the drain running on store '{store}' (pid {pid}) ...", err=True)
+
     started = time.perf_counter()
     reports = drain_all(
-        ctx.data_dir, stores=[check_name(s) for s in stores] or None, limit=limit, progress=progress
+        ctx.data_dir,
+        stores=[check_name(s) for s in stores] or None,
+        limit=limit,
+        progress=progress,
+        wait_s=0 if no_wait else (WAIT_S if wait_s is None else wait_s),
+        on_wait=waiting,
     )
     state.record_pass(ctx.data_dir, "drain", reports, seconds=time.perf_counter() - started)
     for r in reports:

@@ -31,7 +31,16 @@ import msgspec
 
 from events.errors import BadInput, NotFound
 from events.log import EventLog, NewEvent
-from events.types import FactsExtracted, MemoryId, MemoryPurged, MemoryRemembered, MemoryReplaced, Rewrite
+from events.types import (
+    FactsExtracted,
+    MemoryId,
+    MemoryPurged,
+    MemoryRemembered,
+    MemoryReplaced,
+    Rewrite,
+    SessionCaptured,
+    SessionExtracted,
+)
 from memman.erasure.files import log_holding, rebuild_derived, stores_holding, vacuum
 from memman.erasure.scrub import scrub, scrub_text
 from memman.render import one_line
@@ -66,13 +75,20 @@ class PurgeReport(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def _family(log: EventLog, named: set[str]) -> set[str]:
-    """The named memories plus every memory sharing an input text with them."""
+    """The named memories plus every memory sharing an input text with them
+    (facts split from one remembered text; memories taken from one session
+    capture, and the capture itself, whose excerpt holds their text)."""
     family, frontier = set(named), list(named)
     while frontier:
         for rec in log.for_memory(frontier.pop()):
             e = rec.event
+            shared: tuple[str, ...] = ()
             if isinstance(e, FactsExtracted):
-                for m in (e.input_id, *(f.memory_id for f in e.facts)):
+                shared = (e.input_id, *(f.memory_id for f in e.facts))
+            elif isinstance(e, SessionExtracted):
+                shared = (e.capture_id, *(m.memory_id for m in e.memories))
+            if shared:
+                for m in shared:
                     if m not in family:
                         family.add(m)
                         frontier.append(m)
@@ -107,6 +123,8 @@ def plan(app: Memman, ids: list[str], match: str | None = None) -> PurgePlan:
         for rec in app.db.log.for_memory(m):
             e = rec.event
             if isinstance(e, MemoryRemembered | MemoryReplaced) and e.memory_id == m:
+                texts.add(e.text)
+            elif isinstance(e, SessionCaptured) and e.capture_id == m:
                 texts.add(e.text)
             elif isinstance(e, FactsExtracted):
                 texts.update(f.text for f in e.facts if f.memory_id == m)

@@ -36,6 +36,8 @@ from events.types import (
     MemoryReconciled,
     MemoryRemembered,
     MemoryReplaced,
+    SessionCaptured,
+    SessionExtracted,
     WorkPurged,
     WorkRetried,
 )
@@ -53,6 +55,18 @@ def scrub(event: object, ids: frozenset[str]) -> object:
 @scrub.register(MemoryRemembered | MemoryReplaced)
 def _said(e: MemoryRemembered | MemoryReplaced, ids: frozenset[str]) -> object:
     return replace(e, text=PURGED, entities=[], meta={}) if e.memory_id in ids else e
+
+
+@scrub.register(SessionCaptured)
+def _captured(e: SessionCaptured, ids: frozenset[str]) -> object:
+    return replace(e, text=PURGED) if e.capture_id in ids else e
+
+
+@scrub.register(SessionExtracted)
+def _taken(e: SessionExtracted, ids: frozenset[str]) -> object:
+    if e.capture_id not in ids and not any(m.memory_id in ids for m in e.memories):
+        return e
+    return replace(e, memories=[replace(m, text=PURGED) if m.memory_id in ids else m for m in e.memories], warnings=[])
 
 
 @scrub.register(FactsExtracted)

@@ -121,11 +121,15 @@ def _context(event_name: str, text: str) -> dict[str, object]:
     return {"hookSpecificOutput": {"hookEventName": event_name, "additionalContext": text}}
 
 
-def handle(event: str, hook: HookInput, data_dir: Path, store: str | None) -> dict[str, object] | None:
+def handle(
+    event: str, hook: HookInput, data_dir: Path, store: str | None, agent: str = "claude-code"
+) -> dict[str, object] | None:
     """The answer to one hook call, or None for "nothing to say". `store` is
     an explicit --store (or None: the hook's `cwd` chooses, memman/scope/).
     Claude Code and Codex send the same JSON shape and read the same answers."""
     cwd = hook.cwd or None
+    if event in ("pre-compact", "session-end"):
+        capture_session(event, hook, data_dir, store, agent)
     if event in ("stop", "pre-compact", "session-end", "session-start"):
         drain_if_waiting(data_dir, store, cwd)
     if event == "session-end":
@@ -163,6 +167,21 @@ def _primed(data_dir: Path, store: str | None, compacted: bool, cwd: str | None)
         if os.environ.get("MEMMAN_DEBUG") == "1":
             raise
         return f"memman is unavailable this session ({type(exc).__name__}: {exc}); run 'memman doctor'."
+
+
+def capture_session(event: str, hook: HookInput, data_dir: Path, store: str | None, agent: str) -> None:
+    """Session capture (memman/integration/capture.py): record the transcript's
+    new part for the drain. Fails open: whatever goes wrong is one warning
+    line on stderr and the hook answers as usual."""
+    from events.errors import MemmanError
+    from memman.exits import warn
+    from memman.integration.capture import capture
+
+    try:
+        capture(data_dir, store, hook, agent=agent, trigger=event)
+    except (OSError, ValueError, MemmanError) as exc:
+        reason = f"{exc.strerror}: {exc.filename}" if isinstance(exc, OSError) and exc.strerror else str(exc)
+        warn(f"session capture skipped: {reason}")
 
 
 def drain_if_waiting(data_dir: Path, store: str | None, cwd: str | None = None) -> str | None:

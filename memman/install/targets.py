@@ -13,7 +13,9 @@
     nanoclaw     <checkout>/container/skills/memman/SKILL.md and
                  <checkout>/container/memman/ (Dockerfile snippet, entrypoint,
                  recipe): copies, because a Docker build context cannot follow
-                 symlinks out of the checkout
+                 symlinks out of the checkout; and memman's wheel, built from
+                 the checkout memman runs from, in container/memman/wheels/
+                 (or, when it cannot be built, the one command that builds it)
 
 Symlinks point into the installed package, so upgrading memman refreshes
 them. Every path install creates (files, links, directories) and every JSON
@@ -35,6 +37,7 @@ import msgspec
 from events.errors import BadInput, NotFound
 from memman.install import edits
 from memman.install.prime import hooks_dir
+from memman.install.wheel import Wheel
 
 TARGETS = ("claude-code", "codex", "openclaw", "nanoclaw")
 HOOK_MARKER = "/hooks/memman/memman-hook.sh"
@@ -68,6 +71,7 @@ class Outcome(msgspec.Struct, frozen=True, kw_only=True):
     target: str
     action: str  # "installed", "updated", "unchanged", "uninstalled", "absent"
     paths: list[str]
+    wheel: Wheel | None = None  # nanoclaw: the wheel built from this checkout (or the command to build it)
 
 
 class NotInstalled(NotFound):
@@ -326,11 +330,16 @@ def install(target: str, data_dir: Path, nanoclaw_dir: Path | None = None, *, mc
         if not path.exists() or path.read_bytes() != data:
             _make_dirs(path, created_dirs)
             edits.write_atomic(path, data, (path.stat().st_mode & 0o777) if path.exists() else 0o600)
+    links, wheel = wanted.links, None
+    if target == "nanoclaw":
+        wheel, built = _nanoclaw_wheel(Path(wanted.links[0].path).parents[2], previous, created_dirs)
+        links = [*links, *built]
+        changed += [l.path for l in built]
     manifest = Manifest(
         target=target,
         python=sys.executable,
         data_dir=str(data_dir),
-        links=wanted.links,
+        links=links,
         created_dirs=created_dirs,
         edits=[e for _, _, e in staged],
     )
@@ -338,7 +347,23 @@ def install(target: str, data_dir: Path, nanoclaw_dir: Path | None = None, *, mc
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     edits.write_atomic(manifest_path(data_dir, target), msgspec.json.encode(manifest), 0o600)
     action = "installed" if previous is None else ("updated" if changed else "unchanged")
-    return Outcome(target=target, action=action, paths=changed)
+    return Outcome(target=target, action=action, paths=changed, wheel=wheel)
+
+
+def _nanoclaw_wheel(container: Path, previous: Manifest | None, created_dirs: list[str]):  # type: ignore[no-untyped-def]
+    """Build memman's wheel into <checkout>/container/memman/wheels/, where
+    the recipe's Dockerfile installs it from; a wheel an earlier install
+    built is replaced. Returns the Wheel and the link recording the file (a
+    copy of itself, so uninstall removes it)."""
+    from memman.install.wheel import build
+
+    folder = container / "memman" / "wheels"
+    for old in (previous.links if previous else []):
+        if Path(old.path).parent == folder:
+            Path(old.path).unlink(missing_ok=True)
+    _make_dirs(folder / "x", created_dirs)
+    wheel = build(folder)
+    return wheel, ([Link(path=wheel.path, source=wheel.path, copy=True)] if wheel.path else [])
 
 
 def uninstall(target: str, data_dir: Path) -> Outcome:

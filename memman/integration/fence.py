@@ -31,6 +31,7 @@ import unicodedata
 import msgspec
 
 ITEM_CHARS = 600
+FENCED_CHARS = 20_000  # a recall answered fenced on request (MCP, `recall --fenced`), not the per-prompt injection
 _ANSI = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI ... final byte
     r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC ... BEL or ST
@@ -52,6 +53,14 @@ class Item(msgspec.Struct, frozen=True, kw_only=True):
     store: str = ""
     score: float | None = None
     status: str = ""
+
+
+def items(hits: object) -> list[Item]:
+    """Recall hits (memman.results.RecallHit) as fence items."""
+    return [
+        Item(id=h.id, text=h.content, category=h.category, store=h.store, score=h.score, status=h.status)
+        for h in hits  # type: ignore[attr-defined]
+    ]
 
 
 def clean(text: str) -> str:

@@ -50,6 +50,20 @@ def _json(value: object) -> dict[str, Any]:
     return msgspec.to_builtins(value)  # type: ignore[no-any-return]
 
 
+def _answer(data: dict[str, Any]) -> Any:
+    """A JSON tool's result: the structured content is the exact data (as
+    `--json` gives it: a memory's text as stored), and the text content, what
+    the model and the client's screen read, is that data serialized ASCII-only,
+    so no escape, control, bidi or zero-width character of a memory reaches a
+    terminal or a prompt raw (each arrives as a visible \\uXXXX)."""
+    import json
+
+    from mcp.types import CallToolResult, TextContent
+
+    text = json.dumps(data, ensure_ascii=True, indent=2)
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
+
+
 def build(data_dir: Path, store: str | None = None) -> Any:
     """The MCPServer for `data_dir` (an explicit `store` pins every call to it)."""
     from mcp.server.mcpserver import MCPServer
@@ -103,22 +117,22 @@ def _register_writes(server: Any, data_dir: Path, call: Callable[..., Any]) -> N
 
         result = call(act)
         kick(data_dir)
-        return result
+        return _answer(result)
 
     @server.tool(description="Replace the text of a memory (metadata not given is kept).")
     def replace(memory_id: MemoryId, text: Annotated[str, Field(min_length=1)], category: Category | None = None,
                 importance: Annotated[int | None, Field(ge=1, le=5)] = None) -> dict[str, Any]:
         result = call(lambda s: _json(s.replace(memory_id, text, category=category, importance=importance)))
         kick(data_dir)
-        return result
+        return _answer(result)
 
     @server.tool(description="Forget a memory at once (undo with restore).")
     def forget(memory_id: MemoryId, reason: Annotated[str, Field(max_length=500)] = "") -> dict[str, Any]:
-        return call(lambda s: _json(s.forget(memory_id, reason)))
+        return _answer(call(lambda s: _json(s.forget(memory_id, reason))))
 
     @server.tool(description="Undo a forget.")
     def restore(memory_id: MemoryId) -> dict[str, Any]:
-        return call(lambda s: _json(s.restore(memory_id)))
+        return _answer(call(lambda s: _json(s.restore(memory_id))))
 
 
 def _register_reads(server: Any, call: Callable[..., Any]) -> None:
@@ -134,7 +148,7 @@ def _register_reads(server: Any, call: Callable[..., Any]) -> None:
         known_at: Annotated[str | None, Field(description="ISO-8601: answer from what had been recorded by then.")] = None,
     ) -> str:
         from memman import validate
-        from memman.integration.fence import Item, fence
+        from memman.integration.fence import FENCED_CHARS, fence, items
 
         def act(scoped: Any) -> str:
             options: dict[str, Any] = {"limit": limit, "category": category, "source": source, "basic": basic}
@@ -147,9 +161,7 @@ def _register_reads(server: Any, call: Callable[..., Any]) -> None:
                     raise BadInput("known_at needs a memman with transaction-time recall; use as_of")
                 options["known_at"] = validate.moment(known_at)
             result = scoped.recall(query, **options)
-            items = [Item(id=h.id, text=h.content, category=h.category, store=h.store, score=h.score, status=h.status)
-                     for h in result.results]
-            return fence(items, max_chars=20_000) or "no memories matched"
+            return fence(items(result.results), max_chars=FENCED_CHARS) or "no memories matched"
 
         return call(act)  # type: ignore[no-any-return]
 
@@ -162,17 +174,17 @@ def _register_reads(server: Any, call: Callable[..., Any]) -> None:
                 return {"events": _json(scoped.find(memory_id, lambda a: trail(a, memory_id=memory_id, limit=limit)))}
             return {"events": _json(trail(scoped.app(scoped.scope.write), limit=limit))}
 
-        return call(act)  # type: ignore[no-any-return]
+        return _answer(call(act))
 
     @server.tool(description="One memory and its full history (what created, changed, linked it).")
     def insights(memory_id: MemoryId) -> dict[str, Any]:
         from memman.audit import history
 
-        return call(lambda s: _json(s.find(memory_id, lambda a: history(a, memory_id))))  # type: ignore[no-any-return]
+        return _answer(call(lambda s: _json(s.find(memory_id, lambda a: history(a, memory_id)))))
 
     @server.tool(description="The stores this project maps to, their memories and backlog, and who drains them.")
     def status() -> dict[str, Any]:
-        return call(_status)  # type: ignore[no-any-return]
+        return _answer(call(_status))
 
 
 def _status(scoped: Any) -> dict[str, Any]:

@@ -7,6 +7,8 @@
 - `intent`: what kind of question it is (why / when / entity / general).
 - `beam`: the beam search over the memory graph that `hybrid` runs.
 - `llm`: the optional LLM query expansion and rerank.
+- `asked`: among claims about the same named thing, those about the subject
+  the question asks come before look-alikes about another subject.
 - `succession`: the last step: a successor ranks above what it replaced, the
   older is marked (superseded / older / expired); `--history` chains.
 """

@@ -14,7 +14,9 @@ order, newest first, and the older is marked in `stale`:
     expired     its explicit end of validity (`--until`) has passed; moved
                 after the results that still hold
 
-The successor moves to just above the first stale memory it succeeds; other
+Before that, among claims about the same named thing, those about the subject
+the question asks come first (memman/recall/asked.py). The successor moves to
+just above the first stale memory it succeeds; other
 results keep their score order, so scores are no longer monotonic where a
 successor moved. A "when" question keeps its chronological order (the older
 first is the answer there) and only gets the marks.
@@ -30,8 +32,9 @@ from __future__ import annotations
 import msgspec
 from apsw import Connection
 
-from memman.results import RecallHit, RecallResult, Signals
-from projections.queries import MemoryRow, memories_by_id
+from memman.recall import asked
+from memman.results import RecallHit, RecallMeta, RecallResult, Signals
+from projections.queries import MemoryRow, memories_by_id, terms
 from workers.stages.reconcile import replaced_by_change
 from workers.stages.subject import Reading, read
 
@@ -120,12 +123,20 @@ def _as_hit(row: MemoryRow, *, successor: str) -> RecallHit:
     )  # fmt: skip
 
 
+def asked_first(hits: list[RecallHit], meta: RecallMeta) -> list[RecallHit]:
+    """Claims about the subject asked before look-alikes about another one (memman/recall/asked.py)."""
+    from workers.entities import aliases
+
+    return asked.order(hits, terms(meta.query), aliases.named(meta.entities))
+
+
 def finish(
     conn: Connection, result: RecallResult, *, now: str, limit: int, history: bool = False, reorder: bool = True
 ) -> RecallResult:
     """Order successors above what they succeed, mark the stale, cut to `limit`,
     and with `history` add each result's chain after it. `reorder=False`
-    (`recall(disable=["succession"])`, an ablation) only cuts to `limit`."""
+    (`recall(disable=["succession"])`, an ablation) moves nothing: it marks
+    and cuts to `limit` only."""
     hits = result.results
     rows = memories_by_id(conn, [h.id for h in hits])
     found = _successors(hits, rows) if reorder else {}
@@ -137,7 +148,7 @@ def finish(
     expired = {h.id for h in marked if h.id in ends and ends[h.id] <= now}
     marked = [msgspec.structs.replace(h, stale="expired") if h.id in expired and not h.stale else h for h in marked]
     if result.meta.ordering != "chronological":
-        marked = _reorder(marked, found)
+        marked = _reorder(asked_first(marked, result.meta) if reorder else marked, found)
         marked = [h for h in marked if h.id not in expired] + [h for h in marked if h.id in expired]
     marked = marked[:limit]
     if history or result.meta.intent == "when":  # "when did X change" is answered by the chain itself
@@ -156,14 +167,20 @@ def travelled_meta(conn: Connection, result: RecallResult, *, as_of: str | None,
     known = None if known_at is None else to_iso(known_at)  # type: ignore[arg-type]
     meta = msgspec.structs.replace(result.meta, as_of=as_of, known_at=known)
     if not result.results:
-        (count,) = conn.execute("SELECT count(*) FROM memories WHERE status IN ('active', 'pending')").fetchone()
+        count, ended = conn.execute(
+            "SELECT count(*) FILTER (WHERE status IN ('active', 'pending')),"
+            " count(*) FILTER (WHERE status IN ('expired', 'superseded')) FROM memories"
+        ).fetchone()
         when = " and ".join(x for x in (f"true at {as_of}" if as_of else "", f"recorded by {known}" if known else "") if x)
-        meta = msgspec.structs.replace(
-            meta,
-            degraded=None,
-            hint=(
-                f"no memory was {when}: try a later time" if count == 0
-                else f"nothing matched among the {count} memories {when}: try other words or another time"
-            ),
-        )  # fmt: skip
+        held = " ".join(x for x in (f"at {as_of}" if as_of else "", f"as recorded by {known}" if known else "") if x)
+        meta = msgspec.structs.replace(meta, degraded=None, hint=_empty_hint(when, held, count, ended))
     return msgspec.structs.replace(result, meta=meta)
+
+
+def _empty_hint(when: str, held: str, holding: int, ended: int) -> str:
+    """Why a time-travelled answer is empty: nothing yet, nothing still valid, or no match."""
+    if holding:
+        return f"nothing matched among the {holding} memories {when}: try other words or another time"
+    if ended:
+        return f"no memory held {held}: the {ended} there were had expired or been superseded by then; try an earlier time"
+    return f"no memory was {when}: try a later time"

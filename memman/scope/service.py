@@ -77,6 +77,14 @@ class Scoped:
             ensure_project_store(self.app(store).registry, self.scope)
         return self.app(store).remember(text, **fields)  # type: ignore[arg-type]
 
+    def capture(self, excerpts: list[str], **fields: object) -> int:
+        """Session excerpts go to the store the session works in (the project's, else the personal one)."""
+        store = self.scope.project or self.scope.personal
+        if store == self.scope.project:
+            self.app(store).ensure_writable()
+            ensure_project_store(self.app(store).registry, self.scope)
+        return self.app(store).capture(excerpts, **fields)  # type: ignore[arg-type]
+
     def existing(self) -> list[str]:
         """The stores recall reads that exist (a read never creates a project
         store); the personal store when none does (as before scoping)."""
@@ -126,11 +134,12 @@ def _labelled(result: RecallResult, store: str) -> RecallResult:
 def merge(results: list[RecallResult], limit: int, project: str | None) -> RecallResult:
     """One answer from several stores' answers (see the module docstring)."""
     hits = [h for r in results for h in r.results]
-    from memman.recall.succession import successors_first
+    from memman.recall.succession import asked_first, successors_first
 
-    hits.sort(key=lambda h: (-(h.score + (PROJECT_EDGE if h.store == project else 0.0)), h.store != project, h.id))
-    hits = successors_first(hits)  # a stale value never outranks its successor (memman/recall/succession.py)
     first = results[0].meta
+    hits.sort(key=lambda h: (-(h.score + (PROJECT_EDGE if h.store == project else 0.0)), h.store != project, h.id))
+    # as within one store: the subject asked about first, and a stale value never above its successor
+    hits = successors_first(asked_first(hits, first))
     meta = msgspec.structs.replace(
         first,
         store=",".join(r.meta.store for r in results),

@@ -124,6 +124,8 @@ CASES: list[tuple[tuple[str, ...], int, str]] = [
      " <private>...</private>, or pass --redact to store the text masked"),
     # recall
     (("recall", ""), 2, "query is empty; say what to recall"),
+    (("recall", "x", "--fenced", "--json"), 2, "use either --fenced or --json, not both"),
+    (("recall", "x", "--fenced", "--raw"), 2, "use either --fenced or --raw, not both"),
     (("recall", "   "), 2, "query is empty; say what to recall"),
     (("recall", "x", "--limit", "0"), 2,
      "Invalid value for '--limit': 0 is not in the range 1<=x<=1000. (see 'memman recall --help')"),
@@ -205,6 +207,9 @@ CASES: list[tuple[tuple[str, ...], int, str]] = [
     # scheduler
     (("scheduler", "drain", "--store", "nope"), 3, "unknown store 'nope'; create it with 'memman store create nope'"),
     (("scheduler", "drain", "--store", "BAD"), 2, f"invalid store name 'BAD': {STORE_NAME_RULE}"),
+    (("scheduler", "drain", "--wait", "5", "--no-wait"), 2, "use either --wait SECONDS or --no-wait, not both"),
+    (("scheduler", "drain", "--wait", "-1"), 2,
+     "Invalid value for '--wait': -1 is not in the range 0<=x<=86400. (see 'memman scheduler drain --help')"),
     (("scheduler", "drain", "--limit", "0"), 2,
      "Invalid value for '--limit': 0 is not in the range x>=1. (see 'memman scheduler drain --help')"),
     # graph
@@ -396,6 +401,11 @@ IMPORT_CASES = [
      "line 3: unknown source 'me'; choose from user, agent, external; nothing was imported"),
     (b'{"text": "x", "at": "soon"}\n', 3,
      "line 3: bad time 'soon'; use ISO-8601, e.g. 2026-01-31T09:30:00Z; nothing was imported"),
+    (b'{"text": "x", "until": "later"}\n', 3,
+     "line 3: bad time 'later'; use ISO-8601, e.g. 2026-01-31T09:30:00Z; nothing was imported"),
+    (b'{"text": "x", "at": "2026-03-05T00:00:00Z", "until": "2026-03-01T00:00:00Z"}\n', 3,
+     "line 3: --until 2026-03-01T00:00:00+00:00 is not after the memory occurred; give a later time;"
+     " nothing was imported"),
     (b'{"text": "x", "meta": {"a": [1]}}\n', 3,
      "line 3: not a valid import object (Expected `bool | int | float | str | null`, got `array` - at `$.meta[...]`);"
      " nothing was imported"),

@@ -84,7 +84,7 @@ def test_a_drain_killed_mid_way_and_rerun_loses_and_duplicates_nothing(cli: Cli,
             assert time.monotonic() < deadline, "the drain made no progress"
             time.sleep(0.1)
         # While it runs, a second drain is refused, naming the holder.
-        assert_error(cli("scheduler", "drain"), 4,
+        assert_error(cli("scheduler", "drain", "--no-wait"), 4,
                      f"another drain is running on store 'default' (pid {drain.pid}); try again later")  # fmt: skip
         drain.send_signal(signal.SIGKILL)
     finally:
@@ -118,7 +118,8 @@ def test_a_second_drain_while_the_lock_is_held_exits_4_and_changes_nothing(cli: 
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         os.pwrite(fd, b"4242", 0)
-        for args in (("scheduler", "drain"), ("scheduler", "drain", "--json"), ("scheduler", "drain", "--store", "default")):
+        for args in (("scheduler", "drain", "--no-wait"), ("scheduler", "drain", "--no-wait", "--json"),
+                     ("scheduler", "drain", "--no-wait", "--store", "default")):
             assert_error(cli(*args), 4,
                          f"another drain is running in {data_dir.resolve()} (pid 4242); try again later")  # fmt: skip
         assert cli.events() == before

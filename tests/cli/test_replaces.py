@@ -89,7 +89,9 @@ def test_until_ends_validity_as_of_then_and_marks_it_expired_now(cli: Cli) -> No
     during = cli.json("recall", "is the code freeze on", "--as-of", "2026-03-04T00:00:00Z")["results"]
     assert [h["valid_until"] for h in during] == ["2026-03-06T00:00:00.000000Z"]
     after = cli.json("recall", "is the code freeze on", "--as-of", "2026-03-07T00:00:00Z")
-    assert after["results"] == [] and "no memory was true at 2026-03-07" in after["meta"]["hint"]
+    # empty, and the hint says why: it had ended (not "try a later time", which would not help)
+    assert after["results"] == [] and after["meta"]["hint"].startswith("no memory held at 2026-03-07")
+    assert "had expired or been superseded by then; try an earlier time" in after["meta"]["hint"]
     (now,) = cli.json("recall", "is the code freeze on")["results"]
     assert now["stale"] == "expired"
 

@@ -4,6 +4,8 @@ learned it), in recall text and --json, `insights show` and `log`."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.cli.conftest import BACKENDS, Cli, on_backend
@@ -58,3 +60,24 @@ def test_known_at_shows_a_replaced_memory_as_it_read_then_and_combines_with_as_o
     both = cli.json("recall", "staging bucket kestrel", "--known-at", then, "--as-of", "2026-03-01T00:00:00Z")
     assert both["results"] == [] and both["meta"]["hint"].startswith("no memory was true at 2026-03-01")
     assert both["meta"]["as_of"].startswith("2026-03-01") and both["meta"]["known_at"] is not None
+
+
+def test_an_import_carries_an_end_of_validity_and_an_export_gives_it_back(cli: Cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    source = tmp_path / "freeze.jsonl"
+    source.write_text('{"text": "Code freeze on the payments repo", "at": "2026-03-01T00:00:00Z", "until": "2026-03-03T00:00:00Z"}\n')
+    cli.ok("import", str(source))
+    cli.ok("scheduler", "drain")
+    (during,) = cli.json("recall", "payments code freeze", "--as-of", "2026-03-02T00:00:00Z")["results"]
+    assert during["valid_until"] == "2026-03-03T00:00:00.000000Z" and during["stale"] is None
+    (exported,) = [json.loads(x) for x in cli.ok("export").out.splitlines()]
+    assert exported["until"] == "2026-03-03T00:00:00.000000Z"  # so an export imports with its validity
+    # after it ended: empty, and the hint says it ended rather than "try a later time"
+    after = cli.json("recall", "payments code freeze", "--as-of", "2026-03-04T00:00:00Z")
+    assert after["results"] == []
+    assert after["meta"]["hint"] == (
+        "no memory held at 2026-03-04T00:00:00.000000Z: the 1 there were had expired or been superseded by then;"
+        " try an earlier time"
+    )
+    # now: listed, marked expired (the freeze is over), as any ended memory is
+    (now,) = cli.json("recall", "payments code freeze")["results"]
+    assert now["stale"] == "expired"

@@ -1,53 +1,113 @@
 """Truth over time through the real CLI, on the scripted week of changes in
 tools/truth_scenarios.py (the issue's phrasings included), imported with `--at`
-beside 300 service facts about other subjects:
+beside 300 service facts about other subjects.
+
+The week is applied case by case: first the noise and every scenario's first
+memory, then each scenario's changes, each case imported and drained on its
+own. After EVERY case:
+
+- `events verify` holds, and `events replay` gives back every projection row,
+  every vector and every FTS posting exactly as the drain built them (so the
+  rest of the week runs on a replayed store);
+- the store as it stood then is kept, to check `--known-at` against it.
+
+Then, on the finished week:
 
 - "what is X now" ranks the current value first, every time;
-- `--as-of` a past date returns the value valid then;
-- `--known-at` answers exactly what a replay of the log up to then answers
-  (the audit view, as `--as-of` used to compute it);
-- replay and `events verify` hold afterwards.
+- `--as-of` a past date returns the value valid then, first;
+- `--known-at` the end of any case is that case's store exactly (every memory
+  that existed, with the status, text and successor it had; none that did
+  not), and its answers are drawn from it (docs/time.md says why the ranking
+  over that store is today's and not a replay's);
+- only scenario memories were ever superseded.
 """
 
 from __future__ import annotations
 
 import json
-import tempfile
 from pathlib import Path
 
+import apsw
+import msgspec
 import pytest
 
-from memman.recall import recall as hybrid_recall
-from memman.recall import succession
-from projections.store import StoreDB
+from memman.timeline import travel
 from tests.cli.conftest import Cli
+from tests.memman.test_replay import snapshot
 from tools.truth_scenarios import Scenario, service_facts, week
 
 SCENARIOS = week()
-FIRST_HALF = [s for s in SCENARIOS if s.name in ("ci", "timeout", "release", "python", "deploys")]
+CASES = ["first", *(s.name for s in SCENARIOS)]  # the first steps, then each scenario's changes
+STATE = "id, status, content, superseded_by, superseded_at, occurred_at, created_at, valid_until"
 
 
-def _jsonl(path: Path, lines: list[dict]) -> Path:
-    path.write_text("".join(json.dumps(x) + "\n" for x in lines))
-    return path
+class Case(msgspec.Struct, frozen=True):
+    name: str
+    upto: int  # the last seq of the log when the case was done
+    at: str  # its recorded_at: `--known-at` this time is the store as the case left it
+    verified: bool
+    replay_differs: list[str]  # projection tables (or the FTS index) a replay did not give back exactly
+    state: dict[str, tuple]  # memory id -> (STATE columns) as the case left it
+
+
+class Week(msgspec.Struct):
+    cli: Cli
+    store: Path
+    cases: dict[str, Case]
+
+
+def _case(cli: Cli, store: Path, name: str, lines: list[dict]) -> Case:
+    source = cli.data_dir.parent / f"{name}.jsonl"
+    source.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    cli.ok("import", str(source))
+    cli.ok("scheduler", "drain")
+    built = snapshot(store)
+    verified = cli.json("events", "verify")["ok"] is True
+    cli.ok("events", "replay")
+    replayed = snapshot(store)
+    log = apsw.Connection(str(store / "log.db"), flags=apsw.SQLITE_OPEN_READONLY)
+    upto, at = log.execute("SELECT max(seq), max(recorded_at) FROM events").fetchone()
+    log.close()
+    return Case(
+        name=name, upto=upto, at=at, verified=verified,
+        replay_differs=sorted(k for k in built.keys() | replayed.keys() if built.get(k) != replayed.get(k)),
+        state=_state(store, None),
+    )  # fmt: skip
+
+
+def _state(store: Path, upto: int | None) -> dict[str, tuple]:
+    """Every memory's state in the projections, as of `upto` (the --known-at view) or now."""
+    conn = apsw.Connection(str(store / "projections.db"))
+    try:
+        with travel(conn, as_of=None, upto=upto):
+            return {row[0]: tuple(row) for row in conn.execute(f"SELECT {STATE} FROM memories")}
+    finally:
+        conn.close()
 
 
 @pytest.fixture(scope="module")
-def week_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Cli, str]:
-    """The week imported in two batches, each drained: the first steps of every
-    scenario (and the noise), then the changes. Returns the CLI and a time
-    recorded between the batches."""
+def week_store(tmp_path_factory: pytest.TempPathFactory) -> Week:
     root = tmp_path_factory.mktemp("week")
     cli = Cli(root / "data")
+    store = cli.data_dir / "stores" / "default"
     noise = [{"text": t, "at": "2026-02-20T12:00:00Z"} for t in service_facts(300)]
-    first = [{"text": s.steps[0].text, "at": s.steps[0].at} for s in SCENARIOS]
-    cli.ok("import", str(_jsonl(root / "first.jsonl", noise + first)))
-    cli.ok("scheduler", "drain")
-    between = cli.events()[-1]["recorded_at"]
-    later = [{"text": st.text, "at": st.at} for s in SCENARIOS for st in s.steps[1:]]
-    cli.ok("import", str(_jsonl(root / "later.jsonl", later)))
-    cli.ok("scheduler", "drain")
-    return cli, between
+    cases = {"first": _case(cli, store, "first", noise + [{"text": s.steps[0].text, "at": s.steps[0].at} for s in SCENARIOS])}
+    for s in SCENARIOS:
+        cases[s.name] = _case(cli, store, s.name, [{"text": st.text, "at": st.at} for st in s.steps[1:]])
+    return Week(cli=cli, store=store, cases=cases)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_verify_and_replay_hold_after_every_case(week_store: Week, name: str) -> None:
+    case = week_store.cases[name]
+    assert case.verified
+    assert case.replay_differs == []
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_known_at_the_end_of_a_case_is_the_store_as_that_case_left_it(week_store: Week, name: str) -> None:
+    case = week_store.cases[name]
+    assert _state(week_store.store, case.upto) == case.state
 
 
 def _rank(hits: list[dict], fragment: str) -> int | None:
@@ -55,86 +115,41 @@ def _rank(hits: list[dict], fragment: str) -> int | None:
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
-def test_what_is_x_now_ranks_the_current_value_first(week_store: tuple[Cli, str], scenario: Scenario) -> None:
-    cli, _ = week_store
-    hits = cli.json("recall", scenario.question)["results"]
-    current, stale = _rank(hits, scenario.current), _rank(hits, scenario.stale)
-    assert current is not None, [h["content"] for h in hits]
-    assert stale is None or current < stale, [h["content"] for h in hits]
+def test_what_is_x_now_ranks_the_current_value_first(week_store: Week, scenario: Scenario) -> None:
+    hits = week_store.cli.json("recall", scenario.question)["results"]
+    assert scenario.current in hits[0]["content"], [h["content"] for h in hits]
+    stale = _rank(hits, scenario.stale)
     if stale is not None:  # a stale value still shown is marked as such
         assert hits[stale]["stale"] in ("superseded", "older"), hits[stale]
 
 
-# Known gap, tracked on issue 11: with recall's calibrated fusion, "which Postgres
-# version do we use" as of 4 March ranks another subject's "uses Postgres 14" above
-# "We use Postgres 15" (second). strict: the day ranking fixes it, this must be removed.
-AS_OF_CASES = [
-    pytest.param(s, id=s.name, marks=pytest.mark.xfail(strict=True, reason="a distractor about another subject ranks first"))
-    if s.name == "postgres"
-    else pytest.param(s, id=s.name)
-    for s in SCENARIOS
-]
-
-
-@pytest.mark.parametrize("scenario", AS_OF_CASES)
-def test_as_of_a_past_date_returns_the_value_valid_then(week_store: tuple[Cli, str], scenario: Scenario) -> None:
-    cli, _ = week_store
-    out = cli.json("recall", scenario.question, "--as-of", scenario.past)
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
+def test_as_of_a_past_date_returns_the_value_valid_then(week_store: Week, scenario: Scenario) -> None:
+    out = week_store.cli.json("recall", scenario.question, "--as-of", scenario.past)
     assert out["meta"]["as_of"].startswith(scenario.past[:19])
     top = out["results"][0]
     assert scenario.past_value in top["content"], [h["content"] for h in out["results"]]
     assert all(h["occurred_at"][:19] <= scenario.past[:19] for h in out["results"])  # nothing from after then
 
 
-def _replayed(cli: Cli, query: str, upto: int) -> list[tuple[str, str, str]]:
-    """The reference for --known-at: the log replayed up to `upto` into scratch
-    projections (exact, as `--as-of` used to compute it), then the same recall."""
-    store = cli.data_dir / "stores" / "default"
-    with tempfile.TemporaryDirectory() as tmp:
-        past = StoreDB(Path(tmp), log_directory=store, upto=upto)
-        try:
-            past.catch_up()
-            result = hybrid_recall(past, "default", query, limit=20)
-            result = succession.finish(past.main.conn, result, now="9999", limit=10)
-            return [(h.id, h.status, h.content) for h in result.results]
-        finally:
-            past.close()
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
+def test_known_at_answers_from_the_store_as_it_was_before_and_after_the_change(
+    week_store: Week, scenario: Scenario
+) -> None:
+    before = week_store.cases[CASES[CASES.index(scenario.name) - 1]]
+    after = week_store.cases[scenario.name]
+    for case, expected in ((before, scenario.stale), (after, scenario.current)):
+        out = week_store.cli.json("recall", scenario.question, "--known-at", case.at)
+        assert out["meta"]["known_at"] is not None
+        assert expected in out["results"][0]["content"], (case.name, [h["content"] for h in out["results"]])
+        # every answer existed then, eligible (active or pending), with the status and text it had then
+        then = case.state
+        assert all(h["id"] in then and then[h["id"]][1:3] == (h["status"], h["content"]) for h in out["results"])
+        assert all(h["status"] in ("active", "pending") for h in out["results"])
 
 
-@pytest.mark.parametrize("scenario", FIRST_HALF, ids=lambda s: s.name)
-def test_known_at_answers_what_a_replay_up_to_then_answers(week_store: tuple[Cli, str], scenario: Scenario) -> None:
-    cli, between = week_store
-    out = cli.json("recall", scenario.question, "--known-at", between)
-    upto = max(e["seq"] for e in cli.events() if e["recorded_at"] <= between)
-    # What a replay up to then answers: the same first answer, and every memory
-    # both show has the same status and text it had then. Not the same list to
-    # the letter: recall weights terms and centres vectors by the store's
-    # statistics as they are now, a replay by the store as it was, so near-ties
-    # among look-alike distractors at the tail may differ.
-    known = [(h["id"], h["status"], h["content"]) for h in out["results"]]
-    replayed = _replayed(cli, scenario.question, upto)
-    assert known[0] == replayed[0]
-    then = {memory_id: (status, text) for memory_id, status, text in replayed}
-    assert all(then[i] == (status, text) for i, status, text in known if i in then)
-    assert all(h["recorded_at"] <= between for h in out["results"])
-    # recorded by then: the first steps only, so the stale value is the answer
-    assert scenario.stale in out["results"][0]["content"]
-    assert out["meta"]["known_at"] is not None
-
-
-def test_replay_and_verify_hold_after_the_week(week_store: tuple[Cli, str]) -> None:
-    cli, _ = week_store
-    before = {s.name: cli.json("recall", s.question)["results"] for s in SCENARIOS}
-    assert cli.json("events", "verify")["ok"] is True
-    cli.ok("events", "replay")
-    assert cli.json("events", "verify")["ok"] is True
-    after = {s.name: cli.json("recall", s.question)["results"] for s in SCENARIOS}
-    assert {k: [h["id"] for h in v] for k, v in after.items()} == {k: [h["id"] for h in v] for k, v in before.items()}
-
-
-def test_only_scenario_steps_were_superseded_never_a_service_fact(week_store: tuple[Cli, str]) -> None:
-    cli, _ = week_store
-    exported = [json.loads(x) for x in cli.ok("export", "--all").out.splitlines()]
+def test_only_scenario_steps_were_superseded_never_a_service_fact(week_store: Week) -> None:
+    exported = [json.loads(x) for x in week_store.cli.ok("export", "--all").out.splitlines()]
     superseded = {m["text"] for m in exported if m["status"] == "superseded"}
     steps = {st.text for s in SCENARIOS for st in s.steps}
     assert superseded and superseded <= steps

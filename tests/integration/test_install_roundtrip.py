@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 
+import memman
 from memman.install import jsonc
 from tests.cli.conftest import Cli, assert_error
 from tests.integration.conftest import run_hook, snapshot
@@ -158,6 +161,37 @@ def test_nanoclaw_recipe_round_trip(cli: Cli, home: Path, tmp_path: Path) -> Non
     installs = [line for line in dockerfile.splitlines() if "pip install" in line and not line.startswith("#")]
     assert installs and all("memman-wheels/memman-" in line for line in installs)  # never PyPI's unrelated `memman`
     assert (checkout / "container" / "skills" / "memman" / "SKILL.md").is_file()
+    [wheel] = (recipe / "wheels").iterdir()  # built from this checkout: what the Dockerfile installs
+    assert wheel.name.startswith("memman-") and wheel.name.endswith("-py3-none-any.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        meta = next(n for n in names if n.endswith(".dist-info/METADATA"))
+        assert "Name: memman" in archive.read(meta).decode()
+        entry_points = archive.read(meta.replace("METADATA", "entry_points.txt")).decode()
+    assert {"memman/__main__.py", "hooks/nanoclaw/entrypoint.sh", "workers/derive.py"} <= names
+    assert "memman = " in entry_points
+    source = Path(memman.__file__).resolve().parent.parent
+    assert not list(source.glob("*.egg-info")) and not (source / "build").exists()  # the checkout is left alone
+    cli.ok("uninstall", "--target", "nanoclaw")
+    assert snapshot(checkout) == before
+
+
+def test_nanoclaw_install_says_the_one_command_when_the_wheel_cannot_be_built(cli: Cli, home: Path, tmp_path: Path) -> None:
+    checkout = tmp_path / "nanoclaw"
+    (checkout / "container").mkdir(parents=True)
+    before = snapshot(checkout)
+    # pip with no index and no config can fetch no build backend: the build fails, as offline
+    offline = {"PIP_NO_INDEX": "1", "PIP_CONFIG_FILE": os.devnull, "PIP_FIND_LINKS": str(tmp_path / "nothing")}
+    run = cli("install", "--target", "nanoclaw", "--nanoclaw-dir", str(checkout), "--no-wizard", env=offline)
+    assert run.code == 0, run  # the recipe is installed; only the wheel is missing, and the line says how to build it
+    wheels = checkout / "container" / "memman" / "wheels"
+    warning = [line for line in run.err.splitlines() if "wheel" in line]
+    assert len(warning) == 1 and warning[0].startswith("memman: warning: nanoclaw: could not build memman's wheel (pip wheel failed: ")
+    source = Path(memman.__file__).resolve().parent.parent
+    assert warning[0].endswith(f"build it with: {sys.executable} -m pip wheel --no-deps -w {wheels} {source}")
+    assert "Traceback" not in run.err
+    assert (checkout / "container" / "memman" / "Dockerfile.memman").is_file()
+    assert not any(wheels.glob("*.whl"))
     cli.ok("uninstall", "--target", "nanoclaw")
     assert snapshot(checkout) == before
 

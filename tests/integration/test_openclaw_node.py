@@ -42,6 +42,21 @@ console.log(JSON.stringify(out));
 """
 
 
+HOSTILE_HARNESS = """
+import register from "./index.js";
+const [command, dataDir, workspace, prompt] = process.argv.slice(2);
+const handlers = {}, tools = {};
+register({ config: { command, dataDir, budgetMs: 60000 },
+           on: (name, handler) => { handlers[name] = handler; },
+           registerTool: (tool) => { tools[tool.name] = tool; } });
+const ctx = { workspaceDir: workspace, sessionKey: "s2" };
+console.log(JSON.stringify({
+  prompt: (await handlers.before_prompt_build({ prompt }, ctx)) ?? null,
+  recall: await tools.memman_recall.execute("t2", { query: prompt }),
+}));
+"""
+
+
 @pytest.fixture(scope="module")
 def compiled(tmp_path_factory: pytest.TempPathFactory) -> Path:
     build = tmp_path_factory.mktemp("openclaw")
@@ -63,6 +78,7 @@ def compiled(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert tsc.returncode == 0, tsc.stdout + tsc.stderr  # type errors fail the test, not only syntax
     (out / "plugin" / "package.json").write_text('{"type": "module"}\n')
     (out / "plugin" / "harness.mjs").write_text(HARNESS)
+    (out / "plugin" / "hostile.mjs").write_text(HOSTILE_HARNESS)
     return out / "plugin"
 
 
@@ -88,3 +104,28 @@ def test_before_prompt_build_injects_only_relevant_memories(compiled: Path, cli:
     assert block.startswith("<memories ") and "port 5433" in block.splitlines()[1] and 'trust="untrusted"' in block
     assert out["unrelated"] is None and out["empty"] is None
     assert "5433" in out["recall"]["content"][0]["text"]
+
+
+def test_hostile_memory_text_reaches_the_model_fenced_and_inert(compiled: Path, cli: Cli, tmp_path: Path) -> None:
+    """Both ways the plugin hands memories to the model, the prompt injection
+    and the recall tool's result, carry one fenced block that no memory can
+    close or speak inside, without escapes, bidi or zero-width characters."""
+    from tests.mcp.test_hostile import HOSTILE_SET, PROMPT, assert_fenced_and_inert
+
+    workspace = tmp_path / "ws"
+    (workspace / ".git").mkdir(parents=True)
+    for text in ("We chose SQLite over Postgres for the embedded store", "Release builds run on the ci-7 runner"):
+        cli.ok("remember", text, cwd=workspace)
+    ids = {cli.ok("remember", text, "--json", cwd=workspace).json()["id"] for text in HOSTILE_SET}
+    cli.ok("scheduler", "drain")
+    cli.ok("config", "set", "recall.inject_budget_ms", "30000")
+    command = str(Path(sys.executable).parent / "memman")
+    run = subprocess.run(["node", str(compiled / "hostile.mjs"), command, str(cli.data_dir), str(workspace), PROMPT],
+                         capture_output=True, text=True, timeout=300, cwd=compiled, env=cli.env())
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout)
+    assert set(out["prompt"]) == {"prependContext"}  # a memory's JSON cannot add a decision to the hook's answer
+    assert_fenced_and_inert(out["prompt"]["prependContext"], ids, every=False)  # what passed the relevance gate
+    recalled = out["recall"]["content"][0]["text"].rstrip("\n")
+    assert_fenced_and_inert("\n".join(line for line in recalled.splitlines() if "SQLite" not in line and "ci-7" not in line),
+                            ids)

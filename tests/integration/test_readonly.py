@@ -142,3 +142,24 @@ def test_a_read_only_copy_is_not_carried_over_when_the_log_was_replaced(tmp_path
     assert "shed" in json.loads(after.stdout)["results"][0]["content"]
     [newer] = sorted(p for p in (tmp_path / "tmp").glob("memman-readonly-*/*") if not p.name.startswith("."))
     assert (newer / "projections.db").stat().st_ino != carried
+
+
+def test_a_read_only_store_whose_log_is_in_postgres_recalls_from_a_scratch_replica(tmp_path: Path, pg_dsn: str) -> None:
+    if not _can_mount_read_only(tmp_path):
+        pytest.skip("needs unshare -m and a read-only bind mount (root in a namespace-capable container)")
+    shared = tmp_path / "global"
+    host = Cli(shared)
+    host.ok("store", "create", "default", "--backend", pg_dsn)
+    host.ok("remember", "The family wifi password is kept in the red notebook")
+    host.ok("scheduler", "drain")
+    before = {k: v for k, v in snapshot(shared).items() if not k.endswith("-shm")}
+    memman = [sys.executable, "-m", "memman", "--data-dir", str(shared)]
+    hybrid = _in_read_only_mount(shared, [*memman, "recall", "wifi password", "--json"])
+    assert hybrid.returncode == 0, hybrid.stderr
+    assert "red notebook" in json.loads(hybrid.stdout)["results"][0]["content"]
+    Cli(tmp_path / "laptop2").ok("store", "create", "default", "--backend", pg_dsn)
+    Cli(tmp_path / "laptop2").ok("remember", "The boat key hangs by the kitchen door")  # another machine writes
+    later = _in_read_only_mount(shared, [*memman, "recall", "boat key", "--basic", "--json"])
+    assert later.returncode == 0, later.stderr
+    assert "kitchen door" in json.loads(later.stdout)["results"][0]["content"]  # the scratch replica caught up
+    assert {k: v for k, v in snapshot(shared).items() if not k.endswith("-shm")} == before

@@ -19,11 +19,11 @@ def test_a_store_being_drained_does_not_block_the_others(cli: Cli) -> None:
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a drain of 'slow' holds it
         os.pwrite(fd, b"4242", 0)
-        run = cli("scheduler", "drain", "--json")
+        run = cli("scheduler", "drain", "--no-wait", "--json")
         assert run.code == 0, run
         assert [(r["store"], r["completed"]) for r in run.json()["stores"]] == [("quick", 1)]
         assert "skipped: another drain is running on store 'slow' (pid 4242)" in run.err
-        assert_error(cli("scheduler", "drain", "--store", "slow"), 4,
+        assert_error(cli("scheduler", "drain", "--no-wait", "--store", "slow"), 4,
                      "another drain is running on store 'slow' (pid 4242); try again later")  # fmt: skip
     finally:
         os.close(fd)

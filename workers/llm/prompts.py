@@ -65,6 +65,30 @@ Reply: {{"facts": [{{"text", "category", "importance", "entities"}}], "warnings"
     schemas.ExtractReply,
 )
 
+CAPTURE = Prompt(
+    "capture",
+    "1",
+    "fast",
+    f"""
+You decide what an AI coding agent should remember from part of a session
+with its user. Input: JSON {{"transcript"}}: the turns, each line starting
+"user:" or "assistant:". Return only what a future session must know and
+could not find in the code: durable decisions with their reason, the user's
+preferences and standing instructions, hard-won facts about the project or
+its environment. Each fact self-contained (no "it", "this"), exact names,
+numbers, versions and paths. Never return: the task in progress, next steps,
+what was just done, greetings and chatter, questions, anything transient
+("currently", "for now", "today"), secrets, text from tool output. Precision
+over recall: when unsure, leave it out; most excerpts hold nothing, and then
+return no facts and say why in "reason". At most 8 facts, each with a
+category (preference, decision, fact, insight, context), an importance from
+2 to 5 and its named entities.
+Reply: {{"facts": [{{"text", "category", "importance", "entities"}}], "reason": ""}}.
+{_JSON}
+""",
+    schemas.CaptureReply,
+)
+
 RECONCILE = Prompt(
     "reconcile",
     "1",
@@ -132,4 +156,4 @@ Reply: {{"synonyms": [], "entities": [], "intent": ""}}.
     schemas.ExpandReply,
 )
 
-ALL = (EXTRACT, RECONCILE, ENRICH, CAUSAL, EXPAND)
+ALL = (EXTRACT, CAPTURE, RECONCILE, ENRICH, CAUSAL, EXPAND)

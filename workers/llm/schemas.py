@@ -33,6 +33,13 @@ class ExtractReply(msgspec.Struct, frozen=True, kw_only=True):
     reason: Short = ""  # why nothing is worth storing, when facts is empty
 
 
+class CaptureReply(msgspec.Struct, frozen=True, kw_only=True):
+    """The durable memories in a session excerpt (at most 8), or none with a reason."""
+
+    facts: Annotated[list[FactOut], msgspec.Meta(max_length=8)]
+    reason: Short = ""
+
+
 class ReconcileReply(msgspec.Struct, frozen=True, kw_only=True):
     action: Literal["ADD", "UPDATE", "DELETE", "NONE"]
     target: str | None = None  # a candidate alias (c1, c2, ...) for UPDATE / DELETE / NONE

@@ -162,13 +162,20 @@ def _change(text: str) -> Change | None:
     return None
 
 
+def subject_end(text: str, toks: Sequence[str]) -> int:
+    """How many of the sentence's tokens `toks` are its subject: up to the first
+    verb, or to a colon ("Billing timeout: 30s", "Dana: ..."; not 02:00)."""
+    verb = _first_verb(toks)
+    colon = text.find(":")
+    if 0 < colon and not is_value(text[colon - 1 : colon + 2]):
+        verb = min(verb, len(tokens(text[:colon])))
+    return verb
+
+
 def read(text: str, entities: Sequence[str]) -> Reading:
     toks = tokens(text)
     values = frozenset(t for t in toks if is_value(t))
-    verb = _first_verb(toks)
-    colon = text.find(":")
-    if 0 < colon and not is_value(text[colon - 1 : colon + 2]):  # "Billing timeout: 30s" (not 02:00)
-        verb = min(verb, len(tokens(text[:colon])))
+    verb = subject_end(text, toks)
     identifiers = {t for t in toks[:verb] if is_value(t)}
     identifiers |= {t for prev, t in zip(toks, toks[1:]) if is_value(t) and prev in ID_NOUNS}
     names, written = _names(text, entities)

@@ -99,7 +99,9 @@ export default function register(api: PluginApi): void {
       required: ["query"],
     },
     async execute(_id, params) {
-      const out = run(config, ["recall", String(params.query), "--limit", String(params.limit ?? 5)], workspace);
+      // --fenced: the same <memories> block as the prompt injection (untrusted, escaped),
+      // since a tool result reaches the model just as a prompt does.
+      const out = run(config, ["recall", String(params.query), "--limit", String(params.limit ?? 5), "--fenced"], workspace);
       return { content: [{ type: "text", text: out }] };
     },
   });
