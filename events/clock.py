@@ -42,6 +42,8 @@ def from_iso(text: str) -> datetime:
     """Parse ISO-8601 (with `Z`, an offset, or naive = UTC). Tolerant of an
     unpadded year (older memman wrote year 1 as "1-01-01T..."), so a store
     holding one still reads, exports and replays."""
+    if len(text) == 27 and text[-1] == "Z" and text[4] == "-":  # what to_iso writes: every stored time
+        return datetime.fromisoformat(text)  # 3.11 reads "Z" as UTC (this path is most of a replay's parsing)
     cleaned = text.strip().replace("Z", "+00:00").replace("z", "+00:00")
     short = _UNPADDED_YEAR.match(cleaned)
     if short:

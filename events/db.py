@@ -15,6 +15,9 @@ from events.errors import DiskFull, ReadOnlyStore, StoreCorrupt, StoreLocked
 
 BUSY_TIMEOUT_MS = 10_000
 WAL_SIZE_LIMIT = 4 * 1024 * 1024
+# A drain truncates a WAL only past this size; below it the auto-checkpoint
+# (every WAL_AUTOCHECKPOINT_PAGES) keeps it small enough for a cold open.
+WAL_COMPACT_BYTES = 2 * 1024 * 1024
 WAL_AUTOCHECKPOINT_PAGES = 128  # ~512 KiB: a cold open scans it in well under a millisecond
 
 

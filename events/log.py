@@ -18,6 +18,7 @@ import apsw
 import msgspec
 
 from events.clock import Clock, at_microseconds, from_iso, to_iso, utc_now
+from events import codec
 from events.db import connect, immediate, migrate, translated_errors
 from events.errors import AppendOnlyViolation, CorruptEvent, LogDamaged, LogError, UnknownEvent
 from events.integrity import checksum, row_checksum
@@ -174,7 +175,7 @@ class EventLog:
         occurred = at_microseconds(item.occurred_at) if item.occurred_at else now
         event_id = self._ids.mint(now)
         envelope = (event_id, type_, event.SCHEMA, to_iso(now), to_iso(occurred), item.actor, item.causation, item.stage)
-        payload = self._encoder.encode(event)
+        payload = self.encode(event)
         self.conn.execute(
             "INSERT INTO events (id, type, schema_version, recorded_at, occurred_at, actor,"
             " causation, stage, payload, checksum) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -356,6 +357,7 @@ class EventLog:
         if cls is None:
             raise LogError(f"event {seq} has unknown type {type_!r}; is this memman too old for the store?")
         try:
+            payload = codec.unpack(payload)
             if version == cls.SCHEMA:
                 event = self._decoder.decode(payload)
             else:
@@ -373,7 +375,7 @@ class EventLog:
                 stage=stage,
                 event=event,
             )
-        except (msgspec.DecodeError, msgspec.ValidationError, ValueError, TypeError, OverflowError) as exc:
+        except (msgspec.DecodeError, msgspec.ValidationError, ValueError, TypeError, OverflowError, codec.CodecError) as exc:
             raise CorruptEvent(
                 f"event {seq} in {self.path} cannot be read ({type(exc).__name__}: {exc});"
                 f" {CORRUPT_LOG_FIX}"
@@ -389,8 +391,21 @@ class EventLog:
             raise UnknownEvent(f"no event with seq {seq}; see 'memman events list'")
         return row[-1] or row_checksum(row[:-1]), row_checksum((*row[:-2], payload))
 
+    def plain_payloads(self) -> Iterator[tuple[int, bytes]]:
+        """(seq, msgpack payload, decompressed) of every event: what a byte
+        search over the log's content (purge) must read."""
+        for seq, payload in self.conn.execute("SELECT seq, payload FROM events"):
+            try:
+                yield seq, codec.unpack(payload)
+            except codec.CodecError:
+                yield seq, payload  # damaged: searched as it is; `events verify` names it
+
     def encode(self, event: Event) -> bytes:
-        return self._encoder.encode(event)
+        """The payload as stored: on SQLite, large payloads compressed
+        (events/codec.py); PostgreSQL compresses large values itself (TOAST),
+        and its erasure check searches the stored bytes, so they stay plain."""
+        raw = self._encoder.encode(event)
+        return codec.pack(raw) if self.backend == "sqlite" else raw
 
     # ------------------------------------------------------------ integrity
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import apsw
 
 from events.clock import Clock, utc_now
+from events.db import WAL_COMPACT_BYTES
 from events.errors import DiskFull
 from events.log import CORRUPT_LOG_FIX
 from memman.results import Difference, ReplayReport, StoreStatus, VerifyReport
@@ -217,7 +218,7 @@ def drain_one(
         )
     finally:
         pipeline.close()
-        db.compact()
+        db.compact(min_wal_bytes=WAL_COMPACT_BYTES)
         db.close()
 
 
@@ -286,5 +287,5 @@ def retain(data_dir: Path, directory: Path, name: str, *, clock: Clock = utc_now
     try:
         return maintain(db, name, settings_for(data_dir, name).retention, clock())
     finally:
-        db.compact()
+        db.compact(min_wal_bytes=WAL_COMPACT_BYTES)
         db.close()

@@ -22,7 +22,7 @@ longer the memory's latest text (it was replaced meanwhile) is ignored.
 from __future__ import annotations
 
 import json
-from functools import singledispatchmethod
+from functools import cached_property, singledispatchmethod
 
 import apsw
 
@@ -133,6 +133,24 @@ END;
 """
 
 
+_FTS_TRIGGERS = (
+    "memories_fts_insert", "memories_fts_delete", "memories_fts_update",
+    "memories_wide_insert", "memories_wide_delete", "memories_wide_update",
+)
+
+
+def _trigger_sql() -> str:
+    """Every full-text trigger of the schema, as CREATE TRIGGER IF NOT EXISTS."""
+    statements = [
+        part.strip() for schema in (_SCHEMA, _WIDE_SCHEMA.replace(":glob", _sql_string(scripts.GLOB)))
+        for part in schema.split("END;") if "CREATE TRIGGER" in part
+    ]
+    return "".join(
+        "CREATE TRIGGER IF NOT EXISTS " + st[st.index("CREATE TRIGGER") + len("CREATE TRIGGER ") :] + "\nEND;\n"
+        for st in statements
+    )
+
+
 def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -170,12 +188,39 @@ class MemoriesProjector:
             " DROP TABLE IF EXISTS status_log; DROP TABLE IF EXISTS content_log;"
         )
 
+    # ------------------------------------------------------------ bulk (replay)
+
+    def bulk_begin(self, conn: apsw.Connection) -> None:
+        """A replay from the start: the full-text indexes are built once at
+        the end (`bulk_end`), not row by row through the triggers, which
+        re-indexed each memory on every event that touched it."""
+        for trigger in _FTS_TRIGGERS:
+            conn.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+
+    def bulk_end(self, conn: apsw.Connection) -> None:
+        """Restore the triggers and index every row (idempotent: also what
+        finishes a replay that was interrupted, see projections/runner.py)."""
+        conn.execute(_trigger_sql())
+        conn.execute("INSERT INTO memories_fts(memories_fts) VALUES ('rebuild')")
+        conn.execute("DELETE FROM memories_wide")
+        conn.execute(
+            "INSERT INTO memories_wide(rowid, content, entities, keywords)"
+            " SELECT key, content, entities, keywords FROM memories WHERE content || entities || keywords GLOB ?",
+            (scripts.GLOB,),
+        )
+
     @singledispatchmethod
     def _apply(self, event: object, conn: apsw.Connection, rec: Recorded) -> None:
         """Events this projector does not know are ignored."""
 
+    @cached_property
+    def _dispatch(self):  # type: ignore[no-untyped-def]
+        """`_apply` bound once: singledispatchmethod builds a new wrapper on every
+        attribute access (functools.update_wrapper), a replay's hottest overhead."""
+        return self._apply
+
     def apply(self, conn: apsw.Connection, rec: Recorded) -> None:
-        self._apply(rec.event, conn, rec)
+        self._dispatch(rec.event, conn, rec)
         self._log_changes(conn, rec)
 
     def _log_changes(self, conn: apsw.Connection, rec: Recorded) -> None:

@@ -21,6 +21,17 @@ from projections.base import Projector
 
 Progress = Callable[[int, int], None]  # (applied so far, seq reached)
 
+# A catch-up from checkpoint 0 over at least this many events (a replay, a
+# first build) runs projectors that offer it in bulk mode: `bulk_begin`
+# drops what is cheaper to build once at the end (full-text triggers, a
+# secondary index), `bulk_end` builds it and is idempotent. A row
+# "bulk:<name>" in `checkpoints`, written in the transaction that began bulk
+# mode and deleted in the one that ended it, makes the next open of the set
+# finish a bulk mode a crash interrupted (running `bulk_end` is safe even
+# while another process is still replaying: it only restores and re-indexes).
+BULK_MIN_EVENTS = 5000
+_BULK = "bulk:"
+
 _CHECKPOINTS = (
     "CREATE TABLE IF NOT EXISTS checkpoints ("
     " name TEXT PRIMARY KEY, seq INTEGER NOT NULL, version INTEGER NOT NULL)"
@@ -38,6 +49,7 @@ class ProjectionSet:
         self.projectors = tuple(projectors)
         self.log = log
         self.readonly = readonly
+        self.bulk_min = BULK_MIN_EVENTS
         self.conn: apsw.Connection = connect(path, readonly=readonly)
         if not readonly:
             with translated_errors(path):
@@ -61,12 +73,17 @@ class ProjectionSet:
                         "INSERT OR REPLACE INTO checkpoints (name, seq, version) VALUES (?, 0, ?)",
                         (p.name, p.version),
                     )
+                    self.conn.execute("DELETE FROM checkpoints WHERE name = ?", (_BULK + p.name,))
+                elif _BULK + p.name in stored:
+                    self._bulk_end(p)
 
     def _all_current(self) -> bool:
         try:
             stored = {n: v for n, v in self.conn.execute("SELECT name, version FROM checkpoints")}
         except apsw.SQLError:  # no checkpoints table yet
             return False
+        if any(name.startswith(_BULK) for name in stored):
+            return False  # a bulk replay was interrupted: finish it (see BULK_MIN_EVENTS)
         return all(stored.get(p.name) == p.version for p in self.projectors)
 
     def checkpoints(self) -> dict[str, int]:
@@ -100,6 +117,7 @@ class ProjectionSet:
             return 0
         types = frozenset().union(*(p.handles for p in self.projectors))
         applied, position = 0, start
+        bulk = self._bulk_begin(start, head)
         with translated_errors(self.path):
             while position < head:
                 events = list(self.log.read(after=position, upto=head, types=types, limit=batch))
@@ -118,7 +136,31 @@ class ProjectionSet:
                 position = end
                 if progress is not None:
                     progress(applied, position)
+            if bulk:
+                with immediate(self.conn):
+                    for p in bulk:
+                        self._bulk_end(p)
         return applied
+
+    def _bulk_begin(self, start: int, head: int) -> list[Projector]:
+        """Put the projectors starting from 0 into bulk mode, if worth it."""
+        if head - start < self.bulk_min or self.readonly:
+            return []
+        marks = self.checkpoints()
+        chosen = [p for p in self.projectors if marks[p.name] == 0 and hasattr(p, "bulk_begin")]
+        if chosen:
+            with translated_errors(self.path), immediate(self.conn):
+                for p in chosen:
+                    p.bulk_begin(self.conn)  # type: ignore[attr-defined]
+                    self.conn.execute(
+                        "INSERT OR REPLACE INTO checkpoints (name, seq, version) VALUES (?, 0, -1)", (_BULK + p.name,)
+                    )
+        return chosen
+
+    def _bulk_end(self, p: Projector) -> None:
+        """Inside the caller's transaction: end bulk mode for `p`."""
+        p.bulk_end(self.conn)  # type: ignore[attr-defined]
+        self.conn.execute("DELETE FROM checkpoints WHERE name = ?", (_BULK + p.name,))
 
     def _mark(self, seq: int) -> None:
         """Remember which event the checkpoints reached (its id), so a log
@@ -147,6 +189,7 @@ class ProjectionSet:
                     "INSERT OR REPLACE INTO checkpoints (name, seq, version) VALUES (?, 0, ?)",
                     (p.name, p.version),
                 )
+                self.conn.execute("DELETE FROM checkpoints WHERE name = ?", (_BULK + p.name,))
 
     def replay(self, names: Sequence[str] | None = None, *, progress: Progress | None = None) -> int:
         self.reset(names)

@@ -12,7 +12,8 @@ Deleting projections.db and vectors.db and replaying gives back the same store.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 
@@ -34,6 +35,7 @@ LOG_MISSING_FIX = (
 )
 PROJECTIONS_FILE = "projections.db"
 VECTORS_FILE = "vectors.db"
+BULK_WAL_PAGES = 8192  # 32 MiB at 4 KiB pages
 
 
 class StoreDB:
@@ -243,14 +245,41 @@ class StoreDB:
         row = self.main.conn.execute("SELECT value FROM settings WHERE setting=?", (name,)).fetchone()
         return row[0] if row else None
 
-    def compact(self) -> None:
-        """Checkpoint and truncate the WAL of every file this handle opened."""
+    def compact(self, min_wal_bytes: int = 0) -> None:
+        """Checkpoint and truncate the WAL of every file this handle opened
+        whose WAL holds at least `min_wal_bytes` (a drain passes
+        events.db.WAL_COMPACT_BYTES: a checkpoint with fsync per small drain
+        cost more than the next process's scan of a small WAL)."""
         from events.db import compact_wal
 
         for name in ("main", "vectors", "log"):
             handle = self.__dict__.get(name)
-            if handle is not None and getattr(handle, "backend", "sqlite") == "sqlite":
-                compact_wal(handle.conn)
+            if handle is None:
+                continue
+            if getattr(handle, "backend", "sqlite") != "sqlite":  # a log on a server has no WAL here
+                continue
+            wal = Path(f"{handle.path}-wal")
+            if min_wal_bytes and (not wal.exists() or wal.stat().st_size < min_wal_bytes):
+                continue
+            compact_wal(handle.conn)
+
+    @contextmanager
+    def bulk_wal(self, pages: int = BULK_WAL_PAGES) -> Iterator[None]:
+        """Checkpoint by size during a bulk pass (a drain, a replay): the WAL of
+        each open SQLite file may grow to `pages` before SQLite copies it back,
+        instead of every ~512 KiB, so a long drain pays a few checkpoints
+        rather than one every few chunks. `compact` trims it afterwards."""
+        from events.db import WAL_AUTOCHECKPOINT_PAGES
+
+        handles = [self.__dict__.get(n) for n in ("main", "vectors", "log")]
+        conns = [h.conn for h in handles if h is not None and getattr(h, "backend", "sqlite") == "sqlite"]
+        for conn in conns:
+            conn.wal_autocheckpoint(pages)
+        try:
+            yield
+        finally:
+            for conn in conns:
+                conn.wal_autocheckpoint(WAL_AUTOCHECKPOINT_PAGES)
 
     def close(self) -> None:
         for name in ("main", "vectors", "log"):

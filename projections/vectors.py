@@ -11,8 +11,12 @@ Why a table plus a flat file, and not a usearch index: recall runs in a fresh
 process per prompt, and importing usearch costs ~150 ms on this hardware
 (docs/measured-costs.md) while an exact numpy scan of 10k x 256 float32 rows costs well
 under 1 ms. Reading 10k blobs row by row costs ~30 ms, so readers scan a flat
-float32 file (`vectors-<fingerprint hash>.f32`), rebuilt from the table
-whenever its stamp is stale; it is a cache, safe to delete at any time.
+float32 file (`vectors-<fingerprint hash>.f32`, projections/flatcache.py).
+When its stamp is stale it is brought up to date: the rows added since are
+appended in place (a drain of a few inputs writes a few rows, not the whole
+file), or, after a re-embedding or a purge changed rows it holds
+(`rewritten_seq`), it is rebuilt from the table. It is a cache, safe to
+delete at any time.
 
 The cache carries CRC-32s of its id list and of its rows. Readers always
 check the ids' (cheap); the rows' (~2 ms per MB) is checked by `events
@@ -24,26 +28,21 @@ rebuilt from the table, never trusted.
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import apsw
 
 from events.types import MemoryEmbedded, MemoryPurged, Recorded
+from projections import flatcache
 
 if TYPE_CHECKING:
     import numpy as np
 
-_MAGIC = b"MEMMANVEC2\n"  # 2: with checksums
-_ALIGN = 64
-
 
 class VectorsProjector:
     name = "vectors"
-    version = 2
+    version = 3  # 3: vector_sets.rewritten_seq (the flat cache may append only past it)
     tables = ("vectors", "vector_sets")
     handles = frozenset({"memory.embedded", "memory.purged"})
 
@@ -54,7 +53,8 @@ class VectorsProjector:
             " dim INTEGER NOT NULL, vec BLOB NOT NULL, seq INTEGER NOT NULL,"
             " UNIQUE (fingerprint, memory_id));"
             "CREATE TABLE vector_sets ("
-            " fingerprint TEXT PRIMARY KEY, dim INTEGER NOT NULL, count INTEGER NOT NULL, last_seq INTEGER NOT NULL)"
+            " fingerprint TEXT PRIMARY KEY, dim INTEGER NOT NULL, count INTEGER NOT NULL, last_seq INTEGER NOT NULL,"
+            " rewritten_seq INTEGER NOT NULL DEFAULT 0)"
         )
 
     def drop(self, conn: apsw.Connection) -> None:
@@ -67,7 +67,7 @@ class VectorsProjector:
             return
         if not isinstance(e, MemoryEmbedded) or not e.vectors:
             return
-        added = 0
+        added, rewritten = 0, False
         for v in e.vectors:  # insert, or re-embed in place (the row keeps its id, so its place in the cache)
             conn.execute(
                 "INSERT OR IGNORE INTO vectors (memory_id, fingerprint, dim, vec, seq) VALUES (?,?,?,?,?)",
@@ -76,16 +76,19 @@ class VectorsProjector:
             if conn.changes():
                 added += 1
             else:
+                rewritten = True
                 conn.execute(
                     "UPDATE vectors SET dim=?, vec=?, seq=? WHERE fingerprint=? AND memory_id=?",
                     (e.dim, v.data, rec.seq, e.fingerprint, v.memory_id),
                 )
         # kept incrementally: recounting every event made a replay quadratic
-        row = conn.execute("SELECT count FROM vector_sets WHERE fingerprint=?", (e.fingerprint,)).fetchone()
+        row = conn.execute(
+            "SELECT count, rewritten_seq FROM vector_sets WHERE fingerprint=?", (e.fingerprint,)
+        ).fetchone()
         count = (row[0] if row else 0) + added
         conn.execute(
-            "INSERT OR REPLACE INTO vector_sets (fingerprint, dim, count, last_seq) VALUES (?,?,?,?)",
-            (e.fingerprint, e.dim, count, rec.seq),
+            "INSERT OR REPLACE INTO vector_sets (fingerprint, dim, count, last_seq, rewritten_seq) VALUES (?,?,?,?,?)",
+            (e.fingerprint, e.dim, count, rec.seq, rec.seq if rewritten else (row[1] if row else 0)),
         )
 
 
@@ -96,7 +99,8 @@ def _purged(conn: apsw.Connection, e: MemoryPurged, seq: int) -> None:
         for (fingerprint,) in conn.execute("SELECT fingerprint FROM vectors WHERE memory_id=?", (memory_id,)).fetchall():
             conn.execute("DELETE FROM vectors WHERE memory_id=? AND fingerprint=?", (memory_id, fingerprint))
             conn.execute(
-                "UPDATE vector_sets SET count = count - 1, last_seq = ? WHERE fingerprint=?", (seq, fingerprint)
+                "UPDATE vector_sets SET count = count - 1, last_seq = ?, rewritten_seq = ? WHERE fingerprint=?",
+                (seq, seq, fingerprint),
             )
 
 
@@ -105,40 +109,52 @@ def _cache_path(directory: Path, fingerprint: str, suffix: str = "f32") -> Path:
     return directory / f"vectors-{digest}.{suffix}"
 
 
-def stamp(conn: apsw.Connection, fingerprint: str) -> tuple[int, int, int] | None:
-    """(dim, count, last_seq) of the vectors under `fingerprint`, or None."""
+def stamp(conn: apsw.Connection, fingerprint: str) -> tuple[int, int, int, int] | None:
+    """(dim, count, last_seq, rewritten_seq) of the vectors under `fingerprint`, or None."""
     row = conn.execute(
-        "SELECT dim, count, last_seq FROM vector_sets WHERE fingerprint=?", (fingerprint,)
+        "SELECT dim, count, last_seq, rewritten_seq FROM vector_sets WHERE fingerprint=?", (fingerprint,)
     ).fetchone()
-    return None if row is None else (row[0], row[1], row[2])
+    return None if row is None else (row[0], row[1], row[2], row[3])
 
 
 def matrix(
     conn: apsw.Connection, directory: Path, fingerprint: str, *, verify: bool = False
 ) -> tuple[list[str], np.ndarray]:
     """(memory ids, float32 rows) of every vector under `fingerprint`, from the
-    flat cache when its stamp (and, with `verify`, its rows' checksum) matches,
-    else rebuilt from the table and re-cached."""
+    flat cache when its stamp (and, with `verify`, its rows' checksum) matches;
+    else the rows added since are appended to it (when nothing was re-embedded
+    or purged since), or it is rebuilt from the table."""
     import numpy as np
 
     current = stamp(conn, fingerprint)
     if current is None:
         return [], np.zeros((0, 0), dtype=np.float32)
     path = _cache_path(directory, fingerprint)
-    cached = _read(path, fingerprint, current, verify=verify)
+    cached = flatcache.read(path, fingerprint, current, verify=verify)
     if cached is not None:
         return cached
-    ids: list[str] = []
-    blobs: list[bytes] = []
-    for memory_id, vec in conn.execute(
-        "SELECT memory_id, vec FROM vectors WHERE fingerprint=? ORDER BY id", (fingerprint,)
-    ):
-        ids.append(memory_id)
-        blobs.append(vec)
     dim = current[0]
-    rows = np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(ids), dim)
-    _write(path, fingerprint, current, ids, rows)
+    header = flatcache.read_header(path, fingerprint)
+    if header is not None and isinstance(header.get("max_id"), int):
+        ids, rows, max_id = _rows(conn, fingerprint, dim, after=header["max_id"])
+        appended = flatcache.append(path, fingerprint, current, ids, rows, max_id=max_id, verify=verify)
+        if appended is not None:
+            return appended
+    ids, rows, max_id = _rows(conn, fingerprint, dim)
+    flatcache.write(path, fingerprint, current, ids, rows, max_id=max_id)
     return ids, rows
+
+
+def _rows(conn: apsw.Connection, fingerprint: str, dim: int, after: int = 0) -> tuple[list[str], np.ndarray, int]:
+    """(memory ids, rows, the last row id) of the vectors with row id > `after`, in row order."""
+    import numpy as np
+
+    found = conn.execute(
+        "SELECT id, memory_id, vec FROM vectors WHERE fingerprint=? AND id > ? ORDER BY id", (fingerprint, after)
+    ).fetchall()
+    ids = [r[1] for r in found]
+    rows = np.frombuffer(b"".join(r[2] for r in found), dtype="<f4").reshape(len(ids), dim)
+    return ids, rows, found[-1][0] if found else after
 
 
 def centered(
@@ -161,7 +177,7 @@ def centered(
         empty = np.zeros((0, 0), dtype=np.float32)
         return [], empty, np.zeros(0, dtype=np.float32)
     path = _cache_path(directory, fingerprint, "c32")
-    cached = _read(path, fingerprint, current, extra=1, verify=verify)
+    cached = flatcache.read(path, fingerprint, current, extra=1, verify=verify)
     if cached is not None:
         return cached[0], cached[1][:-1], np.asarray(cached[1][-1])
     ids, rows = matrix(conn, directory, fingerprint, verify=verify)
@@ -169,7 +185,7 @@ def centered(
     out = np.asarray(rows, dtype=np.float32) - mean
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     np.divide(out, norms, out=out, where=norms > 0)
-    _write(path, fingerprint, current, ids, np.vstack([out, mean[None, :]]))
+    flatcache.write(path, fingerprint, current, ids, np.vstack([out, mean[None, :]]))
     return ids, out, mean
 
 
@@ -192,58 +208,6 @@ def cache_problem(conn: apsw.Connection, directory: Path, fingerprint: str) -> s
     current = stamp(conn, fingerprint)
     if current is None or not path.exists():
         return None
-    if _read(path, fingerprint, current, verify=True) is None:
+    if flatcache.read(path, fingerprint, current, verify=True) is None:
         return f"flat vector cache {path.name} is stale or damaged (checksum)"
     return None
-
-
-def _read(
-    path: Path, fingerprint: str, current: tuple[int, int, int], extra: int = 0, *, verify: bool = False
-) -> tuple[list[str], np.ndarray] | None:
-    import numpy as np
-
-    try:
-        with path.open("rb") as f:
-            if f.readline() != _MAGIC:
-                return None
-            header = json.loads(f.readline())
-            if header.get("fingerprint") != fingerprint or tuple(header.get("stamp", ())) != current:
-                return None
-            raw_ids = f.read(header["ids_bytes"])
-            if zlib.crc32(raw_ids) != header["ids_crc32"]:
-                return None
-            ids = raw_ids.decode("ascii").split("\n") if header["count"] else []
-        dim, count = current[0], current[1]
-        if len(ids) != count:
-            return None
-        rows = np.memmap(path, dtype="<f4", mode="r", offset=header["offset"], shape=(count + extra, dim))
-        if verify and zlib.crc32(rows) != header["rows_crc32"]:
-            return None
-        return ids, rows
-    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
-        return None  # missing, partial, damaged or foreign: rebuild it
-
-
-def _write(path: Path, fingerprint: str, current: tuple[int, int, int], ids: list[str], rows: np.ndarray) -> None:
-    id_bytes = "\n".join(ids).encode("ascii")
-    data = rows.astype("<f4", copy=False).tobytes()
-    header = {
-        "fingerprint": fingerprint, "stamp": list(current), "count": len(ids), "ids_bytes": len(id_bytes),
-        "ids_crc32": zlib.crc32(id_bytes), "rows_crc32": zlib.crc32(data),
-    }
-    # the offset depends on the header's own length: settle it in two passes
-    offset = 0
-    for _ in range(2):
-        header["offset"] = offset
-        head = _MAGIC + json.dumps(header).encode() + b"\n" + id_bytes
-        offset = -(-len(head) // _ALIGN) * _ALIGN
-    header["offset"] = offset
-    head = _MAGIC + json.dumps(header).encode() + b"\n" + id_bytes
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    try:
-        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
-            f.write(head.ljust(offset, b"\0"))
-            f.write(data)
-        tmp.replace(path)
-    except OSError:
-        tmp.unlink(missing_ok=True)  # a read-only store still answers, just without the cache

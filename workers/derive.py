@@ -44,12 +44,13 @@ from events.types import (
     Recorded,
     Vector,
 )
-from projections.queries import get_memory, keyword_search, memories_by_id
+from projections.queries import get_memory, memories_by_id
 from projections.store import StoreDB
 from workers.embedders.base import Embedder
 from workers.pending import Pending
 from workers.stages.edges import EdgeInferer, EdgePolicy, NewMemory
 from workers.stages.extract import ExtractInput, RuleExtractor
+from workers.stages.probe import KeywordProbe
 from workers.stages.reconcile import Known, RuleReconciler, is_value
 from workers.vectorset import VectorSet
 
@@ -109,6 +110,7 @@ class Deriver:
         self._known: dict[int, list[Recorded]] = {}  # the chunk's earlier derivations, read in `prepare`
         self.pending = Pending()
         self.policy = policy or EdgePolicy()
+        self.probe = KeywordProbe(db.main.conn)
         self.edges = EdgeInferer(
             db.main.conn, vectors, self.pending, self.policy, embedder.fingerprint.provider, causal=causal  # type: ignore[arg-type]
         )
@@ -368,11 +370,7 @@ class Deriver:
             # A fact whose names are all common gets its keyword candidates from
             # the vectors alone (a duplicate's vector is its own).
             probe = " ".join(self._probe_terms(fact.entities)) if fact.entities else fact.text
-            found = (
-                dict(keyword_search(conn, probe, limit=KEYWORD_CANDIDATES, statuses=("active",), exclude=own))
-                if probe
-                else {}
-            )
+            found = dict.fromkeys(self.probe.search(probe, limit=KEYWORD_CANDIDATES, exclude=own))
             near = dict(self.vectors.top(vector, VECTOR_CANDIDATES, min_similarity=MIN_CANDIDATE_SIMILARITY))
             ids = [i for i in dict.fromkeys([*found, *near]) if i not in own and i not in self.pending.retired]
             rows = memories_by_id(conn, ids)

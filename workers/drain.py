@@ -17,7 +17,7 @@ from events.clock import to_iso
 from events.log import NewEvent
 from events.types import Recorded, SessionCaptured, StoreConfigured
 from projections.graph import EDGE_POLICY_SETTING
-from projections.vectors import matrix
+from projections.vectors import _cache_path, matrix, stamp
 from projections.store import StoreDB
 from workers.capture import CaptureDeriver
 from workers.derive import ACTOR, Deriver
@@ -27,6 +27,7 @@ from workers.embedders.settings import EmbedderSettings
 from workers.embedders.base import Embedder
 from workers.pipeline import Pipeline, pipeline_stages
 from workers.stages.edges import EdgePolicy
+from workers import annindex
 from workers.claims import Claims, claims_for
 from workers.vectorset import VectorSet
 
@@ -83,14 +84,28 @@ def swap_target(db: StoreDB, settings: EmbedderSettings | None = None) -> Embedd
 
 def load_vectors(db: StoreDB, embedder: Embedder) -> VectorSet:
     """The active memories' vectors under the store's fingerprint."""
-    ids, rows = matrix(db.vectors.conn, db.directory, embedder.fingerprint.key)
+    fingerprint = embedder.fingerprint.key
+    ids, rows = matrix(db.vectors.conn, db.directory, fingerprint)
     active = {r[0] for r in db.main.conn.execute("SELECT id FROM memories WHERE status='active'")}
-    dim = embedder.fingerprint.dim
-    vectors = VectorSet(dim, capacity=len(ids) + 1024)
-    for memory_id, row in zip(ids, rows, strict=True):
-        if memory_id in active:
-            vectors.add(memory_id, row)
+    vectors = VectorSet.of(embedder.fingerprint.dim, ids, rows, active)
+    if len(vectors) >= annindex.MIN_ROWS:  # a large store: candidates from HNSW (workers/annindex.py)
+        current = stamp(db.vectors.conn, fingerprint)
+        rewritten = current[3] if current else 0
+        path = _cache_path(db.directory, fingerprint, "hnsw")
+        ann = annindex.AnnIndex.load(path, fingerprint, vectors.dim, rewritten)
+        if ann is None:
+            db.notices.append(f"building the vector index for {len(vectors):,} memories (once; saved for the next drain)")
+        vectors.attach(ann or annindex.AnnIndex(vectors.dim))
     return vectors
+
+
+def save_index(db: StoreDB, vectors: VectorSet, fingerprint: str) -> None:
+    """Save the drain's HNSW index once it holds enough rows the saved copy lacks."""
+    if vectors.ann is None or vectors.ann.added < annindex.SAVE_AFTER:
+        return
+    current = stamp(db.vectors.conn, fingerprint)
+    if current is not None:
+        vectors.ann.save(_cache_path(db.directory, fingerprint, "hnsw"), fingerprint, current[3])
 
 
 def due_work(db: StoreDB, now: datetime, limit: int | None = None) -> list[tuple[int, int]]:
@@ -128,20 +143,22 @@ def drain_store(
     )
     capturer = CaptureDeriver(pipeline.capturer if pipeline else None, clock=clock)
     work = due_work(db, clock(), limit)
-    completed, failed = _run(db, deriver, capturer, work, progress)
-    if capturer.produced and (limit is None or len(work) < limit):  # the memories captures just remembered
-        more = due_work(db, clock(), None if limit is None else limit - len(work))
-        done, bad = _run(db, deriver, capturer, more, progress)
-        work, completed, failed = work + more, completed + done, failed + bad
-    db.vectors.catch_up()
+    with db.bulk_wal():  # checkpoints by size for the whole pass (projections/store.py)
+        completed, failed = _run(db, deriver, capturer, work, progress)
+        if capturer.produced and (limit is None or len(work) < limit):  # the memories captures just remembered
+            more = due_work(db, clock(), None if limit is None else limit - len(work))
+            done, bad = _run(db, deriver, capturer, more, progress)
+            work, completed, failed = work + more, completed + done, failed + bad
+        db.vectors.catch_up()
     counts = dict(db.main.conn.execute("SELECT state, count(*) FROM work GROUP BY state").fetchall())
     skipped = deriver.skipped + capturer.skipped
     if skipped:
         db.notices.append(f"{skipped} inputs left pending: a provider failed repeatedly (circuit open); the next drain retries")
     if deriver.also_missed:
         db.notices.append(f"{deriver.also_missed} inputs lack the swap target's embedding; 'memman embed swap --resume' adds them")
-    if work:
-        matrix(db.vectors.conn, db.directory, embedder.fingerprint.key)  # refresh recall's flat copy now
+    if work:  # refresh recall's flat copy now: the drain's new rows are appended to it
+        matrix(db.vectors.conn, db.directory, embedder.fingerprint.key)
+        save_index(db, deriver.vectors, embedder.fingerprint.key)
     return DrainReport(
         store=name,
         processed=completed + failed,

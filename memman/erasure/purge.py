@@ -164,7 +164,7 @@ def _rewrites(log: EventLog, family: frozenset[str], needles: list[str]) -> dict
     seqs = {rec.seq for m in family for rec in log.for_memory(m)}
     lowered = [n.casefold().encode() for n in needles]
     if lowered:
-        for seq, payload in log.conn.execute("SELECT seq, payload FROM events"):
+        for seq, payload in log.plain_payloads():  # decompressed (events/codec.py)
             if any(n in payload.lower() for n in lowered):
                 seqs.add(seq)
     payloads: dict[int, bytes] = {}

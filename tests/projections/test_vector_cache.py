@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from events.log import EventLog
-from events.types import MemoryEmbedded, Provenance, Vector
+from events.types import MemoryEmbedded, MemoryPurged, Provenance, Vector
 from projections.runner import ProjectionSet
-from projections.vectors import VectorsProjector, _cache_path, matrix
+from projections.vectors import VectorsProjector, _cache_path, cache_problem, matrix
 
 FP = "test:4"
 
@@ -68,3 +68,59 @@ def test_no_vectors_gives_an_empty_matrix(tmp_path: Path) -> None:
     _, pset = setup(tmp_path)
     ids, rows = matrix(pset.conn, tmp_path, FP)
     assert ids == [] and rows.size == 0
+
+
+def test_new_rows_are_appended_in_place_and_equal_a_full_rebuild(tmp_path: Path) -> None:
+    log, pset = setup(tmp_path)
+    embed(log, {"A": [1, 0, 0, 0], "B": [0, 1, 0, 0]})
+    pset.catch_up()
+    matrix(pset.conn, tmp_path, FP)
+    path = _cache_path(tmp_path, FP)
+    inode = path.stat().st_ino
+    embed(log, {"C": [0, 0, 1, 0]})
+    embed(log, {"D": [0, 0, 0, 1], "E": [1, 1, 0, 0]})
+    pset.catch_up()
+    ids, rows = matrix(pset.conn, tmp_path, FP)
+    assert path.stat().st_ino == inode  # appended, not rewritten through a new file
+    assert ids == ["A", "B", "C", "D", "E"]
+    assert rows.tolist() == [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1], [1, 1, 0, 0]]
+    assert matrix(pset.conn, tmp_path, FP, verify=True)[0] == ids  # the chained row checksum holds
+    assert cache_problem(pset.conn, tmp_path, FP) is None
+    path.unlink()
+    rebuilt_ids, rebuilt = matrix(pset.conn, tmp_path, FP)
+    assert rebuilt_ids == ids and rebuilt.tolist() == rows.tolist()
+
+
+def test_a_reembedded_or_purged_row_rewrites_the_cache_whole(tmp_path: Path) -> None:
+    log, pset = setup(tmp_path)
+    embed(log, {"A": [1, 0, 0, 0], "B": [0, 1, 0, 0]})
+    pset.catch_up()
+    matrix(pset.conn, tmp_path, FP)
+    inode = _cache_path(tmp_path, FP).stat().st_ino
+    embed(log, {"A": [0, 0, 0, 1], "C": [0, 0, 1, 0]})  # A re-embedded in place: the copy of A is stale
+    pset.catch_up()
+    ids, rows = matrix(pset.conn, tmp_path, FP)
+    assert _cache_path(tmp_path, FP).stat().st_ino != inode
+    assert ids == ["A", "B", "C"] and rows.tolist() == [[0, 0, 0, 1], [0, 1, 0, 0], [0, 0, 1, 0]]
+    log.append(MemoryPurged(purged=["B"], reason="test"))  # type: ignore[list-item]
+    pset.catch_up()
+    ids, rows = matrix(pset.conn, tmp_path, FP)
+    assert ids == ["A", "C"] and rows.tolist() == [[0, 0, 0, 1], [0, 0, 1, 0]]
+
+
+def test_a_cache_caught_half_appended_is_rebuilt(tmp_path: Path) -> None:
+    log, pset = setup(tmp_path)
+    embed(log, {"A": [1, 0, 0, 0]})
+    pset.catch_up()
+    matrix(pset.conn, tmp_path, FP)
+    path = _cache_path(tmp_path, FP)
+    head = path.read_bytes()[:4096]
+    embed(log, {"B": [0, 1, 0, 0]})
+    pset.catch_up()
+    matrix(pset.conn, tmp_path, FP)
+    data = bytearray(path.read_bytes())
+    data[:4096] = head  # the rows and ids were written, the header not yet (a crash in between)
+    path.write_bytes(bytes(data))
+    ids, rows = matrix(pset.conn, tmp_path, FP, verify=True)
+    assert ids == ["A", "B"] and rows.tolist() == [[1, 0, 0, 0], [0, 1, 0, 0]]
+    assert cache_problem(pset.conn, tmp_path, FP) is None

@@ -37,3 +37,20 @@ def test_growing_past_capacity_keeps_scores_right() -> None:
         s.add(f"m{n}", unit(1, n / 40))
     got = s.top(q, 1)
     assert got[0][0] == "m39" and abs(got[0][1] - float(unit(1, 39 / 40) @ q)) < 1e-6
+
+
+def test_a_set_built_in_one_step_equals_one_built_row_by_row() -> None:
+    ids = ["a", "b", "c", "d"]
+    rows = np.stack([unit(1, 0, 0), unit(0, 1, 0), unit(1, 1, 0), unit(0, 0, 1)])
+    keep = {"a", "c", "d"}
+    bulk = VectorSet.of(3, ids, rows, keep, spare=2)
+    single = VectorSet(3)
+    for memory_id, row in zip(ids, rows):
+        if memory_id in keep:
+            single.add(memory_id, row)
+    q = unit(1, 0.5, 0.2)
+    assert bulk.top(q, 4) == single.top(q, 4) and len(bulk) == 3
+    assert bulk.get("b") is None and bulk.get("c") is not None
+    for n in range(5):  # grows past its spare capacity like any other set
+        bulk.add(f"n{n}", unit(0, 1, n))
+    assert len(bulk) == 8 and bulk.top(unit(0, 1, 0), 1)[0][0] == "n0"

@@ -85,16 +85,32 @@ def _jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b)
 
 
+READ_CACHE = 50_000  # readings kept (a drain shows the same candidates to many facts)
+
+
 class RuleReconciler:
     implementation = "rules"
     version = "2"
 
+    def __init__(self) -> None:
+        self._readings: dict[tuple[str, tuple[str, ...]], Reading] = {}
+
+    def _read(self, text: str, entities: Sequence[str]) -> Reading:
+        """`read`, remembered: it is a pure function of the text and entities."""
+        key = (text, tuple(entities))
+        reading = self._readings.get(key)
+        if reading is None:
+            if len(self._readings) >= READ_CACHE:
+                self._readings.clear()
+            reading = self._readings[key] = read(text, entities)
+        return reading
+
     def decide(self, memory_id: str, text: str, entities: Sequence[str], candidates: Sequence[Known]) -> Decision:
-        new = read(text, entities)
+        new = self._read(text, entities)
         words = set(new.tokens) - new.values
         scored = []
         for known in candidates:
-            old = read(known.content, known.entities)  # once per candidate: the drain's hot loop
+            old = self._read(known.content, known.entities)  # the drain's hot loop
             overlap = _jaccard(words, set(old.tokens) - old.values)
             similarity = known.similarity if known.similarity is not None else overlap
             scored.append((max(overlap, similarity), known, overlap, old))

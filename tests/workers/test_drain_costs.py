@@ -1,0 +1,63 @@
+"""What keeps a drain's cost flat as a store grows, checked for correctness
+(the speed itself is measured by tools/bench_drain.py, never asserted):
+drains in many small passes build exactly what a replay builds, the flat
+vector cache follows by appending, and a small drain leaves the WAL to
+SQLite's size-driven checkpoint instead of truncating it every time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from memman.maintenance import drain_all, verify
+from memman.service import Memman
+from projections.store import StoreDB
+from projections.vectors import _cache_path, cache_problem, matrix
+
+TEXTS = [
+    "The billing service timeout is 30s",
+    "Priya prefers Helix for code review",
+    "We chose Postgres over MySQL because of JSONB",
+    "The checkout project deploys to us-east-1",
+    "The billing service timeout is 45s",
+    "Dana owns the auth service",
+    "Run database migrations with alembic upgrade head",
+    "The payments API retry limit is 5",
+]
+
+
+def test_many_small_drains_build_what_a_replay_builds(app: Memman, data_dir: Path) -> None:
+    for text in TEXTS:
+        app.remember(text)
+        drain_all(data_dir)
+    report = verify(app)
+    assert report.ok, report.differences
+    db = app.db
+    fingerprint = db.setting("embedder")
+    assert fingerprint is not None
+    ids, rows = matrix(db.vectors.conn, db.directory, fingerprint)
+    table = db.vectors.conn.execute(
+        "SELECT memory_id, vec FROM vectors WHERE fingerprint=? ORDER BY id", (fingerprint,)
+    ).fetchall()
+    assert ids == [m for m, _ in table]
+    assert [r.tobytes() for r in rows] == [v for _, v in table]
+    assert cache_problem(db.vectors.conn, db.directory, fingerprint) is None
+    _cache_path(db.directory, fingerprint).unlink()  # a rebuilt cache equals the appended one
+    again_ids, again = matrix(db.vectors.conn, db.directory, fingerprint)
+    assert again_ids == ids and again.tobytes() == rows.tobytes()
+
+
+def test_a_small_drain_does_not_truncate_the_wal_but_compaction_by_size_does(app: Memman, data_dir: Path) -> None:
+    app.remember(TEXTS[0])
+    drain_all(data_dir)
+    directory = app.db.directory
+    wal = directory / "log.db-wal"
+    assert wal.exists() and wal.stat().st_size > 0  # left to the auto-checkpoint, not truncated per drain
+    db = StoreDB(directory)
+    try:
+        db.log.head()
+        db.compact(min_wal_bytes=wal.stat().st_size + 1)
+        assert wal.stat().st_size > 0
+        db.compact(min_wal_bytes=1)
+        assert wal.stat().st_size == 0
+    finally:
+        db.close()

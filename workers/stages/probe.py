@@ -1,0 +1,110 @@
+"""The reconciler's keyword probe: which active memories share a new fact's
+rarest words, at a cost that does not grow with the store.
+
+An OR of every word of a fact, bm25-ranked, scores every memory holding any
+of them: at 100k memories a common word matches tens of thousands of rows
+and one probe cost ~7.5 ms (bm25 reads each row's size as well). Here each
+word's document frequency is read once per drain (cached: the drain's own
+additions only make it lag, and it only orders the words), the words are
+taken rarest first while their matches add up to at most `budget` rows, and
+the rows holding them are scored by the summed IDF of the words they share
+(bm25 without its length and frequency terms: facts are one sentence), newest
+first on ties; then the best 64 are checked for being active. All of it is
+one SQL statement. A fact whose
+rarest word is still common reads only that word's newest `budget` holders;
+its near-duplicates are vector neighbours anyway.
+
+Text in CJK or other unspaced scripts goes through the general
+`keyword_search` (trigram index), as before.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import apsw
+
+from events.db import translated_errors
+from projections import scripts
+from projections.queries import keyword_search, terms
+
+BUDGET = 1000  # index rows a probe may read
+MAX_WORDS = 8
+SHORTLIST = 64  # best-scored rows checked for being active (a probe wants 5)
+CACHE_LIMIT = 200_000  # words whose frequency is remembered (a drain of a huge backlog clears it when full)
+
+
+def _phrase(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
+
+
+class KeywordProbe:
+    def __init__(self, conn: apsw.Connection, budget: int = BUDGET) -> None:
+        self.conn = conn
+        self.budget = budget
+        self._df: dict[str, int] = {}
+        self._total: int | None = None
+
+    def frequency(self, word: str) -> int:
+        """How many memories (any status) hold `word`; cached."""
+        df = self._df.get(word)
+        if df is None:
+            if len(self._df) >= CACHE_LIMIT:
+                self._df.clear()
+            try:
+                row = self.conn.execute(
+                    "SELECT count(*) FROM memories_fts WHERE memories_fts MATCH ?", (_phrase(word),)
+                ).fetchone()
+                df = row[0]
+            except apsw.SQLError:  # a word FTS cannot parse matches nothing
+                df = 0
+            self._df[word] = df
+        return df
+
+    def total(self) -> int:
+        if self._total is None:
+            self._total = self.conn.execute("SELECT count(*) FROM memories").fetchone()[0]
+        return self._total
+
+    def search(self, text: str, *, limit: int, exclude: Sequence[str]) -> list[str]:
+        """Ids of up to `limit` active memories sharing `text`'s rarest words,
+        best first: by the summed rarity (IDF) of the words they share, then
+        newest first."""
+        if not text:
+            return []
+        long, short = scripts.wide_terms(text)
+        if long or short:
+            return [i for i, _ in keyword_search(self.conn, text, limit=limit, statuses=("active",), exclude=exclude)]
+        words = sorted((self.frequency(w), w) for w in terms(text)[:MAX_WORDS])
+        words = [(df, w) for df, w in words if df > 0]
+        if not words:
+            return []
+        chosen, rows = [], 0
+        for df, word in words:
+            if rows and rows + df > self.budget:
+                break
+            chosen.append((df, word))
+            rows += min(df, self.budget)  # even the rarest word reads at most `budget` rows: its newest
+        return self._ranked(chosen, limit, exclude)
+
+    def _ranked(self, chosen: list[tuple[int, str]], limit: int, exclude: Sequence[str]) -> list[str]:
+        """One statement: each chosen word's newest holders (at most `budget`),
+        summed IDF per row, the best `SHORTLIST` rows, then the active ones."""
+        total = max(self.total(), 1)
+        arms = " UNION ALL ".join(
+            "SELECT * FROM (SELECT rowid AS key, ? AS w FROM memories_fts WHERE memories_fts MATCH ?"
+            " ORDER BY rowid DESC LIMIT ?)"
+            for _ in chosen
+        )
+        args: list[object] = []
+        for df, word in chosen:
+            args += [math.log((total + 1) / (df + 0.5)), _phrase(word), self.budget]
+        not_in = f" AND m.id NOT IN ({','.join('?' * len(exclude))})" if exclude else ""
+        sql = (
+            f"SELECT m.id FROM (SELECT key, sum(w) AS score FROM ({arms}) GROUP BY key"
+            " ORDER BY score DESC, key DESC LIMIT ?) AS best JOIN memories m ON m.key = best.key"
+            f" WHERE +m.status = 'active'{not_in} ORDER BY best.score DESC, best.key DESC LIMIT ?"
+        )
+        with translated_errors("projections.db"):
+            return [r[0] for r in self.conn.execute(sql, (*args, SHORTLIST, *exclude, limit))]
