@@ -450,12 +450,15 @@ class Memman:
             result = recall(  # a few more than asked: a successor just below the cut still moves up
                 db, self.store, query, limit=limit + SUCCESSION_SLACK, category=category, source=source, basic=basic,
                 graph=graph, intent=intent, expansion=terms, today=as_of or self.clock(), disable=disable,
-                min_score=min_score, order=order,
+                min_score=min_score, order=order, shown=limit,
             )  # fmt: skip
             if not basic:
                 result = llm_recall.rerank(self.registry.data_dir, self.store, query, result)
             # last, after any rerank: a stale value never outranks its successor
-            result = succession.finish(db.main.conn, result, now=valid_at or to_iso(self.clock()), limit=limit, history=history)
+            result = succession.finish(
+                db.main.conn, result, now=valid_at or to_iso(self.clock()), limit=limit, history=history,
+                reorder="succession" not in disable,
+            )
             if valid_at or upto is not None:
                 result = succession.travelled_meta(db.main.conn, result, as_of=valid_at, known_at=known_at)
         if self.degraded:

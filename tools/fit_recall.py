@@ -69,8 +69,10 @@ def rows_for(
             kwargs: dict[str, object] = {} if graph is None else {"graph": graph}
             if basic:
                 kwargs["basic"] = True
-            for h in app.recall(text, limit=POOL, min_score=0.0, **kwargs).results:
-                out.append((values(h.signals, h.importance), int(by_id.get(h.id) in evidence), category, n))
+            result = app.recall(text, limit=POOL, min_score=0.0, **kwargs)
+            provider = (result.meta.fingerprint or "static").split(":", 1)[0]
+            for h in result.results:
+                out.append((values(h.signals, h.importance, (), provider), int(by_id.get(h.id) in evidence), category, n))
     return out
 
 

@@ -42,6 +42,7 @@ class Signals(msgspec.Struct, frozen=True, kw_only=True):
     graph: float = 0.0  # beam-search path score, for memories reached through the graph
     via: str | None = None  # "edge_type:memory id" it was reached from
     neighbour: float = 0.0  # score of the best candidate said within minutes of it (same session)
+    hop: float = 0.0  # best candidate's score x the share of its rare words this memory says (another session)
     date: float | None = None  # 1 inside the window the query's dates name, fading outside; null: no dates
 
 

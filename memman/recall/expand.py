@@ -40,11 +40,12 @@ def session_neighbours(
     # `+status`: without it SQLite's planner (no ANALYZE statistics) walks the
     # status index over every active memory (~10 ms per anchor at 10k) instead
     # of the occurred_at index over the few minutes of the window (~0.05 ms).
+    # Ties in time break by key, so the plan never decides which neighbours come.
     for anchor, score in sorted(anchors, key=lambda a: -a[1])[:TOP_ANCHORS]:
         at = from_iso(anchor.occurred_at)
         rows = conn.execute(
             f"SELECT {MEMORY_COLUMNS} FROM memories WHERE occurred_at BETWEEN ? AND ? AND id != ?"
-            " AND +status = 'active' ORDER BY abs(julianday(occurred_at) - julianday(?)) LIMIT ?",
+            " AND +status = 'active' ORDER BY abs(julianday(occurred_at) - julianday(?)), key LIMIT ?",
             (to_iso(at - window), to_iso(at + window), anchor.id, anchor.occurred_at, MAX_NEIGHBOURS),
         ).fetchall()
         for raw in rows:

@@ -12,9 +12,14 @@
    edge weights; where graph expansion is on (GRAPH_DEFAULT, or --graph) a
    beam search from the candidates (memman/recall/beam.py) adds a graph
    signal, and may bring in memories the graph reaches.
+   Session neighbours (memman/recall/expand.py) and hops (memman/recall/hop.py:
+   memories sharing a rare word with the best candidates) are on by default.
 4. Score: a calibrated probability of relevance from the named signals
-   (memman/recall/fusion.py). Results below `min_score` are dropped;
-   `meta.confidence` is the best score.
+   (memman/recall/fusion.py); for every embedder but the static one the
+   vector signal enters on the static scale (memman/recall/vector.py
+   `comparable`). Results below `min_score` are dropped; `meta.confidence`
+   is the best score. The last quarter of the shown list goes to the best
+   memories a hop reached (`_hop_slots`).
 5. Order: by score for every intent; `order="time"` is chronological; a why
    question may put a cause right before its effect (memman/recall/order.py).
 
@@ -32,12 +37,13 @@ from events.clock import to_iso
 from events.errors import BadInput, MemmanError
 from memman.lifecycle.retention import importance_weigher
 from memman.recall import beam, dates, scripts, window
-from memman.recall.fusion import DEFAULT_MIN_SCORE, WEIGHTS, probability, rank_prior
+from memman.recall.fusion import DEFAULT_MIN_SCORE, WEIGHTS, logit, probability, rank_prior
 from memman.recall.intent import Intent, detect
 from memman.recall.order import order as order_hits
 from memman.recall.terms import QueryTerms, coverage, query_terms
 from memman.recall.expand import session_neighbours
-from memman.recall.vector import DEFAULT_MIN_COSINE, MIN_COSINE, STEPS, Scores, VectorHit, vector_hits
+from memman.recall.hop import shared_rare_words
+from memman.recall.vector import DEFAULT_MIN_COSINE, MIN_COSINE, STEPS, Scores, VectorHit, comparable, vector_hits
 from memman.output.results import DateWindow, RecallHit, RecallMeta, RecallResult, Signals
 from projections.queries import MemoryRow, keyword_search, memories_by_id
 from projections.store import StoreDB
@@ -49,6 +55,13 @@ RECENCY_SPREAD = 10.0
 # (docs/recall-benchmark.md). --graph forces it anywhere.
 GRAPH_DEFAULT = {"why": False, "when": False, "entity": False, "general": False}
 NEIGHBOURS_DEFAULT = True  # session-neighbour expansion (memman/recall/expand.py)
+# Shared-rare-word expansion across sessions (memman/recall/hop.py); not for a
+# question that names a period: it asks about all of that period, which the
+# date window widens to, and hops there cost temporal all@10 on the tuning half.
+HOPS_DEFAULT = True
+HOP_SLOTS = 3  # the last places of a shown list kept for memories a hop reached ...
+HOP_SLOTS_SHARE = 4  # ... at most a quarter of it (2 of 10)
+HOP_WEIGHT = 3.0  # how much a hop counts when choosing those (added to the fused logit)
 # A neighbour counts only if it says something about the query itself: a query
 # word, or a vector similarity this far above the store's mean.
 NEIGHBOUR_MIN_Z = 1.0
@@ -56,9 +69,11 @@ SPARSE_SCORE = 0.5
 # What `recall(disable=...)` can switch off, for ablations (tools/recall_bench):
 # "keyword" and "vector" drop that candidate list (and its signals), any other
 # fusion signal drops out of the score ("neighbour" also skips its expansion),
-# and the vector channel's own steps (centring, store word weights, the
-# per-store floor) fall back to plain.
-SIGNALS = tuple(dict.fromkeys(["keyword", "vector", *WEIGHTS, *STEPS]))
+# the vector channel's own steps (centring, store word weights, the per-store
+# floor) fall back to plain, "retention" leaves effective importance out of the
+# order (memman/lifecycle/retention.py) and "succession" skips the stale-value
+# step after scoring (memman/recall/succession.py, run by memman/service.py).
+SIGNALS = tuple(dict.fromkeys(["keyword", "vector", *WEIGHTS, "hop", *STEPS, "retention", "succession"]))
 
 
 class _Found:
@@ -75,6 +90,7 @@ class _Found:
         self.rows: dict[str, MemoryRow] = {}
         self.graph: dict[str, beam.Reached] = {}
         self.neighbour: dict[str, float] = {}
+        self.hop: dict[str, float] = {}
         self.date: dict[str, float] = {}
         self.expanded: set[str] = set()  # memories only an expansion brought in
         self.traversed = 0
@@ -143,7 +159,8 @@ def _signals(found: _Found) -> dict[str, Signals]:
         reached = found.graph.get(row.id)
         said = coverage(found.words, row.key)
         near = found.neighbour.get(row.id, 0.0) if said > 0 or (z or 0.0) >= NEIGHBOUR_MIN_Z else 0.0
-        if row.id in found.expanded and not (near or reached):
+        hop = found.hop.get(row.id, 0.0)
+        if row.id in found.expanded and not (near or reached or hop):
             continue  # a neighbour that says nothing about the query is not a result
         out[row.id] = Signals(
             keyword=round(said, 4),
@@ -157,6 +174,7 @@ def _signals(found: _Found) -> dict[str, Signals]:
             graph=0.0 if reached is None else round(reached.score, 4),
             via=None if reached is None else f"{reached.edge_type}:{reached.via}",
             neighbour=round(near, 4),
+            hop=round(hop, 4),
             date=found.date.get(row.id) if found.date else None,
         )
     return out
@@ -166,13 +184,14 @@ def _entity(row: MemoryRow, wanted: set[str]) -> float:
     return round(len(wanted & {e.casefold() for e in row.entities}) / len(wanted), 4) if wanted else 0.0
 
 
-def values(s: Signals, importance: int, disable: Collection[str] = ()) -> dict[str, float]:
+def values(s: Signals, importance: int, disable: Collection[str] = (), provider: str = "static") -> dict[str, float]:
     """The named signal values fusion weighs (memman/recall/fusion.py),
-    without the disabled ones."""
+    without the disabled ones; `provider` is the store's embedder's
+    (memman/recall/vector.py `comparable`: the same scale for every embedder)."""
     out = {
         "keyword": s.keyword,
         "keyword_rank": rank_prior(s.keyword_rank, KEYWORD_SPREAD),
-        "vector": s.similarity or 0.0,
+        "vector": comparable(s.similarity, s.vector_z, provider),
         "vector_z": min(max(s.vector_z or 0.0, 0.0), 6.0),
         "entity": s.entity,
         "graph": s.graph,
@@ -191,11 +210,43 @@ def values(s: Signals, importance: int, disable: Collection[str] = ()) -> dict[s
     return out
 
 
-def _score(row: MemoryRow, s: Signals, basic: bool, disable: Collection[str]) -> float:
+def _provider(found: _Found) -> str:
+    return (found.fingerprint or "static").split(":", 1)[0]
+
+
+def _score(row: MemoryRow, s: Signals, basic: bool, disable: Collection[str], provider: str) -> float:
     """A pending memory has no vector yet: the keyword-only model (fitted for
     exactly that case, `recall --basic`) scores it, so a text remembered a
     moment ago that says the query's words ranks as it should."""
-    return probability(values(s, row.importance, disable), basic=basic or row.status == "pending")
+    return probability(values(s, row.importance, disable, provider), basic=basic or row.status == "pending")
+
+
+def _final(  # type: ignore[no-untyped-def]
+    row: MemoryRow, s: Signals, basic: bool, disable: Collection[str], provider: str, weigh
+) -> float:
+    """The score recall sorts by: the calibrated probability times effective
+    importance (capped at 1)."""
+    return min(1.0, _score(row, s, basic, disable, provider) * weigh(row))
+
+
+def _hop_slots(
+    scored: list[tuple[float, str]], signals: dict[str, Signals], rows: dict[str, MemoryRow], shown: int,
+    disable: Collection[str], provider: str,
+) -> list[tuple[float, str]]:
+    """The best-first list with its last places (of the `shown` first) given
+    to the best memories a hop reached that are not above them already:
+    evidence a question needs besides its best match, where it costs only
+    the weakest shown results (memman/recall/hop.py)."""
+    slots = min(HOP_SLOTS, shown // HOP_SLOTS_SHARE)
+    head = scored[: max(0, shown - slots)]
+    taken = {i for _, i in head}
+    reached = sorted(
+        ((logit(values(signals[i], rows[i].importance, disable, provider)) + HOP_WEIGHT * signals[i].hop, p, i)
+         for p, i in scored if i not in taken and signals[i].hop > 0),
+        key=lambda t: (-t[0], t[2]),
+    )[:slots]  # fmt: skip
+    picked = {i for _, _, i in reached}
+    return head + [(p, i) for _, p, i in reached] + [(p, i) for p, i in scored if i not in taken and i not in picked]
 
 
 def _admit(found: _Found, rows: dict[str, MemoryRow], category: str | None, source: str | None) -> None:
@@ -210,7 +261,7 @@ def _admit(found: _Found, rows: dict[str, MemoryRow], category: str | None, sour
 
 def _expand(
     db: StoreDB, found: _Found, anchor: dict[str, float], intent: str, *,
-    graph: bool, neighbours: bool, category: str | None, source: str | None,
+    graph: bool, neighbours: bool, hops: bool, category: str | None, source: str | None,
 ) -> None:
     """Graph and session-neighbour expansion from the scored candidates."""
     active = {i: a for i, a in anchor.items() if found.rows[i].status == "active"}
@@ -224,6 +275,9 @@ def _expand(
         _admit(found, memories_by_id(db.main.conn, [i for i in found.graph if i not in found.rows]), category, source)
     if neighbours:
         found.neighbour, rows = session_neighbours(db.main.conn, [(found.rows[i], a) for i, a in active.items()])
+        _admit(found, rows, category, source)
+    if hops:
+        found.hop, rows = shared_rare_words(db.main.conn, [(found.rows[i], a) for i, a in active.items()], found.words)
         _admit(found, rows, category, source)
 
 
@@ -243,6 +297,7 @@ def recall(
     order: str = "score",
     today: datetime | None = None,  # what "yesterday" is relative to: --as-of or now (memman/recall/dates.py)
     disable: Collection[str] = (),  # names in SIGNALS to switch off (benchmark ablations)
+    shown: int | None = None,  # how many of `limit` the caller will show (the service asks a few more)
 ) -> RecallResult:
     import msgspec
 
@@ -267,24 +322,31 @@ def recall(
         _window(db, found, when, keyword_text, limit=limit, category=category, source=source)
         found.date = window.signal(when, found.rows.values())
     signals = _signals(found)
-    anchor = {i: _score(found.rows[i], s, basic, disable) for i, s in signals.items()}
+    provider = _provider(found)
+    anchor = {i: _score(found.rows[i], s, basic, disable, provider) for i, s in signals.items()}
     neighbours = NEIGHBOURS_DEFAULT and not basic and "neighbour" not in disable
-    if (use_graph or neighbours) and anchor:
-        _expand(db, found, anchor, chosen, graph=use_graph, neighbours=neighbours, category=category, source=source)
+    hops = HOPS_DEFAULT and not basic and "hop" not in disable and when is None
+    if (use_graph or neighbours or hops) and anchor:
+        _expand(
+            db, found, anchor, chosen, graph=use_graph, neighbours=neighbours, hops=hops,
+            category=category, source=source,
+        )
         if when is not None:
             found.date = window.signal(when, found.rows.values())
         signals = _signals(found)
-    weigh = importance_weigher(db, found.rows.values())  # effective importance: memman/lifecycle/retention.py
+    weigh = (lambda _row: 1.0) if "retention" in disable else importance_weigher(db, found.rows.values())
     scored = sorted(
-        ((min(1.0, _score(found.rows[i], s, basic, disable) * weigh(found.rows[i])), i) for i, s in signals.items()),
+        ((_final(found.rows[i], s, basic, disable, provider, weigh), i) for i, s in signals.items()),
         key=lambda t: (-t[0], t[1]),
     )
     best = scored[0][0] if scored else 0.0
+    if hops and found.hop:
+        scored = _hop_slots(scored, signals, found.rows, shown or limit, disable, provider)
+    kept = [(p, i) for p, i in scored if p >= min_score][:limit]  # hundreds are scored: build only the shown
     hits = [
         _hit(found.rows[i], p, msgspec.structs.replace(signals[i], anchor=round(anchor.get(i, 0.0), 4)))
-        for p, i in scored
-        if p >= min_score
-    ][:limit]
+        for p, i in kept
+    ]
     results, ordering = order_hits(db, hits, chosen, found.rows, order)
     meta = RecallMeta(
         query=query,

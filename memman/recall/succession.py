@@ -130,12 +130,16 @@ def asked_first(hits: list[RecallHit], meta: RecallMeta) -> list[RecallHit]:
     return asked.order(hits, terms(meta.query), aliases.named(meta.entities))
 
 
-def finish(conn: Connection, result: RecallResult, *, now: str, limit: int, history: bool = False) -> RecallResult:
+def finish(
+    conn: Connection, result: RecallResult, *, now: str, limit: int, history: bool = False, reorder: bool = True
+) -> RecallResult:
     """Order successors above what they succeed, mark the stale, cut to `limit`,
-    and with `history` add each result's chain after it."""
+    and with `history` add each result's chain after it. `reorder=False`
+    (`recall(disable=["succession"])`, an ablation) moves nothing: it marks
+    and cuts to `limit` only."""
     hits = result.results
     rows = memories_by_id(conn, [h.id for h in hits])
-    found = _successors(hits, rows)
+    found = _successors(hits, rows) if reorder else {}
     marked = [
         msgspec.structs.replace(h, stale=found[h.id][1], superseded_by=found[h.id][0]) if h.id in found else h
         for h in hits
@@ -144,7 +148,7 @@ def finish(conn: Connection, result: RecallResult, *, now: str, limit: int, hist
     expired = {h.id for h in marked if h.id in ends and ends[h.id] <= now}
     marked = [msgspec.structs.replace(h, stale="expired") if h.id in expired and not h.stale else h for h in marked]
     if result.meta.ordering != "chronological":
-        marked = _reorder(asked_first(marked, result.meta), found)
+        marked = _reorder(asked_first(marked, result.meta) if reorder else marked, found)
         marked = [h for h in marked if h.id not in expired] + [h for h in marked if h.id in expired]
     marked = marked[:limit]
     if history or result.meta.intent == "when":  # "when did X change" is answered by the chain itself

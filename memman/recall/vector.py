@@ -17,13 +17,29 @@ Three steps keep store-wide vocabulary out of it (issue 10, item 2):
    every stored vector form a distribution; a candidate must stand out of it
    (z >= Z_FLOOR standard deviations above its mean) and clear a small
    absolute cosine floor. A fixed cosine floor let hundreds of memories of a
-   one-topic store through.
+   one-topic store through. A query none of whose words the store has ever
+   seen has no keyword support at all: its candidates must stand out beyond
+   what chance gives the best of N unrelated similarities (z >= sqrt(2 ln N),
+   `chance_z`), so nonsense finds nothing with any embedder. The static
+   embedder knows its own vocabulary instead (`_nonsense`), which lets a
+   true paraphrase through in a store of six memories ("how do we ship code
+   to production" for "Deployments go through GitHub Actions"); a whole-text
+   embedder (onnx, remote) does not, so for it this floor is the guard.
+
+Scores mean the same for every embedder (issue 10: "the same must hold for
+remote and onnx embedders"). Fusion's weights were fitted on the static
+embedder's centred cosines, whose spread differs from another embedder's; so
+for every other embedder the `vector` value fusion weighs is the static
+equivalent of how far the memory stands out of this query's similarities,
+PRIOR_CENTRE + PRIOR_SPREAD x z (`comparable`), an embedder-independent
+feature; the raw cosine is still shown in `signals.similarity`.
 
 Pending memories have no vector yet: they are found by keyword only.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection
 
 import msgspec
@@ -43,6 +59,9 @@ PRIOR_CENTRE, PRIOR_SPREAD = 0.0, 0.13
 MIN_COSINE = {"static": 0.12, "hashing": 0.2, "onnx": 0.15, "openai": 0.15, "voyage": 0.15}
 DEFAULT_MIN_COSINE = 0.2
 
+VOCABULARY_CHECKED = ("static",)  # `_nonsense` knows its vocabulary: a paraphrase without a store word still counts
+RAW_PROVIDERS = ("static",)  # the embedder fusion's vector weight was fitted on: its cosine is used as it is
+
 # The three steps above, by the names `recall(disable=...)` switches them off with.
 STEPS = ("centering", "query-weights", "store-floor")
 
@@ -51,6 +70,20 @@ class VectorHit(msgspec.Struct, frozen=True):
     memory_id: str
     cosine: float  # centred cosine similarity to the query
     z: float  # standard deviations above the store's mean similarity to this query
+
+
+def chance_z(n: int) -> float:
+    """About where the best of `n` unrelated similarities lands by chance, in
+    standard deviations: sqrt(2 ln n) (the expected maximum of n normals)."""
+    return math.sqrt(2.0 * math.log(max(n, MIN_Z_SAMPLE)))
+
+
+def comparable(similarity: float | None, z: float | None, provider: str) -> float:
+    """The `vector` value fusion weighs: the centred cosine for the embedder
+    the weights were fitted on, the static-scale equivalent of `z` for any other."""
+    if provider in RAW_PROVIDERS:
+        return similarity or 0.0
+    return max(-1.0, min(1.0, PRIOR_CENTRE + PRIOR_SPREAD * (z or 0.0)))
 
 
 def _nonsense(embedder, words: QueryTerms) -> bool:  # type: ignore[no-untyped-def]
@@ -133,9 +166,12 @@ def vector_hits(
         centre, spread = float(scores.mean()), float(scores.std())
     else:
         centre, spread = PRIOR_CENTRE, PRIOR_SPREAD
-    floor = MIN_COSINE.get(fingerprint.split(":", 1)[0], DEFAULT_MIN_COSINE)
+    provider = fingerprint.split(":", 1)[0]
+    floor = MIN_COSINE.get(provider, DEFAULT_MIN_COSINE)
     if spread > 0 and "store-floor" not in disable:
         floor = max(floor, centre + Z_FLOOR * spread)
+        if provider not in VOCABULARY_CHECKED and words.words and words.known() == 0:  # beyond chance only
+            floor = max(floor, centre + chance_z(len(ids)) * spread)
     order = np.argsort(-scores)[: CANDIDATES * 4]
     best = [(ids[i], float(scores[i])) for i in order if scores[i] >= floor]
     found = kinds_by_id(db.main.conn, [i for i, _ in best])  # the caller reads whole rows of the kept ones

@@ -274,7 +274,7 @@ def test_recall_basic_is_keyword_only(drained: tuple[Cli, dict[str, str]]) -> No
     assert signals == {
         "keyword": 1.0, "keyword_rank": 1, "vector_rank": None, "similarity": None, "vector_z": None,
         "recency_rank": 1, "anchor": signals["anchor"], "entity": 0.0, "known": 1.0, "graph": 0.0, "via": None,
-        "neighbour": 0.0, "date": None,
+        "neighbour": 0.0, "hop": 0.0, "date": None,
     }  # fmt: skip
     assert signals["anchor"] == out["results"][0]["score"] > out["meta"]["min_score"]
 

@@ -104,9 +104,12 @@ def test_the_graph_reaches_what_the_anchors_link_to(store: Memman) -> None:
     assert on.meta.intent == "entity" and on.meta.graph
     assert HISTORY[3][0] in reached  # Priya -> Project Falcon -> its backend
     assert reached[HISTORY[3][0]].graph > 0 and reached[HISTORY[3][0]].via.startswith("entity:")
-    off = store.recall("Priya", graph=False, min_score=0.0)
+    off = store.recall("Priya", graph=False, min_score=0.0, disable=["hop"])
     assert HISTORY[3][0] not in {h.content for h in off.results}
     assert off.meta.traversed == 0
+    # the shared rare word "Falcon" reaches it without the graph too (memman/recall/hop.py)
+    hop = {h.content: h.signals for h in store.recall("Priya", graph=False, min_score=0.0).results}
+    assert hop[HISTORY[3][0]].hop > 0 and hop[HISTORY[3][0]].graph == 0
 
 
 def test_the_graph_is_off_by_default_where_the_benchmark_shows_no_gain(store: Memman) -> None:

@@ -39,6 +39,9 @@ MODES: dict[str, dict[str, object]] = {
     "no-vector": {"disable": ("vector",)},
     "no-recency": {"disable": ("recency",)},
     "no-entity": {"disable": ("entity",)},
+    "no-hop": {"disable": ("hop",)},
+    "no-retention": {"disable": ("retention",)},
+    "no-succession": {"disable": ("succession",)},
     "graph-off": {"graph": False},
     "graph-on": {"graph": True},
 }
