@@ -26,7 +26,7 @@ def migrate(ctx: AppContext, store_name, to, dry_run, json_) -> None:  # type: i
       memman migrate --to postgresql://me@db.internal/memman --dry-run
       memman migrate --store team --to sqlite
     """
-    from memman.migrate import migrate as run_migrate
+    from memman.operations.migrate import migrate as run_migrate
 
     if store_name:
         ctx.store_flag = store_name

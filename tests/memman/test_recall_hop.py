@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from memman.maintenance import drain_all
+from memman.operations.maintenance import drain_all
 from memman.recall import hop
 from memman.recall.hybrid import SIGNALS
 from memman.service import Memman

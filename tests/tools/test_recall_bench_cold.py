@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from memman.maintenance import drain_all
+from memman.operations.maintenance import drain_all
 from memman.service import Memman
 from tools.recall_bench import cold
 
