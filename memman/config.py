@@ -28,6 +28,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from events.errors import ConfigError
+from memman.lifecycle.policy import RetentionPolicy
 
 CONFIG_FILE = "config.toml"
 SECRET_FIELDS = frozenset({"api_key"})
@@ -102,6 +103,9 @@ NonNegative = Annotated[float, msgspec.Meta(ge=0)]
 Share = Annotated[float, msgspec.Meta(ge=0, le=1)]
 
 
+_RETENTION = RetentionPolicy()
+
+
 class RetentionSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The retention policy (memman/lifecycle/retention.py): effective
     importance = importance x decay + boost, where decay halves the part above
@@ -111,13 +115,15 @@ class RetentionSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True
     immune (protected, importance 5, younger than `min_age_days`, decisions
     with a recorded rationale). Recorded in the log when a drain or gc runs."""
 
-    half_life_days: Positive = 90.0
-    floor: Share = 0.3
-    boost_per_use: NonNegative = 0.5  # per doubling of uses
-    max_boost: NonNegative = 2.0
-    rank_weight: Annotated[float, msgspec.Meta(ge=0, le=0.2)] = 0.1
-    gc_below: NonNegative = 0.75  # importance 3 never falls below (0.3 x 3 = 0.9); 1 and 2 can
-    min_age_days: NonNegative = 30.0
+    # The defaults are the policy's own (memman/lifecycle/policy.py), which is
+    # also what a log with no recorded policy replays under: one source.
+    half_life_days: Positive = _RETENTION.half_life_days
+    floor: Share = _RETENTION.floor
+    boost_per_use: NonNegative = _RETENTION.boost_per_use  # per doubling of uses
+    max_boost: NonNegative = _RETENTION.max_boost
+    rank_weight: Annotated[float, msgspec.Meta(ge=0, le=0.2)] = _RETENTION.rank_weight
+    gc_below: NonNegative = _RETENTION.gc_below  # importance 3 never falls below (0.3 x 3 = 0.9); 1 and 2 can
+    min_age_days: NonNegative = _RETENTION.min_age_days
     gc_every_h: NonNegative = 24.0  # the scheduler's gc cadence; 0 = only 'memman gc'
 class CaptureSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Session capture (memman/integration/capture.py): PreCompact and
