@@ -137,12 +137,12 @@ class GraphProjector:
     def _inferred(self, e: EdgesInferred, conn: apsw.Connection, rec: Recorded) -> None:
         if not e.edges:
             return
-        _number(conn, [i for x in e.edges for i in (x.src, x.dst)], [x.edge_type for x in e.edges])
+        nodes, kinds = _numbers(conn, [i for x in e.edges for i in (x.src, x.dst)], [x.edge_type for x in e.edges])
         conn.executemany(  # one statement for the whole event: replay applies tens of thousands of edges
-            f"INSERT INTO edge_rows (src, dst, kind, weight, meta, manual, seq) VALUES ({_N},{_N},{_K},?,?,0,?)"
+            "INSERT INTO edge_rows (src, dst, kind, weight, meta, manual, seq) VALUES (?,?,?,?,?,0,?)"
             " ON CONFLICT (src, dst, kind) DO UPDATE SET weight=excluded.weight,"
             " meta=excluded.meta, seq=excluded.seq WHERE edge_rows.manual = 0",
-            [(x.src, x.dst, x.edge_type, x.weight, self._meta(x.meta), rec.seq) for x in e.edges],
+            [(nodes[x.src], nodes[x.dst], kinds[x.edge_type], x.weight, self._meta(x.meta), rec.seq) for x in e.edges],
         )
 
 
@@ -151,6 +151,29 @@ def _number(conn: apsw.Connection, ids: Iterable[str], kinds: Iterable[str]) -> 
     order named (so a replay numbers them exactly as the live store did)."""
     conn.executemany(_NODE, [(i,) for i in dict.fromkeys(ids)])
     conn.executemany(_KIND, [(k,) for k in dict.fromkeys(kinds)])
+
+
+def _numbers(conn: apsw.Connection, ids: list[str], kinds: list[str]) -> tuple[dict[str, int], dict[str, int]]:
+    """{id: n} and {type: k} of those named, numbering the new ones in the
+    order named (as `_number` does): one lookup per distinct id instead of a
+    subquery per edge end, and an insert only for what is new (usually the
+    one memory the event is about)."""
+    nodes = _known(conn, "edge_nodes", "id", "n", list(dict.fromkeys(ids)))
+    found = _known(conn, "edge_kinds", "name", "k", list(dict.fromkeys(kinds)))
+    return nodes, found
+
+
+def _known(conn: apsw.Connection, table: str, name: str, number: str, wanted: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), 500):  # well under SQLite's limit on bound variables
+        chunk = wanted[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        found.update(conn.execute(f"SELECT {name}, {number} FROM {table} WHERE {name} IN ({marks})", chunk).fetchall())
+    new = [w for w in wanted if w not in found]
+    for w in new:
+        conn.execute(f"INSERT INTO {table} ({name}) VALUES (?)", (w,))
+        found[w] = conn.last_insert_rowid()
+    return found
 
 
 def counts_by_type(conn: apsw.Connection, *, inferred_only: bool = False) -> dict[str, int]:
