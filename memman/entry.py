@@ -43,7 +43,13 @@ def main() -> None:
 
         start(attempt.data_dir)
     try:
-        code = run(argv)
+        if attempt is not None and attempt.request is not None:  # the same key as the forwarded try
+            from memman.intake.retry import keyed
+
+            with keyed(attempt.request):
+                code = run(argv)
+        else:
+            code = run(argv)
     except SystemExit as exc:  # click exits by itself
         if exc.code is not None and not isinstance(exc.code, int):
             raise  # a message to print: the interpreter's own exit does it
