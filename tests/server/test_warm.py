@@ -274,3 +274,27 @@ def test_purge_while_the_warm_server_has_served_the_store_leaves_no_trace(tmp_pa
         for pid in pids_serving(data_dir):
             os.kill(pid, signal.SIGKILL)
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def test_the_hook_shim_answers_through_the_server_and_ignores_modules_in_the_cwd(warm: Warm, tmp_path: Path) -> None:
+    """The installed Claude Code hook runs the shim from the agent's working
+    directory: a memman/ package there must never be imported."""
+    shim = Path(__file__).resolve().parents[2] / "hooks" / "claude-code" / "memman-hook.sh"
+    repo = tmp_path / "repo"
+    (repo / "memman").mkdir(parents=True)
+    (repo / "memman" / "__init__.py").write_text("raise SystemExit('the working directory was imported')\n")
+    payload = json.dumps({"hook_event_name": "UserPromptSubmit", "session_id": "s1", "prompt": "why sqlite",
+                          "cwd": str(repo)}).encode()  # fmt: skip
+    env = {**warm.env, "MEMMAN_PYTHON": sys.executable}
+    assert warm.run("config", "set", "recall.inject_budget_ms", "30000", MEMMAN_SERVER="off").returncode == 0
+
+    def shim_run(**extra: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(["sh", str(shim), "user-prompt-submit"], input=payload, capture_output=True,
+                              env={**env, **extra}, cwd=repo, timeout=120)  # fmt: skip
+
+    cold = shim_run(MEMMAN_SERVER="off")
+    assert cold.returncode == 0 and b"Chose SQLite" in cold.stdout, cold.stderr
+    warm.start()
+    hot = shim_run()
+    assert (hot.returncode, hot.stdout, hot.stderr) == (cold.returncode, cold.stdout, cold.stderr)
+    assert warm.status()["served"] == 1
