@@ -32,8 +32,7 @@ def main() -> None:
         code, out, err = attempt.reply
         sys.stdout.buffer.write(out)
         sys.stderr.buffer.write(err)
-        sys.stdout.flush()
-        sys.exit(code)
+        _leave(code)
     if attempt is not None and attempt.stdin is not None:  # consumed by the attempt: hand it on
         import io
 

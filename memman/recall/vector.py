@@ -125,8 +125,8 @@ class Scores:
         self._position: dict[str, int] = {} if position is None else position  # filled on first use; may be shared
 
     def cosine(self, wanted: list[str]) -> dict[str, float]:
-        if not self._position:  # dict(zip(...)): ~5x faster than a generator at 10k ids
-            self._position = dict(zip(self._ids, range(len(self._ids))))
+        if not self._position:  # zip(...): ~5x faster than a generator at 10k ids; filled in place, as it may be shared
+            self._position.update(zip(self._ids, range(len(self._ids))))
         return {i: float(self._scores[self._position[i]]) for i in wanted if i in self._position}
 
     def z(self, cosine: float) -> float:
