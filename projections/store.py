@@ -63,9 +63,11 @@ class StoreDB:
     def kept(self, key: str, version: object, build: Callable[[], T]) -> T:
         """`build()`, memoised under `key` for as long as `version` (what the
         value was derived from) stays the same."""
-        held = self.memo.get(key)
+        held = self.memo.pop(key, None)  # a stale value is dropped before its successor is built (peak memory)
         if isinstance(held, tuple) and held[0] == version:
+            self.memo[key] = held
             return held[1]  # type: ignore[no-any-return]
+        del held
         value = build()
         self.memo[key] = (version, value)
         return value
