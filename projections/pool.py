@@ -57,6 +57,7 @@ class StorePool:
     def __init__(self, limit: int = DEFAULT_KEPT) -> None:
         self.limit = max(1, limit)
         self._kept: OrderedDict[Path, tuple[StoreDB, Identity, int]] = OrderedDict()
+        self._lent: dict[int, Identity] = {}  # id(handle) -> its store's files when it was lent
         self._lock = threading.Lock()  # a hook's recall runs in a thread that may outlive its call
         self.opened = 0  # handles opened (not lent again): what `server status` reports as misses
         self.reused = 0
@@ -72,25 +73,37 @@ class StorePool:
     def take(self, directory: Path, clock: Clock = utc_now) -> StoreDB:
         """A handle on the store in `directory`: the one kept from an earlier
         call when its files are still the same files, else a new one."""
+        now = _identity(directory)  # before anything is opened: a file replaced later shows at `give`
         with self._lock:
             kept = self._kept.pop(directory, None)
         if kept is not None:
             db, identity, head = kept
-            if clock is utc_now and _identity(directory) == identity and _head(db) >= head:
+            if clock is utc_now and now == identity and _head(db) >= head:
                 db.notices.clear()
                 self.reused += 1
+                self._lend(db, now)
                 return db
             db.close()
         self.opened += 1
-        return StoreDB(directory, clock=clock)
+        db = StoreDB(directory, clock=clock)
+        self._lend(db, now)
+        return db
+
+    def _lend(self, db: StoreDB, identity: Identity) -> None:
+        with self._lock:
+            self._lent[id(db)] = identity
 
     def give(self, db: StoreDB) -> None:
-        """Keep `db` for the next call, or close it when it must not be reused."""
-        head = _head(db) if _keepable(db) else -1
+        """Keep `db` for the next call, or close it when it must not be reused:
+        among others when the store's files changed while it was lent (a file
+        opened during the call may be the old one or the new one)."""
+        with self._lock:
+            lent = self._lent.pop(id(db), None)
+        identity = _identity(db.directory)
+        head = _head(db) if lent == identity and _keepable(db) else -1
         if head < 0:
             db.close()
             return
-        identity = _identity(db.directory)
         with self._lock:
             old = self._kept.pop(db.directory, None)
             self._kept[db.directory] = (db, identity, head)
