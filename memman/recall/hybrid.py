@@ -181,7 +181,13 @@ def _signals(found: _Found) -> dict[str, Signals]:
 
 
 def _entity(row: MemoryRow, wanted: set[str]) -> float:
-    return round(len(wanted & {e.casefold() for e in row.entities}) / len(wanted), 4) if wanted else 0.0
+    """The share of the query's named entities (canonical: "postgresql") the
+    memory names, its entities as stored ("Postgres") made canonical too."""
+    if not wanted:
+        return 0.0
+    from workers.entities.aliases import canonical
+
+    return round(len(wanted & {canonical(e) for e in row.entities}) / len(wanted), 4)
 
 
 def values(s: Signals, importance: int, disable: Collection[str] = (), provider: str = "static") -> dict[str, float]:
