@@ -71,6 +71,22 @@ class GraphProjector:
 
     def __init__(self) -> None:
         self._encoder = msgspec.json.Encoder(order="sorted")
+        # {memory id: n} and {type: k} known in the current write transaction
+        # (see `batch_begin`); None outside one, where every lookup reads the tables.
+        self._nodes: dict[str, int] | None = None
+        self._kinds: dict[str, int] | None = None
+
+    def batch_begin(self, conn: apsw.Connection) -> None:
+        """The runner opened a write transaction for a batch of events: numbers
+        looked up or assigned in it are remembered until `batch_end`. Nothing
+        else writes these tables while the transaction holds the write lock,
+        and the only deletion (a purge) forgets what it deletes, so the cache
+        is exact; it is dropped at the end because another process may purge
+        (and a later insert reuse a number) between transactions."""
+        self._nodes, self._kinds = {}, {}
+
+    def batch_end(self, conn: apsw.Connection) -> None:
+        self._nodes = self._kinds = None
 
     def _meta(self, meta: dict[str, str]) -> str:
         return self._encoder.encode(meta).decode()
@@ -113,6 +129,8 @@ class GraphProjector:
             if row is not None:
                 conn.execute("DELETE FROM edge_rows WHERE src = ?1 OR dst = ?1", (row[0],))
                 conn.execute("DELETE FROM edge_nodes WHERE n = ?", (row[0],))
+            if self._nodes is not None:
+                self._nodes.pop(memory_id, None)
 
     @_apply.register(EdgeLinked)
     def _linked(self, e: EdgeLinked, conn: apsw.Connection, rec: Recorded) -> None:
@@ -137,7 +155,8 @@ class GraphProjector:
     def _inferred(self, e: EdgesInferred, conn: apsw.Connection, rec: Recorded) -> None:
         if not e.edges:
             return
-        nodes, kinds = _numbers(conn, [i for x in e.edges for i in (x.src, x.dst)], [x.edge_type for x in e.edges])
+        nodes = _cached(conn, "edge_nodes", "id", "n", [i for x in e.edges for i in (x.src, x.dst)], self._nodes)
+        kinds = _cached(conn, "edge_kinds", "name", "k", [x.edge_type for x in e.edges], self._kinds)
         conn.executemany(  # one statement for the whole event: replay applies tens of thousands of edges
             "INSERT INTO edge_rows (src, dst, kind, weight, meta, manual, seq) VALUES (?,?,?,?,?,0,?)"
             " ON CONFLICT (src, dst, kind) DO UPDATE SET weight=excluded.weight,"
@@ -153,14 +172,20 @@ def _number(conn: apsw.Connection, ids: Iterable[str], kinds: Iterable[str]) -> 
     conn.executemany(_KIND, [(k,) for k in dict.fromkeys(kinds)])
 
 
-def _numbers(conn: apsw.Connection, ids: list[str], kinds: list[str]) -> tuple[dict[str, int], dict[str, int]]:
-    """{id: n} and {type: k} of those named, numbering the new ones in the
-    order named (as `_number` does): one lookup per distinct id instead of a
-    subquery per edge end, and an insert only for what is new (usually the
-    one memory the event is about)."""
-    nodes = _known(conn, "edge_nodes", "id", "n", list(dict.fromkeys(ids)))
-    found = _known(conn, "edge_kinds", "name", "k", list(dict.fromkeys(kinds)))
-    return nodes, found
+def _cached(
+    conn: apsw.Connection, table: str, name: str, number: str, named: list[str], cache: dict[str, int] | None
+) -> dict[str, int]:
+    """{name: number} of those named, numbering the new ones in the order
+    named (as `_number` does): one lookup per distinct name not in `cache`
+    (the batch's cache, or None) instead of a subquery per edge end, and an
+    insert only for what is new (usually the one memory the event is about)."""
+    wanted = list(dict.fromkeys(named))
+    if cache is None:
+        return _known(conn, table, name, number, wanted)
+    missing = [w for w in wanted if w not in cache]
+    if missing:
+        cache.update(_known(conn, table, name, number, missing))
+    return cache
 
 
 def _known(conn: apsw.Connection, table: str, name: str, number: str, wanted: list[str]) -> dict[str, int]:

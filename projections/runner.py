@@ -10,7 +10,8 @@ events at or below them are skipped.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import apsw
@@ -122,7 +123,7 @@ class ProjectionSet:
             while position < head:
                 events = list(self.log.read(after=position, upto=head, types=types, limit=batch))
                 end = events[-1].seq if len(events) == batch else head
-                with immediate(self.conn):
+                with immediate(self.conn), self._batch():
                     marks = self.checkpoints()
                     for rec in events:
                         for p in self.projectors:
@@ -141,6 +142,20 @@ class ProjectionSet:
                     for p in bulk:
                         self._bulk_end(p)
         return applied
+
+    @contextmanager
+    def _batch(self) -> Iterator[None]:
+        """Inside the write transaction of one batch: projectors that offer it
+        may keep what they read in memory until the batch ends (committed or
+        rolled back); see `GraphProjector.batch_begin`."""
+        keeping = [p for p in self.projectors if hasattr(p, "batch_begin")]
+        for p in keeping:
+            p.batch_begin(self.conn)  # type: ignore[attr-defined]
+        try:
+            yield
+        finally:
+            for p in keeping:
+                p.batch_end(self.conn)  # type: ignore[attr-defined]
 
     def _bulk_begin(self, start: int, head: int) -> list[Projector]:
         """Put the projectors starting from 0 into bulk mode, if worth it."""
