@@ -14,7 +14,6 @@ seq: memory ids and type names); the rows behind it are integer-keyed
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from functools import cached_property, singledispatchmethod
 
 import apsw
@@ -57,8 +56,6 @@ CREATE VIEW edges (src, dst, edge_type, weight, meta, manual, seq) AS
 # No index on the type alone (version 3): readers reach edges from memories;
 # only `graph` statistics group by type, a scan.
 
-_NODE = "INSERT INTO edge_nodes (id) VALUES (?) ON CONFLICT (id) DO NOTHING"
-_KIND = "INSERT INTO edge_kinds (name) VALUES (?) ON CONFLICT (name) DO NOTHING"
 _N = "(SELECT n FROM edge_nodes WHERE id = ?)"
 _K = "(SELECT k FROM edge_kinds WHERE name = ?)"
 
@@ -71,21 +68,19 @@ class GraphProjector:
 
     def __init__(self) -> None:
         self._encoder = msgspec.json.Encoder(order="sorted")
-        # {memory id: n} and {type: k} known in the current write transaction
-        # (see `batch_begin`); None outside one, where every lookup reads the tables.
-        self._nodes: dict[str, int] | None = None
-        self._kinds: dict[str, int] | None = None
+        # {memory id: n} and {type: k} while the runner lets this projector keep
+        # them (`cache_open`); None otherwise, where every lookup reads the tables.
+        self._nodes: Numbers | None = None
+        self._kinds: Numbers | None = None
 
-    def batch_begin(self, conn: apsw.Connection) -> None:
-        """The runner opened a write transaction for a batch of events: numbers
-        looked up or assigned in it are remembered until `batch_end`. Nothing
-        else writes these tables while the transaction holds the write lock,
-        and the only deletion (a purge) forgets what it deletes, so the cache
-        is exact; it is dropped at the end because another process may purge
-        (and a later insert reuse a number) between transactions."""
-        self._nodes, self._kinds = {}, {}
+    def cache_open(self, conn: apsw.Connection) -> None:
+        """The runner's catch-up may keep numbers in memory from here until
+        `cache_close`: it calls this again whenever another process may have
+        written these tables in between (ProjectionSet._caches). The only
+        deletion (a purge) forgets what it deletes, so what is kept is exact."""
+        self._nodes, self._kinds = Numbers(conn, "edge_nodes", "id"), Numbers(conn, "edge_kinds", "name")
 
-    def batch_end(self, conn: apsw.Connection) -> None:
+    def cache_close(self) -> None:
         self._nodes = self._kinds = None
 
     def _meta(self, meta: dict[str, str]) -> str:
@@ -130,14 +125,15 @@ class GraphProjector:
                 conn.execute("DELETE FROM edge_rows WHERE src = ?1 OR dst = ?1", (row[0],))
                 conn.execute("DELETE FROM edge_nodes WHERE n = ?", (row[0],))
             if self._nodes is not None:
-                self._nodes.pop(memory_id, None)
+                self._nodes.forget(memory_id)
 
     @_apply.register(EdgeLinked)
     def _linked(self, e: EdgeLinked, conn: apsw.Connection, rec: Recorded) -> None:
-        _number(conn, (e.src, e.dst), (e.edge_type,))
+        nodes = _numbered(conn, "edge_nodes", "id", "n", [e.src, e.dst], self._nodes)
+        kinds = _numbered(conn, "edge_kinds", "name", "k", [e.edge_type], self._kinds)
         conn.execute(
-            f"INSERT OR REPLACE INTO edge_rows (src, dst, kind, weight, meta, manual, seq) VALUES ({_N},{_N},{_K},?,?,1,?)",
-            (e.src, e.dst, e.edge_type, e.weight, self._meta(e.meta), rec.seq),
+            "INSERT OR REPLACE INTO edge_rows (src, dst, kind, weight, meta, manual, seq) VALUES (?,?,?,?,?,1,?)",
+            (nodes[e.src], nodes[e.dst], kinds[e.edge_type], e.weight, self._meta(e.meta), rec.seq),
         )
 
     @_apply.register(EdgeUnlinked)
@@ -155,8 +151,8 @@ class GraphProjector:
     def _inferred(self, e: EdgesInferred, conn: apsw.Connection, rec: Recorded) -> None:
         if not e.edges:
             return
-        nodes = _cached(conn, "edge_nodes", "id", "n", [i for x in e.edges for i in (x.src, x.dst)], self._nodes)
-        kinds = _cached(conn, "edge_kinds", "name", "k", [x.edge_type for x in e.edges], self._kinds)
+        nodes = _numbered(conn, "edge_nodes", "id", "n", [i for x in e.edges for i in (x.src, x.dst)], self._nodes)
+        kinds = _numbered(conn, "edge_kinds", "name", "k", [x.edge_type for x in e.edges], self._kinds)
         conn.executemany(  # one statement for the whole event: replay applies tens of thousands of edges
             "INSERT INTO edge_rows (src, dst, kind, weight, meta, manual, seq) VALUES (?,?,?,?,?,0,?)"
             " ON CONFLICT (src, dst, kind) DO UPDATE SET weight=excluded.weight,"
@@ -165,27 +161,42 @@ class GraphProjector:
         )
 
 
-def _number(conn: apsw.Connection, ids: Iterable[str], kinds: Iterable[str]) -> None:
-    """Give each memory id and edge type not seen yet its number, in the
-    order named (so a replay numbers them exactly as the live store did)."""
-    conn.executemany(_NODE, [(i,) for i in dict.fromkeys(ids)])
-    conn.executemany(_KIND, [(k,) for k in dict.fromkeys(kinds)])
+class Numbers:
+    """{name: number} of one numbering table, kept by a catch-up. If the table
+    was empty when it was opened, every number there is was assigned through
+    it, so a name it does not hold is new and is inserted without a lookup
+    (a replay from the start)."""
+
+    def __init__(self, conn: apsw.Connection, table: str, name: str) -> None:
+        self.known: dict[str, int] = {}
+        self.complete = conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is None
+        self._table, self._name = table, name
+
+    def forget(self, name: str) -> None:
+        self.known.pop(name, None)
+
+    def add(self, conn: apsw.Connection, new: list[str]) -> None:
+        for w in new:
+            conn.execute(f"INSERT INTO {self._table} ({self._name}) VALUES (?)", (w,))
+            self.known[w] = conn.last_insert_rowid()
 
 
-def _cached(
-    conn: apsw.Connection, table: str, name: str, number: str, named: list[str], cache: dict[str, int] | None
+def _numbered(
+    conn: apsw.Connection, table: str, name: str, number: str, named: list[str], cache: Numbers | None
 ) -> dict[str, int]:
-    """{name: number} of those named, numbering the new ones in the order
-    named (as `_number` does): one lookup per distinct name not in `cache`
-    (the batch's cache, or None) instead of a subquery per edge end, and an
-    insert only for what is new (usually the one memory the event is about)."""
+    """{name: number} of those named, numbering the new ones in the order the
+    log names them (so a replay numbers them as the live store did): one lookup
+    per distinct name not kept in `cache`, instead of a subquery per edge end,
+    and an insert only for what is new (usually the memory the event is about)."""
     wanted = list(dict.fromkeys(named))
     if cache is None:
         return _known(conn, table, name, number, wanted)
-    missing = [w for w in wanted if w not in cache]
-    if missing:
-        cache.update(_known(conn, table, name, number, missing))
-    return cache
+    missing = [w for w in wanted if w not in cache.known]
+    if missing and cache.complete:
+        cache.add(conn, missing)
+    elif missing:
+        cache.known.update(_known(conn, table, name, number, missing))
+    return cache.known
 
 
 def _known(conn: apsw.Connection, table: str, name: str, number: str, wanted: list[str]) -> dict[str, int]:

@@ -41,6 +41,7 @@ from events.types import (
     Recorded,
 )
 from projections import scripts
+from projections.history import ChangeLog
 
 _SCHEMA = """
 CREATE TABLE memories (
@@ -225,23 +226,19 @@ class MemoriesProjector:
 
     def _log_changes(self, conn: apsw.Connection, rec: Recorded) -> None:
         """Record the state and text of every memory this event concerns, where
-        they changed: the history `recall --known-at` reads (memman/recall/timeline.py)."""
-        for memory_id in dict.fromkeys(rec.event.memory_ids()):
-            conn.execute(
-                "INSERT OR IGNORE INTO status_log (memory_id, seq, status, superseded_by, superseded_at)"
-                " SELECT m.id, ?, m.status, m.superseded_by, m.superseded_at FROM memories m WHERE m.id = ?"
-                " AND NOT EXISTS (SELECT 1 FROM status_log s WHERE s.memory_id = m.id"
-                "  AND s.seq = (SELECT max(seq) FROM status_log WHERE memory_id = m.id) AND s.status = m.status"
-                "  AND s.superseded_by IS m.superseded_by AND s.superseded_at IS m.superseded_at)",
-                (rec.seq, memory_id),
-            )
-            conn.execute(
-                "INSERT OR IGNORE INTO content_log (memory_id, seq, content)"
-                " SELECT m.id, ?, m.content FROM memories m WHERE m.id = ?"
-                " AND NOT EXISTS (SELECT 1 FROM content_log c WHERE c.memory_id = m.id"
-                "  AND c.seq = (SELECT max(seq) FROM content_log WHERE memory_id = m.id) AND c.content = m.content)",
-                (rec.seq, memory_id),
-            )
+        they changed (projections/history.py)."""
+        self._history.record(conn, rec.seq, rec.event.memory_ids())
+
+    @cached_property
+    def _history(self) -> ChangeLog:
+        return ChangeLog()
+
+    def cache_open(self, conn: apsw.Connection) -> None:
+        """The runner lets this projector keep what it read (see ChangeLog)."""
+        self._history.open(conn)
+
+    def cache_close(self) -> None:
+        self._history.close()
 
     # ------------------------------------------------------------ commands
 

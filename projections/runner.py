@@ -10,8 +10,7 @@ events at or below them are skipped.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import apsw
@@ -119,43 +118,51 @@ class ProjectionSet:
         types = frozenset().union(*(p.handles for p in self.projectors))
         applied, position = 0, start
         bulk = self._bulk_begin(start, head)
+        written: dict[str, int] = {}  # checkpoints as this catch-up left them
         with translated_errors(self.path):
-            while position < head:
-                events = list(self.log.read(after=position, upto=head, types=types, limit=batch))
-                end = events[-1].seq if len(events) == batch else head
-                with immediate(self.conn), self._batch():
-                    marks = self.checkpoints()
-                    for rec in events:
+            try:
+                while position < head:
+                    events = list(self.log.read(after=position, upto=head, types=types, limit=batch))
+                    end = events[-1].seq if len(events) == batch else head
+                    with immediate(self.conn):
+                        marks = self.checkpoints()
+                        self._caches(marks, written)
+                        for rec in events:
+                            for p in self.projectors:
+                                if rec.seq > marks[p.name] and rec.type in p.handles:
+                                    p.apply(self.conn, rec)
+                                    applied += 1
                         for p in self.projectors:
-                            if rec.seq > marks[p.name] and rec.type in p.handles:
-                                p.apply(self.conn, rec)
-                                applied += 1
-                    for p in self.projectors:
-                        if marks[p.name] < end:
-                            self.conn.execute("UPDATE checkpoints SET seq=? WHERE name=?", (end, p.name))
-                    self._mark(end)
-                position = end
-                if progress is not None:
-                    progress(applied, position)
+                            if marks[p.name] < end:
+                                self.conn.execute("UPDATE checkpoints SET seq=? WHERE name=?", (end, p.name))
+                        self._mark(end)
+                    written = {name: max(seq, end) for name, seq in marks.items()}
+                    position = end
+                    if progress is not None:
+                        progress(applied, position)
+            finally:  # also after a rolled-back batch: what was kept may not be in the tables
+                self._close_caches()
             if bulk:
                 with immediate(self.conn):
                     for p in bulk:
                         self._bulk_end(p)
         return applied
 
-    @contextmanager
-    def _batch(self) -> Iterator[None]:
-        """Inside the write transaction of one batch: projectors that offer it
-        may keep what they read in memory until the batch ends (committed or
-        rolled back); see `GraphProjector.batch_begin`."""
-        keeping = [p for p in self.projectors if hasattr(p, "batch_begin")]
-        for p in keeping:
-            p.batch_begin(self.conn)  # type: ignore[attr-defined]
-        try:
-            yield
-        finally:
-            for p in keeping:
-                p.batch_end(self.conn)  # type: ignore[attr-defined]
+    def _caches(self, marks: dict[str, int], written: dict[str, int]) -> None:
+        """Inside a batch's write transaction: projectors that keep what they
+        read in memory (`cache_open`/`cache_close`, e.g. the graph's id numbers)
+        keep it from one batch to the next only while their checkpoint is the
+        one this catch-up wrote, i.e. no other process applied events (and so
+        wrote their tables) in between; otherwise they start afresh."""
+        for p in self.projectors:
+            if hasattr(p, "cache_open") and written.get(p.name) != marks[p.name]:
+                p.cache_close()  # type: ignore[attr-defined]
+                p.cache_open(self.conn)  # type: ignore[attr-defined]
+
+    def _close_caches(self) -> None:
+        for p in self.projectors:
+            if hasattr(p, "cache_close"):
+                p.cache_close()  # type: ignore[attr-defined]
 
     def _bulk_begin(self, start: int, head: int) -> list[Projector]:
         """Put the projectors starting from 0 into bulk mode, if worth it."""

@@ -97,21 +97,63 @@ def test_graph_commands_work_on_a_drained_store(app: Memman, data_dir: Path) -> 
     assert total == count(conn) and total > 0
 
 
-def test_numbers_remembered_within_a_batch_match_one_event_per_batch(tmp_path: Path) -> None:
-    """The graph projector keeps the batch's {id: number} in memory; a purge
-    inside the batch frees a number that a new id then reuses, and the purged
-    id comes back under a new number: one big batch and one event per batch
-    (every lookup read from the tables) must build the same rows."""
+def _uncached(tmp_path: Path, log: EventLog) -> ProjectionSet:
+    """Every event applied by a projector that keeps nothing in memory."""
+    pset = ProjectionSet(tmp_path / "uncached.db", [GraphProjector()], log)
+    projector = pset.projectors[0]
+    with pset.conn:
+        for rec in log.read(after=0):
+            projector.apply(pset.conn, rec)
+    return pset
+
+
+def test_numbers_kept_in_memory_build_what_table_lookups_build(tmp_path: Path) -> None:
+    """A catch-up keeps the {id: number} it reads in memory; a purge frees a
+    number that a new id then reuses, and the purged id comes back under a new
+    number: the rows must be those of lookups in the tables, event by event."""
     log = EventLog(tmp_path / "log.db")
     _history(log)  # ends by purging D, the highest number
     log.append(EdgesInferred(edges=[Edge(src="E", dst="A", edge_type="temporal", weight=0.3)], provenance=RULES))
     log.append(EdgesInferred(edges=[Edge(src="D", dst="E", edge_type="entity", weight=0.2)], provenance=RULES))
     log.append(MemoryPurged(purged=["A"], reason="test"))
+    log.append(EdgeLinked(src="A", dst="D", edge_type="depends on", weight=1.0))
     log.append(EdgesInferred(edges=[Edge(src="A", dst="D", edge_type="semantic", weight=0.1)], provenance=RULES))
-    one = ProjectionSet(tmp_path / "one.db", [GraphProjector()], log)
-    one.catch_up()
-    each = ProjectionSet(tmp_path / "each.db", [GraphProjector()], log)
-    each.catch_up(batch=1)
+    reference = _uncached(tmp_path, log)
+    for batch in (5000, 1):
+        pset = ProjectionSet(tmp_path / f"b{batch}.db", [GraphProjector()], log)
+        pset.catch_up(batch=batch)
+        for table in GraphProjector.tables:
+            assert _dump(pset.conn, table) == _dump(reference.conn, table)
+    assert _edges(reference) == [
+        ("A", "D", "depends on", 1.0, "{}", 1),
+        ("A", "D", "semantic", 0.1, "{}", 0),
+        ("D", "E", "entity", 0.2, "{}", 0),
+    ]
+
+
+def test_numbers_kept_in_memory_are_dropped_when_another_process_wrote_between_batches(tmp_path: Path) -> None:
+    """Between two of one catch-up's batches another process (here another
+    ProjectionSet on the same file, run from the progress callback) applies a
+    purge and numbers a new id: the first catch-up must notice its checkpoint
+    moved and stop trusting what it kept (otherwise it would number E twice)."""
+    log = EventLog(tmp_path / "log.db")
+    log.append(EdgesInferred(edges=[Edge(src="A", dst="B", edge_type="temporal", weight=0.5)], provenance=RULES))
+    log.append(EdgesInferred(edges=[Edge(src="D", dst="A", edge_type="temporal", weight=0.4)], provenance=RULES))
+    log.append(MemoryPurged(purged=["D"], reason="test"))
+    log.append(EdgesInferred(edges=[Edge(src="E", dst="A", edge_type="entity", weight=0.3)], provenance=RULES))
+    log.append(EdgesInferred(edges=[Edge(src="D", dst="B", edge_type="entity", weight=0.2)], provenance=RULES))
+    log.append(EdgesInferred(edges=[Edge(src="E", dst="B", edge_type="semantic", weight=0.1)], provenance=RULES))
+    first = ProjectionSet(tmp_path / "p.db", [GraphProjector()], log)
+    other = ProjectionSet(tmp_path / "p.db", [GraphProjector()], log)
+    calls: list[int] = []
+
+    def meanwhile(applied: int, seq: int) -> None:
+        if not calls:
+            other.catch_up(upto=seq + 3)
+        calls.append(seq)
+
+    first.catch_up(batch=1, progress=meanwhile)
+    reference = _uncached(tmp_path, log)
     for table in GraphProjector.tables:
-        assert _dump(one.conn, table) == _dump(each.conn, table)
-    assert _edges(one) == [("A", "D", "semantic", 0.1, "{}", 0), ("D", "E", "entity", 0.2, "{}", 0)]
+        assert _dump(first.conn, table) == _dump(reference.conn, table)
+    assert len(_edges(first)) == 4
