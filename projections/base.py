@@ -4,6 +4,11 @@ A projector is a pure function of the log: it reads the event, its envelope
 and its own tables, nothing else (no clock, no randomness, no network, no
 config, no other projection's tables). The runner owns transactions and
 checkpoints; a projector never commits.
+
+Optional: `bulk_begin`/`bulk_end` (see runner.BULK_MIN_EVENTS) and
+`cache_open(conn)`/`cache_close()`: between them a projector may keep in
+memory what it read from its own tables (the runner reopens the cache
+whenever another process may have written them; see ProjectionSet._caches).
 """
 
 from __future__ import annotations

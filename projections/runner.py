@@ -17,6 +17,7 @@ import apsw
 
 from events.db import connect, immediate, translated_errors
 from events.log import EventLog
+from events.types import Recorded
 from projections.base import Projector
 
 Progress = Callable[[int, int], None]  # (applied so far, seq reached)
@@ -124,19 +125,8 @@ class ProjectionSet:
                 while position < head:
                     events = list(self.log.read(after=position, upto=head, types=types, limit=batch))
                     end = events[-1].seq if len(events) == batch else head
-                    with immediate(self.conn):
-                        marks = self.checkpoints()
-                        self._caches(marks, written)
-                        for rec in events:
-                            for p in self.projectors:
-                                if rec.seq > marks[p.name] and rec.type in p.handles:
-                                    p.apply(self.conn, rec)
-                                    applied += 1
-                        for p in self.projectors:
-                            if marks[p.name] < end:
-                                self.conn.execute("UPDATE checkpoints SET seq=? WHERE name=?", (end, p.name))
-                        self._mark(end)
-                    written = {name: max(seq, end) for name, seq in marks.items()}
+                    count, written = self._apply_batch(events, end, written)
+                    applied += count
                     position = end
                     if progress is not None:
                         progress(applied, position)
@@ -147,6 +137,24 @@ class ProjectionSet:
                     for p in bulk:
                         self._bulk_end(p)
         return applied
+
+    def _apply_batch(self, events: list[Recorded], end: int, written: dict[str, int]) -> tuple[int, dict[str, int]]:
+        """One write transaction: apply the events past each checkpoint, move
+        the checkpoints to `end`; returns (events applied, checkpoints now)."""
+        applied = 0
+        with immediate(self.conn):
+            marks = self.checkpoints()
+            self._caches(marks, written)
+            for rec in events:
+                for p in self.projectors:
+                    if rec.seq > marks[p.name] and rec.type in p.handles:
+                        p.apply(self.conn, rec)
+                        applied += 1
+            for p in self.projectors:
+                if marks[p.name] < end:
+                    self.conn.execute("UPDATE checkpoints SET seq=? WHERE name=?", (end, p.name))
+            self._mark(end)
+        return applied, {name: max(seq, end) for name, seq in marks.items()}
 
     def _caches(self, marks: dict[str, int], written: dict[str, int]) -> None:
         """Inside a batch's write transaction: projectors that keep what they
