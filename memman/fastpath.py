@@ -1,8 +1,9 @@
 """The agent hot path without click.
 
-Agents call `remember` and `recall` from hooks on every turn, so those two
-commands skip importing click (~20 ms of a ~60 ms process on this hardware).
-The parser below accepts exactly the well-formed invocations of those two
+Agents call `remember` and `recall` on every turn, and `hook EVENT` on every
+prompt, tool call and stop, so those three commands skip importing click and
+every command module (~20-30 ms of a ~60-160 ms process on this hardware).
+The parser below accepts exactly the well-formed invocations of those
 commands; anything else (help, unknown or malformed options, bad choices, any
 other command) returns None and the click CLI handles it, including its error
 messages. tests/memman/test_fastpath.py checks the two paths agree.
@@ -40,7 +41,10 @@ _SPECS: dict[str, tuple[dict[str, object], tuple[str, ...], tuple[str, ...]]] = 
         ("--json", "--basic", "--raw"),
         (),
     ),
+    "hook": ({"--agent": ("claude-code", "codex", "openclaw")}, ("--json",), ()),
 }
+# `hook`'s one argument is a choice (memman.install.hookrun.EVENTS, which a test keeps equal)
+HOOK_EVENTS = ("session-start", "user-prompt-submit", "pre-tool-use", "stop", "pre-compact", "session-end", "bootstrap")
 
 
 class Invocation:
@@ -121,10 +125,14 @@ def parse(argv: list[str]) -> Invocation | None:
             return None
     if len(positional) != 1 or ("--personal" in options and "--project" in options):
         return None
+    if command == "hook" and positional[0] not in HOOK_EVENTS:
+        return None
     return Invocation(command, positional[0], options, globals_, verbose)
 
 
 def run(call: Invocation) -> int:
+    if call.command == "hook":
+        return _hook(call)
     from memman.exits import warn
     from memman.scope.service import Scoped
     from memman.stores import resolve_data_dir
@@ -186,4 +194,21 @@ def _recall(app, call: Invocation) -> int:  # type: ignore[no-untyped-def]
     if call.verbose:
         sys.stderr.write(f"memman: {recall_diagnostics(result)}\n")
     sys.stdout.write(to_json(result) + "\n" if o.get("--json") else "\n".join(recall_lines(result, raw=bool(o.get("--raw")))) + "\n")
+    return 0
+
+
+def _hook(call: Invocation) -> int:
+    """`memman hook EVENT`, as memman/cli/agent.py answers it: the hook opens
+    the stores it needs itself (memman.install.hookrun)."""
+    from memman.install import hookrun
+    from memman.output.render import to_json
+    from memman.stores import resolve_data_dir
+
+    o = call.options
+    answer = hookrun.handle(
+        call.positional, hookrun.decode(sys.stdin.buffer.read()), resolve_data_dir(call.globals.get("--data-dir")),
+        call.globals.get("--store"), o.get("--agent", "claude-code"),  # type: ignore[arg-type]
+    )
+    if answer is not None or o.get("--json"):
+        sys.stdout.write(to_json(answer or {}) + "\n")
     return 0

@@ -27,6 +27,8 @@ from memman.fastpath import parse
         ["--store", "s", "--data-dir", "/tmp/x", "-v", "remember", "x"],
         ["--store=s", "recall", "q", "--limit", "3", "--basic", "--cat", "fact", "--source", "user", "--json"],
         ["recall", "--", "--not-an-option"],
+        ["hook", "user-prompt-submit"],
+        ["--data-dir", "/tmp/x", "hook", "pre-tool-use", "--agent", "codex", "--json"],
     ],
 )
 def test_well_formed_calls_take_the_fast_path(argv: list[str]) -> None:
@@ -52,6 +54,11 @@ def test_well_formed_calls_take_the_fast_path(argv: list[str]) -> None:
         ["--store"],
         ["forget", "x"],
         ["events", "list"],
+        ["hook"],
+        ["hook", "no-such-event"],
+        ["hook", "stop", "--agent", "vim"],
+        ["hook", "stop", "--help"],
+        ["hook", "stop", "extra"],
     ],
 )
 def test_anything_else_falls_through_to_click(argv: list[str]) -> None:
@@ -96,7 +103,45 @@ def test_fast_path_and_click_agree(memman, args: list[str]) -> None:  # type: ig
     assert fast.err == slow.err
 
 
-def _loaded_modules(argv: list[str], data_dir: str) -> set[str]:
+def test_the_fast_path_knows_every_hook_event() -> None:
+    from memman.fastpath import HOOK_EVENTS
+    from memman.install.hookrun import EVENTS
+
+    assert HOOK_EVENTS == EVENTS
+
+
+PROMPT = '{"hook_event_name": "UserPromptSubmit", "session_id": "s1", "cwd": "/tmp", "prompt": "what is the cache TTL"}'
+
+
+@pytest.mark.parametrize(
+    ("args", "payload"),
+    [
+        (["hook", "user-prompt-submit"], PROMPT),
+        (["hook", "user-prompt-submit", "--json"], '{"prompt": ""}'),
+        (["hook", "pre-tool-use", "--agent", "codex"], '{"tool_name": "Task"}'),
+        (["hook", "pre-tool-use", "--json"], '{"tool_name": "Read"}'),
+        (["hook", "stop"], '{"session_id": "s2"}'),
+        (["hook", "session-start"], '{"source": "startup", "cwd": "/tmp"}'),
+        (["hook", "user-prompt-submit"], "this is not json"),
+        (["--store", "nope", "hook", "user-prompt-submit"], PROMPT),
+        (["--store", "Bad Name", "hook", "user-prompt-submit"], PROMPT),
+    ],
+)
+def test_hooks_answer_alike_on_both_paths(memman, args: list[str], payload: str) -> None:  # type: ignore[no-untyped-def]
+    memman("remember", "The cache TTL is 5 minutes")
+    memman("scheduler", "drain")
+    memman("config", "set", "recall.inject_budget_ms", "30000")  # a loaded machine must not turn one into the reminder
+    fast = memman(*args, input=payload)
+    slow = memman(*args, input=payload, env={"MEMMAN_NO_FASTPATH": "1"})
+    def same(text: str) -> str:
+        return re.sub(r"last drain \d+s ago", "last drain <N>s ago", _normalise(text))
+
+    assert (fast.code, same(fast.out), fast.err) == (slow.code, same(slow.out), slow.err)
+    if payload == PROMPT and "--store" not in args:
+        assert "cache TTL is 5 minutes" in fast.out  # the memory was injected, not the reminder
+
+
+def _loaded_modules(argv: list[str], data_dir: str, stdin: str = "") -> set[str]:
     probe = (
         "import sys, atexit\n"
         "atexit.register(lambda: None)  # keeps main() from skipping teardown (os._exit), so the print runs\n"
@@ -107,7 +152,7 @@ def _loaded_modules(argv: list[str], data_dir: str) -> set[str]:
         "print('HEAVY:' + ','.join(sorted(m for m in heavy if m in sys.modules)))\n"
     )
     env = {**os.environ, "MEMMAN_DATA_DIR": data_dir}
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True).stdout
+    out = subprocess.run([sys.executable, "-c", probe], input=stdin, capture_output=True, text=True, env=env, check=True).stdout
     [marker] = [line for line in out.splitlines() if line.startswith("HEAVY:")]
     return set(filter(None, marker.removeprefix("HEAVY:").split(",")))
 
@@ -127,6 +172,7 @@ def test_hybrid_recall_over_drained_vectors_imports_nothing_heavy(memman, data_d
     memman("remember", "The cache TTL is 5 minutes")
     memman("scheduler", "drain")
     assert _loaded_modules(["recall", "cache"], str(data_dir)) == set()
+    assert _loaded_modules(["hook", "user-prompt-submit"], str(data_dir), PROMPT) == set()
     found = memman("recall", "how do we ship code to production", "--json")
     assert "GitHub Actions" in found.out
     facts = _probe(
