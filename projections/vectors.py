@@ -27,7 +27,6 @@ rebuilt from the table, never trusted.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -105,7 +104,9 @@ def _purged(conn: apsw.Connection, e: MemoryPurged, seq: int) -> None:
 
 
 def _cache_path(directory: Path, fingerprint: str, suffix: str = "f32") -> Path:
-    digest = hashlib.sha256(fingerprint.encode()).hexdigest()[:16]
+    from events.digests import sha256_hex
+
+    digest = sha256_hex(fingerprint.encode())[:16]
     return directory / f"vectors-{digest}.{suffix}"
 
 

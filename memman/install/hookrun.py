@@ -30,7 +30,6 @@ handler.ts shim, which adds the returned files to `context.bootstrapFiles`.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from pathlib import Path
 
@@ -91,7 +90,9 @@ def decode(raw: bytes) -> HookInput:
 
 
 def _session_file(data_dir: Path, session_id: str, kind: str) -> Path:
-    key = hashlib.sha256(session_id.encode()).hexdigest()[:16] if session_id else "unknown"
+    from events.digests import sha256_hex
+
+    key = sha256_hex(session_id.encode())[:16] if session_id else "unknown"
     return data_dir / SESSIONS / f"{key}.{kind}"
 
 
