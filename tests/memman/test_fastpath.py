@@ -181,6 +181,21 @@ def test_hybrid_recall_over_drained_vectors_imports_nothing_heavy(memman, data_d
     assert facts == {"numpy": "False"}
 
 
+def test_a_prompt_hook_loads_only_what_it_uses(memman, data_dir) -> None:  # type: ignore[no-untyped-def]
+    """Per prompt: no click (the fast path), no hashlib (events/digests.py),
+    and not the session-start primer's importlib.resources, which pulls in
+    tempfile, shutil, bz2 and lzma."""
+    memman("remember", "The cache TTL is 5 minutes")
+    memman("scheduler", "drain")
+    memman("config", "set", "recall.inject_budget_ms", "30000")
+    modules = ("click", "hashlib", "tempfile", "importlib.resources", "memman.install.prime", "numpy")
+    facts = _probe(
+        ["hook", "user-prompt-submit"], str(data_dir),
+        {"loaded": f"sorted(m for m in {modules!r} if m in sys.modules)", "out": "1"}, stdin=PROMPT,
+    )
+    assert facts == {"loaded": "[]", "out": "1"}
+
+
 def test_verbose_explains_recall_on_stderr_in_both_paths(memman) -> None:  # type: ignore[no-untyped-def]
     memman("remember", "The cache TTL is 5 minutes")
     for env in ({}, {"MEMMAN_NO_FASTPATH": "1"}):
@@ -191,7 +206,7 @@ def test_verbose_explains_recall_on_stderr_in_both_paths(memman) -> None:  # typ
         assert "cache TTL" in run.out and "memman:" not in run.out
 
 
-def _probe(argv: list[str], data_dir: str, expressions: dict[str, str]) -> dict[str, str]:
+def _probe(argv: list[str], data_dir: str, expressions: dict[str, str], stdin: str = "") -> dict[str, str]:
     """Run `memman argv` in a fresh interpreter, then evaluate `expressions` there."""
     lines = "".join(f"print({name!r} + '=' + repr({expr}))\n" for name, expr in expressions.items())
     probe = (
@@ -202,7 +217,7 @@ def _probe(argv: list[str], data_dir: str, expressions: dict[str, str]) -> dict[
         "try:\n    main()\nexcept SystemExit:\n    pass\n" + lines
     )
     env = {**os.environ, "MEMMAN_DATA_DIR": data_dir}
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True).stdout
+    out = subprocess.run([sys.executable, "-c", probe], input=stdin, capture_output=True, text=True, env=env, check=True).stdout
     return dict(line.split("=", 1) for line in out.splitlines() if "=" in line and line.split("=", 1)[0] in expressions)
 
 
