@@ -1,8 +1,9 @@
 """The agent hot path without click.
 
-Agents call `remember` and `recall` on every turn, and `hook EVENT` on every
-prompt, tool call and stop, so those three commands skip importing click and
-every command module (~20-30 ms of a ~60-160 ms process on this hardware).
+Agents call `remember` and `recall` (also `--as-of` / `--known-at`) on every
+turn, and `hook EVENT` on every prompt, tool call and stop, so those three
+commands skip importing click and every command module (~20-30 ms of a
+~60-160 ms process on this hardware).
 The parser below accepts exactly the well-formed invocations of those
 commands; anything else (help, unknown or malformed options, bad choices, any
 other command) returns None and the click CLI handles it, including its error
@@ -37,7 +38,7 @@ _SPECS: dict[str, tuple[dict[str, object], tuple[str, ...], tuple[str, ...]]] = 
         ("--meta",),
     ),
     "recall": (
-        {"--cat": CATEGORIES, "--source": SOURCES, "--limit": range(1, 1001)},
+        {"--cat": CATEGORIES, "--source": SOURCES, "--limit": range(1, 1001), "--as-of": str, "--known-at": str},
         ("--json", "--basic", "--raw"),
         (),
     ),
@@ -184,12 +185,17 @@ def _recall(app, call: Invocation) -> int:  # type: ignore[no-untyped-def]
     from memman.output.render import recall_diagnostics, recall_lines, to_json
 
     o = call.options
+    as_of, known_at = o.get("--as-of"), o.get("--known-at")
+    if as_of or known_at:
+        from memman.intake import validate
     result = app.recall(
         call.positional,
         limit=o.get("--limit", 10),  # type: ignore[arg-type]
         category=o.get("--cat"),  # type: ignore[arg-type]
         source=o.get("--source"),  # type: ignore[arg-type]
         basic=bool(o.get("--basic")),
+        as_of=validate.moment(as_of) if as_of else None,  # type: ignore[arg-type]
+        known_at=validate.moment(known_at) if known_at else None,  # type: ignore[arg-type]
     )
     if call.verbose:
         sys.stderr.write(f"memman: {recall_diagnostics(result)}\n")
