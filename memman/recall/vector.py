@@ -48,7 +48,7 @@ from memman.recall.scan import moments, ranked_above, similarities, unit_differe
 from memman.recall.terms import QueryTerms
 from projections.queries import kinds_by_id
 from projections.store import StoreDB
-from projections.vectors import centered_view, matrix
+from projections.vectors import cache_identity, centered_view, matrix, stamp
 
 CANDIDATES = 50
 Z_FLOOR = 1.5  # standard deviations above the store's mean similarity to the query
@@ -101,7 +101,7 @@ def _query_vector(db: StoreDB, query: str, fingerprint: str, words: QueryTerms, 
 
     provider = fingerprint.split(":", 1)[0]
     if provider == "static":
-        embedder = embedder_for(fingerprint)
+        embedder = db.kept(f"embedder:{fingerprint}", None, lambda: embedder_for(fingerprint))  # a pure function of the package
         if weigh and _nonsense(embedder, words):
             return None
         weighted = words.weighted() if weigh else []
@@ -111,7 +111,8 @@ def _query_vector(db: StoreDB, query: str, fingerprint: str, words: QueryTerms, 
             return embedder.embed_query(query)  # type: ignore[no-any-return]
         return [float(x) for x in embedder.embed([query], kind="query")[0]]
     if provider == "hashing":
-        return [float(x) for x in embedder_for(fingerprint).embed([query], kind="query")[0]]
+        embedder = db.kept(f"embedder:{fingerprint}", None, lambda: embedder_for(fingerprint))
+        return [float(x) for x in embedder.embed([query], kind="query")[0]]
     from memman.operations.embed import query_vector  # onnx or remote: the store's settings, a cache, a time budget
 
     raw = query_vector(db, query, fingerprint)
@@ -122,16 +123,18 @@ class Scores:
     """The query's centred similarity to every stored vector, and where a
     value sits in their distribution (for memories found another way)."""
 
-    def __init__(self, ids: list[str], scores: list[float], centre: float, spread: float) -> None:
+    def __init__(
+        self, ids: list[str], scores: list[float], centre: float, spread: float, position: dict[str, int] | None = None
+    ) -> None:
         self._ids = ids
         self._scores = scores
         self.centre = centre
         self.spread = spread
-        self._position: dict[str, int] = {}
+        self._position: dict[str, int] = {} if position is None else position  # filled on first use; may be shared
 
     def cosine(self, wanted: list[str]) -> dict[str, float]:
-        if not self._position:  # dict(zip(...)): ~5x faster than a generator at 10k ids
-            self._position = dict(zip(self._ids, range(len(self._ids))))
+        if not self._position:  # zip(...): ~5x faster than a generator at 10k ids; filled in place, as it may be shared
+            self._position.update(zip(self._ids, range(len(self._ids))))
         return {i: self._scores[self._position[i]] for i in wanted if i in self._position}
 
     def z(self, cosine: float) -> float:
@@ -148,13 +151,14 @@ def vector_hits(
     raw = _query_vector(db, query, fingerprint, words, "query-weights" not in disable)
     if raw is None or not any(raw):
         return [], None
-    ids, rows, mean = _rows(db, fingerprint, centre="centering" not in disable)
+    ids, rows, mean, position = _rows(db, fingerprint, centre="centering" not in disable)
     q = unit_difference(raw, mean)
     if not ids or rows is None or q is None:
         return [], None
     scores = similarities(rows, q)
     if not math.isfinite(sum(scores)):  # flipped bytes in a flat cache: check both, rebuild what is damaged
-        ids, rows, _ = _rows(db, fingerprint, centre="centering" not in disable, verify=True)
+        ids, rows, _, _ = _rows(db, fingerprint, centre="centering" not in disable, verify=True)
+        position = None  # the rebuilt rows' order, not the kept one's
         scores = [s if math.isfinite(s) else -math.inf for s in similarities(rows, q)] if rows is not None else []
     if len(ids) >= MIN_Z_SAMPLE:
         centre, spread = moments(scores)
@@ -177,18 +181,30 @@ def vector_hits(
             continue
         z = (cosine - centre) / spread if spread > 0 else 0.0
         kept.append(VectorHit(memory_id, cosine, z))
-    return kept[:CANDIDATES], Scores(ids, scores, centre, spread)
+    return kept[:CANDIDATES], Scores(ids, scores, centre, spread, position)
 
 
 def _rows(
     db: StoreDB, fingerprint: str, *, centre: bool, verify: bool = False
-) -> tuple[list[str], memoryview | None, list[float]]:
-    """(ids, rows as a float32 memoryview, the mean to subtract from the query)."""
+) -> tuple[list[str], memoryview | None, list[float], dict[str, int] | None]:
+    """(ids, rows as a float32 memoryview, the mean to subtract from the query,
+    an id -> row map filled on first use or None)."""
+    if centre and not verify:
+        return _centered(db, fingerprint)
     if centre:
-        return centered_view(db.vectors.conn, db.directory, fingerprint, verify=verify)
+        return (*centered_view(db.vectors.conn, db.directory, fingerprint, verify=True), None)
     import numpy as np  # the "centering" ablation only: raw rows, nothing subtracted
 
     ids, rows = matrix(db.vectors.conn, db.directory, fingerprint, verify=verify)
     if not ids:
-        return [], None, []
-    return ids, memoryview(np.ascontiguousarray(rows, dtype="<f4")), []
+        return [], None, [], None
+    return ids, memoryview(np.ascontiguousarray(rows, dtype="<f4")), [], None
+
+
+def _centered(db: StoreDB, fingerprint: str) -> tuple[list[str], memoryview | None, list[float], dict[str, int]]:
+    """`centered_view` (ids, mapped rows, mean) and an id -> row map filled on
+    first use, kept with the store handle while the vector set and its cache
+    file stay the same: one read per change, not per call, in the warm server."""
+    version = (stamp(db.vectors.conn, fingerprint), cache_identity(db.directory, fingerprint))
+    return db.kept(f"centered:{fingerprint}", version,
+                   lambda: (*centered_view(db.vectors.conn, db.directory, fingerprint), {}))  # fmt: skip
