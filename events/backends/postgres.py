@@ -124,9 +124,13 @@ _APPEND_LOCK = "LOCK TABLE events IN EXCLUSIVE MODE"
 _SCHEMA_LOCK = 0x6D656D6D616E  # pg_advisory_xact_lock key while creating the schema ("memman")
 
 
+UNREACHABLE = "cannot reach the PostgreSQL log at {where}; is the server up?"
+
+
 @contextmanager
-def pg_errors(where: str) -> Iterator[None]:
-    """The one seam where psycopg errors become memman errors."""
+def pg_errors(where: str, unreachable: str = UNREACHABLE) -> Iterator[None]:
+    """The one seam where psycopg errors become memman errors; `unreachable`
+    is the message for a server that cannot be reached ({where} filled in)."""
     import psycopg
     from psycopg import errors as pgerr
 
@@ -139,7 +143,7 @@ def pg_errors(where: str) -> Iterator[None]:
     except (pgerr.LockNotAvailable, pgerr.QueryCanceled) as exc:
         raise StoreLocked(f"the log in {where} is locked by another writer; try again") from exc
     except psycopg.OperationalError as exc:
-        raise BackendUnavailable(f"cannot reach the PostgreSQL log at {where}; is the server up?") from exc
+        raise BackendUnavailable(unreachable.format(where=where)) from exc
     except psycopg.Error as exc:
         if exc.sqlstate == APPEND_ONLY_STATE:
             raise AppendOnlyViolation(f"the event log in {where} is append-only") from exc
@@ -183,7 +187,7 @@ def connect(dsn: str, *, where: str) -> Any:
     psycopg = driver()
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-    with pg_errors(where):
+    with pg_errors(where, UNREACHABLE + " (nothing was written)"):  # no session, so no write either
         options = f"{conninfo_to_dict(dsn).get('options') or ''} -c lock_timeout={LOCK_TIMEOUT}".strip()
         return psycopg.connect(make_conninfo(dsn, options=options), autocommit=True, connect_timeout=10)
 
