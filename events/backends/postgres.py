@@ -15,7 +15,11 @@ Promises, enforced by the server:
   (SELECT) are never blocked by the lock;
 - idempotent derivations: the same unique (type, causation, stage) index;
 - a wake-up: a statement trigger NOTIFYs `memman_log` when an append commits,
-  so idle `scheduler serve` workers start at once (workers/wake.py).
+  so idle `scheduler serve` workers start at once (workers/wake.py);
+- a log a check found damaged takes no more appends, from any machine: `verify`
+  records its first finding in `log_damage` (SQLite's `log.db.damaged` file),
+  a statement trigger refuses every INSERT while a row is there (SQLSTATE
+  MM002, no extra round trip), and the next sound `verify` clears it.
 
 One store per database (or per schema, with `options=-csearch_path=NAME` in
 the DSN). psycopg is imported here only, so SQLite stores never load it.
@@ -32,7 +36,15 @@ import msgspec
 
 from events.backends.dsn import redact
 from events.clock import Clock, at_microseconds, to_iso, utc_now
-from events.errors import AppendOnlyViolation, BackendUnavailable, BadInput, LogError, StoreLocked, UnknownEvent
+from events.errors import (
+    AppendOnlyViolation,
+    BackendUnavailable,
+    BadInput,
+    LogDamaged,
+    LogError,
+    StoreLocked,
+    UnknownEvent,
+)
 from events.ids import UlidFactory
 from events.log import _COLUMNS, DuplicateDerivation, EventLog, NewEvent, _encode_other
 from events.integrity import row_checksum
@@ -40,10 +52,17 @@ from events.types import Recorded, type_of
 
 APPEND_ONLY_STATE = "MM001"  # the SQLSTATE our triggers raise
 LOCK_TIMEOUT = "10s"  # like SQLite's busy timeout: a writer waits this long, then StoreLocked
+DAMAGED_STATE = "MM002"  # raised by the trigger that refuses appends to a log a check found damaged
+DAMAGED_FIX = (
+    "the log is the source of truth and is never repaired in place: have the database restored from a backup"
+    " (or undo what the check names), and 'memman export --what events' reads out every event still readable;"
+    " then 'memman events verify' checks it again and allows writes once it is sound"
+)
 # Every statement in _SCHEMA is idempotent, so an older database is brought up
 # to date by re-running it. Version 2 added `event_keys` (idempotent remember
-# and import, as SQLite's version 4).
-SCHEMA_VERSION = 2
+# and import, as SQLite's version 4); version 3 the damage marker (`log_damage`
+# and the trigger that reads it).
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -97,6 +116,19 @@ BEGIN
 END $$;
 CREATE OR REPLACE TRIGGER events_notify AFTER INSERT ON events
     FOR EACH STATEMENT EXECUTE FUNCTION memman_notify_append();
+CREATE TABLE IF NOT EXISTS log_damage (problem text NOT NULL);
+CREATE OR REPLACE FUNCTION memman_refuse_damaged() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    finding text;
+BEGIN
+    SELECT problem INTO finding FROM log_damage LIMIT 1;
+    IF finding IS NOT NULL THEN
+        RAISE EXCEPTION 'the event log was found damaged' USING ERRCODE = 'MM002', DETAIL = finding;
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER events_refuse_damaged BEFORE INSERT ON events
+    FOR EACH STATEMENT EXECUTE FUNCTION memman_refuse_damaged();
 CREATE TABLE IF NOT EXISTS memman_schema (version integer NOT NULL);
 """
 
@@ -147,6 +179,9 @@ def pg_errors(where: str, unreachable: str = UNREACHABLE) -> Iterator[None]:
     except psycopg.Error as exc:
         if exc.sqlstate == APPEND_ONLY_STATE:
             raise AppendOnlyViolation(f"the event log in {where} is append-only") from exc
+        if exc.sqlstate == DAMAGED_STATE:
+            found = exc.diag.message_detail or "damage"
+            raise LogDamaged(f"{where} was found damaged ({found}); nothing was written; {DAMAGED_FIX}") from exc
         detail = exc.diag.message_primary or (str(exc).splitlines() or [type(exc).__name__])[0]  # a client-side error has no diag
         raise LogError(f"PostgreSQL error in {where}: {detail}") from exc
 
@@ -177,6 +212,11 @@ def driver() -> Any:
         import psycopg
     except ImportError:
         raise BadInput("a PostgreSQL backend needs the driver: pip install 'memman[postgres]'") from None
+    import logging  # already loaded by psycopg
+
+    quiet = logging.getLogger("psycopg")
+    if not quiet.handlers:  # an error inside a pipeline is raised (and mapped by pg_errors) and also
+        quiet.addHandler(logging.NullHandler())  # logged ("error ignored terminating"): one line on stderr, not two
     return psycopg
 
 
@@ -324,7 +364,32 @@ class PostgresEventLog(EventLog):
         count, low, high = self.conn.execute("SELECT count(*), min(seq), max(seq) FROM events").fetchone()
         if count and (low != 1 or high != count):
             problems.append(f"seq is not contiguous: {count} events span {low}..{high}")
-        return problems + self._verify_events()
+        problems += self._verify_events()
+        self._mark_damaged(problems)
+        return problems
+
+    def _mark_damaged(self, problems: list[str]) -> None:
+        """Record the first finding (appends stop, on every machine) or clear
+        it. A role that may not write the marker, or a log opened read-only
+        on an older schema, leaves it as it was, as SQLite does on a
+        read-only store."""
+        from psycopg import errors as pgerr
+
+        try:
+            with pg_errors(self.path), self.raw.transaction():
+                self.raw.execute("DELETE FROM log_damage")
+                if problems:
+                    self.raw.execute("INSERT INTO log_damage (problem) VALUES (%s)", (problems[0],))
+        except LogError as exc:
+            if not isinstance(exc.__cause__, pgerr.InsufficientPrivilege | pgerr.UndefinedTable | pgerr.ReadOnlySqlTransaction):
+                raise
+
+    def refuse_if_damaged(self) -> None:
+        """LogDamaged if a check found the log damaged (the marker row)."""
+        with pg_errors(self.path):
+            row = self.raw.execute("SELECT problem FROM log_damage LIMIT 1").fetchone()
+        if row is not None:
+            raise LogDamaged(f"{self.path} was found damaged ({row[0]}); nothing was written; {DAMAGED_FIX}")
 
     def _verify_events(self, limit: int = 20, batch: int = 5000) -> list[str]:
         """Checksum and decode every event, in batches; at most `limit` named."""
@@ -358,6 +423,7 @@ class PostgresEventLog(EventLog):
         now = at_microseconds(self._clock())
         prepared = [self._prepare(record, now)] if record is not None else []
         raw = self.raw
+        self.refuse_if_damaged()  # as on SQLite: a damaged log is restored, never rewritten further
         with pg_errors(self.path), raw.transaction(), raw.cursor() as cur:
             cur.execute(_APPEND_LOCK)
             cur.execute("ALTER TABLE events DISABLE TRIGGER events_no_update")
