@@ -35,9 +35,9 @@ from typing import Any
 import msgspec
 
 from events.backends.dsn import redact
+from events.backends.libpq import DAMAGED_FIX, server_error
 from events.clock import Clock, at_microseconds, to_iso, utc_now
 from events.errors import (
-    AppendOnlyViolation,
     BackendUnavailable,
     BadInput,
     LogDamaged,
@@ -50,14 +50,7 @@ from events.log import _COLUMNS, DuplicateDerivation, EventLog, NewEvent, _encod
 from events.integrity import row_checksum
 from events.types import Recorded, type_of
 
-APPEND_ONLY_STATE = "MM001"  # the SQLSTATE our triggers raise
 LOCK_TIMEOUT = "10s"  # like SQLite's busy timeout: a writer waits this long, then StoreLocked
-DAMAGED_STATE = "MM002"  # raised by the trigger that refuses appends to a log a check found damaged
-DAMAGED_FIX = (
-    "the log is the source of truth and is never repaired in place: have the database restored from a backup"
-    " (or undo what the check names), and 'memman export --what events' reads out every event still readable;"
-    " then 'memman events verify' checks it again and allows writes once it is sound"
-)
 # Every statement in _SCHEMA is idempotent, so an older database is brought up
 # to date by re-running it. Version 2 added `event_keys` (idempotent remember
 # and import, as SQLite's version 4); version 3 the damage marker (`log_damage`
@@ -177,13 +170,8 @@ def pg_errors(where: str, unreachable: str = UNREACHABLE) -> Iterator[None]:
     except psycopg.OperationalError as exc:
         raise BackendUnavailable(unreachable.format(where=where)) from exc
     except psycopg.Error as exc:
-        if exc.sqlstate == APPEND_ONLY_STATE:
-            raise AppendOnlyViolation(f"the event log in {where} is append-only") from exc
-        if exc.sqlstate == DAMAGED_STATE:
-            found = exc.diag.message_detail or "damage"
-            raise LogDamaged(f"{where} was found damaged ({found}); nothing was written; {DAMAGED_FIX}") from exc
-        detail = exc.diag.message_primary or (str(exc).splitlines() or [type(exc).__name__])[0]  # a client-side error has no diag
-        raise LogError(f"PostgreSQL error in {where}: {detail}") from exc
+        message = exc.diag.message_primary or (str(exc).splitlines() or [type(exc).__name__])[0]  # a client-side error has no diag
+        raise server_error(exc.sqlstate or "", message, exc.diag.message_detail or "", where) from exc
 
 
 class PgConnection:
@@ -238,39 +226,52 @@ class PostgresEventLog(EventLog):
     backend = "postgresql"
 
     def __init__(self, dsn: str, *, clock: Clock = utc_now, readonly: bool = False) -> None:
+        """Reads go through libpq directly (events/backends/libpq.py), so a
+        process that only reads never imports psycopg; the psycopg
+        connection (`raw`) opens on first write."""
+        from events.backends.libpq import open_reader
+
         self.dsn = dsn
         self.path = redact(dsn)  # shown in messages; never the password
         self._clock = clock
         self._ids = UlidFactory()
         self._encoder = msgspec.msgpack.Encoder(enc_hook=_encode_other)
-        self.raw = connect(dsn, where=self.path)
-        self.conn = PgConnection(self.raw, self.path)  # type: ignore[assignment]
+        self._raw: Any = None
+        reader = open_reader(dsn, where=self.path, unreachable=UNREACHABLE + " (nothing was written)")
+        self.conn = reader if reader is not None else PgConnection(self.raw, self.path)  # type: ignore[assignment]
         if not readonly:
             self._migrate()
 
-    def _migrate(self) -> None:
-        """Create the schema once; when it exists this is one round trip."""
-        from psycopg import errors as pgerr
+    @property
+    def raw(self) -> Any:
+        """The psycopg connection, opened on first use (appends, locks, LISTEN)."""
+        if self._raw is None:
+            self._raw = connect(self.dsn, where=self.path)
+        return self._raw
 
-        with pg_errors(self.path):
-            try:
-                if self._version() >= SCHEMA_VERSION:
-                    return
-            except pgerr.UndefinedTable:
-                pass
-            with self.raw.transaction():
-                self.raw.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-                self.raw.execute(_SCHEMA)
-                if self._version() < SCHEMA_VERSION:
-                    self.raw.execute("DELETE FROM memman_schema")
-                    self.raw.execute("INSERT INTO memman_schema (version) VALUES (%s)", (SCHEMA_VERSION,))
+    def _migrate(self) -> None:
+        """Create the schema once; when it exists this is one small read."""
+        try:
+            if self._version() >= SCHEMA_VERSION:
+                return
+        except LogError:  # no schema yet (or one we cannot read: creating it says why)
+            pass
+        with pg_errors(self.path), self.raw.transaction():
+            self.raw.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+            self.raw.execute(_SCHEMA)
+            version = self.raw.execute("SELECT max(version) FROM memman_schema").fetchone()[0] or 0
+            if version < SCHEMA_VERSION:
+                self.raw.execute("DELETE FROM memman_schema")
+                self.raw.execute("INSERT INTO memman_schema (version) VALUES (%s)", (SCHEMA_VERSION,))
 
     def _version(self) -> int:
-        row = self.raw.execute("SELECT max(version) FROM memman_schema").fetchone()
+        row = self.conn.execute("SELECT max(version) FROM memman_schema").fetchone()
         return row[0] or 0
 
     def close(self) -> None:
-        self.raw.close()
+        self.conn.close()
+        if self._raw is not None:
+            self._raw.close()
 
     # ------------------------------------------------------------ writing
 
