@@ -32,8 +32,7 @@ def main() -> None:
         code, out, err = attempt.reply
         sys.stdout.buffer.write(out)
         sys.stderr.buffer.write(err)
-        sys.stdout.flush()
-        sys.exit(code)
+        _leave(code)
     if attempt is not None and attempt.stdin is not None:  # consumed by the attempt: hand it on
         import io
 
@@ -43,7 +42,13 @@ def main() -> None:
 
         start(attempt.data_dir)
     try:
-        code = run(argv)
+        if attempt is not None and attempt.request is not None:  # the same key as the forwarded try
+            from memman.intake.retry import keyed
+
+            with keyed(attempt.request):
+                code = run(argv)
+        else:
+            code = run(argv)
     except SystemExit as exc:  # click exits by itself
         if exc.code is not None and not isinstance(exc.code, int):
             raise  # a message to print: the interpreter's own exit does it

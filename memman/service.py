@@ -10,6 +10,7 @@ the next recall already reflects them.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -51,6 +52,7 @@ from projections.store import StoreDB
 
 if TYPE_CHECKING:
     from memman.output.results import RecallResult
+    from projections.pool import StorePool
     from projections.queries import MemoryRow
 
 MIN_ID_PREFIX = 6
@@ -67,6 +69,7 @@ class Memman:
         self.clock = clock
         self._ids = UlidFactory()
         self._db: StoreDB | None = None
+        self._pool: StorePool | None = None
         self.degraded: list[str] = []  # why a read answered from less than the whole log
 
     def ensure_writable(self) -> None:
@@ -84,8 +87,15 @@ class Memman:
 
     @property
     def db(self) -> StoreDB:
+        """The store's handles: opened now, or lent by the warm server's pool
+        (projections/pool.py), which hands back only handles on the same files."""
         if self._db is None:
-            self._db = StoreDB(self.registry.require(self.store), clock=self.clock)
+            directory = self.registry.require(self.store)
+            # only a process that loaded the pool (the warm server) can be lending:
+            # a cold one does not pay for importing it (threading, contextvars)
+            pooling = sys.modules.get("projections.pool")
+            self._pool = None if pooling is None else pooling.lender()
+            self._db = StoreDB(directory, clock=self.clock) if self._pool is None else self._pool.take(directory, self.clock)
             self._db.read_only_view()  # a no-op unless the store cannot be written
         return self._db
 
@@ -93,16 +103,21 @@ class Memman:
     def notices(self) -> list[str]:
         return [] if self._db is None else list(self._db.notices)
 
-    def close(self) -> None:
+    def close(self, *, failed: bool = False) -> None:
+        """Close the store's handles, or give them back to the pool that lent
+        them; after a failure they are closed either way."""
         if self._db is not None:
-            self._db.close()
+            if self._pool is None or failed:
+                self._db.close()
+            else:
+                self._pool.give(self._db)
             self._db = None
 
     def __enter__(self) -> Memman:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.close()
+        self.close(failed=exc[0] is not None)
 
     # ------------------------------------------------------------ writes
 
@@ -155,7 +170,12 @@ class Memman:
         replaced = self._replaceable(replaces) if replaces else None
         if until is not None:
             validate.until(until, occurred or self.clock())
-        key = f"id:{validate.idempotency_key(key)}" if key is not None else None
+        if key is not None:
+            key = f"id:{validate.idempotency_key(key)}"
+        else:  # a forwarded remember's retry key (memman/intake/retry.py), if any
+            from memman.intake.retry import log_key
+
+            key = log_key()
         event = MemoryRemembered(
             memory_id=MemoryId(self._ids.mint(self.clock())),
             text=guard(validate.text(text), redacting=redact),
@@ -176,11 +196,16 @@ class Memman:
     def _remembered_before(self, key: str, text: str) -> Remembered:
         """The memory an earlier call with `key` made. The same key with
         another text is a mistake, not a retry: refused, so a new memory is
-        never silently dropped."""
+        never silently dropped. A retry key (the warm client's retry of one
+        invocation) reports the memory as that invocation's first run did."""
+        from memman.intake.retry import is_retry_key
+
         seq = self.db.log.seq_of_key(key)
         assert seq is not None
         first = self.db.log.get(seq).event
         assert isinstance(first, MemoryRemembered)
+        if is_retry_key(key) and first.text == text:
+            return Remembered(id=first.memory_id, seq=seq, status="pending", store=self.store)
         if first.text != text:
             given = key.removeprefix("id:")
             raise BadInput(

@@ -12,14 +12,14 @@ Deleting projections.db and vectors.db and replaying gives back the same store.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 
 from events.clock import Clock, to_iso, utc_now
 from events.errors import BackendUnavailable, BadInput, LogMissing, StoreCorrupt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from events.backends import LOG_FILE, backend_of, open_log
 from events.log import EventLog
@@ -36,6 +36,7 @@ LOG_MISSING_FIX = (
 PROJECTIONS_FILE = "projections.db"
 VECTORS_FILE = "vectors.db"
 BULK_WAL_PAGES = 8192  # 32 MiB at 4 KiB pages
+T = TypeVar("T")
 
 
 class StoreDB:
@@ -54,6 +55,35 @@ class StoreDB:
         self.notices: list[str] = []  # things the user should hear about (the CLI prints them)
         self.offline: str | None = None  # why reads answer from the local replica alone (answer_offline)
         self._scratch: Scratch | None = None  # a read-only store is read through a scratch copy
+        # Derived state a reader may reuse while the key it is stored under
+        # still holds (each entry's key names what it was derived from, e.g.
+        # the vector set's stamp). A cold process drops it with the handle; the
+        # warm server keeps handles across calls (projections/pool.py).
+        self.memo: dict[str, object] = {}
+
+    def kept(self, key: str, version: object, build: Callable[[], T]) -> T:
+        """`build()`, memoised under `key` for as long as `version` (what the
+        value was derived from) stays the same."""
+        held = self.memo.pop(key, None)  # a stale value is dropped before its successor is built (peak memory)
+        if isinstance(held, tuple) and held[0] == version:
+            self.memo[key] = held
+            return held[1]  # type: ignore[no-any-return]
+        del held
+        value = build()
+        self.memo[key] = (version, value)
+        return value
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    def is_open(self, name: str) -> bool:
+        """Whether the `log`, `main` or `vectors` handle has been opened."""
+        return name in self.__dict__
+
+    def open_handles(self) -> list:  # type: ignore[type-arg]
+        """The log and projection handles opened so far."""
+        return [self.__dict__[n] for n in ("log", "main", "vectors") if n in self.__dict__]
 
     @property
     def writable(self) -> bool:
@@ -320,6 +350,7 @@ class StoreDB:
                 conn.wal_autocheckpoint(WAL_AUTOCHECKPOINT_PAGES)
 
     def close(self) -> None:
+        self.memo.clear()
         for name in ("main", "vectors", "log"):
             handle = self.__dict__.pop(name, None)
             if handle is not None:

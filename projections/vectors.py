@@ -109,6 +109,19 @@ def _cache_path(directory: Path, fingerprint: str, suffix: str = "f32") -> Path:
     return directory / f"vectors-{digest}.{suffix}"
 
 
+def cache_identity(directory: Path, fingerprint: str) -> tuple[int, int, int] | None:
+    """(inode, size, mtime) of the centred cache file, None when it is missing:
+    with `stamp`, what a reader that keeps the mapped rows (the warm server)
+    checks before reusing them (a rebuilt or repaired file is another file)."""
+    import os
+
+    try:
+        st = os.stat(_cache_path(directory, fingerprint, "c32"))
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
 def stamp(conn: apsw.Connection, fingerprint: str) -> tuple[int, int, int, int] | None:
     """(dim, count, last_seq, rewritten_seq) of the vectors under `fingerprint`, or None."""
     row = conn.execute(

@@ -55,6 +55,7 @@ from tools.bench import MEMMAN, PYTHON, QUERIES, log, stats  # noqa: E402
 from tools.scale_report import markdown  # noqa: E402
 
 SEED_DRAIN = 200  # inputs a generated store drains for real first
+SHIM = Path(__file__).resolve().parent.parent / "hooks" / "claude-code" / "memman-hook.sh"
 
 
 def env_for(data_dir: Path | None, **extra: str) -> dict[str, str]:
@@ -243,8 +244,11 @@ def warm(env: dict[str, str], runs: int) -> dict:
                 "recall_warm": ([str(MEMMAN), "recall", "{q}"], None),
                 "recall_basic_warm": ([str(MEMMAN), "recall", "--basic", "{q}"], None),
                 "hook_warm": ([str(MEMMAN), "hook", "user-prompt-submit"], _hook),
+                # what Claude Code runs per prompt: the installed shim (python -P -c, no console-script wrapper)
+                "hook_shim_warm": (["sh", str(SHIM), "user-prompt-submit"], _hook),
+                "remember_warm": ([str(MEMMAN), "remember", "Warm benchmark note {i}: the cache TTL is 5 minutes"], None),
             },
-            server_env, runs,
+            {**server_env, "MEMMAN_PYTHON": str(PYTHON)}, runs,
         )  # fmt: skip
         state = run_json([str(MEMMAN), "server", "status", "--json"], server_env)
         if not state.get("running"):
@@ -297,7 +301,6 @@ def measure(n: int, workdir: Path, built: dict, args: argparse.Namespace, round_
     result: dict = {"size": n, "build": built}
     as_of = bench._middle_at(workdir / "memories.jsonl")
     result["cold"] = cold(env, args.runs, as_of, args.baseline)
-    result["warm"] = warm(env, args.runs)
     if built["method"] == "drain" or args.replay:
         _, cpu, replay = timed_json([str(MEMMAN), "events", "replay", "--json"], env)
         result["replay"] = {"events": replay["events_applied"], "seconds": replay["seconds"],
@@ -307,6 +310,7 @@ def measure(n: int, workdir: Path, built: dict, args: argparse.Namespace, round_
         result["replay"] = built["replay"]
     log(f"replay: {result['replay']}")
     result["drain"] = drain_at_size(env, workdir, args.drain_batch, args.seed, round_)
+    result["warm"] = warm(env, args.runs)  # after the drain: its remembers are not part of the drained batch
     log("remember")
     result["remember"] = interleaved(
         {"remember": ([str(MEMMAN), "remember", f"Scale benchmark note {round_}-{{i}}: the cache TTL is 5 minutes"], None)},

@@ -15,11 +15,11 @@ START_WAIT_S = 20.0
 
 @click.group()
 def server() -> None:
-    """The warm server that answers recall and hooks in a few milliseconds.
+    """The warm server that answers recall, remember and hooks in a few milliseconds.
 
-    It starts by itself on the first recall or hook that wants it, follows
-    the log on every request, and exits after MEMMAN_SERVER_IDLE_S (900 s)
-    without one. MEMMAN_SERVER=off disables it.
+    It starts by itself on the first recall, remember or hook that wants it,
+    keeps the store open, follows the log on every request, and exits after
+    MEMMAN_SERVER_IDLE_S (900 s) without one. MEMMAN_SERVER=off disables it.
     """
 
 
@@ -32,7 +32,8 @@ def _state(data_dir: str, op: str = "status") -> ServerState:
     sock = wire.paths(data_dir, os.environ)[0]
     if answer is None:
         return ServerState(running=False, socket=sock)
-    fields = {k: answer.get(k) for k in ("pid", "version", "uptime_s", "served", "idle_timeout_s", "rss_mb")}
+    names = ("pid", "version", "uptime_s", "served", "idle_timeout_s", "rss_mb", "stores_kept", "stores_opened", "stores_reused")
+    fields = {k: answer.get(k) for k in names}
     return msgspec.convert({"running": True, "socket": sock, **fields}, ServerState)
 
 

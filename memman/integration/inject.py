@@ -26,6 +26,7 @@ daemon thread and a late answer is abandoned, never awaited.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import threading
 import time
@@ -93,7 +94,8 @@ def inject(
     remaining = budget_ms / 1000 - (time.perf_counter() - started)
     if remaining <= 0:  # spent before recall could start: a race the thread could win would make this flaky
         return TimedOut(reason=f"no time left of the {budget_ms} ms budget")
-    thread = threading.Thread(target=work, daemon=True)
+    # in this call's context: the warm server's store pool (projections/pool.py) lends to the thread too
+    thread = threading.Thread(target=contextvars.copy_context().run, args=(work,), daemon=True)
     thread.start()
     thread.join(remaining)
     if "result" not in answer:

@@ -207,3 +207,6 @@ class ServerState(msgspec.Struct, kw_only=True):
     served: int | None = None
     idle_timeout_s: float | None = None
     rss_mb: float | None = None
+    stores_kept: int | None = None  # stores whose handles it keeps open between requests
+    stores_opened: int | None = None  # handles opened (a first request, or the files changed)
+    stores_reused: int | None = None  # requests answered on a kept handle

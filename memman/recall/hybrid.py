@@ -152,6 +152,7 @@ def _signals(found: _Found) -> dict[str, Signals]:
     others = [i for i in found.rows if i not in vector]
     cosine = found.scores.cosine(others) if found.scores is not None and others else {}
     out: dict[str, Signals] = {}
+    names: dict[str, str] = {}
     for row in found.rows.values():
         v = vector.get(row.id)
         sim = v[1].cosine if v else cosine.get(row.id)
@@ -169,7 +170,7 @@ def _signals(found: _Found) -> dict[str, Signals]:
             similarity=None if sim is None else round(sim, 4),
             vector_z=None if z is None else round(z, 3),
             recency_rank=recency_rank.get(row.id),
-            entity=_entity(row, found.wanted),
+            entity=_entity(row, found.wanted, names),
             known=round(known, 4),
             graph=0.0 if reached is None else round(reached.score, 4),
             via=None if reached is None else f"{reached.edge_type}:{reached.via}",
@@ -180,8 +181,16 @@ def _signals(found: _Found) -> dict[str, Signals]:
     return out
 
 
-def _entity(row: MemoryRow, wanted: set[str]) -> float:
-    return round(len(wanted & {e.casefold() for e in row.entities}) / len(wanted), 4) if wanted else 0.0
+def _entity(row: MemoryRow, wanted: set[str], names: dict[str, str]) -> float:
+    """The share of the query's named entities (canonical: "postgresql") the
+    memory names, its entities as stored ("Postgres") made canonical too;
+    `names` memoises that for one query (most candidates share a name)."""
+    if not wanted:
+        return 0.0
+    from workers.entities.aliases import canonical
+
+    said = {names[e] if e in names else names.setdefault(e, canonical(e)) for e in row.entities}
+    return round(len(wanted & said) / len(wanted), 4)
 
 
 def values(s: Signals, importance: int, disable: Collection[str] = (), provider: str = "static") -> dict[str, float]:

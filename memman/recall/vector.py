@@ -47,7 +47,7 @@ import msgspec
 from memman.recall.terms import QueryTerms
 from projections.queries import kinds_by_id
 from projections.store import StoreDB
-from projections.vectors import centered, matrix
+from projections.vectors import cache_identity, centered, matrix, stamp
 
 CANDIDATES = 50
 Z_FLOOR = 1.5  # standard deviations above the store's mean similarity to the query
@@ -99,15 +99,15 @@ def _query_vector(db: StoreDB, query: str, fingerprint: str, words: QueryTerms, 
 
     provider = fingerprint.split(":", 1)[0]
     if provider == "static" and weigh:
-        embedder = embedder_for(fingerprint)
+        embedder = db.kept(f"embedder:{fingerprint}", None, lambda: embedder_for(fingerprint))
         if _nonsense(embedder, words):
             return None
         weighted = words.weighted()
         if weighted:
             return embedder.embed_weighted(weighted)  # type: ignore[attr-defined]
         return embedder.embed([query], kind="query")[0]
-    if provider in ("static", "hashing"):
-        return embedder_for(fingerprint).embed([query], kind="query")[0]
+    if provider in ("static", "hashing"):  # pure functions of the package: kept with the handle
+        return db.kept(f"embedder:{fingerprint}", None, lambda: embedder_for(fingerprint)).embed([query], kind="query")[0]
     from memman.operations.embed import query_vector  # onnx or remote: the store's settings, a cache, a time budget
 
     return query_vector(db, query, fingerprint)
@@ -117,16 +117,16 @@ class Scores:
     """The query's centred similarity to every stored vector, and where a
     value sits in their distribution (for memories found another way)."""
 
-    def __init__(self, ids: list[str], scores, centre: float, spread: float) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, ids: list[str], scores, centre: float, spread: float, position: dict[str, int] | None = None) -> None:  # type: ignore[no-untyped-def]
         self._ids = ids
         self._scores = scores
         self.centre = centre
         self.spread = spread
-        self._position: dict[str, int] = {}
+        self._position: dict[str, int] = {} if position is None else position  # filled on first use; may be shared
 
     def cosine(self, wanted: list[str]) -> dict[str, float]:
-        if not self._position:  # dict(zip(...)): ~5x faster than a generator at 10k ids
-            self._position = dict(zip(self._ids, range(len(self._ids))))
+        if not self._position:  # zip(...): ~5x faster than a generator at 10k ids; filled in place, as it may be shared
+            self._position.update(zip(self._ids, range(len(self._ids))))
         return {i: float(self._scores[self._position[i]]) for i in wanted if i in self._position}
 
     def z(self, cosine: float) -> float:
@@ -147,11 +147,12 @@ def vector_hits(
     q = np.asarray(raw, dtype=np.float32)
     if not q.any():
         return [], None
+    position: dict[str, int] | None = None
     if "centering" in disable:
         ids, rows = matrix(db.vectors.conn, db.directory, fingerprint)
         mean = np.zeros_like(q)
     else:
-        ids, rows, mean = centered(db.vectors.conn, db.directory, fingerprint)
+        ids, rows, mean, position = _centered(db, fingerprint)
     if not ids:
         return [], None
     q = q - mean
@@ -161,6 +162,7 @@ def vector_hits(
     scores = rows @ (q / norm)
     if not np.isfinite(scores).all():  # flipped bytes in a flat cache: check both, rebuild what is damaged
         ids, rows, _ = centered(db.vectors.conn, db.directory, fingerprint, verify=True)
+        position = None  # the rebuilt rows' order, not the kept one's
         scores = np.nan_to_num(rows @ (q / norm), nan=-np.inf, posinf=-np.inf, neginf=-np.inf)
     if len(ids) >= MIN_Z_SAMPLE:
         centre, spread = float(scores.mean()), float(scores.std())
@@ -184,4 +186,13 @@ def vector_hits(
             continue
         z = (cosine - centre) / spread if spread > 0 else 0.0
         kept.append(VectorHit(memory_id, cosine, z))
-    return kept[:CANDIDATES], Scores(ids, scores, centre, spread)
+    return kept[:CANDIDATES], Scores(ids, scores, centre, spread, position)
+
+
+def _centered(db: StoreDB, fingerprint: str):  # type: ignore[no-untyped-def]
+    """`centered` (ids, rows, mean) and an id -> row map filled on first use,
+    kept with the store handle while the vector set and its cache file stay
+    the same: one read per change, not per call, in the warm server."""
+    version = (stamp(db.vectors.conn, fingerprint), cache_identity(db.directory, fingerprint))
+    return db.kept(f"centered:{fingerprint}", version,
+                   lambda: (*centered(db.vectors.conn, db.directory, fingerprint), {}))  # fmt: skip

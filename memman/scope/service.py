@@ -51,16 +51,16 @@ class Scoped:
     def notices(self) -> list[str]:
         return [n for a in self._apps.values() for n in a.notices]
 
-    def close(self) -> None:
+    def close(self, *, failed: bool = False) -> None:
         for a in self._apps.values():
-            a.close()
+            a.close(failed=failed)
         self._apps.clear()
 
     def __enter__(self) -> Scoped:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.close()
+        self.close(failed=exc[0] is not None)
 
     def target(self, category: str, personal: bool | None) -> str:
         """The store a new memory goes to."""

@@ -1,17 +1,23 @@
 """Forward one hot-path invocation to the warm server, or say why not.
 
 Standard library only, and nothing that is not needed: this runs at the start
-of every `memman` process, before the decision to import anything heavy.
+of every `memman` process, before the decision to import anything heavy. It
+speaks through `_socket` (the C module: `socket` adds ~3 ms of imports, enum
+and selectors among them) and marshal (built in; json would add ~1 ms and re).
 `forward` never raises for a server problem: a missing, stale, foreign, busy
 or crashing server is an `Attempt` without a reply, and the caller runs the
 command in-process exactly as it would without a server.
+
+A `remember` carries a retry key the client chose (`Attempt.request`): the
+server's append records it in the log, and the in-process retry after a lost
+reply passes the same key, so the memory is appended once whichever of the
+two got to the log first (memman/intake/retry.py).
 """
 
 from __future__ import annotations
 
-import json
+import _socket
 import os
-import socket
 import sys
 
 from memman.server import wire
@@ -24,7 +30,7 @@ class Attempt:
     stdin bytes already consumed (to hand to the in-process path); and
     whether a server should be started for the next call."""
 
-    __slots__ = ("reply", "stdin", "spawn", "data_dir")
+    __slots__ = ("reply", "stdin", "spawn", "data_dir", "request")
 
     def __init__(
         self,
@@ -32,11 +38,13 @@ class Attempt:
         stdin: bytes | None = None,
         spawn: bool = False,
         data_dir: str = "",
+        request: str | None = None,
     ) -> None:
         self.reply = reply
         self.stdin = stdin
         self.spawn = spawn
         self.data_dir = data_dir
+        self.request = request  # a write's retry key: the in-process run must pass it on
 
 
 def identity() -> tuple[str, str]:
@@ -55,29 +63,17 @@ def forward(argv: list[str]) -> Attempt:
     data_dir = wire.data_dir_of(argv, os.environ)
     sock_path = wire.paths(data_dir, os.environ)[0]
     stdin = sys.stdin.buffer.read() if command == "hook" else b""
-    attempt = Attempt(stdin=stdin if command == "hook" else None, data_dir=data_dir)
+    attempt = Attempt(stdin=stdin if command == "hook" else None, data_dir=data_dir,
+                      request=os.urandom(16).hex() if command == "remember" else None)  # fmt: skip
     if not wire.private_dir_ok(os.path.dirname(sock_path)):
         attempt.spawn = True
         return attempt
-    version, package = identity()
     try:
         cwd = os.getcwd()
-    except OSError:
+        raw = wire.encode(_header(argv, data_dir, cwd, attempt.request))
+    except (OSError, ValueError):
         return attempt
-    header = {
-        "protocol": wire.PROTOCOL,
-        "version": version,
-        "package": package,
-        "data_dir": data_dir,
-        "argv": argv,
-        "cwd": cwd,
-        "env": dict(os.environ),
-    }
-    try:
-        raw = json.dumps(header).encode("utf-8")
-    except (TypeError, ValueError, UnicodeEncodeError):
-        return attempt
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     sock.settimeout(_timeout())
     try:
         try:
@@ -86,17 +82,33 @@ def forward(argv: list[str]) -> Attempt:
             attempt.spawn = True  # no server, or a stale socket file left by a dead one
             return attempt
         wire.send(sock, raw, stdin)
-        answer = json.loads(wire.recv(sock))
+        answer = wire.decode(wire.recv(sock))
         if answer.get("status") != "ok":
             attempt.spawn = answer.get("status") == "mismatch"  # the old one exits; start the right one
             return attempt
         out, err = wire.recv(sock), wire.recv(sock)
-        attempt.reply = (int(answer["code"]), out, err)
+        attempt.reply = (int(answer["code"]), out, err)  # type: ignore[call-overload]
         return attempt
     except (OSError, ValueError, KeyError, TypeError, wire.WireError):
         return attempt  # busy (timeout), killed mid-request, or garbage: answer in-process
     finally:
         sock.close()
+
+
+def _header(argv: list[str], data_dir: str, cwd: str, request: str | None) -> dict[str, object]:
+    version, package = identity()
+    header: dict[str, object] = {
+        "protocol": wire.PROTOCOL,
+        "version": version,
+        "package": package,
+        "data_dir": data_dir,
+        "argv": argv,
+        "cwd": cwd,
+        "env": dict(os.environ),
+    }
+    if request is not None:
+        header["request"] = request
+    return header
 
 
 def _timeout() -> float:
@@ -113,14 +125,13 @@ def control(data_dir: str, op: str) -> dict[str, object] | None:
     sock_path = wire.paths(data_dir, os.environ)[0]
     if not wire.private_dir_ok(os.path.dirname(sock_path)):
         return None
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     sock.settimeout(_timeout())
     try:
         sock.connect(sock_path)
-        wire.send(sock, json.dumps({"op": op}).encode(), b"")
-        answer = json.loads(wire.recv(sock))
+        wire.send(sock, wire.encode({"op": op}), b"")
+        return wire.decode(wire.recv(sock))
     except (OSError, ValueError, wire.WireError):
         return None
     finally:
         sock.close()
-    return answer if isinstance(answer, dict) else None

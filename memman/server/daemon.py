@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import fcntl
 import io
-import json
 import os
 import socket
 import struct
@@ -27,6 +26,7 @@ from contextlib import contextmanager
 
 from memman.server import wire
 from memman.server.client import identity
+from projections.pool import StorePool
 
 DEFAULT_IDLE_S = 900.0
 _PACKAGES = ("memman", "events", "projections", "workers")
@@ -40,9 +40,11 @@ class Server:
         self.sock_path, self.lock_path, self.log_path = wire.paths(data_dir, os.environ)
         self.identity = identity()
         self.stamp: dict[str, tuple[int, int]] = {}
+        self.modules = 0  # len(sys.modules) when `stamp` was taken
         self.started = time.time()
         self.served = 0
         self.stopping = False
+        self.pool = StorePool()  # store handles and derived state kept across requests
 
     def run(self) -> int:
         if not wire.ensure_run_dir(os.environ):
@@ -55,11 +57,12 @@ class Server:
             return 0  # another server for this data dir won the race
         listener = self._listen()
         _preload()
-        self.stamp = _source_stamp({})
+        self.stamp, self.modules = _source_stamp({}), len(sys.modules)
         _log(f"serving {self.data_dir} on {self.sock_path} (pid {os.getpid()})")
         try:
             self._loop(listener)
         finally:
+            self.pool.close()
             self._unlink_if_ours(listener)
             listener.close()
             os.close(lock)
@@ -102,20 +105,25 @@ class Server:
         try:
             if _peer_uid(conn) != os.getuid():
                 return False
-            header = json.loads(wire.recv(conn))
+            header = wire.decode(wire.recv(conn))
             stdin = wire.recv(conn)
             if "op" in header:
-                wire.send(conn, json.dumps(self._control(header["op"])).encode())
+                wire.send(conn, wire.encode(self._control(str(header["op"]))))
                 return False
             status = self._admit(header)
             if status != "ok":
-                wire.send(conn, json.dumps({"status": status}).encode())
+                wire.send(conn, wire.encode({"status": status}))
                 self.stopping = self.stopping or status == "mismatch"
                 return False
-            code, out, err = execute(header["argv"], stdin, header["env"], header["cwd"])
+            request = header.get("request")
+            code, out, err = execute(
+                header["argv"], stdin, header["env"], header["cwd"], self.pool,  # type: ignore[arg-type]
+                request=request if isinstance(request, str) else None,
+            )  # fmt: skip
             self.served += 1
-            self.stamp = _source_stamp(self.stamp)  # modules the request loaded lazily join the watch
-            wire.send(conn, json.dumps({"status": "ok", "code": code}).encode(), out, err)
+            if len(sys.modules) != self.modules:  # modules the request loaded lazily join the watch
+                self.stamp, self.modules = _source_stamp(self.stamp), len(sys.modules)
+            wire.send(conn, wire.encode({"status": "ok", "code": code}), out, err)
             return True
         except (OSError, ValueError, KeyError, TypeError, wire.WireError) as exc:
             _log(f"dropped a request: {type(exc).__name__}: {exc}")
@@ -144,6 +152,9 @@ class Server:
             "idle_timeout_s": self.idle_s,
             "rss_mb": _rss_mb(),
             "stopping": self.stopping,
+            "stores_kept": self.pool.kept,
+            "stores_opened": self.pool.opened,
+            "stores_reused": self.pool.reused,
         }
 
     def _socket_is_ours(self) -> bool:
@@ -160,12 +171,19 @@ class Server:
                 pass
 
 
-def execute(argv: list[str], stdin: bytes, env: dict[str, str], cwd: str) -> tuple[int, bytes, bytes]:
-    """Run one invocation as a cold process would, in this process."""
+def execute(
+    argv: list[str], stdin: bytes, env: dict[str, str], cwd: str, pool: StorePool | None = None,
+    *, request: str | None = None,
+) -> tuple[int, bytes, bytes]:
+    """Run one invocation as a cold process would, in this process; with
+    `pool`, on store handles kept from earlier invocations (projections/pool.py);
+    `request` is the client's retry key for a write (memman/intake/retry.py)."""
     from memman.entry import run
+    from memman.intake.retry import keyed
 
     out, err = io.BytesIO(), io.BytesIO()
-    with _swapped(argv, stdin, env, cwd, out, err):
+    lending = (StorePool() if pool is None else pool).lending()
+    with _swapped(argv, stdin, env, cwd, out, err), lending, keyed(request):
         try:
             code = run(argv)
         except SystemExit as exc:
@@ -185,8 +203,7 @@ def _swapped(argv: list[str], stdin: bytes, env: dict[str, str], cwd: str, out: 
     sys.stdin = io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8")
     sys.stdout = io.TextIOWrapper(out, encoding="utf-8", write_through=True)
     sys.stderr = io.TextIOWrapper(err, encoding="utf-8", errors="backslashreplace", write_through=True)
-    os.environ.clear()
-    os.environ.update(env)
+    _set_environ(env)
     os.chdir(cwd)
     try:
         yield
@@ -198,9 +215,19 @@ def _swapped(argv: list[str], stdin: bytes, env: dict[str, str], cwd: str, out: 
             except ValueError:  # closed by the command (a broken pipe path)
                 pass
         sys.argv, sys.stdin, sys.stdout, sys.stderr = saved[:4]
-        os.environ.clear()
-        os.environ.update(saved[4])
+        _set_environ(saved[4])
         os.chdir(saved[5])
+
+
+def _set_environ(wanted: dict[str, str]) -> None:
+    """Make os.environ equal `wanted`, touching only what differs (a client's
+    environment is usually the server's: clearing and refilling ~80 variables
+    twice per request cost more than the rest of the swap)."""
+    for name in [n for n in os.environ if n not in wanted]:
+        del os.environ[name]
+    for name, value in wanted.items():
+        if os.environ.get(name) != value:
+            os.environ[name] = value
 
 
 def _peer_uid(conn: socket.socket) -> int:
@@ -236,10 +263,17 @@ def _changed(stamp: dict[str, tuple[int, int]]) -> bool:
 
 
 def _preload() -> None:
+    """Import what requests need, then move everything alive into the
+    collector's permanent generation: the modules, numpy and the vocabulary
+    are never garbage, and a full collection walking them mid-request costs
+    milliseconds (gc.freeze, as long-lived CPython servers do)."""
+    import gc
     import importlib
 
     for name in _PRELOAD:
         importlib.import_module(name)
+    gc.collect()
+    gc.freeze()
 
 
 def _rss_mb() -> float:

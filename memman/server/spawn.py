@@ -30,7 +30,10 @@ def start(data_dir: str) -> int | None:
     try:
         return os.posix_spawn(
             sys.executable,
-            [sys.executable, "-m", "memman.server", "--data-dir", data_dir],
+            # -P: `-m` would otherwise put the caller's working directory first on
+            # sys.path, and a memman/ directory there (another checkout, or a
+            # hostile repository) would be what the server imports and runs
+            [sys.executable, "-P", "-m", "memman.server", "--data-dir", data_dir],
             env,
             file_actions=actions,
             setsid=True,

@@ -1,24 +1,31 @@
 """What the warm client and server share. Standard library only, no pathlib:
 the client imports this before anything else on every hot-path call.
 
-Frames: a 4-byte big-endian length, then that many bytes. A request is a JSON
-header frame and a stdin frame; a reply is a JSON header frame, a stdout frame
-and a stderr frame.
+Frames: a 4-byte big-endian length, then that many bytes. A request is a
+header frame and a stdin frame; a reply is a header frame, a stdout frame and
+a stderr frame. Headers are dicts of str, int, list and dict in `marshal`'s
+format: marshal is built into the interpreter, so the client pays no import
+for it (json costs ~1 ms and pulls in re); both ends are the same install
+(the server checks), hence the same interpreter, and only the owner's
+processes can connect.
 """
 
 from __future__ import annotations
 
+import marshal
 import os
-import struct
 import zlib
 
 TYPE_CHECKING = False  # type checkers read this as typing.TYPE_CHECKING; importing typing costs ~5 ms here
 if TYPE_CHECKING:  # socket loads only when a request is made (memman.server.client)
     import socket
 
-PROTOCOL = 1
+PROTOCOL = 2  # 2: marshal headers, remember served with a retry key
 MAX_FRAME = 64 * 1024 * 1024
-SERVED = frozenset({"recall", "hook"})  # read-mostly verbs whose re-run after a lost reply is harmless
+# recall and hook are read-mostly: a re-run after a lost reply is harmless.
+# remember carries a key the client chose (`request` in the header), so its
+# in-process retry after a lost reply appends nothing twice (memman/intake/retry.py).
+SERVED = frozenset({"recall", "hook", "remember"})
 _GLOBAL_VALUES = ("--data-dir", "--store")
 _GLOBAL_FLAGS = ("-v", "--verbose")
 
@@ -104,12 +111,28 @@ def ensure_run_dir(environ: dict[str, str] | os._Environ[str]) -> str | None:
     return path if private_dir_ok(path) else None
 
 
+def encode(header: dict[str, object]) -> bytes:
+    """A header frame's bytes; ValueError for what marshal cannot carry."""
+    return marshal.dumps(header)
+
+
+def decode(raw: bytes) -> dict[str, object]:
+    """A header frame's dict; WireError for anything else."""
+    try:
+        value = marshal.loads(raw)
+    except (ValueError, EOFError, TypeError) as exc:
+        raise WireError(f"not a header: {exc}") from None
+    if not isinstance(value, dict):
+        raise WireError("not a header: not a dict")
+    return value
+
+
 def send(sock: socket.socket, *frames: bytes) -> None:
-    sock.sendall(b"".join(struct.pack(">I", len(f)) + f for f in frames))
+    sock.sendall(b"".join(len(f).to_bytes(4, "big") + f for f in frames))
 
 
 def recv(sock: socket.socket) -> bytes:
-    size = struct.unpack(">I", _exactly(sock, 4))[0]
+    size = int.from_bytes(_exactly(sock, 4), "big")
     if size > MAX_FRAME:
         raise WireError(f"frame of {size} bytes")
     return _exactly(sock, size)

@@ -134,6 +134,19 @@ def test_why_did_we_choose_postgres_ranks_the_postgresql_decision_first(aliased:
     assert cli.json("recall", "why did we choose Postgres")["results"][0]["signals"]["entity"] == 1.0
 
 
+def test_a_memory_naming_the_entity_by_an_alias_gets_the_entity_signal(aliased: tuple[Cli, dict[str, str]]) -> None:
+    """The query's entity is canonical ("postgresql"); a memory that says
+    "Postgres" names the same entity, so its entity signal is full too (it
+    compared the canonical name with the stored spelling, and was 0)."""
+    cli, ids = aliased
+    out = cli.json("recall", "PostgreSQL connection pool sessions")
+    top = out["results"][0]
+    assert top["id"] == ids["pool"]
+    assert top["signals"]["entity"] == 1.0
+    named = [h for h in out["results"] if h["id"] in (ids["vacuum"], ids["index"])]
+    assert named and all(h["signals"]["entity"] == 1.0 for h in named)
+
+
 @pytest.mark.parametrize(
     ("query", "name"),
     [("k8s helm chart", "k8s"), ("JS browser extension", "js"), ("Mongo session documents", "mongo")],

@@ -15,98 +15,18 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from memman.server import wire
-
-WAIT_S = 60.0
-
-
-class Warm:
-    def __init__(self, data_dir: Path, run_base: str) -> None:
-        self.data_dir = data_dir
-        self.env = {**os.environ, "MEMMAN_DATA_DIR": str(data_dir), "XDG_RUNTIME_DIR": run_base, "MEMMAN_SERVER": "auto"}
-        self.env.pop("MEMMAN_DEBUG", None)
-        self.sock, self.lock, self.log = wire.paths(os.path.realpath(data_dir), self.env)
-
-    def run(self, *args: str, input: bytes = b"", **extra: str) -> subprocess.CompletedProcess[bytes]:
-        return subprocess.run(
-            [sys.executable, "-m", "memman", *args],
-            input=input,
-            capture_output=True,
-            env={**self.env, **extra},
-            timeout=120,
-        )
-
-    def status(self) -> dict[str, object]:
-        proc = self.run("server", "status", "--json")
-        assert proc.returncode == 0, proc.stderr
-        return json.loads(proc.stdout)
-
-    def start(self) -> dict[str, object]:
-        proc = self.run("server", "start", "--json")
-        assert proc.returncode == 0, proc.stderr
-        return json.loads(proc.stdout)
-
-    def wait_until(self, predicate, what: str):  # type: ignore[no-untyped-def]
-        deadline = time.monotonic() + WAIT_S
-        while time.monotonic() < deadline:
-            value = predicate()
-            if value:
-                return value
-            time.sleep(0.05)
-        raise AssertionError(f"timed out waiting for {what}")
-
-
-@pytest.fixture
-def warm(data_dir: Path) -> Iterator[Warm]:
-    run_base = tempfile.mkdtemp(prefix="mm")  # short: a socket path must fit in 108 bytes
-    w = Warm(data_dir, run_base)
-    w.run("remember", "Chose SQLite for the store: zero dependencies, embeddable", "--cat", "decision")
-    w.run("remember", "The CI pipeline runs on Buildkite")
-    assert w.run("scheduler", "drain").returncode == 0
-    yield w
-    state = w.run("server", "status", "--json")
-    if state.returncode == 0 and json.loads(state.stdout)["running"]:
-        pid = json.loads(state.stdout)["pid"]
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    for pid in _pids_serving(w.data_dir):
-        os.kill(pid, signal.SIGKILL)
-    shutil.rmtree(run_base, ignore_errors=True)
-
-
-def _pids_serving(data_dir: Path) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmd = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"memman.server" in cmd and str(data_dir).encode() in b" ".join(cmd):
-            found.append(int(entry.name))
-    return found
-
-
-def _recall_json(w: Warm, query: str, **extra: str) -> dict[str, object]:
-    proc = w.run("recall", query, "--json", **extra)
-    assert proc.returncode == 0 and proc.stderr == b"", proc.stderr
-    doc = json.loads(proc.stdout)
-    doc["meta"].pop("took_ms")
-    return doc
+from tests.server.conftest import Warm, pids_serving, recall_json
 
 
 def test_recall_through_the_server_equals_a_cold_recall(warm: Warm) -> None:
     warm.start()
-    cold = _recall_json(warm, "why sqlite", MEMMAN_SERVER="off")
-    hot = _recall_json(warm, "why sqlite")
+    cold = recall_json(warm, "why sqlite", MEMMAN_SERVER="off")
+    hot = recall_json(warm, "why sqlite")
     assert hot == cold
     assert warm.status()["served"] == 1  # the warm one was answered by the server
 
@@ -114,9 +34,10 @@ def test_recall_through_the_server_equals_a_cold_recall(warm: Warm) -> None:
 def test_a_remember_is_visible_to_the_next_warm_recall(warm: Warm) -> None:
     warm.start()
     # before: at most weak matches by meaning (another infrastructure memory), never the new text
-    assert all("Kubernetes" not in r["content"] for r in _recall_json(warm, "kubernetes cluster")["results"])
-    assert warm.run("remember", "The staging Kubernetes cluster lives in eu-west-1").returncode == 0
-    hot = _recall_json(warm, "kubernetes cluster")
+    assert all("Kubernetes" not in r["content"] for r in recall_json(warm, "kubernetes cluster")["results"])
+    # by another process (a cold one): the server's kept handles must still see it
+    assert warm.run("remember", "The staging Kubernetes cluster lives in eu-west-1", MEMMAN_SERVER="off").returncode == 0
+    hot = recall_json(warm, "kubernetes cluster")
     assert hot["results"][0]["content"] == "The staging Kubernetes cluster lives in eu-west-1"
     assert hot["results"][0]["status"] == "pending"
     assert warm.status()["served"] == 2
@@ -143,7 +64,7 @@ def test_errors_come_back_as_the_cold_process_prints_them(warm: Warm) -> None:
 
 def test_the_first_recall_starts_a_server_for_the_next(warm: Warm) -> None:
     assert not warm.status()["running"]
-    assert _recall_json(warm, "buildkite")["results"]
+    assert recall_json(warm, "buildkite")["results"]
     state = warm.wait_until(lambda: (s := warm.status())["running"] and s, "the spawned server")
     assert state["served"] == 0
 
@@ -172,8 +93,8 @@ def test_a_killed_server_leaves_a_stale_socket_that_costs_nothing(warm: Warm) ->
     os.kill(pid, signal.SIGKILL)
     warm.wait_until(lambda: not warm.status()["running"], "the killed server to be gone")
     assert os.path.exists(warm.sock)  # stale: nobody listens
-    cold = _recall_json(warm, "buildkite", MEMMAN_SERVER="off")
-    assert _recall_json(warm, "buildkite") == cold
+    cold = recall_json(warm, "buildkite", MEMMAN_SERVER="off")
+    assert recall_json(warm, "buildkite") == cold
     warm.wait_until(lambda: warm.status()["running"], "a fresh server on the stale path")
 
 
@@ -201,10 +122,10 @@ def _fake_server(path: str, behave) -> threading.Thread:  # type: ignore[no-unty
         pytest.param(lambda c: c.recv(1 << 20), id="dies-mid-request"),
         pytest.param(lambda c: (c.recv(1 << 20), c.sendall(b"\x00\x00\x00\x05hello")), id="garbage-reply"),
         pytest.param(
-            lambda c: (c.recv(1 << 20), wire.send(c, json.dumps({"status": "mismatch"}).encode())), id="wrong-version"
+            lambda c: (c.recv(1 << 20), wire.send(c, wire.encode({"status": "mismatch"}))), id="wrong-version"
         ),
         pytest.param(
-            lambda c: (c.recv(1 << 20), wire.send(c, json.dumps({"status": "ok", "code": 0}).encode())),
+            lambda c: (c.recv(1 << 20), wire.send(c, wire.encode({"status": "ok", "code": 0}))),
             id="reply-cut-short",
         ),
         pytest.param(lambda c: (c.recv(1 << 20), time.sleep(3)), id="hangs"),
@@ -212,9 +133,9 @@ def _fake_server(path: str, behave) -> threading.Thread:  # type: ignore[no-unty
 )
 def test_a_broken_server_falls_back_with_the_same_output(warm: Warm, behave) -> None:  # type: ignore[no-untyped-def]
     assert wire.ensure_run_dir(warm.env)
-    cold = _recall_json(warm, "why sqlite", MEMMAN_SERVER="off")
+    cold = recall_json(warm, "why sqlite", MEMMAN_SERVER="off")
     thread = _fake_server(warm.sock, behave)
-    assert _recall_json(warm, "why sqlite", MEMMAN_SERVER_TIMEOUT_S="1") == cold
+    assert recall_json(warm, "why sqlite", MEMMAN_SERVER_TIMEOUT_S="1") == cold
     thread.join(timeout=10)
 
 
@@ -222,7 +143,7 @@ def test_a_run_dir_others_can_enter_is_never_used(warm: Warm) -> None:
     run_dir = wire.run_dir(warm.env)
     os.makedirs(run_dir, mode=0o755, exist_ok=True)
     os.chmod(run_dir, 0o755)
-    assert _recall_json(warm, "buildkite")["results"]
+    assert recall_json(warm, "buildkite")["results"]
     time.sleep(0.5)
     assert not os.path.exists(warm.sock)  # no server was started there
 
@@ -270,17 +191,19 @@ def test_server_commands_refuse_unknown_options(warm: Warm, command: str) -> Non
     assert proc.stderr.decode() == f"memman: error: No such option '--bogus'. (see 'memman server {command} --help')\n"
 
 
-def test_remember_does_not_pay_for_the_warm_client(data_dir: Path) -> None:
-    # remember is not served (a lost reply would make a retry write twice), so it must not import socket or json
+def test_the_client_loads_neither_socket_nor_json_nor_re(warm: Warm) -> None:
+    """What a forwarded call imports beyond the interpreter's start: _socket and
+    marshal are built in; socket (enum, selectors), json and re cost ~1-3 ms each."""
+    warm.start()
     probe = (
-        "import sys, atexit\natexit.register(lambda: None)  # main() exits the ordinary way, so the print runs\n"
-        "sys.argv = ['memman', 'remember', 'The cache TTL is 5 minutes']\n"
-        "from memman.entry import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
-        "print('LOADED:' + ','.join(m for m in ('socket', 'json', 'memman.server.client') if m in sys.modules))\n"
+        "import sys\nfrom memman.server.client import forward\n"
+        "for argv in (['recall', 'buildkite'], ['remember', 'The deploy window is Tuesday']):\n"
+        "    assert forward(argv).reply is not None, argv\n"
+        "print(sorted(m for m in ('socket', 'json', 're', 'typing', 'msgspec', 'apsw') if m in sys.modules))\n"
     )
-    env = {**os.environ, "MEMMAN_DATA_DIR": str(data_dir), "MEMMAN_SERVER": "auto"}
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True).stdout
-    assert out.splitlines()[-1] == "LOADED:"
+    out = subprocess.run([sys.executable, "-P", "-c", probe], capture_output=True, text=True, env=warm.env, check=True)
+    assert out.stdout == "[]\n"
+    assert warm.status()["served"] == 2
 
 
 def test_on_a_postgres_store_the_server_answers_as_cold_and_follows_other_machines(
@@ -298,14 +221,14 @@ def test_on_a_postgres_store_the_server_answers_as_cold_and_follows_other_machin
         w.run("remember", "Chose SQLite for the store: zero dependencies, embeddable", MEMMAN_SERVER="off")
         assert w.run("scheduler", "drain", MEMMAN_SERVER="off").returncode == 0
         w.start()
-        assert _recall_json(w, "why sqlite") == _recall_json(w, "why sqlite", MEMMAN_SERVER="off")
+        assert recall_json(w, "why sqlite") == recall_json(w, "why sqlite", MEMMAN_SERVER="off")
         assert other.run("remember", "The staging Kubernetes cluster lives in eu-west-1", MEMMAN_SERVER="off").returncode == 0
-        hot = _recall_json(w, "kubernetes cluster")
+        hot = recall_json(w, "kubernetes cluster")
         assert hot["results"][0]["content"] == "The staging Kubernetes cluster lives in eu-west-1"
         assert w.status()["served"] == 2
     finally:
         w.run("server", "stop")
-        for pid in _pids_serving(data_dir):
+        for pid in pids_serving(data_dir):
             os.kill(pid, signal.SIGKILL)
         shutil.rmtree(run_base, ignore_errors=True)
 
@@ -326,7 +249,7 @@ def test_purge_while_the_warm_server_has_served_the_store_leaves_no_trace(tmp_pa
         assert w.run("scheduler", "drain").returncode == 0
         w.start()
         for _ in range(2):  # the second one certainly warm
-            hits = _recall_json(w, "kestrel billing rewrite")["results"]
+            hits = recall_json(w, "kestrel billing rewrite")["results"]
             assert [h["id"] for h in hits][:1] == [doomed]
         hook = json.dumps({"hook_event_name": "UserPromptSubmit", "session_id": "s1", "prompt": "kestrel billing"}).encode()
         assert w.run("hook", "user-prompt-submit", input=hook).returncode == 0
@@ -337,7 +260,7 @@ def test_purge_while_the_warm_server_has_served_the_store_leaves_no_trace(tmp_pa
         assert purged.returncode == 0, purged.stderr
         assert json.loads(purged.stdout)["remaining"] == []
         assert w.status()["running"]  # the server lived through it
-        after = _recall_json(w, "kestrel billing rewrite")
+        after = recall_json(w, "kestrel billing rewrite")
         assert doomed not in [h["id"] for h in after["results"]]
         assert secret.lower() not in json.dumps(after["results"]).lower()  # (the query itself is echoed in meta)
         assert w.run("hook", "user-prompt-submit", input=hook).stdout.decode().lower().count(secret.lower()) == 0
@@ -348,6 +271,30 @@ def test_purge_while_the_warm_server_has_served_the_store_leaves_no_trace(tmp_pa
         assert holding == []
         assert list(run_base.rglob("*.log")), "the server's log was not under the data dir: the test proves nothing"
     finally:
-        for pid in _pids_serving(data_dir):
+        for pid in pids_serving(data_dir):
             os.kill(pid, signal.SIGKILL)
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def test_the_hook_shim_answers_through_the_server_and_ignores_modules_in_the_cwd(warm: Warm, tmp_path: Path) -> None:
+    """The installed Claude Code hook runs the shim from the agent's working
+    directory: a memman/ package there must never be imported."""
+    shim = Path(__file__).resolve().parents[2] / "hooks" / "claude-code" / "memman-hook.sh"
+    repo = tmp_path / "repo"
+    (repo / "memman").mkdir(parents=True)
+    (repo / "memman" / "__init__.py").write_text("raise SystemExit('the working directory was imported')\n")
+    payload = json.dumps({"hook_event_name": "UserPromptSubmit", "session_id": "s1", "prompt": "why sqlite",
+                          "cwd": str(repo)}).encode()  # fmt: skip
+    env = {**warm.env, "MEMMAN_PYTHON": sys.executable}
+    assert warm.run("config", "set", "recall.inject_budget_ms", "30000", MEMMAN_SERVER="off").returncode == 0
+
+    def shim_run(**extra: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(["sh", str(shim), "user-prompt-submit"], input=payload, capture_output=True,
+                              env={**env, **extra}, cwd=repo, timeout=120)  # fmt: skip
+
+    cold = shim_run(MEMMAN_SERVER="off")
+    assert cold.returncode == 0 and b"Chose SQLite" in cold.stdout, cold.stderr
+    warm.start()
+    hot = shim_run()
+    assert (hot.returncode, hot.stdout, hot.stderr) == (cold.returncode, cold.stdout, cold.stderr)
+    assert warm.status()["served"] == 1

@@ -136,7 +136,7 @@ def test_a_marked_section_is_replaced_and_a_missing_one_named(tmp_path: Path) ->
 def test_the_docs_hold_the_marked_sections_the_harness_rewrites() -> None:
     root = Path(cli.__file__).resolve().parents[2]
     doc = (root / "docs" / "recall-benchmark.md").read_text()
-    for name in ("before", "after"):
+    for name in ("before", "after", "after2", "after3"):
         assert f"<!-- recall-bench:{name}:begin -->" in doc and f"<!-- recall-bench:{name}:end -->" in doc
     assert "<!-- recall-bench:headline:begin -->" in (root / "README.md").read_text()
 

@@ -34,7 +34,7 @@ def test_a_tiny_generated_store_is_complete_and_reported(tmp_path: Path) -> None
     store = result["store"]
     assert store["memories"] >= 260 and store["edges"] > 0 and store["bytes_per_memory"] > 0
     for group, keys in (("cold", ("pass", "recall", "recall_basic", "recall_as_of", "hook")),
-                        ("warm", ("pass", "recall_warm", "recall_basic_warm", "hook_warm"))):  # fmt: skip
+                        ("warm", ("pass", "recall_warm", "recall_basic_warm", "hook_warm", "hook_shim_warm", "remember_warm"))):  # fmt: skip
         assert all(result[group][k]["median"] > 0 and result[group][k]["x"] > 0 for k in keys)
     assert result["drain"]["processed"] == 5
     assert "| `recall` (hybrid), cold |" in run.stdout and "| store on disk, bytes per memory |" in run.stdout
@@ -44,7 +44,7 @@ def test_a_tiny_generated_store_is_complete_and_reported(tmp_path: Path) -> None
              "MEMMAN_STORE": "default", "MEMMAN_SERVER": "off"},
     )  # fmt: skip
     facts = json.loads(status.stdout)
-    assert facts["backlog"] == 1  # the timed remember's input only (no automatic drain while timing)
+    assert facts["backlog"] == 2  # the timed remembers' inputs only, cold and warm (no automatic drain while timing)
     assert facts["vectors"] >= facts["by_status"].get("active", 0)
 
     again = _run("--dir", str(tmp_path / "stores"), "--sizes", "260", "--drain-max", "100", "--runs", "1",

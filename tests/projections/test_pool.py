@@ -1,0 +1,147 @@
+"""StorePool lends a kept store handle only while it is as good as a fresh
+one: same files, a log that never went backwards, no transaction left open,
+nothing a cold process would not share (projections/pool.py)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from events.log import NewEvent
+from events.types import MemoryId, MemoryRemembered
+from projections.pool import StorePool, lender
+from projections.store import StoreDB
+
+
+def _remember(db: StoreDB, text: str) -> None:
+    db.log.append_many([NewEvent(event=MemoryRemembered(memory_id=MemoryId(f"01TEST{abs(hash(text)) % 10**20:020d}"), text=text))])
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    directory = tmp_path / "stores" / "default"
+    directory.mkdir(parents=True)
+    db = StoreDB(directory)
+    _remember(db, "The cache TTL is five minutes")
+    db.main.catch_up()
+    db.close()
+    return directory
+
+
+def test_a_handle_given_back_is_lent_again_with_its_memo(store: Path) -> None:
+    pool = StorePool()
+    db = pool.take(store)
+    db.main.catch_up()
+    db.memo["x"] = (1, "kept")
+    pool.give(db)
+    again = pool.take(store)
+    assert again is db and again.memo["x"] == (1, "kept")
+    assert (pool.opened, pool.reused) == (1, 1)
+    pool.give(again)
+    pool.close()
+    assert pool.kept == 0
+
+
+def test_a_write_by_another_handle_is_seen_by_the_kept_one(store: Path) -> None:
+    pool = StorePool()
+    db = pool.take(store)
+    assert db.main.lag() == 0
+    pool.give(db)
+    other = StoreDB(store)
+    _remember(other, "The deploy window is Tuesday")
+    other.close()
+    kept = pool.take(store)
+    assert kept is db and kept.main.lag() == 1  # SQLite shows the commit to the open connection
+    pool.close()
+
+
+@pytest.mark.parametrize("name", ["log.db", "projections.db", "vectors.db"])
+def test_a_file_replaced_under_a_kept_handle_means_a_new_handle(store: Path, name: str) -> None:
+    pool = StorePool()
+    db = pool.take(store)
+    db.main.catch_up()
+    db.vectors.catch_up()
+    pool.give(db)
+    shutil.copy(store / name, store / f"{name}.copy")
+    os.replace(store / f"{name}.copy", store / name)
+    fresh = pool.take(store)
+    assert fresh is not db and fresh.memo == {}
+    assert not db.is_open("log")  # the stale one was closed
+    fresh.close()
+
+
+def test_a_file_replaced_while_the_handle_is_lent_is_not_kept(store: Path) -> None:
+    pool = StorePool()
+    db = pool.take(store)
+    db.main.catch_up()
+    shutil.copy(store / "projections.db", store / "projections.copy")
+    os.replace(store / "projections.copy", store / "projections.db")  # during the call
+    pool.give(db)
+    assert pool.kept == 0 and not db.is_open("main")
+
+
+def test_a_handle_the_pool_did_not_lend_is_closed(store: Path) -> None:
+    pool = StorePool()
+    db = StoreDB(store)
+    db.log.head()
+    pool.give(db)
+    assert pool.kept == 0 and not db.is_open("log")
+
+
+def test_a_log_whose_head_went_backwards_means_a_new_handle(store: Path) -> None:
+    """A copy written over the same inode keeps the identity; the head gives it away."""
+    pool = StorePool()
+    db = pool.take(store)
+    db.log.head()
+    pool.give(db)
+    other = StoreDB(store).log.conn
+    for (trigger,) in other.execute("SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name='events'").fetchall():
+        other.execute(f'DROP TRIGGER "{trigger}"')  # the log refuses deletes; this plays a restore over the same file
+    other.execute("DELETE FROM events")
+    other.close()
+    assert pool.take(store) is not db
+
+
+def test_a_handle_given_back_inside_a_transaction_is_closed(store: Path) -> None:
+    pool = StorePool()
+    db = pool.take(store)
+    db.main.conn.execute("BEGIN")
+    pool.give(db)
+    assert pool.kept == 0 and not db.is_open("main")
+
+
+def test_a_handle_with_another_clock_is_never_kept(store: Path) -> None:
+    pool = StorePool()
+    frozen = pool.take(store, lambda: datetime(2026, 1, 1, tzinfo=timezone.utc))
+    frozen.log.head()
+    pool.give(frozen)
+    assert pool.kept == 0
+
+
+def test_the_least_recently_used_store_is_closed_past_the_limit(tmp_path: Path) -> None:
+    pool = StorePool(limit=2)
+    handles = []
+    for name in ("a", "b", "c"):
+        directory = tmp_path / name
+        directory.mkdir()
+        seed = StoreDB(directory)  # the log exists before the call, as a store's does
+        _remember(seed, f"store {name}")
+        seed.close()
+        db = pool.take(directory)
+        db.log.head()
+        pool.give(db)
+        handles.append(db)
+    assert pool.kept == 2 and not handles[0].is_open("log") and handles[2].is_open("log")
+    pool.close()
+
+
+def test_only_a_lending_block_lends() -> None:
+    pool = StorePool()
+    assert lender() is None
+    with pool.lending():
+        assert lender() is pool
+    assert lender() is None
