@@ -243,7 +243,9 @@ class MemoryEnriched(_Event, frozen=True, kw_only=True, tag="memory.enriched"):
 
 class Vector(msgspec.Struct, frozen=True, kw_only=True):
     memory_id: MemoryId
-    data: bytes  # little-endian float32, L2-normalised
+    # L2-normalised, little-endian: float16 (dim x 2 bytes) since compact
+    # storage, float32 (dim x 4) in events written before; projections/vectors.py
+    data: bytes
 
 
 class MemoryEmbedded(_Event, frozen=True, kw_only=True, tag="memory.embedded"):

@@ -6,10 +6,15 @@ manual link replaces an inferred edge. A new edge policy (`store.configured`
 edge_policy, written by `graph rebuild` right before the re-derived edges, in
 one transaction) drops every inferred edge; manual edges survive. Edges touching forgotten or superseded
 memories stay in the table; readers filter by the memories' status.
+
+Readers query the `edges` view (src, dst, edge_type, weight, meta, manual,
+seq: memory ids and type names); the rows behind it are integer-keyed
+(`edge_rows`, see the schema's note), a third of the bytes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cached_property, singledispatchmethod
 
 import apsw
@@ -20,27 +25,48 @@ from events.types import EdgeLinked, EdgesInferred, EdgeUnlinked, MemoryPurged, 
 EDGE_POLICY_SETTING = "edge_policy"
 
 _SCHEMA = """
-CREATE TABLE edges (
-    src       TEXT    NOT NULL,
-    dst       TEXT    NOT NULL,
-    edge_type TEXT    NOT NULL,
-    weight    REAL    NOT NULL,
-    meta      TEXT    NOT NULL DEFAULT '{}',
-    manual    INTEGER NOT NULL,
-    seq       INTEGER NOT NULL,
-    PRIMARY KEY (src, dst, edge_type)
+CREATE TABLE edge_nodes (n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE);
+CREATE TABLE edge_kinds (k INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE edge_rows (
+    src    INTEGER NOT NULL,
+    dst    INTEGER NOT NULL,
+    kind   INTEGER NOT NULL,
+    weight REAL    NOT NULL,
+    meta   TEXT    NOT NULL DEFAULT '{}',
+    manual INTEGER NOT NULL,
+    seq    INTEGER NOT NULL,
+    PRIMARY KEY (src, dst, kind)
 ) WITHOUT ROWID;
-CREATE INDEX edges_dst ON edges(dst, edge_type);
+CREATE INDEX edges_dst ON edge_rows(dst, kind);
+CREATE VIEW edges (src, dst, edge_type, weight, meta, manual, seq) AS
+    SELECT s.id, d.id, k.name, e.weight, e.meta, e.manual, e.seq
+    FROM edge_rows e
+    JOIN edge_nodes s ON s.n = e.src
+    JOIN edge_nodes d ON d.n = e.dst
+    JOIN edge_kinds k ON k.k = e.kind;
 """
-# No index on edge_type alone (version 3): readers reach edges from memories
-# (src by the primary key, dst by edges_dst); only `graph` statistics group by
-# type, a scan. The index cost a third of the table's bytes (~1 KB a memory).
+# Version 4 (issue 16, compact storage): an edge row holds three small
+# integers instead of two 26-character memory ids and a type name, in the
+# table and again in its dst index (~175 -> ~60 bytes an edge, 15 edges a
+# memory). Ids and types are numbered in `edge_nodes` / `edge_kinds` in the
+# order the log first names them, so a replay numbers them the same. Readers
+# keep reading `edges` (src, dst, edge_type, ...): a view that joins the
+# numbers back to ids, each join one primary-key or unique-index probe, so
+# `WHERE src IN (...)` and `WHERE dst IN (...)` still use the clustered key
+# and the dst index.
+# No index on the type alone (version 3): readers reach edges from memories;
+# only `graph` statistics group by type, a scan.
+
+_NODE = "INSERT INTO edge_nodes (id) VALUES (?) ON CONFLICT (id) DO NOTHING"
+_KIND = "INSERT INTO edge_kinds (name) VALUES (?) ON CONFLICT (name) DO NOTHING"
+_N = "(SELECT n FROM edge_nodes WHERE id = ?)"
+_K = "(SELECT k FROM edge_kinds WHERE name = ?)"
 
 
 class GraphProjector:
     name = "graph"
-    version = 3  # 3: no edges_type index
-    tables = ("edges",)
+    version = 4  # 3: no edges_type index; 4: integer-keyed rows behind the `edges` view
+    tables = ("edge_rows", "edge_nodes", "edge_kinds")
     handles = frozenset({"edge.linked", "edge.unlinked", "edges.inferred", "store.configured", "memory.purged"})
 
     def __init__(self) -> None:
@@ -53,14 +79,19 @@ class GraphProjector:
         conn.execute(_SCHEMA)
 
     def drop(self, conn: apsw.Connection) -> None:
-        conn.execute("DROP TABLE IF EXISTS edges")
+        """This version's objects, and the `edges` table of versions up to 3
+        (a version bump drops and replays: the migration of an older store)."""
+        row = conn.execute("SELECT type FROM sqlite_master WHERE name = 'edges'").fetchone()
+        if row is not None:
+            conn.execute(f"DROP {'VIEW' if row[0] == 'view' else 'TABLE'} edges")
+        conn.execute("DROP TABLE IF EXISTS edge_rows; DROP TABLE IF EXISTS edge_nodes; DROP TABLE IF EXISTS edge_kinds")
 
     def bulk_begin(self, conn: apsw.Connection) -> None:
         """A replay from the start: the dst index is built once at the end."""
         conn.execute("DROP INDEX IF EXISTS edges_dst")
 
     def bulk_end(self, conn: apsw.Connection) -> None:
-        conn.execute("CREATE INDEX IF NOT EXISTS edges_dst ON edges(dst, edge_type)")
+        conn.execute("CREATE INDEX IF NOT EXISTS edges_dst ON edge_rows(dst, kind)")
 
     @cached_property
     def _dispatch(self):  # type: ignore[no-untyped-def]
@@ -78,31 +109,88 @@ class GraphProjector:
     @_apply.register(MemoryPurged)
     def _purged(self, e: MemoryPurged, conn: apsw.Connection, rec: Recorded) -> None:
         for memory_id in e.purged:
-            conn.execute("DELETE FROM edges WHERE src=? OR dst=?", (memory_id, memory_id))
+            row = conn.execute("SELECT n FROM edge_nodes WHERE id = ?", (memory_id,)).fetchone()
+            if row is not None:
+                conn.execute("DELETE FROM edge_rows WHERE src = ?1 OR dst = ?1", (row[0],))
+                conn.execute("DELETE FROM edge_nodes WHERE n = ?", (row[0],))
 
     @_apply.register(EdgeLinked)
     def _linked(self, e: EdgeLinked, conn: apsw.Connection, rec: Recorded) -> None:
+        _number(conn, (e.src, e.dst), (e.edge_type,))
         conn.execute(
-            "INSERT OR REPLACE INTO edges (src, dst, edge_type, weight, meta, manual, seq) VALUES (?,?,?,?,?,1,?)",
+            f"INSERT OR REPLACE INTO edge_rows (src, dst, kind, weight, meta, manual, seq) VALUES ({_N},{_N},{_K},?,?,1,?)",
             (e.src, e.dst, e.edge_type, e.weight, self._meta(e.meta), rec.seq),
         )
 
     @_apply.register(EdgeUnlinked)
     def _unlinked(self, e: EdgeUnlinked, conn: apsw.Connection, rec: Recorded) -> None:
-        conn.execute("DELETE FROM edges WHERE src=? AND dst=? AND edge_type=?", (e.src, e.dst, e.edge_type))
+        conn.execute(
+            f"DELETE FROM edge_rows WHERE src = {_N} AND dst = {_N} AND kind = {_K}", (e.src, e.dst, e.edge_type)
+        )
 
     @_apply.register(StoreConfigured)
     def _configured(self, e: StoreConfigured, conn: apsw.Connection, rec: Recorded) -> None:
         if e.setting == EDGE_POLICY_SETTING:
-            conn.execute("DELETE FROM edges WHERE manual = 0")
+            conn.execute("DELETE FROM edge_rows WHERE manual = 0")
 
     @_apply.register(EdgesInferred)
     def _inferred(self, e: EdgesInferred, conn: apsw.Connection, rec: Recorded) -> None:
         if not e.edges:
             return
+        nodes, kinds = _numbers(conn, [i for x in e.edges for i in (x.src, x.dst)], [x.edge_type for x in e.edges])
         conn.executemany(  # one statement for the whole event: replay applies tens of thousands of edges
-            "INSERT INTO edges (src, dst, edge_type, weight, meta, manual, seq) VALUES (?,?,?,?,?,0,?)"
-            " ON CONFLICT (src, dst, edge_type) DO UPDATE SET weight=excluded.weight,"
-            " meta=excluded.meta, seq=excluded.seq WHERE edges.manual = 0",
-            [(x.src, x.dst, x.edge_type, x.weight, self._meta(x.meta), rec.seq) for x in e.edges],
+            "INSERT INTO edge_rows (src, dst, kind, weight, meta, manual, seq) VALUES (?,?,?,?,?,0,?)"
+            " ON CONFLICT (src, dst, kind) DO UPDATE SET weight=excluded.weight,"
+            " meta=excluded.meta, seq=excluded.seq WHERE edge_rows.manual = 0",
+            [(nodes[x.src], nodes[x.dst], kinds[x.edge_type], x.weight, self._meta(x.meta), rec.seq) for x in e.edges],
         )
+
+
+def _number(conn: apsw.Connection, ids: Iterable[str], kinds: Iterable[str]) -> None:
+    """Give each memory id and edge type not seen yet its number, in the
+    order named (so a replay numbers them exactly as the live store did)."""
+    conn.executemany(_NODE, [(i,) for i in dict.fromkeys(ids)])
+    conn.executemany(_KIND, [(k,) for k in dict.fromkeys(kinds)])
+
+
+def _numbers(conn: apsw.Connection, ids: list[str], kinds: list[str]) -> tuple[dict[str, int], dict[str, int]]:
+    """{id: n} and {type: k} of those named, numbering the new ones in the
+    order named (as `_number` does): one lookup per distinct id instead of a
+    subquery per edge end, and an insert only for what is new (usually the
+    one memory the event is about)."""
+    nodes = _known(conn, "edge_nodes", "id", "n", list(dict.fromkeys(ids)))
+    found = _known(conn, "edge_kinds", "name", "k", list(dict.fromkeys(kinds)))
+    return nodes, found
+
+
+def _known(conn: apsw.Connection, table: str, name: str, number: str, wanted: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), 500):  # well under SQLite's limit on bound variables
+        chunk = wanted[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        found.update(conn.execute(f"SELECT {name}, {number} FROM {table} WHERE {name} IN ({marks})", chunk).fetchall())
+    new = [w for w in wanted if w not in found]
+    for w in new:
+        conn.execute(f"INSERT INTO {table} ({name}) VALUES (?)", (w,))
+        found[w] = conn.last_insert_rowid()
+    return found
+
+
+def counts_by_type(conn: apsw.Connection, *, inferred_only: bool = False) -> dict[str, int]:
+    """{edge type: edges}, read from the integer rows (a scan of the view
+    would join every edge back to its ids)."""
+    where = " WHERE e.manual = 0" if inferred_only else ""
+    return dict(
+        conn.execute(
+            f"SELECT k.name, count(*) FROM edge_rows e JOIN edge_kinds k ON k.k = e.kind{where} GROUP BY e.kind"
+        ).fetchall()
+    )
+
+
+def count(conn: apsw.Connection, *, manual: bool | None = None) -> int:
+    where = "" if manual is None else f" WHERE manual = {int(manual)}"
+    return int(conn.execute(f"SELECT count(*) FROM edge_rows{where}").fetchone()[0])
+
+
+# The memory ids at either end of some edge, as a subquery.
+LINKED_IDS = "SELECT id FROM edge_nodes WHERE n IN (SELECT src FROM edge_rows UNION SELECT dst FROM edge_rows)"

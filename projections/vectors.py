@@ -18,6 +18,18 @@ file), or, after a re-embedding or a purge changed rows it holds
 (`rewritten_seq`), it is rebuilt from the table. It is a cache, safe to
 delete at any time.
 
+How a vector is stored (issue 16, compact storage): `memory.embedded` events
+written since then carry each vector as little-endian float16 (`encode`),
+half the float32 bytes, in the log and in this table alike; older events
+carry float32 and are read as they are. A stored vector says which it is by
+its length (dim x 2 or dim x 4 bytes), so no event field changed and a log
+with both kinds replays exactly. The drain rounds a new vector to float16
+*before* it uses it (`as_stored`), so what it compared, what the log keeps
+and what a replay or a later recall reads are the same numbers. Readers
+widen to float32 (`decode_rows`): the flat cache stays float32, because
+numpy's float16 matrix products have no BLAS path (10x slower). Rounding
+moves a unit vector's cosines by ~1e-4 (float16 keeps 11 significant bits).
+
 The cache carries CRC-32s of its id list and of its rows. Readers always
 check the ids' (cheap); the rows' (~2 ms per MB) is checked by `events
 verify`, `doctor` and by recall when a score comes out non-finite, which is
@@ -33,6 +45,7 @@ from typing import TYPE_CHECKING
 
 import apsw
 
+from events.errors import StoreCorrupt
 from events.types import MemoryEmbedded, MemoryPurged, Recorded
 from projections import flatcache
 
@@ -104,6 +117,41 @@ def _purged(conn: apsw.Connection, e: MemoryPurged, seq: int) -> None:
             )
 
 
+STORED = "<f2"  # how new vectors are stored: little-endian float16
+
+
+def as_stored(rows: np.ndarray) -> np.ndarray:
+    """`rows` (float32) rounded exactly as storing them rounds them."""
+    import numpy as np
+
+    return np.asarray(rows, dtype=np.float32).astype(STORED).astype(np.float32)
+
+
+def encode(row: np.ndarray) -> bytes:
+    """One vector's stored bytes (little-endian float16)."""
+    return row.astype(STORED).tobytes()
+
+
+def decode_rows(blobs: list[bytes], dim: int) -> np.ndarray:
+    """Stored vectors (float16 or, written before, float32: told apart by
+    length) as float32 rows, in order."""
+    import numpy as np
+
+    kinds = {dim * 2: STORED, dim * 4: "<f4"}
+    sizes = {len(b) for b in blobs}
+    if not sizes <= kinds.keys():
+        bad = min(sizes - kinds.keys())
+        raise StoreCorrupt(
+            f"a stored {dim}-d vector has {bad} bytes (neither float16 nor float32);"
+            " run 'memman events verify', then 'memman events replay --projection vectors'"
+        )
+    if not blobs:
+        return np.zeros((0, dim), dtype=np.float32)
+    if len(sizes) == 1:  # one kind (the usual case): one conversion for all rows
+        return np.frombuffer(b"".join(blobs), dtype=kinds[sizes.pop()]).reshape(len(blobs), dim).astype(np.float32)
+    return np.vstack([np.frombuffer(b, dtype=kinds[len(b)]) for b in blobs]).astype(np.float32)
+
+
 def _cache_path(directory: Path, fingerprint: str, suffix: str = "f32") -> Path:
     digest = hashlib.sha256(fingerprint.encode()).hexdigest()[:16]
     return directory / f"vectors-{digest}.{suffix}"
@@ -166,7 +214,7 @@ def _rows(conn: apsw.Connection, fingerprint: str, dim: int, after: int = 0) -> 
         "SELECT id, memory_id, vec FROM vectors WHERE fingerprint=? AND id > ? ORDER BY id", (fingerprint, after)
     ).fetchall()
     ids = [r[1] for r in found]
-    rows = np.frombuffer(b"".join(r[2] for r in found), dtype="<f4").reshape(len(ids), dim)
+    rows = decode_rows([r[2] for r in found], dim)
     return ids, rows, found[-1][0] if found else after
 
 

@@ -85,6 +85,7 @@ def _derived(lines: list[dict], ids: list[str], seqs: list[int], earlier: dict[s
     from events.log import NewEvent
     from events.types import Decision, Fact, FactsExtracted, MemoryEmbedded, MemoryReconciled, Provenance, Vector
     from events.types import EdgesInferred
+    from projections.vectors import encode
     from workers.stages.extract import extract_entities
 
     matrix = embedder.embed([line["text"] for line in lines])
@@ -102,7 +103,7 @@ def _derived(lines: list[dict], ids: list[str], seqs: list[int], earlier: dict[s
                        causation=seq, stage="extract")  # fmt: skip
         yield NewEvent(event=MemoryReconciled(input_id=memory_id, decisions=[decision], provenance=rules),
                        actor="drain", causation=seq, stage="reconcile")  # fmt: skip
-        vector = Vector(memory_id=memory_id, data=matrix[n].astype("<f4").tobytes())
+        vector = Vector(memory_id=memory_id, data=encode(matrix[n]))
         yield NewEvent(event=MemoryEmbedded(fingerprint=fp.key, dim=fp.dim, vectors=[vector],
                                             provenance=Provenance(implementation=fp.provider, model=fp.model,
                                                                   fingerprint=fp.key)),

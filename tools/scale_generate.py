@@ -50,6 +50,7 @@ from events.types import (
     Recorded,
     Vector,
 )
+from projections.vectors import as_stored, encode
 from workers.embedders import embedder_for
 from workers.stages.extract import ExtractInput, RuleExtractor
 from workers.stages.reconcile import RuleReconciler
@@ -128,7 +129,7 @@ def _derive_batch(
         item = ExtractInput(memory_id=e.memory_id, text=e.text, category=e.category, importance=e.importance, entities=e.entities)
         facts_of.append(extractor.extract(item, lambda: ids.mint(rec.recorded_at)))
     texts = [f.text for out in facts_of for f in out.facts]
-    matrix = np.ascontiguousarray(embedder.embed(texts), dtype="<f4") if texts else np.zeros((0, fp.dim), dtype="<f4")
+    matrix = as_stored(embedder.embed(texts)) if texts else np.zeros((0, fp.dim), dtype="<f4")
     all_ids = [f.memory_id for out in facts_of for f in out.facts]
     semantic = graph.semantic(all_ids, matrix)
     new: list[NewEvent] = []
@@ -145,7 +146,7 @@ def _derive_batch(
             event=MemoryReconciled(input_id=e.memory_id, decisions=decisions, provenance=reconcile_prov),
             actor=ACTOR, causation=seq, stage="reconcile",
         ))  # fmt: skip
-        vectors = [Vector(memory_id=f.memory_id, data=matrix[row + i].tobytes()) for i, f in enumerate(out.facts)]
+        vectors = [Vector(memory_id=f.memory_id, data=encode(matrix[row + i])) for i, f in enumerate(out.facts)]
         new.append(NewEvent(
             event=MemoryEmbedded(fingerprint=fp.key, dim=fp.dim, vectors=vectors, provenance=embed_prov),
             actor=ACTOR, causation=seq, stage=f"embed:{fp.key}",

@@ -46,6 +46,7 @@ from events.types import (
 )
 from projections.queries import get_memory, memories_by_id
 from projections.store import StoreDB
+from projections.vectors import as_stored, encode
 from workers.embedders.base import Embedder
 from workers.pending import Pending
 from workers.stages.edges import EdgeInferer, EdgePolicy, NewMemory
@@ -179,7 +180,7 @@ class Deriver:
         merged = [i for i, d in enumerate(decisions) if d.text]
         if merged:  # an UPDATE's merged text is what the memory now says: embed, enrich and link that
             facts = [msgspec.structs.replace(f, text=d.text) if d.text else f for f, d in zip(facts, decisions, strict=True)]
-            vectors = self._stage("embed", lambda: self.embedder.embed([facts[i].text for i in merged]))
+            vectors = self._stage("embed", lambda: as_stored(self.embedder.embed([facts[i].text for i in merged])))
             matrix = matrix.copy()
             matrix[merged] = vectors
         self._track(decisions, facts, matrix)
@@ -191,7 +192,7 @@ class Deriver:
                 fingerprint=fp.key,
                 dim=fp.dim,
                 vectors=[
-                    Vector(memory_id=decisions[i].memory_id, data=matrix[i].astype("<f4").tobytes()) for i in kept
+                    Vector(memory_id=decisions[i].memory_id, data=encode(matrix[i])) for i in kept
                 ],
                 provenance=Provenance(
                     implementation=fp.provider, model=fp.model, fingerprint=fp.key, latency_ms=round(embed_ms, 3)
@@ -267,12 +268,14 @@ class Deriver:
                 start += len(group)
 
     def _embedded(self, embedder: Embedder, seq: int, facts: list) -> np.ndarray:
+        """The facts' vectors as they will be stored (rounded to float16,
+        projections/vectors.py): the drain compares what a replay will read."""
         got = self._prepared_vectors.pop((embedder.fingerprint.key, seq), None)
         if isinstance(got, Exception):
             raise got
         if got is not None and len(got) == len(facts):
-            return got
-        return embedder.embed([f.text for f in facts])
+            return as_stored(got)
+        return as_stored(embedder.embed([f.text for f in facts]))
 
     def _embed_also(
         self, seq: int, memory_ids: list[str], kept: list[int], facts: list, done: dict, new: list[NewEvent]
@@ -295,7 +298,7 @@ class Deriver:
         event = MemoryEmbedded(
             fingerprint=fp.key,
             dim=fp.dim,
-            vectors=[Vector(memory_id=m, data=row.astype("<f4").tobytes()) for m, row in zip(memory_ids, matrix)],
+            vectors=[Vector(memory_id=m, data=encode(row)) for m, row in zip(memory_ids, matrix)],
             provenance=Provenance(
                 implementation=fp.provider,
                 model=fp.model,

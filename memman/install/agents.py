@@ -69,7 +69,7 @@ def codex_hooks(shim: Path, data_dir: Path) -> tuple[Editor, Editor]:
 
 def mcp_entry(data_dir: Path) -> dict[str, object]:
     """The stdio server, by absolute path: no PATH lookup, the same data dir as the hooks."""
-    return {"type": "stdio", "command": sys.executable, "args": ["-m", "memman", "mcp"],
+    return {"type": "stdio", "command": sys.executable, "args": ["-P", "-m", "memman", "mcp"],
             "env": {"MEMMAN_DATA_DIR": str(data_dir)}}
 
 

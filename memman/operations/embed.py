@@ -337,6 +337,7 @@ def _backfill_batch(db: StoreDB, embedder: Embedder, todo: dict[int, list[tuple[
     events in one transaction; the number of memories embedded."""
     from events.log import NewEvent
     from events.types import MemoryEmbedded, Provenance, Vector
+    from projections.vectors import encode
 
     chosen: list[tuple[int, list[tuple[str, str]]]] = []
     size = 0
@@ -354,7 +355,7 @@ def _backfill_batch(db: StoreDB, embedder: Embedder, todo: dict[int, list[tuple[
     events, row = [], 0
     for seq, memories in chosen:
         vectors = [
-            Vector(memory_id=memory_id, data=matrix[row + i].astype("<f4").tobytes())  # type: ignore[arg-type]
+            Vector(memory_id=memory_id, data=encode(matrix[row + i]))  # type: ignore[arg-type]
             for i, (memory_id, _) in enumerate(memories)
         ]
         row += len(memories)

@@ -111,19 +111,21 @@ def related(app: Memman, memory_id: str, *, edge_type: str | None = None, depth:
 
 
 def _counts(app: Memman) -> dict[str, int]:
-    rows = app.db.main.conn.execute("SELECT edge_type, count(*) FROM edges WHERE manual = 0 GROUP BY edge_type")
-    return dict(rows.fetchall())
+    from projections.graph import counts_by_type
+
+    return counts_by_type(app.db.main.conn, inferred_only=True)
 
 
 def stats(app: Memman) -> GraphStats:
     db = app.fresh()
     conn = db.main.conn
-    edges = dict(conn.execute("SELECT edge_type, count(*) FROM edges GROUP BY edge_type").fetchall())
-    manual = conn.execute("SELECT count(*) FROM edges WHERE manual = 1").fetchone()[0]
+    from projections import graph
+
+    edges = graph.counts_by_type(conn)
+    manual = graph.count(conn, manual=True)
     memories = conn.execute("SELECT count(*) FROM memories WHERE status = 'active'").fetchone()[0]
     linked = conn.execute(
-        "SELECT count(*) FROM (SELECT src AS id FROM edges UNION SELECT dst FROM edges) e"
-        " JOIN memories m ON m.id = e.id WHERE m.status = 'active'"
+        f"SELECT count(*) FROM ({graph.LINKED_IDS}) e JOIN memories m ON m.id = e.id WHERE m.status = 'active'"
     ).fetchone()[0]
     from workers.drain import store_policy
 

@@ -17,6 +17,7 @@ from events.log import CORRUPT_LOG_FIX
 from memman.output.results import Difference, ReplayReport, StoreStatus, VerifyReport
 from memman.service import Memman
 from memman.stores import Registry
+from projections.graph import count as edge_count
 from projections.runner import ProjectionSet
 from projections.store import StoreDB
 
@@ -66,7 +67,7 @@ def status(app: Memman) -> StoreStatus:
         oldest_pending=oldest,
         embedder=fingerprint,
         vectors=vectors,
-        edges=conn.execute("SELECT count(*) FROM edges").fetchone()[0],
+        edges=edge_count(conn),
         bytes=sizes,
         retention=retention_status(app),
         backend=db.log.path if db.log.backend != "sqlite" else "sqlite",  # a PostgreSQL log's path is its redacted URL

@@ -150,7 +150,7 @@ def spawn(data_dir: Path) -> int:
     fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
         env = {**os.environ, ENV: "0", "OPENBLAS_NUM_THREADS": "1"}
-        argv = [sys.executable, "-m", "memman", "--data-dir", str(data_dir), "scheduler", "drain", "--background"]
+        argv = [sys.executable, "-P", "-m", "memman", "--data-dir", str(data_dir), "scheduler", "drain", "--background"]
         actions = [
             (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
             (os.POSIX_SPAWN_DUP2, fd, 1),

@@ -67,7 +67,7 @@ def platform_kind(platform: str | None = None) -> str:
 
 
 def _command(data_dir: Path, python: str) -> list[str]:
-    return [python, "-m", "memman", "--data-dir", str(data_dir), "scheduler", "serve", "--once"]
+    return [python, "-P", "-m", "memman", "--data-dir", str(data_dir), "scheduler", "serve", "--once"]
 
 
 def _systemd_quote(arg: str) -> str:

@@ -115,10 +115,10 @@ def test_install_mcp_registers_for_both_agents_and_uninstall_removes_it(cli: Cli
     claude = json.loads((home / ".claude.json").read_text())
     assert claude["mcpServers"]["other"] == {"command": "x"}
     entry = claude["mcpServers"]["memman"]
-    assert entry["args"] == ["-m", "memman", "mcp"] and Path(entry["command"]).is_absolute()
+    assert entry["args"] == ["-P", "-m", "memman", "mcp"] and Path(entry["command"]).is_absolute()
     assert entry["env"]["MEMMAN_DATA_DIR"] == str(cli.data_dir)
     codex = tomllib.loads((home / ".codex" / "config.toml").read_text())
-    assert codex["mcp_servers"]["memman"]["args"] == ["-m", "memman", "mcp"]
+    assert codex["mcp_servers"]["memman"]["args"] == ["-P", "-m", "memman", "mcp"]
     cli.ok("install", "--no-wizard", env=env)  # without --mcp: the registrations go again
     assert "memman" not in json.loads((home / ".claude.json").read_text())["mcpServers"]
     assert "mcp_servers" not in tomllib.loads((home / ".codex" / "config.toml").read_text())

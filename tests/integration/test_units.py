@@ -21,7 +21,7 @@ def _recording() -> units.Control:
 def test_systemd_units_run_one_pass_per_interval(tmp_path: Path) -> None:
     service, timer = units.render_systemd(Path("/d ata"), 120, "/venv/bin/python", tmp_path)
     assert service.path == str(tmp_path / ".config/systemd/user/memman-drain.service")
-    assert 'ExecStart=/venv/bin/python -m memman --data-dir "/d ata" scheduler serve --once\n' in service.text
+    assert 'ExecStart=/venv/bin/python -P -m memman --data-dir "/d ata" scheduler serve --once\n' in service.text
     assert "Type=oneshot\n" in service.text
     assert "OnUnitInactiveSec=120\n" in timer.text and "Unit=memman-drain.service\n" in timer.text
     assert "WantedBy=timers.target\n" in timer.text
@@ -32,7 +32,7 @@ def test_launchd_agent_is_a_valid_plist(tmp_path: Path) -> None:
     assert plist.path == str(tmp_path / "Library/LaunchAgents/dev.memman.drain.plist")
     parsed = plistlib.loads(plist.text.encode())
     assert parsed["Label"] == "dev.memman.drain"
-    assert parsed["ProgramArguments"] == ["/venv/bin/python", "-m", "memman", "--data-dir", "/data & co", "scheduler", "serve", "--once"]
+    assert parsed["ProgramArguments"] == ["/venv/bin/python", "-P", "-m", "memman", "--data-dir", "/data & co", "scheduler", "serve", "--once"]
     assert parsed["StartInterval"] == 90
 
 

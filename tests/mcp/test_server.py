@@ -95,6 +95,25 @@ def test_the_project_scope_follows_the_server_cwd(data_dir: Path, tmp_path: Path
     anyio.run(main)
 
 
+def test_the_registered_entry_ignores_a_memman_package_in_the_agents_cwd(data_dir: Path, tmp_path: Path) -> None:
+    """Agents start the MCP server in the project they work on: a memman/ package
+    in that repository must never be what runs (the entry passes -P)."""
+    from memman.install.agents import mcp_entry
+
+    repo = tmp_path / "repo"
+    (repo / "memman").mkdir(parents=True)
+    (repo / "memman" / "__init__.py").write_text("raise SystemExit('the working directory was imported')\n")
+    entry = mcp_entry(data_dir)
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("MEMMAN_DEBUG")}, **entry["env"]}  # type: ignore[dict-item]
+    params = StdioServerParameters(command=str(entry["command"]), args=list(entry["args"]), env=env, cwd=str(repo))  # type: ignore[call-overload]
+
+    async def main() -> None:
+        async with Client(params) as client:
+            assert {t.name for t in (await client.list_tools()).tools} >= TOOLS
+
+    anyio.run(main)
+
+
 def test_hostile_memory_text_comes_out_fenced_and_inert_through_mcp(data_dir: Path) -> None:
     """Issue 13, item 4: the hostile texts of tests/reliability/test_hostile_text.py
     through MCP recall: one block, its closing tag not forgeable, no terminal

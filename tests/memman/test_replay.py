@@ -30,7 +30,9 @@ def snapshot(store: Path) -> dict[str, list[tuple]]:
         conn = apsw.Connection(str(store / name), flags=apsw.SQLITE_OPEN_READONLY)
         tables = [
             r[0]
-            for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")
+            for r in conn.execute(  # views too: `edges` is the graph's ids-and-types face of its integer rows
+                "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'"
+            )
             if not r[0].startswith(FTS_SHADOW) and r[0] != "memories_fts"
         ]
         for table in sorted(tables):

@@ -39,7 +39,7 @@ def test_many_small_drains_build_what_a_replay_builds(app: Memman, data_dir: Pat
         "SELECT memory_id, vec FROM vectors WHERE fingerprint=? ORDER BY id", (fingerprint,)
     ).fetchall()
     assert ids == [m for m, _ in table]
-    assert [r.tobytes() for r in rows] == [v for _, v in table]
+    assert [r.astype("<f2").tobytes() for r in rows] == [v for _, v in table]  # float16 stored, float32 cached
     assert cache_problem(db.vectors.conn, db.directory, fingerprint) is None
     _cache_path(db.directory, fingerprint).unlink()  # a rebuilt cache equals the appended one
     again_ids, again = matrix(db.vectors.conn, db.directory, fingerprint)
