@@ -245,3 +245,20 @@ def test_a_cold_recall_compiles_and_loads_only_what_it_uses(memman, data_dir) ->
         },
     )
     assert facts == {"terminal": "True", "cues": "True", "wide": "True", "tomllib": "False"}
+
+
+def test_reads_on_a_postgres_store_leave_psycopg_unloaded(data_dir, pg_dsn: str) -> None:  # type: ignore[no-untyped-def]
+    """A read whose local replica is level with the shared log only asks the
+    server for a few small rows, through libpq itself (events/backends/libpq.py):
+    psycopg (~150 ms to import) is loaded by writes alone."""
+    from tests.cli.conftest import Cli
+
+    cli = Cli(data_dir)
+    cli.ok("store", "create", "default", "--backend", pg_dsn)
+    cli.ok("remember", "The cache TTL is 5 minutes")
+    cli.ok("scheduler", "drain")
+    cli.ok("recall", "cache")  # the replica catches up once
+    assert _loaded_modules(["recall", "--basic", "cache"], str(data_dir)) == set()
+    assert _loaded_modules(["recall", "cache"], str(data_dir)) <= {"numpy"}
+    assert "psycopg" in _loaded_modules(["remember", "The cache TTL is 10 minutes now"], str(data_dir))
+    assert _loaded_modules(["recall", "--basic", "cache"], str(data_dir)) == set()  # catching up reads through libpq too
