@@ -8,7 +8,7 @@ part), so ids minted in one burst still sort in mint order.
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import datetime, timezone
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _RANDOM_MAX = (1 << 80) - 1
@@ -24,6 +24,14 @@ def _encode(value: int, length: int) -> str:
 
 def is_ulid(text: str) -> bool:
     return len(text) == 26 and all(ch in _ALPHABET for ch in text.upper())
+
+
+def ulid_time(text: str) -> datetime:
+    """The moment a ULID was minted (its first 10 characters, to the millisecond)."""
+    ms = 0
+    for ch in text[:10].upper():
+        ms = ms * 32 + _ALPHABET.index(ch)
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
 
 
 class UlidFactory:

@@ -24,7 +24,7 @@ opened by a version that knows them (see events/log.py `_add_checksums`).
 
 from __future__ import annotations
 
-import hashlib
+from events.digests import blake2b
 
 ALGORITHM = "b2"  # blake2b-128; a prefix, so a later algorithm can sit beside it
 
@@ -42,7 +42,7 @@ def checksum(
     payload: bytes,
 ) -> str:
     """The checksum of one event row, as stored in its `checksum` column."""
-    digest = hashlib.blake2b(digest_size=16)
+    digest = blake2b(digest_size=16)
     for field in (id, type, schema_version, recorded_at, occurred_at, actor, causation, stage):
         # Length-prefixed text of each field: no two different rows frame alike,
         # and None differs from "" and from "None".

@@ -1,8 +1,10 @@
 """The agent hot path without click.
 
-Agents call `remember` and `recall` from hooks on every turn, so those two
-commands skip importing click (~20 ms of a ~60 ms process on this hardware).
-The parser below accepts exactly the well-formed invocations of those two
+Agents call `remember` and `recall` (also `--as-of` / `--known-at`) on every
+turn, and `hook EVENT` on every prompt, tool call and stop, so those three
+commands skip importing click and every command module (~20-30 ms of a
+~60-160 ms process on this hardware).
+The parser below accepts exactly the well-formed invocations of those
 commands; anything else (help, unknown or malformed options, bad choices, any
 other command) returns None and the click CLI handles it, including its error
 messages. tests/memman/test_fastpath.py checks the two paths agree.
@@ -36,11 +38,14 @@ _SPECS: dict[str, tuple[dict[str, object], tuple[str, ...], tuple[str, ...]]] = 
         ("--meta",),
     ),
     "recall": (
-        {"--cat": CATEGORIES, "--source": SOURCES, "--limit": range(1, 1001)},
+        {"--cat": CATEGORIES, "--source": SOURCES, "--limit": range(1, 1001), "--as-of": str, "--known-at": str},
         ("--json", "--basic", "--raw"),
         (),
     ),
+    "hook": ({"--agent": ("claude-code", "codex", "openclaw")}, ("--json",), ()),
 }
+# `hook`'s one argument is a choice (memman.install.hookrun.EVENTS, which a test keeps equal)
+HOOK_EVENTS = ("session-start", "user-prompt-submit", "pre-tool-use", "stop", "pre-compact", "session-end", "bootstrap")
 
 
 class Invocation:
@@ -121,10 +126,14 @@ def parse(argv: list[str]) -> Invocation | None:
             return None
     if len(positional) != 1 or ("--personal" in options and "--project" in options):
         return None
+    if command == "hook" and positional[0] not in HOOK_EVENTS:
+        return None
     return Invocation(command, positional[0], options, globals_, verbose)
 
 
 def run(call: Invocation) -> int:
+    if call.command == "hook":
+        return _hook(call)
     from memman.exits import warn
     from memman.scope.service import Scoped
     from memman.stores import resolve_data_dir
@@ -176,14 +185,36 @@ def _recall(app, call: Invocation) -> int:  # type: ignore[no-untyped-def]
     from memman.output.render import recall_diagnostics, recall_lines, to_json
 
     o = call.options
+    as_of, known_at = o.get("--as-of"), o.get("--known-at")
+    if as_of or known_at:
+        from memman.intake import validate
     result = app.recall(
         call.positional,
         limit=o.get("--limit", 10),  # type: ignore[arg-type]
         category=o.get("--cat"),  # type: ignore[arg-type]
         source=o.get("--source"),  # type: ignore[arg-type]
         basic=bool(o.get("--basic")),
+        as_of=validate.moment(as_of) if as_of else None,  # type: ignore[arg-type]
+        known_at=validate.moment(known_at) if known_at else None,  # type: ignore[arg-type]
     )
     if call.verbose:
         sys.stderr.write(f"memman: {recall_diagnostics(result)}\n")
     sys.stdout.write(to_json(result) + "\n" if o.get("--json") else "\n".join(recall_lines(result, raw=bool(o.get("--raw")))) + "\n")
+    return 0
+
+
+def _hook(call: Invocation) -> int:
+    """`memman hook EVENT`, as memman/cli/agent.py answers it: the hook opens
+    the stores it needs itself (memman.install.hookrun)."""
+    from memman.install import hookrun
+    from memman.output.render import to_json
+    from memman.stores import resolve_data_dir
+
+    o = call.options
+    answer = hookrun.handle(
+        call.positional, hookrun.decode(sys.stdin.buffer.read()), resolve_data_dir(call.globals.get("--data-dir")),
+        call.globals.get("--store"), o.get("--agent", "claude-code"),  # type: ignore[arg-type]
+    )
+    if answer is not None or o.get("--json"):
+        sys.stdout.write(to_json(answer or {}) + "\n")
     return 0

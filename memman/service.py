@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from events.clock import Clock, utc_now
 from events.errors import (
+    BackendUnavailable,
     BadInput,
     CorruptEvent,
     DiskFull,
@@ -345,30 +346,42 @@ class Memman:
 
     # ------------------------------------------------------------ reads
 
-    def fresh(self) -> StoreDB:
+    def fresh(self, *, offline: bool = False) -> StoreDB:
         """The store with its main projection caught up (read-your-own-writes).
-        If another process holds the write lock, read what is there."""
+        If another process holds the write lock, read what is there.
+        `offline`: a read that may answer from a PostgreSQL store's local
+        replica alone while its server cannot be reached, with a notice
+        saying how stale it may be (docs/postgres.md)."""
         db = self.db
+        if db.offline is not None:
+            return db
         try:
             if db.main.lag() > 0:
                 db.main.catch_up()
+            db.note_synced()
         except StoreLocked:
             pass
         except DiskFull as exc:  # answer from the projections as they stand, and say so
             self.degraded.append(f"newest memories not yet readable: {exc}")
+        except BackendUnavailable as exc:
+            if not (offline and db.answer_offline(exc)):
+                raise
         return db
 
-    def fresh_vectors(self) -> StoreDB:
+    def fresh_vectors(self, *, offline: bool = False) -> StoreDB:
         """`fresh`, and the vectors too when an embedding is not yet applied
         (after a drain, or when vectors.db was lost and must be rebuilt)."""
-        db = self.fresh()
+        db = self.fresh(offline=offline)
         try:
-            if db.vectors.behind():
+            if db.offline is None and db.vectors.behind():
                 db.vectors.catch_up()
         except StoreLocked:
             pass
         except DiskFull as exc:
             self.degraded.append(f"newest vectors not yet readable: {exc}")
+        except BackendUnavailable as exc:
+            if not (offline and db.answer_offline(exc)):
+                raise
         return db
 
     def recall(
@@ -465,9 +478,9 @@ class Memman:
         from memman.recall import llm as llm_recall
         from memman.recall import DEFAULT_MIN_SCORE, recall, succession
 
-        db = self.fresh() if basic else self.fresh_vectors()
+        upto = None if known_at is None else self._known_upto(known_at)  # reads the log: never answered offline
+        db = self.fresh(offline=True) if basic else self.fresh_vectors(offline=True)
         valid_at = None if as_of is None else to_iso(as_of)
-        upto = None if known_at is None else self._known_upto(known_at)
         with self._travel(db, valid_at, upto):
             terms, note = (
                 llm_recall.expansion(self.registry.data_dir, self.store, self.db.directory, query) if expand else ([], None)

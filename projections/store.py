@@ -18,7 +18,7 @@ from functools import cached_property
 from pathlib import Path
 
 from events.clock import Clock, to_iso, utc_now
-from events.errors import BadInput, LogMissing, StoreCorrupt
+from events.errors import BackendUnavailable, BadInput, LogMissing, StoreCorrupt
 from typing import TYPE_CHECKING, TypeVar
 
 from events.backends import LOG_FILE, backend_of, open_log
@@ -53,6 +53,7 @@ class StoreDB:
         self._log_directory = log_directory or directory
         self.upto = upto
         self.notices: list[str] = []  # things the user should hear about (the CLI prints them)
+        self.offline: str | None = None  # why reads answer from the local replica alone (answer_offline)
         self._scratch: Scratch | None = None  # a read-only store is read through a scratch copy
         # Derived state a reader may reuse while the key it is stored under
         # still holds (each entry's key names what it was derived from, e.g.
@@ -128,6 +129,8 @@ class StoreDB:
             pset = ProjectionSet(path, projectors, self.log)
             pset.catch_up()
             return pset
+        if self.offline is not None:  # nothing to compare with: the replica is all there is
+            return pset
         self._refuse_older_log(pset)
         if self.upto is None and log.backend != "sqlite":
             return self._replica_after_purge(pset, projectors)
@@ -148,6 +151,41 @@ class StoreDB:
         rebuilt = ProjectionSet(pset.path, projectors, self.log)
         rebuilt.catch_up()
         return rebuilt
+
+    def answer_offline(self, error: BackendUnavailable) -> bool:
+        """Let reads answer from the local replica alone: this is a PostgreSQL
+        store whose server cannot be reached (`error`), and a replica exists.
+        The log becomes a stand-in that fails every use of the log itself
+        (writes, catch-up, --known-at: exit 6, nothing written), and a notice
+        says how stale the answer may be. False (nothing changed) for a
+        SQLite store, a scratch view, or a machine with no replica yet."""
+        from events.backends.dsn import redact
+        from projections.replica import UnreachableLog, offline_warning
+
+        dsn = backend_of(self._log_directory)
+        if dsn is None or self.upto is not None or not (self.directory / PROJECTIONS_FILE).exists():
+            return False
+        dead = self.__dict__.pop("log", None)
+        if dead is not None:
+            dead.close()  # closing a broken connection raises nothing
+        stand_in = UnreachableLog(redact(dsn), error)
+        self.__dict__["log"] = stand_in
+        self.offline = str(error)
+        for name in ("main", "vectors"):
+            handle = self.__dict__.get(name)
+            if handle is not None:
+                handle.log = stand_in  # type: ignore[assignment]
+        self.notices.append(offline_warning(stand_in.path, self.directory, self.main.log_mark(), self._clock()))
+        return True
+
+    def note_synced(self) -> None:
+        """After a read found the replica level with a PostgreSQL log's head:
+        remember when (projections/replica.py), for the offline warning."""
+        if self.upto is not None or self.offline is not None or self.log.backend == "sqlite" or not self.writable:
+            return
+        from projections.replica import note_synced
+
+        note_synced(self.directory, max(self.main.checkpoints().values(), default=0), self._clock())
 
     def _refuse_older_log(self, pset: ProjectionSet) -> None:
         """Projections that have applied events the log no longer holds mean

@@ -39,7 +39,6 @@ rebuilt from the table, never trusted.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -153,7 +152,9 @@ def decode_rows(blobs: list[bytes], dim: int) -> np.ndarray:
 
 
 def _cache_path(directory: Path, fingerprint: str, suffix: str = "f32") -> Path:
-    digest = hashlib.sha256(fingerprint.encode()).hexdigest()[:16]
+    from events.digests import sha256_hex
+
+    digest = sha256_hex(fingerprint.encode())[:16]
     return directory / f"vectors-{digest}.{suffix}"
 
 
@@ -248,6 +249,33 @@ def centered(
     np.divide(out, norms, out=out, where=norms > 0)
     flatcache.write(path, fingerprint, current, ids, np.vstack([out, mean[None, :]]))
     return ids, out, mean
+
+
+def centered_view(
+    conn: apsw.Connection, directory: Path, fingerprint: str, *, verify: bool = False
+) -> tuple[list[str], memoryview | None, list[float]]:
+    """`centered` without numpy when its cache is current: (memory ids, the
+    centred rows as a 2-D float32 memoryview, the common component), or
+    ([], None, []) for no vectors (a memoryview cannot have zero rows). When
+    the cache is missing, stale or damaged, `centered` rebuilds it (numpy is
+    imported for that one call: after a drain, or once per new store)."""
+    current = stamp(conn, fingerprint)
+    if current is None or current[1] == 0:
+        return [], None, []
+    path = _cache_path(directory, fingerprint, "c32")
+    cached = flatcache.view(path, fingerprint, current, extra=1, verify=verify)
+    if cached is None:
+        centered(conn, directory, fingerprint, verify=verify)  # rebuilds the cache file
+        cached = flatcache.view(path, fingerprint, current, extra=1)
+    if cached is None:  # a read-only store: no cache file to map, answer from memory
+        ids, rows, mean = centered(conn, directory, fingerprint)
+        if not ids:
+            return [], None, []
+        return ids, memoryview(rows.astype("<f4")).cast("B").cast("f", rows.shape), mean.tolist()
+    ids, rows = cached
+    count, dim = rows.shape
+    flat = rows.cast("B")
+    return ids, flat[: count * dim * 4 - dim * 4].cast("f", (count - 1, dim)), flat[-dim * 4 :].cast("f").tolist()
 
 
 CENTER_PRIOR = 20.0

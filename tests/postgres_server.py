@@ -52,6 +52,22 @@ class PgServer:
         with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
+    def pause(self) -> None:
+        """Shut the server down (fast mode: sessions are cut), keeping its data."""
+        import signal
+        import time
+
+        process = self.server.get_postmaster_info().process
+        os.kill(self.server.get_pid(), signal.SIGINT)  # PostgreSQL's "fast" shutdown
+        deadline = time.monotonic() + 60
+        while process.is_running() and process.status() != "zombie" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not process.is_running() or process.status() == "zombie", "the server did not stop"
+
+    def resume(self) -> None:
+        """Start it again on the same data and socket."""
+        self.server.ensure_postgres_running()
+
     def stop(self) -> None:
         self.server.cleanup()
         shutil.rmtree(self.root, ignore_errors=True)

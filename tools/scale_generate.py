@@ -22,6 +22,9 @@ The store is therefore the shape of a drained one (memories, FTS, vectors,
 graph, work queue all done), not a byte-for-byte drain result.
 
     derive_in_bulk(log_path, fingerprint_key, first_seq, last_seq, progress=print)
+
+`log_path` may also be an open log on either backend (events/backends:
+tools/bench_postgres.py passes a PostgreSQL one); it is then left open.
 """
 
 from __future__ import annotations
@@ -161,7 +164,7 @@ def _derive_batch(
 
 
 def derive_in_bulk(
-    log_path: Path, fingerprint_key: str, first_seq: int, last_seq: int,
+    log_path: Path | EventLog, fingerprint_key: str, first_seq: int, last_seq: int,
     progress: Callable[[str], None] = lambda _: None,
 ) -> dict[str, float]:
     """Append the derived events of the remembered inputs first_seq..last_seq
@@ -169,7 +172,7 @@ def derive_in_bulk(
     embedder = embedder_for(fingerprint_key)
     graph = _Graph(embedder.fingerprint.dim)
     extractor, ids = RuleExtractor(), UlidFactory()
-    log = EventLog(log_path)
+    log = log_path if isinstance(log_path, EventLog) else EventLog(log_path)
     started, appended, inputs = time.perf_counter(), 0, 0
     try:
         for start in range(first_seq, last_seq + 1, BATCH):
@@ -185,6 +188,7 @@ def derive_in_bulk(
                 rate = inputs / (time.perf_counter() - started)
                 progress(f"generated {inputs:,} inputs' derived events ({rate:,.0f} inputs/s)")
     finally:
-        log.close()
+        if log is not log_path:
+            log.close()
     seconds = time.perf_counter() - started
     return {"inputs": inputs, "events": appended, "seconds": round(seconds, 2), "rate": round(inputs / seconds, 1) if seconds else 0.0}

@@ -30,13 +30,11 @@ handler.ts shim, which adds the returned files to `context.bootstrapFiles`.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from pathlib import Path
 
 import msgspec
 
-from memman.install.prime import prime
 
 SESSIONS = "sessions"
 STALE_SESSION_S = 7 * 24 * 3600
@@ -91,7 +89,9 @@ def decode(raw: bytes) -> HookInput:
 
 
 def _session_file(data_dir: Path, session_id: str, kind: str) -> Path:
-    key = hashlib.sha256(session_id.encode()).hexdigest()[:16] if session_id else "unknown"
+    from events.digests import sha256_hex
+
+    key = sha256_hex(session_id.encode())[:16] if session_id else "unknown"
     return data_dir / SESSIONS / f"{key}.{kind}"
 
 
@@ -139,6 +139,8 @@ def handle(
         compacted = _take(_session_file(data_dir, hook.session_id, "compacted")) or hook.source == "compact"
         return _context("SessionStart", _primed(data_dir, store, compacted, cwd))
     if event == "bootstrap":
+        from memman.install.prime import prime  # not imported for the per-prompt and per-tool hooks
+
         return {"files": [{"path": "MEMMAN.md", "content": prime(data_dir, store, cwd=cwd).text}]}
     if event == "user-prompt-submit":
         return _prompt(hook, data_dir, store)
@@ -160,6 +162,8 @@ def _primed(data_dir: Path, store: str | None, compacted: bool, cwd: str | None)
     """The SessionStart context; never an error instead of it (Codex requires a valid
     hookSpecificOutput on every SessionStart, and a session must start regardless)."""
     try:
+        from memman.install.prime import prime
+
         return prime(data_dir, store, compacted=compacted, cwd=cwd).text
     except Exception as exc:  # noqa: BLE001 - the one seam where any failure must still give the agent its answer
         import os

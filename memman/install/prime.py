@@ -4,7 +4,6 @@ compaction). Both read projections only and never write."""
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 import msgspec
@@ -28,6 +27,8 @@ class Primer(msgspec.Struct, frozen=True, kw_only=True):
 
 def hooks_dir() -> Path:
     """The installed `hooks` package directory (the wheel's assets)."""
+    from importlib import resources  # pulls in tempfile, shutil, bz2, lzma (~5 ms): not for every prompt hook
+
     return Path(str(resources.files("hooks")))
 
 

@@ -44,10 +44,11 @@ from collections.abc import Collection
 
 import msgspec
 
+from memman.recall.scan import moments, ranked_above, similarities, unit_difference
 from memman.recall.terms import QueryTerms
 from projections.queries import kinds_by_id
 from projections.store import StoreDB
-from projections.vectors import cache_identity, centered, matrix, stamp
+from projections.vectors import cache_identity, centered_view, matrix, stamp
 
 CANDIDATES = 50
 Z_FLOOR = 1.5  # standard deviations above the store's mean similarity to the query
@@ -94,30 +95,37 @@ def _nonsense(embedder, words: QueryTerms) -> bool:  # type: ignore[no-untyped-d
     return bool(words.words) and not any(words.df) and all(len(embedder.token_ids(w)) > 1 for w in words.words)
 
 
-def _query_vector(db: StoreDB, query: str, fingerprint: str, words: QueryTerms, weigh: bool):  # type: ignore[no-untyped-def]
+def _query_vector(db: StoreDB, query: str, fingerprint: str, words: QueryTerms, weigh: bool) -> list[float] | None:
+    """The query's vector as a list (the static embedder computes it without numpy)."""
     from workers.embedders import embedder_for
 
     provider = fingerprint.split(":", 1)[0]
-    if provider == "static" and weigh:
-        embedder = db.kept(f"embedder:{fingerprint}", None, lambda: embedder_for(fingerprint))
-        if _nonsense(embedder, words):
+    if provider == "static":
+        embedder = db.kept(f"embedder:{fingerprint}", None, lambda: embedder_for(fingerprint))  # a pure function of the package
+        if weigh and _nonsense(embedder, words):
             return None
-        weighted = words.weighted()
+        weighted = words.weighted() if weigh else []
         if weighted:
-            return embedder.embed_weighted(weighted)  # type: ignore[attr-defined]
-        return embedder.embed([query], kind="query")[0]
-    if provider in ("static", "hashing"):  # pure functions of the package: kept with the handle
-        return db.kept(f"embedder:{fingerprint}", None, lambda: embedder_for(fingerprint)).embed([query], kind="query")[0]
+            return embedder.embed_weighted(weighted)  # type: ignore[attr-defined,no-any-return]
+        if hasattr(embedder, "embed_query"):  # the hashing fallback of a checkout without the artifact has none
+            return embedder.embed_query(query)  # type: ignore[no-any-return]
+        return [float(x) for x in embedder.embed([query], kind="query")[0]]
+    if provider == "hashing":
+        embedder = db.kept(f"embedder:{fingerprint}", None, lambda: embedder_for(fingerprint))
+        return [float(x) for x in embedder.embed([query], kind="query")[0]]
     from memman.operations.embed import query_vector  # onnx or remote: the store's settings, a cache, a time budget
 
-    return query_vector(db, query, fingerprint)
+    raw = query_vector(db, query, fingerprint)
+    return None if raw is None else [float(x) for x in raw]
 
 
 class Scores:
     """The query's centred similarity to every stored vector, and where a
     value sits in their distribution (for memories found another way)."""
 
-    def __init__(self, ids: list[str], scores, centre: float, spread: float, position: dict[str, int] | None = None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(
+        self, ids: list[str], scores: list[float], centre: float, spread: float, position: dict[str, int] | None = None
+    ) -> None:
         self._ids = ids
         self._scores = scores
         self.centre = centre
@@ -127,7 +135,7 @@ class Scores:
     def cosine(self, wanted: list[str]) -> dict[str, float]:
         if not self._position:  # zip(...): ~5x faster than a generator at 10k ids; filled in place, as it may be shared
             self._position.update(zip(self._ids, range(len(self._ids))))
-        return {i: float(self._scores[self._position[i]]) for i in wanted if i in self._position}
+        return {i: self._scores[self._position[i]] for i in wanted if i in self._position}
 
     def z(self, cosine: float) -> float:
         return (cosine - self.centre) / self.spread if self.spread > 0 else 0.0
@@ -138,34 +146,22 @@ def vector_hits(
     category: str | None, source: str | None, disable: Collection[str] = (),
 ) -> tuple[list[VectorHit], Scores | None]:
     """Vector candidates (active, filtered, above the store's floor), best
-    first, and a lookup of the query's centred similarity to any memory."""
-    import numpy as np
-
+    first, and a lookup of the query's centred similarity to any memory.
+    numpy is not imported while the centred flat cache is current (scan.py)."""
     raw = _query_vector(db, query, fingerprint, words, "query-weights" not in disable)
-    if raw is None:
+    if raw is None or not any(raw):
         return [], None
-    q = np.asarray(raw, dtype=np.float32)
-    if not q.any():
+    ids, rows, mean, position = _rows(db, fingerprint, centre="centering" not in disable)
+    q = unit_difference(raw, mean)
+    if not ids or rows is None or q is None:
         return [], None
-    position: dict[str, int] | None = None
-    if "centering" in disable:
-        ids, rows = matrix(db.vectors.conn, db.directory, fingerprint)
-        mean = np.zeros_like(q)
-    else:
-        ids, rows, mean, position = _centered(db, fingerprint)
-    if not ids:
-        return [], None
-    q = q - mean
-    norm = float(np.linalg.norm(q))
-    if norm == 0:
-        return [], None
-    scores = rows @ (q / norm)
-    if not np.isfinite(scores).all():  # flipped bytes in a flat cache: check both, rebuild what is damaged
-        ids, rows, _ = centered(db.vectors.conn, db.directory, fingerprint, verify=True)
+    scores = similarities(rows, q)
+    if not math.isfinite(sum(scores)):  # flipped bytes in a flat cache: check both, rebuild what is damaged
+        ids, rows, _, _ = _rows(db, fingerprint, centre="centering" not in disable, verify=True)
         position = None  # the rebuilt rows' order, not the kept one's
-        scores = np.nan_to_num(rows @ (q / norm), nan=-np.inf, posinf=-np.inf, neginf=-np.inf)
+        scores = [s if math.isfinite(s) else -math.inf for s in similarities(rows, q)] if rows is not None else []
     if len(ids) >= MIN_Z_SAMPLE:
-        centre, spread = float(scores.mean()), float(scores.std())
+        centre, spread = moments(scores)
     else:
         centre, spread = PRIOR_CENTRE, PRIOR_SPREAD
     provider = fingerprint.split(":", 1)[0]
@@ -174,8 +170,7 @@ def vector_hits(
         floor = max(floor, centre + Z_FLOOR * spread)
         if provider not in VOCABULARY_CHECKED and words.words and words.known() == 0:  # beyond chance only
             floor = max(floor, centre + chance_z(len(ids)) * spread)
-    order = np.argsort(-scores)[: CANDIDATES * 4]
-    best = [(ids[i], float(scores[i])) for i in order if scores[i] >= floor]
+    best = [(ids[i], scores[i]) for i in ranked_above(scores, floor, CANDIDATES * 4)]
     found = kinds_by_id(db.main.conn, [i for i, _ in best])  # the caller reads whole rows of the kept ones
     kept: list[VectorHit] = []
     for memory_id, cosine in best:
@@ -189,10 +184,27 @@ def vector_hits(
     return kept[:CANDIDATES], Scores(ids, scores, centre, spread, position)
 
 
-def _centered(db: StoreDB, fingerprint: str):  # type: ignore[no-untyped-def]
-    """`centered` (ids, rows, mean) and an id -> row map filled on first use,
-    kept with the store handle while the vector set and its cache file stay
-    the same: one read per change, not per call, in the warm server."""
+def _rows(
+    db: StoreDB, fingerprint: str, *, centre: bool, verify: bool = False
+) -> tuple[list[str], memoryview | None, list[float], dict[str, int] | None]:
+    """(ids, rows as a float32 memoryview, the mean to subtract from the query,
+    an id -> row map filled on first use or None)."""
+    if centre and not verify:
+        return _centered(db, fingerprint)
+    if centre:
+        return (*centered_view(db.vectors.conn, db.directory, fingerprint, verify=True), None)
+    import numpy as np  # the "centering" ablation only: raw rows, nothing subtracted
+
+    ids, rows = matrix(db.vectors.conn, db.directory, fingerprint, verify=verify)
+    if not ids:
+        return [], None, [], None
+    return ids, memoryview(np.ascontiguousarray(rows, dtype="<f4")), [], None
+
+
+def _centered(db: StoreDB, fingerprint: str) -> tuple[list[str], memoryview | None, list[float], dict[str, int]]:
+    """`centered_view` (ids, mapped rows, mean) and an id -> row map filled on
+    first use, kept with the store handle while the vector set and its cache
+    file stay the same: one read per change, not per call, in the warm server."""
     version = (stamp(db.vectors.conn, fingerprint), cache_identity(db.directory, fingerprint))
     return db.kept(f"centered:{fingerprint}", version,
-                   lambda: (*centered(db.vectors.conn, db.directory, fingerprint), {}))  # fmt: skip
+                   lambda: (*centered_view(db.vectors.conn, db.directory, fingerprint), {}))  # fmt: skip

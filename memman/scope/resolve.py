@@ -78,9 +78,9 @@ def store_name(root: Path, how: str) -> str:
         except (OSError, UnicodeDecodeError):
             pass
     slug = _SLUG.sub("-", root.name.lower()).strip("-_")[:40] or "project"
-    import hashlib
+    from events.digests import sha256_hex
 
-    digest = hashlib.sha256(str(root).encode()).hexdigest()[:8]
+    digest = sha256_hex(str(root).encode())[:8]
     return f"{slug}-{digest}"
 
 

@@ -212,3 +212,24 @@ def test_creating_an_existing_store_on_another_backend_is_refused(cli: Cli, pg_d
     text = assert_error(cli("store", "create", "team", "--backend", pg_dsn), 2)
     assert "team" in text
     assert cli.json("--store", "team", "status")["backend"] == "sqlite"
+
+
+def test_a_postgres_log_found_damaged_refuses_writes_until_verify_finds_it_sound(cli: Cli, pg_dsn: str) -> None:
+    import psycopg
+
+    cli.ok("store", "create", "team", "--backend", pg_dsn)
+    cli.ok("--store", "team", "remember", "The build farm runs on host osprey")
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:  # someone with the rights tampers with the server's rows
+        conn.execute("ALTER TABLE events DISABLE TRIGGER events_no_update")
+        conn.execute("UPDATE events SET actor = 'mallory' WHERE seq = 1")
+    assert cli("--store", "team", "events", "verify").code == 5
+    for write in (("remember", "one more into a damaged log"), ("import", "-")):
+        assert_error(cli("--store", "team", *write, input='{"text": "an imported line"}\n'), 5,
+                     contains=["was found damaged (append-only trigger events_no_update is missing)",
+                               "nothing was written", "restored from a backup"])  # fmt: skip
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:  # restored
+        conn.execute("UPDATE events SET actor = 'cli' WHERE seq = 1")
+        conn.execute("ALTER TABLE events ENABLE TRIGGER events_no_update")
+    cli.ok("--store", "team", "events", "verify")
+    cli.ok("--store", "team", "remember", "Written after the restore")
+    assert len(cli.events(store="team")) == 2

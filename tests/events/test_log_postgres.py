@@ -126,3 +126,28 @@ def test_the_checksums_match_sqlite_and_a_documented_rewrite_stays_verifiable(pg
     assert "append-only trigger events_no_update is missing" in problems
     assert "event 1 does not match its checksum: it was altered or damaged on disk" in problems
     pg.close()
+
+
+def test_a_log_found_damaged_takes_no_appends_from_any_machine_until_a_check_finds_it_sound(pg_dsn: str) -> None:
+    """SQLite's `log.db.damaged` marker, shared: one machine's `verify` finding
+    damage stops every machine's appends (a trigger), and the next sound check
+    lets them resume."""
+    from events.errors import LogDamaged
+
+    here, there = PostgresEventLog(pg_dsn), PostgresEventLog(pg_dsn)
+    here.append(remembered("A", "alpha"))
+    here.conn.execute("ALTER TABLE events DISABLE TRIGGER events_no_update")
+    here.conn.execute("UPDATE events SET actor = 'mallory' WHERE seq = 1")
+    assert "event 1 does not match its checksum: it was altered or damaged on disk" in here.verify()
+    for log in (here, there):
+        with pytest.raises(LogDamaged, match=r"was found damaged \(append-only trigger events_no_update is missing\); nothing was written"):
+            log.append(remembered("B", "bravo"))
+    with pytest.raises(LogDamaged):
+        there.rewrite_payloads({1: b"\x90"})
+    assert there.head() == 1
+    here.conn.execute("UPDATE events SET actor = 'cli' WHERE seq = 1")  # restored (here: undone)
+    here.conn.execute("ALTER TABLE events ENABLE TRIGGER events_no_update")
+    assert there.verify() == []
+    assert there.append(remembered("B", "bravo")).seq == 2
+    here.close()
+    there.close()

@@ -1,6 +1,7 @@
 """The fast path handles well-formed remember/recall calls without click and
 behaves exactly like the click CLI; anything else falls through to click.
-The hot path imports nothing heavy: remember and keyword recall leave numpy,
+The hot path imports nothing heavy: remember, keyword recall and (once a
+drain has written the centred vector cache) hybrid recall leave numpy,
 usearch, httpx, structlog (and click) out of sys.modules."""
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ from memman.fastpath import parse
         ["--store", "s", "--data-dir", "/tmp/x", "-v", "remember", "x"],
         ["--store=s", "recall", "q", "--limit", "3", "--basic", "--cat", "fact", "--source", "user", "--json"],
         ["recall", "--", "--not-an-option"],
+        ["recall", "q", "--as-of", "2026-01-31", "--known-at=2026-02-01T00:00:00Z"],
+        ["hook", "user-prompt-submit"],
+        ["--data-dir", "/tmp/x", "hook", "pre-tool-use", "--agent", "codex", "--json"],
     ],
 )
 def test_well_formed_calls_take_the_fast_path(argv: list[str]) -> None:
@@ -51,6 +55,11 @@ def test_well_formed_calls_take_the_fast_path(argv: list[str]) -> None:
         ["--store"],
         ["forget", "x"],
         ["events", "list"],
+        ["hook"],
+        ["hook", "no-such-event"],
+        ["hook", "stop", "--agent", "vim"],
+        ["hook", "stop", "--help"],
+        ["hook", "stop", "extra"],
     ],
 )
 def test_anything_else_falls_through_to_click(argv: list[str]) -> None:
@@ -82,6 +91,11 @@ def _normalise(text: str) -> str:
         ["recall", "cache TTL"],
         ["recall", "cache TTL", "--json", "--limit", "2"],
         ["recall", "   "],
+        ["recall", "cache TTL", "--as-of", "2020-01-01"],
+        ["recall", "cache TTL", "--as-of", "2999-01-01T00:00:00Z", "--json"],
+        ["recall", "cache TTL", "--known-at", "2999-01-01", "--basic"],
+        ["recall", "cache TTL", "--as-of", "not a date"],
+        ["recall", "cache TTL", "--known-at", ""],
         ["--store", "nope", "recall", "cache"],
         ["--store", "Bad Name", "remember", "x"],
     ],
@@ -95,7 +109,45 @@ def test_fast_path_and_click_agree(memman, args: list[str]) -> None:  # type: ig
     assert fast.err == slow.err
 
 
-def _loaded_modules(argv: list[str], data_dir: str) -> set[str]:
+def test_the_fast_path_knows_every_hook_event() -> None:
+    from memman.fastpath import HOOK_EVENTS
+    from memman.install.hookrun import EVENTS
+
+    assert HOOK_EVENTS == EVENTS
+
+
+PROMPT = '{"hook_event_name": "UserPromptSubmit", "session_id": "s1", "cwd": "/tmp", "prompt": "what is the cache TTL"}'
+
+
+@pytest.mark.parametrize(
+    ("args", "payload"),
+    [
+        (["hook", "user-prompt-submit"], PROMPT),
+        (["hook", "user-prompt-submit", "--json"], '{"prompt": ""}'),
+        (["hook", "pre-tool-use", "--agent", "codex"], '{"tool_name": "Task"}'),
+        (["hook", "pre-tool-use", "--json"], '{"tool_name": "Read"}'),
+        (["hook", "stop"], '{"session_id": "s2"}'),
+        (["hook", "session-start"], '{"source": "startup", "cwd": "/tmp"}'),
+        (["hook", "user-prompt-submit"], "this is not json"),
+        (["--store", "nope", "hook", "user-prompt-submit"], PROMPT),
+        (["--store", "Bad Name", "hook", "user-prompt-submit"], PROMPT),
+    ],
+)
+def test_hooks_answer_alike_on_both_paths(memman, args: list[str], payload: str) -> None:  # type: ignore[no-untyped-def]
+    memman("remember", "The cache TTL is 5 minutes")
+    memman("scheduler", "drain")
+    memman("config", "set", "recall.inject_budget_ms", "30000")  # a loaded machine must not turn one into the reminder
+    fast = memman(*args, input=payload)
+    slow = memman(*args, input=payload, env={"MEMMAN_NO_FASTPATH": "1"})
+    def same(text: str) -> str:
+        return re.sub(r"last drain \d+s ago", "last drain <N>s ago", _normalise(text))
+
+    assert (fast.code, same(fast.out), fast.err) == (slow.code, same(slow.out), slow.err)
+    if payload == PROMPT and "--store" not in args:
+        assert "cache TTL is 5 minutes" in fast.out  # the memory was injected, not the reminder
+
+
+def _loaded_modules(argv: list[str], data_dir: str, stdin: str = "") -> set[str]:
     probe = (
         "import sys, atexit\n"
         "atexit.register(lambda: None)  # keeps main() from skipping teardown (os._exit), so the print runs\n"
@@ -106,7 +158,7 @@ def _loaded_modules(argv: list[str], data_dir: str) -> set[str]:
         "print('HEAVY:' + ','.join(sorted(m for m in heavy if m in sys.modules)))\n"
     )
     env = {**os.environ, "MEMMAN_DATA_DIR": data_dir}
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True).stdout
+    out = subprocess.run([sys.executable, "-c", probe], input=stdin, capture_output=True, text=True, env=env, check=True).stdout
     [marker] = [line for line in out.splitlines() if line.startswith("HEAVY:")]
     return set(filter(None, marker.removeprefix("HEAVY:").split(",")))
 
@@ -114,8 +166,40 @@ def _loaded_modules(argv: list[str], data_dir: str) -> set[str]:
 def test_remember_and_keyword_recall_import_nothing_heavy(data_dir) -> None:  # type: ignore[no-untyped-def]
     assert _loaded_modules(["remember", "The cache TTL is 5 minutes"], str(data_dir)) == set()
     assert _loaded_modules(["recall", "--basic", "cache"], str(data_dir)) == set()
-    # the full hybrid recall needs numpy for vectors, and nothing else heavy
-    assert _loaded_modules(["recall", "cache"], str(data_dir)) <= {"numpy"}
+    assert _loaded_modules(["recall", "cache"], str(data_dir)) == set()
+
+
+def test_hybrid_recall_over_drained_vectors_imports_nothing_heavy(memman, data_dir) -> None:  # type: ignore[no-untyped-def]
+    """The drain leaves the centred flat cache current, and recall scans it
+    with simsimd (memman/recall/scan.py): no numpy on the cold path
+    (docs/scale.md). The recall really used the vectors: the paraphrase
+    shares no word with the memory."""
+    memman("remember", "Deployments go through GitHub Actions")
+    memman("remember", "The cache TTL is 5 minutes")
+    memman("scheduler", "drain")
+    assert _loaded_modules(["recall", "cache"], str(data_dir)) == set()
+    assert _loaded_modules(["hook", "user-prompt-submit"], str(data_dir), PROMPT) == set()
+    found = memman("recall", "how do we ship code to production", "--json")
+    assert "GitHub Actions" in found.out
+    facts = _probe(
+        ["recall", "how do we ship code to production"], str(data_dir), {"numpy": "'numpy' in sys.modules"}
+    )
+    assert facts == {"numpy": "False"}
+
+
+def test_a_prompt_hook_loads_only_what_it_uses(memman, data_dir) -> None:  # type: ignore[no-untyped-def]
+    """Per prompt: no click (the fast path), no hashlib (events/digests.py),
+    and not the session-start primer's importlib.resources, which pulls in
+    tempfile, shutil, bz2 and lzma."""
+    memman("remember", "The cache TTL is 5 minutes")
+    memman("scheduler", "drain")
+    memman("config", "set", "recall.inject_budget_ms", "30000")
+    modules = ("click", "hashlib", "tempfile", "importlib.resources", "memman.install.prime", "numpy")
+    facts = _probe(
+        ["hook", "user-prompt-submit"], str(data_dir),
+        {"loaded": f"sorted(m for m in {modules!r} if m in sys.modules)", "out": "1"}, stdin=PROMPT,
+    )
+    assert facts == {"loaded": "[]", "out": "1"}
 
 
 def test_verbose_explains_recall_on_stderr_in_both_paths(memman) -> None:  # type: ignore[no-untyped-def]
@@ -128,7 +212,7 @@ def test_verbose_explains_recall_on_stderr_in_both_paths(memman) -> None:  # typ
         assert "cache TTL" in run.out and "memman:" not in run.out
 
 
-def _probe(argv: list[str], data_dir: str, expressions: dict[str, str]) -> dict[str, str]:
+def _probe(argv: list[str], data_dir: str, expressions: dict[str, str], stdin: str = "") -> dict[str, str]:
     """Run `memman argv` in a fresh interpreter, then evaluate `expressions` there."""
     lines = "".join(f"print({name!r} + '=' + repr({expr}))\n" for name, expr in expressions.items())
     probe = (
@@ -139,7 +223,7 @@ def _probe(argv: list[str], data_dir: str, expressions: dict[str, str]) -> dict[
         "try:\n    main()\nexcept SystemExit:\n    pass\n" + lines
     )
     env = {**os.environ, "MEMMAN_DATA_DIR": data_dir}
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True).stdout
+    out = subprocess.run([sys.executable, "-c", probe], input=stdin, capture_output=True, text=True, env=env, check=True).stdout
     return dict(line.split("=", 1) for line in out.splitlines() if "=" in line and line.split("=", 1)[0] in expressions)
 
 
@@ -161,3 +245,20 @@ def test_a_cold_recall_compiles_and_loads_only_what_it_uses(memman, data_dir) ->
         },
     )
     assert facts == {"terminal": "True", "cues": "True", "wide": "True", "tomllib": "False"}
+
+
+def test_reads_on_a_postgres_store_leave_psycopg_unloaded(data_dir, pg_dsn: str) -> None:  # type: ignore[no-untyped-def]
+    """A read whose local replica is level with the shared log only asks the
+    server for a few small rows, through libpq itself (events/backends/libpq.py):
+    psycopg (~150 ms to import) is loaded by writes alone."""
+    from tests.cli.conftest import Cli
+
+    cli = Cli(data_dir)
+    cli.ok("store", "create", "default", "--backend", pg_dsn)
+    cli.ok("remember", "The cache TTL is 5 minutes")
+    cli.ok("scheduler", "drain")
+    cli.ok("recall", "cache")  # the replica catches up once
+    assert _loaded_modules(["recall", "--basic", "cache"], str(data_dir)) == set()
+    assert _loaded_modules(["recall", "cache"], str(data_dir)) <= {"numpy"}
+    assert "psycopg" in _loaded_modules(["remember", "The cache TTL is 10 minutes now"], str(data_dir))
+    assert _loaded_modules(["recall", "--basic", "cache"], str(data_dir)) == set()  # catching up reads through libpq too

@@ -10,7 +10,7 @@ import numpy as np
 from events.log import EventLog
 from events.types import MemoryEmbedded, MemoryPurged, Provenance, Vector
 from projections.runner import ProjectionSet
-from projections.vectors import VectorsProjector, _cache_path, cache_problem, matrix
+from projections.vectors import VectorsProjector, _cache_path, cache_problem, centered, centered_view, matrix
 
 FP = "test:4"
 
@@ -124,3 +124,56 @@ def test_a_cache_caught_half_appended_is_rebuilt(tmp_path: Path) -> None:
     ids, rows = matrix(pset.conn, tmp_path, FP, verify=True)
     assert ids == ["A", "B"] and rows.tolist() == [[1, 0, 0, 0], [0, 1, 0, 0]]
     assert cache_problem(pset.conn, tmp_path, FP) is None
+
+
+# The numpy-free reading of the centred copy (recall's cold path, memman/recall/scan.py).
+
+
+def test_the_numpy_free_view_of_the_centred_cache_equals_centered(tmp_path: Path) -> None:
+    log, pset = setup(tmp_path)
+    embed(log, {"A": [1, 0, 0, 0], "B": [0, 1, 0, 0], "C": [0.5, 0.5, 0.2, 0]})
+    pset.catch_up()
+    ids, rows, mean = centered(pset.conn, tmp_path, FP)
+    view_ids, view_rows, view_mean = centered_view(pset.conn, tmp_path, FP)
+    assert view_ids == ids == ["A", "B", "C"]
+    assert view_rows is not None and view_rows.shape == (3, 4) and view_rows.format == "f"
+    assert view_rows.tolist() == rows.tolist()
+    assert view_mean == mean.tolist()
+
+
+def test_the_view_builds_a_missing_stale_or_damaged_centred_cache(tmp_path: Path) -> None:
+    log, pset = setup(tmp_path)
+    embed(log, {"A": [1, 0, 0, 0], "B": [0, 1, 0, 0]})
+    pset.catch_up()
+    path = _cache_path(tmp_path, FP, "c32")
+    assert not path.exists()
+    first = centered_view(pset.conn, tmp_path, FP)
+    assert path.exists() and first[0] == ["A", "B"]
+    embed(log, {"C": [0, 0, 1, 0]})  # the mean moved: the old copy is stale
+    pset.catch_up()
+    ids, rows, mean = centered_view(pset.conn, tmp_path, FP)
+    assert ids == ["A", "B", "C"] and rows is not None
+    assert rows.tolist() == centered(pset.conn, tmp_path, FP)[1].tolist()
+    data = bytearray(path.read_bytes())
+    data[4096] ^= 0xFF  # a flipped byte in the first row: only the checksum shows it
+    path.write_bytes(bytes(data))
+    ids, rows, _ = centered_view(pset.conn, tmp_path, FP, verify=True)
+    assert rows is not None and rows.tolist() == centered(pset.conn, tmp_path, FP)[1].tolist()
+    path.write_bytes(b"garbage")
+    assert centered_view(pset.conn, tmp_path, FP)[0] == ["A", "B", "C"]
+
+
+def test_a_cache_that_cannot_be_written_is_answered_from_memory(tmp_path: Path) -> None:
+    log, pset = setup(tmp_path)
+    embed(log, {"A": [1, 0, 0, 0], "B": [0, 1, 0, 0]})
+    pset.catch_up()
+    _cache_path(tmp_path, FP, "c32").mkdir()  # in the way of the file (root ignores read-only modes)
+    ids, rows, mean = centered_view(pset.conn, tmp_path, FP)
+    assert ids == ["A", "B"] and rows is not None and rows.shape == (2, 4)
+    assert rows.tolist() == centered(pset.conn, tmp_path, FP)[1].tolist()
+    assert mean == centered(pset.conn, tmp_path, FP)[2].tolist()
+
+
+def test_no_vectors_gives_an_empty_view(tmp_path: Path) -> None:
+    _, pset = setup(tmp_path)
+    assert centered_view(pset.conn, tmp_path, FP) == ([], None, [])

@@ -537,3 +537,27 @@ def test_extract_never_raises_and_every_fact_comes_from_the_input(text: str) -> 
         assert fact.text == " ".join(fact.text.split())
         assert "".join(fact.text.split()) in squeezed
         assert fact.text or not squeezed  # empty only when the input is blank
+
+
+# The gates that let a recall skip compiling the entity patterns (docs/scale.md):
+# a text the gate turns away must hold no match at all.
+
+_GATE_ALPHABET = st.sampled_from(list("aAbZmyVqSQL09_-./\\:@`$€£¥~%+#'’ \n\t,ÉéǅϒⒶ") + ["--", "http://", "port 80", "v1.2"])
+
+
+@given(st.lists(_GATE_ALPHABET, max_size=24).map("".join))
+@settings(max_examples=3000, deadline=None)
+def test_a_text_the_special_token_gate_turns_away_holds_no_special_token(text: str) -> None:
+    from workers.stages.extract import _MAYBE_SPECIAL, _SPECIAL
+
+    if _MAYBE_SPECIAL.search(text) is None:
+        assert list(_SPECIAL.finditer(text)) == []
+
+
+@given(st.lists(_GATE_ALPHABET, max_size=24).map("".join))
+@settings(max_examples=3000, deadline=None)
+def test_a_text_without_upper_case_letters_holds_no_capitalised_run(text: str) -> None:
+    from workers.stages.extract import _CAP_RUN
+
+    if not any(map(str.isupper, text)):
+        assert list(_CAP_RUN.finditer(text)) == []

@@ -196,3 +196,49 @@ def test_wordpiece_module_imports_only_the_standard_library() -> None:
 def test_missing_artifact_is_reported_as_provider_unavailable(tmp_path: Path) -> None:
     with pytest.raises(ProviderUnavailable, match="embeddings.npy"):
         StaticEmbedder.load(tmp_path)
+
+
+# The query side without numpy (a cold recall's path, docs/scale.md).
+
+QUERIES = ["what timeout does the billing service use", "Dana: that's so nice!", "", "[CLS] ???", "数据库 Kubernetes k8s"]
+
+
+@pytest.mark.parametrize("text", QUERIES)
+def test_a_query_vector_without_numpy_equals_embed(embedder: StaticEmbedder, text: str) -> None:
+    plain = embedder.embed_query(text)
+    assert isinstance(plain, list) and len(plain) == 256
+    assert np.allclose(plain, embedder.embed([text])[0], atol=1e-6)
+
+
+def test_weighted_query_pools_each_word_with_its_weight(embedder: StaticEmbedder) -> None:
+    words = [("billing", 2.5), ("timeout", 1.0), ("dana", 0.0), ("zorblax", 0.7)]
+    table = np.load(default_path() / "embeddings.npy", mmap_mode="r").astype(np.float32)
+    expected = sum(w * table[embedder.token_ids(word)].sum(axis=0) for word, w in words if w > 0)
+    expected = expected / np.linalg.norm(expected)
+    assert np.allclose(embedder.embed_weighted(words), expected, atol=1e-6)
+    assert embedder.embed_weighted([("dana", 0.0)]) == [0.0] * 256  # nothing left: a zero row
+
+
+def test_loading_and_a_query_vector_import_no_numpy() -> None:
+    code = (
+        "import sys\nfrom workers.embedders.static import StaticEmbedder\n"
+        "e = StaticEmbedder.load(); e.embed_query('billing timeout'); e.embed_weighted([('billing', 1.0)])\n"
+        "print('numpy' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("damage", ["truncated", "not-npy", "float32"])
+def test_a_damaged_table_is_reported_as_provider_unavailable(tmp_path: Path, damage: str) -> None:
+    for name in ("vocab.txt", "config.json"):
+        (tmp_path / name).write_bytes((default_path() / name).read_bytes())
+    table = default_path() / "embeddings.npy"
+    if damage == "truncated":
+        (tmp_path / "embeddings.npy").write_bytes(table.read_bytes()[:100_000])
+    elif damage == "not-npy":
+        (tmp_path / "embeddings.npy").write_bytes(b"not a numpy file at all")
+    else:
+        np.save(tmp_path / "embeddings.npy", np.zeros((30522, 256), dtype=np.float32))
+    with pytest.raises(ProviderUnavailable, match="unreadable"):
+        StaticEmbedder.load(tmp_path)

@@ -78,3 +78,32 @@ def test_a_bad_index_falls_back_to_vocab_txt(tmp_path: Path, damage: str) -> Non
     tokenizer = WordPieceTokenizer.from_vocab_file(tmp_path / "vocab.txt")
     assert isinstance(tokenizer.vocab, dict)
     assert tokenizer.encode("billing service") == _plain().encode("billing service")
+
+
+def _first_ids(vocab_txt: Path) -> dict[str, int]:
+    first: dict[str, int] = {}
+    for i, token in enumerate(vocab_txt.read_text(encoding="utf-8").split("\n")):
+        if token:
+            first.setdefault(token, i)
+    return first
+
+
+def test_a_bucket_searched_by_bytes_answers_as_its_dict_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bucket's first lookups search its bytes (no dict built); every token
+    of the vocab, and tokens it lacks, get the same answer either way."""
+    from workers.embedders import vocab_index
+
+    directory = default_path()
+    expected = _first_ids(directory / "vocab.txt")
+    misses = ["", "zorblax", "##zzqq", "ünïcode", "\ud800", "a\nb", "the\nthe", "[UNK]x", "##"]
+    monkeypatch.setattr(vocab_index, "SCAN_PROBES", 10**9)  # never build a dict
+    scanned = BucketVocab.open(directory / INDEX_NAME, directory / "vocab.txt")
+    assert scanned is not None
+    assert {t: scanned.get(t) for t in expected} == expected
+    assert [scanned.get(t) for t in misses] == [expected.get(t) for t in misses]
+    assert not scanned._loaded  # noqa: SLF001 - the point: no bucket was decoded into a dict
+    monkeypatch.setattr(vocab_index, "SCAN_PROBES", 2)  # the third lookup of a bucket builds its dict
+    mixed = BucketVocab.open(directory / INDEX_NAME, directory / "vocab.txt")
+    assert mixed is not None
+    assert {t: mixed.get(t) for t in expected} == expected
+    assert mixed._loaded  # noqa: SLF001

@@ -11,23 +11,35 @@ It is symmetric, so `kind` is accepted and ignored. Special tokens and [UNK]
 are dropped before pooling; a text left with no tokens gets a zero row. Only
 the first `max_tokens` tokens of a text count (512, as in config.json).
 
-This module imports numpy at the top: it is only imported on the embedding path.
+A query needs a few rows, not the table: `embed_query` and `embed_weighted`
+read them from the memory-mapped file with `struct` and pool them in plain
+Python (a few microseconds per token), so a cold `recall` never imports numpy
+(~50 ms of its process, docs/scale.md). `embed`, for batches of documents in
+the drain, imports numpy and pools the whole batch at once. The two agree to
+float32 rounding (tested); a query is never compared with a vector `embed`
+made for the same text, only with stored documents, so that is all they need.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import mmap
+import re
+import struct
 from collections.abc import Sequence
 from itertools import chain
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from events.errors import ProviderUnavailable
 from workers.embedders.base import Fingerprint, InputKind
 from workers.embedders.wordpiece import WordPieceTokenizer
 
-__all__ = ["MODEL_NAME", "PROVIDER", "StaticEmbedder", "default_path"]
+if TYPE_CHECKING:
+    import numpy as np
+
+__all__ = ["MODEL_NAME", "PROVIDER", "HalfTable", "StaticEmbedder", "default_path"]
 
 PROVIDER = "static"
 MODEL_NAME = "minilm-l6-static-256"
@@ -39,17 +51,57 @@ def default_path() -> Path:
     return Path(__file__).resolve().parent / "assets" / "minilm-static"
 
 
+# numpy's .npy header for a C-ordered little-endian float16 matrix (the only layout shipped)
+_NPY_HEADER = re.compile(r"\{'descr': '<f2', 'fortran_order': False, 'shape': \((\d+), (\d+)\), \}")
+
+
+class HalfTable:
+    """The shipped `embeddings.npy` (rows x dim little-endian float16),
+    memory-mapped and read without numpy; `array()` is the numpy view."""
+
+    def __init__(self, buffer: mmap.mmap, offset: int, shape: tuple[int, int]) -> None:
+        self._buffer = buffer
+        self._offset = offset
+        self.shape = shape
+        self._row = struct.Struct(f"<{shape[1]}e")
+
+    @classmethod
+    def open(cls, path: Path) -> HalfTable:
+        """Map `path`; ValueError when it is not a float16 .npy matrix of the size its header says."""
+        with path.open("rb") as f:
+            buffer = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        if buffer[:6] != b"\x93NUMPY" or len(buffer) < 12:
+            raise ValueError(f"{path} is not a .npy file")
+        if buffer[6] == 1:
+            length, start = struct.unpack_from("<H", buffer, 8)[0], 10
+        else:
+            length, start = struct.unpack_from("<I", buffer, 8)[0], 12
+        found = _NPY_HEADER.match(bytes(buffer[start : start + length]).decode("latin-1"))
+        if found is None:
+            raise ValueError(f"{path} is not a C-ordered little-endian float16 matrix")
+        shape = (int(found[1]), int(found[2]))
+        if len(buffer) != start + length + shape[0] * shape[1] * 2:
+            raise ValueError(f"{path} holds {len(buffer)} bytes, not the {shape[0]} x {shape[1]} its header says")
+        return cls(buffer, start + length, shape)
+
+    def row(self, index: int) -> tuple[float, ...]:
+        if not 0 <= index < self.shape[0]:
+            raise IndexError(index)
+        return self._row.unpack_from(self._buffer, self._offset + index * self._row.size)
+
+    def array(self) -> np.ndarray:
+        import numpy as np
+
+        return np.frombuffer(self._buffer, dtype="<f2", count=self.shape[0] * self.shape[1], offset=self._offset).reshape(self.shape)
+
+
 class StaticEmbedder:
     """Mean of static token vectors; see the module docstring."""
 
-    def __init__(
-        self, table: np.ndarray, tokenizer: WordPieceTokenizer, *, build: str, max_tokens: int
-    ) -> None:
-        if table.ndim != 2 or table.shape[0] != len(tokenizer.vocab):
+    def __init__(self, table: HalfTable, tokenizer: WordPieceTokenizer, *, build: str, max_tokens: int) -> None:
+        if table.shape[0] != len(tokenizer.vocab):
             raise ValueError(f"table shape {table.shape} does not match a vocab of {len(tokenizer.vocab)}")
-        self.fingerprint = Fingerprint(
-            provider=PROVIDER, model=MODEL_NAME, dim=int(table.shape[1]), build=build
-        )
+        self.fingerprint = Fingerprint(provider=PROVIDER, model=MODEL_NAME, dim=table.shape[1], build=build)
         self._table = table
         self._tokenizer = tokenizer
         self._drop = tokenizer.special_ids | {tokenizer.unk_id}
@@ -66,7 +118,13 @@ class StaticEmbedder:
                 "reinstall memman or rebuild with tools/build_static_model.py"
             )
         config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
-        table = np.load(directory / "embeddings.npy", mmap_mode="r", allow_pickle=False)
+        try:
+            table = HalfTable.open(directory / "embeddings.npy")
+        except (OSError, ValueError) as exc:
+            raise ProviderUnavailable(
+                f"static embedder table in {directory} is unreadable ({exc}); "
+                "reinstall memman or rebuild with tools/build_static_model.py"
+            ) from exc
         if table.shape[1] != config["dim"]:
             raise ProviderUnavailable(
                 f"static embedder in {directory} is inconsistent: table has {table.shape[1]} "
@@ -84,6 +142,8 @@ class StaticEmbedder:
 
     def embed(self, texts: Sequence[str], *, kind: InputKind = "document") -> np.ndarray:
         """One L2-normalised float32 row per text; zero rows for texts with no tokens."""
+        import numpy as np
+
         per_text = [self.token_ids(t) for t in texts]
         lengths = np.fromiter(map(len, per_text), dtype=np.intp, count=len(per_text))
         out = np.zeros((len(per_text), self.fingerprint.dim), dtype=np.float32)
@@ -91,7 +151,7 @@ class StaticEmbedder:
         if total == 0:
             return out
         flat = np.fromiter(chain.from_iterable(per_text), dtype=np.intp, count=total)
-        rows = self._table[flat].astype(np.float32)
+        rows = self._table.array()[flat].astype(np.float32)
         nonempty = lengths > 0
         starts = (np.cumsum(lengths) - lengths)[nonempty]
         # Each segment runs from one non-empty text's start to the next one's, so empty
@@ -101,15 +161,30 @@ class StaticEmbedder:
         np.divide(out, norms, out=out, where=norms > 0)
         return out
 
-    def embed_weighted(self, words: Sequence[tuple[str, float]]) -> np.ndarray:
+    def embed_query(self, text: str) -> list[float]:
+        """`embed([text])[0]` without numpy, as a list (see the module docstring)."""
+        return _unit(self._pooled(self.token_ids(text)))
+
+    def embed_weighted(self, words: Sequence[tuple[str, float]]) -> list[float]:
         """One L2-normalised row for a query given as (word, weight) pairs:
         each word's tokens pool with that word's weight (recall weights words
         by how rare they are in the store, so a name every memory mentions
         does not dominate the query). A zero row when nothing is left."""
-        out = np.zeros(self.fingerprint.dim, dtype=np.float32)
+        out = [0.0] * self.fingerprint.dim
         for word, weight in words:
             ids = self.token_ids(word)
             if ids and weight > 0:
-                out += weight * self._table[ids].astype(np.float32).sum(axis=0)
-        norm = float(np.linalg.norm(out))
-        return out / norm if norm > 0 else out
+                out = [o + weight * s for o, s in zip(out, self._pooled(ids))]
+        return _unit(out)
+
+    def _pooled(self, ids: list[int]) -> list[float]:
+        """The sum of the rows of `ids`, in plain Python."""
+        total = [0.0] * self.fingerprint.dim
+        for i in ids:
+            total = [t + r for t, r in zip(total, self._table.row(i))]
+        return total
+
+
+def _unit(vector: list[float]) -> list[float]:
+    norm = math.sqrt(math.fsum(x * x for x in vector))
+    return [x / norm for x in vector] if norm > 0 else vector

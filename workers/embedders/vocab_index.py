@@ -13,7 +13,9 @@ Format (UTF-8): one JSON header line, then the buckets' blocks. Header:
 `source_bytes` and `source_crc32` (vocab.txt's size and CRC-32, checked on
 every open, ~0.3 ms: an index of another vocab.txt is ignored), `max_piece`
 (the longest token), and `buckets`: key -> [start, end] byte offsets of its
-block after the header line (only a bucket that is used gets decoded). A block is the bucket's tokens
+block after the header line (only a bucket that is used gets decoded). A bucket's first SCAN_PROBES
+lookups search its bytes instead of building its dict (a query makes a few
+per bucket). A block is the bucket's tokens
 joined by newlines, a unit separator (U+001F), then their ids joined by
 spaces. A token listed twice keeps its first id, as BERT's loader does.
 
@@ -33,6 +35,7 @@ __all__ = ["FORMAT", "BucketVocab", "bucket_key", "write_index"]
 FORMAT = 1
 _SEP = "\x1f"
 _OTHER = "\x7f"  # the bucket of tokens that start with a non-ASCII character
+SCAN_PROBES = 48  # lookups in one bucket answered by a byte search before its dict is built
 
 
 def bucket_key(token: str) -> str:
@@ -85,6 +88,8 @@ class BucketVocab:
         self.max_piece = max_piece
         self._offsets = buckets
         self._loaded: dict[str, dict[str, int]] = {}
+        self._raw: dict[str, tuple[bytes, bytes]] = {}  # bucket -> (b"\n" + names + b"\n", ids)
+        self._probes: dict[str, int] = {}
 
     @classmethod
     def open(cls, index: Path, vocab_txt: Path) -> BucketVocab | None:
@@ -117,7 +122,34 @@ class BucketVocab:
     def get(self, token: str, default: int | None = None) -> int | None:
         if not token:
             return default
-        return self._bucket(bucket_key(token)).get(token, default)
+        key = bucket_key(token)
+        bucket = self._loaded.get(key)
+        if bucket is not None:
+            return bucket.get(token, default)
+        probes = self._probes.get(key, 0)
+        if probes >= SCAN_PROBES:  # a busy bucket (a long text, a warm process): build its dict once
+            return self._bucket(key).get(token, default)
+        self._probes[key] = probes + 1
+        return self._scan(key, token, default)
+
+    def _scan(self, key: str, token: str, default: int | None) -> int | None:
+        """One lookup by a search of the bucket's bytes: a query's few dozen
+        lookups cost less than building the dicts of ~20 buckets (~2 ms)."""
+        if "\n" in token:  # no token holds one, and it would match across lines
+            return default
+        raw = self._raw.get(key)
+        if raw is None:
+            span = self._offsets.get(key)
+            if span is None:
+                return default
+            names, _, ids = self._body[span[0] : span[1]].partition(_SEP.encode())
+            raw = self._raw[key] = (b"\n" + names + b"\n", ids)
+        names, ids = raw
+        at = names.find(b"\n" + token.encode("utf-8", "surrogatepass") + b"\n")  # a lone surrogate matches nothing
+        if at < 0:
+            return default
+        index = names.count(b"\n", 0, at)  # the token's line within the bucket
+        return int(ids.split(b" ", index + 1)[index])
 
     def __getitem__(self, token: str) -> int:
         found = self.get(token)

@@ -1,0 +1,66 @@
+"""The vector channel's arithmetic without numpy (memman/recall/scan.py)
+gives what numpy gives, to float32 rounding: the same similarities, mean and
+standard deviation, and the same ranking, ties in index order."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from memman.recall.scan import moments, ranked_above, similarities, unit_difference
+
+
+def test_similarities_equal_a_float32_matrix_product() -> None:
+    rng = np.random.default_rng(7)
+    rows = rng.standard_normal((500, 256)).astype("<f4")
+    query = rng.standard_normal(256)
+    found = similarities(memoryview(rows), query.tolist())
+    assert len(found) == 500 and all(isinstance(x, float) for x in found)
+    assert np.allclose(found, rows @ query.astype(np.float32), rtol=1e-5, atol=1e-5)
+
+
+def test_similarities_of_a_memory_mapped_read_only_view(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import mmap
+
+    rows = np.arange(12, dtype="<f4").reshape(3, 4)
+    path = tmp_path / "rows"
+    path.write_bytes(rows.tobytes())
+    with path.open("rb") as f:
+        view = memoryview(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)).cast("f", (3, 4))
+    assert similarities(view, [1.0, 0.0, 0.0, 1.0]) == [3.0, 11.0, 19.0]
+
+
+def test_moments_are_the_mean_and_population_deviation() -> None:
+    values = [0.1, -0.2, 0.35, 0.0, 0.9, -0.4]
+    centre, spread = moments(values)
+    assert centre == pytest.approx(statistics.fmean(values), abs=1e-12)
+    assert spread == pytest.approx(statistics.pstdev(values), abs=1e-12)
+    assert moments([0.5, 0.5]) == (0.5, 0.0)
+
+
+def test_ranking_keeps_the_best_above_the_floor_ties_in_index_order() -> None:
+    values = [0.2, 0.9, 0.5, 0.9, -1.0, 0.5, 0.1]
+    assert ranked_above(values, 0.15, 10) == [1, 3, 2, 5, 0]
+    assert ranked_above(values, 0.15, 3) == [1, 3, 2]
+    assert ranked_above(values, 2.0, 3) == []
+    assert ranked_above([float("-inf"), 0.3], -1.0, 5) == [1]
+
+
+def test_unit_difference() -> None:
+    assert unit_difference([3.0, 4.0], []) == [0.6, 0.8]
+    assert unit_difference([4.0, 4.0], [1.0, 0.0]) == [0.6, 0.8]
+    assert unit_difference([1.0, 1.0], [1.0, 1.0]) is None
+
+
+def test_the_scan_imports_no_numpy() -> None:
+    code = (
+        "import sys\nfrom array import array\nfrom memman.recall.scan import similarities, moments\n"
+        "rows = memoryview(array('f', [1.0, 2.0, 3.0, 4.0])).cast('B').cast('f', (2, 2))\n"
+        "print(similarities(rows, [1.0, 1.0]), moments([1.0, 3.0]), 'numpy' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[3.0, 7.0] (2.0, 1.0) False"
