@@ -22,7 +22,6 @@ from collections.abc import Iterable
 
 import apsw
 
-State = tuple[str, str | None, str | None]  # status, superseded_by, superseded_at
 _NONE = object()  # no history row yet
 
 
