@@ -21,6 +21,8 @@ venv: $(STAMP)
 $(STAMP): $(LOCK) pyproject.toml
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
+	# The lock's pip replaces the venv's bundled one here, so the editable install
+	# below writes the `memman` console script with its lean wrapper (no `re`).
 	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(LOCK)
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation \
 		-e . --config-settings editable_mode=compat

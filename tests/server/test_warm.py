@@ -206,6 +206,20 @@ def test_the_client_loads_neither_socket_nor_json_nor_re(warm: Warm) -> None:
     assert warm.status()["served"] == 2
 
 
+def test_the_installed_console_script_forwards_without_importing_re(warm: Warm) -> None:
+    """`memman` as installed (the console script next to the interpreter): the
+    wrapper of the pip the lock pins has no `import re`, which older ones added
+    to every call (~5 ms, half of a bare interpreter start)."""
+    script = Path(sys.executable).with_name("memman")
+    assert script.is_file(), f"no console script at {script}: build the venv with `make venv`"
+    warm.start()
+    out = subprocess.run([str(script), "recall", "buildkite"], capture_output=True, text=True,
+                         env={**warm.env, "PYTHONPROFILEIMPORTTIME": "1"}, check=True)  # fmt: skip
+    imported = {line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
+    assert "memman.server.client" in imported and "re" not in imported, sorted(imported)
+    assert warm.status()["served"] == 1
+
+
 def test_on_a_postgres_store_the_server_answers_as_cold_and_follows_other_machines(
     data_dir: Path, pg_dsn: str, tmp_path: Path
 ) -> None:
