@@ -148,7 +148,7 @@ def test_ctrl_c_during_an_import_says_what_landed_and_a_rerun_adds_the_rest(cli:
     proc = subprocess.Popen(cli.argv("import", str(path)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli.env())
     while proc.poll() is None:
         try:
-            if _events_in(cli, "default") >= IMPORT_LINES // 4:
+            if _events_in(cli, "default") > 0:  # the first batch landed: most are still to come
                 proc.send_signal(signal.SIGINT)
                 break
         except apsw.Error:
