@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 import os
+import time
 from pathlib import Path
 
 import apsw
@@ -45,8 +46,8 @@ def connect(path: Path, *, readonly: bool = False) -> apsw.Connection:
         # checkpoint the whole WAL on close (~12 ms per `remember`). Leave that
         # to the auto-checkpoint that runs inside commits once the WAL is large.
         conn.config(apsw.SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1)
-        if not readonly and conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            conn.execute("PRAGMA journal_mode=WAL")
+        if not readonly:
+            _use_wal(conn)
         conn.execute("PRAGMA synchronous=NORMAL")
         # Without a limit the WAL file keeps its high-water size after checkpoints.
         conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
@@ -54,6 +55,24 @@ def connect(path: Path, *, readonly: bool = False) -> apsw.Connection:
         # whole WAL to rebuild its index: keep the WAL small (see `compact_wal`).
         conn.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
     return conn
+
+
+def _use_wal(conn: apsw.Connection) -> None:
+    """Put the file in WAL mode. Processes that open a brand-new store at once
+    race here: the switch needs the file to itself, and SQLite answers BUSY at
+    once (its busy handler is not consulted while another connection is
+    creating or switching the file). The loser retries until the winner has
+    switched it, within the usual busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                return
+            conn.execute("PRAGMA journal_mode=WAL")
+        except apsw.BusyError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.002)
 
 
 @contextmanager
