@@ -96,6 +96,8 @@ class GraphSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     entity_cap_per_memory: int = 10
     causal_cap: int = 3
     causal_min_confidence: float = 0.6
+    story_cap: int = 3  # story edges per new memory (workers/stories/links.py); 0 = none
+    story_days: int = 180  # how far back a later memory may continue a story
 
 
 Positive = Annotated[float, msgspec.Meta(gt=0)]

@@ -31,6 +31,8 @@ _RANGES: dict[str, tuple[float, float]] = {
     "entity_cap_per_entity": (0, 1000),
     "entity_cap_per_memory": (0, 1000),
     "causal_cap": (0, 1000),
+    "story_cap": (0, 1000),
+    "story_days": (0, 36_500),
 }
 
 

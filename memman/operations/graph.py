@@ -73,6 +73,8 @@ def desired_policy(settings: config.GraphSettings):  # type: ignore[no-untyped-d
         semantic_skip=settings.semantic == "skip",
         causal_cap=settings.causal_cap,
         causal_min_confidence=settings.causal_min_confidence,
+        story_cap=settings.story_cap,
+        story_days=settings.story_days,
     )
 
 

@@ -43,6 +43,7 @@ from memman.recall.order import order as order_hits
 from memman.recall.terms import QueryTerms, coverage, query_terms
 from memman.recall.expand import session_neighbours
 from memman.recall.hop import shared_rare_words
+from memman.recall.story import story_links
 from memman.recall.vector import DEFAULT_MIN_COSINE, MIN_COSINE, STEPS, Scores, VectorHit, comparable, vector_hits
 from memman.output.results import DateWindow, RecallHit, RecallMeta, RecallResult, Signals
 from projections.queries import MemoryRow, keyword_search, memories_by_id
@@ -71,9 +72,10 @@ SPARSE_SCORE = 0.5
 # fusion signal drops out of the score ("neighbour" also skips its expansion),
 # the vector channel's own steps (centring, store word weights, the per-store
 # floor) fall back to plain, "retention" leaves effective importance out of the
-# order (memman/lifecycle/retention.py) and "succession" skips the stale-value
+# order (memman/lifecycle/retention.py), "story" skips the story links
+# (memman/recall/story.py; "hop" skips both) and "succession" skips the stale-value
 # step after scoring (memman/recall/succession.py, run by memman/service.py).
-SIGNALS = tuple(dict.fromkeys(["keyword", "vector", *WEIGHTS, "hop", *STEPS, "retention", "succession"]))
+SIGNALS = tuple(dict.fromkeys(["keyword", "vector", *WEIGHTS, "hop", "story", *STEPS, "retention", "succession"]))
 
 
 class _Found:
@@ -270,7 +272,7 @@ def _admit(found: _Found, rows: dict[str, MemoryRow], category: str | None, sour
 
 def _expand(
     db: StoreDB, found: _Found, anchor: dict[str, float], intent: str, *,
-    graph: bool, neighbours: bool, hops: bool, category: str | None, source: str | None,
+    graph: bool, neighbours: bool, hops: bool, stories: bool, category: str | None, source: str | None,
 ) -> None:
     """Graph and session-neighbour expansion from the scored candidates."""
     active = {i: a for i, a in anchor.items() if found.rows[i].status == "active"}
@@ -287,6 +289,11 @@ def _expand(
         _admit(found, rows, category, source)
     if hops:
         found.hop, rows = shared_rare_words(db.main.conn, [(found.rows[i], a) for i, a in active.items()], found.words)
+        _admit(found, rows, category, source)
+    if hops and stories:  # a story's other tellings compete for the same places as hops
+        linked, rows = story_links(db.main.conn, [(found.rows[i], a) for i, a in active.items()])
+        for memory_id, value in linked.items():
+            found.hop[memory_id] = max(found.hop.get(memory_id, 0.0), value)
         _admit(found, rows, category, source)
 
 
@@ -338,7 +345,7 @@ def recall(
     if (use_graph or neighbours or hops) and anchor:
         _expand(
             db, found, anchor, chosen, graph=use_graph, neighbours=neighbours, hops=hops,
-            category=category, source=source,
+            stories="story" not in disable, category=category, source=source,
         )
         if when is not None:
             found.date = window.signal(when, found.rows.values())

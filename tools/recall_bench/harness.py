@@ -40,6 +40,7 @@ MODES: dict[str, dict[str, object]] = {
     "no-recency": {"disable": ("recency",)},
     "no-entity": {"disable": ("entity",)},
     "no-hop": {"disable": ("hop",)},
+    "no-story": {"disable": ("story",)},
     "no-retention": {"disable": ("retention",)},
     "no-succession": {"disable": ("succession",)},
     "graph-off": {"graph": False},

@@ -12,12 +12,15 @@
     semantic  the `semantic_k` nearest vectors at or above the threshold
               calibrated for the store's embedder (see SEMANTIC_THRESHOLDS),
               overridable or skipped per store
+    story     a later memory that continues an earlier one's story: the same
+              life-event family told by the same person, or a change after a
+              problem about the same subject (workers/stories/links.py)
     causal    offline: a cue phrase ("because", "due to", "led to",
               "therefore", ...) in either memory of an entity-sharing pair;
               the memory matching the cue's reason clause is the cause.
               With an LLM configured, an LLM inferer adds its own.
 
-Older -> newer is the direction of temporal, entity and semantic edges;
+Older -> newer is the direction of temporal, entity, semantic and story edges;
 causal edges point cause -> effect. All edges of one input are one
 `edges.inferred` event whose provenance version is the policy's key, so a
 policy change is visible in the log and re-derived by `graph rebuild`.
@@ -41,6 +44,7 @@ from events.types import Edge
 from workers.pending import Pending
 from workers.entities.aliases import canonical, variants
 from workers.stages.reconcile import Known, named
+from workers.stories.links import StoryLinker
 from workers.vectorset import VectorSet
 
 # Cosine at or above which two memories count as semantically related, per
@@ -68,6 +72,9 @@ class EdgePolicy(msgspec.Struct, frozen=True, kw_only=True):
     semantic_skip: bool = False
     causal_cap: int = 3
     causal_min_confidence: float = 0.6
+    story_cap: int = 3  # story edges per new memory (workers/stories/links.py); 0 = none
+    story_days: int = 180  # how far back a story is continued
+    story_subject_share: float = 0.1  # a shared word said by at most this share of the store names one subject
 
     @property
     def key(self) -> str:
@@ -151,6 +158,10 @@ class EdgeInferer:
         self.policy = policy
         self.threshold = policy.threshold_for(provider)
         self._total: int | None = None
+        self.stories = StoryLinker(
+            conn, pending, cap=policy.story_cap, days=policy.story_days, subject_share=policy.story_subject_share,
+            limit=lambda: self._limit, total=self.total,
+        )  # fmt: skip
 
     def _seconds(self, a: str, b: str) -> float:
         return abs(self._epoch(a) - self._epoch(b))
@@ -213,6 +224,8 @@ class EdgeInferer:
             for edge in similar:
                 add(edge)
             for edge in self._causal(m, own, [e.src for e in related]):
+                add(edge)
+            for edge in self.stories.links(m.id, m.text, m.occurred_at, own):
                 add(edge)
             if self.causal is not None:  # graph and vector neighbours, not only recent rows
                 neighbours = list(dict.fromkeys([e.src for e in related] + [e.src for e in similar]))

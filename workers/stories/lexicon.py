@@ -1,0 +1,102 @@
+"""The vocabulary of stories: families of words that a life event or a
+project event is told in, written from general knowledge of how people and
+teams talk (not from any benchmark's word lists; docs/recall-ranking.md
+"Story links" says how much they overlap with our benchmark's generator).
+
+Two memories continue one story when both speak a family's words (a job:
+"quit", "notice" ... "offered", "position", "contract"; health: "sprained",
+"ankle" ... "physio", "crutches") or when the earlier names a problem and the
+later a change ("deploys failed twice" ... "moved onto the k8s cluster").
+Words are matched whole, lowercased, with a trailing "'s" dropped; a few
+two-word phrases ("last day", "broke down") are matched as phrases.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+_FAMILIES: dict[str, str] = {
+    "work": """job jobs career employer employers employee hired hire hiring fired sacked layoff layoffs redundant
+        redundancy quit quitting resign resigned resigning resignation notice retire retired retirement interview
+        interviews interviewed offer offered position role contract promotion promoted salary payslip raise raises
+        boss manager colleague colleagues coworker coworkers overtime onboarding probation recruiter recruiters
+        applied application applications cv resume workplace internship intern freelance freelancing unemployed
+        employment paycheck commute|last day|first day|new job|start as|starting as|started as|work as|working as
+        |laid off|two weeks' notice""",
+    "health": """injury injuries injured hurt hurts pain painful sprain sprained fracture fractured torn tore
+        ligament ankle knee wrist shoulder surgery operation hospital clinic doctor doctors gp physio physiotherapy
+        physiotherapist rehab recovery recovering recover crutches cast stitches sick ill illness flu fever
+        diagnosis diagnosed medication medicine prescription therapy therapist x-ray mri scan bandage healing healed
+        concussion symptoms allergy allergic infection|broke my|broken arm|broken leg""",
+    "pets": """dog dogs puppy puppies pup cat cats kitten kittens pet pets vet vets adopted adopt adoption shelter
+        rescue breed leash kennel groomer obedience hamster rabbit parrot""",
+    "home": """move moving moved movers relocate relocated relocating relocation lease landlord rent tenant flat
+        apartment house mortgage bedroom neighbourhood neighborhood packing boxes unpacking housewarming deposit
+        renovation renovating roommate flatmate""",
+    "study": """exam exams test tests studying study studied revision revise revising flashcards passed pass
+        results grade grades score course degree thesis graduate graduated graduation certificate diploma licence
+        license university college semester tutor homework coursework quiz""",
+    "pastime": """hobby hobbies class classes lesson lessons practice practising practicing workshop club choir
+        rehearsal rehearsals performed performance recital gig painting painted pottery knitting woodworking sewing
+        guitar piano singing dancing climbing bouldering sketching photography gardening baking pastime""",
+    "travel": """trip travel travelled traveled travelling holiday vacation flight flights passport hotel airport
+        visa luggage abroad sightseeing itinerary|jet lag|jet-lagged""",
+    "family": """wedding engaged engagement married marriage divorce divorced partner boyfriend girlfriend husband
+        wife baby pregnant pregnancy born birth kids son daughter sister brother cousin mum mom dad parents grandma
+        grandpa grandmother grandfather funeral niece nephew aunt uncle""",
+    "vehicle": """car cars mechanic garage engine motorway highway breakdown tyre tyres tire tires dealer
+        dealership insurance bike motorbike scooter|broke down|second-hand|test drive""",
+}
+# A project's problems and the changes made because of them.
+_PROBLEM = """fail fails failed failing failure failures broke breaks broken crash crashes crashed crashing outage
+    outages down downtime slow slower slowness latency p95 p99 timeout timeouts error errors leak leaks leaking bug
+    bugs oom killed dropped dropping lost losing inconsistent corrupt corrupted expensive cost costs bill tripled
+    doubled spike spikes finding findings vulnerability vulnerabilities insecure expire expired flaky regression
+    forever incident incidents overloaded unstable cannot unable can't"""
+_CHANGE = """decided decide decision switch switched switching migrate migrating migrated migration move moving
+    moved moves replace replaced replacing rewrite rewriting rewrote rewritten adopt adopted introduce introduced
+    added rule policy instead capped cap rotate rotates rotated upgrade upgraded deprecate deprecated removed
+    moving|from now on|no longer"""
+
+_WORD = re.compile(r"[a-z0-9][a-z0-9'-]*")
+
+
+def _parse(spec: str) -> tuple[frozenset[str], tuple[str, ...]]:
+    first, *phrases = spec.split("|")
+    words = frozenset(first.split())
+    return words, tuple(" ".join(p.split()) for p in phrases if p.strip())
+
+
+FAMILIES = {name: _parse(spec) for name, spec in _FAMILIES.items()}
+PROBLEM = _parse(_PROBLEM)
+CHANGE = _parse(_CHANGE)
+VOCABULARY = frozenset().union(*(w for w, _ in FAMILIES.values()), PROBLEM[0], CHANGE[0])
+
+
+def words(text: str) -> list[str]:
+    """Lowercased words, a trailing "'s" dropped ("Doctor's" -> "doctor")."""
+    out = []
+    for w in _WORD.findall(text.lower().replace("\u2019", "'")):
+        w = w.strip("'-")
+        out.append(w[:-2] if w.endswith("'s") else w)
+    return out
+
+
+def _says(said: set[str], text: str, entry: tuple[frozenset[str], tuple[str, ...]]) -> bool:
+    vocabulary, phrases = entry
+    return bool(said & vocabulary) or any(p in text for p in phrases)
+
+
+class Told(NamedTuple):
+    families: frozenset[str]  # the life-event families a text speaks
+    problem: bool  # it names a problem ("failed", "outage", "latency")
+    change: bool  # it names a change ("migrating", "replaced", "from now on")
+
+
+def told(text: str) -> Told:
+    """What story vocabulary `text` speaks."""
+    lowered = " ".join(words(text))
+    said = set(lowered.split())
+    families = frozenset(name for name, entry in FAMILIES.items() if _says(said, lowered, entry))
+    return Told(families, _says(said, lowered, PROBLEM), _says(said, lowered, CHANGE))
