@@ -1,4 +1,4 @@
-"""The four graphs: a drain produces temporal, entity, semantic and causal
+"""The graphs: a drain produces temporal, entity, semantic, causal and story
 edges offline; manual links survive replay and rebuild; a policy change is
 re-derived by `graph rebuild` (recorded in the log, so replay reproduces it);
 related walks the graph breadth-first."""
@@ -48,9 +48,11 @@ def edges(app: Memman) -> set[tuple[str, str, str]]:
 def test_a_drain_produces_every_edge_type_offline(store: Memman) -> None:
     found = edges(store)
     kinds = {k for _, _, k in found}
-    assert kinds == {"temporal", "entity", "semantic", "causal"}
+    assert kinds == {"temporal", "entity", "semantic", "causal", "story"}
     # the reason causes the decision (cue: because), cause -> effect
     assert (HISTORY[0][0], HISTORY[1][0], "causal") in found
+    # the change ("moved") continues the problem's story ("kept timing out"), earlier -> later
+    assert (HISTORY[0][0], HISTORY[1][0], "story") in found
     # a shared rare entity links memories across sources and weeks
     assert (HISTORY[2][0], HISTORY[3][0], "entity") in found
     # the backbone follows each source in time
@@ -108,7 +110,7 @@ def test_related_walks_breadth_first_and_filters_by_type(store: Memman) -> None:
 def test_stats_count_edges_and_coverage(store: Memman) -> None:
     s = stats(store)
     assert s.memories == len(HISTORY) and s.linked == len(HISTORY)
-    assert set(s.edges) == {"temporal", "entity", "semantic", "causal"} and s.mean_degree > 1
+    assert set(s.edges) == {"temporal", "entity", "semantic", "causal", "story"} and s.mean_degree > 1
 
 
 def test_stale_only_skips_a_store_already_under_the_policy(store: Memman, data_dir: Path) -> None:
