@@ -58,7 +58,7 @@ def graph_unlink(ctx: AppContext, src, dst, edge_type, json_) -> None:  # type: 
 
 @graph.command(name="related")
 @click.argument("memory_id")
-@click.option("--edge", "edge_type", type=click.Choice(["temporal", "entity", "semantic", "causal", "related"]), help="Only this edge type.")
+@click.option("--edge", "edge_type", type=click.Choice(["temporal", "entity", "semantic", "causal", "story", "related"]), help="Only this edge type.")
 @click.option("--depth", type=click.IntRange(1, 5), default=1, show_default=True)
 @json_option
 @pass_app
