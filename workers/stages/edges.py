@@ -225,7 +225,7 @@ class EdgeInferer:
                 add(edge)
             for edge in self._causal(m, own, [e.src for e in related]):
                 add(edge)
-            for edge in self.stories.links(m.id, m.text, m.occurred_at, own):
+            for edge in self.stories.links(m.id, m.text, m.entities, m.occurred_at, own):
                 add(edge)
             if self.causal is not None:  # graph and vector neighbours, not only recent rows
                 neighbours = list(dict.fromkeys([e.src for e in related] + [e.src for e in similar]))

@@ -1,6 +1,6 @@
 """The vocabulary of stories: families of words that a life event or a
 project event is told in, written from general knowledge of how people and
-teams talk (not from any benchmark's word lists; docs/recall-ranking.md
+teams talk, and of the settings a service has (not from any benchmark's word lists; docs/recall-ranking.md
 "Story links" says how much they overlap with our benchmark's generator).
 
 Two memories continue one story when both speak a family's words (a job:
@@ -47,6 +47,10 @@ _FAMILIES: dict[str, str] = {
         guitar piano singing dancing climbing bouldering sketching photography gardening baking pastime""",
     "travel": """trip travel travelled traveled travelling holiday vacation flight flights passport hotel airport
         visa luggage abroad sightseeing itinerary|jet lag|jet-lagged""",
+    "service": """replica replicas pod pods instance instances node nodes timeout timeouts deadline throttled
+        throttling throttle quota quotas rps qps on-call oncall pager paged owner owners owns maintainer maintainers
+        version pinned runtime interpreter threshold ttl retention capacity concurrency|rate limit|tech lead
+        |written in|codebase""",
     "vehicle": """car cars mechanic garage engine motorway highway breakdown tyre tyres tire tires dealer
         dealership insurance bike motorbike scooter|broke down|second-hand|test drive""",
 }

@@ -12,7 +12,9 @@ When the drain reads a memory that speaks a story family's words
   `subject_share` of the store says ("auth", "RabbitMQ"; not "today").
 
 Edges point earlier -> later, weight 1, meta {"story": family or "cause",
-"via": "teller" or the shared word}. They are part of the `edges.inferred`
+"via": "teller" or the shared word}. A person's later telling that names the
+rare name an earlier one of theirs did ("We named him Bean." ... "Bean
+learned to open the fridge.") is linked too (story "name"). They are part of the `edges.inferred`
 event of the later memory, so a replay rebuilds them and `graph rebuild`
 re-derives them under a new policy. Recall follows them from its best
 matches (memman/recall/story.py).
@@ -39,6 +41,9 @@ _STOP = frozenset(
     over under into onto out up down off about still even really got get gets going go went""".split()
 )
 SCAN = 200  # earlier memories looked at per new memory, newest first
+RARE_SHARE = 0.005  # a name said by at most 0.5% of the store's memories ...
+MIN_RARE = 4  # ... or by this many in a small store, is one thing's name (as memman/recall/hop.py)
+NAMES = 2  # the rarest names of a memory followed back
 
 
 def teller(text: str) -> str | None:
@@ -68,25 +73,65 @@ class StoryLinker:
         self._total = total
         self._df: dict[str, int] = {}
 
-    def links(self, memory_id: str, text: str, occurred_at: str, own: set[str]) -> list[Edge]:
+    def links(self, memory_id: str, text: str, entities: list[str], occurred_at: str, own: set[str]) -> list[Edge]:
         if self.cap <= 0:
             return []
         mine = told(text)
-        if not mine.families and not mine.change:
-            return []
         who = teller(text)
         since = to_iso(from_iso(occurred_at) - timedelta(days=self.days))
-        found: list[tuple[str, str, str, str]] = []  # (occurred_at, id, story, via)
-        for other, content, at in self._earlier(mine, who, since, occurred_at, own):
-            story = self._story(mine, told(content))
-            via = story and self._subject(text, who, content)
-            if story and via:
-                found.append((at, other, story, via))
-        found.sort(key=lambda f: (f[0], f[1]), reverse=True)
+        found: dict[str, tuple[str, str, str]] = {}  # id -> (occurred_at, story, via)
+        if mine.families or mine.change:
+            for other, content, at in self._earlier(mine, who, since, occurred_at, own):
+                story = self._story(mine, told(content))
+                via = story and self._subject(text, who, content)
+                if story and via:
+                    found[other] = (at, story, via)
+        if who is not None:
+            for other, (at, name) in self._named(entities, who, since, occurred_at, own).items():
+                found.setdefault(other, (at, "name", name))
+        newest = sorted(found.items(), key=lambda f: (f[1][0], f[0]), reverse=True)[: self.cap]
         return [
             Edge(src=other, dst=memory_id, edge_type="story", weight=1.0, meta={"story": story, "via": via})
-            for _, other, story, via in found[: self.cap]
+            for other, (_, story, via) in newest
         ]
+
+    def _named(
+        self, entities: list[str], who: str, since: str, until: str, own: set[str]
+    ) -> dict[str, tuple[str, str]]:
+        """id -> (occurred_at, name) of the same teller's earlier memories that
+        name one of the NAMES rarest names of `entities` ("We named him Bean."
+        ... "Bean learned to open the fridge.")."""
+        cap = max(MIN_RARE, int(self._total() * RARE_SHARE))
+        names = {n for n in entities if n != who and n.casefold() != who.casefold() and not any(c.isdigit() for c in n)}
+        rare = sorted((df, n) for n in names if 0 < (df := self._frequency(n) + self._pending_saying(n)) <= cap)
+        out: dict[str, tuple[str, str]] = {}
+        for _, name in rare[:NAMES]:
+            try:
+                rows = self.conn.execute(
+                    "SELECT m.id, m.content, m.occurred_at FROM memories_fts JOIN memories m ON m.key = memories_fts.rowid"
+                    " WHERE memories_fts MATCH ? AND memories_fts.rowid < ? AND m.status = 'active'"
+                    " ORDER BY memories_fts.rowid DESC LIMIT ?",
+                    (f"{_quoted([who])} AND {_quoted([name])}", self._limit(), cap + 1),
+                ).fetchall()
+            except apsw.SQLError:
+                continue  # a name FTS cannot parse links nothing
+            rows += self._pending_rows(since, until)
+            for other, content, at in rows:
+                if since <= at <= until and other not in own and other not in self.pending.retired \
+                        and teller(content) == who and name.casefold() in content.casefold():
+                    out.setdefault(other, (at, name))
+        return out
+
+    def _pending_saying(self, name: str) -> int:
+        folded = name.casefold()
+        return sum(1 for k in self.pending.active.values() if folded in k.content.casefold())
+
+    def _pending_rows(self, since: str, until: str) -> list[tuple[str, str, str]]:
+        placed = {i: at for _, at, i in self.pending.placed}
+        return [
+            (i, k.content, at) for i, k in self.pending.active.items()
+            if (at := placed.get(i)) is not None and since <= at <= until
+        ]  # fmt: skip
 
     @staticmethod
     def _story(mine: Told, other: Told) -> str | None:
@@ -137,12 +182,7 @@ class StoryLinker:
             " ORDER BY memories_fts.rowid DESC LIMIT ?",
             (query, self._limit(), SCAN),
         ).fetchall()
-        out = [(i, c, at) for i, c, at in rows if since <= at <= until]
-        placed = {i: at for _, at, i in self.pending.placed}
-        for i, known in self.pending.active.items():
-            at = placed.get(i)
-            if at is not None and since <= at <= until:
-                out.append((i, known.content, at))
+        out = [(i, c, at) for i, c, at in rows if since <= at <= until] + self._pending_rows(since, until)
         unique = {i: (i, c, at) for i, c, at in out if i not in own and i not in self.pending.retired}
         return list(unique.values())
 
