@@ -89,9 +89,26 @@ def words(text: str) -> list[str]:
     return out
 
 
-def _says(said: set[str], text: str, entry: tuple[frozenset[str], tuple[str, ...]]) -> bool:
-    vocabulary, phrases = entry
-    return bool(said & vocabulary) or any(p in text for p in phrases)
+def _index() -> tuple[dict[str, frozenset[str]], re.Pattern[str], dict[str, frozenset[str]]]:
+    """word -> labels, one pattern for every phrase, phrase -> labels; a
+    label is a family's name, PROBLEM_LABEL or CHANGE_LABEL."""
+    entries = {**FAMILIES, PROBLEM_LABEL: PROBLEM, CHANGE_LABEL: CHANGE}
+    by_word: dict[str, set[str]] = {}
+    by_phrase: dict[str, set[str]] = {}
+    for label, (vocabulary, phrases) in entries.items():
+        for w in vocabulary:
+            by_word.setdefault(w, set()).add(label)
+        for p in phrases:
+            by_phrase.setdefault(p, set()).add(label)
+    pattern = re.compile("|".join(rf"\b{re.escape(p)}\b" for p in sorted(by_phrase, key=len, reverse=True)))
+    return (
+        {w: frozenset(ls) for w, ls in by_word.items()}, pattern, {p: frozenset(ls) for p, ls in by_phrase.items()}
+    )
+
+
+PROBLEM_LABEL, CHANGE_LABEL = "!problem", "!change"
+_BY_WORD, _PHRASES, _BY_PHRASE = _index()
+_NONE: frozenset[str] = frozenset()
 
 
 class Told(NamedTuple):
@@ -102,7 +119,12 @@ class Told(NamedTuple):
 
 def told(text: str) -> Told:
     """What story vocabulary `text` speaks."""
-    lowered = " ".join(words(text))
-    said = set(lowered.split())
-    families = frozenset(name for name, entry in FAMILIES.items() if _says(said, lowered, entry))
-    return Told(families, _says(said, lowered, PROBLEM), _says(said, lowered, CHANGE))
+    said = words(text)
+    labels: set[str] = set()
+    for w in said:
+        labels |= _BY_WORD.get(w, _NONE)
+    for match in _PHRASES.finditer(" ".join(said)):
+        labels |= _BY_PHRASE[match.group(0)]
+    return Told(
+        frozenset(labels - {PROBLEM_LABEL, CHANGE_LABEL}), PROBLEM_LABEL in labels, CHANGE_LABEL in labels
+    )

@@ -40,7 +40,7 @@ _STOP = frozenset(
     here what when who how why which today yesterday tomorrow week weeks month year years day days after before
     over under into onto out up down off about still even really got get gets going go went""".split()
 )
-SCAN = 200  # earlier memories looked at per new memory, newest first
+SCAN = 80  # earlier memories looked at per new memory, newest first
 RARE_SHARE = 0.005  # a name said by at most 0.5% of the store's memories ...
 MIN_RARE = 4  # ... or by this many in a small store, is one thing's name (as memman/recall/hop.py)
 NAMES = 2  # the rarest names of a memory followed back
@@ -72,6 +72,7 @@ class StoryLinker:
         self._limit = limit
         self._total = total
         self._df: dict[str, int] = {}
+        self._told: dict[str, Told] = {}  # memory id -> its vocabulary, for the life of one drain
 
     def links(self, memory_id: str, text: str, entities: list[str], occurred_at: str, own: set[str]) -> list[Edge]:
         if self.cap <= 0:
@@ -81,8 +82,11 @@ class StoryLinker:
         since = to_iso(from_iso(occurred_at) - timedelta(days=self.days))
         found: dict[str, tuple[str, str, str]] = {}  # id -> (occurred_at, story, via)
         if mine.families or mine.change:
-            for other, content, at in self._earlier(mine, who, since, occurred_at, own):
-                story = self._story(mine, told(content))
+            for other, content, at in self._earlier(mine, text, who, since, occurred_at, own):
+                known = self._told.get(other)
+                if known is None:
+                    known = self._told[other] = told(content)
+                story = self._story(mine, known)
                 via = story and self._subject(text, who, content)
                 if story and via:
                     found[other] = (at, story, via)
@@ -143,13 +147,15 @@ class StoryLinker:
     def _subject(self, text: str, who: str | None, other: str) -> str | None:
         if who is not None and teller(other) == who:
             return "teller"
-        shared = sorted(
-            {w for w in words(text) if len(w) > 2 and w not in _STOP and w not in VOCABULARY and not w.isdigit()}
-            & set(words(other))
-        )
+        rare = [w for w in self._subjects(text) if w in set(words(other))]
+        return rare[0] if rare else None
+
+    def _subjects(self, text: str) -> list[str]:
+        """The words of `text` that name a subject: said by at most
+        `subject_share` of the store, rarest first."""
         cap = max(2, int(self._total() * self.subject_share))
-        rare = [w for w in shared if 0 < self._frequency(w) <= cap]
-        return min(rare, key=lambda w: (self._frequency(w), w)) if rare else None
+        said = {w for w in words(text) if len(w) > 2 and w not in _STOP and w not in VOCABULARY and not w.isdigit()}
+        return sorted((w for w in said if 0 < self._frequency(w) <= cap), key=lambda w: (self._frequency(w), w))
 
     def _frequency(self, word: str) -> int:
         df = self._df.get(word)
@@ -164,25 +170,34 @@ class StoryLinker:
         return df
 
     def _earlier(
-        self, mine: Told, who: str | None, since: str, until: str, own: set[str]
+        self, mine: Told, text: str, who: str | None, since: str, until: str, own: set[str]
     ) -> list[tuple[str, str, str]]:
         """(id, content, occurred_at) of the newest earlier active memories
-        that may speak a family of `mine` (or a problem, for a change)."""
-        terms: set[str] = set()
-        for name in mine.families:
-            terms |= FAMILIES[name][0] | set(FAMILIES[name][1])
-        if mine.change:
-            terms |= PROBLEM[0] | set(PROBLEM[1])
-        query = f"({_quoted(sorted(terms))})"
-        if who is not None and not mine.change:
-            query = f"{_quoted([who])} AND {query}"
-        rows = self.conn.execute(
-            "SELECT m.id, m.content, m.occurred_at FROM memories_fts JOIN memories m ON m.key = memories_fts.rowid"
-            " WHERE memories_fts MATCH ? AND memories_fts.rowid < ? AND m.status = 'active'"
-            " ORDER BY memories_fts.rowid DESC LIMIT ?",
-            (query, self._limit(), SCAN),
-        ).fetchall()
-        out = [(i, c, at) for i, c, at in rows if since <= at <= until] + self._pending_rows(since, until)
+        that may continue `text`'s story: the same teller's saying one of its
+        families' words, and (with no teller, or for a change) those naming
+        one of its subjects. One FTS5 lookup each, newest first."""
+        queries = []
+        if who is not None and mine.families:
+            terms: set[str] = set()
+            for name in mine.families:
+                terms |= FAMILIES[name][0] | set(FAMILIES[name][1])
+            if mine.change:
+                terms |= PROBLEM[0] | set(PROBLEM[1])
+            queries.append(f"{_quoted([who])} AND ({_quoted(sorted(terms))})")
+        if who is None or mine.change:
+            subjects = self._subjects(text)
+            if subjects:
+                queries.append(_quoted(subjects))
+        out = self._pending_rows(since, until)
+        for query in queries:
+            out += [
+                (i, c, at) for i, c, at in self.conn.execute(
+                    "SELECT m.id, m.content, m.occurred_at FROM memories_fts JOIN memories m ON m.key = memories_fts.rowid"
+                    " WHERE memories_fts MATCH ? AND memories_fts.rowid < ? AND m.status = 'active'"
+                    " ORDER BY memories_fts.rowid DESC LIMIT ?",
+                    (query, self._limit(), SCAN),
+                ) if since <= at <= until
+            ]  # fmt: skip
         unique = {i: (i, c, at) for i, c, at in out if i not in own and i not in self.pending.retired}
         return list(unique.values())
 
