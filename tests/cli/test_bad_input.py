@@ -219,7 +219,7 @@ CASES: list[tuple[tuple[str, ...], int, str]] = [
     (("graph", "related", "{A}", "--depth", "9"), 2,
      "Invalid value for '--depth': 9 is not in the range 1<=x<=5. (see 'memman graph related --help')"),
     (("graph", "related", "{A}", "--edge", "friendship"), 2,
-     "Invalid value for '--edge': 'friendship' is not one of 'temporal', 'entity', 'semantic', 'causal', 'related'. "
+     "Invalid value for '--edge': 'friendship' is not one of 'temporal', 'entity', 'semantic', 'causal', 'story', 'related'. "
      "(see 'memman graph related --help')"),
     (("graph", "rebuild", "--llm"), 2, "--llm needs an LLM: set llm.provider (see 'memman config show')"),
     (("recall", "x", "--intent", "how"), 2,

@@ -14,13 +14,15 @@ import pytest
 from memman.operations.maintenance import drain_all
 from memman.service import Memman
 from workers.stories.lexicon import told
-from workers.stories.links import teller
+from workers.stories.links import FAMILY_WEIGHT, teller
 
 START = datetime(2023, 1, 1, 10, tzinfo=timezone.utc)
 QUIT = "Dana: I quit Stark Freight, no regrets at all."
 OFFER = "Dana: Kestrel Health offered me the nurse educator position and I said yes."
 OTHER_TELLER = "Marco: Work has been chaotic, my boss wants a new job title for me."
 LONG_AGO = "Dana: My first job interview went badly."  # more than story_days (180) before OFFER
+NAMED = "Dana: We named him Bean, the kids chose it."
+PET_LATER = "Dana: Bean learned to open the fridge, send help."
 PROBLEM = "Manual auth deploys failed twice this week."
 CHANGE = "Moved auth onto the k8s cluster."
 QUESTION = "What did Dana do after leaving Stark Freight?"
@@ -48,22 +50,24 @@ def store(data_dir: Path):  # type: ignore[no-untyped-def]
         app.remember(LONG_AGO, at=START - timedelta(days=300))
         for n, text in enumerate([*FILLER, *DISTRACTORS]):
             app.remember(text, at=START + timedelta(days=n, hours=n % 5))
+        app.remember(NAMED, at=START + timedelta(days=45))
         app.remember(QUIT, at=START + timedelta(days=50))
         app.remember(OTHER_TELLER, at=START + timedelta(days=60))
         app.remember(PROBLEM, source="agent", at=START + timedelta(days=61))
         app.remember(OFFER, at=START + timedelta(days=80))  # another session: no neighbour reaches it
         app.remember(CHANGE, source="agent", at=START + timedelta(days=85))
+        app.remember(PET_LATER, at=START + timedelta(days=90))
     drain_all(data_dir)
     with Memman(data_dir) as app:
         yield app
 
 
-def stories(app: Memman) -> set[tuple[str, str]]:
+def stories(app: Memman, *, weights: bool = False) -> set[tuple]:  # type: ignore[type-arg]
     rows = app.fresh().main.conn.execute(
-        "SELECT a.content, b.content FROM edges JOIN memories a ON a.id = src JOIN memories b ON b.id = dst"
+        "SELECT a.content, b.content, weight FROM edges JOIN memories a ON a.id = src JOIN memories b ON b.id = dst"
         " WHERE edge_type = 'story'"
     ).fetchall()
-    return set(rows)
+    return {r if weights else r[:2] for r in rows}
 
 
 def test_the_drain_links_a_story_earlier_to_later(store: Memman) -> None:
@@ -72,6 +76,9 @@ def test_the_drain_links_a_story_earlier_to_later(store: Memman) -> None:
     assert (PROBLEM, CHANGE) in linked  # a change after a problem about the same subject ("auth")
     assert (OTHER_TELLER, OFFER) not in linked  # someone else's job
     assert (LONG_AGO, OFFER) not in linked and (LONG_AGO, QUIT) not in linked  # too long ago
+    # the same teller's rare name again, weeks later; a name weighs more than a family word
+    weighted = stories(store, weights=True)
+    assert (NAMED, PET_LATER, 1.0) in weighted and (QUIT, OFFER, FAMILY_WEIGHT) in weighted
 
 
 def test_story_edges_are_in_the_log_and_replay_exactly(store: Memman) -> None:
