@@ -45,9 +45,9 @@ def story_links(
             weights = {i: min(w, 1.0) for i, w, _ in linked if i != anchor.id}
             if not weights:
                 continue
-            rows = conn.execute(
+            rows = conn.execute(  # `+status`: the id index, not a walk of the status index over every active row
                 f"SELECT {MEMORY_COLUMNS} FROM memories WHERE id IN ({','.join('?' * len(weights))})"
-                " AND status = 'active'",
+                " AND +status = 'active'",
                 tuple(weights),
             ).fetchall()
             for raw in rows:
