@@ -84,7 +84,7 @@ def test_replay_reproduces_the_incrementally_built_store(memman, tmp_path: Path)
     before = snapshot(store)
     assert len(before["projections.db:memories"]) >= 36
     assert len(before["vectors.db:vectors"]) >= 34
-    assert {r[2] for r in before["projections.db:edges"]} == {"temporal", "entity", "semantic", "causal"}
+    assert {r[2] for r in before["projections.db:edges"]} == {"temporal", "entity", "semantic", "causal", "story"}
     statuses = {r[9] for r in before["projections.db:memories"]}  # forgotten flag and friends vary
     assert statuses == {0, 1}
 
