@@ -44,7 +44,7 @@ from collections.abc import Collection
 
 import msgspec
 
-from memman.recall.scan import moments, ranked_above, similarities, unit_difference
+from memman.recall.scan import Values, finite, moments, ranked_above, similarities, unit_difference
 from memman.recall.terms import QueryTerms
 from projections.queries import kinds_by_id
 from projections.store import StoreDB
@@ -124,7 +124,7 @@ class Scores:
     value sits in their distribution (for memories found another way)."""
 
     def __init__(
-        self, ids: list[str], scores: list[float], centre: float, spread: float, position: dict[str, int] | None = None
+        self, ids: list[str], scores: Values, centre: float, spread: float, position: dict[str, int] | None = None
     ) -> None:
         self._ids = ids
         self._scores = scores
@@ -135,7 +135,7 @@ class Scores:
     def cosine(self, wanted: list[str]) -> dict[str, float]:
         if not self._position:  # zip(...): ~5x faster than a generator at 10k ids; filled in place, as it may be shared
             self._position.update(zip(self._ids, range(len(self._ids))))
-        return {i: self._scores[self._position[i]] for i in wanted if i in self._position}
+        return {i: float(self._scores[self._position[i]]) for i in wanted if i in self._position}
 
     def z(self, cosine: float) -> float:
         return (cosine - self.centre) / self.spread if self.spread > 0 else 0.0
@@ -156,7 +156,7 @@ def vector_hits(
     if not ids or rows is None or q is None:
         return [], None
     scores = similarities(rows, q)
-    if not math.isfinite(sum(scores)):  # flipped bytes in a flat cache: check both, rebuild what is damaged
+    if not finite(scores):  # flipped bytes in a flat cache: check both, rebuild what is damaged
         ids, rows, _, _ = _rows(db, fingerprint, centre="centering" not in disable, verify=True)
         position = None  # the rebuilt rows' order, not the kept one's
         scores = [s if math.isfinite(s) else -math.inf for s in similarities(rows, q)] if rows is not None else []
@@ -170,7 +170,7 @@ def vector_hits(
         floor = max(floor, centre + Z_FLOOR * spread)
         if provider not in VOCABULARY_CHECKED and words.words and words.known() == 0:  # beyond chance only
             floor = max(floor, centre + chance_z(len(ids)) * spread)
-    best = [(ids[i], scores[i]) for i in ranked_above(scores, floor, CANDIDATES * 4)]
+    best = [(ids[i], float(scores[i])) for i in ranked_above(scores, floor, CANDIDATES * 4)]
     found = kinds_by_id(db.main.conn, [i for i, _ in best])  # the caller reads whole rows of the kept ones
     kept: list[VectorHit] = []
     for memory_id, cosine in best:
