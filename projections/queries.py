@@ -184,7 +184,10 @@ def _word_search(
 
 
 _BM25 = "bm25(memories_fts, 1.0, 0.8, 0.5)"
-KEYWORD_CAP = 2000  # rows a keyword query ranks at most (docs/scale.md, "Keyword candidates")
+KEYWORD_CAP = 2000  # rows a capped keyword query ranks (docs/scale.md, "Warm recall in the store's size")
+# A query matching up to this many memories is ranked whole, exactly: below
+# it the exact query costs less than the capped one's two rankings.
+CAPPED_FROM = 4 * KEYWORD_CAP
 
 
 def _or(words: Sequence[str]) -> str:
@@ -193,12 +196,12 @@ def _or(words: Sequence[str]) -> str:
 
 def _selective(conn: apsw.Connection, words: list[str]) -> tuple[str | None, int]:
     """(an FTS5 expression for the memories to rank, the lowest rowid to
-    rank), or (None, 0) when all the words' memories fit under KEYWORD_CAP.
+    rank), or (None, 0) when the words match CAPPED_FROM memories or fewer.
     Counts stop at the cap inside SQLite. The expression ORs the rarest words
     whose memories together fit. When even the rarest word says more, it is
     the memories saying every word (the best bm25 for such a query says
     them all), or when none does the rarest word's: the KEYWORD_CAP newest."""
-    if _count(conn, _or(words), KEYWORD_CAP + 1) <= KEYWORD_CAP:
+    if _count(conn, _or(words), CAPPED_FROM + 1) <= CAPPED_FROM:
         return None, 0
     counts = [_count(conn, _or([w]), KEYWORD_CAP + 1) for w in words]
     kept: list[str] = []

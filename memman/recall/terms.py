@@ -86,15 +86,6 @@ class QueryTerms:
                     sql = "SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? AND +rowid IN (SELECT value FROM json_each(?))"
                     self._said[i].update(r[0] for r in self._conn.execute(sql, (_phrase(word), wanted)))
 
-    def says(self, i: int, key: int) -> bool:
-        """Whether the memory with rowid `key` contains word `i`."""
-        postings = self.postings[i]
-        if postings is not None:
-            return key in postings
-        if key not in self._looked:
-            self.learn((key,))
-        return key in self._said[i]
-
     def is_query_word(self, keys: frozenset[int]) -> bool:
         """Whether `keys` is exactly the posting list of one of the query's
         words (a word of a memory that is a query word in another form)."""
@@ -137,4 +128,6 @@ def coverage(query: QueryTerms, key: int) -> float:
     total = query.weight
     if total <= 0:
         return 0.0
-    return sum(idf for i, idf in enumerate(query.idf) if query.says(i, key)) / total
+    if key not in query._looked:
+        query.learn((key,))
+    return sum(idf for idf, p, said in zip(query.idf, query.postings, query._said) if key in (said if p is None else p)) / total

@@ -31,8 +31,11 @@ def app(data_dir: Path):  # type: ignore[no-untyped-def]
         yield service
 
 
-def _search(app: Memman, text: str, cap: int, monkeypatch: pytest.MonkeyPatch, **kwargs) -> list[tuple[str, float]]:  # type: ignore[no-untyped-def]
+def _search(  # type: ignore[no-untyped-def]
+    app: Memman, text: str, cap: int, monkeypatch: pytest.MonkeyPatch, capped_from: int | None = None, **kwargs
+) -> list[tuple[str, float]]:
     monkeypatch.setattr(queries, "KEYWORD_CAP", cap)
+    monkeypatch.setattr(queries, "CAPPED_FROM", cap if capped_from is None else capped_from)
     return keyword_search(app.fresh().main.conn, text, **{"limit": 50, **kwargs})
 
 
@@ -44,6 +47,9 @@ def test_under_the_cap_the_query_is_the_exact_one(app: Memman, monkeypatch: pyte
     exact = _search(app, "billing service timeout", 10**6, monkeypatch)
     assert len(exact) == len(COMMON) + len(MIDDLE) + len(RARE)
     assert _search(app, "billing service timeout", len(exact) * 3, monkeypatch) == exact
+    # over the cap but not over CAPPED_FROM: the exact query still costs less than the capped one's two
+    assert _search(app, "billing service timeout", 4, monkeypatch, capped_from=len(exact)) == exact
+    assert _search(app, "billing service timeout", 4, monkeypatch, capped_from=len(exact) - 1) != exact
 
 
 def test_capped_ranks_the_rare_words_memories_with_the_whole_querys_bm25(app: Memman, monkeypatch: pytest.MonkeyPatch) -> None:
