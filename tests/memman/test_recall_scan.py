@@ -98,3 +98,16 @@ def test_array_moments_and_ranking_equal_the_lists() -> None:
     for floor, limit in [(0.5, 200), (-10.0, 50), (2.0, 5000), (9.0, 10), (0.0, 1), (0.5, 0)]:
         assert ranked_above(values, floor, limit) == ranked_above(listed, floor, limit)
     assert all(isinstance(i, int) for i in ranked_above(values, 0.5, 10))
+
+
+def test_the_scan_works_after_the_drains_index_loaded_usearch() -> None:
+    # usearch carries its own simsimd kernels: imported first, it broke every simsimd call
+    code = (
+        "from array import array\nfrom workers.annindex import AnnIndex\nAnnIndex(4)\n"
+        "from memman.recall.scan import similarities\n"
+        "rows = memoryview(array('f', [1.0, 2.0, 3.0, 4.0])).cast('B').cast('f', (2, 2))\n"
+        "print(similarities(rows, [1.0, 1.0]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[3.0, 7.0]"
