@@ -8,7 +8,8 @@ very function the server runs per request (`memman.server.daemon.execute`,
 with a kept `StorePool`, after the server's own preload) in one process per
 tree and store, and reports the CPU time per request: the median and the
 10th percentile over `--rounds` passes of the ten benchmark queries, after
-one warming pass. `--baseline TREE` does the same from another source tree
+one warming pass, and the worker's peak RSS (the server's, as it would be
+after those requests). `--baseline TREE` does the same from another source tree
 (e.g. `git worktree add --detach /tmp/main-tree main`), alternating tree by
 tree, so a before/after is taken in the same minutes. Stores are data dirs
 (as `tools/scale_bench.py` caches them: `DIR/n100000-generate/data`); they
@@ -69,23 +70,26 @@ for _ in range(rounds):
         started = time.process_time()
         execute(argv, stdin, env, os.getcwd(), pool)
         times.append((time.process_time() - started) * 1000)
-print(json.dumps({"cpu_ms": times}))
+import resource
+print(json.dumps({"cpu_ms": times, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
 
-def measure(tree: Path, data: Path, verb: str, rounds: int) -> list[float]:
+def measure(tree: Path, data: Path, verb: str, rounds: int) -> tuple[list[float], float]:
     proc = subprocess.run(
         [sys.executable, "-c", _WORKER, str(data), verb, str(rounds), json.dumps(QUERIES)],
         cwd=tree, capture_output=True, text=True, env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},
     )  # fmt: skip
     if proc.returncode != 0:
         raise SystemExit(f"{tree}: {proc.stderr.strip()[-800:]}")
-    return list(json.loads(proc.stdout.strip().splitlines()[-1])["cpu_ms"])
+    found = json.loads(proc.stdout.strip().splitlines()[-1])
+    return list(found["cpu_ms"]), float(found["rss_mb"])
 
 
-def summary(times: list[float]) -> dict[str, float]:
+def summary(times: list[float], rss: list[float]) -> dict[str, float]:
     ordered = sorted(times)
-    return {"median": round(statistics.median(ordered), 1), "p10": round(ordered[len(ordered) // 10], 1), "n": len(ordered)}
+    return {"median": round(statistics.median(ordered), 1), "p10": round(ordered[len(ordered) // 10], 1),
+            "n": len(ordered), "peak_rss_mb": round(max(rss), 1)}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -106,18 +110,20 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"--baseline {args.baseline}: not a memman source tree with a warm server")
     trees = {"this tree": ROOT, **({"baseline": Path(args.baseline)} if args.baseline else {})}
     found: dict[str, dict[str, list[float]]] = {}
+    peaks: dict[str, dict[str, list[float]]] = {}
     for data in args.data:
         for _ in range(args.repeat):
             for name, tree in trees.items():
-                times = measure(tree, Path(data).resolve(), args.verb, args.rounds)
+                times, rss = measure(tree, Path(data).resolve(), args.verb, args.rounds)
                 found.setdefault(data, {}).setdefault(name, []).extend(times)
-    figures = {data: {name: summary(times) for name, times in by_tree.items()} for data, by_tree in found.items()}
+                peaks.setdefault(data, {}).setdefault(name, []).append(rss)
+    figures = {data: {name: summary(times, peaks[data][name]) for name, times in by_tree.items()} for data, by_tree in found.items()}
     if args.json_path:
         Path(args.json_path).write_text(json.dumps({"verb": args.verb, "figures": figures}, indent=2))
-    print(f"| store ({args.verb}, server CPU ms per request) | " + " | ".join(trees) + " |")
+    print(f"| store ({args.verb}: server CPU ms per request, median (p10); peak RSS) | " + " | ".join(trees) + " |")
     print("|---|" + "---:|" * len(trees))
     for data, by_tree in figures.items():
-        cells = [f"{by_tree[name]['median']} (p10 {by_tree[name]['p10']})" for name in trees]
+        cells = [f"{by_tree[n]['median']} ({by_tree[n]['p10']}); {by_tree[n]['peak_rss_mb']:.0f} MB" for n in trees]
         print(f"| {data} | " + " | ".join(cells) + " |")
 
 

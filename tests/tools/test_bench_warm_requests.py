@@ -34,7 +34,7 @@ def test_it_times_requests_for_this_tree_and_a_baseline(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     figures = json.loads(out.read_text())["figures"][str(data)]
     assert figures["this tree"]["n"] == 10 and figures["baseline"]["n"] == 10
-    assert all(f["median"] > 0 for f in figures.values())
+    assert all(f["median"] > 0 and f["peak_rss_mb"] > 0 for f in figures.values())
     assert "| this tree | baseline |" in run.stdout
 
 
