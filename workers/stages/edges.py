@@ -107,6 +107,11 @@ def causal_direction(with_cue: str, other: str) -> tuple[str, float] | None:
     match = _CUE.search(with_cue)
     if match is None:
         return None
+    return _direction(with_cue, match, other)
+
+
+def _direction(with_cue: str, match: re.Match[str], other: str) -> tuple[str, float] | None:
+    """`causal_direction` once `with_cue`'s cue is found (`match`)."""
     before, after = with_cue[: match.start()], with_cue[match.end() :]
     backward = match.group(1).lower() in _BACKWARD_CUES
     cause_clause, effect_clause = (after, before) if backward else (before, after)
@@ -319,14 +324,23 @@ class EdgeInferer:
             return []
         texts = self._texts(related)
         mine = named(m.entities)
+        my_cue = _CUE.search(m.text)  # each text is searched for a cue once; most have none
         found: list[Edge] = []
         for other in related:
             text, entities = texts.get(other, ("", []))
-            shared = len(mine & named(entities))
-            if not text or not shared:
+            if not text:
                 continue
-            for with_cue, peer, cue_id, peer_id in ((m.text, text, m.id, other), (text, m.text, other, m.id)):
-                direction = causal_direction(with_cue, peer)
+            their_cue = _CUE.search(text)
+            if my_cue is None and their_cue is None:
+                continue  # causal_direction is None both ways
+            shared = len(mine & named(entities))
+            if not shared:
+                continue
+            for with_cue, match, peer, cue_id, peer_id in (
+                (m.text, my_cue, text, m.id, other),
+                (text, their_cue, m.text, other, m.id),
+            ):
+                direction = None if match is None else _direction(with_cue, match, peer)
                 if direction is None:
                     continue
                 how, overlap = direction
@@ -334,7 +348,7 @@ class EdgeInferer:
                 if confidence < self.policy.causal_min_confidence:
                     continue
                 src, dst = (peer_id, cue_id) if how == "other->cue" else (cue_id, peer_id)
-                cue = _CUE.search(with_cue).group(1).lower()  # type: ignore[union-attr]
+                cue = match.group(1).lower()  # type: ignore[union-attr]
                 found.append(
                     Edge(
                         src=src,
