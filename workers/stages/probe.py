@@ -31,6 +31,7 @@ import numpy as np  # the drain's (workers/derive.py), never recall's
 from events.db import translated_errors
 from projections import scripts
 from projections.queries import keyword_search, terms
+from workers.stages.stamp import stamp
 
 BUDGET = 1000  # index rows a probe may read
 MAX_WORDS = 8
@@ -142,7 +143,7 @@ class KeywordProbe:
     def _forget_if_changed(self) -> None:
         """Drop the remembered holders once this connection (a catch-up) or
         another process has written to the database since they were read."""
-        stamp = (self.conn.total_changes(), self.conn.execute("PRAGMA data_version").fetchone()[0])
-        if stamp != self._stamp:
+        now = stamp(self.conn)
+        if now != self._stamp:
             self._postings.clear()
-            self._stamp = stamp
+            self._stamp = now
