@@ -262,6 +262,8 @@ class Deriver:
             except Exception as exc:  # noqa: BLE001 - re-raised per input by _embedded, inside its stage
                 self._prepared_vectors.update(((key, seq), exc) for seq in texts)
                 continue
+            if embedder is self.embedder:  # the chunk's queries, scored in one product (workers/vectorset.py)
+                self.vectors.prescore(as_stored(matrix))
             start = 0
             for seq, group in texts.items():
                 self._prepared_vectors[(key, seq)] = matrix[start : start + len(group)]
