@@ -114,16 +114,25 @@ class KeywordProbe:
         # bincount adds in row order: each key's words in the order of `chosen`
         scores = np.bincount(slot, weights=np.repeat(weights, [len(h) for h in holders]))
         order = np.lexsort((-keys, -scores))[:SHORTLIST]  # best score first, then newest
-        keys = keys[order].tolist()
-        with translated_errors("projections.db"):
-            found = dict(
-                self.conn.execute(
-                    f"SELECT key, id FROM memories WHERE key IN ({','.join('?' * len(keys))}) AND +status = 'active'",
-                    keys,
-                ).fetchall()
-            )
-        skip = set(exclude)
-        return [i for key in keys if (i := found.get(key)) is not None and i not in skip][:limit]
+        return self._active(keys[order].tolist(), limit, set(exclude))
+
+    def _active(self, keys: list[int], limit: int, skip: set[str]) -> list[str]:
+        """The first `limit` of `keys` that are active memories not in `skip`,
+        in order, looked up a few at a time (most of the best are active)."""
+        found: list[str] = []
+        start, step = 0, limit + len(skip)
+        while start < len(keys) and len(found) < limit:
+            batch = keys[start : start + step]
+            with translated_errors("projections.db"):
+                rows = dict(
+                    self.conn.execute(
+                        f"SELECT key, id FROM memories WHERE key IN ({','.join('?' * len(batch))}) AND +status = 'active'",
+                        batch,
+                    ).fetchall()
+                )
+            found += [i for key in batch if (i := rows.get(key)) is not None and i not in skip]
+            start, step = start + step, step * 2
+        return found[:limit]
 
     def _holders(self, word: str) -> np.ndarray:
         """The rowids of `word`'s newest `budget` holders, newest first;

@@ -125,24 +125,42 @@ class Reading(msgspec.Struct, frozen=True, kw_only=True):
     change: Change | None
 
 
-def _names(text: str, entities: Sequence[str]) -> tuple[tuple[str, ...], frozenset[str]]:
+def _names(
+    text: str, entities: Sequence[str], memo: dict[str, tuple[tuple[str, ...], str] | None] | None = None
+) -> tuple[tuple[str, ...], frozenset[str]]:
     """Named entities (no digits) in text order, canonical ("Postgres" is
     "postgresql", workers/entities/aliases.py), and the words they are written
     with. A sentence-initial change verb glued to a name by the extractor
-    ("Switched CI") is dropped from it."""
-    from workers.entities import aliases
-
+    ("Switched CI") is dropped from it. `memo` keeps each entity's reading
+    for a caller that reads many sentences naming the same entities."""
     folded = text.casefold()
     found, written = [], set()
     for entity in entities:
-        words = [w for w in tokens(entity) if w not in CHANGE_WORDS]
-        if not words or any(is_value(w) for w in words):
+        if memo is None:
+            entry = _entity(entity)
+        elif (entry := memo.get(entity, _UNREAD)) is _UNREAD:
+            entry = memo[entity] = _entity(entity)
+        if entry is None:
             continue
+        words, canonical = entry
         name = " ".join(words)
         written.update(words)
         at = folded.find(name)
-        found.append((at if at >= 0 else len(folded), aliases.canonical(name)))
+        found.append((at if at >= 0 else len(folded), canonical))
     return tuple(dict.fromkeys(name for _, name in sorted(found))), frozenset(written)
+
+
+_UNREAD: tuple[tuple[str, ...], str] = ((), "")
+
+
+def _entity(entity: str) -> tuple[tuple[str, ...], str] | None:
+    """An entity's words (no change words) and canonical name; None for a value."""
+    from workers.entities import aliases
+
+    words = [w for w in tokens(entity) if w not in CHANGE_WORDS]
+    if not words or any(is_value(w) for w in words):
+        return None
+    return tuple(words), aliases.canonical(" ".join(words))
 
 
 def _first_verb(toks: Sequence[str], values: frozenset[str] | None = None) -> int:
@@ -186,13 +204,16 @@ def subject_end(text: str, toks: Sequence[str], values: frozenset[str] | None = 
     return verb
 
 
-def read(text: str, entities: Sequence[str]) -> Reading:
+def read(
+    text: str, entities: Sequence[str], memo: dict[str, tuple[tuple[str, ...], str] | None] | None = None
+) -> Reading:
+    """`memo`: see `_names`."""
     toks = tokens(text)
     values = frozenset(t for t in toks if is_value(t))  # each token tested once; membership below
     verb = subject_end(text, toks, values)
     identifiers = {t for t in toks[:verb] if t in values}
     identifiers |= {t for prev, t in zip(toks, toks[1:]) if t in values and prev in ID_NOUNS}
-    names, written = _names(text, entities)
+    names, written = _names(text, entities, memo)
     # content words leave out the names' own words: names are compared canonically, on their own
     words = tuple(
         t for t in toks if t not in STOPWORDS and t not in CHANGE_WORDS and t not in values and t not in written
