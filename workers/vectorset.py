@@ -10,30 +10,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from workers.prescore import Prescored
+from workers.prescore import scores as prescored_scores
+
 if TYPE_CHECKING:
     from workers.annindex import AnnIndex
-
-# Rows scored exactly together. A row's product with a query (OpenBLAS gemv)
-# is the same number in any block starting at a multiple of BLOCK as in the
-# whole matrix (tests/workers/test_vectorset.py checks it on this machine's BLAS).
-BLOCK = 64
-EXACT_TOP = 16  # rows near the top that a prescored query scores exactly (a `top` wants 5 to 5 + facts)
-
-
-class Prescored:
-    """A chunk's queries scored against the rows at once (one matrix product,
-    cheap but not bit-equal to the per-query product) and the rows changed since."""
-
-    def __init__(self, queries: np.ndarray, rows: np.ndarray) -> None:
-        self.used = len(rows)
-        self.approx = queries @ rows.T
-        self.index = {q.tobytes(): n for n, q in enumerate(queries)}
-        self.changed: set[int] = set()  # rows below `used` written since
-        # Each product's rounding error is at most ~dim * 2**-24 * |q| |row|, so the two
-        # differ by at most twice that; half the margin is four times as much.
-        norms = np.linalg.norm(queries, axis=1) * (float(np.linalg.norm(rows, axis=1).max()) if len(rows) else 0.0)
-        self.margins = 16 * queries.shape[1] * 2.0**-24 * np.maximum(norms, 1.0)
-
 
 class VectorSet:
     def __init__(self, dim: int, capacity: int = 1024) -> None:
@@ -45,7 +26,8 @@ class VectorSet:
         self._last: tuple[np.ndarray, np.ndarray] | None = None  # (query, its scores)
         self._floor = -np.inf  # rows of `_last` not scored exactly are below this (`_prescored`)
         self._patched: dict[int, float] = {}  # rows of `_last` scored one by one as they were added
-        self._pre: Prescored | None = None
+        self._pre: Prescored | None = None  # the current chunk's queries (workers/prescore.py)
+        self._max_norm: float | None = None  # of any row ever held, once a prescore needed it
         self.ann: AnnIndex | None = None
         self._by_key: dict[int, int] = {}  # ann key -> row, for live rows
 
@@ -79,6 +61,8 @@ class VectorSet:
         self._alive[row] = True
         if self._pre is not None and row < self._pre.used:
             self._pre.changed.add(row)
+        if self._max_norm is not None:
+            self._max_norm = max(self._max_norm, float(np.linalg.norm(vector)))
         if self.ann is not None:
             from workers.annindex import key_of
 
@@ -108,7 +92,9 @@ class VectorSet:
         self._pre = None
         used = len(self._ids)
         if self.ann is None and used and len(queries):
-            self._pre = Prescored(np.ascontiguousarray(queries, dtype=np.float32), self._rows[:used])
+            if self._max_norm is None:
+                self._max_norm = float(np.linalg.norm(self._rows[:used], axis=1).max())
+            self._pre = Prescored(np.ascontiguousarray(queries, dtype=np.float32), self._rows[:used], self._max_norm)
 
     def _scores(self, query: np.ndarray, k: int) -> np.ndarray:
         """Similarities of `query` to every row. The last query's scores are
@@ -132,10 +118,9 @@ class VectorSet:
         return scores.copy()
 
     def _prescored(self, query: np.ndarray, k: int) -> np.ndarray:
-        """Every row's score: exact (as a full scan) for the rows that can be
-        among the best `EXACT_TOP` (or `k`) and for rows added or changed since
-        `prescore`, the matrix product's for the rest, which sets `_floor`:
-        their exact scores are all below it."""
+        """Every row's score, by a full scan or, for a query of the current
+        chunk, exactly where it can matter (workers/prescore.py), which sets
+        `_floor`: the rows scored otherwise score below it."""
         used = len(self._ids)
         pre = self._pre
         n = pre.index.get(query.tobytes()) if pre is not None and query.dtype == np.float32 else None
@@ -143,25 +128,8 @@ class VectorSet:
             self._floor = -np.inf
             return self._rows[:used] @ query
         assert pre is not None
-        scores = np.empty(used, dtype=np.float32)
-        scores[: pre.used] = pre.approx[n]
-        exact = {r // BLOCK for r in pre.changed} | set(range(pre.used // BLOCK, -(-used // BLOCK)))
-        self._exact(scores, query, exact)
-        live = np.where(self._alive[:used], scores, -np.inf)
-        want = min(max(k, EXACT_TOP), used)
-        kth = float(np.partition(live, used - want)[used - want])
-        margin = float(pre.margins[n])
-        near = {int(b) for b in np.unique(np.flatnonzero(live >= kth - margin) // BLOCK)}
-        self._exact(scores, query, near - exact)
-        self._floor = kth - margin / 2
+        scores, self._floor = prescored_scores(pre, n, self._rows, self._alive[:used], query, k)
         return scores
-
-    def _exact(self, scores: np.ndarray, query: np.ndarray, blocks: set[int]) -> None:
-        used = len(scores)
-        for b in blocks:
-            start, end = b * BLOCK, min((b + 1) * BLOCK, used)
-            if start < end:
-                scores[start:end] = self._rows[start:end] @ query
 
     def attach(self, ann: AnnIndex) -> None:
         """Answer `top` through `ann` from now on, after adding to it every
