@@ -65,6 +65,10 @@ def main() -> int:
     parser.add_argument("b", type=Path)
     parser.add_argument("--after", type=int, default=0, help="compare events after this seq [0: all]")
     args = parser.parse_args()
+    for store in (args.a, args.b):
+        if not (store / "log.db").is_file():
+            print(f"drain_digest: no log.db in {store} (give a store directory: DATA_DIR/stores/NAME)", file=sys.stderr)
+            return 2
     a, b = digests(args.a, args.after), digests(args.b, args.after)
     for n, (x, y) in enumerate(zip(a, b)):
         if x[1] != y[1]:
