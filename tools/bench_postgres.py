@@ -15,9 +15,12 @@ plus `python -c pass` in the same run, as the floor. Then drain throughput on
 PostgreSQL with 1, 2 and 4 workers (`--workers`), each in its own data dir (a
 "machine") joined to one fresh database, all started at once on the same
 backlog of `--drain-size` inputs: wall time until the last exits, each
-worker's share, the workers' and the embedded server's CPU seconds, and a
-check that no input was derived twice; one SQLite worker drains the same
-backlog first, in the same run, as the reference. Last, the in-process cost
+worker's share, wall and CPU seconds, the embedded server's CPU seconds,
+`cpu_rate` (inputs/s if each worker had a core of its own: the busiest
+worker's CPU seconds as the wall time; on a shared machine the wall time
+mostly measures the other load), and a check that no input was derived twice;
+one SQLite worker drains the same backlog first, in the same run, as the
+reference. Last, the in-process cost
 of the append lock (median append with and without `LOCK TABLE ... IN
 EXCLUSIVE MODE`, one writer, so the control is safe).
 
@@ -267,26 +270,41 @@ def drain_rate(server: Server, corpus: Path, workers: int, workdir: Path) -> dic
     inputs = json.loads(out)["imported"]
     for d in dirs[1:]:  # each replica catches up first, so the timing is the drain's
         memman(bench.child_env(d), "--store", "s", "status")
-    cpu, server_cpu = _children_cpu(), server.cpu()
+    server_cpu = server.cpu()
     started = time.perf_counter()
-    procs = [
-        subprocess.Popen([str(bench.MEMMAN), "--store", "s", "scheduler", "drain", "--json"],
-                         env=bench.child_env(d), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        for d in dirs
-    ]
-    processed = []
-    for proc in procs:
-        out, err = proc.communicate()
-        if proc.returncode != 0:
-            raise SystemExit(f"bench: drain failed: {err.decode(errors='replace')}")
-        processed.append(json.loads(out)["stores"][0]["processed"])
+    procs = [_start_drain(d) for d in dirs]
+    finished = [_finish_drain(*proc) for proc in procs]
     seconds = time.perf_counter() - started
+    processed = [f["processed"] for f in finished]
     twice = server.derived_twice(dsn)
     if sum(processed) != inputs or twice:
         raise SystemExit(f"bench: {workers} workers processed {processed} of {inputs} inputs, {twice} derived twice")
     return {"workers": workers, "inputs": inputs, "processed": processed, "seconds": round(seconds, 2),
-            "rate": round(inputs / seconds, 1), "workers_cpu_s": round(_children_cpu() - cpu, 1),
+            "rate": round(inputs / seconds, 1), "worker_seconds": [f["seconds"] for f in finished],
+            "worker_cpu_s": [f["cpu_s"] for f in finished], "cpu_rate": _cpu_rate(inputs, finished),
             "server_cpu_s": None if server_cpu is None else round(server.cpu() - server_cpu, 1)}  # fmt: skip
+
+
+def _start_drain(data: Path) -> tuple[subprocess.Popen, Path]:  # type: ignore[type-arg]
+    """`scheduler drain --json` in the background, its output into files (so
+    its CPU can be read when it is reaped: `_finish_drain`)."""
+    out = data / "drain.out"
+    with open(out, "wb") as stdout, open(data / "drain.err", "wb") as stderr:
+        proc = subprocess.Popen([str(bench.MEMMAN), "--store", "s", "scheduler", "drain", "--json"],
+                                env=bench.child_env(data), stdout=stdout, stderr=stderr)  # fmt: skip
+    return proc, data
+
+
+def _finish_drain(proc: subprocess.Popen, data: Path) -> dict:  # type: ignore[type-arg]
+    """Wait for one drain: what it processed, its own wall seconds and CPU seconds."""
+    import os
+
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"bench: drain failed: {(data / 'drain.err').read_text(errors='replace')}")
+    (report,) = json.loads((data / "drain.out").read_text())["stores"]
+    return {"processed": report["processed"], "seconds": report["seconds"], "cpu_s": round(usage.ru_utime + usage.ru_stime, 1)}
 
 
 def drain_sqlite(corpus: Path, workdir: Path) -> dict:
@@ -295,21 +313,22 @@ def drain_sqlite(corpus: Path, workdir: Path) -> dict:
     memman(bench.child_env(data), "store", "create", "s", "--backend", "sqlite")
     _, out = memman(store_env(data), "import", str(corpus), "--json")
     inputs = json.loads(out)["imported"]
-    cpu = _children_cpu()
-    ms, out = memman(store_env(data), "scheduler", "drain", "--json")
-    processed = json.loads(out)["stores"][0]["processed"]
-    if processed != inputs:
-        raise SystemExit(f"bench: the SQLite drain processed {processed} of {inputs}")
-    return {"workers": 1, "backend": "sqlite", "inputs": inputs, "processed": [processed], "seconds": round(ms / 1000, 2),
-            "rate": round(inputs / (ms / 1000), 1), "workers_cpu_s": round(_children_cpu() - cpu, 1)}
+    started = time.perf_counter()
+    finished = _finish_drain(*_start_drain(data))
+    seconds = time.perf_counter() - started
+    if finished["processed"] != inputs:
+        raise SystemExit(f"bench: the SQLite drain processed {finished['processed']} of {inputs}")
+    return {"workers": 1, "backend": "sqlite", "inputs": inputs, "processed": [inputs], "seconds": round(seconds, 2),
+            "rate": round(inputs / seconds, 1), "worker_seconds": [finished["seconds"]], "worker_cpu_s": [finished["cpu_s"]],
+            "cpu_rate": _cpu_rate(inputs, [finished])}
 
 
-def _children_cpu() -> float:
-    """User + system CPU seconds of every child process this bench has waited for."""
-    import resource
-
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+def _cpu_rate(inputs: int, finished: list[dict]) -> float:
+    """Inputs per second if every worker had a core of its own (a machine of
+    its own): the busiest worker's CPU seconds taken as the wall time. On a
+    shared machine the wall time mostly measures the other load; this does
+    not. It leaves out waiting for the server (whose CPU is reported apart)."""
+    return round(inputs / max(max(f["cpu_s"] for f in finished), 0.1), 1)
 
 
 def drains(server: Server, size: int, workers: list[int], seed: int, work: Path) -> list[dict]:
