@@ -8,6 +8,7 @@ that asks for `pg_dsn` gets a database of its own, dropped after the test.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import shutil
@@ -73,15 +74,21 @@ class PgServer:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PgServer]:
+@contextlib.contextmanager
+def started_server(prefix: str) -> Iterator[PgServer]:
+    """A server of its own in a fresh temp dir, stopped and deleted on exit."""
     # A short path: a Unix socket path must stay under ~100 bytes.
-    root = Path(tempfile.mkdtemp(prefix="memman-pg-"))
-    server = PgServer(root)
+    server = PgServer(Path(tempfile.mkdtemp(prefix=prefix)))
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    with started_server("memman-pg-") as server:
+        yield server
 
 
 @pytest.fixture

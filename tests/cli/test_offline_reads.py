@@ -9,14 +9,13 @@ shared server is never disturbed."""
 from __future__ import annotations
 
 import re
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.cli.conftest import Cli, assert_error
-from tests.postgres_server import PgServer
+from tests.postgres_server import PgServer, started_server
 
 WARNING = re.compile(
     r"^memman: warning: cannot reach the PostgreSQL log at postgresql://\S+: answered from this machine's replica,"
@@ -26,12 +25,8 @@ WARNING = re.compile(
 
 @pytest.fixture(scope="module")
 def own_server() -> Iterator[PgServer]:
-    root = Path(tempfile.mkdtemp(prefix="memman-pgo-"))  # short: a Unix socket path must stay under ~100 bytes
-    server = PgServer(root)
-    try:
+    with started_server("memman-pgo-") as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
