@@ -25,7 +25,7 @@ MARK = b"\xc1"  # never used by msgpack
 MIN_SIZE = 64  # payloads below this are stored as they are
 MIN_SAVING = 0.9  # kept compressed only if at most 90% of the original size
 DICTIONARY = 1  # the preset dictionary new payloads are written with (events/zdict.py)
-_ZLIB = 0x78  # the first byte of every zlib stream this module wrote (32 KiB window)
+_ZLIB_MARK = b"\x78"  # the first byte of every zlib stream this module wrote (32 KiB window)
 # Deflate parameters: level 9 and a small state (8 KiB window, memory level 6),
 # since payloads are short; the default state (32 KiB, level 9 memory) cost
 # ~120 us an event to allocate, this ~50.
@@ -49,29 +49,40 @@ def pack(raw: bytes) -> bytes:
 
 
 def unpack(stored: bytes) -> bytes:
-    if stored[:1] != MARK:
-        return stored
-    import zlib
-
-    try:
-        if stored[1:2] == bytes((_ZLIB,)):
-            return zlib.decompress(stored[1:])
-        return _inflate(stored, zlib)
-    except zlib.error as exc:
-        raise CodecError(f"compressed payload does not decompress: {exc}") from exc
+    """The msgpack bytes of a stored payload (see `Unpacker` for many)."""
+    return stored if stored[:1] != MARK else Unpacker()(stored)
 
 
-def _inflate(stored: bytes, zlib) -> bytes:  # type: ignore[no-untyped-def]
-    from events.zdict import dictionary
+class Unpacker:
+    """`unpack` with zlib and the dictionaries looked up once: a reader that
+    unpacks every event of a replay keeps one (EventLog._unpack)."""
 
-    preset = dictionary(stored[1]) if len(stored) > 1 else None
-    if preset is None:
-        raise CodecError(f"compressed payload names an unknown dictionary ({stored[1:2].hex() or 'none'}): written by a newer memman?")
-    inflate = zlib.decompressobj(-15, preset)
-    raw = inflate.decompress(stored[2:])
-    if not inflate.eof or inflate.unused_data:
-        raise CodecError("compressed payload is truncated or has bytes after its end")
-    return raw
+    def __init__(self) -> None:
+        import zlib  # here, not at module level: nothing that only appends short payloads needs it
+
+        from events.zdict import dictionary
+
+        self._zlib, self._dictionary = zlib, dictionary
+
+    def __call__(self, stored: bytes) -> bytes:
+        if stored[:1] != MARK:
+            return stored
+        zlib = self._zlib
+        try:
+            if stored[1:2] == _ZLIB_MARK:
+                return zlib.decompress(stored[1:])
+            preset = self._dictionary(stored[1]) if len(stored) > 1 else None
+            if preset is None:
+                raise CodecError(
+                    f"compressed payload names an unknown dictionary ({stored[1:2].hex() or 'none'}): written by a newer memman?"
+                )
+            inflate = zlib.decompressobj(-15, preset)
+            raw = inflate.decompress(stored[2:])
+        except zlib.error as exc:
+            raise CodecError(f"compressed payload does not decompress: {exc}") from exc
+        if not inflate.eof or inflate.unused_data:
+            raise CodecError("compressed payload is truncated or has bytes after its end")
+        return raw
 
 
 def is_packed(stored: bytes) -> bool:

@@ -167,6 +167,11 @@ class EventLog:
         self.conn.close()
 
     @cached_property
+    def _unpack(self) -> codec.Unpacker:
+        """Built on first read, as the decoder."""
+        return codec.Unpacker()
+
+    @cached_property
     def _decoder(self) -> msgspec.msgpack.Decoder:
         """Built on first read: introspecting the whole union costs ~4 ms,
         which `remember` (append only) should not pay."""
@@ -415,7 +420,7 @@ class EventLog:
         if cls is None:
             raise LogError(f"event {seq} has unknown type {type_!r}; is this memman too old for the store?")
         try:
-            payload = codec.unpack(payload)
+            payload = self._unpack(payload)
             if version == cls.SCHEMA:
                 event = self._decoder.decode(payload)
             else:

@@ -20,6 +20,7 @@ import apsw
 import msgspec
 
 from events.types import EdgeLinked, EdgesInferred, EdgeUnlinked, MemoryPurged, Recorded, StoreConfigured
+from projections.base import bound_dispatch
 
 EDGE_POLICY_SETTING = "edge_policy"
 
@@ -106,9 +107,9 @@ class GraphProjector:
 
     @cached_property
     def _dispatch(self):  # type: ignore[no-untyped-def]
-        """`_apply` bound once: singledispatchmethod builds a new wrapper on every
-        attribute access (functools.update_wrapper), a replay's hottest overhead."""
-        return self._apply
+        """`_apply` bound once, registered classes looked up in a dict
+        (projections/base.py: bound_dispatch): a replay's hottest overhead."""
+        return bound_dispatch(self)
 
     def apply(self, conn: apsw.Connection, rec: Recorded) -> None:
         self._dispatch(rec.event, conn, rec)

@@ -41,6 +41,7 @@ from events.types import (
     Recorded,
 )
 from projections import scripts
+from projections.base import bound_dispatch
 from projections.history import ChangeLog
 
 _SCHEMA = """
@@ -226,9 +227,9 @@ class MemoriesProjector:
 
     @cached_property
     def _dispatch(self):  # type: ignore[no-untyped-def]
-        """`_apply` bound once: singledispatchmethod builds a new wrapper on every
-        attribute access (functools.update_wrapper), a replay's hottest overhead."""
-        return self._apply
+        """`_apply` bound once, registered classes looked up in a dict
+        (projections/base.py: bound_dispatch): a replay's hottest overhead."""
+        return bound_dispatch(self)
 
     def apply(self, conn: apsw.Connection, rec: Recorded) -> None:
         self._dispatch(rec.event, conn, rec)

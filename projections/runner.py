@@ -171,12 +171,16 @@ class ProjectionSet:
         """One write transaction: apply the events past each checkpoint, move
         the checkpoints to `end`; returns (events applied, checkpoints now)."""
         applied = 0
+        routes: dict[str, list[Projector]] = {}  # event type -> the projectors handling it
         with immediate(self.conn):
             marks = self.checkpoints()
             self._caches(marks, written)
             for rec in events:
-                for p in self.projectors:
-                    if rec.seq > marks[p.name] and rec.type in p.handles:
+                route = routes.get(rec.type)
+                if route is None:
+                    route = routes[rec.type] = [p for p in self.projectors if rec.type in p.handles]
+                for p in route:
+                    if rec.seq > marks[p.name]:
                         p.apply(self.conn, rec)
                         applied += 1
             for p in self.projectors:
