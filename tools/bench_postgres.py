@@ -12,14 +12,22 @@ times in fresh processes, interleaved so machine load hits both alike:
                       which pays the imports (psycopg's too) once
 
 plus `python -c pass` in the same run, as the floor. Then drain throughput on
-PostgreSQL with 1, 2 and 4 workers, each in its own data dir (a "machine")
-joined to one fresh database, all started at once on the same backlog; and the
-in-process cost of the append lock (median append with and without
-`LOCK TABLE ... IN EXCLUSIVE MODE`, one writer, so the control is safe).
+PostgreSQL with 1, 2 and 4 workers (`--workers`), each in its own data dir (a
+"machine") joined to one fresh database, all started at once on the same
+backlog of `--drain-size` inputs: wall time until the last exits, each
+worker's share, wall and CPU seconds, the embedded server's CPU seconds,
+`cpu_rate` (inputs/s if each worker had a core of its own: the busiest
+worker's CPU seconds as the wall time; on a shared machine the wall time
+mostly measures the other load), and a check that no input was derived twice;
+one SQLite worker drains the same backlog first, in the same run, as the
+reference. Last, the in-process cost
+of the append lock (median append with and without `LOCK TABLE ... IN
+EXCLUSIVE MODE`, one writer, so the control is safe).
 
     .venv/bin/python tools/bench_postgres.py                     # 1k and 10k, embedded server
     .venv/bin/python tools/bench_postgres.py --sizes 1000 --runs 9 --drain-size 1000
     .venv/bin/python tools/bench_postgres.py --dsn postgresql://me@db/bench --sizes 100000
+    .venv/bin/python tools/bench_postgres.py --drain-only --drain-size 10000   # workers only
 
 With --dsn the benchmark uses that server (it creates and drops databases
 named memman_bench_*; the role needs CREATEDB). Without it, it starts the
@@ -88,6 +96,33 @@ class Server:
                 " pg_total_relation_size('event_memories'), pg_total_relation_size('event_keys')"
             ).fetchone()
         return {"database": database, "log_tables": events + links + keys}
+
+    def cpu(self) -> float | None:
+        """CPU seconds the embedded server's processes have used (None for a server elsewhere)."""
+        if self.embedded is None:
+            return None
+        import psutil
+
+        postmaster = psutil.Process(self.embedded.server.get_pid())
+        total = 0.0
+        for proc in [postmaster, *postmaster.children(recursive=True)]:
+            try:
+                times = proc.cpu_times()
+            except psutil.Error:  # exited meanwhile
+                continue
+            total += times.user + times.system + times.children_user + times.children_system
+        return total
+
+    def derived_twice(self, dsn: str) -> int:
+        """Inputs that gained one kind of derivation more than once (the unique index should make it 0)."""
+        import psycopg
+
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM (SELECT 1 FROM events WHERE causation IS NOT NULL"
+                " GROUP BY type, causation, stage HAVING count(*) > 1) AS d"
+            ).fetchone()
+        return int(row[0])
 
     def stop(self) -> None:
         if self.embedded is not None:
@@ -223,7 +258,10 @@ def _warm(envs: dict[str, dict[str, str]], runs: int, floor: list[float]) -> dic
 
 
 def drain_rate(server: Server, corpus: Path, workers: int, workdir: Path) -> dict:
-    """Wall throughput of `workers` drains on separate data dirs, one backlog."""
+    """Wall throughput of `workers` drains on separate data dirs ("machines")
+    joined to one fresh database, all started at once on one backlog: wall
+    time until the last exits, each worker's share, the workers' CPU and the
+    embedded server's, and a check that no input was derived twice."""
     dsn = server.database()
     dirs = [workdir / f"w{workers}-{n}" for n in range(workers)]
     for d in dirs:
@@ -232,21 +270,77 @@ def drain_rate(server: Server, corpus: Path, workers: int, workdir: Path) -> dic
     inputs = json.loads(out)["imported"]
     for d in dirs[1:]:  # each replica catches up first, so the timing is the drain's
         memman(bench.child_env(d), "--store", "s", "status")
+    server_cpu = server.cpu()
     started = time.perf_counter()
-    procs = [
-        subprocess.Popen([str(bench.MEMMAN), "--store", "s", "scheduler", "drain", "--json"],
-                         env=bench.child_env(d), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        for d in dirs
-    ]
-    processed = []
-    for proc in procs:
-        out, err = proc.communicate()
-        if proc.returncode != 0:
-            raise SystemExit(f"bench: drain failed: {err.decode(errors='replace')}")
-        processed.append(json.loads(out)["stores"][0]["processed"])
+    procs = [_start_drain(d) for d in dirs]
+    finished = [_finish_drain(*proc) for proc in procs]
     seconds = time.perf_counter() - started
+    processed = [f["processed"] for f in finished]
+    twice = server.derived_twice(dsn)
+    if sum(processed) != inputs or twice:
+        raise SystemExit(f"bench: {workers} workers processed {processed} of {inputs} inputs, {twice} derived twice")
     return {"workers": workers, "inputs": inputs, "processed": processed, "seconds": round(seconds, 2),
-            "rate": round(inputs / seconds, 1)}
+            "rate": round(inputs / seconds, 1), "worker_seconds": [f["seconds"] for f in finished],
+            "worker_cpu_s": [f["cpu_s"] for f in finished], "cpu_rate": _cpu_rate(inputs, finished),
+            "server_cpu_s": None if server_cpu is None else round(server.cpu() - server_cpu, 1)}  # fmt: skip
+
+
+def _start_drain(data: Path) -> tuple[subprocess.Popen, Path]:  # type: ignore[type-arg]
+    """`scheduler drain --json` in the background, its output into files (so
+    its CPU can be read when it is reaped: `_finish_drain`)."""
+    out = data / "drain.out"
+    with open(out, "wb") as stdout, open(data / "drain.err", "wb") as stderr:
+        proc = subprocess.Popen([str(bench.MEMMAN), "--store", "s", "scheduler", "drain", "--json"],
+                                env=bench.child_env(data), stdout=stdout, stderr=stderr)  # fmt: skip
+    return proc, data
+
+
+def _finish_drain(proc: subprocess.Popen, data: Path) -> dict:  # type: ignore[type-arg]
+    """Wait for one drain: what it processed, its own wall seconds and CPU seconds."""
+    import os
+
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"bench: drain failed: {(data / 'drain.err').read_text(errors='replace')}")
+    (report,) = json.loads((data / "drain.out").read_text())["stores"]
+    return {"processed": report["processed"], "seconds": report["seconds"], "cpu_s": round(usage.ru_utime + usage.ru_stime, 1)}
+
+
+def drain_sqlite(corpus: Path, workdir: Path) -> dict:
+    """The reference: one worker draining the same backlog from a SQLite store."""
+    data = workdir / "sqlite-drain"
+    memman(bench.child_env(data), "store", "create", "s", "--backend", "sqlite")
+    _, out = memman(store_env(data), "import", str(corpus), "--json")
+    inputs = json.loads(out)["imported"]
+    started = time.perf_counter()
+    finished = _finish_drain(*_start_drain(data))
+    seconds = time.perf_counter() - started
+    if finished["processed"] != inputs:
+        raise SystemExit(f"bench: the SQLite drain processed {finished['processed']} of {inputs}")
+    return {"workers": 1, "backend": "sqlite", "inputs": inputs, "processed": [inputs], "seconds": round(seconds, 2),
+            "rate": round(inputs / seconds, 1), "worker_seconds": [finished["seconds"]], "worker_cpu_s": [finished["cpu_s"]],
+            "cpu_rate": _cpu_rate(inputs, [finished])}
+
+
+def _cpu_rate(inputs: int, finished: list[dict]) -> float:
+    """Inputs per second if every worker had a core of its own (a machine of
+    its own): the busiest worker's CPU seconds taken as the wall time. On a
+    shared machine the wall time mostly measures the other load; this does
+    not. It leaves out waiting for the server (whose CPU is reported apart)."""
+    return round(inputs / max(max(f["cpu_s"] for f in finished), 0.1), 1)
+
+
+def drains(server: Server, size: int, workers: list[int], seed: int, work: Path) -> list[dict]:
+    """SQLite's one worker, then PostgreSQL's 1, 2, 4... on one backlog of `size` inputs."""
+    corpus = work / "drain.jsonl"
+    bench.write_jsonl(corpus, size, seed + 7)
+    results = [drain_sqlite(corpus, work)]
+    bench.log(f"drain: {results[-1]}")
+    for n in workers:
+        results.append(drain_rate(server, corpus, n, work))
+        bench.log(f"drain: {results[-1]}")
+    return results
 
 
 def lock_cost(server: Server, runs: int) -> dict:
@@ -277,6 +371,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--runs", type=int, default=11)
     parser.add_argument("--drain-size", type=int, default=1000, help="0 skips the drain and lock measures")
+    parser.add_argument("--drain-only", action="store_true", help="skip the sizes: only the drain workers (and the lock)")
+    parser.add_argument("--workers", default="1,2,4", help="PostgreSQL drain workers to time, each count in its own run")
     parser.add_argument("--generated", action="store_true", help="PostgreSQL only, derived events written in bulk")
     parser.add_argument("--dsn", default=None)
     parser.add_argument("--seed", type=int, default=42)
@@ -288,7 +384,7 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="memman-pgb-") as tmp:
             work = Path(tmp)
-            for n in [int(s) for s in args.sizes.split(",")]:
+            for n in [] if args.drain_only else [int(s) for s in args.sizes.split(",")]:
                 corpus = work / f"corpus-{n}.jsonl"
                 if args.generated:
                     builds = {"postgresql": build_generated(server, n, work, args.seed)}
@@ -304,11 +400,8 @@ def main() -> None:
                 results["sizes"][n] = {"build": builds, **latencies(envs, args.runs, args.seed)}
                 bench.log(f"{n}: {json.dumps(results['sizes'][n])}")
             if args.drain_size:
-                corpus = work / "drain.jsonl"
-                bench.write_jsonl(corpus, args.drain_size, args.seed + 7)
-                for workers in (1, 2, 4):
-                    results["drain"].append(drain_rate(server, corpus, workers, work))
-                    bench.log(f"drain: {results['drain'][-1]}")
+                workers = [int(w) for w in args.workers.split(",")]
+                results["drain"] = drains(server, args.drain_size, workers, args.seed, work)
                 results["lock"] = lock_cost(server, 200)
                 bench.log(f"lock: {results['lock']}")
     finally:

@@ -56,6 +56,9 @@ class PgClaims:
 
         self.log = log
         self.conn = PgConnection(connect(log.dsn, where=log.path), log.path)  # type: ignore[attr-defined]
+        # A worker has loaded psycopg (it claims and appends), so its reads (each
+        # chunk's inputs, the replica's catch-up) use it too: ~6x faster than libpq via ctypes.
+        log.bulk_reads()  # type: ignore[attr-defined]
         self.held: list[int] = []
 
     def claim(self, seqs: Sequence[int], seen: int) -> list[int]:

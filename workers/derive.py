@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+import apsw
 import msgspec
 import numpy as np
 
@@ -44,7 +45,6 @@ from events.types import (
     Recorded,
     Vector,
 )
-from projections.queries import get_memory, memories_by_id
 from projections.store import StoreDB
 from projections.vectors import as_stored, encode
 from workers.embedders.base import Embedder
@@ -262,6 +262,8 @@ class Deriver:
             except Exception as exc:  # noqa: BLE001 - re-raised per input by _embedded, inside its stage
                 self._prepared_vectors.update(((key, seq), exc) for seq in texts)
                 continue
+            if embedder is self.embedder:  # the chunk's queries, scored in one product (workers/vectorset.py)
+                self.vectors.prescore(as_stored(matrix))
             start = 0
             for seq, group in texts.items():
                 self._prepared_vectors[(key, seq)] = matrix[start : start + len(group)]
@@ -376,17 +378,17 @@ class Deriver:
             found = dict.fromkeys(self.probe.search(probe, limit=KEYWORD_CANDIDATES, exclude=own))
             near = dict(self.vectors.top(vector, VECTOR_CANDIDATES, min_similarity=MIN_CANDIDATE_SIMILARITY))
             ids = [i for i in dict.fromkeys([*found, *near]) if i not in own and i not in self.pending.retired]
-            rows = memories_by_id(conn, ids)
+            rows = _candidate_rows(conn, ids)
             known = []
             for memory_id in ids:
                 row = rows.get(memory_id)
-                if row is not None and row.status == "active":
+                if row is not None and row[0] == "active":
                     candidate = Known(
-                        memory_id=memory_id, content=row.content, entities=row.entities, protected=row.protected
+                        memory_id=memory_id, content=row[1], entities=_entity_list(row[2]), protected=bool(row[3])
                     )
                 elif memory_id in self.pending.active:  # activated earlier in this drain; protected may be set already
                     candidate = self.pending.active[memory_id]
-                    if row is not None and row.protected:
+                    if row is not None and row[3]:
                         candidate = msgspec.structs.replace(candidate, protected=True)
                 else:
                     continue
@@ -400,17 +402,18 @@ class Deriver:
         return decisions
 
     def _edges(self, input_id: str, new_memories: list[tuple]) -> list[Edge]:  # type: ignore[type-arg]
-        row = get_memory(self.db.main.conn, input_id)
+        row = self.db.main.conn.execute("SELECT source, occurred_at FROM memories WHERE id = ?", (input_id,)).fetchone()
         if row is None or not new_memories:
             return []
+        source, occurred_at = row
         return self.edges.infer(
             [
                 NewMemory(
                     id=memory_id,
                     text=fact.text,
                     entities=fact.entities,
-                    source=row.source,
-                    occurred_at=row.occurred_at,
+                    source=source,
+                    occurred_at=occurred_at,
                     vector=vector,
                 )
                 for fact, memory_id, vector in new_memories
@@ -439,6 +442,20 @@ class Deriver:
             if decision.action in ("UPDATE", "DELETE") and decision.target:
                 self.vectors.remove(decision.target)
                 self.pending.retire(decision.target)
+
+
+_entity_list = msgspec.json.Decoder(list[str]).decode
+
+
+def _candidate_rows(conn: apsw.Connection, ids: list[str]) -> dict[str, tuple[str, str, str, int]]:
+    """id -> (status, content, entities as JSON, protected): what reconciliation
+    reads of its candidates (a whole memory row decodes a dozen more columns)."""
+    found: dict[str, tuple[str, str, str, int]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        sql = f"SELECT id, status, content, entities, protected FROM memories WHERE id IN ({','.join('?' * len(chunk))})"
+        found.update((r[0], r[1:]) for r in conn.execute(sql, chunk))
+    return found
 
 
 def _explicit(memory_id: str, replaces: str, known: list[Known]) -> Decision:

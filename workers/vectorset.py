@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from workers.prescore import Prescored
+from workers.prescore import scores as prescored_scores
+
 if TYPE_CHECKING:
     from workers.annindex import AnnIndex
-
 
 class VectorSet:
     def __init__(self, dim: int, capacity: int = 1024) -> None:
@@ -22,6 +24,10 @@ class VectorSet:
         self._ids: list[str] = []
         self._index: dict[str, int] = {}
         self._last: tuple[np.ndarray, np.ndarray] | None = None  # (query, its scores)
+        self._floor = -np.inf  # rows of `_last` not scored exactly are below this (`_prescored`)
+        self._patched: dict[int, float] = {}  # rows of `_last` scored one by one as they were added
+        self._pre: Prescored | None = None  # the current chunk's queries (workers/prescore.py)
+        self._max_norm: float | None = None  # of any row ever held, once a prescore needed it
         self.ann: AnnIndex | None = None
         self._by_key: dict[int, int] = {}  # ann key -> row, for live rows
 
@@ -53,6 +59,10 @@ class VectorSet:
             self._index[memory_id] = row
         self._rows[row] = vector
         self._alive[row] = True
+        if self._pre is not None and row < self._pre.used:
+            self._pre.changed.add(row)
+        if self._max_norm is not None:
+            self._max_norm = max(self._max_norm, float(np.linalg.norm(vector)))
         if self.ann is not None:
             from workers.annindex import key_of
 
@@ -62,7 +72,7 @@ class VectorSet:
             query, scores = self._last
             if row >= len(scores):
                 scores = np.concatenate([scores, np.zeros(row + 1 - len(scores), dtype=scores.dtype)])
-            scores[row] = float(vector @ query)
+            scores[row] = self._patched[row] = float(vector @ query)
             self._last = (query, scores)
 
     def remove(self, memory_id: str) -> None:
@@ -74,14 +84,52 @@ class VectorSet:
         row = self._index.get(memory_id)
         return None if row is None else self._rows[row]
 
-    def _scores(self, query: np.ndarray) -> np.ndarray:
+    def prescore(self, queries: np.ndarray) -> None:
+        """Score a chunk's fact vectors against every row in one matrix
+        product, so that each `top` of one of them scores exactly only the
+        rows that can be among its best (`_prescored`); the results are the
+        ones a full scan per query gives. Until the next call."""
+        self._pre = None
+        used = len(self._ids)
+        if self.ann is None and used and len(queries):
+            if self._max_norm is None:
+                self._max_norm = float(np.linalg.norm(self._rows[:used], axis=1).max())
+            self._pre = Prescored(np.ascontiguousarray(queries, dtype=np.float32), self._rows[:used], self._max_norm)
+
+    def _scores(self, query: np.ndarray, k: int) -> np.ndarray:
         """Similarities of `query` to every row. The last query's scores are
         kept current as rows are added (one dot product each), because
         reconciliation and semantic edges ask about the same fact's vector."""
         used = len(self._ids)
         if self._last is None or not np.array_equal(self._last[0], query):
-            self._last = (query.copy(), self._rows[:used] @ query)
+            self._patched = {}
+            self._last = (query.copy(), self._prescored(query, k))
         return self._last[1][:used].copy()
+
+    def _full(self) -> np.ndarray:
+        """`_last`'s scores by a full scan, with the rows added since it as they were then."""
+        assert self._last is not None
+        query, _ = self._last
+        scores = self._rows[: len(self._ids)] @ query
+        for row, value in self._patched.items():
+            scores[row] = value
+        self._floor = -np.inf
+        self._last = (query, scores)
+        return scores.copy()
+
+    def _prescored(self, query: np.ndarray, k: int) -> np.ndarray:
+        """Every row's score, by a full scan or, for a query of the current
+        chunk, exactly where it can matter (workers/prescore.py), which sets
+        `_floor`: the rows scored otherwise score below it."""
+        used = len(self._ids)
+        pre = self._pre
+        n = pre.index.get(query.tobytes()) if pre is not None and query.dtype == np.float32 else None
+        if n is None:
+            self._floor = -np.inf
+            return self._rows[:used] @ query
+        assert pre is not None
+        scores, self._floor = prescored_scores(pre, n, self._rows, self._alive[:used], query, k)
+        return scores
 
     def attach(self, ann: AnnIndex) -> None:
         """Answer `top` through `ann` from now on, after adding to it every
@@ -95,6 +143,7 @@ class VectorSet:
         self._by_key = {key_of(m): row for m, row in zip(live, rows)}
         self.ann = ann
         self._last = None
+        self._pre = None
 
     def _top_ann(self, query: np.ndarray, k: int, min_similarity: float) -> list[tuple[str, float]]:
         """The index's candidates that are live rows, rescored exactly; asks
@@ -121,9 +170,13 @@ class VectorSet:
             return []
         if self.ann is not None:
             return self._top_ann(query, k, min_similarity)
-        scores = self._scores(query)
+        scores = self._scores(query, k)
         scores[~self._alive[:used]] = -np.inf
         k = min(k, len(self._index))
         best = np.argpartition(-scores, k - 1)[:k]
+        if float(scores[best].min()) < self._floor:  # a row scored inexactly could be among these: scan all
+            scores = self._full()
+            scores[~self._alive[:used]] = -np.inf
+            best = np.argpartition(-scores, k - 1)[:k]
         best = best[np.argsort(-scores[best], kind="stable")]
         return [(self._ids[i], float(scores[i])) for i in best if scores[i] >= min_similarity]

@@ -54,15 +54,23 @@ from events.types import Recorded, type_of
 BULK_READ = 1000  # a read spanning more seqs than this goes through psycopg (bulk_reads)
 LOCK_TIMEOUT = "10s"  # like SQLite's busy timeout: a writer waits this long, then StoreLocked
 
-# Under the table lock, each row's seq is max+1 as its INSERT runs (it sees the
-# rows this transaction inserted before it), and its memory links take the
-# seq just assigned; the client learns the seqs from the head at the end.
-_INSERT_EVENT = (
-    "INSERT INTO events (seq, id, type, schema_version, recorded_at, occurred_at, actor,"
-    " causation, stage, payload, checksum) SELECT coalesce(max(seq), 0) + 1, %s,%s,%s,%s,%s,%s,%s,%s,%s,%s FROM events"
-)
-_INSERT_MEMORY = "INSERT INTO event_memories (memory_id, seq) SELECT %s, max(seq) FROM events"
-_INSERT_KEY = "INSERT INTO event_keys (key, seq) SELECT %s, max(seq) FROM events"
+# A whole batch in one statement (one parse, one execution, however many
+# events): under the table lock the rows take seqs head+1..head+n in order,
+# and their memory links and idempotency keys name the same seqs. The foreign
+# keys are checked at the end of the statement, when the rows are there.
+_INSERT_BATCH = """
+WITH base AS (SELECT coalesce(max(seq), 0) AS head FROM events),
+rows AS (
+    INSERT INTO events (seq, id, type, schema_version, recorded_at, occurred_at, actor, causation, stage, payload, checksum)
+    SELECT head + r.n, r.id, r.type, r.version, r.recorded, r.occurred, r.actor, r.causation, r.stage, r.payload, r.checksum
+    FROM base, unnest(%s::text[], %s::text[], %s::integer[], %s::text[], %s::text[], %s::text[], %s::bigint[], %s::text[],
+                      %b::bytea[], %s::text[])
+        WITH ORDINALITY AS r(id, type, version, recorded, occurred, actor, causation, stage, payload, checksum, n)
+),
+links AS (INSERT INTO event_memories (memory_id, seq) SELECT l.m, head + l.n FROM base, unnest(%s::text[], %s::bigint[]) AS l(m, n)),
+keys AS (INSERT INTO event_keys (key, seq) SELECT k.k, head + k.n FROM base, unnest(%s::text[], %s::bigint[]) AS k(k, n))
+SELECT head FROM base
+"""
 _APPEND_LOCK = "LOCK TABLE events IN EXCLUSIVE MODE"
 _SCHEMA_LOCK = 0x6D656D6D616E  # pg_advisory_xact_lock key while creating the schema ("memman")
 
@@ -252,12 +260,8 @@ class PostgresEventLog(EventLog):
             cur.execute(_APPEND_LOCK)
             fresh = self._unkeyed(raw, items)
             prepared = [self._prepare(item, now) for item in fresh]
-            self._insert_rows(cur, prepared)
-            # Each read gets a cursor of its own: in pipeline mode a cursor that
-            # ran many statements may hand back an earlier statement's result.
-            head = raw.execute("SELECT max(seq) FROM events").fetchone()[0]
-        first = head - len(prepared)
-        return [msgspec.structs.replace(rec, seq=first + n) for n, (rec, _) in enumerate(prepared, start=1)]
+            head = self._insert_rows(raw, prepared) if prepared else 0
+        return [msgspec.structs.replace(rec, seq=head + n) for n, (rec, _) in enumerate(prepared, start=1)]
 
     @staticmethod
     def _unkeyed(raw: Any, items: Sequence[NewEvent]) -> list[NewEvent]:
@@ -277,14 +281,24 @@ class PostgresEventLog(EventLog):
         return fresh
 
     @staticmethod
-    def _insert_rows(cur: Any, prepared: list[tuple[Recorded, tuple[object, ...]]]) -> None:
-        for rec, row in prepared:
-            cur.execute(_INSERT_EVENT, row)
+    def _insert_rows(raw: Any, prepared: list[tuple[Recorded, tuple[object, ...]]]) -> int:
+        """Insert the rows (at least one) in one statement (`_INSERT_BATCH`), under the append
+        lock the caller holds; returns the head before them (the rows took
+        head+1, head+2, ...). A read gets a cursor of its own: in pipeline
+        mode a cursor that ran many statements may hand back an earlier
+        statement's result."""
+        columns = [list(column) for column in zip(*(row for _, row in prepared))]
+        links: tuple[list[str], list[int]] = ([], [])
+        keys: tuple[list[str], list[int]] = ([], [])
+        for n, (rec, _) in enumerate(prepared, start=1):
+            for memory_id in dict.fromkeys(rec.event.memory_ids()):
+                links[0].append(memory_id)
+                links[1].append(n)
             key = getattr(rec.event, "key", None)
             if key is not None:
-                cur.execute(_INSERT_KEY, (key,))
-            for memory_id in dict.fromkeys(rec.event.memory_ids()):
-                cur.execute(_INSERT_MEMORY, (memory_id,))
+                keys[0].append(key)
+                keys[1].append(n)
+        return int(raw.execute(_INSERT_BATCH, (*columns, *links, *keys)).fetchone()[0])
 
     def _prepare(self, item: NewEvent, now: datetime) -> tuple[Recorded, tuple[object, ...]]:
         """The row (without seq, which the server assigns) and its Recorded (seq 0 until known)."""
@@ -398,9 +412,8 @@ class PostgresEventLog(EventLog):
                 new = (*row[:-1], payload)
                 cur.execute("UPDATE events SET payload = %s, checksum = %s WHERE seq = %s", (payload, row_checksum(new), seq))
             cur.execute("ALTER TABLE events ENABLE TRIGGER events_no_update")
-            self._insert_rows(cur, prepared)
-            head = cur.execute("SELECT max(seq) FROM events").fetchone()[0]
-        return msgspec.structs.replace(prepared[0][0], seq=head) if prepared else None
+            head = self._insert_rows(raw, prepared) if prepared else 0
+        return msgspec.structs.replace(prepared[0][0], seq=head + 1) if prepared else None
 
     def vacuum(self) -> None:
         """Rewrite the log's tables so no dead row version keeps a rewritten

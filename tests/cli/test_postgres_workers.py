@@ -114,3 +114,33 @@ def test_a_killed_workers_claim_is_released_by_the_server(pg_dsn: str, tmp_path:
         assert time.monotonic() < deadline, "the dead worker's claim was never released"
         time.sleep(0.2)  # the server notices the closed socket at once; allow for a loaded machine
     assert (report["processed"], report["completed"]) == (1, 1)
+
+
+def _commits(dsn: str) -> int:
+    """Transactions the server has committed in this test's database (every
+    autocommit read is one, and so is every append)."""
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("SELECT pg_stat_clear_snapshot()")
+        row = conn.execute("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()").fetchone()
+    return int(row[0])
+
+
+def test_a_worker_talks_to_the_server_per_chunk_not_per_input(pg_dsn: str, tmp_path: Path) -> None:
+    """A chunk of inputs is claimed, read, appended and caught up in about
+    ten round trips (docs/postgres.md, 'What a chunk costs'): a drain of 300
+    inputs (3 chunks) commits far fewer transactions than it has inputs
+    (every autocommit read is one, a chunk's append is one; 58 here: the
+    drain's start and about a dozen per chunk). A read per input would
+    commit 300 more."""
+    cli = Cli(tmp_path / "a")
+    cli.ok("store", "create", "team", "--backend", pg_dsn)
+    lines = tmp_path / "inputs.jsonl"
+    lines.write_text("".join(json.dumps({"text": t}) + "\n" for t in distinct_texts(300)), encoding="utf-8")
+    cli.ok("--store", "team", "import", str(lines))
+    before = _commits(pg_dsn)
+    report = cli.json("--store", "team", "scheduler", "drain")["stores"][0]
+    spent = _commits(pg_dsn) - before
+    assert (report["processed"], report["completed"]) == (300, 300)
+    assert 3 <= spent < 100, spent  # one transaction per input would be 300 or more

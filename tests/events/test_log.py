@@ -15,6 +15,7 @@ from freezegun import freeze_time
 from events.errors import BadInput
 from events.log import DuplicateDerivation, EventLog, NewEvent
 from events.types import (
+    EdgeLinked,
     FactsExtracted,
     MemoryForgotten,
     MemoryRemembered,
@@ -91,6 +92,30 @@ class EventLogContract:
         assert log.head() == 2
         assert log.verify() == []  # the rolled-back batch left no gap in seq
         assert log.append(remembered("C")).seq == 3
+
+    def test_a_mixed_batch_links_every_event_to_its_memories_keys_and_input(self, tmp_path: Path) -> None:
+        """(A drain chunk: inputs' derivations, edges naming two memories, keyed
+        inputs, all in one append; PostgreSQL sends it as one statement.)"""
+        log = self.make_log(tmp_path)
+        log.append_many([NewEvent(event=remembered("A")), NewEvent(event=remembered("B"))])
+        prov = Provenance(implementation="rules")
+        batch = [
+            NewEvent(event=FactsExtracted(input_id="A", facts=[], provenance=prov), causation=1, stage="extract"),  # type: ignore[arg-type]
+            NewEvent(event=EdgeLinked(src="A", dst="B", edge_type="related")),  # type: ignore[arg-type]
+            NewEvent(event=MemoryRemembered(memory_id="C", text="keyed", key="id:c")),  # type: ignore[arg-type]
+            NewEvent(event=FactsExtracted(input_id="B", facts=[], provenance=prov), causation=2, stage="extract"),  # type: ignore[arg-type]
+            NewEvent(event=remembered("B", "again")),
+        ]
+        recorded = log.append_many(batch)
+        assert [r.seq for r in recorded] == [3, 4, 5, 6, 7]
+        assert [r.seq for r in log.for_memory("A")] == [1, 3, 4]
+        assert [r.seq for r in log.for_memory("B")] == [2, 4, 6, 7]
+        assert [r.seq for r in log.for_memory("C")] == [5] and log.seq_of_key("id:c") == 5
+        assert [(r.seq, r.causation, r.stage) for r in log.derivations_of(2)] == [(6, 2, "extract")]
+        assert [r.event for r in log.read(after=2)] == [item.event for item in batch]
+        with pytest.raises(DuplicateDerivation):  # the same derivation twice in one batch: none of it lands
+            log.append_many([NewEvent(event=remembered("D")), batch[0], batch[0]])
+        assert log.head() == 7 and log.for_memory("D") == [] and log.verify() == []
 
     def test_derived_events_are_idempotent_per_stage(self, tmp_path: Path) -> None:
         log = self.make_log(tmp_path)

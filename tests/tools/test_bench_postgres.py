@@ -27,3 +27,23 @@ def test_a_tiny_generated_postgres_store_is_built_joined_and_timed(tmp_path: Pat
     assert build["bytes"]["server"]["log_tables"] > 0
     assert set(report["postgresql"]) == {"remember", "recall", "recall_basic", "recall_warm"}
     assert set(report["floor"]) == {"python -c pass", "python -c 'import psycopg'"}
+
+
+def test_the_drain_workers_bench_reports_each_worker_and_the_sqlite_reference(tmp_path: Path, pg_server) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "drain.json"
+    subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "bench_postgres.py"), "--drain-only", "--drain-size", "120",
+         "--workers", "1,2", "--dsn", pg_server.admin_dsn, "--json", str(out)],
+        check=True, capture_output=True, timeout=900,
+    )  # fmt: skip
+    report = json.loads(out.read_text())
+    assert report["sizes"] == {}
+    sqlite, one, two = report["drain"]
+    assert sqlite["backend"] == "sqlite" and sqlite["processed"] == [120]
+    assert (one["workers"], one["processed"]) == (1, [120])
+    assert two["workers"] == 2 and len(two["processed"]) == 2 and sum(two["processed"]) == 120  # none twice
+    for run in (sqlite, one, two):
+        assert run["inputs"] == 120 and run["rate"] > 0 and run["cpu_rate"] > 0
+        assert len(run["worker_cpu_s"]) == len(run["worker_seconds"]) == run["workers"]
+    assert two["server_cpu_s"] is None  # a server given by --dsn: its CPU is not this bench's to read
+    assert report["lock"]["n"] == 200

@@ -41,6 +41,7 @@ from events.types import Edge
 from workers.pending import Pending
 from workers.entities.aliases import canonical, variants
 from workers.stages.reconcile import Known, named
+from workers.stages.stamp import stamp
 from workers.vectorset import VectorSet
 
 # Cosine at or above which two memories count as semantically related, per
@@ -55,6 +56,7 @@ _FORWARD = r"led to|leads to|leading to|caused|causes|therefore|thus|hence|resul
 _CUE = re.compile(rf"\b({_BACKWARD}|{_FORWARD})\b", re.IGNORECASE)
 _BACKWARD_CUES = frozenset(c for c in _BACKWARD.split("|"))
 _WORD = re.compile(r"[a-z0-9]+")
+NAMING_LIMIT = 4096  # entity queries remembered within one state of the database
 _STOP = frozenset("the a an and or of to in on for with is are was were be been it this that we our they".split())
 
 
@@ -107,6 +109,11 @@ def causal_direction(with_cue: str, other: str) -> tuple[str, float] | None:
     match = _CUE.search(with_cue)
     if match is None:
         return None
+    return _direction(with_cue, match, other)
+
+
+def _direction(with_cue: str, match: re.Match[str], other: str) -> tuple[str, float] | None:
+    """`causal_direction` once `with_cue`'s cue is found (`match`)."""
     before, after = with_cue[: match.start()], with_cue[match.end() :]
     backward = match.group(1).lower() in _BACKWARD_CUES
     cause_clause, effect_clause = (after, before) if backward else (before, after)
@@ -151,6 +158,8 @@ class EdgeInferer:
         self.policy = policy
         self.threshold = policy.threshold_for(provider)
         self._total: int | None = None
+        self._naming: dict[tuple[str, int], tuple[list[str], int]] = {}  # (query, horizon) -> (ids, limit asked)
+        self._stamp: tuple[int, int] | None = None  # the database's state `_naming` was read at
 
     def _seconds(self, a: str, b: str) -> float:
         return abs(self._epoch(a) - self._epoch(b))
@@ -281,13 +290,7 @@ class EdgeInferer:
             if df > total / 2:
                 continue  # too common to say anything
             weight = math.log((total + 1) / (df + 1)) / math.log(total + 1)
-            rows = self.conn.execute(
-                "SELECT m.id FROM memories_fts JOIN memories m ON m.key = memories_fts.rowid"
-                " WHERE memories_fts MATCH ? AND memories_fts.rowid < ? AND m.status='active'"
-                " ORDER BY memories_fts.rowid DESC LIMIT ?",  # FTS5 walks its doclist backwards and stops early
-                (query, self._limit, self.policy.entity_cap_per_entity + len(own)),
-            ).fetchall()
-            ids = [r[0] for r in rows]
+            ids = self._newest_naming(query, self.policy.entity_cap_per_entity + len(own))
             ids += sorted(self.pending.named(name))
             kept = [i for i in dict.fromkeys(reversed(ids)) if i not in own and i not in self.pending.retired]
             for other in kept[-self.policy.entity_cap_per_entity :]:
@@ -298,6 +301,29 @@ class EdgeInferer:
             Edge(src=other, dst=m.id, edge_type="entity", weight=round(w, 4), meta={"entity": name})
             for other, (w, name) in best
         ]
+
+    def _newest_naming(self, query: str, limit: int) -> list[str]:
+        """The newest `limit` active memories matching an entity query, newest
+        first. The answer for a larger limit (or one that ran out) answers a
+        smaller one; all are forgotten when the database changes (a chunk's
+        catch-up), so a chunk's facts naming the same entity read it once."""
+        now = stamp(self.conn)
+        if now != self._stamp:
+            self._naming.clear()
+            self._stamp = now
+        known = self._naming.get((query, self._limit))
+        if known is not None and (known[1] >= limit or len(known[0]) < known[1]):
+            return known[0][:limit]
+        rows = self.conn.execute(
+            "SELECT m.id FROM memories_fts JOIN memories m ON m.key = memories_fts.rowid"
+            " WHERE memories_fts MATCH ? AND memories_fts.rowid < ? AND m.status='active'"
+            " ORDER BY memories_fts.rowid DESC LIMIT ?",  # FTS5 walks its doclist backwards and stops early
+            (query, self._limit, limit),
+        ).fetchall()
+        if len(self._naming) >= NAMING_LIMIT:
+            self._naming.clear()
+        self._naming[(query, self._limit)] = ([r[0] for r in rows], limit)
+        return [r[0] for r in rows]
 
     # ------------------------------------------------------------ semantic
 
@@ -319,14 +345,23 @@ class EdgeInferer:
             return []
         texts = self._texts(related)
         mine = named(m.entities)
+        my_cue = _CUE.search(m.text)  # each text is searched for a cue once; most have none
         found: list[Edge] = []
         for other in related:
             text, entities = texts.get(other, ("", []))
-            shared = len(mine & named(entities))
-            if not text or not shared:
+            if not text:
                 continue
-            for with_cue, peer, cue_id, peer_id in ((m.text, text, m.id, other), (text, m.text, other, m.id)):
-                direction = causal_direction(with_cue, peer)
+            their_cue = _CUE.search(text)
+            if my_cue is None and their_cue is None:
+                continue  # causal_direction is None both ways
+            shared = len(mine & named(entities))
+            if not shared:
+                continue
+            for with_cue, match, peer, cue_id, peer_id in (
+                (m.text, my_cue, text, m.id, other),
+                (text, their_cue, m.text, other, m.id),
+            ):
+                direction = None if match is None else _direction(with_cue, match, peer)
                 if direction is None:
                     continue
                 how, overlap = direction
@@ -334,7 +369,7 @@ class EdgeInferer:
                 if confidence < self.policy.causal_min_confidence:
                     continue
                 src, dst = (peer_id, cue_id) if how == "other->cue" else (cue_id, peer_id)
-                cue = _CUE.search(with_cue).group(1).lower()  # type: ignore[union-attr]
+                cue = match.group(1).lower()  # type: ignore[union-attr]
                 found.append(
                     Edge(
                         src=src,

@@ -94,6 +94,7 @@ class RuleReconciler:
 
     def __init__(self) -> None:
         self._readings: dict[tuple[str, tuple[str, ...]], Reading] = {}
+        self._entities: dict[str, tuple[tuple[str, ...], str] | None] = {}  # entity -> words, canonical name
 
     def _read(self, text: str, entities: Sequence[str]) -> Reading:
         """`read`, remembered: it is a pure function of the text and entities."""
@@ -102,7 +103,8 @@ class RuleReconciler:
         if reading is None:
             if len(self._readings) >= READ_CACHE:
                 self._readings.clear()
-            reading = self._readings[key] = read(text, entities)
+                self._entities.clear()
+            reading = self._readings[key] = read(text, entities, self._entities)
         return reading
 
     def decide(self, memory_id: str, text: str, entities: Sequence[str], candidates: Sequence[Known]) -> Decision:

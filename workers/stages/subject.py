@@ -84,6 +84,15 @@ _SUBJECT_TO = lazy(
 _NO_LONGER = lazy(r"\bno\s+longer\b|\bnot\s+anymore\b|\bany\s*more\b", re.IGNORECASE)
 _FROM_NOW_ON = lazy(r"\bfrom\s+now\s+on\b|\bgoing\s+forward\b|\bfrom\s+today\b", re.IGNORECASE)
 
+# A word every pattern above needs, at the start of a word (a superset of their
+# matches: "any" of "anymore", "from" of "from now on"), so `_change` can skip
+# the six searches for a sentence that holds none of them.
+_CHANGE_GATE = lazy(
+    r"\b(?:switched|switching|moved|migrated|changed|upgraded|downgraded|went|transitioned|swapped|bumped|raised|"
+    r"lowered|increased|decreased|reduced|cut|shifted|converted|ported|replaced|instead|no|not|any|set|from|going)",
+    re.IGNORECASE,
+)
+
 
 def tokens(text: str) -> list[str]:
     """Case-folded word tokens in order; values keep their dots and dashes (3.11, us-west-2)."""
@@ -116,36 +125,58 @@ class Reading(msgspec.Struct, frozen=True, kw_only=True):
     change: Change | None
 
 
-def _names(text: str, entities: Sequence[str]) -> tuple[tuple[str, ...], frozenset[str]]:
+def _names(
+    text: str, entities: Sequence[str], memo: dict[str, tuple[tuple[str, ...], str] | None] | None = None
+) -> tuple[tuple[str, ...], frozenset[str]]:
     """Named entities (no digits) in text order, canonical ("Postgres" is
     "postgresql", workers/entities/aliases.py), and the words they are written
     with. A sentence-initial change verb glued to a name by the extractor
-    ("Switched CI") is dropped from it."""
-    from workers.entities import aliases
-
+    ("Switched CI") is dropped from it. `memo` keeps each entity's reading
+    for a caller that reads many sentences naming the same entities."""
     folded = text.casefold()
     found, written = [], set()
     for entity in entities:
-        words = [w for w in tokens(entity) if w not in CHANGE_WORDS]
-        if not words or any(is_value(w) for w in words):
+        if memo is None:
+            entry = _entity(entity)
+        elif (entry := memo.get(entity, _UNREAD)) is _UNREAD:
+            entry = memo[entity] = _entity(entity)
+        if entry is None:
             continue
+        words, canonical = entry
         name = " ".join(words)
         written.update(words)
         at = folded.find(name)
-        found.append((at if at >= 0 else len(folded), aliases.canonical(name)))
+        found.append((at if at >= 0 else len(folded), canonical))
     return tuple(dict.fromkeys(name for _, name in sorted(found))), frozenset(written)
 
 
-def _first_verb(toks: Sequence[str]) -> int:
+_UNREAD: tuple[tuple[str, ...], str] = ((), "")
+
+
+def _entity(entity: str) -> tuple[tuple[str, ...], str] | None:
+    """An entity's words (no change words) and canonical name; None for a value."""
+    from workers.entities import aliases
+
+    words = [w for w in tokens(entity) if w not in CHANGE_WORDS]
+    if not words or any(is_value(w) for w in words):
+        return None
+    return tuple(words), aliases.canonical(" ".join(words))
+
+
+def _first_verb(toks: Sequence[str], values: frozenset[str] | None = None) -> int:
     """Where the predicate starts; with no verb found, after the first token
     (so "web1 port 8080" still reads web1 as its subject)."""
     for i, t in enumerate(toks):
-        if t in VERBS or (len(t) > 4 and t.endswith("ed") and not is_value(t)):
+        if t in VERBS or (
+            len(t) > 4 and t.endswith("ed") and not (t in values if values is not None else is_value(t))
+        ):
             return i
     return min(1, len(toks))
 
 
 def _change(text: str) -> Change | None:
+    if not _CHANGE_GATE.search(text):  # most sentences state no change: one search instead of six
+        return None
     if m := _FROM_TO.search(text):
         return Change(kind="from-to", old=tuple(tokens(m["old"])), new=tuple(tokens(m["new"])))
     if m := _REPLACED.search(text):
@@ -162,26 +193,30 @@ def _change(text: str) -> Change | None:
     return None
 
 
-def subject_end(text: str, toks: Sequence[str]) -> int:
+def subject_end(text: str, toks: Sequence[str], values: frozenset[str] | None = None) -> int:
     """How many of the sentence's tokens `toks` are its subject: up to the first
-    verb, or to a colon ("Billing timeout: 30s", "Dana: ..."; not 02:00)."""
-    verb = _first_verb(toks)
+    verb, or to a colon ("Billing timeout: 30s", "Dana: ..."; not 02:00).
+    `values`: the tokens that are values, if the caller has them."""
+    verb = _first_verb(toks, values)
     colon = text.find(":")
     if 0 < colon and not is_value(text[colon - 1 : colon + 2]):
         verb = min(verb, len(tokens(text[:colon])))
     return verb
 
 
-def read(text: str, entities: Sequence[str]) -> Reading:
+def read(
+    text: str, entities: Sequence[str], memo: dict[str, tuple[tuple[str, ...], str] | None] | None = None
+) -> Reading:
+    """`memo`: see `_names`."""
     toks = tokens(text)
-    values = frozenset(t for t in toks if is_value(t))
-    verb = subject_end(text, toks)
-    identifiers = {t for t in toks[:verb] if is_value(t)}
-    identifiers |= {t for prev, t in zip(toks, toks[1:]) if is_value(t) and prev in ID_NOUNS}
-    names, written = _names(text, entities)
+    values = frozenset(t for t in toks if is_value(t))  # each token tested once; membership below
+    verb = subject_end(text, toks, values)
+    identifiers = {t for t in toks[:verb] if t in values}
+    identifiers |= {t for prev, t in zip(toks, toks[1:]) if t in values and prev in ID_NOUNS}
+    names, written = _names(text, entities, memo)
     # content words leave out the names' own words: names are compared canonically, on their own
     words = tuple(
-        t for t in toks if t not in STOPWORDS and t not in CHANGE_WORDS and not is_value(t) and t not in written
+        t for t in toks if t not in STOPWORDS and t not in CHANGE_WORDS and t not in values and t not in written
     )
     return Reading(
         tokens=tuple(toks),
