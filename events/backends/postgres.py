@@ -188,12 +188,12 @@ class PostgresEventLog(EventLog):
         self.conn = bulk  # type: ignore[assignment]
 
     def read(self, *, after: int = 0, upto: int | None = None, types: Iterable[str] | None = None,
-             limit: int | None = None, batch: int = 2000) -> Iterator[Recorded]:
+             limit: int | None = None, batch: int = 2000, scan: bool = False) -> Iterator[Recorded]:
         """As EventLog.read; a span of more than BULK_READ seqs switches to `bulk_reads`."""
         span = min(upto if upto is not None else 2**62, after + limit if limit is not None else 2**62) - after
         if span > BULK_READ:
             self.bulk_reads()
-        return super().read(after=after, upto=upto, types=types, limit=limit, batch=batch)
+        return super().read(after=after, upto=upto, types=types, limit=limit, batch=batch, scan=scan)
 
     def seqs(self, batch: int = 5000) -> Iterator[int]:
         self.bulk_reads()  # every seq of the log
