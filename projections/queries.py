@@ -7,6 +7,7 @@ rows that contain more, and rarer, of them first.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 
@@ -102,9 +103,7 @@ def terms(text: str) -> list[str]:
 def fts_query(text: str, max_terms: int = MAX_QUERY_TERMS) -> str | None:
     """An FTS5 MATCH expression OR-ing the content words of `text`, or None."""
     words = terms(text)[:max_terms]
-    if not words:
-        return None
-    return " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
+    return _or(words) if words else None
 
 
 def _filters(
@@ -169,16 +168,94 @@ def keyword_search(
 def _word_search(
     conn: apsw.Connection, text: str, where: list[str], args: list[object], limit: int
 ) -> list[tuple[str, float]]:
-    query = fts_query(text)
-    if query is None:
+    words = terms(text)[:MAX_QUERY_TERMS]
+    if not words:
         return []
-    sql = (
-        "SELECT m.id, bm25(memories_fts, 1.0, 0.8, 0.5) AS rank FROM memories_fts"
-        " JOIN memories m ON m.key = memories_fts.rowid"
-        f" WHERE memories_fts MATCH ? AND {' AND '.join(where)} ORDER BY rank LIMIT ?"
-    )
+    full = _or(words)
     with translated_errors("projections.db"):
-        return [(r[0], r[1]) for r in conn.execute(sql, (query, *args, limit))]
+        rare, floor = _selective(conn, words)
+        if rare is None:  # every match fits under the cap: one exact query, as always
+            sql = (
+                f"SELECT m.id, {_BM25} AS rank FROM memories_fts JOIN memories m ON m.key = memories_fts.rowid"
+                f" WHERE memories_fts MATCH ? AND {' AND '.join(where)} ORDER BY rank LIMIT ?"
+            )
+            return [(r[0], r[1]) for r in conn.execute(sql, (full, *args, limit))]
+        return _capped_search(conn, full, rare, floor, where, args, limit)
+
+
+_BM25 = "bm25(memories_fts, 1.0, 0.8, 0.5)"
+KEYWORD_CAP = 2000  # rows a capped keyword query ranks (docs/scale.md, "Warm recall in the store's size")
+# A query matching up to this many memories is ranked whole, exactly: below
+# it the exact query costs less than the capped one's two rankings.
+CAPPED_FROM = 4 * KEYWORD_CAP
+
+
+def _or(words: Sequence[str]) -> str:
+    return " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+
+def _selective(conn: apsw.Connection, words: list[str]) -> tuple[str | None, int]:
+    """(an FTS5 expression for the memories to rank, the lowest rowid to
+    rank), or (None, 0) when the words match CAPPED_FROM memories or fewer.
+    Counts stop at the cap inside SQLite. The expression ORs the rarest words
+    whose memories together fit. When even the rarest word says more, it is
+    the memories saying every word (the best bm25 for such a query says
+    them all), or when none does the rarest word's: the KEYWORD_CAP newest."""
+    if _count(conn, _or(words), CAPPED_FROM + 1) <= CAPPED_FROM:
+        return None, 0
+    counts = [_count(conn, _or([w]), KEYWORD_CAP + 1) for w in words]
+    kept: list[str] = []
+    total = 0
+    for count, _, word in sorted(zip(counts, range(len(words)), words)):
+        if total + count > KEYWORD_CAP:
+            break
+        kept.append(word)
+        total += count
+    if kept:
+        return _or(kept), 0
+    every = " AND ".join(_or([w]) for w in words)
+    if len(words) < 2 or _count(conn, every, 1) == 0:
+        every = _or([min((_count(conn, _or([w]), None), n, w) for n, w in enumerate(words))[2]])
+    row = conn.execute(
+        "SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+        (every, KEYWORD_CAP - 1),
+    ).fetchone()  # fmt: skip
+    return every, row[0] if row else 0
+
+
+def _count(conn: apsw.Connection, expression: str, cap: int | None) -> int:
+    """Memories matching `expression`, counted inside SQLite, stopping at `cap`."""
+    sql = "SELECT count(*) FROM (SELECT 1 FROM memories_fts WHERE memories_fts MATCH ? LIMIT ?)"
+    return int(conn.execute(sql, (expression, -1 if cap is None else cap)).fetchone()[0])
+
+
+def _capped_search(
+    conn: apsw.Connection, full: str, rare: str, floor: int, where: list[str], args: list[object], limit: int
+) -> list[tuple[str, float]]:
+    """The best `limit` of the memories saying a rare word, by their exact
+    bm25 for the whole query. FTS5 reads the position lists of every match
+    it ranks, so ranking `full` costs every memory that says a common word
+    (25k of 100k say "service"); `(full) AND (rare)` visits only the rare
+    words' memories, and its bm25 is the whole query's plus the rare words'
+    again (bm25 adds one term per phrase of the expression, and the same
+    phrase counts the same twice), so subtracting the rare words' own bm25
+    leaves each memory's bm25 for the whole query, to rounding. The filters
+    (status, category, ...) are read for the best first, a few at a time:
+    joining every ranked row to `memories` cost more than ranking it."""
+    sql = f"SELECT rowid, {_BM25} FROM memories_fts WHERE memories_fts MATCH ? AND rowid >= ?"
+    own = dict(conn.execute(sql, (rare, floor)).fetchall())
+    both = conn.execute(sql, (f"({full}) AND ({rare})", floor)).fetchall()
+    ranked = sorted((round(score - own[key], 9), key) for key, score in both)
+    found: list[tuple[str, float]] = []
+    step = max(4 * limit, 50)
+    sql = f"SELECT m.key, m.id FROM json_each(?) j CROSS JOIN memories m ON m.key = j.value WHERE {' AND '.join(where)}"
+    for start in range(0, len(ranked), step):  # CROSS JOIN: by key, not the status index (a walk of every active row)
+        chunk = ranked[start : start + step]
+        kept = dict(conn.execute(sql, (json.dumps([key for _, key in chunk]), *args)).fetchall())
+        found += [(kept[key], score) for score, key in chunk if key in kept]
+        if len(found) >= limit:
+            break
+    return found[:limit]
 
 
 def _wide_search(

@@ -53,6 +53,7 @@ class AnnIndex:
     """An HNSW index over unit vectors (inner product), keyed by memory id."""
 
     def __init__(self, dim: int, index: object | None = None) -> None:
+        _usearch_after_simsimd()
         from usearch.index import Index
 
         self.dim = dim
@@ -121,20 +122,33 @@ class AnnIndex:
             tmp.unlink(missing_ok=True)
 
     @classmethod
-    def load(cls, path: Path, fingerprint: str, dim: int, rewritten_seq: int) -> AnnIndex | None:
-        """The saved index if it copies this vector set (else None: rebuild)."""
+    def load(cls, path: Path, fingerprint: str, dim: int, rewritten_seq: int, *, view: bool = False) -> AnnIndex | None:
+        """The saved index if it copies this vector set (else None: rebuild);
+        `view` maps the file instead of reading it (read-only: recall's use,
+        memman/recall/ann.py)."""
+        _usearch_after_simsimd()
         from usearch.index import Index
 
         try:
             stamp = json.loads(_meta_path(path).read_text())
             if stamp != {**stamp, "fingerprint": fingerprint, "dim": dim, "rewritten_seq": rewritten_seq}:
                 return None
-            index = Index.restore(str(path))
+            index = Index.restore(str(path), view=view)
         except (OSError, ValueError, RuntimeError):  # missing, partial or damaged: rebuilt from the rows
             return None
         if index is None or index.ndim != dim or len(index) != stamp.get("count"):
             return None
         return cls(dim, index)
+
+
+def _usearch_after_simsimd() -> None:
+    """Load simsimd before usearch. usearch's extension carries its own build
+    of simsimd's kernels; loaded first, it leaves the simsimd module that
+    recall's scan uses (memman/recall/scan.py) failing every call with
+    "Input tensors must have matching datatypes" for the rest of the process
+    (a warm server that read an index, a process that drained and then
+    recalled). Loaded second, both work (tests/memman/test_recall_scan.py)."""
+    import simsimd  # noqa: F401
 
 
 def _meta_path(path: Path) -> Path:

@@ -45,23 +45,36 @@ MAX_WORDS = 12  # content words of an anchor looked at
 
 def _bridges(conn: apsw.Connection, anchor: MemoryRow, query: QueryTerms) -> list[tuple[frozenset[int], float]]:
     """(keys of the other memories saying it, idf) of `anchor`'s bridge words,
-    rarest first. One FTS5 lookup per word, cut at the cap: a common word
-    costs no more than a rare one, whatever the store's size."""
+    rarest first. Each word's memories are counted inside SQLite, cut at the
+    cap (a common word costs no more than a rare one, whatever the store's
+    size); only the rarest words' rowids are read, until MAX_BRIDGES of them
+    proved not to be a query word in another form."""
     asked = set(query.words)
     cap = max(MIN_MAX_DF, int(query.memories * MAX_DF_SHARE))
-    found: list[tuple[frozenset[int], float]] = []
+    counted: list[tuple[int, int, str]] = []
     with translated_errors("projections.db"):
-        for word in [w for w in terms(anchor.content) if w not in asked][:MAX_WORDS]:
-            keys = frozenset(
-                r[0] for r in conn.execute(
-                    "SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? LIMIT ?",
-                    ('"' + word.replace('"', '""') + '"', cap + 1),
-                )
-            )  # fmt: skip
-            if 2 <= len(keys) <= cap and keys not in query.postings:  # not a query word in another form
-                idf = math.log(1.0 + (query.memories - len(keys) + 0.5) / (len(keys) + 0.5))
-                found.append((keys - {anchor.key}, idf))
-    return sorted(found, key=lambda b: -b[1])[:MAX_BRIDGES]
+        for n, word in enumerate([w for w in terms(anchor.content) if w not in asked][:MAX_WORDS]):
+            df = conn.execute(_COUNT, (_phrase(word), cap + 1)).fetchone()[0]
+            if 2 <= df <= cap:
+                counted.append((df, n, word))
+        found: list[tuple[frozenset[int], float]] = []
+        for df, _, word in sorted(counted):  # rarest first; equal counts keep the anchor's word order
+            keys = frozenset(r[0] for r in conn.execute(_ROWIDS, (_phrase(word),)))
+            if query.is_query_word(keys):
+                continue
+            idf = math.log(1.0 + (query.memories - len(keys) + 0.5) / (len(keys) + 0.5))
+            found.append((keys - {anchor.key}, idf))
+            if len(found) == MAX_BRIDGES:
+                break
+    return found
+
+
+_COUNT = "SELECT count(*) FROM (SELECT 1 FROM memories_fts WHERE memories_fts MATCH ? LIMIT ?)"
+_ROWIDS = "SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?"
+
+
+def _phrase(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
 
 
 def shared_rare_words(

@@ -146,6 +146,7 @@ def _signals(found: _Found) -> dict[str, Signals]:
     vector = {h.memory_id: (rank, h) for rank, h in enumerate(found.vector, start=1)}
     by_recency = sorted(found.rows.values(), key=lambda r: (r.updated_at, r.key), reverse=True)
     recency_rank = {row.id: rank for rank, row in enumerate(by_recency, start=1)}
+    found.words.learn(row.key for row in found.rows.values())  # which candidates say the common query words, at once
     known = found.words.known()
     if known == 0 and found.keyword:  # the keyword index matched something this word count missed
         known = 1.0 / max(1, len(found.words.words))

@@ -9,6 +9,16 @@ products. Its float32 kernels accumulate in higher precision than a float32
 BLAS, so scores agree with numpy's to ~1e-7; the recall benchmark's figures
 are unchanged (docs/scale.md). Everything else here is a few thousand float
 operations in plain Python.
+
+A large store is different (issue 16: a warm recall nearly flat in the
+store's size): at 100k rows, turning 100k similarities into a Python list
+and walking it for the floor, the moments and the ranking cost ~15 ms, more
+than the dot products. From NUMPY_ROWS rows on, the similarities stay a
+float64 numpy array over simsimd's own output (the same values) and
+`moments`, `finite` and `ranked_above` run in numpy, with the same results
+(`ranked_above`: a partition, then the same order, ties in index order).
+numpy is imported then (the warm server has it loaded already); below
+NUMPY_ROWS a cold recall still never imports it.
 """
 
 from __future__ import annotations
@@ -16,16 +26,41 @@ from __future__ import annotations
 import math
 from array import array
 
-__all__ = ["moments", "ranked_above", "similarities", "unit_difference"]
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+
+__all__ = ["NUMPY_ROWS", "finite", "moments", "ranked_above", "similarities", "unit_difference"]
+
+NUMPY_ROWS = 20_000  # from this many rows on, the similarities stay a numpy array
+
+Values = Sequence[float]  # a list, or a 1-D float64 numpy array from NUMPY_ROWS rows on
 
 
-def similarities(rows: memoryview, query: list[float]) -> list[float]:
-    """The dot product of every row of `rows` (n x dim float32) with `query`."""
+def similarities(rows: memoryview, query: list[float]) -> Values:
+    """The dot product of every row of `rows` (n x dim float32) with `query`:
+    a list, or from NUMPY_ROWS rows on a float64 numpy array."""
     import simsimd
 
     q = array("f", query)
     found = memoryview(simsimd.cdist(rows, memoryview(q).cast("B").cast("f", (1, len(q))), metric="dot"))
-    return found.cast("B").cast(found.format).tolist()
+    flat = found.cast("B").cast(found.format)
+    if len(flat) < NUMPY_ROWS:
+        return flat.tolist()
+    import numpy as np
+
+    return np.frombuffer(flat, dtype=np.float64 if found.format == "d" else np.float32).astype(np.float64, copy=False)
+
+
+def finite(values: Values) -> bool:
+    """No NaN nor infinity among `values`."""
+    if isinstance(values, list):
+        return math.isfinite(sum(values))
+    import numpy as np
+
+    return bool(np.isfinite(values).all())
 
 
 def unit_difference(vector: list[float], minus: list[float]) -> list[float] | None:
@@ -35,8 +70,10 @@ def unit_difference(vector: list[float], minus: list[float]) -> list[float] | No
     return [x / norm for x in moved] if norm > 0 else None
 
 
-def moments(values: list[float]) -> tuple[float, float]:
+def moments(values: Values) -> tuple[float, float]:
     """(mean, population standard deviation) of `values` (not empty)."""
+    if not isinstance(values, list):
+        return _np_moments(values)
     import simsimd
 
     centre = math.fsum(values) / len(values)
@@ -44,9 +81,32 @@ def moments(values: list[float]) -> tuple[float, float]:
     return centre, math.sqrt(squares / len(values))
 
 
-def ranked_above(values: list[float], floor: float, limit: int) -> list[int]:
+def ranked_above(values: Values, floor: float, limit: int) -> list[int]:
     """Indexes of the `limit` largest values that are >= `floor`, largest
     first; equal values keep their index order."""
+    if not isinstance(values, list):
+        return _np_ranked_above(values, floor, limit)
     above = [i for i, v in enumerate(values) if v >= floor]
     above.sort(key=values.__getitem__, reverse=True)
     return above[:limit]
+
+
+def _np_moments(values: np.ndarray) -> tuple[float, float]:
+    centre = float(values.mean())
+    return centre, float(math.sqrt(float(((values - centre) ** 2).mean())))
+
+
+def _np_ranked_above(values: np.ndarray, floor: float, limit: int) -> list[int]:
+    """`ranked_above` over an array: the values above both the floor and the
+    limit-th largest, then sorted by value (descending) and index."""
+    import numpy as np
+
+    if limit <= 0:
+        return []
+    above = np.flatnonzero(values >= floor)
+    if len(above) > limit:
+        kept = values[above]
+        kth = np.partition(kept, len(kept) - limit)[len(kept) - limit]
+        above = above[kept >= kth]
+    order = np.lexsort((above, -values[above]))
+    return [int(i) for i in above[order[:limit]]]

@@ -44,7 +44,8 @@ from collections.abc import Collection
 
 import msgspec
 
-from memman.recall.scan import moments, ranked_above, similarities, unit_difference
+from memman.recall import ann
+from memman.recall.scan import Values, finite, moments, ranked_above, similarities, unit_difference
 from memman.recall.terms import QueryTerms
 from projections.queries import kinds_by_id
 from projections.store import StoreDB
@@ -124,7 +125,7 @@ class Scores:
     value sits in their distribution (for memories found another way)."""
 
     def __init__(
-        self, ids: list[str], scores: list[float], centre: float, spread: float, position: dict[str, int] | None = None
+        self, ids: list[str], scores: Values, centre: float, spread: float, position: dict[str, int] | None = None
     ) -> None:
         self._ids = ids
         self._scores = scores
@@ -135,7 +136,7 @@ class Scores:
     def cosine(self, wanted: list[str]) -> dict[str, float]:
         if not self._position:  # zip(...): ~5x faster than a generator at 10k ids; filled in place, as it may be shared
             self._position.update(zip(self._ids, range(len(self._ids))))
-        return {i: self._scores[self._position[i]] for i in wanted if i in self._position}
+        return {i: float(self._scores[self._position[i]]) for i in wanted if i in self._position}
 
     def z(self, cosine: float) -> float:
         return (cosine - self.centre) / self.spread if self.spread > 0 else 0.0
@@ -155,8 +156,12 @@ def vector_hits(
     q = unit_difference(raw, mean)
     if not ids or rows is None or q is None:
         return [], None
+    if len(ids) >= ann.ANN_ROWS and "centering" not in disable:
+        near = ann.neighbourhood(db, fingerprint, ids, rows, _version(db, fingerprint))
+        if near is not None:
+            return _near_hits(db, near, ids, rows, q, fingerprint, words, category=category, source=source, disable=disable)
     scores = similarities(rows, q)
-    if not math.isfinite(sum(scores)):  # flipped bytes in a flat cache: check both, rebuild what is damaged
+    if not finite(scores):  # flipped bytes in a flat cache: check both, rebuild what is damaged
         ids, rows, _, _ = _rows(db, fingerprint, centre="centering" not in disable, verify=True)
         position = None  # the rebuilt rows' order, not the kept one's
         scores = [s if math.isfinite(s) else -math.inf for s in similarities(rows, q)] if rows is not None else []
@@ -164,13 +169,26 @@ def vector_hits(
         centre, spread = moments(scores)
     else:
         centre, spread = PRIOR_CENTRE, PRIOR_SPREAD
+    floor = _floor(fingerprint, words, len(ids), centre, spread, disable)
+    best = [(ids[i], float(scores[i])) for i in ranked_above(scores, floor, CANDIDATES * 4)]
+    return _kept(db, best, centre, spread, category, source), Scores(ids, scores, centre, spread, position)
+
+
+def _floor(fingerprint: str, words: QueryTerms, n: int, centre: float, spread: float, disable: Collection[str]) -> float:
+    """The similarity a vector candidate must reach in this store, for this query."""
     provider = fingerprint.split(":", 1)[0]
     floor = MIN_COSINE.get(provider, DEFAULT_MIN_COSINE)
     if spread > 0 and "store-floor" not in disable:
         floor = max(floor, centre + Z_FLOOR * spread)
         if provider not in VOCABULARY_CHECKED and words.words and words.known() == 0:  # beyond chance only
-            floor = max(floor, centre + chance_z(len(ids)) * spread)
-    best = [(ids[i], scores[i]) for i in ranked_above(scores, floor, CANDIDATES * 4)]
+            floor = max(floor, centre + chance_z(n) * spread)
+    return floor
+
+
+def _kept(
+    db: StoreDB, best: list[tuple[str, float]], centre: float, spread: float, category: str | None, source: str | None
+) -> list[VectorHit]:
+    """The active, filtered ones of `best`, at most CANDIDATES."""
     found = kinds_by_id(db.main.conn, [i for i, _ in best])  # the caller reads whole rows of the kept ones
     kept: list[VectorHit] = []
     for memory_id, cosine in best:
@@ -181,7 +199,30 @@ def vector_hits(
             continue
         z = (cosine - centre) / spread if spread > 0 else 0.0
         kept.append(VectorHit(memory_id, cosine, z))
-    return kept[:CANDIDATES], Scores(ids, scores, centre, spread, position)
+    return kept[:CANDIDATES]
+
+
+class _NearScores(Scores):
+    """Scores for the index path (memman/recall/ann.py): the distribution
+    from its sample, a memory's similarity computed when asked."""
+
+    def __init__(self, near: ann.Neighbourhood, rows: memoryview, query: list[float], ids: list[str], centre: float, spread: float) -> None:
+        super().__init__(ids, [], centre, spread)
+        self._near, self._rows, self._query = near, rows, query
+
+    def cosine(self, wanted: list[str]) -> dict[str, float]:
+        return ann.similarity_of(self._near, self._rows, self._query, self._ids, wanted)
+
+
+def _near_hits(
+    db: StoreDB, near: ann.Neighbourhood, ids: list[str], rows: memoryview, q: list[float], fingerprint: str,
+    words: QueryTerms, *, category: str | None, source: str | None, disable: Collection[str],
+) -> tuple[list[VectorHit], Scores]:
+    """`vector_hits` from the drain's index: its candidates scored exactly."""
+    positions, values, centre, spread = ann.candidates(near, rows, q, CANDIDATES * 4)
+    floor = _floor(fingerprint, words, len(ids), centre, spread, disable)
+    best = [(ids[int(positions[i])], float(values[i])) for i in ranked_above(values, floor, CANDIDATES * 4)]
+    return _kept(db, best, centre, spread, category, source), _NearScores(near, rows, q, ids, centre, spread)
 
 
 def _rows(
@@ -199,6 +240,20 @@ def _rows(
     if not ids:
         return [], None, [], None
     return ids, memoryview(np.ascontiguousarray(rows, dtype="<f4")), [], None
+
+
+def _version(db: StoreDB, fingerprint: str) -> object:
+    """What the centred rows and the drain's saved index were derived from."""
+    import os
+
+    from projections.vectors import _cache_path
+
+    try:
+        index = os.stat(_cache_path(db.directory, fingerprint, "hnsw"))
+        saved: tuple[int, int, int] | None = (index.st_ino, index.st_size, index.st_mtime_ns)
+    except OSError:
+        saved = None
+    return (stamp(db.vectors.conn, fingerprint), cache_identity(db.directory, fingerprint), saved)
 
 
 def _centered(db: StoreDB, fingerprint: str) -> tuple[list[str], memoryview | None, list[float], dict[str, int]]:

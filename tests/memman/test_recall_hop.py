@@ -64,3 +64,13 @@ def test_a_word_most_memories_say_is_no_bridge(store: Memman) -> None:
     caleb = query_terms(conn, "caleb")
     bridges = hop._bridges(conn, anchor, query_terms(conn, QUESTION))
     assert [keys for keys, _ in bridges] == [caleb.postings[0] - {anchor.key}]
+
+
+def test_the_hop_is_the_same_when_the_query_words_are_read_lazily(store: Memman, monkeypatch: pytest.MonkeyPatch) -> None:
+    # memman/recall/terms.py reads a common word's memories for the candidates only
+    from memman.recall import terms
+
+    before = [(h.id, h.score, h.signals.hop) for h in store.recall(QUESTION, limit=4).results]
+    monkeypatch.setattr(terms, "EAGER_POSTINGS", 0)
+    assert [(h.id, h.score, h.signals.hop) for h in store.recall(QUESTION, limit=4).results] == before
+    assert before[3][2] > 0

@@ -64,3 +64,50 @@ def test_the_scan_imports_no_numpy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[3.0, 7.0] (2.0, 1.0) False"
+
+
+# A large store (NUMPY_ROWS rows and more): the similarities stay a numpy
+# array, and the floor, the moments and the ranking come out as for a list.
+
+
+def test_from_numpy_rows_on_similarities_stay_an_array_of_the_same_values() -> None:
+    from memman.recall import scan
+
+    rng = np.random.default_rng(11)
+    rows = rng.standard_normal((scan.NUMPY_ROWS, 16)).astype("<f4")
+    query = rng.standard_normal(16).tolist()
+    found = similarities(memoryview(rows), query)
+    small = similarities(memoryview(rows[:100]), query)
+    assert isinstance(found, np.ndarray) and found.dtype == np.float64 and isinstance(small, list)
+    assert found[:100].tolist() == small  # simsimd's own values, not a float32 product
+    assert scan.finite(found) and scan.finite(small)
+    found[7] = np.nan
+    assert not scan.finite(found)
+
+
+def test_array_moments_and_ranking_equal_the_lists() -> None:
+    from memman.recall import scan
+
+    rng = np.random.default_rng(5)
+    values = np.round(rng.standard_normal(5000), 2)  # rounded: many ties, at the cut too
+    values[[3, 40]] = -np.inf
+    listed = values.tolist()
+    finite = values[np.isfinite(values)]
+    centre, spread = moments(finite)
+    assert (centre, spread) == pytest.approx(moments(finite.tolist()), abs=1e-12)
+    for floor, limit in [(0.5, 200), (-10.0, 50), (2.0, 5000), (9.0, 10), (0.0, 1), (0.5, 0)]:
+        assert ranked_above(values, floor, limit) == ranked_above(listed, floor, limit)
+    assert all(isinstance(i, int) for i in ranked_above(values, 0.5, 10))
+
+
+def test_the_scan_works_after_the_drains_index_loaded_usearch() -> None:
+    # usearch carries its own simsimd kernels: imported first, it broke every simsimd call
+    code = (
+        "from array import array\nfrom workers.annindex import AnnIndex\nAnnIndex(4)\n"
+        "from memman.recall.scan import similarities\n"
+        "rows = memoryview(array('f', [1.0, 2.0, 3.0, 4.0])).cast('B').cast('f', (2, 2))\n"
+        "print(similarities(rows, [1.0, 1.0]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[3.0, 7.0]"

@@ -1,0 +1,141 @@
+"""Vector candidates without reading every row, for large stores.
+
+The exact scan (memman/recall/scan.py) reads every stored vector per query:
+9 ms at 100k, ~90 ms and a gigabyte of mapped rows at 1M, which alone would
+break issue 16's warm targets there (<= 4x, server RSS <= 1 GB). From
+ANN_ROWS vectors on, when the drain's HNSW index over the active memories'
+vectors is on disk (workers/annindex.py: the drain builds it past its own
+MIN_ROWS and saves it every SAVE_AFTER added rows), recall asks that index
+instead, memory-mapped, and scores exactly what it returns:
+
+- The index holds the stored (uncentred) unit vectors; recall ranks by the
+  centred cosine. For the centred query q, a row r scores r.q = |r - m| x
+  (centred cosine) + m.q (m: the common component), so the index's order
+  is the centred one weighted by each row's distance from m. Fetching
+  OVERFETCH x the wanted candidates absorbs that: at 100k, the exact top 200
+  by centred cosine were 99.6% of the index order's top 400 and 100% of its
+  top 800 (30 queries; docs/scale.md).
+- Every candidate is rescored exactly against the centred rows; rows the
+  saved index lacks (active memories embedded since its last save) are
+  scored exactly too, always.
+- The similarity distribution (the per-store floor, z-scores) comes from a
+  fixed, evenly spread sample of SAMPLE_ROWS rows instead of all of them.
+- Memories found another way (keyword, expansions) get their exact centred
+  similarity on demand (`Scores.cosine`).
+
+Without the index file (a store built by replay, not drained since; an
+unreadable or stale index) recall scans exactly, as below ANN_ROWS.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from projections.store import StoreDB
+
+if TYPE_CHECKING:
+    import numpy as np
+
+ANN_ROWS = 50_000  # from this many vectors on, candidates come from the drain's index when it is there
+OVERFETCH = 4  # neighbours asked of the index per candidate wanted
+SAMPLE_ROWS = 8_192  # rows the similarity distribution is estimated from
+
+
+class Neighbourhood:
+    """The drain's saved index (memory-mapped) and what maps its answers
+    onto rows of the centred cache: row positions sorted by the index's key
+    for each memory id, and the active rows the index lacks."""
+
+    def __init__(self, index: object, keys: np.ndarray, order: np.ndarray, unindexed: np.ndarray, sample: np.ndarray) -> None:
+        self.index = index
+        self.keys = keys  # sorted hash keys of the cache's rows
+        self.order = order  # row position of each sorted key
+        self.unindexed = unindexed  # positions of active rows the index does not hold
+        self.sample = sample  # the rows the distribution is estimated from, copied (8 MB: gathering them per query cost ~1 ms)
+
+    def positions(self, keys: np.ndarray) -> np.ndarray:
+        """Row positions of `keys` (a key of no row is dropped)."""
+        import numpy as np
+
+        at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        return self.order[at[self.keys[at] == keys]]  # type: ignore[no-any-return]
+
+
+def neighbourhood(db: StoreDB, fingerprint: str, ids: list[str], rows: memoryview, version: object) -> Neighbourhood | None:
+    """The store's Neighbourhood for the centred cache (`ids`, `rows`), kept
+    with the store handle while `version` holds, or None: no usable index."""
+    return db.kept(f"ann:{fingerprint}", version, lambda: _load(db, fingerprint, ids, rows))
+
+
+def _matrix(rows: memoryview) -> np.ndarray:
+    import numpy as np
+
+    return np.frombuffer(rows.cast("B"), dtype="<f4").reshape(rows.shape)
+
+
+def _load(db: StoreDB, fingerprint: str, ids: list[str], rows: memoryview) -> Neighbourhood | None:
+    import numpy as np
+
+    from projections.vectors import _cache_path, stamp
+    from workers.annindex import AnnIndex, key_of
+
+    current = stamp(db.vectors.conn, fingerprint)
+    if current is None:
+        return None
+    ann = AnnIndex.load(_cache_path(db.directory, fingerprint, "hnsw"), fingerprint, current[0], current[3], view=True)
+    if ann is None:
+        return None
+    keys = np.fromiter((key_of(i) for i in ids), dtype=np.uint64, count=len(ids))
+    order = np.argsort(keys, kind="stable")
+    held = np.asarray(ann.index.contains(keys), dtype=bool)  # type: ignore[attr-defined]
+    lacking = np.flatnonzero(~held)
+    active = _active(db, [ids[i] for i in lacking])
+    unindexed = np.array([i for i in lacking if ids[i] in active], dtype=np.int64)
+    sample = np.unique(np.linspace(0, len(ids) - 1, min(SAMPLE_ROWS, len(ids))).astype(np.int64))
+    return Neighbourhood(ann.index, keys[order], order, unindexed, np.ascontiguousarray(_matrix(rows)[sample]))
+
+
+def _active(db: StoreDB, ids: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        sql = f"SELECT id FROM memories WHERE status = 'active' AND id IN ({','.join('?' * len(chunk))})"
+        found.update(r[0] for r in db.main.conn.execute(sql, tuple(chunk)))
+    return found
+
+
+def candidates(
+    near: Neighbourhood, rows: memoryview, query: list[float], want: int
+) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """(row positions, their exact centred similarities, the distribution's
+    mean and standard deviation from the sample) for `query`."""
+    import numpy as np
+
+    matrix = _matrix(rows)
+    q = np.asarray(query, dtype=np.float32)
+    count = min(want * OVERFETCH, len(near.keys))
+    found = near.index.search(q, count, threads=1)  # type: ignore[attr-defined]
+    keys = np.asarray(found.keys, dtype=np.uint64)
+    positions = np.unique(np.concatenate([near.positions(keys), near.unindexed]))
+    scores = (matrix[positions] @ q).astype(np.float64)
+    sampled = (near.sample @ q).astype(np.float64)
+    return positions, scores, float(sampled.mean()), float(sampled.std())
+
+
+def similarity_of(near: Neighbourhood, rows: memoryview, query: list[float], ids: list[str], wanted: list[str]) -> dict[str, float]:
+    """The exact centred similarity of each memory of `wanted` that has a row."""
+    import numpy as np
+
+    from workers.annindex import key_of
+
+    if not wanted:
+        return {}
+    matrix = _matrix(rows)
+    q = np.asarray(query, dtype=np.float32)
+    keys = np.fromiter((key_of(i) for i in wanted), dtype=np.uint64, count=len(wanted))
+    at = np.minimum(np.searchsorted(near.keys, keys), len(near.keys) - 1)
+    found = {m: int(near.order[n]) for m, n, k in zip(wanted, at, keys) if near.keys[n] == k and ids[int(near.order[n])] == m}
+    if not found:
+        return {}
+    scores = matrix[list(found.values())] @ q
+    return {m: float(s) for m, s in zip(found, scores)}

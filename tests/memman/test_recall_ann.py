@@ -1,0 +1,75 @@
+"""Vector candidates from the drain's HNSW index for large stores
+(memman/recall/ann.py). The thresholds are lowered here so a store of a
+hundred memories takes the index path a store of 50k takes with the shipped
+ones: its answers must be the exact scan's (the index is asked for more
+neighbours than the store has rows, so only the arithmetic differs), a
+memory embedded after the index was saved must still be found, and without
+an index file recall scans exactly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from memman.operations.maintenance import drain_all
+from memman.recall import ann, recall
+from memman.service import Memman
+from workers import annindex
+
+TOPICS = ["billing", "deploys", "editors", "databases", "lunch", "travel", "hiring", "security"]
+TEXTS = [f"Note {n} about {TOPICS[n % len(TOPICS)]}: detail number {n * 7} for the {TOPICS[(n * 3) % len(TOPICS)]} team" for n in range(90)]
+QUERIES = ["how do we ship code to production", "billing team details", "who is hiring", "security review notes"]
+
+
+@pytest.fixture
+def app(data_dir: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(annindex, "MIN_ROWS", 20)  # the drain keeps and saves an index for this small store
+    monkeypatch.setattr(annindex, "SAVE_AFTER", 20)
+    with Memman(data_dir) as service:
+        for text in TEXTS[:60]:
+            service.remember(text)
+        drain_all(data_dir)  # a drain attaches the index when the store holds MIN_ROWS vectors as it starts
+        for text in TEXTS[60:]:
+            service.remember(text)
+        service.remember("Deployments go through GitHub Actions on every merge to main")
+        drain_all(data_dir)
+        yield service
+
+
+def _index_files(data_dir: Path) -> list[Path]:
+    return list((data_dir / "stores" / "default").glob("vectors-*.hnsw"))
+
+
+def _results(app: Memman, query: str) -> list[tuple[str, float, int | None]]:
+    return [(h.id, round(h.score, 3), h.signals.vector_rank) for h in recall(app.fresh(), app.store, query).results]
+
+
+def test_the_index_path_answers_as_the_exact_scan(app: Memman, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _index_files(data_dir)
+    exact = [_results(app, q) for q in QUERIES]
+    monkeypatch.setattr(ann, "ANN_ROWS", 20)
+    loaded: list[object] = []
+    real = ann._load
+    monkeypatch.setattr(ann, "_load", lambda *a: loaded.append(real(*a)) or loaded[-1])
+    assert [_results(app, q) for q in QUERIES] == exact
+    assert loaded and all(isinstance(n, ann.Neighbourhood) for n in loaded)  # the index answered, not the scan
+    assert any(rank is not None for r in exact for _, _, rank in r)
+
+
+def test_a_memory_embedded_after_the_index_was_saved_is_found(app: Memman, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    saved = {p: p.stat().st_mtime_ns for p in _index_files(data_dir)}
+    new = app.remember("Quarterly penetration test of the payment gateway found two issues").id
+    drain_all(data_dir)  # one row: below SAVE_AFTER, so the saved index lacks it
+    assert {p: p.stat().st_mtime_ns for p in _index_files(data_dir)} == saved
+    monkeypatch.setattr(ann, "ANN_ROWS", 20)
+    found = {i: rank for i, _, rank in _results(app, "security audit of payments")}
+    assert new in found and found[new] is not None  # by the vector channel
+
+
+def test_without_an_index_file_recall_scans(app: Memman, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    exact = [_results(app, q) for q in QUERIES]
+    for path in _index_files(data_dir):
+        path.unlink()
+    monkeypatch.setattr(ann, "ANN_ROWS", 20)
+    assert [_results(app, q) for q in QUERIES] == exact

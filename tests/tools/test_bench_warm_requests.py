@@ -1,0 +1,47 @@
+"""tools/bench_warm_requests.py: the server's CPU per request, measured by
+running the server's own request function against a real store, for this
+tree and a baseline tree. Figures are benchmarks (docs/scale.md), never
+asserted; bad arguments are one line and exit 2."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from memman.operations.maintenance import drain_all
+from memman.service import Memman
+
+ROOT = Path(__file__).resolve().parents[2]
+TOOL = ROOT / "tools" / "bench_warm_requests.py"
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEMMAN_")}
+    return subprocess.run([sys.executable, str(TOOL), *args], capture_output=True, text=True, env=env, timeout=600)
+
+
+def test_it_times_requests_for_this_tree_and_a_baseline(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with Memman(data, store="default") as app:
+        for text in ["The billing service timeout is 30 seconds", "Priya prefers Vim for code review"]:
+            app.remember(text)
+    drain_all(data)
+    out = tmp_path / "warm.json"
+    run = _run("--data", str(data), "--rounds", "1", "--verb", "hook", "--baseline", str(ROOT), "--json", str(out))
+    assert run.returncode == 0, run.stderr
+    figures = json.loads(out.read_text())["figures"][str(data)]
+    assert figures["this tree"]["n"] == 10 and figures["baseline"]["n"] == 10
+    assert all(f["median"] > 0 and f["peak_rss_mb"] > 0 for f in figures.values())
+    assert "| this tree | baseline |" in run.stdout
+
+
+def test_bad_arguments_are_one_line_and_exit_2(tmp_path: Path) -> None:
+    for args in (["--data", str(tmp_path)], ["--data", str(tmp_path), "--rounds", "0"],
+                 ["--data", str(tmp_path), "--baseline", str(tmp_path)]):  # fmt: skip
+        run = _run(*args)
+        assert run.returncode == 2 and "Traceback" not in run.stderr and run.stderr.strip().splitlines()[-1].startswith(
+            "bench_warm_requests.py: error:"
+        )
