@@ -34,6 +34,27 @@ def to_iso(moment: datetime) -> str:
         f"{moment.second:02d}.{moment.microsecond:06d}Z"
 
 
+class IsoText:
+    """`to_iso` that remembers its last answer: a replay formats the same
+    `recorded_at` for every event of a drain's chunk (one clock reading per
+    append), and formatting was ~6% of a replay. One per projector (state of
+    its own); equal instants give equal text, so a hit is exact."""
+
+    __slots__ = ("_moment", "_text")
+
+    def __init__(self) -> None:
+        self._moment: datetime | None = None
+        self._text = ""
+
+    def __call__(self, moment: datetime) -> str:
+        if moment is not self._moment and not (
+            moment.tzinfo is not None and self._moment is not None and moment == self._moment
+        ):
+            self._text = to_iso(moment)
+            self._moment = moment
+        return self._text
+
+
 # A stored time whose year a buggy older writer left unpadded ("1-01-01T...").
 _UNPADDED_YEAR = re.compile(r"^\s*(\d{1,3})-")
 

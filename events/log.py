@@ -46,11 +46,6 @@ CREATE INDEX IF NOT EXISTS events_occurred ON events(occurred_at);
 CREATE INDEX IF NOT EXISTS events_causation ON events(causation) WHERE causation IS NOT NULL;
 CREATE UNIQUE INDEX IF NOT EXISTS events_derivation
     ON events(type, causation, stage) WHERE causation IS NOT NULL AND stage IS NOT NULL;
-CREATE TABLE IF NOT EXISTS event_memories (
-    memory_id TEXT    NOT NULL,
-    seq       INTEGER NOT NULL REFERENCES events(seq),
-    PRIMARY KEY (memory_id, seq)
-) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS event_keys (
     key TEXT    PRIMARY KEY,
     seq INTEGER NOT NULL REFERENCES events(seq)
@@ -59,6 +54,48 @@ CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
     BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
     BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+"""
+
+# Which events concern which memory (`memman log`, `events list --memory`):
+# every memory an event names, an edge event its ~15 ends. A log created
+# since compact storage (issue 16) keeps these as integer pairs behind a view
+# of the old name and shape, so every reader and writer (`copy_log`
+# included) still reads and inserts (memory_id, seq): memory ids are
+# numbered once in `memory_numbers`, and a reference costs ~12 bytes instead
+# of ~38 (737 -> ~300 bytes a memory at 10k). A log created before keeps its
+# `event_memories` table (`_LEGACY_MEMORY_INDEX`); nothing is converted.
+_MEMORY_INDEX = """
+CREATE TABLE memory_numbers (n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE);
+CREATE TABLE memory_events (
+    n   INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (n, seq)
+) WITHOUT ROWID;
+CREATE VIEW event_memories (memory_id, seq) AS
+    SELECT m.id, e.seq FROM memory_events e JOIN memory_numbers m ON m.n = e.n;
+CREATE TRIGGER event_memories_insert INSTEAD OF INSERT ON event_memories BEGIN
+    INSERT OR IGNORE INTO memory_numbers (id) VALUES (new.memory_id);
+    INSERT INTO memory_events (n, seq) VALUES ((SELECT n FROM memory_numbers WHERE id = new.memory_id), new.seq);
+END;
+CREATE TRIGGER event_memories_no_update INSTEAD OF UPDATE ON event_memories
+    BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+CREATE TRIGGER event_memories_no_delete INSTEAD OF DELETE ON event_memories
+    BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+CREATE TRIGGER memory_events_no_update BEFORE UPDATE ON memory_events
+    BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+CREATE TRIGGER memory_events_no_delete BEFORE DELETE ON memory_events
+    BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+CREATE TRIGGER memory_numbers_no_update BEFORE UPDATE ON memory_numbers
+    BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+CREATE TRIGGER memory_numbers_no_delete BEFORE DELETE ON memory_numbers
+    BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+"""
+_LEGACY_MEMORY_INDEX = """
+CREATE TABLE IF NOT EXISTS event_memories (
+    memory_id TEXT    NOT NULL,
+    seq       INTEGER NOT NULL REFERENCES events(seq),
+    PRIMARY KEY (memory_id, seq)
+) WITHOUT ROWID;
 CREATE TRIGGER IF NOT EXISTS event_memories_no_update BEFORE UPDATE ON event_memories
     BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS event_memories_no_delete BEFORE DELETE ON event_memories
@@ -70,6 +107,12 @@ APPEND_ONLY_TRIGGERS = (
     "events_no_delete",
     "event_memories_no_update",
     "event_memories_no_delete",
+)
+COMPACT_INDEX_TRIGGERS = (  # also required where the memory index is compact
+    "memory_events_no_update",
+    "memory_events_no_delete",
+    "memory_numbers_no_update",
+    "memory_numbers_no_delete",
 )
 
 # Bump when _SCHEMA gains something; every statement in it is idempotent
@@ -108,6 +151,7 @@ class EventLog:
     one, events/backends/postgres.py, keeps this class's reads and encoding)."""
 
     backend = "sqlite"
+    _last_time: tuple[str, datetime] | None = None  # (text, time) last parsed, see _parsed
 
     def __init__(self, path: Path, *, clock: Clock = utc_now, readonly: bool = False) -> None:
         self.path = path
@@ -117,10 +161,15 @@ class EventLog:
         self.conn = connect(path, readonly=readonly)
         if not readonly:
             with translated_errors(path):
-                migrate(self.conn, SCHEMA_VERSION, _SCHEMA, upgrade=_add_checksums)
+                migrate(self.conn, SCHEMA_VERSION, _SCHEMA, upgrade=_upgrade)
 
     def close(self) -> None:
         self.conn.close()
+
+    @cached_property
+    def _unpack(self) -> codec.Unpacker:
+        """Built on first read, as the decoder."""
+        return codec.Unpacker()
 
     @cached_property
     def _decoder(self) -> msgspec.msgpack.Decoder:
@@ -234,10 +283,15 @@ class EventLog:
         types: Iterable[str] | None = None,
         limit: int | None = None,
         batch: int = 2000,
+        scan: bool = False,
     ) -> Iterator[Recorded]:
         """Events with after < seq <= upto, in seq order, optionally of some types.
 
         Reads in batches, so a replay of a large log never holds it all in memory.
+        `scan`: walk the seq range and filter by type instead of reading the
+        type index (a projection catch-up, whose types are a fifth of the log
+        or more: through the index SQLite also sorts every batch by seq,
+        4-6x slower at 10k; measured in docs/drain-costs.md).
         """
         type_list = sorted(set(types)) if types is not None else None
         if type_list is not None and not type_list:
@@ -252,7 +306,8 @@ class EventLog:
                 where.append("seq <= ?")
                 args.append(upto)
             if type_list is not None:
-                where.append(f"type IN ({','.join('?' * len(type_list))})")
+                column = "+type" if scan and self.backend == "sqlite" else "type"  # "+": not through the index
+                where.append(f"{column} IN ({','.join('?' * len(type_list))})")
                 args.extend(type_list)
             try:
                 rows = self.conn.execute(
@@ -351,25 +406,34 @@ class EventLog:
         ).fetchone()
         return row is not None
 
+    def _parsed(self, text: str) -> datetime:
+        """`from_iso`, remembering the last time read: every event of a drain's
+        chunk was recorded at the same moment (one clock reading per append)."""
+        last = self._last_time
+        if last is None or last[0] != text:
+            last = self._last_time = (text, from_iso(text))
+        return last[1]
+
     def _decode(self, row: tuple) -> Recorded:
         seq, id_, type_, version, recorded_at, occurred_at, actor, causation, stage, payload = row
         cls = EVENT_CLASSES.get(type_)
         if cls is None:
             raise LogError(f"event {seq} has unknown type {type_!r}; is this memman too old for the store?")
         try:
-            payload = codec.unpack(payload)
+            payload = self._unpack(payload)
             if version == cls.SCHEMA:
                 event = self._decoder.decode(payload)
             else:
                 raw = upcast(type_, version, cls.SCHEMA, msgspec.msgpack.decode(payload))
                 event = msgspec.convert(raw, Event)
+            recorded = self._parsed(recorded_at)
             return Recorded(
                 seq=seq,
                 id=id_,
                 type=type_,
                 schema_version=version,
-                recorded_at=from_iso(recorded_at),
-                occurred_at=from_iso(occurred_at),
+                recorded_at=recorded,
+                occurred_at=recorded if occurred_at == recorded_at else from_iso(occurred_at),
                 actor=actor,
                 causation=causation,
                 stage=stage,
@@ -420,7 +484,8 @@ class EventLog:
             present = {
                 r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()
             }
-            for name in APPEND_ONLY_TRIGGERS:
+            compact = self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'memory_events'").fetchone()
+            for name in APPEND_ONLY_TRIGGERS + (COMPACT_INDEX_TRIGGERS if compact else ()):
                 if name not in present:
                     problems.append(f"append-only trigger {name} is missing")
             count, low, high = self.conn.execute("SELECT count(*), min(seq), max(seq) FROM events").fetchone()
@@ -536,6 +601,21 @@ CORRUPT_LOG_FIX = (
     "the log is the source of truth and is never repaired in place: copy the store directory aside,"
     " restore log.db from a backup, and 'memman export --what events' reads out every event still readable"
 )
+
+
+def _upgrade(conn: apsw.Connection) -> None:
+    """What idempotent DDL cannot do (inside the migration's transaction)."""
+    _memory_index(conn)
+    _add_checksums(conn)
+
+
+def _memory_index(conn: apsw.Connection) -> None:
+    """The compact memory index for a new log; a log that has one of either
+    kind keeps it."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'event_memories'").fetchone() is not None:
+        return
+    fresh = conn.execute("SELECT 1 FROM events LIMIT 1").fetchone() is None
+    conn.execute(_MEMORY_INDEX if fresh else _LEGACY_MEMORY_INDEX)
 
 
 def _add_checksums(conn: apsw.Connection) -> None:

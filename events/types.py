@@ -46,7 +46,7 @@ SOURCES: tuple[str, ...] = ("user", "agent", "external")
 Action = Literal["ADD", "UPDATE", "DELETE", "NONE"]
 
 
-class _Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
+class _Event(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag_field="type"):
     SCHEMA: ClassVar[int] = 1
 
     def memory_ids(self) -> tuple[str, ...]:
@@ -54,7 +54,7 @@ class _Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
         return ()
 
 
-class Provenance(msgspec.Struct, frozen=True, kw_only=True):
+class Provenance(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """Who derived an event and how: enough to audit and to know when it is stale."""
 
     implementation: str  # "rules", "llm", "static", "openai", ...
@@ -181,7 +181,7 @@ class StoreConfigured(_Event, frozen=True, kw_only=True, tag="store.configured")
 # ---------------------------------------------------------------- derived
 
 
-class Fact(msgspec.Struct, frozen=True, kw_only=True):
+class Fact(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     memory_id: MemoryId  # the first fact inherits the input's id
     text: str
     category: Category
@@ -199,12 +199,12 @@ class FactsExtracted(_Event, frozen=True, kw_only=True, tag="facts.extracted"):
         return (self.input_id, *(f.memory_id for f in self.facts))
 
 
-class Candidate(msgspec.Struct, frozen=True, kw_only=True):
+class Candidate(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     memory_id: MemoryId
     similarity: float
 
 
-class Decision(msgspec.Struct, frozen=True, kw_only=True):
+class Decision(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One fact's fate. `target` is the existing memory an UPDATE supersedes,
     a DELETE retires, or a NONE duplicates."""
 
@@ -241,7 +241,7 @@ class MemoryEnriched(_Event, frozen=True, kw_only=True, tag="memory.enriched"):
         return (self.memory_id,)
 
 
-class Vector(msgspec.Struct, frozen=True, kw_only=True):
+class Vector(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     memory_id: MemoryId
     # L2-normalised, little-endian: float16 (dim x 2 bytes) since compact
     # storage, float32 (dim x 4) in events written before; projections/vectors.py
@@ -258,7 +258,7 @@ class MemoryEmbedded(_Event, frozen=True, kw_only=True, tag="memory.embedded"):
         return tuple(v.memory_id for v in self.vectors)
 
 
-class Edge(msgspec.Struct, frozen=True, kw_only=True):
+class Edge(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     src: MemoryId
     dst: MemoryId
     edge_type: str  # temporal / entity / semantic / causal
@@ -290,7 +290,7 @@ class DerivationFailed(_Event, frozen=True, kw_only=True, tag="derivation.failed
         return (self.input_id,)
 
 
-class Rewrite(msgspec.Struct, frozen=True, kw_only=True):
+class Rewrite(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One event that erasure rewrote, with its row checksum (events/integrity.py)
     before and after (so an audit can tell a documented rewrite from tampering)."""
 
@@ -317,7 +317,7 @@ class MemoryPurged(_Event, frozen=True, kw_only=True, tag="memory.purged"):
 # ---------------------------------------------------------------- usage
 
 
-class Access(msgspec.Struct, frozen=True, kw_only=True):
+class Access(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     memory_id: MemoryId
     count: int  # recalls that returned it in this batch
     last_at: datetime  # the latest of them
@@ -360,7 +360,7 @@ class SessionCaptured(_Event, frozen=True, kw_only=True, tag="session.captured")
         return (self.capture_id,)
 
 
-class CapturedMemory(msgspec.Struct, frozen=True, kw_only=True):
+class CapturedMemory(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     memory_id: MemoryId
     text: str
     category: Category
@@ -478,7 +478,7 @@ def type_of(event: _Event) -> str:
     return event.__struct_config__.tag  # type: ignore[return-value]
 
 
-class Recorded(msgspec.Struct, frozen=True, kw_only=True):
+class Recorded(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One row of the log: the envelope plus the decoded event."""
 
     seq: int

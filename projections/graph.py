@@ -20,6 +20,7 @@ import apsw
 import msgspec
 
 from events.types import EdgeLinked, EdgesInferred, EdgeUnlinked, MemoryPurged, Recorded, StoreConfigured
+from projections.base import bound_dispatch
 
 EDGE_POLICY_SETTING = "edge_policy"
 
@@ -106,9 +107,9 @@ class GraphProjector:
 
     @cached_property
     def _dispatch(self):  # type: ignore[no-untyped-def]
-        """`_apply` bound once: singledispatchmethod builds a new wrapper on every
-        attribute access (functools.update_wrapper), a replay's hottest overhead."""
-        return self._apply
+        """`_apply` bound once, registered classes looked up in a dict
+        (projections/base.py: bound_dispatch): a replay's hottest overhead."""
+        return bound_dispatch(self)
 
     def apply(self, conn: apsw.Connection, rec: Recorded) -> None:
         self._dispatch(rec.event, conn, rec)
@@ -153,11 +154,15 @@ class GraphProjector:
             return
         nodes = _numbered(conn, "edge_nodes", "id", "n", [i for x in e.edges for i in (x.src, x.dst)], self._nodes)
         kinds = _numbered(conn, "edge_kinds", "name", "k", [x.edge_type for x in e.edges], self._kinds)
+        encode, seq = self._encoder.encode, rec.seq  # bound once: ~15 edges an event
         conn.executemany(  # one statement for the whole event: replay applies tens of thousands of edges
             "INSERT INTO edge_rows (src, dst, kind, weight, meta, manual, seq) VALUES (?,?,?,?,?,0,?)"
             " ON CONFLICT (src, dst, kind) DO UPDATE SET weight=excluded.weight,"
             " meta=excluded.meta, seq=excluded.seq WHERE edge_rows.manual = 0",
-            [(nodes[x.src], nodes[x.dst], kinds[x.edge_type], x.weight, self._meta(x.meta), rec.seq) for x in e.edges],
+            [
+                (nodes[x.src], nodes[x.dst], kinds[x.edge_type], x.weight, encode(x.meta).decode() if x.meta else "{}", seq)
+                for x in e.edges
+            ],
         )
 
 

@@ -18,7 +18,7 @@ from functools import cached_property, singledispatchmethod
 
 import apsw
 
-from events.clock import to_iso
+from events.clock import IsoText
 from events.types import (
     DerivationFailed,
     EdgesInferred,
@@ -31,6 +31,7 @@ from events.types import (
     WorkPurged,
     WorkRetried,
 )
+from projections.base import bound_dispatch
 
 _SCHEMA = """
 CREATE TABLE work (
@@ -75,10 +76,15 @@ class QueueProjector:
         conn.execute("DROP TABLE IF EXISTS work")
 
     @cached_property
+    def _iso(self) -> IsoText:
+        """`to_iso` remembering its last answer: a chunk's events share one time."""
+        return IsoText()
+
+    @cached_property
     def _dispatch(self):  # type: ignore[no-untyped-def]
-        """`_apply` bound once: singledispatchmethod builds a new wrapper on every
-        attribute access (functools.update_wrapper), a replay's hottest overhead."""
-        return self._apply
+        """`_apply` bound once, registered classes looked up in a dict
+        (projections/base.py: bound_dispatch): a replay's hottest overhead."""
+        return bound_dispatch(self)
 
     def apply(self, conn: apsw.Connection, rec: Recorded) -> None:
         self._dispatch(rec.event, conn, rec)
@@ -88,7 +94,7 @@ class QueueProjector:
         """Events this projector does not know are ignored."""
 
     def _enqueue(self, conn: apsw.Connection, rec: Recorded, memory_id: str, kind: str) -> None:
-        at = to_iso(rec.recorded_at)
+        at = self._iso(rec.recorded_at)
         conn.execute(
             "UPDATE work SET state='stale', updated_at=? WHERE memory_id=? AND state IN ('pending','failed')",
             (at, memory_id),
@@ -120,7 +126,7 @@ class QueueProjector:
         if rec.causation is not None:
             conn.execute(
                 "UPDATE work SET state='done', updated_at=? WHERE input_seq=? AND state != 'stale'",
-                (to_iso(rec.recorded_at), rec.causation),
+                (self._iso(rec.recorded_at), rec.causation),
             )
 
     @_apply.register(DerivationFailed)
@@ -136,7 +142,7 @@ class QueueProjector:
                 e.stage,
                 e.error,
                 e.retry_after,
-                to_iso(rec.recorded_at),
+                self._iso(rec.recorded_at),
                 rec.causation,
             ),
         )
@@ -147,7 +153,7 @@ class QueueProjector:
             conn.execute(
                 "UPDATE work SET state='pending', retry_after=NULL, updated_at=?"
                 " WHERE input_seq=? AND state IN ('failed','dead')",
-                (to_iso(rec.recorded_at), rec.causation),
+                (self._iso(rec.recorded_at), rec.causation),
             )
 
     @_apply.register(MemoryPurged)
@@ -162,5 +168,5 @@ class QueueProjector:
             conn.execute(
                 "UPDATE work SET state='purged', retry_after=NULL, updated_at=?"
                 " WHERE input_seq=? AND state IN ('failed','dead')",
-                (to_iso(rec.recorded_at), rec.causation),
+                (self._iso(rec.recorded_at), rec.causation),
             )

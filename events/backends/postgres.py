@@ -36,6 +36,7 @@ import msgspec
 
 from events.backends.dsn import redact
 from events.backends.libpq import DAMAGED_FIX, server_error
+from events.backends.pgappend import insert_rows
 from events.backends.pgschema import APPEND_ONLY_TRIGGERS, NOTIFY_CHANNEL, SCHEMA, SCHEMA_VERSION  # noqa: F401 (NOTIFY_CHANNEL is re-exported)
 from events.clock import Clock, at_microseconds, to_iso, utc_now
 from events.errors import (
@@ -54,23 +55,6 @@ from events.types import Recorded, type_of
 BULK_READ = 1000  # a read spanning more seqs than this goes through psycopg (bulk_reads)
 LOCK_TIMEOUT = "10s"  # like SQLite's busy timeout: a writer waits this long, then StoreLocked
 
-# A whole batch in one statement (one parse, one execution, however many
-# events): under the table lock the rows take seqs head+1..head+n in order,
-# and their memory links and idempotency keys name the same seqs. The foreign
-# keys are checked at the end of the statement, when the rows are there.
-_INSERT_BATCH = """
-WITH base AS (SELECT coalesce(max(seq), 0) AS head FROM events),
-rows AS (
-    INSERT INTO events (seq, id, type, schema_version, recorded_at, occurred_at, actor, causation, stage, payload, checksum)
-    SELECT head + r.n, r.id, r.type, r.version, r.recorded, r.occurred, r.actor, r.causation, r.stage, r.payload, r.checksum
-    FROM base, unnest(%s::text[], %s::text[], %s::integer[], %s::text[], %s::text[], %s::text[], %s::bigint[], %s::text[],
-                      %b::bytea[], %s::text[])
-        WITH ORDINALITY AS r(id, type, version, recorded, occurred, actor, causation, stage, payload, checksum, n)
-),
-links AS (INSERT INTO event_memories (memory_id, seq) SELECT l.m, head + l.n FROM base, unnest(%s::text[], %s::bigint[]) AS l(m, n)),
-keys AS (INSERT INTO event_keys (key, seq) SELECT k.k, head + k.n FROM base, unnest(%s::text[], %s::bigint[]) AS k(k, n))
-SELECT head FROM base
-"""
 _APPEND_LOCK = "LOCK TABLE events IN EXCLUSIVE MODE"
 _SCHEMA_LOCK = 0x6D656D6D616E  # pg_advisory_xact_lock key while creating the schema ("memman")
 
@@ -204,12 +188,12 @@ class PostgresEventLog(EventLog):
         self.conn = bulk  # type: ignore[assignment]
 
     def read(self, *, after: int = 0, upto: int | None = None, types: Iterable[str] | None = None,
-             limit: int | None = None, batch: int = 2000) -> Iterator[Recorded]:
+             limit: int | None = None, batch: int = 2000, scan: bool = False) -> Iterator[Recorded]:
         """As EventLog.read; a span of more than BULK_READ seqs switches to `bulk_reads`."""
         span = min(upto if upto is not None else 2**62, after + limit if limit is not None else 2**62) - after
         if span > BULK_READ:
             self.bulk_reads()
-        return super().read(after=after, upto=upto, types=types, limit=limit, batch=batch)
+        return super().read(after=after, upto=upto, types=types, limit=limit, batch=batch, scan=scan)
 
     def seqs(self, batch: int = 5000) -> Iterator[int]:
         self.bulk_reads()  # every seq of the log
@@ -260,7 +244,7 @@ class PostgresEventLog(EventLog):
             cur.execute(_APPEND_LOCK)
             fresh = self._unkeyed(raw, items)
             prepared = [self._prepare(item, now) for item in fresh]
-            head = self._insert_rows(raw, prepared) if prepared else 0
+            head = insert_rows(raw, prepared) if prepared else 0
         return [msgspec.structs.replace(rec, seq=head + n) for n, (rec, _) in enumerate(prepared, start=1)]
 
     @staticmethod
@@ -279,26 +263,6 @@ class PostgresEventLog(EventLog):
                 if key is not None:
                     seen.add(key)
         return fresh
-
-    @staticmethod
-    def _insert_rows(raw: Any, prepared: list[tuple[Recorded, tuple[object, ...]]]) -> int:
-        """Insert the rows (at least one) in one statement (`_INSERT_BATCH`), under the append
-        lock the caller holds; returns the head before them (the rows took
-        head+1, head+2, ...). A read gets a cursor of its own: in pipeline
-        mode a cursor that ran many statements may hand back an earlier
-        statement's result."""
-        columns = [list(column) for column in zip(*(row for _, row in prepared))]
-        links: tuple[list[str], list[int]] = ([], [])
-        keys: tuple[list[str], list[int]] = ([], [])
-        for n, (rec, _) in enumerate(prepared, start=1):
-            for memory_id in dict.fromkeys(rec.event.memory_ids()):
-                links[0].append(memory_id)
-                links[1].append(n)
-            key = getattr(rec.event, "key", None)
-            if key is not None:
-                keys[0].append(key)
-                keys[1].append(n)
-        return int(raw.execute(_INSERT_BATCH, (*columns, *links, *keys)).fetchone()[0])
 
     def _prepare(self, item: NewEvent, now: datetime) -> tuple[Recorded, tuple[object, ...]]:
         """The row (without seq, which the server assigns) and its Recorded (seq 0 until known)."""
@@ -412,7 +376,7 @@ class PostgresEventLog(EventLog):
                 new = (*row[:-1], payload)
                 cur.execute("UPDATE events SET payload = %s, checksum = %s WHERE seq = %s", (payload, row_checksum(new), seq))
             cur.execute("ALTER TABLE events ENABLE TRIGGER events_no_update")
-            head = self._insert_rows(raw, prepared) if prepared else 0
+            head = insert_rows(raw, prepared) if prepared else 0
         return msgspec.structs.replace(prepared[0][0], seq=head + 1) if prepared else None
 
     def vacuum(self) -> None:

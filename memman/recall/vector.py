@@ -158,8 +158,11 @@ def vector_hits(
         return [], None
     if len(ids) >= ann.ANN_ROWS and "centering" not in disable:
         near = ann.neighbourhood(db, fingerprint, ids, rows, _version(db, fingerprint))
-        if near is not None:
-            return _near_hits(db, near, ids, rows, q, fingerprint, words, category=category, source=source, disable=disable)
+        found = None if near is None else _near_hits(
+            db, near, ids, rows, q, fingerprint, words, category=category, source=source, disable=disable
+        )  # fmt: skip
+        if found is not None:
+            return found
     scores = similarities(rows, q)
     if not finite(scores):  # flipped bytes in a flat cache: check both, rebuild what is damaged
         ids, rows, _, _ = _rows(db, fingerprint, centre="centering" not in disable, verify=True)
@@ -217,9 +220,13 @@ class _NearScores(Scores):
 def _near_hits(
     db: StoreDB, near: ann.Neighbourhood, ids: list[str], rows: memoryview, q: list[float], fingerprint: str,
     words: QueryTerms, *, category: str | None, source: str | None, disable: Collection[str],
-) -> tuple[list[VectorHit], Scores]:
-    """`vector_hits` from the drain's index: its candidates scored exactly."""
+) -> tuple[list[VectorHit], Scores] | None:
+    """`vector_hits` from the drain's index: its candidates scored exactly;
+    None when a score it read is not a number (flipped bytes in the centred
+    cache: the exact scan checks the cache and rebuilds it)."""
     positions, values, centre, spread = ann.candidates(near, rows, q, CANDIDATES * 4)
+    if not (math.isfinite(centre) and math.isfinite(spread) and finite(values)):
+        return None
     floor = _floor(fingerprint, words, len(ids), centre, spread, disable)
     best = [(ids[int(positions[i])], float(values[i])) for i in ranked_above(values, floor, CANDIDATES * 4)]
     return _kept(db, best, centre, spread, category, source), _NearScores(near, rows, q, ids, centre, spread)

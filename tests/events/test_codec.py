@@ -34,10 +34,52 @@ def test_a_large_payload_is_stored_compressed_and_read_back_exactly(tmp_path: Pa
     small = log.append(MemoryRemembered(memory_id=MemoryId("01M8NSB343AARR17EK3W82CJ3C"), text="short"))
     assert codec.is_packed(_stored(log, big.seq))
     assert len(_stored(log, big.seq)) < len(log._encoder.encode(big.event)) / 2
-    assert not codec.is_packed(_stored(log, small.seq))
+    # even a short remember shrinks: its field names are in the preset dictionary
+    assert codec.is_packed(_stored(log, small.seq))
+    assert len(_stored(log, small.seq)) < len(log._encoder.encode(small.event)) * 0.6
     assert log.get(big.seq).event == big.event and log.get(small.seq).event == small.event
     assert [r.event for r in log.read()] == [big.event, small.event]
     assert log.verify() == []
+
+
+def test_a_tiny_payload_is_stored_as_it_is() -> None:
+    tiny = b"\x81\xa4text\xa5short"
+    assert len(tiny) < codec.MIN_SIZE and codec.pack(tiny) == tiny and codec.unpack(tiny) == tiny
+
+
+def test_payloads_written_before_dictionaries_read_unchanged(tmp_path: Path) -> None:
+    """A log written by memman before the preset dictionary holds plain and
+    zlib-compressed (0xC1 0x78 ...) payloads beside the new ones: all read, verify and replay."""
+    import zlib
+
+    log = EventLog(tmp_path / "log.db")
+    old = _edges(20, word="older")
+    raw = log._encoder.encode(old)
+    old_stored = codec.MARK + zlib.compress(raw, 6)  # exactly what the previous codec wrote
+    assert old_stored[1] == 0x78
+    rec = log.append(old)
+    log.rewrite_payloads({rec.seq: old_stored})  # the row as an older memman left it
+    new = log.append(_edges(20, word="newer"))
+    assert _stored(log, rec.seq) == old_stored and _stored(log, new.seq)[:2] == codec.MARK + b"\x01"
+    assert [r.event for r in EventLog(log.path).read()] == [old, new.event]
+    assert [seq for seq, p in log.plain_payloads() if b"older" in p] == [rec.seq]
+
+
+def test_the_preset_dictionary_is_pinned() -> None:
+    """Stored payloads name dictionary 1: its bytes can never change."""
+    from events.digests import blake2b
+    from events.zdict import dictionary
+
+    assert blake2b(dictionary(1), digest_size=16).hexdigest() == "deb76a8ec430a5f6c122effbcb731588"
+    assert dictionary(codec.DICTIONARY) is not None and dictionary(99) is None
+
+
+def test_an_unknown_dictionary_is_named_not_guessed() -> None:
+    with pytest.raises(codec.CodecError, match="unknown dictionary"):
+        codec.unpack(codec.MARK + b"\x07" + b"anything")
+    packed = codec.pack(b"\x81\xa4text" + b"abc" * 300)
+    with pytest.raises(codec.CodecError, match="truncated"):
+        codec.unpack(packed[:-3])
 
 
 def test_a_payload_that_does_not_shrink_is_stored_as_it_is() -> None:

@@ -151,6 +151,32 @@ class EventLogContract:
         assert [r.seq for r in log.between(since)] == [2, 3, 4]
         assert [r.seq for r in log.read(limit=2)] == [1, 2]
         assert [r.seq for r in log.read(batch=1)] == [1, 2, 3, 4]  # batching does not change the stream
+        # a catch-up's scan of the seq range reads what the type index reads
+        for types in (["memory.forgotten"], ["memory.remembered", "store.configured"]):
+            assert list(log.read(types=types, scan=True, batch=1)) == list(log.read(types=types))
+
+    def test_times_read_back_exactly_across_a_batch(self, tmp_path: Path) -> None:
+        """The reader remembers the last time it parsed (a chunk shares one
+        clock reading); events with other times in between must not inherit it."""
+        log = self.make_log(tmp_path)
+        past = datetime(2020, 5, 1, 12, 30, 0, 7, tzinfo=timezone.utc)
+        with freeze_time("2026-03-01T10:00:00.000001Z"):
+            written = log.append_many(
+                [
+                    NewEvent(event=remembered("A")),
+                    NewEvent(event=remembered("B"), occurred_at=past),
+                    NewEvent(event=remembered("C")),
+                ]
+            )
+        with freeze_time("2026-03-02T10:00:00Z"):
+            written += [log.append(remembered("D"), occurred_at=past)]
+        read = list(self.reopen(log).read())
+        assert read == written
+        assert [(r.recorded_at, r.occurred_at) for r in read][1:] == [
+            (datetime(2026, 3, 1, 10, 0, 0, 1, tzinfo=timezone.utc), past),
+            (datetime(2026, 3, 1, 10, 0, 0, 1, tzinfo=timezone.utc),) * 2,
+            (datetime(2026, 3, 2, 10, tzinfo=timezone.utc), past),
+        ]
 
     def test_occurred_at_defaults_to_recorded_at_and_can_be_set(self, tmp_path: Path) -> None:
         log = self.make_log(tmp_path)

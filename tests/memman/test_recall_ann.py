@@ -15,6 +15,7 @@ import pytest
 from memman.operations.maintenance import drain_all
 from memman.recall import ann, recall
 from memman.service import Memman
+from projections import flatcache
 from workers import annindex
 
 TOPICS = ["billing", "deploys", "editors", "databases", "lunch", "travel", "hiring", "security"]
@@ -73,3 +74,19 @@ def test_without_an_index_file_recall_scans(app: Memman, data_dir: Path, monkeyp
         path.unlink()
     monkeypatch.setattr(ann, "ANN_ROWS", 20)
     assert [_results(app, q) for q in QUERIES] == exact
+
+
+def test_a_damaged_centred_cache_falls_back_to_the_scan_which_rebuilds_it(
+    app: Memman, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    exact = [_results(app, q) for q in QUERIES]
+    [cache] = (data_dir / "stores" / "default").glob("vectors-*.c32")
+    data = bytearray(cache.read_bytes())
+    data[flatcache.HEAD : flatcache.HEAD + 1024] = b"\xff" * 1024  # NaNs over the first row (256 float32)
+    cache.write_bytes(bytes(data))
+    monkeypatch.setattr(ann, "ANN_ROWS", 20)
+    loaded: list[object] = []
+    real = ann._load
+    monkeypatch.setattr(ann, "_load", lambda *a: loaded.append(real(*a)) or loaded[-1])
+    assert [_results(app, q) for q in QUERIES] == exact
+    assert loaded and b"\xff" * 1024 not in cache.read_bytes()  # the index path saw it; the scan rebuilt the cache

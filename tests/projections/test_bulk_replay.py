@@ -40,9 +40,12 @@ def test_a_bulk_replay_builds_what_the_incremental_path_built(app: Memman, data_
     db = StoreDB(directory)
     try:
         before = _triggers(db)
+        settings = [db.main.conn.execute(f"PRAGMA {p}").fetchone()[0] for p in ("cache_size", "wal_autocheckpoint")]
         db.main.bulk_min = 1
         db.replay()
         assert _triggers(db) == before  # triggers and indexes are back
+        # the bulk page cache and WAL size were for the replay only
+        assert [db.main.conn.execute(f"PRAGMA {p}").fetchone()[0] for p in ("cache_size", "wal_autocheckpoint")] == settings
         assert not [n for (n,) in db.main.conn.execute("SELECT name FROM checkpoints") if n.startswith("bulk:")]
         assert [i for i, _ in keyword_search(db.main.conn, "Helix", limit=5)]
         assert [i for i, _ in keyword_search(db.main.conn, "東京のサーバー", limit=5)]

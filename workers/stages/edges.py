@@ -59,7 +59,11 @@ _BACKWARD = r"because|due to|since|as a result of|caused by|thanks to|given that
 _FORWARD = r"led to|leads to|leading to|caused|causes|therefore|thus|hence|resulted in|so that|so we|which is why|that's why|that is why"
 _CUE = re.compile(rf"\b({_BACKWARD}|{_FORWARD})\b", re.IGNORECASE)
 _BACKWARD_CUES = frozenset(c for c in _BACKWARD.split("|"))
+# A piece of every cue: an ASCII text holding none of them holds no cue (most texts; the regex is ~20x slower)
+_CUE_PIECES = ("because", "due to", "since", "result", "caus", "thanks to", "given that", "lead", "led to", "therefore",
+               "thus", "hence", "so that", "so we", "why")  # fmt: skip
 _WORD = re.compile(r"[a-z0-9]+")
+_entity_list = msgspec.json.Decoder(list[str]).decode
 NAMING_LIMIT = 4096  # entity queries remembered within one state of the database
 _STOP = frozenset("the a an and or of to in on for with is are was were be been it this that we our they".split())
 
@@ -102,6 +106,16 @@ def _words(text: str) -> set[str]:
 
 
 
+
+
+def _cue(text: str) -> re.Match[str] | None:
+    """`_CUE.search(text)`, skipped for an ASCII text holding no piece of a cue
+    (case-insensitive matching goes beyond lower() only outside ASCII)."""
+    if text.isascii():
+        lowered = text.lower()
+        if not any(piece in lowered for piece in _CUE_PIECES):
+            return None
+    return _CUE.search(text)
 
 
 def _entity_query(name: str) -> str:
@@ -276,7 +290,8 @@ class EdgeInferer:
             (to_iso(at - span), to_iso(at + span), self._limit),
         ).fetchall()
         found = [(i, t) for i, t in rows if i not in own and i not in self.pending.retired]
-        found += [(i, t) for _, t, i in self.pending.placed if i not in own and self._seconds(t, m.occurred_at) <= window]
+        mine = self._epoch(m.occurred_at)
+        found += [(i, t) for _, t, i in self.pending.placed if i not in own and abs(self._epoch(t) - mine) <= window]
         nearest = sorted({i: t for i, t in found}.items(), key=lambda it: (self._seconds(it[1], m.occurred_at), it[0]))
         edges = []
         for other, t in nearest[: self.policy.proximity_cap]:
@@ -358,13 +373,13 @@ class EdgeInferer:
             return []
         texts = self._texts(related)
         mine = named(m.entities)
-        my_cue = _CUE.search(m.text)  # each text is searched for a cue once; most have none
+        my_cue = _cue(m.text)  # each text is searched for a cue once; most have none
         found: list[Edge] = []
         for other in related:
             text, entities = texts.get(other, ("", []))
             if not text:
                 continue
-            their_cue = _CUE.search(text)
+            their_cue = _cue(text)
             if my_cue is None and their_cue is None:
                 continue  # causal_direction is None both ways
             shared = len(mine & named(entities))
@@ -405,13 +420,11 @@ class EdgeInferer:
         return self.causal.infer(me, shown)  # type: ignore[union-attr]
 
     def _texts(self, ids: list[str]) -> dict[str, tuple[str, list[str]]]:
-        import json
-
         out = {i: (k.content, k.entities) for i in ids if (k := self.pending.active.get(i)) is not None}
         missing = [i for i in ids if i not in out]
         if missing:
             rows = self.conn.execute(
                 f"SELECT id, content, entities FROM memories WHERE id IN ({','.join('?' * len(missing))})", missing
             ).fetchall()
-            out.update({i: (c, json.loads(e)) for i, c, e in rows})
+            out.update({i: (c, _entity_list(e)) for i, c, e in rows})
         return out

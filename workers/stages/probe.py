@@ -108,6 +108,8 @@ class KeywordProbe:
         holders = [self._holders(word) for _, word in chosen]
         if not any(len(h) for h in holders):
             return []
+        if len(holders) == 1:  # one weight for every row: newest first, as read
+            return self._active(holders[0][:SHORTLIST].tolist(), limit, set(exclude))
         weights = [math.log((total + 1) / (df + 0.5)) for df, _ in chosen]
         rows = np.concatenate(holders)
         keys, slot = np.unique(rows, return_inverse=True)
