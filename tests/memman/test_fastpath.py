@@ -230,8 +230,9 @@ def _probe(argv: list[str], data_dir: str, expressions: dict[str, str], stdin: s
 def test_a_cold_recall_compiles_and_loads_only_what_it_uses(memman, data_dir) -> None:  # type: ignore[no-untyped-def]
     """The lean cold path (docs/scale.md): an ASCII query compiles neither the
     extractor's sentence and category rules nor the wide-script class, reads
-    no TOML without a config file, and the static embedder's vocabulary comes
-    from the bucketed index, not a 30k-entry dict."""
+    no TOML without a config file, does not import inspect (with ast, dis and
+    tokenize, ~5 ms: projections/base.py), and the static embedder's
+    vocabulary comes from the bucketed index, not a 30k-entry dict."""
     memman("remember", "The cache TTL is 5 minutes")
     memman("scheduler", "drain")
     facts = _probe(
@@ -242,9 +243,10 @@ def test_a_cold_recall_compiles_and_loads_only_what_it_uses(memman, data_dir) ->
             "cues": "all(p._compiled is None for _, p in sys.modules['workers.stages.extract']._CATEGORY_CUES)",
             "wide": "sys.modules['projections.scripts']._RUN._compiled is None",
             "tomllib": "'tomllib' in sys.modules",
+            "inspect": "'inspect' in sys.modules",
         },
     )
-    assert facts == {"terminal": "True", "cues": "True", "wide": "True", "tomllib": "False"}
+    assert facts == {"terminal": "True", "cues": "True", "wide": "True", "tomllib": "False", "inspect": "False"}
 
 
 def test_reads_on_a_postgres_store_leave_psycopg_unloaded(data_dir, pg_dsn: str) -> None:  # type: ignore[no-untyped-def]
