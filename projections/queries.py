@@ -16,6 +16,7 @@ import msgspec
 
 from events.db import translated_errors
 from projections import scripts
+from projections.fts import fts_any, fts_phrase, match_count
 
 _WORD = re.compile(r"[\w][\w'.+#-]*[\w+#]|\w", re.UNICODE)
 STOPWORDS = frozenset(
@@ -103,7 +104,7 @@ def terms(text: str) -> list[str]:
 def fts_query(text: str, max_terms: int = MAX_QUERY_TERMS) -> str | None:
     """An FTS5 MATCH expression OR-ing the content words of `text`, or None."""
     words = terms(text)[:max_terms]
-    return _or(words) if words else None
+    return fts_any(words) if words else None
 
 
 def _filters(
@@ -171,7 +172,7 @@ def _word_search(
     words = terms(text)[:MAX_QUERY_TERMS]
     if not words:
         return []
-    full = _or(words)
+    full = fts_any(words)
     with translated_errors("projections.db"):
         rare, floor = _selective(conn, words)
         if rare is None:  # every match fits under the cap: one exact query, as always
@@ -190,10 +191,6 @@ KEYWORD_CAP = 2000  # rows a capped keyword query ranks (docs/scale.md, "Warm re
 CAPPED_FROM = 4 * KEYWORD_CAP
 
 
-def _or(words: Sequence[str]) -> str:
-    return " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
-
-
 def _selective(conn: apsw.Connection, words: list[str]) -> tuple[str | None, int]:
     """(an FTS5 expression for the memories to rank, the lowest rowid to
     rank), or (None, 0) when the words match CAPPED_FROM memories or fewer.
@@ -201,9 +198,9 @@ def _selective(conn: apsw.Connection, words: list[str]) -> tuple[str | None, int
     whose memories together fit. When even the rarest word says more, it is
     the memories saying every word (the best bm25 for such a query says
     them all), or when none does the rarest word's: the KEYWORD_CAP newest."""
-    if _count(conn, _or(words), CAPPED_FROM + 1) <= CAPPED_FROM:
+    if match_count(conn, fts_any(words), CAPPED_FROM + 1) <= CAPPED_FROM:
         return None, 0
-    counts = [_count(conn, _or([w]), KEYWORD_CAP + 1) for w in words]
+    counts = [match_count(conn, fts_phrase(w), KEYWORD_CAP + 1) for w in words]
     kept: list[str] = []
     total = 0
     for count, _, word in sorted(zip(counts, range(len(words)), words)):
@@ -212,21 +209,15 @@ def _selective(conn: apsw.Connection, words: list[str]) -> tuple[str | None, int
         kept.append(word)
         total += count
     if kept:
-        return _or(kept), 0
-    every = " AND ".join(_or([w]) for w in words)
-    if len(words) < 2 or _count(conn, every, 1) == 0:
-        every = _or([min((_count(conn, _or([w]), None), n, w) for n, w in enumerate(words))[2]])
+        return fts_any(kept), 0
+    every = " AND ".join(fts_phrase(w) for w in words)
+    if len(words) < 2 or match_count(conn, every, 1) == 0:
+        every = fts_any([min((match_count(conn, fts_phrase(w), None), n, w) for n, w in enumerate(words))[2]])
     row = conn.execute(
         "SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
         (every, KEYWORD_CAP - 1),
     ).fetchone()  # fmt: skip
     return every, row[0] if row else 0
-
-
-def _count(conn: apsw.Connection, expression: str, cap: int | None) -> int:
-    """Memories matching `expression`, counted inside SQLite, stopping at `cap`."""
-    sql = "SELECT count(*) FROM (SELECT 1 FROM memories_fts WHERE memories_fts MATCH ? LIMIT ?)"
-    return int(conn.execute(sql, (expression, -1 if cap is None else cap)).fetchone()[0])
 
 
 def _capped_search(

@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 
 from events.lazyre import lazy
+from projections.fts import fts_any
 
 # (first, last) code points of the wide ranges
 RANGES: tuple[tuple[int, int], ...] = (
@@ -92,7 +93,7 @@ def wide_terms(text: str) -> tuple[list[str], list[str]]:
 
 
 def fts_query(terms: list[str]) -> str | None:
-    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms) or None
+    return fts_any(terms) or None
 
 
 def like_pattern(term: str) -> str:

@@ -33,6 +33,7 @@ import apsw
 
 from events.db import translated_errors
 from memman.recall.terms import QueryTerms
+from projections.fts import fts_phrase, match_count
 from projections.queries import MEMORY_COLUMNS, MemoryRow, row_to_memory, terms
 
 TOP_ANCHORS = 3
@@ -54,12 +55,12 @@ def _bridges(conn: apsw.Connection, anchor: MemoryRow, query: QueryTerms) -> lis
     counted: list[tuple[int, int, str]] = []
     with translated_errors("projections.db"):
         for n, word in enumerate([w for w in terms(anchor.content) if w not in asked][:MAX_WORDS]):
-            df = conn.execute(_COUNT, (_phrase(word), cap + 1)).fetchone()[0]
+            df = match_count(conn, fts_phrase(word), cap + 1)
             if 2 <= df <= cap:
                 counted.append((df, n, word))
         found: list[tuple[frozenset[int], float]] = []
         for df, _, word in sorted(counted):  # rarest first; equal counts keep the anchor's word order
-            keys = frozenset(r[0] for r in conn.execute(_ROWIDS, (_phrase(word),)))
+            keys = frozenset(r[0] for r in conn.execute(_ROWIDS, (fts_phrase(word),)))
             if query.is_query_word(keys):
                 continue
             idf = math.log(1.0 + (query.memories - len(keys) + 0.5) / (len(keys) + 0.5))
@@ -69,12 +70,7 @@ def _bridges(conn: apsw.Connection, anchor: MemoryRow, query: QueryTerms) -> lis
     return found
 
 
-_COUNT = "SELECT count(*) FROM (SELECT 1 FROM memories_fts WHERE memories_fts MATCH ? LIMIT ?)"
 _ROWIDS = "SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?"
-
-
-def _phrase(word: str) -> str:
-    return '"' + word.replace('"', '""') + '"'
 
 
 def shared_rare_words(

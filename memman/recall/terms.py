@@ -30,14 +30,11 @@ from collections.abc import Iterable
 import apsw
 
 from events.db import translated_errors
+from projections.fts import fts_phrase, match_count
 from projections.queries import terms
 
 MAX_TERMS = 12
 EAGER_POSTINGS = 256  # a word this rare is read whole; a commoner one only for the candidates
-
-
-def _phrase(word: str) -> str:
-    return '"' + word.replace('"', '""') + '"'
 
 
 class QueryTerms:
@@ -84,7 +81,7 @@ class QueryTerms:
             for i, word in enumerate(self.words):
                 if self.postings[i] is None:  # `+rowid`: filter while scanning; a pushed-down IN seeks per key (~50 µs each)
                     sql = "SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? AND +rowid IN (SELECT value FROM json_each(?))"
-                    self._said[i].update(r[0] for r in self._conn.execute(sql, (_phrase(word), wanted)))
+                    self._said[i].update(r[0] for r in self._conn.execute(sql, (fts_phrase(word), wanted)))
 
     def is_query_word(self, keys: frozenset[int]) -> bool:
         """Whether `keys` is exactly the posting list of one of the query's
@@ -111,10 +108,10 @@ def query_terms(conn: apsw.Connection, query: str) -> QueryTerms:
     with translated_errors("projections.db"):
         n = conn.execute("SELECT count(*) FROM memories").fetchone()[0]
         for word in words:
-            count = conn.execute("SELECT count(*) FROM memories_fts WHERE memories_fts MATCH ?", (_phrase(word),)).fetchone()[0]
+            count = match_count(conn, fts_phrase(word))
             df.append(count)
             if count <= EAGER_POSTINGS:
-                rows = conn.execute("SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?", (_phrase(word),))
+                rows = conn.execute("SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?", (fts_phrase(word),))
                 postings.append(frozenset(r[0] for r in rows))
             else:
                 postings.append(None)

@@ -41,6 +41,7 @@ import numpy as np
 
 from events.clock import from_iso, to_iso
 from events.types import Edge
+from projections.fts import fts_any
 from workers.pending import Pending
 from workers.entities.aliases import canonical, variants
 from workers.stages.reconcile import Known, named
@@ -120,7 +121,7 @@ def _cue(text: str) -> re.Match[str] | None:
 
 def _entity_query(name: str) -> str:
     """Memories naming `name` by any of its aliases (workers/entities/aliases.py)."""
-    forms = " OR ".join('"' + form.replace('"', '""') + '"' for form in variants(name))
+    forms = fts_any(variants(name))
     return f"entities : ({forms})"
 
 

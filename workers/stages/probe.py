@@ -30,6 +30,7 @@ import numpy as np  # the drain's (workers/derive.py), never recall's
 
 from events.db import translated_errors
 from projections import scripts
+from projections.fts import fts_phrase, match_count
 from projections.queries import keyword_search, terms
 from workers.stages.stamp import stamp
 
@@ -38,10 +39,6 @@ MAX_WORDS = 8
 SHORTLIST = 64  # best-scored rows checked for being active (a probe wants 5)
 POSTINGS_LIMIT = 4096  # words whose holders are remembered (cleared whenever the database changes anyway)
 CACHE_LIMIT = 200_000  # words whose frequency is remembered (a drain of a huge backlog clears it when full)
-
-
-def _phrase(word: str) -> str:
-    return '"' + word.replace('"', '""') + '"'
 
 
 class KeywordProbe:
@@ -60,10 +57,7 @@ class KeywordProbe:
             if len(self._df) >= CACHE_LIMIT:
                 self._df.clear()
             try:
-                row = self.conn.execute(
-                    "SELECT count(*) FROM memories_fts WHERE memories_fts MATCH ?", (_phrase(word),)
-                ).fetchone()
-                df = row[0]
+                df = match_count(self.conn, fts_phrase(word))
             except apsw.SQLError:  # a word FTS cannot parse matches nothing
                 df = 0
             self._df[word] = df
@@ -146,7 +140,7 @@ class KeywordProbe:
             with translated_errors("projections.db"):
                 found = self.conn.execute(
                     "SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
-                    (_phrase(word), self.budget),
+                    (fts_phrase(word), self.budget),
                 ).fetchall()
             keys = self._postings[word] = np.array([r[0] for r in found], dtype=np.int64)
         return keys

@@ -30,6 +30,7 @@ import apsw
 
 from events.clock import from_iso, to_iso
 from events.types import Edge
+from projections.fts import fts_any, fts_phrase, match_count
 from workers.pending import Pending
 from workers.stories.lexicon import FAMILIES, PROBLEM, VOCABULARY, Told, told, words
 
@@ -57,10 +58,6 @@ def teller(text: str) -> str | None:
     ("Dana: ..."), else None."""
     match = _TELLER.match(text)
     return match.group(1) if match else None
-
-
-def _quoted(terms: list[str]) -> str:
-    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
 
 
 class StoryLinker:
@@ -125,7 +122,7 @@ class StoryLinker:
                     "SELECT m.id, m.content, m.occurred_at FROM memories_fts JOIN memories m ON m.key = memories_fts.rowid"
                     " WHERE memories_fts MATCH ? AND memories_fts.rowid < ? AND m.status = 'active'"
                     " ORDER BY memories_fts.rowid DESC LIMIT ?",
-                    (f"{_quoted([who])} AND {_quoted([name])}", self._limit(), cap + 1),
+                    (f"{fts_phrase(who)} AND {fts_phrase(name)}", self._limit(), cap + 1),
                 ).fetchall()
             except apsw.SQLError:
                 continue  # a name FTS cannot parse links nothing
@@ -149,7 +146,7 @@ class StoryLinker:
                 rows = self.conn.execute(
                     "SELECT m.content FROM memories_fts JOIN memories m ON m.key = memories_fts.rowid"
                     " WHERE memories_fts MATCH ? LIMIT ?",
-                    (_quoted([name]), NAME_SCAN),
+                    (fts_phrase(name), NAME_SCAN),
                 ).fetchall()
             except apsw.SQLError:
                 rows = []
@@ -193,9 +190,7 @@ class StoryLinker:
         df = self._df.get(word)
         if df is None:
             try:
-                df = self.conn.execute(
-                    "SELECT count(*) FROM memories_fts WHERE memories_fts MATCH ?", (_quoted([word]),)
-                ).fetchone()[0]
+                df = match_count(self.conn, fts_phrase(word))
             except apsw.SQLError:
                 df = 0
             self._df[word] = df
@@ -215,11 +210,11 @@ class StoryLinker:
                 terms |= FAMILIES[name][0] | set(FAMILIES[name][1])
             if mine.change:
                 terms |= PROBLEM[0] | set(PROBLEM[1])
-            queries.append(f"{_quoted([who])} AND ({_quoted(sorted(terms))})")
+            queries.append(f"{fts_phrase(who)} AND ({fts_any(sorted(terms))})")
         if who is None or mine.change:
             subjects = self._subjects(text)
             if subjects:
-                queries.append(_quoted(subjects))
+                queries.append(fts_any(subjects))
         out = self._pending_rows(since, until)
         for query in queries:
             out += [
