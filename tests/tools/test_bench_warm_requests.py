@@ -6,21 +6,17 @@ asserted; bad arguments are one line and exit 2."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 from memman.operations.maintenance import drain_all
 from memman.service import Memman
+from tests.tools.runner import ROOT, run_tool
 
-ROOT = Path(__file__).resolve().parents[2]
-TOOL = ROOT / "tools" / "bench_warm_requests.py"
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MEMMAN_")}
-    return subprocess.run([sys.executable, str(TOOL), *args], capture_output=True, text=True, env=env, timeout=600)
+    return run_tool("bench_warm_requests.py", *args, timeout=600)
 
 
 def test_it_times_requests_for_this_tree_and_a_baseline(tmp_path: Path) -> None:

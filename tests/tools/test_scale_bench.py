@@ -14,13 +14,12 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-TOOL = ROOT / "tools" / "scale_bench.py"
+from tests.tools.runner import run_tool
+
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MEMMAN_")}
-    return subprocess.run([sys.executable, str(TOOL), *args], capture_output=True, text=True, env=env, timeout=900)
+    return run_tool("scale_bench.py", *args, timeout=900)
 
 
 def test_a_tiny_generated_store_is_complete_and_reported(tmp_path: Path) -> None:
