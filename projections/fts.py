@@ -23,6 +23,13 @@ def fts_any(words: Iterable[str]) -> str:
 
 
 def match_count(conn: apsw.Connection, expression: str, cap: int | None = None) -> int:
-    """Memories matching `expression`, counted inside SQLite, stopping at `cap`."""
-    sql = "SELECT count(*) FROM (SELECT 1 FROM memories_fts WHERE memories_fts MATCH ? LIMIT ?)"
-    return int(conn.execute(sql, (expression, -1 if cap is None else cap)).fetchone()[0])
+    """Memories matching `expression`, counted inside SQLite, stopping at `cap`
+    (without a cap, a plain count: the capped subquery costs ~25% more per
+    matching row)."""
+    if cap is None:
+        return int(conn.execute(_COUNT, (expression,)).fetchone()[0])
+    return int(conn.execute(_COUNT_CAPPED, (expression, cap)).fetchone()[0])
+
+
+_COUNT = "SELECT count(*) FROM memories_fts WHERE memories_fts MATCH ?"
+_COUNT_CAPPED = "SELECT count(*) FROM (SELECT 1 FROM memories_fts WHERE memories_fts MATCH ? LIMIT ?)"
