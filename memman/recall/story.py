@@ -17,7 +17,7 @@ from __future__ import annotations
 import apsw
 
 from events.db import translated_errors
-from projections.queries import MEMORY_COLUMNS, MemoryRow, row_to_memory
+from projections.queries import MemoryRow, memories_by_id
 
 TOP_ANCHORS = 3
 MAX_LINKED = 12  # memories brought in per anchor, newest link first
@@ -45,13 +45,9 @@ def story_links(
             weights = {i: min(w, 1.0) for i, w, _ in linked if i != anchor.id}
             if not weights:
                 continue
-            rows = conn.execute(  # `+status`: the id index, not a walk of the status index over every active row
-                f"SELECT {MEMORY_COLUMNS} FROM memories WHERE id IN ({','.join('?' * len(weights))})"
-                " AND +status = 'active'",
-                tuple(weights),
-            ).fetchall()
-            for raw in rows:
-                row = row_to_memory(raw)
+            for row in memories_by_id(conn, list(weights)).values():
+                if row.status != "active":
+                    continue
                 found.setdefault(row.id, row)
                 best[row.id] = max(best.get(row.id, 0.0), score / top * weights[row.id])
     return best, found
