@@ -32,7 +32,7 @@ from events.clock import from_iso, to_iso
 from events.types import Edge
 from projections.fts import fts_any, fts_phrase, match_count
 from workers.pending import Pending
-from workers.stories.lexicon import FAMILIES, PROBLEM, VOCABULARY, Told, told, words
+from workers.stories.lexicon import FAMILIES, PROBLEM, VOCABULARY, Told, told_words, words
 
 _TELLER = re.compile(r"^([A-Z][\w.'-]{0,40}(?: [A-Z][\w.'-]{0,40})?):\s")
 _STOP = frozenset(
@@ -51,6 +51,7 @@ NAMES = 2  # the rarest names of a memory followed back
 # 0.796 / 0.807 / 0.779, the rest equal but inference 0.663 at 1.0.
 FAMILY_WEIGHT = 0.6
 NAME_SCAN = 200  # index matches read to count a name exactly
+SAID_LIMIT = 200_000  # texts whose words are remembered (cleared when full: a pure function of the text)
 
 
 def teller(text: str) -> str | None:
@@ -76,21 +77,23 @@ class StoryLinker:
         self._total = total
         self._df: dict[str, int] = {}
         self._told: dict[str, Told] = {}  # memory id -> its vocabulary, for the life of one drain
+        self._said: dict[str, frozenset[str]] = {}  # a text -> its words (a pure function of the text)
 
     def links(self, memory_id: str, text: str, entities: list[str], occurred_at: str, own: set[str]) -> list[Edge]:
         if self.cap <= 0:
             return []
-        mine = told(text)
+        mine = told_words(words(text))
         who = teller(text)
         since = to_iso(from_iso(occurred_at) - timedelta(days=self.days))
         found: dict[str, tuple[str, str, str]] = {}  # id -> (occurred_at, story, via)
         if mine.families or mine.change:
-            for other, content, at in self._earlier(mine, text, who, since, occurred_at, own):
-                known = self._told.get(other)
-                if known is None:
-                    known = self._told[other] = told(content)
+            # `text`'s subjects, read once and only when first needed (a word's count, once read, is kept
+            # for the drain: reading it earlier than needed would change what later memories see)
+            subjects = _Once(lambda: self._subjects(text))
+            for other, content, at in self._earlier(mine, who, subjects, since, occurred_at, own):
+                known, said = self._vocabulary(other, content)
                 story = self._story(mine, known)
-                via = story and self._subject(text, who, content)
+                via = story and self._subject(who, subjects, content, said)
                 if story and via:
                     found[other] = (at, story, via)
         chosen = dict(sorted(found.items(), key=lambda f: (f[1][0], f[0]), reverse=True)[: self.cap])
@@ -173,11 +176,29 @@ class StoryLinker:
             return shared[0]
         return "cause" if mine.change and other.problem else None
 
-    def _subject(self, text: str, who: str | None, other: str) -> str | None:
+    def _vocabulary(self, memory_id: str, content: str) -> tuple[Told, frozenset[str]]:
+        """What story vocabulary a memory speaks (read once per drain, as its
+        first text said it) and the words of its text now."""
+        said = self._said.get(content)
+        if said is None:
+            if len(self._said) >= SAID_LIMIT:
+                self._said.clear()
+            listed = words(content)
+            said = self._said[content] = frozenset(listed)
+            if memory_id not in self._told:
+                self._told[memory_id] = told_words(listed)
+        known = self._told.get(memory_id)
+        if known is None:
+            known = self._told[memory_id] = told_words(words(content))
+        return known, said
+
+    @staticmethod
+    def _subject(who: str | None, subjects: _Once, other: str, said: frozenset[str]) -> str | None:
+        """How an earlier memory (`other`, its words `said`) is about the same
+        subject: told by `who`, or the rarest of `subjects` it says."""
         if who is not None and teller(other) == who:
             return "teller"
-        rare = [w for w in self._subjects(text) if w in set(words(other))]
-        return rare[0] if rare else None
+        return next((w for w in subjects() if w in said), None)
 
     def _subjects(self, text: str) -> list[str]:
         """The words of `text` that name a subject: said by at most
@@ -197,7 +218,7 @@ class StoryLinker:
         return df
 
     def _earlier(
-        self, mine: Told, text: str, who: str | None, since: str, until: str, own: set[str]
+        self, mine: Told, who: str | None, subjects: _Once, since: str, until: str, own: set[str]
     ) -> list[tuple[str, str, str]]:
         """(id, content, occurred_at) of the newest earlier active memories
         that may continue `text`'s story: the same teller's saying one of its
@@ -212,9 +233,9 @@ class StoryLinker:
                 terms |= PROBLEM[0] | set(PROBLEM[1])
             queries.append(f"{fts_phrase(who)} AND ({fts_any(sorted(terms))})")
         if who is None or mine.change:
-            subjects = self._subjects(text)
-            if subjects:
-                queries.append(fts_any(subjects))
+            rare = subjects()
+            if rare:
+                queries.append(fts_any(rare))
         out = self._pending_rows(since, until)
         for query in queries:
             out += [
@@ -227,6 +248,19 @@ class StoryLinker:
             ]  # fmt: skip
         unique = {i: (i, c, at) for i, c, at in out if i not in own and i not in self.pending.retired}
         return list(unique.values())
+
+
+class _Once:
+    """A value computed on its first call and kept."""
+
+    def __init__(self, compute: Callable[[], list[str]]) -> None:
+        self._compute: Callable[[], list[str]] | None = compute
+        self._value: list[str] = []
+
+    def __call__(self) -> list[str]:
+        if self._compute is not None:
+            self._value, self._compute = self._compute(), None
+        return self._value
 
 
 __all__ = ["StoryLinker", "teller"]
