@@ -68,7 +68,7 @@ def scores(
     want = min(max(k, EXACT_TOP), used)
     kth = float(np.partition(live, used - want)[used - want])
     margin = float(pre.margins[n])
-    near = set(np.unique(np.flatnonzero(live >= kth - margin) // GROUP).tolist()) - must
+    near = set((np.flatnonzero(live >= kth - margin) // GROUP).tolist()) - must
     at, values = exact(rows, used, query, near)
     out[at] = values
     return out, kth - margin / 2

@@ -171,12 +171,25 @@ class VectorSet:
         if self.ann is not None:
             return self._top_ann(query, k, min_similarity)
         scores = self._scores(query, k)
-        scores[~self._alive[:used]] = -np.inf
         k = min(k, len(self._index))
-        best = np.argpartition(-scores, k - 1)[:k]
-        if float(scores[best].min()) < self._floor:  # a row scored inexactly could be among these: scan all
+        best = self._best(scores, k, self._floor)
+        if best is None:  # fewer than k live rows at or above the floor: one scored inexactly could be among them
             scores = self._full()
-            scores[~self._alive[:used]] = -np.inf
-            best = np.argpartition(-scores, k - 1)[:k]
-        best = best[np.argsort(-scores[best], kind="stable")]
-        return [(self._ids[i], float(scores[i])) for i in best if scores[i] >= min_similarity]
+            best = self._best(scores, k, -np.inf)
+            assert best is not None
+        return [(self._ids[i], float(scores[i])) for i in best.tolist() if scores[i] >= min_similarity]
+
+    def _best(self, scores: np.ndarray, k: int, floor: float) -> np.ndarray | None:
+        """The k live rows of highest score, best first, ties by row order;
+        only rows at or above `floor` are considered (the rows scored exactly
+        after a prescore: a handful), None if fewer than k are."""
+        alive = self._alive[: len(scores)]
+        rows = np.flatnonzero(alive if floor == -np.inf else alive & (scores >= floor))
+        if len(rows) < k:
+            return None
+        values = scores[rows]
+        if len(rows) > 4 * k + 64:  # many (a full scan): keep those at or above the k-th best, its ties with it
+            kth = values[np.argpartition(values, len(values) - k)[len(values) - k]]
+            keep = values >= kth
+            rows, values = rows[keep], values[keep]
+        return rows[np.lexsort((rows, -values))[:k]]

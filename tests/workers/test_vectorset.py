@@ -103,3 +103,19 @@ def test_prescored_queries_give_exactly_what_a_full_scan_gives() -> None:
             s.remove(best)
         assert plain.top(q, 8) == fast.top(q, 8)
     assert fast._pre is not None and fast._pre.changed  # the rewritten rows were tracked
+
+
+def test_equal_scores_come_in_row_order_with_or_without_a_prescore() -> None:
+    """Rows with the same vector tie exactly: `top` orders them by row (the
+    order they were added), and which of them make the first k does not
+    depend on the selection algorithm or on a prescore."""
+    rows = _rows(300, 256, 11)
+    rows[[40, 7, 250, 120]] = rows[3]  # five copies of one vector
+    ids = [f"m{n}" for n in range(len(rows))]
+    plain, fast = (VectorSet.of(256, ids, rows, set(ids)) for _ in range(2))
+    fast.prescore(rows[[3]])
+    for s in (plain, fast):
+        assert [i for i, _ in s.top(rows[3], 3)] == ["m3", "m7", "m40"]
+        assert [i for i, _ in s.top(rows[3], 5)] == ["m3", "m7", "m40", "m120", "m250"]
+    plain.remove("m7")
+    assert [i for i, _ in plain.top(rows[3], 3)] == ["m3", "m40", "m120"]

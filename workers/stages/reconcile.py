@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import msgspec
 
@@ -79,7 +80,7 @@ def named(entities: Sequence[str]) -> set[str]:
     return aliases.named(entities)
 
 
-def _jaccard(a: set[str], b: set[str]) -> float:
+def _jaccard(a: set[str] | frozenset[str], b: set[str] | frozenset[str]) -> float:
     if not a and not b:
         return 1.0
     return len(a & b) / len(a | b)
@@ -93,34 +94,39 @@ class RuleReconciler:
     version = "2"
 
     def __init__(self) -> None:
-        self._readings: dict[tuple[str, tuple[str, ...]], Reading] = {}
+        self._readings: dict[tuple[str, tuple[str, ...]], _Read] = {}
         self._entities: dict[str, tuple[tuple[str, ...], str] | None] = {}  # entity -> words, canonical name
 
-    def _read(self, text: str, entities: Sequence[str]) -> Reading:
-        """`read`, remembered: it is a pure function of the text and entities."""
+    def _read(self, text: str, entities: Sequence[str]) -> _Read:
+        """`read`, remembered with what `decide` derives from it: all pure
+        functions of the text and entities (a drain shows the same candidate
+        to many facts, and each fact to up to eight candidates)."""
         key = (text, tuple(entities))
-        reading = self._readings.get(key)
-        if reading is None:
+        got = self._readings.get(key)
+        if got is None:
             if len(self._readings) >= READ_CACHE:
                 self._readings.clear()
                 self._entities.clear()
-            reading = self._readings[key] = read(text, entities, self._entities)
-        return reading
+            reading = read(text, entities, self._entities)
+            got = self._readings[key] = _Read(
+                reading, frozenset(reading.tokens) - reading.values, normalise(text), sorted(reading.words)
+            )
+        return got
 
     def decide(self, memory_id: str, text: str, entities: Sequence[str], candidates: Sequence[Known]) -> Decision:
         new = self._read(text, entities)
-        words = set(new.tokens) - new.values
+        words = new.plain
         scored = []
         for known in candidates:
             old = self._read(known.content, known.entities)  # the drain's hot loop
-            overlap = _jaccard(words, set(old.tokens) - old.values)
+            overlap = _jaccard(words, old.plain)
             similarity = known.similarity if known.similarity is not None else overlap
             scored.append((max(overlap, similarity), known, overlap, old))
         scored.sort(key=lambda item: (-item[0], item[1].memory_id))
         top = scored[:MAX_CANDIDATES]
         shown = [Candidate(memory_id=k.memory_id, similarity=round(score, 4)) for score, k, _, _ in top]
         for _, known, overlap, old in top:
-            verdict = _judge(text, new, known, old, overlap)
+            verdict = _judge(new, known, old, overlap)
             if verdict is not None:
                 action, reason = verdict
                 return Decision(
@@ -132,11 +138,21 @@ class RuleReconciler:
 Verdict = tuple[Action, str] | None
 
 
-def _judge(text: str, new: Reading, known: Known, old: Reading, overlap: float) -> Verdict:
+class _Read(NamedTuple):
+    """A text's reading and what `decide` compares of it."""
+
+    reading: Reading
+    plain: frozenset[str]  # its tokens but values (the word overlap's words)
+    normal: str  # `normalise(text)`
+    sorted_words: list[str]  # its content words sorted, repeats kept
+
+
+def _judge(fact: _Read, known: Known, candidate: _Read, overlap: float) -> Verdict:
     """The first rule that holds between a fact and one candidate, or None."""
-    if normalise(known.content) == normalise(text):
+    if candidate.normal == fact.normal:
         return "NONE", "same text"
-    same_words = sorted(new.words) == sorted(old.words)  # a paraphrase in other function words, not another subject
+    new, old = fact.reading, candidate.reading
+    same_words = fact.sorted_words == candidate.sorted_words  # a paraphrase in other function words, not another subject
     if overlap >= NEAR_DUPLICATE and same_words and new.values == old.values and new.names == old.names:
         return "NONE", f"near duplicate (word overlap {overlap:.2f})"
     if new.names == old.names and new.values == old.values and more_detail(old, new):
@@ -148,7 +164,7 @@ def _judge(text: str, new: Reading, known: Known, old: Reading, overlap: float) 
         reason = replaced_by_change(new, old)
         if reason:
             return "UPDATE", reason
-    if set(new.names) == set(old.names) and sorted(new.words) == sorted(old.words) and new.values != old.values:
+    if set(new.names) == set(old.names) and same_words and new.values != old.values:
         differing = new.values ^ old.values
         if not differing & (new.subject_values | old.subject_values):
             gone = ", ".join(sorted(old.values - new.values)) or "-"
