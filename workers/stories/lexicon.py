@@ -104,7 +104,11 @@ def _index() -> tuple[dict[str, frozenset[str]], re.Pattern[str], dict[str, froz
             by_word.setdefault(w, set()).add(label)
         for p in phrases:
             by_phrase.setdefault(p, set()).add(label)
-    pattern = re.compile("|".join(rf"\b{re.escape(p)}\b" for p in sorted(by_phrase, key=len, reverse=True)))
+    # Longest first, whole words; behind a lookahead for their first letters, so the engine tries the
+    # alternatives only where a phrase can start (the same matches: every alternative begins with \b).
+    phrases = sorted(by_phrase, key=len, reverse=True)
+    firsts = re.escape("".join(sorted({p[0] for p in phrases})))
+    pattern = re.compile(rf"\b(?=[{firsts}])(?:" + "|".join(rf"{re.escape(p)}\b" for p in phrases) + ")")
     return (
         {w: frozenset(ls) for w, ls in by_word.items()}, pattern, {p: frozenset(ls) for p, ls in by_phrase.items()}
     )
