@@ -76,13 +76,14 @@ def test_without_an_index_file_recall_scans(app: Memman, data_dir: Path, monkeyp
     assert [_results(app, q) for q in QUERIES] == exact
 
 
-def test_a_damaged_centred_cache_falls_back_to_the_scan_which_rebuilds_it(
+def test_a_damaged_flat_cache_falls_back_to_the_scan_which_rebuilds_it(
     app: Memman, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     exact = [_results(app, q) for q in QUERIES]
-    [cache] = (data_dir / "stores" / "default").glob("vectors-*.c32")
+    [cache] = (data_dir / "stores" / "default").glob("vectors-*.f32")
+    head = flatcache.head_size(256)
     data = bytearray(cache.read_bytes())
-    data[flatcache.HEAD : flatcache.HEAD + 1024] = b"\xff" * 1024  # NaNs over the first row (256 float32)
+    data[head : head + 1024] = b"\xff" * 1024  # NaNs over the first row (256 float32)
     cache.write_bytes(bytes(data))
     monkeypatch.setattr(ann, "ANN_ROWS", 20)
     loaded: list[object] = []
