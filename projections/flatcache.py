@@ -147,11 +147,22 @@ def view(
         return None  # missing, partial, damaged or foreign: `read` decides what to rebuild
 
 
-def _ids(path: Path, header: Header) -> list[str] | None:
-    with path.open("rb") as f:
-        f.seek(header["ids_offset"])
-        raw = f.read(header["ids_bytes"])
+def _id_bytes(path: Path, header: Header) -> bytes | None:
+    """The id list as stored, if its checksum holds."""
+    try:
+        with path.open("rb") as f:
+            f.seek(header["ids_offset"])
+            raw = f.read(header["ids_bytes"])
+    except OSError:
+        return None
     if len(raw) != header["ids_bytes"] or zlib.crc32(raw) != header["ids_crc32"]:
+        return None
+    return raw
+
+
+def _ids(path: Path, header: Header) -> list[str] | None:
+    raw = _id_bytes(path, header)
+    if raw is None:
         return None
     try:
         return raw.decode("ascii").split("\n") if header["count"] else []
@@ -197,45 +208,45 @@ def write(path: Path, fingerprint: str, current: Stamp, ids: list[str], rows: np
 def append(
     path: Path, fingerprint: str, current: Stamp, new_ids: list[str], new_rows: np.ndarray, *, max_id: int,
     verify: bool = False,
-) -> tuple[list[str], np.ndarray, Header] | None:
+) -> bool:
     """Append rows to a file that copies an earlier state of the same set
-    (same dim and rewritten_seq, ids and sums intact): the new (ids, rows,
-    header), or None when the file cannot be appended to (the caller
-    rewrites it whole). Only the new rows, the id list and the header are
-    written; the rows already there are neither read nor rewritten."""
+    (same dim and rewritten_seq, ids and sums intact); False when it cannot
+    be appended to (the caller rewrites it whole). Only the new rows, the id
+    list (moved past them) and the header are written; the rows already
+    there are neither read nor rewritten."""
     import numpy as np
 
     header = read_header(path, fingerprint)
     if header is None:
-        return None
+        return False
     old = header.get("stamp", [])
     if len(old) != 4 or old[0] != current[0] or old[3] != current[3]:
-        return None
+        return False
     if header["count"] + len(new_ids) != current[1]:
-        return None
-    ids, total = _ids(path, header), sums(header)
-    if ids is None or total is None:
-        return None
+        return False
+    raw, total = _id_bytes(path, header), sums(header)
+    if raw is None or total is None or (verify and _load(path, header, verify=True) is None):
+        return False
     data = new_rows.astype("<f4", copy=False).tobytes()
-    if verify and _load(path, header, verify=True) is None:
-        return None
-    ids += new_ids
-    id_bytes = "\n".join(ids).encode("ascii")
+    added = "\n".join(new_ids).encode("ascii")
+    if raw and added:
+        added = b"\n" + added
     offset = header["ids_offset"]
     header.update(
-        stamp=list(current), count=len(ids), max_id=max_id, ids_offset=offset + len(data),
-        ids_bytes=len(id_bytes), ids_crc32=zlib.crc32(id_bytes), rows_crc32=zlib.crc32(data, header["rows_crc32"]),
+        stamp=list(current), count=header["count"] + len(new_ids), max_id=max_id, ids_offset=offset + len(data),
+        ids_bytes=len(raw) + len(added), ids_crc32=zlib.crc32(added, header["ids_crc32"]),
+        rows_crc32=zlib.crc32(data, header["rows_crc32"]),
     )
-    added = new_rows.sum(axis=0, dtype=np.float64) if len(new_ids) else 0.0
+    new_total = np.asarray(total, dtype=np.float64) + (new_rows.sum(axis=0, dtype=np.float64) if len(new_ids) else 0.0)
     try:
         with path.open("r+b") as f:
             f.seek(offset)
             f.write(data)
-            f.write(id_bytes)
+            f.write(raw)
+            f.write(added)
             f.truncate()
             f.seek(0)
-            f.write(_encode_header(header, np.asarray(total, dtype=np.float64) + added))
+            f.write(_encode_header(header, new_total))
     except OSError:
-        return None
-    loaded = _load(path, header, verify=False)
-    return None if loaded is None else (*loaded, header)
+        return False
+    return True

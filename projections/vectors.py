@@ -223,31 +223,44 @@ def flat(
         return [], np.zeros((0, 0), dtype=np.float32), np.zeros(0, dtype=np.float32)
     path = _cache_path(directory, fingerprint)
     found = flatcache.read(path, fingerprint, current, verify=verify)
+    if found is None:
+        _update(conn, path, fingerprint, current, verify=verify)
+        found = flatcache.read(path, fingerprint, current)
     if found is not None:
         ids, rows, total = found[0], found[1], flatcache.sums(found[2])
-    else:
-        ids, rows, total = _refresh(conn, path, fingerprint, current, verify)
+    else:  # a read-only store: no cache file, the rows from the table
+        ids, rows, _ = _rows(conn, fingerprint, current[0])
+        total = rows.sum(axis=0, dtype="<f8").tolist() if len(ids) else None
     return ids, rows, np.asarray(mean_of(total or [0.0] * current[0], len(ids)), dtype=np.float32)
 
 
-def _refresh(
-    conn: apsw.Connection, path: Path, fingerprint: str, current: flatcache.Stamp, verify: bool
-) -> tuple[list[str], np.ndarray, list[float] | None]:
-    """Bring the cache file to `current`: append the rows added since, or
-    rewrite it from the table; (ids, rows, column sums) either way (from
-    memory when the file cannot be written: a read-only store)."""
+def refresh(conn: apsw.Connection, directory: Path, fingerprint: str) -> None:
+    """Bring the flat cache up to date if its stamp is stale, reading nothing
+    back: what a drain does after its pass (the new rows appended), so the
+    next recall finds it current and imports no numpy."""
+    current = stamp(conn, fingerprint)
+    if current is None:
+        return
+    path = _cache_path(directory, fingerprint)
+    header = flatcache.read_header(path, fingerprint)
+    if header is None or tuple(header.get("stamp", ())) != tuple(current):
+        _update(conn, path, fingerprint, current, verify=False)
+
+
+def _update(conn: apsw.Connection, path: Path, fingerprint: str, current: flatcache.Stamp, *, verify: bool) -> None:
+    """Bring the cache file to `current`: append the rows added since (when
+    its stamp is older and nothing was re-embedded or purged since), else
+    rewrite it from the table (best effort: a read-only store has none)."""
     dim = current[0]
     header = flatcache.read_header(path, fingerprint)
-    if header is not None and isinstance(header.get("max_id"), int):
+    if header is not None and isinstance(header.get("max_id"), int) and tuple(header.get("stamp", ())) != tuple(current):
         ids, rows, max_id = _rows(conn, fingerprint, dim, after=header["max_id"])
-        appended = flatcache.append(path, fingerprint, current, ids, rows, max_id=max_id, verify=verify)
-        if appended is not None:
-            return appended[0], appended[1], flatcache.sums(appended[2])
+        if flatcache.append(path, fingerprint, current, ids, rows, max_id=max_id, verify=verify):
+            return
     ids, rows, max_id = _rows(conn, fingerprint, dim)
     for suffix in OLD_CACHES:
         _cache_path(path.parent, fingerprint, suffix).unlink(missing_ok=True)
     flatcache.write(path, fingerprint, current, ids, rows, max_id=max_id)
-    return ids, rows, rows.sum(axis=0, dtype="<f8").tolist() if len(ids) else None
 
 
 def _rows(conn: apsw.Connection, fingerprint: str, dim: int, after: int = 0) -> tuple[list[str], np.ndarray, int]:

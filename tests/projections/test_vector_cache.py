@@ -14,7 +14,7 @@ from events.types import MemoryEmbedded, MemoryPurged, Provenance, Vector
 from projections.runner import ProjectionSet
 from projections import flatcache
 from projections.vectors import (
-    CENTER_PRIOR, VectorsProjector, _cache_path, cache_problem, centered, flat, flat_view, matrix, mean_of,
+    CENTER_PRIOR, VectorsProjector, _cache_path, cache_problem, centered, flat, flat_view, matrix, mean_of, refresh,
 )
 
 FP = "test:4"
@@ -94,6 +94,29 @@ def test_new_rows_are_appended_in_place_and_equal_a_full_rebuild(tmp_path: Path)
     path.unlink()
     rebuilt_ids, rebuilt = matrix(pset.conn, tmp_path, FP)
     assert rebuilt_ids == ids and rebuilt.tolist() == rows.tolist()
+
+
+def test_refresh_appends_what_is_new_and_leaves_a_current_cache_alone(tmp_path: Path) -> None:
+    """The drain's call after a pass: the rows already in the file are not
+    rewritten (their bytes and the file stay), a current file is not touched."""
+    log, pset = setup(tmp_path)
+    embed(log, {"A": [1, 0, 0, 0], "B": [0, 1, 0, 0]})
+    pset.catch_up()
+    refresh(pset.conn, tmp_path, FP)
+    path = _cache_path(tmp_path, FP)
+    head = flatcache.head_size(4)
+    first = path.read_bytes()[head : head + 32]
+    stat = path.stat()
+    refresh(pset.conn, tmp_path, FP)
+    assert path.stat().st_mtime_ns == stat.st_mtime_ns
+    embed(log, {"C": [0, 0, 1, 0]})
+    pset.catch_up()
+    refresh(pset.conn, tmp_path, FP)
+    assert path.stat().st_ino == stat.st_ino and path.read_bytes()[head : head + 32] == first
+    assert matrix(pset.conn, tmp_path, FP, verify=True)[0] == ["A", "B", "C"]
+    assert cache_problem(pset.conn, tmp_path, FP) is None
+    refresh(pset.conn, tmp_path, "nothing:4")  # no such vector set: nothing to do
+    assert not _cache_path(tmp_path, "nothing:4").exists()
 
 
 def test_a_reembedded_or_purged_row_rewrites_the_cache_whole(tmp_path: Path) -> None:
