@@ -62,36 +62,29 @@ def similarities(rows: memoryview, query: list[float]) -> Values:
 Scales = Sequence[float]  # 1 / |r - m| per row: an array("d"), or a float64 numpy array from NUMPY_ROWS rows on
 
 
-def _dots(rows: memoryview, vector: list[float]) -> memoryview:
-    """The dot product of every row of `rows` with `vector`, float64, flat."""
+def _dots(rows: memoryview, vector: list[float], metric: str = "dot") -> memoryview:
+    """`metric` ("dot", or "euclidean": the distance) between every row of
+    `rows` and `vector`, float64, flat."""
     import simsimd
 
     q = array("f", vector)
-    found = memoryview(simsimd.cdist(rows, memoryview(q).cast("B").cast("f", (1, len(q))), metric="dot"))
+    found = memoryview(simsimd.cdist(rows, memoryview(q).cast("B").cast("f", (1, len(q))), metric=metric))
     return found.cast("B").cast(found.format)
 
 
 def scales(rows: memoryview, mean: list[float]) -> Scales:
-    """1 / |r - m| for every row r of `rows` (0 where r == m), from |r|^2 -
-    2 r.m + |m|^2: two passes over the rows, none of them rewritten. What
+    """1 / |r - m| for every row r of `rows` (0 where r == m): one pass over
+    the rows (simsimd's distance kernel), none of them rewritten. What
     centring a row costs, kept by the warm server while the rows and the
     mean stay the same (memman/recall/vector.py)."""
-    import simsimd
-
-    mm = math.fsum(m * m for m in mean)
-    by_mean = _dots(rows, mean)
-    squares = memoryview(simsimd.dot(rows, rows)).cast("B")  # |r|^2 per row
-    squares = squares.cast("d" if len(squares) == 8 * len(by_mean) else "f")
-    if len(by_mean) < NUMPY_ROWS:
-        sq = math.sqrt
-        gaps = [n - 2.0 * b + mm for n, b in zip(squares.tolist(), by_mean.tolist())]
-        return array("d", [1.0 / sq(d) if d > 0 else 0.0 for d in gaps])
+    distances = _dots(rows, mean, "euclidean")
+    if len(distances) < NUMPY_ROWS:
+        return array("d", [1.0 / d if d > 0 else 0.0 for d in distances.tolist()])
     import numpy as np
 
-    gap = np.frombuffer(squares, dtype=np.float64 if squares.format == "d" else np.float32) + mm
-    gap -= 2.0 * np.frombuffer(by_mean, dtype=np.float64)
-    out = np.zeros(len(gap), dtype=np.float64)
-    np.divide(1.0, np.sqrt(gap, where=gap > 0, out=np.zeros_like(gap)), out=out, where=gap > 0)
+    found = np.frombuffer(distances, dtype=np.float64)
+    out = np.zeros(len(found), dtype=np.float64)
+    np.divide(1.0, found, out=out, where=found > 0)
     return out
 
 
