@@ -52,9 +52,10 @@ class Neighbourhood:
 
     def __init__(
         self, index: object, keys: np.ndarray, order: np.ndarray, unindexed: np.ndarray, sample: np.ndarray,
-        mean: np.ndarray,
+        mean: np.ndarray, row_keys: RowKeys,
     ) -> None:
         self.index = index
+        self.row_keys = row_keys  # each row's key in row order, and the ids they were hashed from
         self.mean = mean  # the common component (float64), the same as the scan's
         self.keys = keys  # sorted hash keys of the cache's rows
         self.order = order  # row position of each sorted key
@@ -75,8 +76,32 @@ def neighbourhood(
 ) -> Neighbourhood | None:
     """The store's Neighbourhood for the flat cache (`ids`, `rows`, their
     common component `mean`), kept with the store handle while `version`
-    holds, or None: no usable index."""
-    return db.kept(f"ann:{fingerprint}", version, lambda: _load(db, fingerprint, ids, rows, mean))
+    holds, or None: no usable index. After a drain appended rows to the
+    cache, the keys of the rows it held before are reused (hashing 1M ids
+    costs ~2 s): only the new rows' are computed."""
+    held = db.memo.get(f"ann:{fingerprint}")
+    before = held[1].row_keys if isinstance(held, tuple) and isinstance(held[1], Neighbourhood) else None
+    del held
+    return db.kept(f"ann:{fingerprint}", version, lambda: _load(db, fingerprint, ids, rows, mean, before))
+
+
+class RowKeys:
+    """The index keys of a list of ids, in its order."""
+
+    def __init__(self, ids: list[str], keys: np.ndarray) -> None:
+        self.ids, self.keys = ids, keys
+
+    @classmethod
+    def of(cls, ids: list[str], before: RowKeys | None) -> RowKeys:
+        """Keys for `ids`, reusing `before`'s when its ids are a prefix of these."""
+        import numpy as np
+
+        from workers.annindex import key_of
+
+        done = before is not None and len(before.ids) <= len(ids) and ids[: len(before.ids)] == before.ids
+        head = before.keys if done and before is not None else np.zeros(0, dtype=np.uint64)
+        rest = ids[len(head) :]
+        return cls(ids, np.concatenate([head, np.fromiter((key_of(i) for i in rest), dtype=np.uint64, count=len(rest))]))
 
 
 def _matrix(rows: memoryview) -> np.ndarray:
@@ -96,11 +121,13 @@ def centred(rows: np.ndarray, mean: np.ndarray) -> np.ndarray:
     return out
 
 
-def _load(db: StoreDB, fingerprint: str, ids: list[str], rows: memoryview, mean: list[float]) -> Neighbourhood | None:
+def _load(
+    db: StoreDB, fingerprint: str, ids: list[str], rows: memoryview, mean: list[float], before: RowKeys | None = None
+) -> Neighbourhood | None:
     import numpy as np
 
     from projections.vectors import _cache_path, stamp
-    from workers.annindex import AnnIndex, key_of
+    from workers.annindex import AnnIndex
 
     current = stamp(db.vectors.conn, fingerprint)
     if current is None:
@@ -108,7 +135,8 @@ def _load(db: StoreDB, fingerprint: str, ids: list[str], rows: memoryview, mean:
     ann = AnnIndex.load(_cache_path(db.directory, fingerprint, "hnsw"), fingerprint, current[0], current[3], view=True)
     if ann is None:
         return None
-    keys = np.fromiter((key_of(i) for i in ids), dtype=np.uint64, count=len(ids))
+    row_keys = RowKeys.of(ids, before)
+    keys = row_keys.keys
     order = np.argsort(keys, kind="stable")
     held = np.asarray(ann.index.contains(keys), dtype=bool)  # type: ignore[attr-defined]
     lacking = np.flatnonzero(~held)
@@ -117,7 +145,7 @@ def _load(db: StoreDB, fingerprint: str, ids: list[str], rows: memoryview, mean:
     sample = np.unique(np.linspace(0, len(ids) - 1, min(SAMPLE_ROWS, len(ids))).astype(np.int64))
     m = np.asarray(mean, dtype=np.float64)
     sampled = centred(_matrix(rows)[sample], m).astype(np.float32)
-    return Neighbourhood(ann.index, keys[order], order, unindexed, sampled, m)
+    return Neighbourhood(ann.index, keys[order], order, unindexed, sampled, m, row_keys)
 
 
 def _active(db: StoreDB, ids: list[str]) -> set[str]:
