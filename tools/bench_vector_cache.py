@@ -9,8 +9,9 @@ the store's mean; now the new rows are appended. This tool measures it as
 a user meets it: on a private copy of a data dir per tree (the original is
 never written), one warming drain (an old store's caches and projections are
 rebuilt once there), then `--runs` times: `remember` one text, then time
-`scheduler drain` (CPU of the child process and wall), each beside a bare
-`python -c pass` in the same minutes. Trees alternate run by run, so a
+`scheduler drain` (CPU of the child process and wall), then a cold `recall`
+(CPU: the first after a drain, which must not rebuild anything), each
+beside a bare `python -c pass` in the same minutes. Trees alternate run by run, so a
 before/after shares the machine's load. It reports medians and the caches'
 bytes per memory (`vectors-*.f32`, and `.c32` where a tree writes it).
 
@@ -38,6 +39,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script: tools.bench from this tree
+
+from tools.bench import QUERIES  # noqa: E402
 
 
 def _env(tree: Path, data: Path) -> dict[str, str]:
@@ -90,14 +94,16 @@ def run(trees: dict[str, Path], source: Path, runs: int, workdir: Path) -> dict[
         timed([*memman, "remember", f"Warm-up note for the {name} tree"], _env(tree, copies[name]), workdir)
         timed([*memman, "scheduler", "drain"], _env(tree, copies[name]), workdir)
     drains: dict[str, list[tuple[float, float]]] = {name: [] for name in trees}
+    recalls: dict[str, list[float]] = {name: [] for name in trees}
     bare: list[float] = []
+    memman = [sys.executable, "-m", "memman"]
     for n in range(runs):
         for name, tree in trees.items():
             env = _env(tree, copies[name])
-            memman = [sys.executable, "-m", "memman"]
             timed([*memman, "remember", f"Run {n}: the {name} deploy moved to Thursday"], env, workdir)
             drains[name].append(timed([*memman, "scheduler", "drain"], env, workdir))
             bare.append(timed([sys.executable, "-c", "pass"])[0])
+            recalls[name].append(timed([*memman, "recall", QUERIES[n % len(QUERIES)]], env, workdir)[0])
         print(f"[bench_vector_cache] run {n + 1}/{runs}", file=sys.stderr, flush=True)
     out = {}
     for name, tree in trees.items():
@@ -106,6 +112,7 @@ def run(trees: dict[str, Path], source: Path, runs: int, workdir: Path) -> dict[
         out[name] = {
             "drain_cpu_ms": round(statistics.median(c for c, _ in drains[name]), 1),
             "drain_wall_ms": round(statistics.median(w for _, w in drains[name]), 1),
+            "cold_recall_cpu_ms": round(statistics.median(recalls[name]), 1),
             "memories": count,
             "cache_bytes": sizes,
             "cache_bytes_per_memory": round(sum(sizes.values()) / count, 1) if count else None,
@@ -134,11 +141,12 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         if not keep:
             shutil.rmtree(workdir, ignore_errors=True)
-    print("| tree | drain of one input, CPU ms | wall ms | flat caches, bytes per memory |")
-    print("|---|---:|---:|---:|")
+    print("| tree | drain of one input, CPU ms | wall ms | cold recall after it, CPU ms | flat caches, bytes per memory |")
+    print("|---|---:|---:|---:|---:|")
     for name in trees:
         row = found[name]
-        print(f"| {name} | {row['drain_cpu_ms']} | {row['drain_wall_ms']} | {row['cache_bytes_per_memory']} |")
+        print(f"| {name} | {row['drain_cpu_ms']} | {row['drain_wall_ms']} | {row['cold_recall_cpu_ms']} "
+              f"| {row['cache_bytes_per_memory']} |")
     print(f"\nbare `python -c pass`: {found['bare']['cpu_ms']} ms CPU")
     if args.json_path:
         Path(args.json_path).write_text(json.dumps(found, indent=2) + "\n")
