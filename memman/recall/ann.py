@@ -16,9 +16,9 @@ instead, memory-mapped, and scores exactly what it returns:
   by centred cosine were 99.6% of the index order's top 400 and 100% of its
   top 800 (30 queries; docs/scale.md).
 - Every candidate is rescored exactly: its raw row, read from the mapped
-  flat cache, centred for this query only, (r.q - m.q) / |r - m| with
-  |r - m|^2 = |r|^2 - 2 r.m + |m|^2 (memman/recall/scan.py does the same
-  for every row below ANN_ROWS). Only the candidates' rows are touched, so
+  flat cache, centred on the store's mean and re-normalised (float64) for
+  this query only (memman/recall/scan.py computes the same cosines for
+  every row below ANN_ROWS). Only the candidates' rows are touched, so
   the server's resident memory holds their pages, not the matrix (1 GB at
   1M x 256). Rows the saved index lacks (active memories embedded since
   its last save) are scored exactly too, always.

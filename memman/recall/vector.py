@@ -155,31 +155,32 @@ def vector_hits(
     raw = _query_vector(db, query, fingerprint, words, "query-weights" not in disable)
     if raw is None or not any(raw):
         return [], None
-    centre = "centering" not in disable
+    centring = "centering" not in disable
     rows = _flat(db, fingerprint)
-    q = unit_difference(raw, rows.mean if centre else [])
+    q = unit_difference(raw, rows.mean if centring else [])
     if not rows.ids or rows.rows is None or q is None:
         return [], None
     ids, position = rows.ids, rows.position
-    if len(ids) >= ann.ANN_ROWS and centre:
+    if len(ids) >= ann.ANN_ROWS and centring:
         near = ann.neighbourhood(db, fingerprint, ids, rows.rows, rows.mean, _version(db, fingerprint))
         found = None if near is None else _near_hits(
             db, near, ids, rows.rows, q, fingerprint, words, category=category, source=source, disable=disable
         )  # fmt: skip
         if found is not None:
             return found
-    scores = rows.similarities(q, centre)
+    scores = rows.similarities(q, centring)
     if not finite(scores):  # flipped bytes in the flat cache: check it, rebuild it if damaged
         rows = _flat(db, fingerprint, verify=True)
         ids, position = rows.ids, None  # the rebuilt rows' order, not the kept one's
-        scores = [] if rows.rows is None else [s if math.isfinite(s) else -math.inf for s in rows.similarities(q, centre)]
+        found = [] if rows.rows is None else rows.similarities(q, centring)
+        scores = [s if math.isfinite(s) else -math.inf for s in found]
     if len(ids) >= MIN_Z_SAMPLE:
-        centre_, spread = moments(scores)
+        centre, spread = moments(scores)
     else:
-        centre_, spread = PRIOR_CENTRE, PRIOR_SPREAD
-    floor = _floor(fingerprint, words, len(ids), centre_, spread, disable)
+        centre, spread = PRIOR_CENTRE, PRIOR_SPREAD
+    floor = _floor(fingerprint, words, len(ids), centre, spread, disable)
     best = [(ids[i], float(scores[i])) for i in ranked_above(scores, floor, CANDIDATES * 4)]
-    return _kept(db, best, centre_, spread, category, source), Scores(ids, scores, centre_, spread, position)
+    return _kept(db, best, centre, spread, category, source), Scores(ids, scores, centre, spread, position)
 
 
 def _floor(fingerprint: str, words: QueryTerms, n: int, centre: float, spread: float, disable: Collection[str]) -> float:
@@ -250,11 +251,11 @@ class _Flat:
         self.position: dict[str, int] = {}
         self._scale: Scales | None = None
 
-    def similarities(self, query: list[float], centre: bool) -> Values:
+    def similarities(self, query: list[float], centring: bool) -> Values:
         """Every row's cosine with `query`: centred (the query is centred
         already), or the raw rows' for the "centering" ablation."""
         assert self.rows is not None
-        if not centre:
+        if not centring:
             return similarities(self.rows, query)
         if self._scale is None:
             self._scale = scales(self.rows, self.mean)
