@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -235,9 +234,7 @@ def _warm(envs: dict[str, dict[str, str]], runs: int, floor: list[float]) -> dic
     is sampled again alongside, so both halves of the run share it."""
     import shutil
 
-    # short, private socket dirs: under /tmp itself, not TMPDIR (a socket path over 107 bytes cannot be bound,
-    # which a test's TMPDIR below /tmp/pytest-of-USER/pytest-1000/... already is)
-    run_dirs = {name: tempfile.mkdtemp(prefix="mmb", dir="/tmp" if os.path.isdir("/tmp") else None) for name in envs}
+    run_dirs = {name: bench.socket_dir("mmb") for name in envs}  # short, private socket dirs
     warm = {name: {**env, "MEMMAN_SERVER": "auto", "XDG_RUNTIME_DIR": run_dirs[name]} for name, env in envs.items()}
     samples: dict[str, list[float]] = {name: [] for name in envs}
     try:
