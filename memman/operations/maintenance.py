@@ -72,7 +72,14 @@ def status(app: Memman) -> StoreStatus:
         retention=retention_status(app),
         backend=db.log.path if db.log.backend != "sqlite" else "sqlite",  # a PostgreSQL log's path is its redacted URL
         replica_lag=lag,
+        server_lag=_server_lag(db),
     )
+
+
+def _server_lag(db: StoreDB) -> dict[str, int] | None:
+    from projections.server import mirror
+
+    return mirror.lag(db) if mirror.is_postgres(db) else None
 
 
 def replay(app: Memman, names: list[str] | None = None, progress: Callable[[int, int], None] | None = None) -> ReplayReport:

@@ -101,9 +101,12 @@ CREATE TABLE IF NOT EXISTS proj_vectors (
     dim         integer NOT NULL,
     embedding   vector  NOT NULL,
     seq         bigint  NOT NULL,
+    -- a stable 1/64 of the memories: the sample a server read scores its candidates against (view.py)
+    bucket      integer GENERATED ALWAYS AS (('x' || substr(md5(memory_id), 1, 4))::bit(16)::integer % 64) STORED,
     PRIMARY KEY (fingerprint, memory_id)
 );
-CREATE INDEX IF NOT EXISTS proj_vectors_memory ON proj_vectors (memory_id)
+CREATE INDEX IF NOT EXISTS proj_vectors_memory ON proj_vectors (memory_id);
+CREATE INDEX IF NOT EXISTS proj_vectors_bucket ON proj_vectors (fingerprint, bucket, memory_id)
 """
 VECTOR_COLUMNS = ("memory_id", "fingerprint", "dim", "embedding", "seq")
 

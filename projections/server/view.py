@@ -1,0 +1,223 @@
+"""A recall's view of the server projections: the memories one question can
+reach, read from PostgreSQL into a scratch store, so recall's own pipeline
+(signals, fusion and calibration, expansions, as-of, succession) ranks them
+unchanged (`postgres.reads = server`, docs/postgres.md).
+
+What is read, in a handful of statements through libpq (no psycopg):
+- keyword candidates: the full-text index (`tsv @@` the OR of the query's
+  words, ordered by `ts_rank_cd`), KEYWORD_CANDIDATES of them;
+- vector candidates: the HNSW index over the bound fingerprint (cosine),
+  VECTOR_CANDIDATES of them, for the query vector the caller computed;
+- one graph hop: the edges touching those candidates, and the memories at
+  their other ends;
+- a stable sample of the store (SAMPLE memories of bucket 0, 1/64 of the
+  store: projections/server/schema.py) with their vectors, so the vector
+  channel's centring, z-scores and floor and the keyword channel's word
+  weights are measured against more than the candidates themselves;
+- those memories' rows, vectors and successors, and the store's settings.
+
+Recall then runs over that scratch store. What it cannot see: memories
+reached only by an expansion that walks the whole store (a second graph
+hop, a session neighbour or a shared rare word outside the candidates), and
+use counts (retention boosts); word weights and the vector distribution are
+estimated from the sample. tools/recall_bench measures what that costs.
+"""
+
+from __future__ import annotations
+
+import shutil
+import struct
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from events.clock import Clock, utc_now
+from events.db import immediate
+from events.errors import BadInput
+from projections.queries import MAX_QUERY_TERMS, terms
+from projections.server.schema import MEMORY_COLUMNS, TEXT_CONFIG
+from projections.store import StoreDB
+
+KEYWORD_CANDIDATES = 100
+VECTOR_CANDIDATES = 100
+HOP_EDGES = 500
+SAMPLE = 256
+_NO_PROJECTIONS = (
+    "store {store!r} has no server projections in {where} yet: run 'memman events replay --server' on a machine"
+    " with a replica (or a worker: 'memman scheduler drain'), or read the local replica"
+    " ('memman config set postgres.reads replica --store {store}')"
+)
+_WRITTEN = [c for c in MEMORY_COLUMNS if c != "status"]  # status is generated in the scratch store
+
+
+class ServerView:
+    """A scratch store filled from the server projections (close it after use)."""
+
+    def __init__(self, dsn: str, store: str, *, clock: Clock = utc_now) -> None:
+        from events.backends.postgres import PostgresEventLog
+
+        self.log = PostgresEventLog(dsn, clock=clock, readonly=True)
+        self.pg: Any = self.log.conn
+        self.directory = Path(tempfile.mkdtemp(prefix="memman-server-read-"))
+        try:
+            self.pg.execute("SET client_min_messages = warning")  # no NOTICE lines on stderr (a query of stop words only)
+            if not self.pg.execute("SELECT to_regclass('proj_checkpoints') IS NOT NULL").fetchone()[0]:
+                raise BadInput(_NO_PROJECTIONS.format(store=store, where=self.log.path))
+            self.db = StoreDB(self.directory, clock=clock)
+            settings = self.pg.execute("SELECT setting, value, seq FROM proj_settings").fetchall()
+            with immediate(self.db.main.conn):
+                self.db.main.conn.executemany("INSERT INTO settings (setting, value, seq) VALUES (?,?,?)", settings)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        db = self.__dict__.get("db")
+        if db is not None:
+            db.close()
+        self.log.close()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    def __enter__(self) -> ServerView:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def lag(self) -> int:
+        """How many events the slowest server projection is behind the log's head."""
+        row = self.pg.execute(
+            "SELECT (SELECT coalesce(max(seq), 0) FROM events) - min(CASE WHEN version < 0 THEN 0 ELSE seq END)"
+            " FROM proj_checkpoints"
+        ).fetchone()
+        return int(row[0] or 0)
+
+    def fill(
+        self, text: str, vector: Sequence[float] | None, fingerprint: str | None, *,
+        category: str | None, source: str | None, as_of: str | None, hop: bool,
+    ) -> StoreDB:
+        """Read the candidates for a question into the scratch store; returns it."""
+        where, args = _filters(category, source, as_of)
+        found = self._keyword(text, where, args)
+        dim = self._dim(fingerprint) if fingerprint else None
+        sample: list[str] = []
+        if fingerprint and dim:
+            sample = [r[0] for r in self.pg.execute(
+                f"SELECT memory_id FROM proj_vectors WHERE fingerprint = {_literal(fingerprint)} AND bucket = 0"
+                f" ORDER BY memory_id LIMIT {SAMPLE}"
+            ).fetchall()]  # fmt: skip
+            if vector is not None:
+                found += self._nearest(vector, fingerprint, dim)
+        edges = self._edges(found) if hop and found else []
+        wanted = list(dict.fromkeys([*found, *(x for e in edges for x in e[:2]), *sample]))
+        rows = self._rows(wanted)
+        more = {x for r in rows for x in (r[11], r[22]) if x} - set(wanted)  # successors and replaced ones
+        rows += self._rows(sorted(more))
+        vectors = self._vectors([r[0] for r in rows], fingerprint, dim) if fingerprint and dim else []
+        self._store(rows, edges, vectors, fingerprint, dim)
+        return self.db
+
+    def _keyword(self, text: str, where: str, args: list[object]) -> list[str]:
+        words = terms(text)[:MAX_QUERY_TERMS]
+        if not words:
+            return []
+        query = " || ".join([f"plainto_tsquery('{TEXT_CONFIG}', ?)"] * len(words))
+        return [r[0] for r in self.pg.execute(
+            f"SELECT id FROM proj_memories, (SELECT {query} AS q) AS w WHERE tsv @@ q AND {where}"
+            f" ORDER BY ts_rank_cd(tsv, q) DESC, id LIMIT {KEYWORD_CANDIDATES}",
+            [*words, *args],
+        ).fetchall()]  # fmt: skip
+
+    def _dim(self, fingerprint: str) -> int | None:
+        row = self.pg.execute(
+            f"SELECT dim FROM proj_vectors WHERE fingerprint = {_literal(fingerprint)} LIMIT 1"
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def _nearest(self, vector: Sequence[float], fingerprint: str, dim: int) -> list[str]:
+        """The HNSW index's nearest memories by cosine (the literal fingerprint
+        and dimension match the partial index's predicate and expression)."""
+        if len(vector) != dim:
+            return []
+        self.pg.execute(f"SET hnsw.ef_search = {max(40, VECTOR_CANDIDATES)}")
+        return [r[0] for r in self.pg.execute(
+            f"SELECT memory_id FROM proj_vectors WHERE fingerprint = {_literal(fingerprint)}"
+            f" ORDER BY embedding::vector({dim}) <=> ?::vector({dim}) LIMIT {VECTOR_CANDIDATES}",
+            [_vector_text(vector)],
+        ).fetchall()]  # fmt: skip
+
+    def _edges(self, ids: list[str]) -> list[tuple[Any, ...]]:
+        return self.pg.execute(
+            "SELECT src, dst, edge_type, weight, meta, manual, seq FROM proj_edges WHERE src = ANY(?) OR dst = ANY(?)"
+            f" ORDER BY weight DESC, src, dst, edge_type LIMIT {HOP_EDGES}",
+            [ids, ids],
+        ).fetchall()
+
+    def _rows(self, ids: list[str]) -> list[tuple[Any, ...]]:
+        if not ids:
+            return []
+        return self.pg.execute(f"SELECT {', '.join(MEMORY_COLUMNS)} FROM proj_memories WHERE id = ANY(?)", [ids]).fetchall()
+
+    def _vectors(self, ids: list[str], fingerprint: str, dim: int) -> list[tuple[str, bytes, int]]:
+        found = self.pg.execute(
+            f"SELECT memory_id, embedding::text, seq FROM proj_vectors WHERE fingerprint = {_literal(fingerprint)}"
+            " AND memory_id = ANY(?) AND dim = ?",
+            [ids, dim],
+        ).fetchall()
+        return [(i, struct.pack(f"<{dim}f", *map(float, text.strip("[]").split(","))), seq) for i, text, seq in found]
+
+    def _store(
+        self, rows: list[tuple[Any, ...]], edges: list[tuple[Any, ...]], vectors: list[tuple[str, bytes, int]],
+        fingerprint: str | None, dim: int | None,
+    ) -> None:
+        status = MEMORY_COLUMNS.index("status")
+        main = self.db.main.conn
+        with immediate(main):
+            main.executemany(
+                f"INSERT OR IGNORE INTO memories ({', '.join(_WRITTEN)}) VALUES ({','.join('?' * len(_WRITTEN))})",
+                [r[:status] + r[status + 1 :] for r in rows],
+            )
+            for src, dst, kind, weight, meta, manual, seq in edges:
+                main.executemany("INSERT OR IGNORE INTO edge_nodes (id) VALUES (?)", [(src,), (dst,)])
+                main.execute("INSERT OR IGNORE INTO edge_kinds (name) VALUES (?)", (kind,))
+                main.execute(
+                    "INSERT OR IGNORE INTO edge_rows (src, dst, kind, weight, meta, manual, seq) VALUES ("
+                    "(SELECT n FROM edge_nodes WHERE id=?), (SELECT n FROM edge_nodes WHERE id=?),"
+                    " (SELECT k FROM edge_kinds WHERE name=?), ?, ?, ?, ?)",
+                    (src, dst, kind, float(weight), meta, manual, seq),
+                )
+        if vectors and fingerprint and dim:
+            conn = self.db.vectors.conn
+            with immediate(conn):
+                conn.executemany(
+                    "INSERT INTO vectors (memory_id, fingerprint, dim, vec, seq) VALUES (?,?,?,?,?)",
+                    [(i, fingerprint, dim, blob, seq) for i, blob, seq in vectors],
+                )
+                conn.execute(
+                    "INSERT INTO vector_sets (fingerprint, dim, count, last_seq, rewritten_seq) VALUES (?,?,?,?,0)",
+                    (fingerprint, dim, len(vectors), max(seq for _, _, seq in vectors)),
+                )
+
+
+def _filters(category: str | None, source: str | None, as_of: str | None) -> tuple[str, list[object]]:
+    """What a candidate may be: active or pending now; at --as-of, anything
+    not forgotten that had occurred by then (the scratch store's time travel
+    decides the rest, as on a replica)."""
+    where, args = (["status IN ('active', 'pending')"], []) if as_of is None else (
+        ["status <> 'forgotten' AND occurred_at <= ?"], [as_of])  # fmt: skip
+    if category:
+        where.append("category = ?")
+        args.append(category)
+    if source:
+        where.append("source = ?")
+        args.append(source)
+    return " AND ".join(where), args
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _vector_text(vector: Sequence[float]) -> str:
+    return "[" + ",".join(repr(float(x)) for x in vector) + "]"
