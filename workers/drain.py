@@ -108,16 +108,6 @@ def save_index(db: StoreDB, vectors: VectorSet, fingerprint: str) -> None:
         vectors.ann.save(_cache_path(db.directory, fingerprint, "hnsw"), fingerprint, current[3])
 
 
-def advance_server_projections(db: StoreDB) -> None:
-    """On a PostgreSQL store whose database has server projections, bring
-    them up to this worker's replica (projections/server/mirror.py): every
-    pass, so a `serve` woken by another machine's remember keeps them fresh."""
-    from projections.server import mirror
-
-    if mirror.enabled(db):
-        mirror.advance(db)
-
-
 def due_work(db: StoreDB, now: datetime, limit: int | None = None) -> list[tuple[int, int]]:
     """(input seq, attempts so far) of the items to derive now, oldest first."""
     rows = db.main.conn.execute(
@@ -160,7 +150,6 @@ def drain_store(
             done, bad = _run(db, deriver, capturer, more, progress)
             work, completed, failed = work + more, completed + done, failed + bad
         db.vectors.catch_up()
-    advance_server_projections(db)
     counts = dict(db.main.conn.execute("SELECT state, count(*) FROM work GROUP BY state").fetchall())
     skipped = deriver.skipped + capturer.skipped
     if skipped:

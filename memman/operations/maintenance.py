@@ -287,13 +287,22 @@ def drain_all(
 def retain(data_dir: Path, directory: Path, name: str, *, clock: Clock = utc_now):  # type: ignore[no-untyped-def]
     """The retention step after a store's drain (memman/lifecycle/ops.py):
     fold recorded use into the log, record a changed [retention] policy,
-    and run gc when its cadence is due. The caller holds the drain lock."""
+    and run gc when its cadence is due; then, on a PostgreSQL store with
+    server projections, advance them to this replica (every pass, so a
+    `serve` woken by another machine's remember keeps them fresh). The
+    caller holds the drain lock."""
     from memman.config import settings_for
     from memman.lifecycle.ops import maintain
 
+    from projections.server import mirror
+
     db = StoreDB(directory, clock=clock)
     try:
-        return maintain(db, name, settings_for(data_dir, name).retention, clock())
+        done = maintain(db, name, settings_for(data_dir, name).retention, clock())
+        if mirror.enabled(db):  # last, so they include what retention appended (projections/server/mirror.py)
+            db.catch_up()
+            mirror.advance(db)
+        return done
     finally:
         db.compact(min_wal_bytes=WAL_COMPACT_BYTES)
         db.close()

@@ -21,7 +21,7 @@ READS = ("replica", "server")
 KNOWN_AT_REFUSED = (
     "--known-at is not answered from server reads (the server projections keep each memory's current state,"
     " not its history): read the local replica for it (--reads replica on 'store create', or"
-    " 'memman config set postgres.reads replica --store {store}')"
+    " 'memman config set postgres.reads replica --for-store {store}')"
 )
 
 

@@ -65,6 +65,8 @@ def setup(db: StoreDB) -> None:
         pg.execute("SELECT pg_advisory_xact_lock(%s)", (_SETUP_LOCK,))
         pg.execute("CREATE EXTENSION IF NOT EXISTS vector")
         pg.execute(schema.CHECKPOINTS)
+        for ddl in schema.CREATE.values():  # empty until a worker advances them: readers find nothing, not an error
+            pg.execute(ddl)
         for t in tables(None):
             pg.execute(
                 "INSERT INTO proj_checkpoints (name, seq, version) VALUES (%s, 0, -1) ON CONFLICT DO NOTHING",

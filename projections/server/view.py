@@ -46,7 +46,7 @@ SAMPLE = 256
 _NO_PROJECTIONS = (
     "store {store!r} has no server projections in {where} yet: run 'memman events replay --server' on a machine"
     " with a replica (or a worker: 'memman scheduler drain'), or read the local replica"
-    " ('memman config set postgres.reads replica --store {store}')"
+    " ('memman config set postgres.reads replica --for-store {store}')"
 )
 _WRITTEN = [c for c in MEMORY_COLUMNS if c != "status"]  # status is generated in the scratch store
 
