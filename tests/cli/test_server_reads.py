@@ -58,6 +58,18 @@ def test_remember_drain_recall_forget_with_no_local_replica(machines: tuple[Cli,
     assert lag == {"memories": 0, "graph": 0, "settings": 0, "vectors": 0}
 
 
+def test_the_automatic_drain_leaves_a_server_reads_store_to_the_workers(machines: tuple[Cli, Cli]) -> None:
+    """What a remember starts in the background (`scheduler drain --background`)
+    would build the replica server reads exist to avoid: it skips the store."""
+    worker, reader = machines
+    reader.ok(*STORE, "remember", "The build cache lives on host wren")
+    ran = reader("scheduler", "drain", "--background")
+    assert ran.code == 0 and "server reads only" in ran.out, ran
+    assert not (reader.data_dir / "stores" / "team" / "projections.db").exists()
+    worker.ok(*STORE, "scheduler", "drain")
+    assert _ids(reader, "build cache host")
+
+
 def test_as_of_and_filters_answer_from_the_server(machines: tuple[Cli, Cli]) -> None:
     worker, reader = machines
     tuesday = reader.json(*STORE, "remember", "Deploys happen on Tuesdays", "--at", "2026-01-05T09:00:00Z")["id"]
