@@ -33,27 +33,42 @@ class Table:
 
     name = ""  # the replica projector's name: the checkpoint key on both sides
     source = "main"  # which replica file holds it (StoreDB.main or .vectors)
-    replica_version = 0  # the replica projector's version, part of the server one
     table = ""
     columns: tuple[str, ...] = ()
+
+    def __init__(self, projector: type) -> None:
+        self._projector = projector  # the replica projector mirrored: its version and the events it handles
+        self.replica_version: int = projector.version  # type: ignore[attr-defined]
 
     @property
     def version(self) -> int:
         return MIRROR_VERSION * 1000 + self.replica_version
 
     def handles(self) -> frozenset[str]:
-        raise NotImplementedError
+        return self._projector.handles  # type: ignore[attr-defined,no-any-return]
 
     def everything(self, rec: Recorded) -> bool:
         """Whether this event may have changed rows beyond its memory ids."""
         return False
 
+    replica_table = ""  # the replica's table (or view) the rows come from
+    key = ""  # its memory id column, the same name on the server
+    replica_columns: tuple[str, ...] = ()  # where the replica's names differ from `columns`
+
     def rows(self, conn: apsw.Connection, ids: Sequence[str] | None) -> Iterable[Row]:
         """The replica's rows for `ids` (every row when None), as server rows."""
-        raise NotImplementedError
+        sql = f"SELECT {', '.join(self.replica_columns or self.columns)} FROM {self.replica_table}"
+        if ids is None:
+            return conn.execute(sql)
+        where, args = _in(ids)
+        return conn.execute(f"{sql} WHERE {self.key} IN {where}", args)
 
     def delete(self, pg: Any, ids: Sequence[str] | None) -> None:
-        raise NotImplementedError
+        """Remove the server rows of `ids` (every row when None)."""
+        if ids is None:
+            pg.execute(f"DELETE FROM {self.table}")
+        else:
+            pg.execute(f"DELETE FROM {self.table} WHERE {self.key} = ANY(%s)", (list(ids),))
 
     def finish(self, pg: Any, conn: apsw.Connection) -> None:
         """After the rows are in, inside the same transaction."""
@@ -63,28 +78,13 @@ class Memories(Table):
     name = "memories"
     table = "proj_memories"
     columns = schema.MEMORY_COLUMNS
+    replica_table = "memories"
+    key = "id"
 
     def __init__(self) -> None:
         from projections.memories import MemoriesProjector
 
-        self._projector = MemoriesProjector
-        self.replica_version = MemoriesProjector.version
-
-    def handles(self) -> frozenset[str]:
-        return self._projector.handles
-
-    def rows(self, conn: apsw.Connection, ids: Sequence[str] | None) -> Iterable[Row]:
-        sql = f"SELECT {', '.join(self.columns)} FROM memories"
-        if ids is None:
-            return conn.execute(sql)
-        where, args = _in(ids)
-        return conn.execute(f"{sql} WHERE id IN {where}", args)
-
-    def delete(self, pg: Any, ids: Sequence[str] | None) -> None:
-        if ids is None:
-            pg.execute("DELETE FROM proj_memories")
-        else:
-            pg.execute("DELETE FROM proj_memories WHERE id = ANY(%s)", (list(ids),))
+        super().__init__(MemoriesProjector)
 
 
 class Edges(Table):
@@ -95,12 +95,8 @@ class Edges(Table):
     def __init__(self) -> None:
         from projections.graph import EDGE_POLICY_SETTING, GraphProjector
 
-        self._projector = GraphProjector
+        super().__init__(GraphProjector)
         self._policy = EDGE_POLICY_SETTING
-        self.replica_version = GraphProjector.version
-
-    def handles(self) -> frozenset[str]:
-        return self._projector.handles
 
     def everything(self, rec: Recorded) -> bool:
         """A new edge policy drops every inferred edge (projections/graph.py)."""
@@ -124,24 +120,16 @@ class Settings(Table):
     name = "settings"
     table = "proj_settings"
     columns = schema.SETTING_COLUMNS
+    replica_table = "settings"
+    key = "setting"
 
     def __init__(self) -> None:
         from projections.settings import SettingsProjector
 
-        self._projector = SettingsProjector
-        self.replica_version = SettingsProjector.version
-
-    def handles(self) -> frozenset[str]:
-        return self._projector.handles
+        super().__init__(SettingsProjector)
 
     def everything(self, rec: Recorded) -> bool:
         return True  # a handful of rows: copied whole whenever one changed
-
-    def rows(self, conn: apsw.Connection, ids: Sequence[str] | None) -> Iterable[Row]:
-        return conn.execute(f"SELECT {', '.join(self.columns)} FROM settings")
-
-    def delete(self, pg: Any, ids: Sequence[str] | None) -> None:
-        pg.execute("DELETE FROM proj_settings")
 
 
 class Vectors(Table):
@@ -149,35 +137,23 @@ class Vectors(Table):
     source = "vectors"
     table = "proj_vectors"
     columns = schema.VECTOR_COLUMNS
+    replica_table = "vectors"
+    key = "memory_id"
+    replica_columns = ("memory_id", "fingerprint", "dim", "vec", "seq")
 
     def __init__(self, bound: str | None = None) -> None:
         from projections.vectors import VectorsProjector
 
-        self._projector = VectorsProjector
-        self.replica_version = VectorsProjector.version
+        super().__init__(VectorsProjector)
         self.bound = bound  # the store's embedder fingerprint: the one with an HNSW index
 
-    def handles(self) -> frozenset[str]:
-        return self._projector.handles
-
     def rows(self, conn: apsw.Connection, ids: Sequence[str] | None) -> Iterable[Row]:
+        """As stored (float16 or float32 bytes), widened to pgvector's text form."""
         from projections.vectors import decode_rows
 
-        sql = "SELECT memory_id, fingerprint, dim, vec, seq FROM vectors"
-        if ids is None:
-            found = conn.execute(sql).fetchall()
-        else:
-            where, args = _in(ids)
-            found = conn.execute(f"{sql} WHERE memory_id IN {where}", args).fetchall()
-        for memory_id, fingerprint, dim, vec, seq in found:
-            row = decode_rows([vec], dim)[0]
+        for memory_id, fingerprint, dim, vec, seq in list(super().rows(conn, ids)):
+            row = decode_rows([vec], dim)[0]  # type: ignore[list-item]
             yield (memory_id, fingerprint, dim, "[" + ",".join(map(str, row.tolist())) + "]", seq)
-
-    def delete(self, pg: Any, ids: Sequence[str] | None) -> None:
-        if ids is None:
-            pg.execute("DELETE FROM proj_vectors")
-        else:
-            pg.execute("DELETE FROM proj_vectors WHERE memory_id = ANY(%s)", (list(ids),))
 
     def finish(self, pg: Any, conn: apsw.Connection) -> None:
         """The HNSW index for the bound fingerprint, built once it has vectors

@@ -36,6 +36,7 @@ from events.clock import Clock, utc_now
 from events.db import immediate
 from events.errors import BadInput
 from projections.queries import MAX_QUERY_TERMS, terms
+from projections.queries import _filters as memory_filters
 from projections.server.schema import MEMORY_COLUMNS, TEXT_CONFIG
 from projections.store import StoreDB
 
@@ -124,7 +125,7 @@ class ServerView:
             return []
         query = " || ".join([f"plainto_tsquery('{TEXT_CONFIG}', ?)"] * len(words))
         return [r[0] for r in self.pg.execute(
-            f"SELECT id FROM proj_memories, (SELECT {query} AS q) AS w WHERE tsv @@ q AND {where}"
+            f"SELECT id FROM proj_memories m, (SELECT {query} AS q) AS w WHERE tsv @@ q AND {where}"
             f" ORDER BY ts_rank_cd(tsv, q) DESC, id LIMIT {KEYWORD_CANDIDATES}",
             [*words, *args],
         ).fetchall()]  # fmt: skip
@@ -201,17 +202,14 @@ class ServerView:
 
 
 def _filters(category: str | None, source: str | None, as_of: str | None) -> tuple[str, list[object]]:
-    """What a candidate may be: active or pending now; at --as-of, anything
-    not forgotten that had occurred by then (the scratch store's time travel
-    decides the rest, as on a replica)."""
-    where, args = (["status IN ('active', 'pending')"], []) if as_of is None else (
-        ["status <> 'forgotten' AND occurred_at <= ?"], [as_of])  # fmt: skip
-    if category:
-        where.append("category = ?")
-        args.append(category)
-    if source:
-        where.append("source = ?")
-        args.append(source)
+    """What a candidate may be (over proj_memories as `m`, as on a replica):
+    active or pending now; at --as-of, anything not forgotten that had
+    occurred by then (the scratch store's time travel decides the rest)."""
+    statuses = ("active", "pending") if as_of is None else ("active", "pending", "superseded")
+    where, args = memory_filters(statuses, category, source, (), None)
+    if as_of is not None:
+        where.append("m.occurred_at <= ?")
+        args.append(as_of)
     return " AND ".join(where), args
 
 
