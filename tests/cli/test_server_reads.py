@@ -70,6 +70,16 @@ def test_the_automatic_drain_leaves_a_server_reads_store_to_the_workers(machines
     assert _ids(reader, "build cache host")
 
 
+def test_the_prompt_hook_injects_from_the_server(machines: tuple[Cli, Cli]) -> None:
+    worker, reader = machines
+    kept = reader.json(*STORE, "remember", "The cache TTL is 5 minutes")["id"]
+    worker.ok(*STORE, "scheduler", "drain")
+    reader.ok("config", "set", "recall.inject_budget_ms", "60000")  # a cold process on a loaded test machine
+    prompt = '{"hook_event_name": "UserPromptSubmit", "session_id": "s1", "cwd": "/tmp", "prompt": "what is the cache TTL"}'
+    answer = reader.ok("--store", "team", "hook", "user-prompt-submit", input=prompt).json()
+    assert f'<memory id="{kept}"' in answer["hookSpecificOutput"]["additionalContext"]
+
+
 def test_as_of_and_filters_answer_from_the_server(machines: tuple[Cli, Cli]) -> None:
     worker, reader = machines
     tuesday = reader.json(*STORE, "remember", "Deploys happen on Tuesdays", "--at", "2026-01-05T09:00:00Z")["id"]
