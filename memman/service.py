@@ -479,8 +479,8 @@ class Memman:
         from memman.recall import DEFAULT_MIN_SCORE, recall, succession
 
         valid_at = None if as_of is None else to_iso(as_of)
-        with self._reading(query, basic=basic, category=category, source=source, as_of=valid_at,
-                           known_at=known_at, disable=disable) as (db, upto), self._travel(db, valid_at, upto):
+        with self._reading(query, basic=basic, category=category, source=source, as_of=valid_at, known_at=known_at,
+                           disable=disable, today=as_of or self.clock()) as (db, upto), self._travel(db, valid_at, upto):
             terms, note = (
                 llm_recall.expansion(self.registry.data_dir, self.store, self.db.directory, query) if expand else ([], None)
             )
@@ -511,7 +511,7 @@ class Memman:
     @contextmanager
     def _reading(
         self, query: str, *, basic: bool, category: str | None, source: str | None, as_of: str | None,
-        known_at: datetime | None, disable: Sequence[str],
+        known_at: datetime | None, disable: Sequence[str], today: datetime,
     ) -> Iterator[tuple[StoreDB, int | None]]:
         """(the projections recall reads, the seq `known_at` reaches): the
         local replica caught up, or, with `postgres.reads = server`, a scratch
@@ -531,7 +531,7 @@ class Memman:
             raise refuse_known_at(self.store)
         with ServerView(dsn, self.store, clock=self.clock) as view:
             yield candidates(
-                view, query, basic=basic, category=category, source=source, as_of=as_of, disable=disable
+                view, query, basic=basic, category=category, source=source, as_of=as_of, disable=disable, today=today
             ), None
 
     def _known_upto(self, known_at: datetime) -> int:

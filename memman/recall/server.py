@@ -11,6 +11,7 @@ projections, which the store's workers keep (`status` shows their lag).
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 from pathlib import Path
 
 from events.errors import BadInput, MemmanError
@@ -41,9 +42,12 @@ def reads_server(data_dir: Path, store: str, directory: Path) -> str | None:
 
 def candidates(
     view: ServerView, query: str, *, basic: bool, category: str | None, source: str | None,
-    as_of: str | None, disable: Collection[str],
+    as_of: str | None, disable: Collection[str], today: datetime,
 ) -> StoreDB:
-    """The scratch store holding this question's candidates (see view.py)."""
+    """The scratch store holding this question's candidates (see view.py);
+    `today` is what recall reads the query's dates against."""
+    from memman.recall import dates
+    from memman.recall.window import bounds
     from workers.entities import aliases
 
     fingerprint = view.db.setting("embedder")
@@ -55,10 +59,11 @@ def candidates(
             vector = _query_vector(view.db, query, fingerprint, None, False)  # type: ignore[arg-type]
         except MemmanError:
             vector = None  # recall says why its vector channel is unavailable
-    text = " ".join([query, *aliases.expansion(query)])
+    when = None if "date" in disable else dates.find(query, today)
+    text = " ".join([when.keyword_text if when else query, *aliases.expansion(query)])
     return view.fill(
         text, vector, fingerprint, category=category, source=source, as_of=as_of,
-        hop=not basic,
+        hop=not basic, window=bounds(when) if when else None,
     )  # fmt: skip
 
 

@@ -10,6 +10,9 @@ What is read, in a handful of statements through libpq (no psycopg):
   VECTOR_CANDIDATES of them, for the query vector the caller computed;
 - one graph hop: the edges touching those candidates, and the memories at
   their other ends;
+- when the question names a period ("last March"), that period's keyword
+  matches and its newest WINDOW_SCAN memories, which recall's date step
+  weighs;
 - a stable sample of the store (SAMPLE memories of bucket 0, 1/64 of the
   store: projections/server/schema.py) with their vectors, so the vector
   channel's centring, z-scores and floor and the keyword channel's word
@@ -44,6 +47,7 @@ KEYWORD_CANDIDATES = 100
 VECTOR_CANDIDATES = 100
 HOP_EDGES = 500
 SAMPLE = 256
+WINDOW_SCAN = 500  # memories of a named period, newest first (memman/recall/window.py SCAN)
 _NO_PROJECTIONS = (
     "store {store!r} has no server projections in {where} yet: run 'memman events replay --server' on a machine"
     " with a replica (or a worker: 'memman scheduler drain'), or read the local replica"
@@ -97,10 +101,20 @@ class ServerView:
     def fill(
         self, text: str, vector: Sequence[float] | None, fingerprint: str | None, *,
         category: str | None, source: str | None, as_of: str | None, hop: bool,
+        window: tuple[str, str] | None = None,
     ) -> StoreDB:
-        """Read the candidates for a question into the scratch store; returns it."""
+        """Read the candidates for a question into the scratch store; returns
+        it. `window` ([start, end) ISO times): the period the question names,
+        whose memories recall's date step weighs (memman/recall/window.py)."""
         where, args = _filters(category, source, as_of)
         found = self._keyword(text, where, args)
+        if window is not None:
+            inside, inside_args = _filters(category, source, as_of, window)
+            found += self._keyword(text, inside, inside_args)
+            found += [r[0] for r in self.pg.execute(
+                f"SELECT id FROM proj_memories m WHERE {inside} ORDER BY occurred_at DESC, id LIMIT {WINDOW_SCAN}",
+                inside_args,
+            ).fetchall()]  # fmt: skip
         dim = self._dim(fingerprint) if fingerprint else None
         sample: list[str] = []
         if fingerprint and dim:
@@ -216,12 +230,14 @@ class ServerView:
                 )
 
 
-def _filters(category: str | None, source: str | None, as_of: str | None) -> tuple[str, list[object]]:
+def _filters(
+    category: str | None, source: str | None, as_of: str | None, occurred: tuple[str, str] | None = None
+) -> tuple[str, list[object]]:
     """What a candidate may be (over proj_memories as `m`, as on a replica):
     active or pending now; at --as-of, anything not forgotten that had
     occurred by then (the scratch store's time travel decides the rest)."""
     statuses = ("active", "pending") if as_of is None else ("active", "pending", "superseded")
-    where, args = memory_filters(statuses, category, source, (), None)
+    where, args = memory_filters(statuses, category, source, (), occurred)
     if as_of is not None:
         where.append("m.occurred_at <= ?")
         args.append(as_of)
