@@ -14,9 +14,13 @@ from collections.abc import Collection
 from datetime import datetime
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from events.errors import BadInput, MemmanError
-from projections.server.view import ServerView
-from projections.store import StoreDB
+
+if TYPE_CHECKING:  # every recall asks `reads_server`; the view loads only for server reads
+    from projections.server.view import ServerView
+    from projections.store import StoreDB
 
 READS = ("replica", "server")
 KNOWN_AT_REFUSED = (

@@ -28,9 +28,7 @@ estimated from the sample. tools/recall_bench measures what that costs.
 
 from __future__ import annotations
 
-import shutil
 import struct
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -60,6 +58,8 @@ class ServerView:
     """A scratch store filled from the server projections (close it after use)."""
 
     def __init__(self, dsn: str, store: str, *, clock: Clock = utc_now) -> None:
+        import tempfile
+
         from events.backends.postgres import PostgresEventLog
 
         self.log = PostgresEventLog(dsn, clock=clock, readonly=True)
@@ -82,6 +82,8 @@ class ServerView:
         if db is not None:
             db.close()
         self.log.close()
+        import shutil
+
         shutil.rmtree(self.directory, ignore_errors=True)
 
     def __enter__(self) -> ServerView:
