@@ -422,6 +422,18 @@ class EventLog:
         ).fetchall()
         return [self._decode_stored(row) for row in rows]
 
+    def known_at(self, moment: datetime) -> int:
+        """The last seq recorded at or before `moment` (0: nothing yet): what
+        `recall --known-at` reads the projections up to."""
+        if self._stored is None:
+            row = self.conn.execute("SELECT max(seq) FROM events WHERE recorded_at <= ?", (to_iso(moment),)).fetchone()
+        else:  # microseconds, and apart the times kept as text (events/compact.py)
+            row = self.conn.execute(
+                "SELECT max(seq) FROM event_rows WHERE recorded_at <= ? OR (recorded_at >= '' AND recorded_at <= ?)",
+                (compact.micros(moment), to_iso(moment)),
+            ).fetchone()
+        return int(row[0] or 0)
+
     def get(self, seq: int) -> Recorded:
         if not 0 < seq < 2**63:
             raise UnknownEvent(f"no event with seq {seq}; see 'memman events list'")
