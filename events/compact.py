@@ -11,6 +11,9 @@ created since keeps the same logical values in fewer bytes:
   as integer microseconds since 1970 (`occurred_at` NULL when it equals
   `recorded_at`, as it does for every derived event), the checksum as its 16
   digest bytes;
+- no index on the id (~200 bytes a memory): ids are minted from the clock
+  reading that is `recorded_at`, so `EventLog.get_by_id` finds one through
+  the time index (`id_window`), and scans only for an id minted otherwise;
 - `events` is a view of the old name, columns and values over it, with an
   INSTEAD OF INSERT trigger, so every reader that queries `events` (the CLI,
   `copy_log`, `migrate`'s content hash, `events verify`'s checksums) reads
@@ -85,7 +88,7 @@ SCHEMA = f"""
 CREATE TABLE event_names (n INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
 CREATE TABLE event_rows (
     seq            INTEGER PRIMARY KEY AUTOINCREMENT,
-    id             TEXT    NOT NULL UNIQUE,
+    id             TEXT    NOT NULL,
     type           INTEGER NOT NULL,
     schema_version INTEGER NOT NULL,
     recorded_at            NOT NULL,
@@ -226,6 +229,15 @@ class StoredRow:
             moment = EPOCH + timedelta(microseconds=value) if isinstance(value, int) else from_iso(str(value))
             last = self._last = (value, moment)
         return last[1]
+
+
+def id_window(ms: int) -> tuple[int, int]:
+    """Where in `recorded_at` (microseconds, from .. to, exclusive) an event
+    whose ULID says millisecond `ms` was recorded: `UlidFactory.mint` reads
+    the millisecond off the same clock reading (float rounding may put it one
+    below); a writer whose clock stepped back mints later milliseconds, which
+    the caller's scan finds."""
+    return (ms - 1) * 1000, (ms + 2) * 1000
 
 
 def time_range(column: str, since: datetime | None, until: datetime | None) -> tuple[str, list[object]]:

@@ -22,7 +22,7 @@ from events import codec, compact
 from events.db import connect, immediate, migrate, translated_errors
 from events.errors import AppendOnlyViolation, CorruptEvent, LogDamaged, LogError, UnknownEvent
 from events.integrity import checksum, row_checksum
-from events.ids import UlidFactory
+from events.ids import UlidFactory, ulid_ms
 from events.types import EVENT_CLASSES, Event, Recorded, type_of
 from events.upcast import upcast
 
@@ -446,10 +446,29 @@ class EventLog:
         return self._decode(row)
 
     def get_by_id(self, event_id: str) -> Recorded:
+        if self._stored is not None:
+            return self._get_by_id_stored(event_id.upper())
         row = self.conn.execute(f"SELECT {_COLUMNS} FROM events WHERE id = ?", (event_id.upper(),)).fetchone()
         if row is None:
             raise UnknownEvent(f"no event with id {event_id}; see 'memman events list'")
         return self._decode(row)
+
+    def _get_by_id_stored(self, event_id: str) -> Recorded:
+        """A compact log has no id index (events/compact.py): the id's
+        millisecond narrows the time index to a few events; an id minted
+        otherwise is looked for in every row."""
+        ms = ulid_ms(event_id)
+        row = None
+        if ms is not None:
+            low, high = compact.id_window(ms)
+            row = self.conn.execute(
+                "SELECT seq FROM event_rows WHERE recorded_at >= ? AND recorded_at < ? AND id = ?", (low, high, event_id)
+            ).fetchone()
+        if row is None:
+            row = self.conn.execute("SELECT seq FROM event_rows WHERE id = ?", (event_id,)).fetchone()
+        if row is None:
+            raise UnknownEvent(f"no event with id {event_id}; see 'memman events list'")
+        return self.get(row[0])
 
     def derivations_of(self, causation: int) -> list[Recorded]:
         rows = self.conn.execute(

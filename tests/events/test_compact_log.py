@@ -195,3 +195,23 @@ def test_the_rows_and_names_are_append_only_and_a_purge_rewrites_through_the_vie
         log.conn.execute("UPDATE events SET payload = x'00'")
     log.conn.execute("DROP TRIGGER event_names_no_delete")
     assert log.verify() == ["append-only trigger event_names_no_delete is missing"]
+
+
+def test_an_event_is_found_by_id_without_an_id_index(tmp_path: Path) -> None:
+    from events.errors import UnknownEvent
+
+    log = EventLog(tmp_path / "log.db")  # the real clock: ids minted from recorded_at
+    _write_some(log)
+    odd = (4, *_odd_rows()[0][1:])  # an id that does not match its time
+    log.conn.execute(f"INSERT INTO events ({COLUMNS}) VALUES ({','.join('?' * 11)})", odd)
+    assert log.conn.execute("SELECT count(*) FROM sqlite_master WHERE tbl_name = 'event_rows' AND sql LIKE '%(id)%'").fetchone() == (0,)
+    for rec in log.read(upto=3):
+        assert log.get_by_id(rec.id.lower()) == rec
+    plan = " ".join(r[3] for r in log.conn.execute(
+        "EXPLAIN QUERY PLAN SELECT seq FROM event_rows WHERE recorded_at >= 1 AND recorded_at < 2 AND id = 'x'"))
+    assert "events_recorded" in plan
+    assert log.get_by_id(odd[1]).seq == 4  # found by a scan
+    with pytest.raises(UnknownEvent):
+        log.get_by_id("01J0000000000000000000NONE")
+    with pytest.raises(UnknownEvent):
+        log.get_by_id("not-an-id")
