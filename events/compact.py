@@ -82,8 +82,14 @@ def _name(x: str) -> str:
 _APPEND_ONLY = "BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END"
 
 # Untyped time and checksum columns (no affinity): an integer, a text or a
-# blob is stored as given. The indexes are the ones a text log has, under the
-# same names (the derivation index's name is what DuplicateDerivation reads).
+# blob is stored as given. The indexes are a text log's, under the same names
+# (DuplicateDerivation reads the derivation index's), but for two: none on the
+# id (above), and one index serves both the derivations' uniqueness and the
+# reads by causation: (causation, type, stage) over every event that has a
+# causation. A NULL stage is distinct from every other in a UNIQUE index, so
+# it refuses the same pairs as the text log's index on rows with a stage, and
+# `causation = ?` reads it by its first column (the text log's
+# `events_causation`, ~50 bytes a memory, is not needed).
 SCHEMA = f"""
 CREATE TABLE event_names (n INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
 CREATE TABLE event_rows (
@@ -102,9 +108,7 @@ CREATE TABLE event_rows (
 CREATE INDEX events_type ON event_rows(type);
 CREATE INDEX events_recorded ON event_rows(recorded_at);
 CREATE INDEX events_occurred ON event_rows(occurred_at) WHERE occurred_at IS NOT NULL;
-CREATE INDEX events_causation ON event_rows(causation) WHERE causation IS NOT NULL;
-CREATE UNIQUE INDEX events_derivation
-    ON event_rows(type, causation, stage) WHERE causation IS NOT NULL AND stage IS NOT NULL;
+CREATE UNIQUE INDEX events_derivation ON event_rows(causation, type, stage) WHERE causation IS NOT NULL;
 CREATE TABLE event_keys (
     key TEXT    PRIMARY KEY,
     seq INTEGER NOT NULL REFERENCES event_rows(seq)

@@ -125,7 +125,7 @@ _COLUMNS = "seq, id, type, schema_version, recorded_at, occurred_at, actor, caus
 # A new log: compact envelopes (events/compact.py) and the compact memory index.
 _COMPACT_SCHEMA = compact.SCHEMA + _MEMORY_INDEX
 # How SQLite names the unique derivation index in a refusal, by kind of log.
-_DERIVATION_INDEX = ("events_derivation", "events.type, events.causation", "event_rows.type, event_rows.causation")
+_DERIVATION_INDEX = ("events_derivation", "events.type, events.causation", "event_rows.causation, event_rows.type")
 
 
 class NewEvent(msgspec.Struct, frozen=True, kw_only=True):

@@ -164,6 +164,12 @@ def test_reads_by_type_memory_and_derivation_work_on_numbers(tmp_path: Path) -> 
     assert [r.seq for r in log.for_memory(A)] == [1, 2]
     with pytest.raises(DuplicateDerivation):
         log.append(FactsExtracted(input_id=A, facts=[], provenance=Provenance(implementation="rules")), causation=1, stage="extract")
+    twin = NewEvent(event=FactsExtracted(input_id=A, facts=[], provenance=Provenance(implementation="rules")), causation=1)
+    assert len(log.append_many([twin, twin])) == 2  # no stage: not a derivation, never refused
+    for query in ("SELECT seq FROM events WHERE causation = 1", "SELECT seq FROM events WHERE causation IN (1, 2)",
+                  "SELECT 1 FROM events WHERE type = 'facts.extracted' AND causation = 1 AND stage = 'extract'"):
+        plan = " ".join(r[3] for r in log.conn.execute("EXPLAIN QUERY PLAN " + query))
+        assert "USING INDEX events_derivation" in plan, (query, plan)
 
 
 def test_a_name_numbered_in_a_rolled_back_append_is_forgotten(tmp_path: Path) -> None:
