@@ -604,7 +604,7 @@ class EventLog:
             for name in required + (compact.TRIGGERS if self._stored is not None else ()):
                 if name not in present:
                     problems.append(f"append-only trigger {name} is missing")
-            count, low, high = self.conn.execute("SELECT count(*), min(seq), max(seq) FROM events").fetchone()
+            count, low, high = self.conn.execute(f"SELECT count(*), min(seq), max(seq) FROM {self._table}").fetchone()
             if count and (low != 1 or high != count):
                 problems.append(f"seq is not contiguous: {count} events span {low}..{high}")
             for (message,) in self.conn.execute("PRAGMA integrity_check(20)").fetchall():
