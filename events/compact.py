@@ -14,11 +14,13 @@ created since keeps the same logical values in fewer bytes:
 - no index on the id (~200 bytes a memory): ids are minted from the clock
   reading that is `recorded_at`, so `EventLog.get_by_id` finds one through
   the time index (`id_window`), and scans only for an id minted otherwise;
-- `events` is a view of the old name, columns and values over it, with an
-  INSTEAD OF INSERT trigger, so every reader that queries `events` (the CLI,
-  `copy_log`, `migrate`'s content hash, `events verify`'s checksums) reads
-  the same text as from a log written before, and a row inserted as text is
-  converted by the trigger.
+- one derivation index instead of two (see the schema's note);
+- `events` is a view of the old name, columns and values over it, so every
+  reader that queries `events` (the CLI, `copy_log`, `migrate`'s content
+  hash, `events verify`'s checksums) reads the same text as from a log
+  written before. Its INSTEAD OF triggers convert a row inserted as text
+  (`copy_log`) and forward an UPDATE or DELETE to the rows, where the
+  append-only triggers refuse it.
 
 A value that does not read back as the same text is kept as it came: a time
 that is not in `to_iso`'s fixed form (an older writer's, copied over by
@@ -38,7 +40,7 @@ from datetime import datetime, timedelta, timezone
 
 import apsw
 
-from events.clock import at_microseconds, from_iso
+from events.clock import at_microseconds, from_iso, to_iso
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICRO = timedelta(microseconds=1)
@@ -248,8 +250,6 @@ def time_range(column: str, since: datetime | None, until: datetime | None) -> t
     """SQL over `event_rows` for since <= column < until: the integer rows and,
     apart, the rows whose time was kept as text (SQLite orders every integer
     before every text, so each half is one index range)."""
-    from events.clock import to_iso
-
     numeric = [f"{column} >= ?" if since is not None else f"{column} IS NOT NULL", f"{column} < ?"]
     text = [f"{column} >= ?", f"{column} < ?"]
     args: list[object] = []
