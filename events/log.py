@@ -303,8 +303,16 @@ class EventLog:
             yield from (r[0] for r in rows)
             position = rows[-1][0]
 
-    def count(self) -> int:
-        return self.conn.execute(f"SELECT count(*) FROM {self._table}").fetchone()[0]
+    def count(self, types: Iterable[str] | None = None) -> int:
+        """How many events the log holds (of these types), counted in an index."""
+        if types is None:
+            return self.conn.execute(f"SELECT count(*) FROM {self._table}").fetchone()[0]
+        names = sorted(set(types))
+        keys = names if self._stored is None else self._stored.numbers(names)
+        if not keys:
+            return 0
+        marks = ",".join("?" * len(keys))
+        return self.conn.execute(f"SELECT count(*) FROM {self._table} WHERE type IN ({marks})", keys).fetchone()[0]
 
     def read(
         self,

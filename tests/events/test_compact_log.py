@@ -159,6 +159,9 @@ def test_reads_by_type_memory_and_derivation_work_on_numbers(tmp_path: Path) -> 
     assert [r.seq for r in log.read(types=["facts.extracted"])] == [2]
     assert [r.seq for r in log.read(types=["facts.extracted", "memory.remembered"], scan=True)] == [1, 2, 3]
     assert list(log.read(types=["never.written"])) == []
+    assert (log.count(), log.count(["memory.remembered"]), log.count(["never.written"])) == (3, 2, 0)
+    plan = " ".join(r[3] for r in log.conn.execute("EXPLAIN QUERY PLAN SELECT count(*) FROM event_rows WHERE type IN (1, 3)"))
+    assert "COVERING INDEX events_type" in plan
     assert log.has_derivation("facts.extracted", 1, "extract") and not log.has_derivation("facts.extracted", 1, "x")
     assert [r.seq for r in log.derivations_of(1)] == [2]
     assert [r.seq for r in log.for_memory(A)] == [1, 2]

@@ -45,6 +45,7 @@ class EventLogContract:
         seqs = [log.append(remembered(f"M{i}")).seq for i in range(5)]
         assert seqs == [1, 2, 3, 4, 5]
         assert log.head() == 5
+        assert (log.count(), log.count(["memory.remembered"]), log.count(["memory.forgotten"])) == (5, 5, 0)
         assert log.verify() == []
 
     def test_update_and_delete_are_refused_by_the_schema(self, tmp_path: Path) -> None:
