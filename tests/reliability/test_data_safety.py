@@ -239,8 +239,9 @@ def test_a_damaged_flat_vector_cache_is_detected_and_never_changes_recall(cli: C
     after = cli.json("recall", SEMANTIC_ONLY)["results"]
     assert [(h["id"], h["score"]) for h in after] == [(h["id"], h["score"]) for h in before]
     assert all(h["score"] is not None for h in after)
-    # recall scans the centred cache derived from it (memman/recall/vector.py), so the
-    # damaged flat copy never reaches a result; the fix verify names rebuilds it
+    # recall reads this cache only after its id list's checksum (and, on a score that is
+    # not a number, its rows') holds, so the damaged copy never reaches a result; the fix
+    # verify names rebuilds it
     assert cli("events", "replay").code == 0
     assert cli.json("events", "verify")["ok"] is True
 
