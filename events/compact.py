@@ -147,6 +147,12 @@ CREATE TRIGGER events_no_delete BEFORE DELETE ON event_rows {_APPEND_ONLY};
 CREATE TRIGGER event_names_no_update BEFORE UPDATE ON event_names {_APPEND_ONLY};
 CREATE TRIGGER event_names_no_delete BEFORE DELETE ON event_names {_APPEND_ONLY};
 """
+# What a later SCHEMA_VERSION re-runs on a compact log (the text log's
+# `_SCHEMA` would index the view): the same statements, idempotent.
+SCHEMA_AGAIN = SCHEMA
+for _kind in ("TABLE", "INDEX", "UNIQUE INDEX", "VIEW", "TRIGGER"):
+    SCHEMA_AGAIN = SCHEMA_AGAIN.replace(f"CREATE {_kind} ", f"CREATE {_kind} IF NOT EXISTS ")
+
 # The append-only triggers `events_no_update` / `events_no_delete` guard the
 # rows themselves (the view forwards an UPDATE or DELETE to them, so a write
 # through `events` is refused by the same trigger as on a text log, and one

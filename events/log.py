@@ -169,8 +169,7 @@ class EventLog:
         self.conn = connect(path, readonly=readonly)
         with translated_errors(path):
             if not readonly:
-                fresh = self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'events'").fetchone() is None
-                migrate(self.conn, SCHEMA_VERSION, _COMPACT_SCHEMA if fresh else _SCHEMA, upgrade=_upgrade)
+                migrate(self.conn, SCHEMA_VERSION, _schema_for(self.conn), upgrade=_upgrade)
             if compact.is_compact(self.conn):
                 self._stored, self._table = compact.StoredRow(self.conn), "event_rows"
 
@@ -729,6 +728,14 @@ CORRUPT_LOG_FIX = (
     "the log is the source of truth and is never repaired in place: copy the store directory aside,"
     " restore log.db from a backup, and 'memman export --what events' reads out every event still readable"
 )
+
+
+def _schema_for(conn: apsw.Connection) -> str:
+    """What `migrate` runs: a new log gets compact envelopes; a log that has
+    them re-runs their (idempotent) schema, a text log its own."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'events'").fetchone() is None:
+        return _COMPACT_SCHEMA
+    return compact.SCHEMA_AGAIN if compact.is_compact(conn) else _SCHEMA
 
 
 def _known_type(seq: int, type_: str) -> None:

@@ -224,3 +224,18 @@ def test_an_event_is_found_by_id_without_an_id_index(tmp_path: Path) -> None:
         log.get_by_id("01J0000000000000000000NONE")
     with pytest.raises(UnknownEvent):
         log.get_by_id("not-an-id")
+
+
+def test_a_later_schema_version_reopens_a_compact_log(tmp_path: Path) -> None:
+    """A future SCHEMA_VERSION re-runs the schema on every log: on a compact
+    one, its own statements (idempotent), never the text log's (which would
+    index the view)."""
+    log = EventLog(tmp_path / "log.db", clock=_clock())
+    _write_some(log)
+    objects = log.conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()
+    log.conn.execute("PRAGMA user_version=3")
+    log.close()
+    log = EventLog(tmp_path / "log.db")
+    assert log.conn.execute("PRAGMA user_version").fetchone() == (4,)
+    assert log.conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall() == objects
+    assert [r.seq for r in log.read()] == [1, 2, 3] and log.verify() == []
