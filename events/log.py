@@ -611,13 +611,24 @@ class EventLog:
             for name in required + (compact.TRIGGERS if self._stored is not None else ()):
                 if name not in present:
                     problems.append(f"append-only trigger {name} is missing")
-            count, low, high = self.conn.execute(f"SELECT count(*), min(seq), max(seq) FROM {self._table}").fetchone()
-            if count and (low != 1 or high != count):
-                problems.append(f"seq is not contiguous: {count} events span {low}..{high}")
-            for (message,) in self.conn.execute("PRAGMA integrity_check(20)").fetchall():
-                if message != "ok":
-                    problems.append(f"SQLite integrity check: {message}")
-            problems += self._verify_events()
+            damaged = "the events cannot all be read: a page of the log is damaged on disk"
+            try:  # a damaged page of the rows themselves fails these reads: reported, and the log marked
+                count, low, high = self.conn.execute(f"SELECT count(*), min(seq), max(seq) FROM {self._table}").fetchone()
+                if count and (low != 1 or high != count):
+                    problems.append(f"seq is not contiguous: {count} events span {low}..{high}")
+            except apsw.CorruptError:
+                problems.append(damaged)
+            try:
+                for (message,) in self.conn.execute("PRAGMA integrity_check(20)").fetchall():
+                    if message != "ok":
+                        problems.append(f"SQLite integrity check: {message}")
+            except apsw.CorruptError:
+                problems.append("SQLite integrity check: it stopped at a damaged page")
+            try:
+                problems += self._verify_events()
+            except apsw.CorruptError:
+                if damaged not in problems:
+                    problems.append(damaged)
         self._mark_damaged(problems)
         return problems
 
