@@ -461,9 +461,9 @@ class EventLog:
         return self._decode(row)
 
     def _get_by_id_stored(self, event_id: str) -> Recorded:
-        """A compact log has no id index (events/compact.py): the id's
+        """A compact log indexes only odd ids (events/compact.py): the id's
         millisecond narrows the time index to a few events; an id minted
-        otherwise is looked for in every row."""
+        otherwise is in the partial index `events_odd_id`."""
         ms = ulid_ms(event_id)
         row = None
         if ms is not None:
@@ -471,8 +471,10 @@ class EventLog:
             row = self.conn.execute(
                 "SELECT seq FROM event_rows WHERE recorded_at >= ? AND recorded_at < ? AND id = ?", (low, high, event_id)
             ).fetchone()
-        if row is None:
-            row = self.conn.execute("SELECT seq FROM event_rows WHERE id = ?", (event_id,)).fetchone()
+        if row is None:  # an id minted otherwise: the partial index of such rows (a scan where a log lacks it)
+            odd = self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'events_odd_id'").fetchone()
+            where = f"id = ? AND {compact.ODD_ID}" if odd else "id = ?"
+            row = self.conn.execute(f"SELECT seq FROM event_rows WHERE {where}", (event_id,)).fetchone()
         if row is None:
             raise UnknownEvent(f"no event with id {event_id}; see 'memman events list'")
         return self.get(row[0])
