@@ -201,7 +201,9 @@ class EventLog:
             return []
         self.refuse_if_damaged()
         now = at_microseconds(self._clock())
+        stamp = (now, to_iso(now))  # every item of one append shares its recorded_at
         recorded: list[Recorded] = []
+        references: list[tuple[str, int]] = []  # (memory_id, seq), inserted at once below
         with translated_errors(self.path):
             try:
                 with immediate(self.conn):
@@ -209,7 +211,8 @@ class EventLog:
                         key = getattr(item.event, "key", None)
                         if key is not None and self.seq_of_key(key) is not None:
                             continue
-                        recorded.append(self._insert(item, now))
+                        recorded.append(self._insert(item, stamp, references))
+                    self.conn.executemany("INSERT INTO event_memories (memory_id, seq) VALUES (?, ?)", references)
             except apsw.ConstraintError as exc:
                 if "events_derivation" in str(exc) or "events.type, events.causation" in str(exc):
                     raise DuplicateDerivation(f"derivation already recorded: {exc}") from exc
@@ -218,12 +221,16 @@ class EventLog:
                 raise LogError(f"could not append to the log: {exc}") from exc
         return recorded
 
-    def _insert(self, item: NewEvent, now: datetime) -> Recorded:
+    def _insert(self, item: NewEvent, stamp: tuple[datetime, str], references: list[tuple[str, int]]) -> Recorded:
+        """Insert one event row (and its idempotency key); the memories it
+        concerns are added to `references` for the caller to insert."""
         event = item.event
         type_ = type_of(event)
+        now, now_iso = stamp
         occurred = at_microseconds(item.occurred_at) if item.occurred_at else now
         event_id = self._ids.mint(now)
-        envelope = (event_id, type_, event.SCHEMA, to_iso(now), to_iso(occurred), item.actor, item.causation, item.stage)
+        occurred_iso = now_iso if occurred is now else to_iso(occurred)
+        envelope = (event_id, type_, event.SCHEMA, now_iso, occurred_iso, item.actor, item.causation, item.stage)
         payload = self.encode(event)
         self.conn.execute(
             "INSERT INTO events (id, type, schema_version, recorded_at, occurred_at, actor,"
@@ -234,8 +241,7 @@ class EventLog:
         key = getattr(event, "key", None)
         if key is not None:
             self.conn.execute("INSERT INTO event_keys (key, seq) VALUES (?, ?)", (key, seq))
-        for memory_id in dict.fromkeys(event.memory_ids()):
-            self.conn.execute("INSERT INTO event_memories (memory_id, seq) VALUES (?, ?)", (memory_id, seq))
+        references += ((memory_id, seq) for memory_id in dict.fromkeys(event.memory_ids()))
         return Recorded(
             seq=seq,
             id=event_id,
@@ -591,7 +597,12 @@ class EventLog:
                     "UPDATE events SET payload = ?, checksum = ? WHERE seq = ?", (payload, row_checksum(new), seq)
                 )
             self.conn.execute(_UPDATE_TRIGGER)
-            return self._insert(record, now) if record is not None else None
+            if record is None:
+                return None
+            references: list[tuple[str, int]] = []
+            recorded = self._insert(record, (now, to_iso(now)), references)
+            self.conn.executemany("INSERT INTO event_memories (memory_id, seq) VALUES (?, ?)", references)
+            return recorded
 
 
 _UPDATE_TRIGGER = """CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
