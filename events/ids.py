@@ -28,6 +28,16 @@ def is_ulid(text: str) -> bool:
     return len(text) == 26 and all(ch in _ALPHABET for ch in text.upper())
 
 
+def ulid_ms(text: str) -> int | None:
+    """The millisecond a ULID was minted at (its first 10 characters); None if it is not a ULID."""
+    if not is_ulid(text):
+        return None
+    ms = 0
+    for ch in text[:10].upper():
+        ms = ms * 32 + _ALPHABET.index(ch)
+    return ms
+
+
 def ulid_time(text: str) -> datetime:
     """The moment a ULID was minted (its first 10 characters, to the millisecond)."""
     ms = 0

@@ -510,10 +510,7 @@ class Memman:
         return result
 
     def _known_upto(self, known_at: datetime) -> int:
-        from events.clock import to_iso
-        from memman.recall.timeline import known_upto
-
-        return known_upto(self.db.log.conn, to_iso(known_at))
+        return self.db.log.known_at(known_at)
 
     @contextmanager
     def _travel(self, db: StoreDB, as_of: str | None, upto: int | None) -> Iterator[None]:

@@ -1,22 +1,29 @@
-"""The flat vector cache file: float32 rows a reader memory-maps, and the
-memory ids they belong to, stamped with the vector set they copy.
+"""The flat vector cache file: the stored vectors as float32 rows a reader
+memory-maps, the memory ids they belong to, and the rows' column sums,
+stamped with the vector set they copy.
 
-    [fixed 4,096-byte header: magic line + JSON line, space-padded]
-    [rows: (count + extra) x dim little-endian float32]
+    [header: magic line + JSON line, space-padded to a multiple of 4,096 bytes]
+    [rows: count x dim little-endian float32]
     [ids: ASCII, newline-separated]
 
 Rows come before ids so that new rows are appended in place: a drain that
 added 10 memories to a 100k store writes 10 rows (and the id list), not the
-whole 100 MB file. The header is rewritten last, so a file caught half
-appended (a crash, or a reader racing the writer) fails its stamp or its
-checksums and is rebuilt; rows a reader has already mapped never move.
-Checksums: CRC-32 of the id bytes (checked on every read, cheap) and of the
-row bytes (chained as rows are appended; checked when `verify` is asked).
-A full rewrite goes through a temporary file and a rename, as before.
+whole 100 MB file. The header carries the sum of every row (float64,
+base64, updated as rows are appended), from which readers take the store's
+common component without reading the rows (projections/vectors.py
+`mean_of`). The header is rewritten last, so a file caught half appended (a
+crash, or a reader racing the writer) fails its stamp or its checksums and
+is rebuilt; rows a reader has already mapped never move.
+Checksums: CRC-32 of the id bytes (checked on every read, cheap), of the
+sum, and of the row bytes (chained as rows are appended; checked when
+`verify` is asked). A full rewrite goes through a temporary file and a
+rename. Version 3 files (no sums, a 4,096-byte header; and the separate
+centred copy `.c32` beside them) are an old format: rebuilt on first read.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import mmap
 import os
@@ -28,56 +35,81 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import numpy as np
 
-MAGIC = b"MEMMANVEC3\n"  # 3: rows before ids, appendable
-HEAD = 4096
+MAGIC = b"MEMMANVEC4\n"  # 4: column sums in the header (the centred copy is gone); 3: rows before ids
+PAGE = 4096
+MAX_HEAD = 1 << 20  # a header never needs more (dim 100k)
 
 Stamp = tuple[int, ...]  # (dim, count, last_seq, rewritten_seq) of the vector set copied
 
-
 Header = dict  # the parsed JSON header
+
+
+def head_size(dim: int) -> int:
+    """Header bytes for `dim`: room for the base64 float64 sums and the rest."""
+    need = len(MAGIC) + 1024 + 4 * ((dim * 8 + 2) // 3)
+    return -(-need // PAGE) * PAGE
 
 
 def read_header(path: Path, fingerprint: str) -> Header | None:
     try:
         with path.open("rb") as f:
-            head = f.read(HEAD)
+            head = f.read(PAGE)
+            if head.startswith(MAGIC) and b"\n" not in head[len(MAGIC) :]:  # a wide vector's sums: a longer header
+                head += f.read(MAX_HEAD - PAGE)
     except OSError:
         return None
-    if len(head) < HEAD or not head.startswith(MAGIC):
+    line = head[len(MAGIC) :].split(b"\n", 1)
+    if len(head) < PAGE or not head.startswith(MAGIC) or len(line) < 2:
         return None
     try:
-        header = json.loads(head[len(MAGIC) :].split(b"\n", 1)[0])
+        header = json.loads(line[0])
     except (ValueError, UnicodeDecodeError):
         return None
     if not isinstance(header, dict) or header.get("fingerprint") != fingerprint:
         return None
+    if not isinstance(header.get("dim"), int) or header.get("head") != head_size(header["dim"]):
+        return None
     return header
 
 
-def read(
-    path: Path, fingerprint: str, current: Stamp, extra: int = 0, *, verify: bool = False
-) -> tuple[list[str], np.ndarray] | None:
-    """(ids, rows) if the file copies exactly `current` (and, with `verify`,
-    its rows' checksum holds), else None."""
+def sums(header: Header) -> list[float] | None:
+    """The column sums the header carries (float64), or None if damaged."""
+    from array import array
+
+    try:
+        raw = base64.b64decode(header["sums"], validate=True)
+    except (KeyError, TypeError, ValueError):
+        return None
+    if len(raw) != 8 * header["dim"] or zlib.crc32(raw) != header.get("sums_crc32"):
+        return None
+    values = array("d")
+    values.frombytes(raw)
+    if sys.byteorder != "little":
+        values.byteswap()
+    return values.tolist()
+
+
+def read(path: Path, fingerprint: str, current: Stamp, *, verify: bool = False) -> tuple[list[str], np.ndarray, Header] | None:
+    """(ids, rows, header) if the file copies exactly `current` (and, with
+    `verify`, its rows' checksum holds), else None."""
     header = read_header(path, fingerprint)
     if header is None or tuple(header.get("stamp", ())) != tuple(current):
         return None
-    return _load(path, header, extra, verify=verify)
+    loaded = _load(path, header, verify=verify)
+    return None if loaded is None else (*loaded, header)
 
 
-def _load(path: Path, header: Header, extra: int, *, verify: bool) -> tuple[list[str], np.ndarray] | None:
+def _load(path: Path, header: Header, *, verify: bool) -> tuple[list[str], np.ndarray] | None:
     import numpy as np
 
     try:
         dim, count = header["dim"], header["count"]
-        if header["rows"] != count + extra:
-            return None
         ids = _ids(path, header)
-        if ids is None or len(ids) != count:
+        if ids is None or len(ids) != count or sums(header) is None:
             return None
-        if count + extra == 0:
+        if count == 0:
             return ids, np.zeros((0, dim), dtype=np.float32)
-        rows = np.memmap(path, dtype="<f4", mode="r", offset=HEAD, shape=(count + extra, dim))
+        rows = np.memmap(path, dtype="<f4", mode="r", offset=header["head"], shape=(count, dim))
         if verify and zlib.crc32(rows) != header["rows_crc32"]:
             return None
         return ids, rows
@@ -86,39 +118,51 @@ def _load(path: Path, header: Header, extra: int, *, verify: bool) -> tuple[list
 
 
 def view(
-    path: Path, fingerprint: str, current: Stamp, extra: int = 0, *, verify: bool = False
-) -> tuple[list[str], memoryview] | None:
+    path: Path, fingerprint: str, current: Stamp, *, verify: bool = False
+) -> tuple[list[str], memoryview, list[float]] | None:
     """What `read` returns, without numpy: (ids, the rows as a read-only
-    memory-mapped 2-D float32 memoryview of (count + extra) x dim), or None
-    exactly when `read` would give None. A cold recall scans these rows with
-    a small C kernel (memman/recall/scan.py) instead of importing numpy
-    (~50 ms of a ~140 ms process at 10k memories)."""
+    memory-mapped 2-D float32 memoryview of count x dim, the column sums), or
+    None exactly when `read` would give None (or there are no rows: a
+    memoryview cannot have zero rows). A cold recall scans these rows with a
+    small C kernel (memman/recall/scan.py) instead of importing numpy (~50 ms
+    of a ~140 ms process at 10k memories)."""
     header = read_header(path, fingerprint)
     if header is None or tuple(header.get("stamp", ())) != tuple(current) or sys.byteorder != "little":
         return None  # the rows are little-endian; elsewhere `read` (numpy) converts them
     try:
-        dim, count = header["dim"], header["count"]
-        if header["rows"] != count + extra or not isinstance(dim, int) or dim <= 0:
+        dim, count, head = header["dim"], header["count"], header["head"]
+        if dim <= 0 or count <= 0:
             return None
-        ids = _ids(path, header)
-        if ids is None or len(ids) != count or count + extra == 0:
+        ids, total = _ids(path, header), sums(header)
+        if ids is None or len(ids) != count or total is None:
             return None
-        size = (count + extra) * dim * 4
+        size = count * dim * 4
         with path.open("rb") as f:
-            mapped = mmap.mmap(f.fileno(), HEAD + size, access=mmap.ACCESS_READ)
-        rows = memoryview(mapped)[HEAD : HEAD + size]
+            mapped = mmap.mmap(f.fileno(), head + size, access=mmap.ACCESS_READ)
+        rows = memoryview(mapped)[head : head + size]
         if verify and zlib.crc32(rows) != header["rows_crc32"]:
             return None
-        return ids, rows.cast("f", (count + extra, dim))
+        return ids, rows.cast("f", (count, dim)), total
     except (OSError, ValueError, KeyError, TypeError):
         return None  # missing, partial, damaged or foreign: `read` decides what to rebuild
 
 
-def _ids(path: Path, header: Header) -> list[str] | None:
-    with path.open("rb") as f:
-        f.seek(header["ids_offset"])
-        raw = f.read(header["ids_bytes"])
+def _id_bytes(path: Path, header: Header) -> bytes | None:
+    """The id list as stored, if its checksum holds."""
+    try:
+        with path.open("rb") as f:
+            f.seek(header["ids_offset"])
+            raw = f.read(header["ids_bytes"])
+    except OSError:
+        return None
     if len(raw) != header["ids_bytes"] or zlib.crc32(raw) != header["ids_crc32"]:
+        return None
+    return raw
+
+
+def _ids(path: Path, header: Header) -> list[str] | None:
+    raw = _id_bytes(path, header)
+    if raw is None:
         return None
     try:
         return raw.decode("ascii").split("\n") if header["count"] else []
@@ -126,27 +170,34 @@ def _ids(path: Path, header: Header) -> list[str] | None:
         return None
 
 
-def _encode_header(header: dict) -> bytes:  # type: ignore[type-arg]
+def _encode_header(header: dict, total: np.ndarray) -> bytes:  # type: ignore[type-arg]
+    raw = total.astype("<f8").tobytes()
+    header.update(sums=base64.b64encode(raw).decode("ascii"), sums_crc32=zlib.crc32(raw))
     head = MAGIC + json.dumps(header, sort_keys=True).encode() + b"\n"
-    if len(head) > HEAD:
+    if len(head) > header["head"]:
         raise ValueError("flat cache header too long")
-    return head.ljust(HEAD, b" ")
+    return head.ljust(header["head"], b" ")
 
 
 def write(path: Path, fingerprint: str, current: Stamp, ids: list[str], rows: np.ndarray, *, max_id: int = 0) -> None:
     """Write the whole file (temporary file, then rename). Best effort: a
     read-only store still answers, just without the cache."""
+    import numpy as np
+
+    dim = int(current[0])
     id_bytes = "\n".join(ids).encode("ascii")
     data = rows.astype("<f4", copy=False).tobytes()
+    head = head_size(dim)
     header = {
-        "fingerprint": fingerprint, "stamp": list(current), "dim": int(current[0]), "count": len(ids),
-        "rows": int(rows.shape[0]) if rows.ndim == 2 else 0, "max_id": max_id, "ids_offset": HEAD + len(data),
+        "fingerprint": fingerprint, "stamp": list(current), "dim": dim, "count": len(ids), "head": head,
+        "max_id": max_id, "ids_offset": head + len(data),
         "ids_bytes": len(id_bytes), "ids_crc32": zlib.crc32(id_bytes), "rows_crc32": zlib.crc32(data),
     }
+    total = rows.sum(axis=0, dtype=np.float64) if len(ids) else np.zeros(dim, dtype=np.float64)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
-            f.write(_encode_header(header))
+            f.write(_encode_header(header, total))
             f.write(data)
             f.write(id_bytes)
         tmp.replace(path)
@@ -157,40 +208,45 @@ def write(path: Path, fingerprint: str, current: Stamp, ids: list[str], rows: np
 def append(
     path: Path, fingerprint: str, current: Stamp, new_ids: list[str], new_rows: np.ndarray, *, max_id: int,
     verify: bool = False,
-) -> tuple[list[str], np.ndarray] | None:
+) -> bool:
     """Append rows to a file that copies an earlier state of the same set
-    (same dim and rewritten_seq, no extra rows, ids intact): the new
-    (ids, rows), or None when the file cannot be appended to (the caller
-    rewrites it whole)."""
+    (same dim and rewritten_seq, ids and sums intact); False when it cannot
+    be appended to (the caller rewrites it whole). Only the new rows, the id
+    list (moved past them) and the header are written; the rows already
+    there are neither read nor rewritten."""
+    import numpy as np
+
     header = read_header(path, fingerprint)
     if header is None:
-        return None
+        return False
     old = header.get("stamp", [])
-    if len(old) != 4 or old[0] != current[0] or old[3] != current[3] or header.get("rows") != header.get("count"):
-        return None
+    if len(old) != 4 or old[0] != current[0] or old[3] != current[3]:
+        return False
     if header["count"] + len(new_ids) != current[1]:
-        return None
-    ids = _ids(path, header)
-    if ids is None:
-        return None
+        return False
+    raw, total = _id_bytes(path, header), sums(header)
+    if raw is None or total is None or (verify and _load(path, header, verify=True) is None):
+        return False
     data = new_rows.astype("<f4", copy=False).tobytes()
-    if verify and _load(path, header, 0, verify=True) is None:
-        return None
-    ids += new_ids
-    id_bytes = "\n".join(ids).encode("ascii")
+    added = "\n".join(new_ids).encode("ascii")
+    if raw and added:
+        added = b"\n" + added
     offset = header["ids_offset"]
     header.update(
-        stamp=list(current), count=len(ids), rows=len(ids), max_id=max_id, ids_offset=offset + len(data),
-        ids_bytes=len(id_bytes), ids_crc32=zlib.crc32(id_bytes), rows_crc32=zlib.crc32(data, header["rows_crc32"]),
+        stamp=list(current), count=header["count"] + len(new_ids), max_id=max_id, ids_offset=offset + len(data),
+        ids_bytes=len(raw) + len(added), ids_crc32=zlib.crc32(added, header["ids_crc32"]),
+        rows_crc32=zlib.crc32(data, header["rows_crc32"]),
     )
+    new_total = np.asarray(total, dtype=np.float64) + (new_rows.sum(axis=0, dtype=np.float64) if len(new_ids) else 0.0)
     try:
         with path.open("r+b") as f:
             f.seek(offset)
             f.write(data)
-            f.write(id_bytes)
+            f.write(raw)
+            f.write(added)
             f.truncate()
             f.seek(0)
-            f.write(_encode_header(header))
+            f.write(_encode_header(header, new_total))
     except OSError:
-        return None
-    return _load(path, header, 0, verify=False)
+        return False
+    return True

@@ -118,7 +118,7 @@ class UnreachableLog:
     def conn(self) -> NoReturn:
         self._refuse()
 
-    head = count = read = get = get_by_id = for_memory = seq_of_key = between = _refuse
+    head = count = read = get = get_by_id = for_memory = seq_of_key = between = known_at = _refuse
     append = append_many = verify = derivations_of = derivations_of_many = has_derivation = _refuse
 
     def close(self) -> None:

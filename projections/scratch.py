@@ -56,7 +56,7 @@ def copied_files(directory: Path) -> list[Path]:
     (its state digest then never changes: the log is not a file here)."""
     return sorted(
         p for p in directory.iterdir()
-        if p.is_file() and (p.suffix in (".db", ".f32", ".c32") or p.name.endswith("-wal") or p.name == "backend.dsn")
+        if p.is_file() and (p.suffix in (".db", ".f32") or p.name.endswith("-wal") or p.name == "backend.dsn")
     )
 
 

@@ -18,6 +18,25 @@ file), or, after a re-embedding or a purge changed rows it holds
 (`rewritten_seq`), it is rebuilt from the table. It is a cache, safe to
 delete at any time.
 
+One cache, centred at query time (issue 16). Recall ranks by the centred
+cosine (memman/recall/vector.py). It used to keep a second file beside
+this one, every row centred and re-normalised (`.c32`), which each drain
+rewrote whole because every new row moves the mean (~66 ms of CPU at 10k,
+a gigabyte written at 1M) and a warm server rebuilt with numpy when it
+found it stale. Now this file keeps the rows as stored and their column
+sums (in its header, updated as rows are appended; `mean_of`), and
+readers centre at query time: for the centred unit query q' = (q - m) /
+|q - m|, (r - m).q' / |r - m| = (r.q' - m.q') / |r - m|, with |r - m|^2 =
+|r|^2 - 2 r.m + |m|^2 (memman/recall/scan.py: two more passes over the
+rows per cold query, once per vector set in the warm server; per
+candidate only on the index path, memman/recall/ann.py). Float32 rows,
+not float16: the cold path's only numpy-free kernel (simsimd) rounds a
+float16 dot product to float16 (~2e-4 at a cosine of 0.3, measured),
+which would move scores, numpy's float16 products have no BLAS path, and
+importing numpy is what the cold path avoids; widened float16 values are
+exact in float32, so the cache holds exactly what the table holds. 1 KB a
+memory at 256-d, where the two files took 2 KB.
+
 How a vector is stored (issue 16, compact storage): `memory.embedded` events
 written since then carry each vector as little-endian float16 (`encode`),
 half the float32 bytes, in the log and in this table alike; older events
@@ -158,14 +177,17 @@ def _cache_path(directory: Path, fingerprint: str, suffix: str = "f32") -> Path:
     return directory / f"vectors-{digest}.{suffix}"
 
 
+OLD_CACHES = ("c32",)  # the centred copy of format 3: no longer written, removed when the cache is rebuilt
+
+
 def cache_identity(directory: Path, fingerprint: str) -> tuple[int, int, int] | None:
-    """(inode, size, mtime) of the centred cache file, None when it is missing:
+    """(inode, size, mtime) of the flat cache file, None when it is missing:
     with `stamp`, what a reader that keeps the mapped rows (the warm server)
-    checks before reusing them (a rebuilt or repaired file is another file)."""
+    checks before reusing them (an appended, rebuilt or repaired file)."""
     import os
 
     try:
-        st = os.stat(_cache_path(directory, fingerprint, "c32"))
+        st = os.stat(_cache_path(directory, fingerprint))
     except OSError:
         return None
     return (st.st_ino, st.st_size, st.st_mtime_ns)
@@ -186,31 +208,63 @@ def matrix(
     flat cache when its stamp (and, with `verify`, its rows' checksum) matches;
     else the rows added since are appended to it (when nothing was re-embedded
     or purged since), or it is rebuilt from the table."""
+    ids, rows, _ = flat(conn, directory, fingerprint, verify=verify)
+    return ids, rows
+
+
+def flat(
+    conn: apsw.Connection, directory: Path, fingerprint: str, *, verify: bool = False
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """`matrix` and the store's common component (`mean_of` its column sums)."""
     import numpy as np
 
     current = stamp(conn, fingerprint)
     if current is None:
-        return [], np.zeros((0, 0), dtype=np.float32)
+        return [], np.zeros((0, 0), dtype=np.float32), np.zeros(0, dtype=np.float32)
     path = _cache_path(directory, fingerprint)
-    cached = flatcache.read(path, fingerprint, current, verify=verify)
-    if cached is not None:
-        return cached
+    found = flatcache.read(path, fingerprint, current, verify=verify)
+    if found is None:
+        _update(conn, path, fingerprint, current, verify=verify)
+        found = flatcache.read(path, fingerprint, current)
+    if found is not None:
+        ids, rows, total = found[0], found[1], flatcache.sums(found[2])
+    else:  # a read-only store: no cache file, the rows from the table
+        ids, rows, _ = _rows(conn, fingerprint, current[0])
+        total = rows.sum(axis=0, dtype="<f8").tolist() if len(ids) else None
+    return ids, rows, np.asarray(mean_of(total or [0.0] * current[0], len(ids)), dtype=np.float32)
+
+
+def refresh(conn: apsw.Connection, directory: Path, fingerprint: str) -> None:
+    """Bring the flat cache up to date if its stamp is stale, reading nothing
+    back: what a drain does after its pass (the new rows appended), so the
+    next recall finds it current and imports no numpy."""
+    current = stamp(conn, fingerprint)
+    if current is None:
+        return
+    path = _cache_path(directory, fingerprint)
+    header = flatcache.read_header(path, fingerprint)
+    if header is None or tuple(header.get("stamp", ())) != tuple(current):
+        _update(conn, path, fingerprint, current, verify=False)
+
+
+def _update(conn: apsw.Connection, path: Path, fingerprint: str, current: flatcache.Stamp, *, verify: bool) -> None:
+    """Bring the cache file to `current`: append the rows added since (when
+    its stamp is older and nothing was re-embedded or purged since), else
+    rewrite it from the table (best effort: a read-only store has none)."""
     dim = current[0]
     header = flatcache.read_header(path, fingerprint)
-    if header is not None and isinstance(header.get("max_id"), int):
+    if header is not None and isinstance(header.get("max_id"), int) and tuple(header.get("stamp", ())) != tuple(current):
         ids, rows, max_id = _rows(conn, fingerprint, dim, after=header["max_id"])
-        appended = flatcache.append(path, fingerprint, current, ids, rows, max_id=max_id, verify=verify)
-        if appended is not None:
-            return appended
+        if flatcache.append(path, fingerprint, current, ids, rows, max_id=max_id, verify=verify):
+            return
     ids, rows, max_id = _rows(conn, fingerprint, dim)
+    for suffix in OLD_CACHES:
+        _cache_path(path.parent, fingerprint, suffix).unlink(missing_ok=True)
     flatcache.write(path, fingerprint, current, ids, rows, max_id=max_id)
-    return ids, rows
 
 
 def _rows(conn: apsw.Connection, fingerprint: str, dim: int, after: int = 0) -> tuple[list[str], np.ndarray, int]:
     """(memory ids, rows, the last row id) of the vectors with row id > `after`, in row order."""
-    import numpy as np
-
     found = conn.execute(
         "SELECT id, memory_id, vec FROM vectors WHERE fingerprint=? AND id > ? ORDER BY id", (fingerprint, after)
     ).fetchall()
@@ -219,75 +273,65 @@ def _rows(conn: apsw.Connection, fingerprint: str, dim: int, after: int = 0) -> 
     return ids, rows, found[-1][0] if found else after
 
 
-def centered(
-    conn: apsw.Connection, directory: Path, fingerprint: str, *, verify: bool = False
-) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """(memory ids, rows with the store's common component removed and
-    re-normalised, that common component): derived from `matrix`, cached
-    beside it under the same stamp.
-
-    The common component is the mean of the stored vectors, shrunk towards
-    zero while the store is small (mean x n / (n + CENTER_PRIOR)), so one or
-    two memories are not centred onto nothing. A store whose memories mostly
-    say "Dana: ..." has a mean that is mostly "Dana"; removing it leaves what
-    each memory says beyond what every memory says. `verify` checks both
-    caches' checksums (and rebuilds what is damaged)."""
-    import numpy as np
-
-    current = stamp(conn, fingerprint)
-    if current is None:
-        empty = np.zeros((0, 0), dtype=np.float32)
-        return [], empty, np.zeros(0, dtype=np.float32)
-    path = _cache_path(directory, fingerprint, "c32")
-    cached = flatcache.read(path, fingerprint, current, extra=1, verify=verify)
-    if cached is not None:
-        return cached[0], cached[1][:-1], np.asarray(cached[1][-1])
-    ids, rows = matrix(conn, directory, fingerprint, verify=verify)
-    mean = common_component(np.asarray(rows, dtype=np.float32))
-    out = np.asarray(rows, dtype=np.float32) - mean
-    norms = np.linalg.norm(out, axis=1, keepdims=True)
-    np.divide(out, norms, out=out, where=norms > 0)
-    flatcache.write(path, fingerprint, current, ids, np.vstack([out, mean[None, :]]))
-    return ids, out, mean
-
-
-def centered_view(
+def flat_view(
     conn: apsw.Connection, directory: Path, fingerprint: str, *, verify: bool = False
 ) -> tuple[list[str], memoryview | None, list[float]]:
-    """`centered` without numpy when its cache is current: (memory ids, the
-    centred rows as a 2-D float32 memoryview, the common component), or
-    ([], None, []) for no vectors (a memoryview cannot have zero rows). When
-    the cache is missing, stale or damaged, `centered` rebuilds it (numpy is
-    imported for that one call: after a drain, or once per new store)."""
+    """`flat` without numpy when the cache is current: (memory ids, the rows
+    as a 2-D float32 memoryview, the common component), or ([], None, [])
+    for no vectors. When the cache is missing, stale or damaged, `flat`
+    appends to it or rebuilds it (numpy is imported for that one call: after
+    a drain that did not refresh it, or once per new store)."""
     current = stamp(conn, fingerprint)
     if current is None or current[1] == 0:
         return [], None, []
-    path = _cache_path(directory, fingerprint, "c32")
-    cached = flatcache.view(path, fingerprint, current, extra=1, verify=verify)
+    path = _cache_path(directory, fingerprint)
+    cached = flatcache.view(path, fingerprint, current, verify=verify)
     if cached is None:
-        centered(conn, directory, fingerprint, verify=verify)  # rebuilds the cache file
-        cached = flatcache.view(path, fingerprint, current, extra=1)
-    if cached is None:  # a read-only store: no cache file to map, answer from memory
-        ids, rows, mean = centered(conn, directory, fingerprint)
-        if not ids:
-            return [], None, []
-        return ids, memoryview(rows.astype("<f4")).cast("B").cast("f", rows.shape), mean.tolist()
-    ids, rows = cached
-    count, dim = rows.shape
-    flat = rows.cast("B")
-    return ids, flat[: count * dim * 4 - dim * 4].cast("f", (count - 1, dim)), flat[-dim * 4 :].cast("f").tolist()
+        ids, rows, mean = flat(conn, directory, fingerprint, verify=verify)
+        cached = flatcache.view(path, fingerprint, current)
+        if cached is None:  # a read-only store: no cache file to map, answer from memory
+            if not ids:
+                return [], None, []
+            return ids, memoryview(rows.astype("<f4")).cast("B").cast("f", rows.shape), mean.tolist()
+    ids, rows, total = cached
+    return ids, rows, mean_of(total, len(ids))
 
 
 CENTER_PRIOR = 20.0
 
 
-def common_component(rows: np.ndarray) -> np.ndarray:
+def mean_of(sums: object, n: int) -> list[float]:
+    """The store's common component from its vectors' column sums: their
+    mean, shrunk towards zero while the store is small (sum / (n +
+    CENTER_PRIOR), so one or two memories are not centred onto nothing),
+    rounded to float32 as every reader uses it."""
+    from array import array
+
+    values = list(sums)  # type: ignore[call-overload]
+    return array("f", (v / (n + CENTER_PRIOR) for v in values)).tolist()
+
+
+def centered(
+    conn: apsw.Connection, directory: Path, fingerprint: str, *, verify: bool = False
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """(memory ids, rows with the store's common component removed and
+    re-normalised, that common component), computed with numpy from `flat`.
+
+    A store whose memories mostly say "Dana: ..." has a mean that is mostly
+    "Dana"; removing it leaves what each memory says beyond what every
+    memory says. Nothing keeps this matrix: recall centres at query time
+    (memman/recall/scan.py `centred_similarities`, the same cosines without
+    rewriting n rows each time the mean moves); this is the definition they
+    are tested against, and what the "centering" ablation compares."""
     import numpy as np
 
-    if not len(rows):
-        return np.zeros(rows.shape[1] if rows.ndim == 2 else 0, dtype=np.float32)
-    n = len(rows)
-    return (rows.mean(axis=0) * (n / (n + CENTER_PRIOR))).astype(np.float32)
+    ids, rows, mean = flat(conn, directory, fingerprint, verify=verify)
+    if not ids:
+        return [], np.zeros((0, rows.shape[1] if rows.ndim == 2 else 0), dtype=np.float32), mean
+    out = np.asarray(rows, dtype=np.float32) - mean
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    np.divide(out, norms, out=out, where=norms > 0)
+    return ids, out, mean
 
 
 def cache_problem(conn: apsw.Connection, directory: Path, fingerprint: str) -> str | None:

@@ -483,13 +483,21 @@ def _hook_payload(i: int) -> bytes:
     ).encode()
 
 
+def socket_dir(prefix: str) -> str:
+    """A short, private directory for a warm server's socket: under /tmp
+    itself, not TMPDIR. A Unix socket's path cannot pass 107 bytes, which a
+    test's TMPDIR (/tmp/pytest-of-USER/pytest-1000/test_.../tmp/...) does
+    once pytest's counter reaches four digits: the server cannot bind."""
+    return tempfile.mkdtemp(prefix=prefix, dir="/tmp" if os.path.isdir("/tmp") else None)
+
+
 def bench_hot_path(mm: list[str], env: dict[str, str], runs: int) -> dict:
     """The prompt hook cold, then recall and the hook through the warm server
     (memman/server/), interleaved so load drift hits both alike."""
     hook = [*mm, "hook", "user-prompt-submit"]
     out: dict = {"hook": stats([run(hook, env, _hook_payload(i))[0] for i in range(runs)])}
     log(f"hook user-prompt-submit (cold): median {out['hook']['median']:.1f} ms")
-    run_dir = tempfile.mkdtemp(prefix="mmb")  # a short, private socket directory
+    run_dir = socket_dir("mmb")
     warm = {**env, "MEMMAN_SERVER": "auto", "XDG_RUNTIME_DIR": run_dir}
     try:
         run([*mm, "server", "start"], warm)

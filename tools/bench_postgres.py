@@ -234,7 +234,7 @@ def _warm(envs: dict[str, dict[str, str]], runs: int, floor: list[float]) -> dic
     is sampled again alongside, so both halves of the run share it."""
     import shutil
 
-    run_dirs = {name: tempfile.mkdtemp(prefix="mmb") for name in envs}  # short, private socket dirs
+    run_dirs = {name: bench.socket_dir("mmb") for name in envs}  # short, private socket dirs
     warm = {name: {**env, "MEMMAN_SERVER": "auto", "XDG_RUNTIME_DIR": run_dirs[name]} for name, env in envs.items()}
     samples: dict[str, list[float]] = {name: [] for name in envs}
     try:

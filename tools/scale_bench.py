@@ -232,7 +232,7 @@ def cold(env: dict[str, str], runs: int, as_of: str, baseline: str | None = None
 
 def warm(env: dict[str, str], runs: int) -> dict:
     log("warm server: recall / --basic / hook")
-    run_dir = tempfile.mkdtemp(prefix="mms")
+    run_dir = bench.socket_dir("mms")
     server_env = {**env, "MEMMAN_SERVER": "auto", "XDG_RUNTIME_DIR": run_dir}
     try:
         bench.run([str(MEMMAN), "server", "start"], server_env)

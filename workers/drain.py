@@ -17,7 +17,7 @@ from events.clock import to_iso
 from events.log import NewEvent
 from events.types import Recorded, SessionCaptured, StoreConfigured
 from projections.graph import EDGE_POLICY_SETTING
-from projections.vectors import _cache_path, centered, matrix, stamp
+from projections.vectors import _cache_path, matrix, refresh, stamp
 from projections.store import StoreDB
 from workers.capture import CaptureDeriver
 from workers.derive import ACTOR, Deriver
@@ -156,9 +156,9 @@ def drain_store(
         db.notices.append(f"{skipped} inputs left pending: a provider failed repeatedly (circuit open); the next drain retries")
     if deriver.also_missed:
         db.notices.append(f"{deriver.also_missed} inputs lack the swap target's embedding; 'memman embed swap --resume' adds them")
-    if work:  # refresh recall's flat copies now: the new rows are appended to the plain one, and the
-        # centred one (rewritten whole: the mean moved) is current, so the next recall imports no numpy
-        centered(db.vectors.conn, db.directory, embedder.fingerprint.key)
+    if work:  # refresh recall's flat cache now (the new rows appended, nothing else rewritten: recall
+        # centres at query time), so the next recall imports no numpy
+        refresh(db.vectors.conn, db.directory, embedder.fingerprint.key)
         save_index(db, deriver.vectors, embedder.fingerprint.key)
     return DrainReport(
         store=name,

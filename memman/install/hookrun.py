@@ -249,12 +249,7 @@ def _stop(hook: HookInput, data_dir: Path, store: str | None) -> dict[str, objec
         names = [n for n in scoped.scope.reads if scoped.app(n).registry.exists(n)]
         if not names:
             return None
-        head = sum(
-            scoped.app(n).db.log.conn.execute(
-                "SELECT count(*) FROM events WHERE type IN ('memory.remembered', 'memory.replaced')"
-            ).fetchone()[0]
-            for n in names
-        )
+        head = sum(scoped.app(n).db.log.count(("memory.remembered", "memory.replaced")) for n in names)
     try:
         stops, seen = (int(x) for x in counter.read_text().split())
     except (FileNotFoundError, ValueError):

@@ -127,8 +127,10 @@ def _check_copy(source: EventLog, target: EventLog) -> str:
 def _seal(log: EventLog) -> None:
     """Refuse every later append to the old SQLite log (inside the write
     transaction that also switched the store)."""
+    rows = log.conn.execute("SELECT type FROM sqlite_master WHERE name = 'events'").fetchone()
+    table = "event_rows" if rows and rows[0] == "view" else "events"  # a compact log's rows (events/compact.py)
     log.conn.execute(
-        "CREATE TRIGGER IF NOT EXISTS events_moved BEFORE INSERT ON events"
+        f"CREATE TRIGGER IF NOT EXISTS events_moved BEFORE INSERT ON {table}"
         " BEGIN SELECT RAISE(ABORT, 'this store moved to PostgreSQL; run the command again'); END"
     )
 

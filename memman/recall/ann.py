@@ -15,9 +15,13 @@ instead, memory-mapped, and scores exactly what it returns:
   OVERFETCH x the wanted candidates absorbs that: at 100k, the exact top 200
   by centred cosine were 99.6% of the index order's top 400 and 100% of its
   top 800 (30 queries; docs/scale.md).
-- Every candidate is rescored exactly against the centred rows; rows the
-  saved index lacks (active memories embedded since its last save) are
-  scored exactly too, always.
+- Every candidate is rescored exactly: its raw row, read from the mapped
+  flat cache, centred on the store's mean and re-normalised (float64) for
+  this query only (memman/recall/scan.py computes the same cosines for
+  every row below ANN_ROWS). Only the candidates' rows are touched, so
+  the server's resident memory holds their pages, not the matrix (1 GB at
+  1M x 256). Rows the saved index lacks (active memories embedded since
+  its last save) are scored exactly too, always.
 - The similarity distribution (the per-store floor, z-scores) comes from a
   fixed, evenly spread sample of SAMPLE_ROWS rows instead of all of them.
 - Memories found another way (keyword, expansions) get their exact centred
@@ -43,15 +47,21 @@ SAMPLE_ROWS = 8_192  # rows the similarity distribution is estimated from
 
 class Neighbourhood:
     """The drain's saved index (memory-mapped) and what maps its answers
-    onto rows of the centred cache: row positions sorted by the index's key
+    onto rows of the flat cache: row positions sorted by the index's key
     for each memory id, and the active rows the index lacks."""
 
-    def __init__(self, index: object, keys: np.ndarray, order: np.ndarray, unindexed: np.ndarray, sample: np.ndarray) -> None:
+    def __init__(
+        self, index: object, keys: np.ndarray, order: np.ndarray, unindexed: np.ndarray, sample: np.ndarray,
+        mean: np.ndarray, row_keys: RowKeys,
+    ) -> None:
         self.index = index
+        self.row_keys = row_keys  # each row's key in row order, and the ids they were hashed from
+        self.mean = mean  # the common component (float64), the same as the scan's
         self.keys = keys  # sorted hash keys of the cache's rows
         self.order = order  # row position of each sorted key
         self.unindexed = unindexed  # positions of active rows the index does not hold
-        self.sample = sample  # the rows the distribution is estimated from, copied (8 MB: gathering them per query cost ~1 ms)
+        self.sample = sample  # the rows the distribution is estimated from, centred, copied
+        # (8 MB: gathering them per query cost ~1 ms)
 
     def positions(self, keys: np.ndarray) -> np.ndarray:
         """Row positions of `keys` (a key of no row is dropped)."""
@@ -61,10 +71,37 @@ class Neighbourhood:
         return self.order[at[self.keys[at] == keys]]  # type: ignore[no-any-return]
 
 
-def neighbourhood(db: StoreDB, fingerprint: str, ids: list[str], rows: memoryview, version: object) -> Neighbourhood | None:
-    """The store's Neighbourhood for the centred cache (`ids`, `rows`), kept
-    with the store handle while `version` holds, or None: no usable index."""
-    return db.kept(f"ann:{fingerprint}", version, lambda: _load(db, fingerprint, ids, rows))
+def neighbourhood(
+    db: StoreDB, fingerprint: str, ids: list[str], rows: memoryview, mean: list[float], version: object
+) -> Neighbourhood | None:
+    """The store's Neighbourhood for the flat cache (`ids`, `rows`, their
+    common component `mean`), kept with the store handle while `version`
+    holds, or None: no usable index. After a drain appended rows to the
+    cache, the keys of the rows it held before are reused (hashing 1M ids
+    costs ~2 s): only the new rows' are computed."""
+    held = db.memo.get(f"ann:{fingerprint}")
+    before = held[1].row_keys if isinstance(held, tuple) and isinstance(held[1], Neighbourhood) else None
+    del held
+    return db.kept(f"ann:{fingerprint}", version, lambda: _load(db, fingerprint, ids, rows, mean, before))
+
+
+class RowKeys:
+    """The index keys of a list of ids, in its order."""
+
+    def __init__(self, ids: list[str], keys: np.ndarray) -> None:
+        self.ids, self.keys = ids, keys
+
+    @classmethod
+    def of(cls, ids: list[str], before: RowKeys | None) -> RowKeys:
+        """Keys for `ids`, reusing `before`'s when its ids are a prefix of these."""
+        import numpy as np
+
+        from workers.annindex import key_of
+
+        done = before is not None and len(before.ids) <= len(ids) and ids[: len(before.ids)] == before.ids
+        head = before.keys if done and before is not None else np.zeros(0, dtype=np.uint64)
+        rest = ids[len(head) :]
+        return cls(ids, np.concatenate([head, np.fromiter((key_of(i) for i in rest), dtype=np.uint64, count=len(rest))]))
 
 
 def _matrix(rows: memoryview) -> np.ndarray:
@@ -73,11 +110,24 @@ def _matrix(rows: memoryview) -> np.ndarray:
     return np.frombuffer(rows.cast("B"), dtype="<f4").reshape(rows.shape)
 
 
-def _load(db: StoreDB, fingerprint: str, ids: list[str], rows: memoryview) -> Neighbourhood | None:
+def centred(rows: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """`rows` (k x dim) centred on `mean` and re-normalised, float64 (a zero
+    row stays zero): the rows the scan's scores are the cosines with."""
+    import numpy as np
+
+    out = np.asarray(rows, dtype=np.float64) - mean
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    np.divide(out, norms, out=out, where=norms > 0)
+    return out
+
+
+def _load(
+    db: StoreDB, fingerprint: str, ids: list[str], rows: memoryview, mean: list[float], before: RowKeys | None = None
+) -> Neighbourhood | None:
     import numpy as np
 
     from projections.vectors import _cache_path, stamp
-    from workers.annindex import AnnIndex, key_of
+    from workers.annindex import AnnIndex
 
     current = stamp(db.vectors.conn, fingerprint)
     if current is None:
@@ -85,14 +135,17 @@ def _load(db: StoreDB, fingerprint: str, ids: list[str], rows: memoryview) -> Ne
     ann = AnnIndex.load(_cache_path(db.directory, fingerprint, "hnsw"), fingerprint, current[0], current[3], view=True)
     if ann is None:
         return None
-    keys = np.fromiter((key_of(i) for i in ids), dtype=np.uint64, count=len(ids))
+    row_keys = RowKeys.of(ids, before)
+    keys = row_keys.keys
     order = np.argsort(keys, kind="stable")
     held = np.asarray(ann.index.contains(keys), dtype=bool)  # type: ignore[attr-defined]
     lacking = np.flatnonzero(~held)
     active = _active(db, [ids[i] for i in lacking])
     unindexed = np.array([i for i in lacking if ids[i] in active], dtype=np.int64)
     sample = np.unique(np.linspace(0, len(ids) - 1, min(SAMPLE_ROWS, len(ids))).astype(np.int64))
-    return Neighbourhood(ann.index, keys[order], order, unindexed, np.ascontiguousarray(_matrix(rows)[sample]))
+    m = np.asarray(mean, dtype=np.float64)
+    sampled = centred(_matrix(rows)[sample], m).astype(np.float32)
+    return Neighbourhood(ann.index, keys[order], order, unindexed, sampled, m, row_keys)
 
 
 def _active(db: StoreDB, ids: list[str]) -> set[str]:
@@ -108,7 +161,7 @@ def candidates(
     near: Neighbourhood, rows: memoryview, query: list[float], want: int
 ) -> tuple[np.ndarray, np.ndarray, float, float]:
     """(row positions, their exact centred similarities, the distribution's
-    mean and standard deviation from the sample) for `query`."""
+    mean and standard deviation from the sample) for `query` (centred)."""
     import numpy as np
 
     matrix = _matrix(rows)
@@ -117,7 +170,7 @@ def candidates(
     found = near.index.search(q, count, threads=1)  # type: ignore[attr-defined]
     keys = np.asarray(found.keys, dtype=np.uint64)
     positions = np.unique(np.concatenate([near.positions(keys), near.unindexed]))
-    scores = (matrix[positions] @ q).astype(np.float64)
+    scores = centred(matrix[positions], near.mean) @ q.astype(np.float64)
     sampled = (near.sample @ q).astype(np.float64)
     return positions, scores, float(sampled.mean()), float(sampled.std())
 
@@ -137,5 +190,5 @@ def similarity_of(near: Neighbourhood, rows: memoryview, query: list[float], ids
     found = {m: int(near.order[n]) for m, n, k in zip(wanted, at, keys) if near.keys[n] == k and ids[int(near.order[n])] == m}
     if not found:
         return {}
-    scores = matrix[list(found.values())] @ q
+    scores = centred(matrix[list(found.values())], near.mean) @ q.astype(np.float64)
     return {m: float(s) for m, s in zip(found, scores)}

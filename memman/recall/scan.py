@@ -2,10 +2,12 @@
 spend ~50 ms importing numpy (a third of its process at 10k memories, docs/
 scale.md) to run one matrix-vector product that takes under a millisecond.
 
-The rows come memory-mapped from the centred flat cache
-(`projections.vectors.centered_view`) as a 2-D float32 memoryview, and
+The rows come memory-mapped from the flat vector cache
+(`projections.vectors.flat_view`) as a 2-D float32 memoryview, and
 simsimd (one small C extension: imports in ~1 ms, no numpy) takes the dot
-products. Its float32 kernels accumulate in higher precision than a float32
+products. The cache holds the stored rows as they are; they are centred
+at query time (`centred_similarities`), so a drain appends rows and never
+rewrites the ones there because the store's mean moved. Its float32 kernels accumulate in higher precision than a float32
 BLAS, so scores agree with numpy's to ~1e-7; the recall benchmark's figures
 are unchanged (docs/scale.md). Everything else here is a few thousand float
 operations in plain Python.
@@ -32,7 +34,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["NUMPY_ROWS", "finite", "moments", "ranked_above", "similarities", "unit_difference"]
+__all__ = [
+    "NUMPY_ROWS", "Scales", "centred_similarities", "finite", "moments", "ranked_above", "scales", "similarities",
+    "unit_difference",
+]
 
 NUMPY_ROWS = 20_000  # from this many rows on, the similarities stay a numpy array
 
@@ -52,6 +57,55 @@ def similarities(rows: memoryview, query: list[float]) -> Values:
     import numpy as np
 
     return np.frombuffer(flat, dtype=np.float64 if found.format == "d" else np.float32).astype(np.float64, copy=False)
+
+
+Scales = Sequence[float]  # 1 / |r - m| per row: an array("d"), or a float64 numpy array from NUMPY_ROWS rows on
+
+
+def _dots(rows: memoryview, vector: list[float], metric: str = "dot") -> memoryview:
+    """`metric` ("dot", or "euclidean": the distance) between every row of
+    `rows` and `vector`, float64, flat."""
+    import simsimd
+
+    q = array("f", vector)
+    found = memoryview(simsimd.cdist(rows, memoryview(q).cast("B").cast("f", (1, len(q))), metric=metric))
+    return found.cast("B").cast(found.format)
+
+
+def scales(rows: memoryview, mean: list[float]) -> Scales:
+    """1 / |r - m| for every row r of `rows` (0 where r == m): one pass over
+    the rows (simsimd's distance kernel), none of them rewritten. What
+    centring a row costs, kept by the warm server while the rows and the
+    mean stay the same (memman/recall/vector.py)."""
+    distances = _dots(rows, mean, "euclidean")
+    if len(distances) < NUMPY_ROWS:
+        return array("d", [1.0 / d if d > 0 else 0.0 for d in distances.tolist()])
+    import numpy as np
+
+    found = np.frombuffer(distances, dtype=np.float64)
+    out = np.zeros(len(found), dtype=np.float64)
+    np.divide(1.0, found, out=out, where=found > 0)
+    return out
+
+
+def centred_similarities(rows: memoryview, query: list[float], mean: list[float], scale: Scales) -> Values:
+    """The centred cosine of every row r of `rows` with the centred unit
+    query q' = (q - m) / |q - m|, without centring the rows:
+
+        (r - m).q' / |r - m|  =  (r.q' - m.q') x scale(r)
+
+    (`scale`: `scales(rows, mean)`). A list, or from NUMPY_ROWS rows on a
+    float64 numpy array; equal to the dot products with rows centred and
+    re-normalised beforehand to float rounding (tests/memman/test_recall_scan.py)."""
+    import simsimd
+
+    mq = math.fsum(m * x for m, x in zip(mean, query))
+    dots = _dots(rows, query)
+    if not isinstance(scale, array):
+        import numpy as np
+
+        return (np.frombuffer(dots, dtype=np.float64) - mq) * scale  # type: ignore[no-any-return]
+    return memoryview(simsimd.fma(dots, scale, scale, alpha=1.0, beta=-mq)).tolist()  # type: ignore[no-any-return]
 
 
 def finite(values: Values) -> bool:

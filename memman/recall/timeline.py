@@ -80,9 +80,3 @@ def travel(conn: apsw.Connection, *, as_of: str | None, upto: int | None) -> Ite
         yield
     finally:
         conn.execute("DROP VIEW IF EXISTS temp.memories")
-
-
-def known_upto(log_conn: apsw.Connection, known_at: str) -> int:
-    """The last seq recorded at or before `known_at` (0: nothing yet)."""
-    row = log_conn.execute("SELECT max(seq) FROM events WHERE recorded_at <= ?", (known_at,)).fetchone()
-    return int(row[0] or 0)

@@ -9,8 +9,9 @@ Three steps keep store-wide vocabulary out of it (issue 10, item 2):
    embedders see whole texts, so for them the weighting happens on vectors,
    by step 2.
 2. Removal of the common component. Stored and query vectors are centred on
-   the mean of the store's vectors (projections/vectors.py `centered`, a
-   cache derived from the vectors projection) and re-normalised: the
+   the mean of the store's vectors (projections/vectors.py `centered`; at
+   query time, memman/recall/scan.py `centred_similarities`) and
+   re-normalised: the
    direction every memory shares ("Dana: ...", the store's register) no
    longer makes every memory look similar to every query.
 3. A floor calibrated per store and query. The similarities of the query to
@@ -45,11 +46,13 @@ from collections.abc import Collection
 import msgspec
 
 from memman.recall import ann
-from memman.recall.scan import Values, finite, moments, ranked_above, similarities, unit_difference
+from memman.recall.scan import (
+    Scales, Values, centred_similarities, finite, moments, ranked_above, scales, similarities, unit_difference,
+)
 from memman.recall.terms import QueryTerms
 from projections.queries import kinds_by_id
 from projections.store import StoreDB
-from projections.vectors import cache_identity, centered_view, matrix, stamp
+from projections.vectors import cache_identity, flat_view, stamp
 
 CANDIDATES = 50
 Z_FLOOR = 1.5  # standard deviations above the store's mean similarity to the query
@@ -148,26 +151,29 @@ def vector_hits(
 ) -> tuple[list[VectorHit], Scores | None]:
     """Vector candidates (active, filtered, above the store's floor), best
     first, and a lookup of the query's centred similarity to any memory.
-    numpy is not imported while the centred flat cache is current (scan.py)."""
+    numpy is not imported while the flat vector cache is current (scan.py)."""
     raw = _query_vector(db, query, fingerprint, words, "query-weights" not in disable)
     if raw is None or not any(raw):
         return [], None
-    ids, rows, mean, position = _rows(db, fingerprint, centre="centering" not in disable)
-    q = unit_difference(raw, mean)
-    if not ids or rows is None or q is None:
+    centring = "centering" not in disable
+    rows = _flat(db, fingerprint)
+    q = unit_difference(raw, rows.mean if centring else [])
+    if not rows.ids or rows.rows is None or q is None:
         return [], None
-    if len(ids) >= ann.ANN_ROWS and "centering" not in disable:
-        near = ann.neighbourhood(db, fingerprint, ids, rows, _version(db, fingerprint))
+    ids, position = rows.ids, rows.position
+    if len(ids) >= ann.ANN_ROWS and centring:
+        near = ann.neighbourhood(db, fingerprint, ids, rows.rows, rows.mean, _version(db, fingerprint))
         found = None if near is None else _near_hits(
-            db, near, ids, rows, q, fingerprint, words, category=category, source=source, disable=disable
+            db, near, ids, rows.rows, q, fingerprint, words, category=category, source=source, disable=disable
         )  # fmt: skip
         if found is not None:
             return found
-    scores = similarities(rows, q)
-    if not finite(scores):  # flipped bytes in a flat cache: check both, rebuild what is damaged
-        ids, rows, _, _ = _rows(db, fingerprint, centre="centering" not in disable, verify=True)
-        position = None  # the rebuilt rows' order, not the kept one's
-        scores = [s if math.isfinite(s) else -math.inf for s in similarities(rows, q)] if rows is not None else []
+    scores = rows.similarities(q, centring)
+    if not finite(scores):  # flipped bytes in the flat cache: check it, rebuild it if damaged
+        rows = _flat(db, fingerprint, verify=True)
+        ids, position = rows.ids, None  # the rebuilt rows' order, not the kept one's
+        found = [] if rows.rows is None else rows.similarities(q, centring)
+        scores = [s if math.isfinite(s) else -math.inf for s in found]
     if len(ids) >= MIN_Z_SAMPLE:
         centre, spread = moments(scores)
     else:
@@ -222,7 +228,7 @@ def _near_hits(
     words: QueryTerms, *, category: str | None, source: str | None, disable: Collection[str],
 ) -> tuple[list[VectorHit], Scores] | None:
     """`vector_hits` from the drain's index: its candidates scored exactly;
-    None when a score it read is not a number (flipped bytes in the centred
+    None when a score it read is not a number (flipped bytes in the flat
     cache: the exact scan checks the cache and rebuilds it)."""
     positions, values, centre, spread = ann.candidates(near, rows, q, CANDIDATES * 4)
     if not (math.isfinite(centre) and math.isfinite(spread) and finite(values)):
@@ -232,25 +238,41 @@ def _near_hits(
     return _kept(db, best, centre, spread, category, source), _NearScores(near, rows, q, ids, centre, spread)
 
 
-def _rows(
-    db: StoreDB, fingerprint: str, *, centre: bool, verify: bool = False
-) -> tuple[list[str], memoryview | None, list[float], dict[str, int] | None]:
-    """(ids, rows as a float32 memoryview, the mean to subtract from the query,
-    an id -> row map filled on first use or None)."""
-    if centre and not verify:
-        return _centered(db, fingerprint)
-    if centre:
-        return (*centered_view(db.vectors.conn, db.directory, fingerprint, verify=True), None)
-    import numpy as np  # the "centering" ablation only: raw rows, nothing subtracted
+class _Flat:
+    """The flat cache as recall reads it: ids, the raw rows (a 2-D float32
+    memoryview), the store's common component, an id -> row map filled on
+    first use, and each row's centring scale (`scan.scales`) computed on
+    first use. Kept with the store handle while the vector set and its
+    cache file stay the same: one read per change, not per call, in the
+    warm server; the index path (ann.py) never asks for the scales."""
 
-    ids, rows = matrix(db.vectors.conn, db.directory, fingerprint, verify=verify)
-    if not ids:
-        return [], None, [], None
-    return ids, memoryview(np.ascontiguousarray(rows, dtype="<f4")), [], None
+    def __init__(self, ids: list[str], rows: memoryview | None, mean: list[float]) -> None:
+        self.ids, self.rows, self.mean = ids, rows, mean
+        self.position: dict[str, int] = {}
+        self._scale: Scales | None = None
+
+    def similarities(self, query: list[float], centring: bool) -> Values:
+        """Every row's cosine with `query`: centred (the query is centred
+        already), or the raw rows' for the "centering" ablation."""
+        assert self.rows is not None
+        if not centring:
+            return similarities(self.rows, query)
+        if self._scale is None:
+            self._scale = scales(self.rows, self.mean)
+        return centred_similarities(self.rows, query, self.mean, self._scale)
+
+
+def _flat(db: StoreDB, fingerprint: str, *, verify: bool = False) -> _Flat:
+    """The store's `_Flat` (read again after any change; with `verify`, its
+    rows' checksum checked and the cache rebuilt if damaged)."""
+    if verify:
+        return _Flat(*flat_view(db.vectors.conn, db.directory, fingerprint, verify=True))
+    version = (stamp(db.vectors.conn, fingerprint), cache_identity(db.directory, fingerprint))
+    return db.kept(f"flat:{fingerprint}", version, lambda: _Flat(*flat_view(db.vectors.conn, db.directory, fingerprint)))
 
 
 def _version(db: StoreDB, fingerprint: str) -> object:
-    """What the centred rows and the drain's saved index were derived from."""
+    """What the flat cache's rows and the drain's saved index were derived from."""
     import os
 
     from projections.vectors import _cache_path
@@ -261,12 +283,3 @@ def _version(db: StoreDB, fingerprint: str) -> object:
     except OSError:
         saved = None
     return (stamp(db.vectors.conn, fingerprint), cache_identity(db.directory, fingerprint), saved)
-
-
-def _centered(db: StoreDB, fingerprint: str) -> tuple[list[str], memoryview | None, list[float], dict[str, int]]:
-    """`centered_view` (ids, mapped rows, mean) and an id -> row map filled on
-    first use, kept with the store handle while the vector set and its cache
-    file stay the same: one read per change, not per call, in the warm server."""
-    version = (stamp(db.vectors.conn, fingerprint), cache_identity(db.directory, fingerprint))
-    return db.kept(f"centered:{fingerprint}", version,
-                   lambda: (*centered_view(db.vectors.conn, db.directory, fingerprint), {}))  # fmt: skip

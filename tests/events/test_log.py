@@ -22,6 +22,7 @@ from events.types import (
     Provenance,
     StoreConfigured,
 )
+from tests.events.logs import text_log
 
 
 def remembered(memory_id: str, text: str = "a fact") -> MemoryRemembered:
@@ -44,6 +45,7 @@ class EventLogContract:
         seqs = [log.append(remembered(f"M{i}")).seq for i in range(5)]
         assert seqs == [1, 2, 3, 4, 5]
         assert log.head() == 5
+        assert (log.count(), log.count(["memory.remembered"]), log.count(["memory.forgotten"])) == (5, 5, 0)
         assert log.verify() == []
 
     def test_update_and_delete_are_refused_by_the_schema(self, tmp_path: Path) -> None:
@@ -224,6 +226,20 @@ class TestSqliteEventLog(EventLogContract):
 
     def make_log(self, tmp_path: Path) -> EventLog:
         return EventLog(tmp_path / "log.db")
+
+    def reopen(self, log: EventLog) -> EventLog:
+        return EventLog(log.path)
+
+
+class TestTextEnvelopeEventLog(EventLogContract):
+    """A log created before compact envelopes (text in `events`) keeps every promise."""
+
+    refused = apsw.ConstraintError
+
+    def make_log(self, tmp_path: Path) -> EventLog:
+        log = text_log(tmp_path / "log.db")
+        assert log.conn.execute("SELECT type FROM sqlite_master WHERE name = 'events'").fetchone() == ("table",)
+        return log
 
     def reopen(self, log: EventLog) -> EventLog:
         return EventLog(log.path)

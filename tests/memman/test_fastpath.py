@@ -170,7 +170,7 @@ def test_remember_and_keyword_recall_import_nothing_heavy(data_dir) -> None:  # 
 
 
 def test_hybrid_recall_over_drained_vectors_imports_nothing_heavy(memman, data_dir) -> None:  # type: ignore[no-untyped-def]
-    """The drain leaves the centred flat cache current, and recall scans it
+    """The drain leaves the flat vector cache current, and recall scans it
     with simsimd (memman/recall/scan.py): no numpy on the cold path
     (docs/scale.md). The recall really used the vectors: the paraphrase
     shares no word with the memory."""

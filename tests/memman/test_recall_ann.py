@@ -76,13 +76,14 @@ def test_without_an_index_file_recall_scans(app: Memman, data_dir: Path, monkeyp
     assert [_results(app, q) for q in QUERIES] == exact
 
 
-def test_a_damaged_centred_cache_falls_back_to_the_scan_which_rebuilds_it(
+def test_a_damaged_flat_cache_falls_back_to_the_scan_which_rebuilds_it(
     app: Memman, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     exact = [_results(app, q) for q in QUERIES]
-    [cache] = (data_dir / "stores" / "default").glob("vectors-*.c32")
+    [cache] = (data_dir / "stores" / "default").glob("vectors-*.f32")
+    head = flatcache.head_size(256)
     data = bytearray(cache.read_bytes())
-    data[flatcache.HEAD : flatcache.HEAD + 1024] = b"\xff" * 1024  # NaNs over the first row (256 float32)
+    data[head : head + 1024] = b"\xff" * 1024  # NaNs over the first row (256 float32)
     cache.write_bytes(bytes(data))
     monkeypatch.setattr(ann, "ANN_ROWS", 20)
     loaded: list[object] = []
@@ -90,3 +91,18 @@ def test_a_damaged_centred_cache_falls_back_to_the_scan_which_rebuilds_it(
     monkeypatch.setattr(ann, "_load", lambda *a: loaded.append(real(*a)) or loaded[-1])
     assert [_results(app, q) for q in QUERIES] == exact
     assert loaded and b"\xff" * 1024 not in cache.read_bytes()  # the index path saw it; the scan rebuilt the cache
+
+
+def test_row_keys_reuse_a_prefix_and_recompute_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a drain appended rows, the warm server hashes only the new ids
+    (hashing 1M ids costs ~2 s); keys are a pure function of the ids either way."""
+    from workers.annindex import key_of
+
+    first = ann.RowKeys.of(["a", "b"], None)
+    hashed: list[str] = []
+    monkeypatch.setattr(annindex, "key_of", lambda i: hashed.append(i) or key_of(i))
+    grown = ann.RowKeys.of(["a", "b", "c"], first)
+    assert hashed == ["c"] and grown.keys.tolist() == [key_of(i) for i in "abc"]
+    other = ann.RowKeys.of(["b", "a", "c"], first)  # not a prefix (a rebuilt cache): all hashed again
+    assert hashed == ["c", "b", "a", "c"] and other.keys.tolist() == [key_of(i) for i in "bac"]
+    assert ann.RowKeys.of(["a"], first).keys.tolist() == [key_of("a")]  # fewer rows: recomputed

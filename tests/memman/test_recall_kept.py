@@ -1,6 +1,7 @@
 """Recall on handles a StorePool lends (the warm server's way) answers as a
-fresh handle does, and reuses what it derived: the centred vector matrix and
-the id -> row map are built once per vector set, not per call."""
+fresh handle does, and reuses what it derived: the mapped flat cache, the
+rows' centring scales and the id -> row map are built once per vector set,
+not per call."""
 
 from __future__ import annotations
 
@@ -34,13 +35,15 @@ def test_kept_handles_answer_as_fresh_ones_and_keep_the_matrix(data_dir: Path) -
     with pool.lending():
         warm = [_recall(data_dir, q) for q in ("buildkite pipeline", "when do we deploy")]
         db = pool.take(data_dir / "stores" / "default")
-        (key,) = [k for k in db.memo if k.startswith("centered:")]
-        _, (ids, _rows, _mean, position) = db.memo[key]  # type: ignore[misc]
+        (key,) = [k for k in db.memo if k.startswith("flat:")]
+        flat = db.memo[key][1]  # type: ignore[index]
+        position, scale = flat.position, flat._scale
         pool.give(db)
-        assert position == {memory_id: row for row, memory_id in enumerate(ids)}  # filled in place, once
+        assert position == {memory_id: row for row, memory_id in enumerate(flat.ids)}  # filled in place, once
+        assert scale is not None and len(scale) == len(flat.ids)
         again = _recall(data_dir, "buildkite pipeline")
         db = pool.take(data_dir / "stores" / "default")
-        assert db.memo[key][1][3] is position  # type: ignore[index]
+        assert db.memo[key][1] is flat and flat.position is position and flat._scale is scale  # type: ignore[index]
         pool.give(db)
     pool.close()
     assert warm == cold and again == cold[0]

@@ -11,7 +11,8 @@ import sys
 import numpy as np
 import pytest
 
-from memman.recall.scan import moments, ranked_above, similarities, unit_difference
+from memman.recall import scan
+from memman.recall.scan import centred_similarities, moments, ranked_above, scales, similarities, unit_difference
 
 
 def test_similarities_equal_a_float32_matrix_product() -> None:
@@ -32,6 +33,35 @@ def test_similarities_of_a_memory_mapped_read_only_view(tmp_path) -> None:  # ty
     with path.open("rb") as f:
         view = memoryview(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)).cast("f", (3, 4))
     assert similarities(view, [1.0, 0.0, 0.0, 1.0]) == [3.0, 11.0, 19.0]
+
+
+@pytest.mark.parametrize("numpy_rows", [scan.NUMPY_ROWS, 100])  # the list path, and the numpy array path
+def test_centring_at_query_time_equals_the_centred_rows_cosines(numpy_rows: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What recall scores with now (raw rows, centred per query) against what
+    it scored before (a centred, re-normalised copy of every row, the `.c32`
+    cache): the same cosines to float tolerance."""
+    monkeypatch.setattr(scan, "NUMPY_ROWS", numpy_rows)
+    rng = np.random.default_rng(11)
+    raw = rng.standard_normal((600, 256)) + 2.0 * rng.standard_normal(256)  # a strong common component
+    rows = (raw / np.linalg.norm(raw, axis=1, keepdims=True)).astype("<f2").astype("<f4")  # stored as float16
+    mean = (rows.mean(axis=0) * (600 / 620)).astype(np.float32)
+    centred = rows - mean
+    centred /= np.linalg.norm(centred, axis=1, keepdims=True)
+    old_cache = centred.astype("<f4")  # what the centred copy held
+    for _ in range(5):
+        query = unit_difference(rng.standard_normal(256).tolist(), mean.tolist())
+        assert query is not None
+        before = similarities(memoryview(old_cache), query)
+        after = centred_similarities(memoryview(rows), query, mean.tolist(), scales(memoryview(rows), mean.tolist()))
+        assert isinstance(after, list) == (numpy_rows > 600)
+        assert np.allclose(after, before, rtol=0, atol=2e-6)
+        assert ranked_above(after, 0.05, 50) == ranked_above(before, 0.05, 50)
+
+
+def test_a_row_equal_to_the_mean_scores_zero() -> None:
+    rows = np.array([[0.5, 0.5], [1.0, 0.0]], dtype="<f4")
+    found = centred_similarities(memoryview(rows), [0.0, 1.0], [0.5, 0.5], scales(memoryview(rows), [0.5, 0.5]))
+    assert found[0] == 0.0 and found[1] == pytest.approx(-(0.5**0.5), abs=1e-7)
 
 
 def test_moments_are_the_mean_and_population_deviation() -> None:

@@ -3,14 +3,19 @@ the table changes, and rebuilt when missing, truncated or foreign."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from events.log import EventLog
 from events.types import MemoryEmbedded, MemoryPurged, Provenance, Vector
 from projections.runner import ProjectionSet
-from projections.vectors import VectorsProjector, _cache_path, cache_problem, centered, centered_view, matrix
+from projections import flatcache
+from projections.vectors import (
+    CENTER_PRIOR, VectorsProjector, _cache_path, cache_problem, centered, flat, flat_view, matrix, mean_of, refresh,
+)
 
 FP = "test:4"
 
@@ -91,6 +96,29 @@ def test_new_rows_are_appended_in_place_and_equal_a_full_rebuild(tmp_path: Path)
     assert rebuilt_ids == ids and rebuilt.tolist() == rows.tolist()
 
 
+def test_refresh_appends_what_is_new_and_leaves_a_current_cache_alone(tmp_path: Path) -> None:
+    """The drain's call after a pass: the rows already in the file are not
+    rewritten (their bytes and the file stay), a current file is not touched."""
+    log, pset = setup(tmp_path)
+    embed(log, {"A": [1, 0, 0, 0], "B": [0, 1, 0, 0]})
+    pset.catch_up()
+    refresh(pset.conn, tmp_path, FP)
+    path = _cache_path(tmp_path, FP)
+    head = flatcache.head_size(4)
+    first = path.read_bytes()[head : head + 32]
+    stat = path.stat()
+    refresh(pset.conn, tmp_path, FP)
+    assert path.stat().st_mtime_ns == stat.st_mtime_ns
+    embed(log, {"C": [0, 0, 1, 0]})
+    pset.catch_up()
+    refresh(pset.conn, tmp_path, FP)
+    assert path.stat().st_ino == stat.st_ino and path.read_bytes()[head : head + 32] == first
+    assert matrix(pset.conn, tmp_path, FP, verify=True)[0] == ["A", "B", "C"]
+    assert cache_problem(pset.conn, tmp_path, FP) is None
+    refresh(pset.conn, tmp_path, "nothing:4")  # no such vector set: nothing to do
+    assert not _cache_path(tmp_path, "nothing:4").exists()
+
+
 def test_a_reembedded_or_purged_row_rewrites_the_cache_whole(tmp_path: Path) -> None:
     log, pset = setup(tmp_path)
     embed(log, {"A": [1, 0, 0, 0], "B": [0, 1, 0, 0]})
@@ -120,60 +148,136 @@ def test_a_cache_caught_half_appended_is_rebuilt(tmp_path: Path) -> None:
     matrix(pset.conn, tmp_path, FP)
     data = bytearray(path.read_bytes())
     data[:4096] = head  # the rows and ids were written, the header not yet (a crash in between)
+    assert flatcache.head_size(4) == 4096
     path.write_bytes(bytes(data))
     ids, rows = matrix(pset.conn, tmp_path, FP, verify=True)
     assert ids == ["A", "B"] and rows.tolist() == [[1, 0, 0, 0], [0, 1, 0, 0]]
     assert cache_problem(pset.conn, tmp_path, FP) is None
 
 
-# The numpy-free reading of the centred copy (recall's cold path, memman/recall/scan.py).
+# The common component and the numpy-free view (recall's cold path, memman/recall/scan.py).
 
 
-def test_the_numpy_free_view_of_the_centred_cache_equals_centered(tmp_path: Path) -> None:
+def test_the_mean_comes_from_the_header_sums_through_appends_as_from_the_rows(tmp_path: Path) -> None:
+    log, pset = setup(tmp_path)
+    rng = np.random.default_rng(3)
+    batches = [rng.standard_normal((n, 4)).astype("<f4") for n in (5, 1, 3)]
+    names = iter(f"M{n}" for n in range(100))
+    for batch in batches:
+        embed(log, {next(names): row.tolist() for row in batch})
+        pset.catch_up()
+        ids, rows, mean = flat(pset.conn, tmp_path, FP)  # appended each time after the first
+    everything = np.vstack(batches)
+    expected = (everything.mean(axis=0) * (len(everything) / (len(everything) + CENTER_PRIOR))).astype(np.float32)
+    assert np.allclose(mean, expected, rtol=1e-6, atol=1e-7) and mean.dtype == np.float32
+    assert len(ids) == 9 and np.array_equal(np.asarray(rows), everything)
+    _cache_path(tmp_path, FP).unlink()
+    assert flat(pset.conn, tmp_path, FP)[2].tolist() == mean.tolist()  # a rebuild's sums: the same mean
+    assert mean_of([0.0] * 4, 0) == [0.0] * 4
+
+
+def test_the_numpy_free_view_equals_the_numpy_reading(tmp_path: Path) -> None:
+    log, pset = setup(tmp_path)
+    embed(log, {"A": [1, 0, 0, 0], "B": [0, 1, 0, 0], "C": [0.5, 0.5, 0.2, 0]})
+    pset.catch_up()
+    ids, rows, mean = flat(pset.conn, tmp_path, FP)
+    view_ids, view_rows, view_mean = flat_view(pset.conn, tmp_path, FP)
+    assert view_ids == ids == ["A", "B", "C"]
+    assert view_rows is not None and view_rows.shape == (3, 4) and view_rows.format == "f"
+    assert view_rows.tolist() == np.asarray(rows).tolist()
+    assert view_mean == mean.tolist()
+
+
+def test_centered_removes_the_common_component_and_renormalises(tmp_path: Path) -> None:
     log, pset = setup(tmp_path)
     embed(log, {"A": [1, 0, 0, 0], "B": [0, 1, 0, 0], "C": [0.5, 0.5, 0.2, 0]})
     pset.catch_up()
     ids, rows, mean = centered(pset.conn, tmp_path, FP)
-    view_ids, view_rows, view_mean = centered_view(pset.conn, tmp_path, FP)
-    assert view_ids == ids == ["A", "B", "C"]
-    assert view_rows is not None and view_rows.shape == (3, 4) and view_rows.format == "f"
-    assert view_rows.tolist() == rows.tolist()
-    assert view_mean == mean.tolist()
+    raw = np.array([[1, 0, 0, 0], [0, 1, 0, 0], [0.5, 0.5, 0.2, 0]], dtype=np.float32)
+    expected = raw - raw.mean(axis=0) * 3 / (3 + CENTER_PRIOR)
+    expected /= np.linalg.norm(expected, axis=1, keepdims=True)
+    assert ids == ["A", "B", "C"] and np.allclose(rows, expected, atol=1e-6)
 
 
-def test_the_view_builds_a_missing_stale_or_damaged_centred_cache(tmp_path: Path) -> None:
+def test_the_view_builds_a_missing_stale_or_damaged_cache(tmp_path: Path) -> None:
     log, pset = setup(tmp_path)
     embed(log, {"A": [1, 0, 0, 0], "B": [0, 1, 0, 0]})
     pset.catch_up()
-    path = _cache_path(tmp_path, FP, "c32")
+    path = _cache_path(tmp_path, FP)
     assert not path.exists()
-    first = centered_view(pset.conn, tmp_path, FP)
+    first = flat_view(pset.conn, tmp_path, FP)
     assert path.exists() and first[0] == ["A", "B"]
-    embed(log, {"C": [0, 0, 1, 0]})  # the mean moved: the old copy is stale
+    embed(log, {"C": [0, 0, 1, 0]})  # stale: the row is appended, the mean follows
     pset.catch_up()
-    ids, rows, mean = centered_view(pset.conn, tmp_path, FP)
-    assert ids == ["A", "B", "C"] and rows is not None
-    assert rows.tolist() == centered(pset.conn, tmp_path, FP)[1].tolist()
+    ids, rows, mean = flat_view(pset.conn, tmp_path, FP)
+    assert ids == ["A", "B", "C"] and rows is not None and rows.tolist()[2] == [0, 0, 1, 0]
+    assert mean == pytest.approx([1 / 23, 1 / 23, 1 / 23, 0], abs=1e-7)
+    head = flatcache.head_size(4)
     data = bytearray(path.read_bytes())
-    data[4096] ^= 0xFF  # a flipped byte in the first row: only the checksum shows it
+    data[head] ^= 0xFF  # a flipped byte in the first row: only the checksum shows it
     path.write_bytes(bytes(data))
-    ids, rows, _ = centered_view(pset.conn, tmp_path, FP, verify=True)
-    assert rows is not None and rows.tolist() == centered(pset.conn, tmp_path, FP)[1].tolist()
+    ids, rows, _ = flat_view(pset.conn, tmp_path, FP, verify=True)
+    assert rows is not None and rows.tolist() == [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]]
     path.write_bytes(b"garbage")
-    assert centered_view(pset.conn, tmp_path, FP)[0] == ["A", "B", "C"]
+    assert flat_view(pset.conn, tmp_path, FP)[0] == ["A", "B", "C"]
+
+
+def test_damaged_sums_are_a_damaged_cache(tmp_path: Path) -> None:
+    log, pset = setup(tmp_path)
+    embed(log, {"A": [1, 0, 0, 0], "B": [0, 1, 0, 0]})
+    pset.catch_up()
+    mean = flat(pset.conn, tmp_path, FP)[2].tolist()
+    path = _cache_path(tmp_path, FP)
+    data = path.read_bytes()
+    at = data.index(b'"sums": "') + 9
+    path.write_bytes(data[:at] + (b"B" if data[at : at + 1] != b"B" else b"C") + data[at + 1 :])
+    assert cache_problem(pset.conn, tmp_path, FP) is not None
+    assert flat_view(pset.conn, tmp_path, FP)[2] == mean  # rebuilt, not trusted
+    assert cache_problem(pset.conn, tmp_path, FP) is None
+
+
+def test_an_old_format_cache_and_its_centred_copy_are_rebuilt_from_the_table(tmp_path: Path) -> None:
+    """Format 3 (before query-time centring): a float32 file without sums and
+    a `.c32` centred copy beside it. Derived files: the first read rebuilds
+    the cache in the current format and removes the centred copy."""
+    log, pset = setup(tmp_path)
+    embed(log, {"A": [1, 0, 0, 0], "B": [0, 1, 0, 0]})
+    pset.catch_up()
+    stamp = list(pset.conn.execute("SELECT dim, count, last_seq, rewritten_seq FROM vector_sets").fetchone())
+    header = {"fingerprint": FP, "stamp": stamp, "dim": 4, "count": 2, "rows": 2, "max_id": 2}
+    old = (b"MEMMANVEC3\n" + json.dumps(header).encode() + b"\n").ljust(4096, b" ") + b"\0" * 32 + b"A\nB"
+    path, centred_copy = _cache_path(tmp_path, FP), _cache_path(tmp_path, FP, "c32")
+    path.write_bytes(old)
+    centred_copy.write_bytes(old)
+    ids, rows, mean = flat_view(pset.conn, tmp_path, FP)
+    assert ids == ["A", "B"] and rows is not None and rows.tolist() == [[1, 0, 0, 0], [0, 1, 0, 0]]
+    assert path.read_bytes().startswith(flatcache.MAGIC) and not centred_copy.exists()
+
+
+def test_a_wide_vector_gets_a_longer_header(tmp_path: Path) -> None:
+    log, pset = setup(tmp_path)
+    wide = [float(n) for n in range(1536)]
+    log.append(MemoryEmbedded(fingerprint="wide:1536", dim=1536, provenance=Provenance(implementation="t"),
+                              vectors=[Vector(memory_id="A", data=np.asarray(wide, dtype="<f4").tobytes())]))  # fmt: skip
+    pset.catch_up()
+    assert flatcache.head_size(1536) > 4096
+    ids, rows, mean = flat_view(pset.conn, tmp_path, "wide:1536")
+    assert ids == ["A"] and rows is not None and rows.tolist() == [wide]
+    assert flat_view(pset.conn, tmp_path, "wide:1536")[2] == mean  # read back from the file: the same sums
+    assert mean == pytest.approx([v / 21 for v in wide], rel=1e-6)
 
 
 def test_a_cache_that_cannot_be_written_is_answered_from_memory(tmp_path: Path) -> None:
     log, pset = setup(tmp_path)
     embed(log, {"A": [1, 0, 0, 0], "B": [0, 1, 0, 0]})
     pset.catch_up()
-    _cache_path(tmp_path, FP, "c32").mkdir()  # in the way of the file (root ignores read-only modes)
-    ids, rows, mean = centered_view(pset.conn, tmp_path, FP)
+    _cache_path(tmp_path, FP).mkdir()  # in the way of the file (root ignores read-only modes)
+    ids, rows, mean = flat_view(pset.conn, tmp_path, FP)
     assert ids == ["A", "B"] and rows is not None and rows.shape == (2, 4)
-    assert rows.tolist() == centered(pset.conn, tmp_path, FP)[1].tolist()
-    assert mean == centered(pset.conn, tmp_path, FP)[2].tolist()
+    assert rows.tolist() == [[1, 0, 0, 0], [0, 1, 0, 0]]
+    assert mean == pytest.approx([1 / 22, 1 / 22, 0, 0], abs=1e-7)
 
 
 def test_no_vectors_gives_an_empty_view(tmp_path: Path) -> None:
     _, pset = setup(tmp_path)
-    assert centered_view(pset.conn, tmp_path, FP) == ([], None, [])
+    assert flat_view(pset.conn, tmp_path, FP) == ([], None, [])

@@ -34,9 +34,27 @@ def test_it_times_requests_for_this_tree_and_a_baseline(tmp_path: Path) -> None:
     assert "| this tree | baseline |" in run.stdout
 
 
+def test_a_drain_between_requests_on_a_copy_per_tree(tmp_path: Path) -> None:
+    data, copy = tmp_path / "data", tmp_path / "copy"
+    for where in (data, copy):
+        with Memman(where, store="default") as app:
+            app.remember("The billing service timeout is 30 seconds")
+        drain_all(where)
+    out = tmp_path / "warm.json"
+    run = _run("--data", str(data), "--baseline", str(ROOT), "--baseline-data", str(copy), "--drain",
+               "--rounds", "1", "--json", str(out))  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert set(json.loads(out.read_text())["figures"][str(data)]) == {"this tree", "baseline"}
+    for where in (data, copy):  # each tree drained its own copy: one more memory in each
+        with Memman(where, store="default") as app:
+            assert app.db.main.conn.execute("SELECT count(*) FROM memories WHERE status='active'").fetchone()[0] == 2
+
+
 def test_bad_arguments_are_one_line_and_exit_2(tmp_path: Path) -> None:
-    for args in (["--data", str(tmp_path)], ["--data", str(tmp_path), "--rounds", "0"],
-                 ["--data", str(tmp_path), "--baseline", str(tmp_path)]):  # fmt: skip
+    (tmp_path / "stores" / "default").mkdir(parents=True)
+    for args in (["--data", str(tmp_path / "none")], ["--data", str(tmp_path), "--rounds", "0"],
+                 ["--data", str(tmp_path), "--baseline", str(tmp_path)],
+                 ["--data", str(tmp_path), "--baseline-data", str(tmp_path)]):  # fmt: skip
         run = _run(*args)
         assert run.returncode == 2 and "Traceback" not in run.stderr and run.stderr.strip().splitlines()[-1].startswith(
             "bench_warm_requests.py: error:"
