@@ -461,9 +461,9 @@ class EventLog:
         return self._decode(row)
 
     def _get_by_id_stored(self, event_id: str) -> Recorded:
-        """A compact log has no id index (events/compact.py): the id's
+        """A compact log indexes only odd ids (events/compact.py): the id's
         millisecond narrows the time index to a few events; an id minted
-        otherwise is looked for in every row."""
+        otherwise is in the partial index `events_odd_id`."""
         ms = ulid_ms(event_id)
         row = None
         if ms is not None:
@@ -471,8 +471,10 @@ class EventLog:
             row = self.conn.execute(
                 "SELECT seq FROM event_rows WHERE recorded_at >= ? AND recorded_at < ? AND id = ?", (low, high, event_id)
             ).fetchone()
-        if row is None:
-            row = self.conn.execute("SELECT seq FROM event_rows WHERE id = ?", (event_id,)).fetchone()
+        if row is None:  # an id minted otherwise: the partial index of such rows (a scan where a log lacks it)
+            odd = self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'events_odd_id'").fetchone()
+            where = f"id = ? AND {compact.ODD_ID}" if odd else "id = ?"
+            row = self.conn.execute(f"SELECT seq FROM event_rows WHERE {where}", (event_id,)).fetchone()
         if row is None:
             raise UnknownEvent(f"no event with id {event_id}; see 'memman events list'")
         return self.get(row[0])
@@ -611,13 +613,24 @@ class EventLog:
             for name in required + (compact.TRIGGERS if self._stored is not None else ()):
                 if name not in present:
                     problems.append(f"append-only trigger {name} is missing")
-            count, low, high = self.conn.execute(f"SELECT count(*), min(seq), max(seq) FROM {self._table}").fetchone()
-            if count and (low != 1 or high != count):
-                problems.append(f"seq is not contiguous: {count} events span {low}..{high}")
-            for (message,) in self.conn.execute("PRAGMA integrity_check(20)").fetchall():
-                if message != "ok":
-                    problems.append(f"SQLite integrity check: {message}")
-            problems += self._verify_events()
+            damaged = "the events cannot all be read: a page of the log is damaged on disk"
+            try:  # a damaged page of the rows themselves fails these reads: reported, and the log marked
+                count, low, high = self.conn.execute(f"SELECT count(*), min(seq), max(seq) FROM {self._table}").fetchone()
+                if count and (low != 1 or high != count):
+                    problems.append(f"seq is not contiguous: {count} events span {low}..{high}")
+            except apsw.CorruptError:
+                problems.append(damaged)
+            try:
+                for (message,) in self.conn.execute("PRAGMA integrity_check(20)").fetchall():
+                    if message != "ok":
+                        problems.append(f"SQLite integrity check: {message}")
+            except apsw.CorruptError:
+                problems.append("SQLite integrity check: it stopped at a damaged page")
+            try:
+                problems += self._verify_events()
+            except apsw.CorruptError:
+                if damaged not in problems:
+                    problems.append(damaged)
         self._mark_damaged(problems)
         return problems
 

@@ -14,6 +14,7 @@ import msgspec
 import pytest
 
 from events.backends.copy import content_hash, copy_log
+from events.compact import ODD_ID
 from events.clock import to_iso
 from events.integrity import row_checksum
 from events.log import DuplicateDerivation, EventLog, NewEvent
@@ -213,13 +214,19 @@ def test_an_event_is_found_by_id_without_an_id_index(tmp_path: Path) -> None:
     _write_some(log)
     odd = (4, *_odd_rows()[0][1:])  # an id that does not match its time
     log.conn.execute(f"INSERT INTO events ({COLUMNS}) VALUES ({','.join('?' * 11)})", odd)
-    assert log.conn.execute("SELECT count(*) FROM sqlite_master WHERE tbl_name = 'event_rows' AND sql LIKE '%(id)%'").fetchone() == (0,)
+    assert log.conn.execute("SELECT count(*) FROM sqlite_master WHERE tbl_name = 'event_rows' AND sql LIKE '%(id)%'").fetchone() == (1,)
+    assert log.conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'event_rows' AND sql LIKE '%(id)%'"
+    ).fetchall() == [("events_odd_id",)]
     for rec in log.read(upto=3):
         assert log.get_by_id(rec.id.lower()) == rec
     plan = " ".join(r[3] for r in log.conn.execute(
         "EXPLAIN QUERY PLAN SELECT seq FROM event_rows WHERE recorded_at >= 1 AND recorded_at < 2 AND id = 'x'"))
     assert "events_recorded" in plan
-    assert log.get_by_id(odd[1]).seq == 4  # found by a scan
+    assert log.get_by_id(odd[1]).seq == 4  # found in the index of odd ids, which holds it alone
+    assert log.conn.execute(f"SELECT seq FROM event_rows WHERE {ODD_ID}").fetchall() == [(4,)]
+    plan = " ".join(r[3] for r in log.conn.execute(f"EXPLAIN QUERY PLAN SELECT seq FROM event_rows WHERE id = 'x' AND {ODD_ID}"))
+    assert "events_odd_id" in plan
     with pytest.raises(UnknownEvent):
         log.get_by_id("01J0000000000000000000NONE")
     with pytest.raises(UnknownEvent):

@@ -70,3 +70,30 @@ def test_bytes_that_are_not_utf8_in_a_text_column_are_reported_not_raised(tmp_pa
         log.get(2)
     with pytest.raises(CorruptEvent):
         list(log.read())
+
+
+@pytest.mark.parametrize("kind", ["compact", "text"])
+def test_a_damaged_page_of_the_rows_is_reported_and_the_log_marked(tmp_path: Path, kind: str) -> None:
+    """Damage where the rows live makes reading them fail outright: verify
+    still answers with problems (never an exception) and marks the log, so
+    nothing more is appended to it."""
+    from tests.events.logs import text_log
+
+    log = EventLog(tmp_path / "log.db") if kind == "compact" else text_log(tmp_path / "log.db")
+    for n in range(400):
+        log.append(MemoryRemembered(memory_id=MemoryId(f"M{n}"), text=f"a longer text about fact number {n} " * 4))
+    table = "event_rows" if kind == "compact" else "events"
+    log.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    pages = log.conn.execute(
+        "SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY pageno", (table,)
+    ).fetchall()
+    page_size = log.conn.execute("PRAGMA page_size").fetchone()[0]
+    log.close()
+    victim = pages[len(pages) // 2][0]
+    data = bytearray((tmp_path / "log.db").read_bytes())
+    data[(victim - 1) * page_size : victim * page_size] = b"\xa5" * page_size
+    (tmp_path / "log.db").write_bytes(bytes(data))
+    log = EventLog(tmp_path / "log.db")
+    problems = log.verify()
+    assert problems and any("damaged" in p or "integrity check" in p for p in problems)
+    assert log.damaged_marker.exists()
