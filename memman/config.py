@@ -139,6 +139,14 @@ class ScopeSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     projects: bool = True  # a store per project (git root or .memman marker) beside the personal one (memman/scope/)
 
 
+class PostgresSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A PostgreSQL store's reads (docs/postgres.md): "replica" answers recall
+    from this machine's local SQLite replica of the shared log; "server" from
+    the server projections in PostgreSQL, with no local replica at all."""
+
+    reads: Literal["replica", "server"] = "replica"
+
+
 class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     llm: LLMSettings = msgspec.field(default_factory=LLMSettings)
     embeddings: EmbeddingSettings = msgspec.field(default_factory=EmbeddingSettings)
@@ -149,6 +157,7 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     retention: RetentionSettings = msgspec.field(default_factory=RetentionSettings)
     scope: ScopeSettings = msgspec.field(default_factory=ScopeSettings)
     capture: CaptureSettings = msgspec.field(default_factory=CaptureSettings)
+    postgres: PostgresSettings = msgspec.field(default_factory=PostgresSettings)
 
 
 def capture_enabled(settings: Settings) -> bool:
@@ -167,6 +176,7 @@ SECTIONS: dict[str, type[msgspec.Struct]] = {
     "retention": RetentionSettings,
     "scope": ScopeSettings,
     "capture": CaptureSettings,
+    "postgres": PostgresSettings,
 }
 _STORE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 

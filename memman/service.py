@@ -478,10 +478,9 @@ class Memman:
         from memman.recall import llm as llm_recall
         from memman.recall import DEFAULT_MIN_SCORE, recall, succession
 
-        upto = None if known_at is None else self._known_upto(known_at)  # reads the log: never answered offline
-        db = self.fresh(offline=True) if basic else self.fresh_vectors(offline=True)
         valid_at = None if as_of is None else to_iso(as_of)
-        with self._travel(db, valid_at, upto):
+        with self._reading(query, basic=basic, category=category, source=source, as_of=valid_at, known_at=known_at,
+                           disable=disable, today=as_of or self.clock()) as (db, upto), self._travel(db, valid_at, upto):
             terms, note = (
                 llm_recall.expansion(self.registry.data_dir, self.store, self.db.directory, query) if expand else ([], None)
             )
@@ -508,6 +507,32 @@ class Memman:
                 result, meta=msgspec.structs.replace(result.meta, expansion=terms, degraded=degraded)
             )
         return result
+
+    @contextmanager
+    def _reading(
+        self, query: str, *, basic: bool, category: str | None, source: str | None, as_of: str | None,
+        known_at: datetime | None, disable: Sequence[str], today: datetime,
+    ) -> Iterator[tuple[StoreDB, int | None]]:
+        """(the projections recall reads, the seq `known_at` reaches): the
+        local replica caught up, or, with `postgres.reads = server`, a scratch
+        store of this question's candidates read from the server projections
+        (memman/recall/server.py), removed after the block."""
+        from memman.recall.server import reads_server
+
+        dsn = reads_server(self.registry.data_dir, self.store, self.registry.require(self.store))
+        if dsn is None:
+            upto = None if known_at is None else self._known_upto(known_at)  # reads the log: never answered offline
+            yield (self.fresh(offline=True) if basic else self.fresh_vectors(offline=True)), upto
+            return
+        from memman.recall.server import candidates, refuse_known_at
+        from projections.server.view import ServerView
+
+        if known_at is not None:
+            raise refuse_known_at(self.store)
+        with ServerView(dsn, self.store, clock=self.clock) as view:
+            yield candidates(
+                view, query, basic=basic, category=category, source=source, as_of=as_of, disable=disable, today=today
+            ), None
 
     def _known_upto(self, known_at: datetime) -> int:
         return self.db.log.known_at(known_at)

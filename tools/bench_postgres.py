@@ -11,6 +11,10 @@ times in fresh processes, interleaved so machine load hits both alike:
     recall (warm)     hybrid through the per-user warm server (memman/server/),
                       which pays the imports (psycopg's too) once
 
+and the same recalls from a third data dir with no local replica, reading the
+server projections (`store create --reads server`, docs/postgres.md), which
+`events replay --server` builds from the first store's replica (timed).
+
 plus `python -c pass` in the same run, as the floor. Then drain throughput on
 PostgreSQL with 1, 2 and 4 workers (`--workers`), each in its own data dir (a
 "machine") joined to one fresh database, all started at once on the same
@@ -222,7 +226,7 @@ def latencies(envs: dict[str, dict[str, str]], runs: int, seed: int) -> dict[str
     for i in range(runs):  # remember last: pending inputs would make recall catch up
         for name, env in envs.items():
             samples[name]["remember"].append(memman(env, "remember", next(texts))[0])
-    for name, warm in _warm(envs, runs, floor).items():
+    for name, warm in _warm({k: v for k, v in envs.items() if k != "server_reads"}, runs, floor).items():
         samples[name]["recall_warm"] = warm
     out = {name: {k: bench.stats(v) for k, v in s.items()} for name, s in samples.items()}
     out["floor"] = {"python -c pass": bench.stats(floor), "python -c 'import psycopg'": bench.stats(psycopg_import)}
@@ -255,6 +259,22 @@ def _warm(envs: dict[str, dict[str, str]], runs: int, floor: list[float]) -> dic
             subprocess.run([str(bench.MEMMAN), "server", "stop"], env=env, capture_output=True)
             shutil.rmtree(run_dirs[name], ignore_errors=True)
     return samples
+
+
+def server_reads(work: Path, n: int, dsn: str) -> tuple[dict, dict[str, str]]:
+    """Build the server projections from the PostgreSQL store's replica
+    (`events replay --server`, timed) and join the store from a data dir that
+    reads them; (facts, that reader's environment)."""
+    ms_build, out = memman(store_env(work / f"pg-{n}"), "events", "replay", "--server", "--json")
+    built = json.loads(out)
+    reader = work / f"srv-{n}"
+    memman(bench.child_env(reader), "store", "create", "s", "--backend", dsn, "--reads", "server")
+    env = store_env(reader)
+    if not json.loads(memman(env, "recall", bench.QUERIES[0], "--json")[1])["results"]:
+        raise SystemExit("bench: the server-reads recall found nothing")
+    if (reader / "stores" / "s" / "projections.db").exists():
+        raise SystemExit("bench: the server-reads data dir built a replica")
+    return {"replay_server_ms": round(ms_build), "rows": built["rows"]}, env
 
 
 def drain_rate(server: Server, corpus: Path, workers: int, workdir: Path) -> dict:
@@ -391,11 +411,15 @@ def main() -> None:
                     envs = {"postgresql": store_env(work / f"pg-{n}")}
                 else:
                     bench.write_jsonl(corpus, n, args.seed)
+                    dsn = server.database()
                     builds = {
                         "sqlite": build(work / f"sqlite-{n}", "sqlite", corpus),
-                        "postgresql": build(work / f"pg-{n}", server.database(), corpus),
+                        "postgresql": build(work / f"pg-{n}", dsn, corpus),
                     }
                     envs = {"sqlite": store_env(work / f"sqlite-{n}"), "postgresql": store_env(work / f"pg-{n}")}
+                builds["server_reads"], envs["server_reads"] = server_reads(
+                    work, n, (work / f"pg-{n}" / "stores" / "s" / "backend.dsn").read_text().strip()
+                )
                 bench.log(f"{n}: built {builds}")
                 results["sizes"][n] = {"build": builds, **latencies(envs, args.runs, args.seed)}
                 bench.log(f"{n}: {json.dumps(results['sizes'][n])}")

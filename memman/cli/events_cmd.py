@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 import msgspec
 
+from events.errors import BadInput
 from memman.intake import validate
 from memman.cli.context import AppContext, echo_text, emit_json, json_option, pass_app, raw_option
 
@@ -76,16 +77,25 @@ def events_show(ctx: AppContext, ref, raw, json_) -> None:  # type: ignore[no-un
 
 @events.command(name="replay")
 @click.option("--projection", "projections", multiple=True, metavar="NAME", help="Only this projection (repeatable).")
+@click.option("--server", is_flag=True, help="Rebuild the server projections in PostgreSQL from this machine's replica.")
 @json_option
 @pass_app
-def events_replay(ctx: AppContext, projections, json_) -> None:  # type: ignore[no-untyped-def]
+def events_replay(ctx: AppContext, projections, server, json_) -> None:  # type: ignore[no-untyped-def]
     """Rebuild projections from the log (no LLM or embedding calls).
+
+    With --server (a store on PostgreSQL), rebuild the projections kept inside
+    PostgreSQL, which recall reads with `postgres.reads = server`, from this
+    machine's replica (caught up first); from then on every worker keeps them.
 
     \b
     Example:
       memman events replay
       memman events replay --projection vectors
+      memman events replay --server
     """
+    if server:
+        _replay_server(ctx, projections, json_)
+        return
     from memman.operations.maintenance import replay
 
     def progress(applied: int, seq: int) -> None:
@@ -100,6 +110,19 @@ def events_replay(ctx: AppContext, projections, json_) -> None:  # type: ignore[
             f"replayed {', '.join(report.projections)}: {report.events_applied} events applied"
             f" in {report.seconds:.2f}s ({rate:,.0f}/s)"
         )
+
+
+def _replay_server(ctx: AppContext, projections, json_) -> None:  # type: ignore[no-untyped-def]
+    from memman.operations.server import replay_server
+
+    if projections:
+        raise BadInput("--server rebuilds every server projection; leave out --projection")
+    report = replay_server(ctx.app)
+    if json_:
+        emit_json(report)
+    else:
+        rows = ", ".join(f"{name} {count}" for name, count in report.rows.items())
+        click.echo(f"rebuilt the server projections in {report.server} at seq {report.seq} ({rows} rows) in {report.seconds:.2f}s")
 
 
 @events.command(name="verify")

@@ -95,26 +95,64 @@ def _cwd() -> str | None:
     metavar="sqlite|postgresql://...",
     help="Where the log lives: a local SQLite file, or a PostgreSQL database a team shares (docs/postgres.md).",
 )
+@click.option(
+    "--reads",
+    type=click.Choice(["replica", "server"]),
+    default="replica",
+    show_default=True,
+    help="PostgreSQL only: recall from this machine's local replica, or from the server projections (no replica).",
+)
 @json_option
 @pass_app
-def store_create(ctx: AppContext, name, backend, json_) -> None:  # type: ignore[no-untyped-def]
+def store_create(ctx: AppContext, name, backend, reads, json_) -> None:  # type: ignore[no-untyped-def]
     """Create store NAME, its log in SQLite (default) or PostgreSQL.
 
     The PostgreSQL URL is kept in the store's backend.dsn (mode 0600) and never
     printed; other machines join the same store by creating it with the same URL.
+    With --reads server this machine's recall reads the projections kept in
+    PostgreSQL by the store's workers, so it never replays the log.
 
     \b
     Example:
       memman store create project-x
       memman store create team --backend postgresql://me@db.internal/memman
+      memman store create team --backend postgresql://me@db.internal/memman --reads server
     """
+    from events.errors import BadInput
     from memman.stores import Registry
 
+    if reads == "server" and backend == "sqlite":
+        raise BadInput("--reads server needs a store on PostgreSQL (--backend postgresql://...); nothing was created")
     path, shown = Registry(ctx.data_dir).create(name, backend=backend)
+    if reads == "server":
+        _server_reads(ctx, name, path)
     if json_:
-        emit_json({"store": name, "path": str(path), "backend": shown})
+        emit_json({"store": name, "path": str(path), "backend": shown, "reads": reads})
     else:
-        click.echo(f"created store {name}" + ("" if shown == "sqlite" else f" on {shown}"))
+        click.echo(f"created store {name}" + ("" if shown == "sqlite" else f" on {shown}")
+                   + (", recall reads the server projections" if reads == "server" else ""))
+
+
+def _server_reads(ctx: AppContext, name: str, path) -> None:  # type: ignore[no-untyped-def]
+    """Record `postgres.reads = server` for the store and make sure its
+    database has server projections for the workers to keep (a store
+    that cannot get them is not left half made)."""
+    import shutil
+
+    from memman.config import set_value
+    from projections.server import mirror
+    from projections.store import StoreDB
+
+    try:
+        db = StoreDB(path)
+        try:
+            mirror.setup(db)
+        finally:
+            db.close()
+        set_value(ctx.data_dir, "postgres.reads", "server", store=name)
+    except BaseException:
+        shutil.rmtree(path, ignore_errors=True)
+        raise
 
 
 @store.command(name="use")
@@ -174,6 +212,9 @@ def status(ctx: AppContext, json_) -> None:  # type: ignore[no-untyped-def]
     click.echo(f"store {s.store} at {s.path}")
     if s.backend != "sqlite":
         click.echo(f"  log on {s.backend}; local replica was {s.replica_lag} events behind (now caught up)")
+    if s.server_lag is not None:
+        behind = ", ".join(f"{k} {v}" for k, v in sorted(s.server_lag.items()))
+        click.echo(f"  server projections: events behind the log: {behind} (kept by the store's workers)")
     click.echo(f"  memories: {', '.join(f'{k} {v}' for k, v in sorted(s.by_status.items())) or 'none'}")
     if s.by_category:
         click.echo(f"  active by category: {', '.join(f'{k} {v}' for k, v in sorted(s.by_category.items()))}")

@@ -72,7 +72,14 @@ def status(app: Memman) -> StoreStatus:
         retention=retention_status(app),
         backend=db.log.path if db.log.backend != "sqlite" else "sqlite",  # a PostgreSQL log's path is its redacted URL
         replica_lag=lag,
+        server_lag=_server_lag(db),
     )
+
+
+def _server_lag(db: StoreDB) -> dict[str, int] | None:
+    from projections.server import mirror
+
+    return mirror.lag(db) if mirror.is_postgres(db) else None
 
 
 def replay(app: Memman, names: list[str] | None = None, progress: Callable[[int, int], None] | None = None) -> ReplayReport:
@@ -280,13 +287,22 @@ def drain_all(
 def retain(data_dir: Path, directory: Path, name: str, *, clock: Clock = utc_now):  # type: ignore[no-untyped-def]
     """The retention step after a store's drain (memman/lifecycle/ops.py):
     fold recorded use into the log, record a changed [retention] policy,
-    and run gc when its cadence is due. The caller holds the drain lock."""
+    and run gc when its cadence is due; then, on a PostgreSQL store with
+    server projections, advance them to this replica (every pass, so a
+    `serve` woken by another machine's remember keeps them fresh). The
+    caller holds the drain lock."""
     from memman.config import settings_for
     from memman.lifecycle.ops import maintain
 
+    from projections.server import mirror
+
     db = StoreDB(directory, clock=clock)
     try:
-        return maintain(db, name, settings_for(data_dir, name).retention, clock())
+        done = maintain(db, name, settings_for(data_dir, name).retention, clock())
+        if mirror.enabled(db):  # last, so they include what retention appended (projections/server/mirror.py)
+            db.catch_up()
+            mirror.advance(db)
+        return done
     finally:
         db.compact(min_wal_bytes=WAL_COMPACT_BYTES)
         db.close()

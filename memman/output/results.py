@@ -131,6 +131,16 @@ class ReplayReport(msgspec.Struct, frozen=True, kw_only=True):
     seconds: float
 
 
+class ServerReplayReport(msgspec.Struct, frozen=True, kw_only=True):
+    """`events replay --server`: the server projections rebuilt from this machine's replica."""
+
+    store: str
+    server: str  # the PostgreSQL URL without its password
+    seq: int  # the log position they reflect
+    rows: dict[str, int]  # rows written per server projection
+    seconds: float
+
+
 class Difference(msgspec.Struct, frozen=True, kw_only=True):
     table: str
     detail: str
@@ -176,6 +186,7 @@ class StoreStatus(msgspec.Struct, frozen=True, kw_only=True):
     retention: RetentionStatus | None = None
     backend: str = "sqlite"  # or the PostgreSQL URL without its password
     replica_lag: int = 0  # events the local projections were behind the log when asked
+    server_lag: dict[str, int] | None = None  # per server projection, events behind the head (None: none built)
 
 
 class StoreInfo(msgspec.Struct, frozen=True, kw_only=True):

@@ -43,9 +43,12 @@ def run_pass(data_dir: Path, mode: str, *, clock: Clock = utc_now, limit: int | 
 
     if state.is_stopped(data_dir):
         return PassReport(ran=False, reason="stopped")
+    stores = _automatic(data_dir) if mode == "auto" else None
+    if stores == []:
+        return PassReport(ran=False, reason="server reads only")
     started = time.perf_counter()
     try:
-        reports = drain_all(data_dir, clock=clock, limit=limit)
+        reports = drain_all(data_dir, stores=stores, clock=clock, limit=limit)
     except StoreLocked:
         return PassReport(ran=False, reason="locked")  # another drain is on it; that one beats
     seconds = time.perf_counter() - started
@@ -58,6 +61,18 @@ def run_pass(data_dir: Path, mode: str, *, clock: Clock = utc_now, limit: int | 
         failed=beat.failed,
         seconds=beat.seconds,
     )
+
+
+def _automatic(data_dir: Path) -> list[str]:
+    """The stores the automatic drain (started after a write) works on: not
+    those this machine reads from the server projections (docs/postgres.md),
+    whose drain would first build the local replica they exist to avoid;
+    the team's workers drain them."""
+    from memman.recall.server import reads_server
+    from memman.stores import Registry
+
+    registry = Registry(data_dir)
+    return [n for n in registry.names() if reads_server(data_dir, n, registry.path(n)) is None]
 
 
 class Loop:

@@ -17,7 +17,7 @@ LINE_KEYS = ["seq", "id", "type", "recorded_at", "occurred_at", "actor", "causat
 RECORD_KEYS = ["seq", "id", "type", "schema_version", "recorded_at", "occurred_at", "actor", "causation", "stage", "event"]
 STATUS_KEYS = [
     "store", "path", "events", "log_head", "checkpoints", "by_status", "by_category", "backlog", "failed", "dead",
-    "oldest_pending", "embedder", "vectors", "edges", "bytes", "retention", "backend", "replica_lag",
+    "oldest_pending", "embedder", "vectors", "edges", "bytes", "retention", "backend", "replica_lag", "server_lag",
 ]  # fmt: skip
 PROJECTIONS = ["memories", "graph", "settings", "queue", "usage", "vectors"]
 DERIVED = ["facts.extracted", "memory.reconciled", "memory.embedded", "edges.inferred"]

@@ -29,6 +29,7 @@ def test_store_create_prints_the_name_and_path_and_the_store_is_listed(cli: Cli,
         "store": "project-x",
         "path": str(data_dir / "stores" / "project-x"),
         "backend": "sqlite",
+        "reads": "replica",
     }
     assert cli.ok("store", "create", "notes_2").out == "created store notes_2\n"
     assert cli.json("store", "list") == {

@@ -264,3 +264,16 @@ def test_reads_on_a_postgres_store_leave_psycopg_unloaded(data_dir, pg_dsn: str)
     assert _loaded_modules(["recall", "cache"], str(data_dir)) <= {"numpy"}
     assert "psycopg" in _loaded_modules(["remember", "The cache TTL is 10 minutes now"], str(data_dir))
     assert _loaded_modules(["recall", "--basic", "cache"], str(data_dir)) == set()  # catching up reads through libpq too
+
+
+def test_server_reads_leave_psycopg_unloaded(data_dir, pg_dsn: str) -> None:  # type: ignore[no-untyped-def]
+    """Recall from the server projections (`--reads server`) reads through
+    libpq too, and keeps no local replica."""
+    from tests.cli.conftest import Cli
+
+    cli = Cli(data_dir)
+    cli.ok("store", "create", "default", "--backend", pg_dsn, "--reads", "server")
+    cli.ok("remember", "The cache TTL is 5 minutes")
+    cli.ok("scheduler", "drain")
+    assert _loaded_modules(["recall", "--basic", "cache"], str(data_dir)) == set()
+    assert _loaded_modules(["recall", "cache"], str(data_dir)) <= {"numpy"}

@@ -26,6 +26,8 @@ def test_a_tiny_generated_postgres_store_is_built_joined_and_timed(tmp_path: Pat
     assert build["join"]["first_status_ms"] > 0 and build["bytes"]["replica"] > 0
     assert build["bytes"]["server"]["log_tables"] > 0
     assert set(report["postgresql"]) == {"remember", "recall", "recall_basic", "recall_warm"}
+    assert set(report["server_reads"]) == {"remember", "recall", "recall_basic"}  # no replica, no warm server
+    assert report["build"]["server_reads"]["rows"]["memories"] >= 260
     assert set(report["floor"]) == {"python -c pass", "python -c 'import psycopg'"}
 
 

@@ -12,6 +12,8 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
@@ -45,6 +47,8 @@ def parser() -> argparse.ArgumentParser:
                    help="rewrite <!-- recall-bench:SECTION --> in docs/recall-benchmark.md and the README headline"
                    " (full held-out runs only)")
     p.add_argument("--from-json", metavar="FILE", help="report (and --update-doc) a run saved with --json; run nothing")
+    p.add_argument("--postgres", choices=["replica", "server"], default=None,
+                   help="each store on an embedded PostgreSQL, recall reading the local replica or the server projections")
     p.add_argument("--by-kind", action="store_true", help="also print a table per question kind (and paraphrased or not)")
     p.add_argument("--keep", metavar="DIR", help="build the stores under DIR (new) and keep them")
     p.add_argument("--reuse", metavar="DIR", help="query the stores a --keep DIR run built, without importing and"
@@ -108,16 +112,21 @@ def _measure(args: argparse.Namespace, argv: list[str] | None, log) -> dict:  # 
         raise BadArguments("use one of --keep and --reuse")
     if args.keep and Path(args.keep).exists():
         raise BadArguments(f"{args.keep} exists; --keep needs a new directory")
+    if args.postgres and (args.keep or args.reuse):
+        raise BadArguments("--postgres builds on a server started for the run: it cannot be kept or reused")
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="memman-recall-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="memman-recall-bench-") as tmp, _postgres(args.postgres) as database:
         root = Path(args.keep or args.reuse or tmp)
         if not args.reuse:
             root.mkdir(parents=True, exist_ok=True)
         try:
-            rows, stores_out = run(stores, root, modes, args.category, log, reuse=bool(args.reuse))
+            rows, stores_out = run(stores, root, modes, args.category, log, reuse=bool(args.reuse),
+                                   backend=None if database is None else (database, args.postgres))
         except harness.NotBuilt as exc:
             raise BadArguments(str(exc)) from None
     label = "quick" if args.quick else (args.half if args.half != "both" else "both halves")
+    if args.postgres:
+        label += f", PostgreSQL {args.postgres} reads"
     title = (f"Recall benchmark, {label} ({len(rows)} questions, {len(stores)} stores, "
              f"generator v{GENERATOR_VERSION}, {time.perf_counter() - started:.0f} s)")
     shown = [a for a in (argv if argv is not None else sys.argv[1:]) if a != "--by-kind"]
@@ -125,6 +134,18 @@ def _measure(args: argparse.Namespace, argv: list[str] | None, log) -> dict:  # 
             "half": label, "complete": not partial, "modes": modes, "skipped_modes": missing,
             "summary": report.summarise(rows, modes), "by_kind": report.by_kind(rows, modes), "stores": stores_out,
             "questions": rows}
+
+
+@contextmanager
+def _postgres(reads: str | None) -> Iterator[Callable[[], str] | None]:
+    """A fresh database per store on an embedded server (the test suite's), or None."""
+    if reads is None:
+        yield None
+        return
+    from tests.postgres_server import started_server
+
+    with started_server("memman-rb-") as server:
+        yield server.create_database
 
 
 def _load(path: str) -> dict:
@@ -159,7 +180,7 @@ def _check_doc_update(args: argparse.Namespace, out: dict) -> None:
 
 
 def run(stores: list, root: Path, modes: list[str], categories: list[str] | None, log,  # type: ignore[no-untyped-def]
-        reuse: bool = False) -> tuple[list[dict], list[dict]]:
+        reuse: bool = False, backend: tuple[Callable[[], str], str] | None = None) -> tuple[list[dict], list[dict]]:
     rows: list[dict] = []
     stores_out: list[dict] = []
     for store in stores:
@@ -169,7 +190,7 @@ def run(stores: list, root: Path, modes: list[str], categories: list[str] | None
             data_dir, seconds = harness.built(store, root), 0.0
             log(f"{store.name} ({store.half}): reusing {data_dir}")
         else:
-            data_dir, seconds = harness.build(store, root)
+            data_dir, seconds = harness.build(store, root, None if backend is None else (backend[0](), backend[1]))
             log(f"{store.name} ({store.half}): {len(store.memories)} memories imported and drained in {seconds:.1f} s")
         result = harness.evaluate(store, data_dir, modes, log)
         rows += result["rows"]

@@ -79,13 +79,19 @@ def memman_cli(data_dir: Path, *args: str) -> str:
     return done.stdout
 
 
-def build(store: Store, root: Path) -> tuple[Path, float]:
-    """Import and drain `store` into a fresh data dir under `root`; (dir, seconds)."""
+def build(store: Store, root: Path, postgres: tuple[str, str] | None = None) -> tuple[Path, float]:
+    """Import and drain `store` into a fresh data dir under `root`; (dir,
+    seconds). `postgres` = (database URL, "replica" or "server" reads) puts
+    the store's log in PostgreSQL (its drain keeps the server projections)."""
     data_dir = root / store.name
     data_dir.mkdir(parents=True, exist_ok=False)
     lines = root / f"{store.name}.jsonl"
     lines.write_bytes(store.jsonl())
     started = time.perf_counter()
+    if postgres is not None:
+        dsn, reads = postgres
+        memman_cli(data_dir, "config", "set", "scope.projects", "false")  # the default store, wherever this runs
+        memman_cli(data_dir, "store", "create", "default", "--backend", dsn, "--reads", reads)
     memman_cli(data_dir, "import", str(lines))
     memman_cli(data_dir, "scheduler", "drain")
     (root / f"{store.name}.built").write_text(_fingerprint(store))
