@@ -42,16 +42,17 @@ def checksum(
     payload: bytes,
 ) -> str:
     """The checksum of one event row, as stored in its `checksum` column."""
-    digest = blake2b(digest_size=16)
+    # Length-prefixed text of each field: no two different rows frame alike,
+    # and None differs from "" and from "None". The frames are joined and
+    # hashed at once (the digest of one update is that of the same bytes fed
+    # in pieces; 18 updates a row were ~40% of appending it in bulk).
+    parts = []
     for field in (id, type, schema_version, recorded_at, occurred_at, actor, causation, stage):
-        # Length-prefixed text of each field: no two different rows frame alike,
-        # and None differs from "" and from "None".
         text = b"\x00" if field is None else str(field).encode("utf-8", "surrogatepass")
-        digest.update(len(text).to_bytes(4, "big"))
-        digest.update(text)
+        parts += (len(text).to_bytes(4, "big"), text)
     data = payload if isinstance(payload, bytes) else str(payload).encode("utf-8", "surrogatepass")
-    digest.update(len(data).to_bytes(8, "big"))
-    digest.update(data)
+    parts += (len(data).to_bytes(8, "big"), data)
+    digest = blake2b(b"".join(parts), digest_size=16)
     return f"{ALGORITHM}:{digest.hexdigest()}"
 
 

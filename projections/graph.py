@@ -74,15 +74,25 @@ class GraphProjector:
         self._nodes: Numbers | None = None
         self._kinds: Numbers | None = None
 
+    _staging = False  # inferred edges go to edge_stage (set by cache_open)
+
     def cache_open(self, conn: apsw.Connection) -> None:
         """The runner's catch-up may keep numbers in memory from here until
         `cache_close`: it calls this again whenever another process may have
         written these tables in between (ProjectionSet._caches). The only
         deletion (a purge) forgets what it deletes, so what is kept is exact."""
         self._nodes, self._kinds = Numbers(conn, "edge_nodes", "id"), Numbers(conn, "edge_kinds", "name")
+        # Stage while the runner's bulk mode is on for this projection (its
+        # "bulk:graph" checkpoint row, projections/runner.py); otherwise move
+        # in whatever a replay staged and did not flush (it stopped after
+        # another process's bulk_end had ended bulk mode).
+        self._staging = conn.execute("SELECT 1 FROM checkpoints WHERE name = ?", ("bulk:" + self.name,)).fetchone() is not None
+        if not self._staging:
+            _flush(conn)
 
     def cache_close(self) -> None:
         self._nodes = self._kinds = None
+        self._staging = False
 
     def _meta(self, meta: dict[str, str]) -> str:
         return self._encoder.encode(meta).decode()
@@ -96,13 +106,23 @@ class GraphProjector:
         row = conn.execute("SELECT type FROM sqlite_master WHERE name = 'edges'").fetchone()
         if row is not None:
             conn.execute(f"DROP {'VIEW' if row[0] == 'view' else 'TABLE'} edges")
-        conn.execute("DROP TABLE IF EXISTS edge_rows; DROP TABLE IF EXISTS edge_nodes; DROP TABLE IF EXISTS edge_kinds")
+        conn.execute(
+            "DROP TABLE IF EXISTS edge_rows; DROP TABLE IF EXISTS edge_nodes; DROP TABLE IF EXISTS edge_kinds;"
+            " DROP TABLE IF EXISTS edge_stage"
+        )
 
     def bulk_begin(self, conn: apsw.Connection) -> None:
-        """A replay from the start: the dst index is built once at the end."""
+        """A replay from the start: the dst index is built once at the end,
+        and inferred edges are staged (see `_STAGE`)."""
         conn.execute("DROP INDEX IF EXISTS edges_dst")
+        conn.execute(_STAGE)
 
     def bulk_end(self, conn: apsw.Connection) -> None:
+        """Move the staged edges into place and build the dst index
+        (idempotent; another process may run it while a replay goes on:
+        the stage table stays, so that replay keeps staging into it and
+        flushes again at its own end)."""
+        _flush(conn)
         conn.execute("CREATE INDEX IF NOT EXISTS edges_dst ON edge_rows(dst, kind)")
 
     @cached_property
@@ -120,6 +140,7 @@ class GraphProjector:
 
     @_apply.register(MemoryPurged)
     def _purged(self, e: MemoryPurged, conn: apsw.Connection, rec: Recorded) -> None:
+        self._unstage(conn)
         for memory_id in e.purged:
             row = conn.execute("SELECT n FROM edge_nodes WHERE id = ?", (memory_id,)).fetchone()
             if row is not None:
@@ -130,6 +151,7 @@ class GraphProjector:
 
     @_apply.register(EdgeLinked)
     def _linked(self, e: EdgeLinked, conn: apsw.Connection, rec: Recorded) -> None:
+        self._unstage(conn)
         nodes = _numbered(conn, "edge_nodes", "id", "n", [e.src, e.dst], self._nodes)
         kinds = _numbered(conn, "edge_kinds", "name", "k", [e.edge_type], self._kinds)
         conn.execute(
@@ -139,14 +161,21 @@ class GraphProjector:
 
     @_apply.register(EdgeUnlinked)
     def _unlinked(self, e: EdgeUnlinked, conn: apsw.Connection, rec: Recorded) -> None:
+        self._unstage(conn)
         conn.execute(
             f"DELETE FROM edge_rows WHERE src = {_N} AND dst = {_N} AND kind = {_K}", (e.src, e.dst, e.edge_type)
         )
 
     @_apply.register(StoreConfigured)
     def _configured(self, e: StoreConfigured, conn: apsw.Connection, rec: Recorded) -> None:
+        self._unstage(conn)
         if e.setting == EDGE_POLICY_SETTING:
             conn.execute("DELETE FROM edge_rows WHERE manual = 0")
+
+    def _unstage(self, conn: apsw.Connection) -> None:
+        """Before any other change to the edges: the staged ones in place."""
+        if self._staging:
+            _flush(conn)
 
     @_apply.register(EdgesInferred)
     def _inferred(self, e: EdgesInferred, conn: apsw.Connection, rec: Recorded) -> None:
@@ -156,14 +185,51 @@ class GraphProjector:
         kinds = _numbered(conn, "edge_kinds", "name", "k", [x.edge_type for x in e.edges], self._kinds)
         encode, seq = self._encoder.encode, rec.seq  # bound once: ~15 edges an event
         conn.executemany(  # one statement for the whole event: replay applies tens of thousands of edges
-            "INSERT INTO edge_rows (src, dst, kind, weight, meta, manual, seq) VALUES (?,?,?,?,?,0,?)"
-            " ON CONFLICT (src, dst, kind) DO UPDATE SET weight=excluded.weight,"
-            " meta=excluded.meta, seq=excluded.seq WHERE edge_rows.manual = 0",
+            _STAGED if self._staging else _UPSERT,
             [
                 (nodes[x.src], nodes[x.dst], kinds[x.edge_type], x.weight, encode(x.meta).decode() if x.meta else "{}", seq)
                 for x in e.edges
             ],
         )
+
+
+# An inferred edge replaces an inferred one of the same (src, dst, kind), never a manual one.
+_UPSERT = (
+    "INSERT INTO edge_rows (src, dst, kind, weight, meta, manual, seq) VALUES (?,?,?,?,?,0,?)"
+    " ON CONFLICT (src, dst, kind) DO UPDATE SET weight=excluded.weight,"
+    " meta=excluded.meta, seq=excluded.seq WHERE edge_rows.manual = 0"
+)
+# Staging (bulk mode: a replay from the start). An inferred edge names an
+# older memory as its src, so each upsert above lands on a random page of
+# edge_rows (clustered by src): at 100k, 1.6M upserts were the replay's
+# largest single cost, and at 1M the table is ~10x the page cache. Staged,
+# the rows are appended in log order to a plain table and moved into place
+# by one sorted upsert (`_flush`): keys in order, and for one key the staged
+# rows in log order, so the last one wins as it would have applied by
+# itself. Any other change to the edges (a link, an unlink, a new edge
+# policy, a purge) flushes first, so every statement sees the table it would
+# have seen: the result is the same rows.
+_STAGE = (
+    "CREATE TABLE IF NOT EXISTS edge_stage (src INTEGER NOT NULL, dst INTEGER NOT NULL, kind INTEGER NOT NULL,"
+    " weight REAL NOT NULL, meta TEXT NOT NULL, seq INTEGER NOT NULL)"
+)
+_STAGED = "INSERT INTO edge_stage (src, dst, kind, weight, meta, seq) VALUES (?,?,?,?,?,?)"
+
+
+def _flush(conn: apsw.Connection) -> None:
+    """Move staged inferred edges into edge_rows (see `_STAGE`); nothing
+    without a stage table or rows in it."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'edge_stage'").fetchone() is None:
+        return
+    if conn.execute("SELECT 1 FROM edge_stage LIMIT 1").fetchone() is None:
+        return
+    conn.execute(
+        "INSERT INTO edge_rows (src, dst, kind, weight, meta, manual, seq)"
+        " SELECT src, dst, kind, weight, meta, 0, seq FROM edge_stage WHERE true ORDER BY src, dst, kind, rowid"
+        " ON CONFLICT (src, dst, kind) DO UPDATE SET weight=excluded.weight,"
+        " meta=excluded.meta, seq=excluded.seq WHERE edge_rows.manual = 0"
+    )
+    conn.execute("DELETE FROM edge_stage")
 
 
 class Numbers:

@@ -222,15 +222,25 @@ def _templates():  # type: ignore[no-untyped-def]
     ]
 
 
+SPACED_MAX = 150_000  # lines a synthetic file spaces ~10 minutes apart (see `synthetic`)
+
+
 def synthetic(n: int, seed: int = 42):  # type: ignore[no-untyped-def]
-    """n import lines (dicts), deterministic for (n, seed); prefix-stable in n."""
+    """n import lines (dicts), deterministic for (n, seed); prefix-stable in n
+    up to SPACED_MAX lines.
+
+    Lines are ~10 minutes apart on average from 2023-01-01, so their times do
+    not depend on n; beyond SPACED_MAX lines that would run past today (and
+    `import` refuses future times), so a larger n packs its lines closer
+    (1M: ~90 s apart, the same ~3 years)."""
     r = random.Random(seed)
     templates = _templates()
     weights = [w for _, w, _ in templates]
     clock = random.Random(seed + 7)  # its own stream, so times do not depend on n
     at = datetime(2023, 1, 1, tzinfo=timezone.utc)
+    mean_gap = 600 * min(1.0, SPACED_MAX / n) if n else 600
     for _ in range(n):
-        at += timedelta(seconds=clock.expovariate(1 / 600))  # ~10 minutes apart on average
+        at += timedelta(seconds=clock.expovariate(1 / mean_gap))
         category, _, render = r.choices(templates, weights)[0]
         text, entities = render(r)
         line: dict[str, object] = {"text": text}

@@ -55,7 +55,7 @@ from workers.embedders import embedder_for
 from workers.stages.extract import ExtractInput, RuleExtractor
 from workers.stages.reconcile import RuleReconciler
 
-BATCH = 1000
+BATCH = 2000
 TEMPORAL_WINDOW_S = 1800
 TEMPORAL_CAP = 3
 ENTITY_CAP_PER_ENTITY = 5
@@ -63,6 +63,7 @@ ENTITY_CAP_PER_MEMORY = 10
 SEMANTIC_WINDOW = 2000
 SEMANTIC_K = 5
 SEMANTIC_MIN = 0.5
+CACHE_KIB = 1024 * 1024  # the log connection's page cache while deriving (1 GiB)
 ACTOR = "drain"
 REASON = "bulk-generated (tools/scale_generate.py): no reconciliation"
 
@@ -101,14 +102,21 @@ class _Graph:
         pool = np.vstack([self.window, rows]) if len(self.window) else rows
         sims = rows @ pool.T
         offset = len(self.window_ids)
-        out: list[list[Edge]] = []
-        for n, memory_id in enumerate(ids):
-            sims[n, offset + n :] = -1.0  # only memories before this one
-            best = np.argsort(-sims[n])[:SEMANTIC_K]
-            out.append([
-                Edge(src=pool_ids[j], dst=memory_id, edge_type="semantic", weight=round(float(sims[n, j]), 4))
-                for j in best if sims[n, j] >= SEMANTIC_MIN
-            ])  # fmt: skip
+        sims[:, offset:][np.triu_indices(len(ids))] = -1.0  # only memories before each one
+        k = min(SEMANTIC_K, sims.shape[1])
+        negated = -sims
+        if sims.shape[1] > k:  # row by row: ~4x faster than numpy's argpartition along an axis
+            best = np.array([np.argpartition(row, k - 1)[:k] for row in negated]).reshape(len(ids), k)
+        else:
+            best = np.tile(np.arange(k), (len(ids), 1))
+        scores = np.take_along_axis(sims, best, axis=1)
+        order = np.argsort(-scores, axis=1, kind="stable")
+        best, scores = np.take_along_axis(best, order, axis=1).tolist(), np.take_along_axis(scores, order, axis=1).tolist()
+        out = [
+            [Edge(src=pool_ids[j], dst=memory_id, edge_type="semantic", weight=round(score, 4))
+             for j, score in zip(row_best, row_scores) if score >= SEMANTIC_MIN]
+            for memory_id, row_best, row_scores in zip(ids, best, scores)
+        ]  # fmt: skip
         self.window_ids.extend(ids)
         self.window = pool[-SEMANTIC_WINDOW:]
         return out
@@ -173,6 +181,12 @@ def derive_in_bulk(
     graph = _Graph(embedder.fingerprint.dim)
     extractor, ids = RuleExtractor(), UlidFactory()
     log = log_path if isinstance(log_path, EventLog) else EventLog(log_path)
+    if log.backend == "sqlite":
+        # Edge events name older memories all over the store: with SQLite's
+        # default 2 MiB page cache, their references (memory_events, keyed by
+        # memory number) became random page reads and writes that grew with
+        # the log. A cache as large as that index at 1M keeps appends flat.
+        log.conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
     started, appended, inputs = time.perf_counter(), 0, 0
     try:
         for start in range(first_seq, last_seq + 1, BATCH):

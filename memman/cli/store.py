@@ -210,8 +210,10 @@ def status(ctx: AppContext, json_) -> None:  # type: ignore[no-untyped-def]
         emit_json(s)
         return
     click.echo(f"store {s.store} at {s.path}")
-    if s.backend != "sqlite":
+    if s.backend != "sqlite" and s.bytes:
         click.echo(f"  log on {s.backend}; local replica was {s.replica_lag} events behind (now caught up)")
+    elif s.backend != "sqlite":
+        click.echo(f"  log on {s.backend}; this machine reads the server projections (no local replica)")
     if s.server_lag is not None:
         behind = ", ".join(f"{k} {v}" for k, v in sorted(s.server_lag.items()))
         click.echo(f"  server projections: events behind the log: {behind} (kept by the store's workers)")

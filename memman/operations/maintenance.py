@@ -26,7 +26,13 @@ MAX_DIFFERENCES = 20
 
 def status(app: Memman) -> StoreStatus:
     from memman.lifecycle.ops import status as retention_status
+    from memman.recall.server import reads_server
 
+    dsn = reads_server(app.registry.data_dir, app.store, app.registry.require(app.store))
+    if dsn is not None:  # no replica on this machine: the counts come from the server projections
+        from memman.operations.server import server_status
+
+        return server_status(app, dsn)
     db = app.db
     lag = db.log.head() - min(db.checkpoints().values(), default=0)  # how far the local replica was behind
     if db.writable:

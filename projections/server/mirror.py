@@ -118,11 +118,13 @@ def _advance_one(db: StoreDB, t: Table, *, wait: bool) -> int | None:
         if row is None:  # another worker holds it (or setup has not run)
             return None
         start, version = row
-        if version != t.version:
-            pg.execute(schema.DROP[t.name])
-            pg.execute(schema.CREATE[t.name])
-            start = 0
         with translated_errors(pset.path), _snapshot(pset.conn):
+            if _replaying(pset, t.name):
+                return None  # its rows are not all in place until the replay's bulk mode ends (runner.BULK_MIN_EVENTS)
+            if version != t.version:
+                pg.execute(schema.DROP[t.name])
+                pg.execute(schema.CREATE[t.name])
+                start = 0
             target = pset.checkpoints()[t.name]
             if target <= start and version == t.version:
                 return None
@@ -135,6 +137,14 @@ def _advance_one(db: StoreDB, t: Table, *, wait: bool) -> int | None:
             t.finish(pg, pset.conn)
         pg.execute("UPDATE proj_checkpoints SET seq = %s, version = %s WHERE name = %s", (target, t.version, t.name))
     return copied
+
+
+def _replaying(pset: Any, name: str) -> bool:
+    """Whether a replay of this replica projection is in bulk mode (it may
+    hold rows aside, e.g. the graph's staged edges, while its checkpoint moves)."""
+    from projections.runner import _BULK
+
+    return pset.conn.execute("SELECT 1 FROM checkpoints WHERE name = ?", (_BULK + name,)).fetchone() is not None
 
 
 class _snapshot:

@@ -56,6 +56,12 @@ def test_remember_drain_recall_forget_with_no_local_replica(machines: tuple[Cli,
     assert sparrow not in _ids(reader, "staging database")
     lag = worker.json(*STORE, "status")["server_lag"]
     assert lag == {"memories": 0, "graph": 0, "settings": 0, "vectors": 0}
+    reader.ok(*STORE, "remember", "Not drained yet: the pager rota moved")
+    mine = reader.json(*STORE, "status")  # from the server projections, building no replica
+    assert mine["server_lag"] == {"memories": 1, "graph": 1, "settings": 1, "vectors": 1}
+    assert mine["by_status"] == {"active": 1, "forgotten": 1} and mine["vectors"] >= 2 and mine["bytes"] == {}
+    assert "reads the server projections (no local replica)" in reader.ok(*STORE, "status").out
+    assert not (store_dir / "projections.db").exists()
 
 
 def test_the_automatic_drain_leaves_a_server_reads_store_to_the_workers(machines: tuple[Cli, Cli]) -> None:

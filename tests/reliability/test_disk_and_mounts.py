@@ -39,7 +39,10 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 
 
 def _fill(point: Path) -> None:
-    with (point / "filler").open("wb") as f:
+    # unbuffered: a buffered file could still hold a tail when the disk is
+    # full, and its flush on close would raise (it did once the store's files
+    # shrank and the free space left a different remainder)
+    with (point / "filler").open("wb", buffering=0) as f:
         try:
             while True:
                 f.write(b"\0" * 65536)
