@@ -304,6 +304,23 @@ def run(argv: list[str], env: dict[str, str], stdin: bytes | None = None) -> tup
     return ms, proc.stdout
 
 
+def timed_child(argv: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> tuple[float, float]:
+    """Wall and CPU (user + system) milliseconds of one whole process; exits
+    with the command and the end of its stderr if it fails. On a loaded
+    machine wall time measures the queue for the CPU as much as the work;
+    CPU time does not."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    proc = subprocess.run(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wall = (time.perf_counter() - started) * 1000
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(argv[:4])} exited {proc.returncode}: {proc.stderr.decode(errors='replace')[-600:]}")
+    return wall, (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000
+
+
 def stats(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
     p90 = statistics.quantiles(ordered, n=10, method="inclusive")[8] if len(ordered) > 1 else ordered[0]

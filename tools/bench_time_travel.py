@@ -54,7 +54,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tools.bench import MEMMAN, PYTHON, QUERIES, child_env, log, run, stats, synthetic  # noqa: E402
+from tools.bench import MEMMAN, PYTHON, QUERIES, child_env, log, run, stats, synthetic, timed_child  # noqa: E402
 
 CHUNK = 2000  # memories per remember chunk (and its derivations)
 UPDATE_EVERY = 25  # every 25th memory supersedes an earlier one
@@ -180,25 +180,6 @@ def _middle_recorded(workdir: Path) -> str:
         conn.close()
 
 
-def _timed(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall and CPU (user + system) milliseconds of one whole process. On a
-    loaded machine wall time measures the queue for the CPU as much as the
-    work; CPU time does not, and a single-threaded process on an idle core
-    takes about its CPU time plus its (cached) reads."""
-    import resource
-    import subprocess
-
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    proc = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    wall = (time.perf_counter() - started) * 1000
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode != 0:
-        raise SystemExit(f"bench: {' '.join(argv)} exited {proc.returncode}: {proc.stderr.decode(errors='replace')}")
-    cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000
-    return wall, cpu
-
-
 def time_size(workdir: Path, runs: int) -> dict:
     env = child_env(workdir / "data")
     as_of = json.loads((workdir / "history.json").read_text())["middle_at"]
@@ -218,7 +199,7 @@ def time_size(workdir: Path, runs: int) -> dict:
     cpu: dict[str, list[float]] = {name: [] for name in rows}
     for i in range(runs):  # interleaved, so drift in machine load hits every row alike
         for name, argv in rows.items():
-            wall, used = _timed(argv(i), env)
+            wall, used = timed_child(argv(i), env)
             samples[name].append(wall)
             cpu[name].append(used)
     out = {name: stats(s) for name, s in samples.items()}

@@ -29,19 +29,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script: tools.bench from this tree
 
-from tools.bench import QUERIES  # noqa: E402
+from tools.bench import QUERIES, timed_child  # noqa: E402
 
 
 def _env(tree: Path, data: Path) -> dict[str, str]:
@@ -49,19 +46,6 @@ def _env(tree: Path, data: Path) -> dict[str, str]:
     env.update(MEMMAN_DATA_DIR=str(data), MEMMAN_STORE="default", MEMMAN_SERVER="off", MEMMAN_AUTODRAIN="0",
                OPENBLAS_NUM_THREADS="1", PYTHONPATH=str(tree), PYTHONDONTWRITEBYTECODE="1")  # fmt: skip
     return env
-
-
-def timed(argv: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> tuple[float, float]:
-    """(CPU ms of the child, wall ms) of one process; exits on failure."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    proc = subprocess.run(argv, env=env, cwd=cwd, capture_output=True)
-    wall = (time.perf_counter() - started) * 1000
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(argv[:4])} failed ({proc.returncode}): {proc.stderr.decode(errors='replace')[-600:]}")
-    cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000
-    return cpu, wall
 
 
 def cache_bytes(data: Path) -> dict[str, int]:
@@ -91,8 +75,8 @@ def run(trees: dict[str, Path], source: Path, runs: int, workdir: Path) -> dict[
         shutil.copytree(source, copies[name], symlinks=True)
         print(f"[bench_vector_cache] {name}: warming drain", file=sys.stderr, flush=True)
         memman = [sys.executable, "-m", "memman"]
-        timed([*memman, "remember", f"Warm-up note for the {name} tree"], _env(tree, copies[name]), workdir)
-        timed([*memman, "scheduler", "drain"], _env(tree, copies[name]), workdir)
+        timed_child([*memman, "remember", f"Warm-up note for the {name} tree"], _env(tree, copies[name]), workdir)
+        timed_child([*memman, "scheduler", "drain"], _env(tree, copies[name]), workdir)
     drains: dict[str, list[tuple[float, float]]] = {name: [] for name in trees}
     recalls: dict[str, list[float]] = {name: [] for name in trees}
     bare: list[float] = []
@@ -100,18 +84,18 @@ def run(trees: dict[str, Path], source: Path, runs: int, workdir: Path) -> dict[
     for n in range(runs):
         for name, tree in trees.items():
             env = _env(tree, copies[name])
-            timed([*memman, "remember", f"Run {n}: the {name} deploy moved to Thursday"], env, workdir)
-            drains[name].append(timed([*memman, "scheduler", "drain"], env, workdir))
-            bare.append(timed([sys.executable, "-c", "pass"])[0])
-            recalls[name].append(timed([*memman, "recall", QUERIES[n % len(QUERIES)]], env, workdir)[0])
+            timed_child([*memman, "remember", f"Run {n}: the {name} deploy moved to Thursday"], env, workdir)
+            drains[name].append(timed_child([*memman, "scheduler", "drain"], env, workdir))
+            bare.append(timed_child([sys.executable, "-c", "pass"])[1])
+            recalls[name].append(timed_child([*memman, "recall", QUERIES[n % len(QUERIES)]], env, workdir)[1])
         print(f"[bench_vector_cache] run {n + 1}/{runs}", file=sys.stderr, flush=True)
     out = {}
     for name, tree in trees.items():
         count = memories(copies[name])
         sizes = cache_bytes(copies[name])
         out[name] = {
-            "drain_cpu_ms": round(statistics.median(c for c, _ in drains[name]), 1),
-            "drain_wall_ms": round(statistics.median(w for _, w in drains[name]), 1),
+            "drain_cpu_ms": round(statistics.median(c for _, c in drains[name]), 1),
+            "drain_wall_ms": round(statistics.median(w for w, _ in drains[name]), 1),
             "cold_recall_cpu_ms": round(statistics.median(recalls[name]), 1),
             "memories": count,
             "cache_bytes": sizes,
