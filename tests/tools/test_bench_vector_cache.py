@@ -8,9 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from memman.operations.maintenance import drain_all
-from memman.service import Memman
-from tests.tools.runner import ROOT, run_tool
+from tests.tools.runner import ROOT, drained_store, run_tool
 
 
 def _files(data: Path) -> dict[str, int]:
@@ -19,10 +17,7 @@ def _files(data: Path) -> dict[str, int]:
 
 def test_it_drains_copies_and_reports_per_tree(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    with Memman(data, store="default") as app:
-        for text in ["The billing service timeout is 30 seconds", "Priya prefers Vim for code review"]:
-            app.remember(text)
-    drain_all(data)
+    drained_store(data)
     before = _files(data)
     out = tmp_path / "cache.json"
     run = run_tool("bench_vector_cache.py", "--data", str(data), "--baseline", str(ROOT), "--runs", "1",

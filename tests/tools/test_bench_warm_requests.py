@@ -9,9 +9,8 @@ import json
 import subprocess
 from pathlib import Path
 
-from memman.operations.maintenance import drain_all
 from memman.service import Memman
-from tests.tools.runner import ROOT, run_tool
+from tests.tools.runner import ROOT, drained_store, run_tool
 
 
 
@@ -21,10 +20,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_it_times_requests_for_this_tree_and_a_baseline(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    with Memman(data, store="default") as app:
-        for text in ["The billing service timeout is 30 seconds", "Priya prefers Vim for code review"]:
-            app.remember(text)
-    drain_all(data)
+    drained_store(data)
     out = tmp_path / "warm.json"
     run = _run("--data", str(data), "--rounds", "1", "--verb", "hook", "--baseline", str(ROOT), "--json", str(out))
     assert run.returncode == 0, run.stderr
@@ -37,9 +33,7 @@ def test_it_times_requests_for_this_tree_and_a_baseline(tmp_path: Path) -> None:
 def test_a_drain_between_requests_on_a_copy_per_tree(tmp_path: Path) -> None:
     data, copy = tmp_path / "data", tmp_path / "copy"
     for where in (data, copy):
-        with Memman(where, store="default") as app:
-            app.remember("The billing service timeout is 30 seconds")
-        drain_all(where)
+        drained_store(where, ["The billing service timeout is 30 seconds"])
     out = tmp_path / "warm.json"
     run = _run("--data", str(data), "--baseline", str(ROOT), "--baseline-data", str(copy), "--drain",
                "--rounds", "1", "--json", str(out))  # fmt: skip
