@@ -61,3 +61,48 @@ def test_a_small_drain_does_not_truncate_the_wal_but_compaction_by_size_does(app
         assert wal.stat().st_size == 0
     finally:
         db.close()
+
+
+def test_a_drain_restores_the_garbage_collector_as_it_found_it(app: Memman, data_dir: Path) -> None:
+    """The drain collects less often while it runs (workers/drain.py,
+    `_fewer_collections`); afterwards, after a failure too, the thresholds
+    and the frozen generation are what they were, and a heap the process
+    froze itself (the warm server does) stays frozen."""
+    import gc
+
+    from workers import drain
+
+    before = gc.get_threshold()
+    seen: list[tuple[tuple[int, int, int], int]] = []
+    real = drain._drain_store
+
+    def watched(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append((gc.get_threshold(), gc.get_freeze_count()))
+        return real(*args, **kwargs)
+
+    try:
+        drain._drain_store = watched  # type: ignore[assignment]
+        app.remember("The billing service timeout is 30s")
+        drain_all(data_dir)
+        assert seen[0][0] == (drain.GC_YOUNG, *before[1:]) and seen[0][1] > 0
+        assert (gc.get_threshold(), gc.get_freeze_count()) == (before, 0)
+
+        def failing(*args, **kwargs):  # type: ignore[no-untyped-def]
+            raise RuntimeError("a stage blew up")
+
+        drain._drain_store = failing  # type: ignore[assignment]
+        app.remember("Dana owns the auth service")
+        try:
+            drain_all(data_dir)
+        except RuntimeError:
+            pass
+        assert (gc.get_threshold(), gc.get_freeze_count()) == (before, 0)
+
+        drain._drain_store = watched  # type: ignore[assignment]
+        gc.freeze()
+        frozen = gc.get_freeze_count()
+        drain_all(data_dir)
+        assert gc.get_freeze_count() == frozen and gc.get_threshold() == before
+    finally:
+        drain._drain_store = real  # type: ignore[assignment]
+        gc.unfreeze()
