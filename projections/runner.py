@@ -78,6 +78,20 @@ def _bulk_pragmas(conn: apsw.Connection, *log_conns: apsw.Connection, on: bool) 
             c.execute(f"PRAGMA mmap_size={int(size)}")
 
 
+def _pending_in(
+    appended: Sequence[Recorded], position: int, head: int, types: frozenset[str], batch: int
+) -> list[Recorded] | None:
+    """The events of `appended` a catch-up from `position` to `head` would
+    read, if `appended` is every event in that range (its seqs run from
+    position + 1 to head without a gap: nobody else appended in between) and
+    fits one batch; else None."""
+    if not appended or len(appended) > batch:
+        return None
+    if appended[0].seq != position + 1 or appended[-1].seq != head or len(appended) != head - position:
+        return None
+    return [rec for rec in appended if rec.type in types]
+
+
 class ProjectionSet:
     def __init__(
         self, path: Path, projectors: Sequence[Projector], log: EventLog, *, readonly: bool = False
@@ -145,9 +159,19 @@ class ProjectionSet:
         """How many seqs the slowest projection here is behind the log head."""
         return self.log.head() - min(self.checkpoints().values(), default=0)
 
-    def catch_up(self, *, batch: int = 5000, progress: Progress | None = None, upto: int | None = None) -> int:
+    def catch_up(
+        self,
+        *,
+        batch: int = 5000,
+        progress: Progress | None = None,
+        upto: int | None = None,
+        appended: Sequence[Recorded] = (),
+    ) -> int:
         """Apply every pending event (up to seq `upto`, default the head);
-        returns how many events were applied."""
+        returns how many events were applied. `appended`: events the caller
+        has just appended (`EventLog.append_many`'s answer), applied as they
+        are instead of read back and decoded, when they are exactly what is
+        pending (`_pending_in`); otherwise the log is read as usual."""
         head = self.log.head() if upto is None else min(upto, self.log.head())
         start = min(self.checkpoints().values(), default=head)
         if start >= head:
@@ -161,7 +185,9 @@ class ProjectionSet:
         with translated_errors(self.path), _bulk_pragmas(self.conn, *self._log_conns(), on=bool(bulk)):
             try:
                 while position < head:
-                    events = list(self.log.read(after=position, upto=head, types=types, limit=batch, scan=True))
+                    events = _pending_in(appended, position, head, types, batch)
+                    if events is None:
+                        events = list(self.log.read(after=position, upto=head, types=types, limit=batch, scan=True))
                     end = events[-1].seq if len(events) == batch else head
                     count, written = self._apply_batch(events, end, written)
                     applied += count

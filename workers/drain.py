@@ -258,10 +258,10 @@ def _drain_chunk(
             events, ok = how.derive(rec, attempts[rec.seq])
             chunk.extend(events)
             completed, failed = completed + ok, failed + (not ok)
-        db.log.append_many(chunk)  # a chunk lands whole or not at all
+        appended = db.log.append_many(chunk)  # a chunk lands whole or not at all
     finally:
         claims.release()
-    db.main.catch_up()
+    db.main.catch_up(appended=appended)  # applied as they are, not read back, unless others appended too
     deriver.finish_chunk()
     return completed, failed
 

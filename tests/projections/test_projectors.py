@@ -201,6 +201,46 @@ def test_incremental_build_equals_replay(tmp_path: Path, projector, backend_log:
     assert rows(incremental) == rows(replayed)
 
 
+def test_events_just_appended_apply_as_read_back_ones(tmp_path: Path, projector, backend_log: EventLog) -> None:  # type: ignore[no-untyped-def]
+    """A drain hands the catch-up the events it has just appended
+    (`appended`), applied without reading them back when they are exactly
+    what is pending. When another writer appended in between, they are not,
+    and the log is read: either way the tables equal a replay's."""
+    log = backend_log
+    incremental = ProjectionSet(tmp_path / "inc.db", [projector], log)
+    scratch = EventLog(tmp_path / "src.db")
+    write_history(scratch)
+    history = [
+        NewEvent(event=r.event, causation=r.causation, stage=r.stage, actor=r.actor, occurred_at=r.occurred_at)
+        for r in scratch.read()
+    ]
+    reads = 0
+    real_read = log.read
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal reads
+        reads += 1
+        return real_read(*args, **kwargs)
+
+    log.read = counted  # type: ignore[method-assign]
+    for start in range(0, len(history), 3):
+        mine = log.append_many(history[start : start + 2])
+        interloper = history[start + 2 : start + 3]
+        if start % 2 and interloper:  # another writer's event lands before this catch-up
+            log.append_many(interloper)
+            interloper = []
+        before = reads
+        incremental.catch_up(appended=mine)
+        assert (reads > before) == (start % 2 == 1 and len(history) > start + 2)
+        if interloper:
+            incremental.catch_up(appended=log.append_many(interloper))
+    log.read = real_read  # type: ignore[method-assign]
+    replayed = ProjectionSet(tmp_path / "replay.db", [type(projector)()], log)
+    replayed.catch_up()
+    assert rows(incremental) == rows(replayed)
+    assert incremental.checkpoints() == replayed.checkpoints() == {projector.name: log.head()}
+
+
 def test_unknown_events_are_ignored(tmp_path: Path, projector) -> None:  # type: ignore[no-untyped-def]
     log = EventLog(tmp_path / "log.db")
     write_history(log)
