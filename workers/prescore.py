@@ -57,18 +57,24 @@ def scores(
     pre: Prescored, n: int, rows: np.ndarray, alive: np.ndarray, query: np.ndarray, k: int
 ) -> tuple[np.ndarray, float]:
     """Query `n`'s score for each of rows[:len(alive)], and a floor: the rows
-    not scored exactly score below it (exactly, too)."""
+    not scored exactly score below it (exactly, too).
+
+    Any threshold T on the product's numbers keeps that promise: a row left
+    to the product is one it scored (not added or rewritten since) below
+    T - margin, so its exact score is below T - margin / 2, the floor. T is
+    the product's `want`-th best, dead and rewritten rows included (they
+    only make it higher); the caller falls back to a full scan in the rare
+    case that fewer than k live rows then reach the floor. One gather and
+    one gemv over the chosen groups."""
     used = len(alive)
-    out = np.empty(used, dtype=np.float32)
-    out[: pre.used] = pre.approx[n]
-    must = {r // GROUP for r in pre.changed} | set(range(pre.used // GROUP, -(-used // GROUP)))
-    at, values = exact(rows, used, query, must)
-    out[at] = values
-    live = np.where(alive, out, -np.inf)
-    want = min(max(k, EXACT_TOP), used)
-    kth = float(np.partition(live, used - want)[used - want])
+    approx = pre.approx[n]
+    want = min(max(k, EXACT_TOP), pre.used)
     margin = float(pre.margins[n])
-    near = set((np.flatnonzero(live >= kth - margin) // GROUP).tolist()) - must
-    at, values = exact(rows, used, query, near)
+    kth = float(np.partition(approx, pre.used - want)[pre.used - want]) if want else -np.inf
+    groups = {r // GROUP for r in pre.changed} | set(range(pre.used // GROUP, -(-used // GROUP)))
+    groups.update((np.flatnonzero(approx >= kth - margin) // GROUP).tolist())
+    out = np.empty(used, dtype=np.float32)
+    out[: pre.used] = approx
+    at, values = exact(rows, used, query, groups)
     out[at] = values
     return out, kth - margin / 2
