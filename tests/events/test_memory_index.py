@@ -91,3 +91,42 @@ def test_old_and_new_logs_copy_into_each_other_with_equal_hashes(tmp_path: Path)
             r.seq for r in back.for_memory(memory)
         ]
     assert new.verify() == [] and back.verify() == []
+
+
+
+@pytest.mark.parametrize("kind", ["compact", "legacy"])
+def test_a_batch_indexes_its_memories_as_the_view_would_one_by_one(tmp_path: Path, kind: str) -> None:
+    """`append_many` indexes a whole batch's memory references in a few
+    statements (a drain's chunk names thousands); the rows, and on a compact
+    index the numbers (in order of first naming, across the batch's events),
+    are the ones inserting each reference in turn through `event_memories`
+    gives (the view's trigger, or the legacy table)."""
+    from events.log import NewEvent
+
+    def fresh(name: str) -> EventLog:
+        return EventLog(tmp_path / name) if kind == "compact" else _legacy_log(tmp_path / name)
+
+    log = fresh("batch.db")
+    log.append(MemoryRemembered(memory_id=B, text="already numbered"))
+    D, E = MemoryId("01J000000000000000000000DA"), MemoryId("01J000000000000000000000EA")
+    edges = [Edge(src=C, dst=A, edge_type="entity", weight=0.5), Edge(src=B, dst=D, edge_type="temporal", weight=1.0)]
+    recorded = log.append_many(
+        [
+            NewEvent(event=MemoryRemembered(memory_id=D, text="new")),
+            NewEvent(event=EdgesInferred(edges=edges, provenance=Provenance(implementation="rules"))),
+            NewEvent(event=MemoryForgotten(memory_id=E)),
+            NewEvent(event=MemoryForgotten(memory_id=B)),
+        ]
+    )
+    references = [(B, 1)] + [(m, r.seq) for r in recorded for m in dict.fromkeys(r.event.memory_ids())]
+    expected = fresh("one-by-one.db")
+    with expected.conn:
+        for memory_id, seq in references:
+            expected.conn.execute("INSERT INTO event_memories (memory_id, seq) VALUES (?, ?)", (memory_id, seq))
+    tables = ["memory_numbers", "memory_events"] if kind == "compact" else ["event_memories"]
+    for table in tables:
+        got = log.conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+        assert got == expected.conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+    assert [r.seq for r in log.for_memory(B)] == [1, 3, 5]
+    assert [r.seq for r in log.for_memory(E)] == [4]
+    assert log.verify() == []
