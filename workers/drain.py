@@ -42,6 +42,7 @@ INPUT_TYPES = ("memory.remembered", "memory.replaced", "session.captured")  # wh
 # Allocations (net of frees) between the cyclic collector's youngest-generation passes during a drain
 # (CPython's default is 700): see `_fewer_collections`.
 GC_YOUNG = 20_000
+DRAIN_CACHE_KIB = 64 * 1024  # each local SQLite file's page cache during a drain (`_page_cache`)
 
 
 class DrainReport(msgspec.Struct, frozen=True, kw_only=True):
@@ -134,8 +135,27 @@ def drain_store(
     embeddings: EmbedderSettings | None = None,
     pipeline: Pipeline | None = None,  # the stages' implementations (workers/pipeline.py); rules by default
 ) -> DrainReport:
-    with _fewer_collections():
+    with _fewer_collections(), _page_cache(db):
         return _drain_store(db, name, clock, embedder, limit, progress, embeddings, pipeline)
+
+
+@contextmanager
+def _page_cache(db: StoreDB) -> Iterator[None]:
+    """A larger SQLite page cache on the store's local files for the length
+    of one drain. With the default (2 MiB) the drain's lookups of a 100k
+    store (projections.db ~200 MB: FTS postings, memory rows, the edges it
+    upserts) became page reads from the OS again and again: ~8% of its CPU
+    at 100k. Pages are cached only as they are read, and the size is
+    restored afterwards (which frees them)."""
+    conns = [h.conn for h in (db.main, db.vectors, db.log) if getattr(h, "backend", "sqlite") == "sqlite"]
+    before = [c.execute("PRAGMA cache_size").fetchone()[0] for c in conns]
+    for conn in conns:
+        conn.execute(f"PRAGMA cache_size=-{DRAIN_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        for conn, size in zip(conns, before, strict=True):
+            conn.execute(f"PRAGMA cache_size={int(size)}")
 
 
 @contextmanager

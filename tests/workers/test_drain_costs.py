@@ -106,3 +106,30 @@ def test_a_drain_restores_the_garbage_collector_as_it_found_it(app: Memman, data
     finally:
         drain._drain_store = real  # type: ignore[assignment]
         gc.unfreeze()
+
+
+def test_a_drain_reads_through_a_larger_page_cache_and_restores_it(app: Memman, data_dir: Path) -> None:
+    """Each local file's page cache is `DRAIN_CACHE_KIB` during a drain
+    (workers/drain.py, `_page_cache`) and what it was afterwards."""
+    from events.clock import utc_now
+    from workers import drain
+
+    seen: list[list[int]] = []
+    real = drain._drain_store
+
+    def watched(db, *args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append([h.conn.execute("PRAGMA cache_size").fetchone()[0] for h in (db.main, db.vectors, db.log)])
+        return real(db, *args, **kwargs)
+
+    app.remember("The billing service timeout is 30s")
+    db = StoreDB(app.db.directory)
+    try:
+        before = [h.conn.execute("PRAGMA cache_size").fetchone()[0] for h in (db.main, db.vectors, db.log)]
+        drain._drain_store = watched  # type: ignore[assignment]
+        drain.drain_store(db, "default", clock=utc_now)
+        after = [h.conn.execute("PRAGMA cache_size").fetchone()[0] for h in (db.main, db.vectors, db.log)]
+    finally:
+        drain._drain_store = real  # type: ignore[assignment]
+        db.close()
+    assert seen == [[-drain.DRAIN_CACHE_KIB] * 3]
+    assert after == before and -drain.DRAIN_CACHE_KIB not in before
