@@ -137,14 +137,12 @@ class KeywordProbe:
         if keys is None:
             if len(self._postings) >= POSTINGS_LIMIT:
                 self._postings.clear()
-            with translated_errors("projections.db"):  # one text row, not up to `budget` tuples
-                (listed,) = self.conn.execute(
-                    "SELECT group_concat(rowid, ',' ORDER BY rowid DESC) FROM (SELECT rowid FROM memories_fts"
-                    " WHERE memories_fts MATCH ? ORDER BY rowid DESC LIMIT ?)",
+            with translated_errors("projections.db"):
+                found = self.conn.execute(
+                    "SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
                     (fts_phrase(word), self.budget),
-                ).fetchone()
-            found = listed.split(",") if listed else []
-            keys = self._postings[word] = np.array(found, dtype=np.int64)
+                ).fetchall()
+            keys = self._postings[word] = np.array([r[0] for r in found], dtype=np.int64)
         return keys
 
     def _forget_if_changed(self) -> None:
