@@ -41,7 +41,7 @@ import apsw
 
 from events.db import translated_errors
 from memman.recall.terms import QueryTerms
-from projections.fts import fts_any, fts_phrase, match_count
+from projections.fts import fts_any, fts_phrase
 from projections.queries import MEMORY_COLUMNS, MemoryRow, row_to_memory, terms
 
 TOP_ANCHORS = 3
@@ -50,25 +50,28 @@ MIN_MAX_DF = 4  # ... or by this many in a small store
 MAX_BRIDGES = 3  # the rarest words of each anchor
 MAX_PER_ANCHOR = 12  # memories brought in per anchor
 MAX_WORDS = 12  # content words of an anchor looked at
+FIRST_CAP = 64  # counted this far first (_bridges)
 
 
 def _bridges(conn: apsw.Connection, anchor: MemoryRow, query: QueryTerms) -> list[tuple[str, float]]:
     """(word, idf) of `anchor`'s bridge words, rarest first. Each word's
-    memories are counted inside SQLite, cut at the cap (a common word costs
-    no more than a rare one, whatever the store's size); no rowid is read."""
+    memories are counted inside SQLite, cut at a cap (a common word costs
+    no more than a rare one, whatever the store's size); no rowid is read.
+    Counted to FIRST_CAP first: when three bridges say fewer, every other
+    word says more than they do, and only those counts were needed."""
     asked = set(query.words)
     cap = max(MIN_MAX_DF, int(query.memories * MAX_DF_SHARE))
-    counted: list[tuple[int, int, str]] = []
-    with translated_errors("projections.db"):
-        for n, word in enumerate([w for w in terms(anchor.content) if w not in asked][:MAX_WORDS]):
-            df = match_count(conn, fts_phrase(word), cap + 1)
-            if 2 <= df <= cap:
-                counted.append((df, n, word))
+    words = [w for w in terms(anchor.content) if w not in asked][:MAX_WORDS]
     found: list[tuple[str, float]] = []
-    for df, _, word in sorted(counted):  # rarest first; equal counts keep the anchor's word order
-        if query.is_query_word(word, df):
-            continue
-        found.append((word, math.log(1.0 + (query.memories - df + 0.5) / (df + 0.5))))
+    for upto in sorted({min(FIRST_CAP, cap), cap}):
+        counted = [(query.count(word, upto), n, word) for n, word in enumerate(words)]
+        found = []
+        for df, _, word in sorted(counted):  # rarest first; equal counts keep the anchor's word order
+            if df > upto or len(found) == MAX_BRIDGES:
+                break
+            if df < 2 or query.is_query_word(word, df):
+                continue
+            found.append((word, math.log(1.0 + (query.memories - df + 0.5) / (df + 0.5))))
         if len(found) == MAX_BRIDGES:
             break
     return found

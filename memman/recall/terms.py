@@ -51,6 +51,7 @@ class QueryTerms:
         self._tokens = MemoryTokens(conn) if conn is not None and words else None
         self._phrases = [self._tokens.phrase(w) for w in words] if self._tokens else []
         self._said: dict[int, tuple[int, ...]] = {}  # rowid -> indexes of the words it says, ascending
+        self._counted: dict[str, tuple[int, int]] = {}  # word -> (min(df, cap + 1), the cap it was counted to)
 
     @property
     def weight(self) -> float:
@@ -84,6 +85,23 @@ class QueryTerms:
         if key not in self._said:
             self.learn((key,))
         return self._said[key]
+
+    def count(self, word: str, cap: int) -> int:
+        """Memories saying `word`, counted inside SQLite up to `cap` (cap + 1:
+        more than that). Kept for this query: the hop step's anchors share
+        most of their words, and a word counted to a cap is not counted again
+        for a lower one."""
+        if word in self.words:
+            return min(self.df[self.words.index(word)], cap + 1)
+        held = self._counted.get(word)
+        if held is not None and (held[0] <= held[1] or held[1] >= cap):  # exact, or known to be over this cap
+            return min(held[0], cap + 1)
+        if self._conn is None:
+            return 0
+        with translated_errors("projections.db"):
+            found = match_count(self._conn, fts_phrase(word), cap + 1)
+        self._counted[word] = (found, cap)
+        return found
 
     def is_query_word(self, word: str, df: int) -> bool:
         """Whether the memories saying `word` (`df` of them) are exactly those
