@@ -306,9 +306,10 @@ def run(argv: list[str], env: dict[str, str], stdin: bytes | None = None) -> tup
 
 def timed_child(argv: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> tuple[float, float]:
     """Wall and CPU (user + system) milliseconds of one whole process; exits
-    with the command and the end of its stderr if it fails. On a loaded
-    machine wall time measures the queue for the CPU as much as the work;
-    CPU time does not."""
+    with one line if it fails: the command, its exit code and the last line
+    of its stderr (memman's one-line error, or a traceback's exception). On
+    a loaded machine wall time measures the queue for the CPU as much as the
+    work; CPU time does not."""
     import resource
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -317,7 +318,8 @@ def timed_child(argv: list[str], env: dict[str, str] | None = None, cwd: Path | 
     wall = (time.perf_counter() - started) * 1000
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
-        raise SystemExit(f"bench: {' '.join(argv[:4])} exited {proc.returncode}: {proc.stderr.decode(errors='replace')[-600:]}")
+        said = proc.stderr.decode(errors="replace").strip().splitlines() or ["(nothing on stderr)"]
+        raise SystemExit(f"bench: {' '.join(argv[:4])} exited {proc.returncode}: {said[-1][-600:]}")
     return wall, (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000
 
 
