@@ -50,7 +50,7 @@ from events.errors import (
 from events.ids import UlidFactory
 from events.log import DuplicateDerivation, EventLog, NewEvent
 from events.log.append import encode_other
-from events.log.schema import COLUMNS
+from events.log.rows import COLUMNS
 from events.integrity import row_checksum
 from events.types import Recorded, type_of
 

@@ -10,15 +10,16 @@ refuses a second copy of the same derivation.
 
 | module | what it holds |
 |---|---|
-| `schema.py` | tables, indexes, triggers, `SCHEMA_VERSION`, creating and upgrading a log |
+| `schema.py` | tables, indexes, triggers, creating and upgrading a log (imported only then) |
 | `append.py` | `NewEvent`, `append` / `append_many`, the text and compact row writers, the damaged-log refusal |
 | `reads.py` | `read` (seq ranges), `between` / `known_at` (time), lookups by id, memory and causation, counts |
-| `rows.py` | a stored row (text or compact envelope) decoded into a `Recorded`; `CORRUPT_LOG_FIX` |
+| `rows.py` | a stored row (text or compact envelope) decoded into a `Recorded`; `COLUMNS`, `CORRUPT_LOG_FIX` |
 | `verify.py` | `verify`: triggers, seq, SQLite's integrity check, every checksum (imported on first use) |
 | `erasure.py` | what purge needs: plain payloads, checksums, the one rewrite (imported on first use) |
 
-The first four load with the log (every `remember` and `recall` opens it);
-the last two only when called, so the hot path pays for none of their code.
+`append`, `reads` and `rows` load with the log (every `remember` and `recall`
+opens it); `schema` only when a log is created or upgraded, `verify` and
+`erasure` only when called, so the hot path pays for none of their code.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import apsw
 import msgspec
 
 from events import compact
@@ -35,18 +37,16 @@ from events.ids import UlidFactory
 from events.log.append import Appending, DuplicateDerivation, NewEvent, encode_other
 from events.log.reads import Reading
 from events.log.rows import CORRUPT_LOG_FIX
-from events.log.schema import APPEND_ONLY_TRIGGERS, COMPACT_INDEX_TRIGGERS, SCHEMA_VERSION, schema_for, upgrade
 from events.types import Recorded
 
-__all__ = [
-    "APPEND_ONLY_TRIGGERS",
-    "COMPACT_INDEX_TRIGGERS",
-    "CORRUPT_LOG_FIX",
-    "SCHEMA_VERSION",
-    "DuplicateDerivation",
-    "EventLog",
-    "NewEvent",
-]
+__all__ = ["CORRUPT_LOG_FIX", "SCHEMA_VERSION", "DuplicateDerivation", "EventLog", "NewEvent"]  # what other packages import
+
+# Bump when the schema (events/log/schema.py) gains something; every statement
+# in it is idempotent (IF NOT EXISTS), so an older database is brought up to
+# date by re-running it. Version 3 added the per-event `checksum` column
+# (events/integrity.py), version 4 the `event_keys` table (idempotent
+# remember and import).
+SCHEMA_VERSION = 4
 
 
 class EventLog(Appending, Reading):
@@ -67,7 +67,7 @@ class EventLog(Appending, Reading):
         self.conn = connect(path, readonly=readonly)
         with translated_errors(path):
             if not readonly:
-                migrate(self.conn, SCHEMA_VERSION, schema_for(self.conn), upgrade=upgrade)
+                _migrate(self.conn)
             if compact.is_compact(self.conn):
                 self._stored, self._table = compact.StoredRow(self.conn), "event_rows"
 
@@ -108,3 +108,14 @@ class EventLog(Appending, Reading):
         from events.log.erasure import rewrite_payloads
 
         return rewrite_payloads(self, payloads, record)
+
+
+def _migrate(conn: apsw.Connection) -> None:
+    """Create or upgrade the log's schema if it is older than SCHEMA_VERSION
+    (`migrate` checks again under its write lock); the DDL is imported only
+    then."""
+    if conn.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
+        return
+    from events.log.schema import schema_for, upgrade
+
+    migrate(conn, SCHEMA_VERSION, schema_for(conn), upgrade=upgrade)

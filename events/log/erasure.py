@@ -15,7 +15,8 @@ from events.clock import at_microseconds
 from events.db import immediate, translated_errors
 from events.errors import UnknownEvent
 from events.integrity import row_checksum
-from events.log.schema import COLUMNS, UPDATE_TRIGGER
+from events.log.rows import COLUMNS
+from events.log.schema import UPDATE_TRIGGER
 from events.types import Recorded
 
 if TYPE_CHECKING:

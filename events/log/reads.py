@@ -18,8 +18,7 @@ from events import compact
 from events.clock import to_iso
 from events.errors import CorruptEvent, UnknownEvent
 from events.ids import ulid_ms
-from events.log.rows import CORRUPT_LOG_FIX, RowDecoding
-from events.log.schema import COLUMNS
+from events.log.rows import COLUMNS, CORRUPT_LOG_FIX, RowDecoding
 from events.types import Recorded
 
 

@@ -19,6 +19,9 @@ from events.integrity import row_checksum
 from events.types import EVENT_CLASSES, Event, Recorded
 from events.upcast import upcast
 
+# The text envelope's columns, as every reader of `events` selects them.
+COLUMNS = "seq, id, type, schema_version, recorded_at, occurred_at, actor, causation, stage, payload"
+
 CORRUPT_LOG_FIX = (
     "the log is the source of truth and is never repaired in place: copy the store directory aside,"
     " restore log.db from a backup, and 'memman export --what events' reads out every event still readable"

@@ -3,8 +3,10 @@ the version a log records, and how a log is created or brought up to date.
 
 A new log gets compact envelopes (events/compact.py) and the compact memory
 index; a log created before keeps its text `events` table (`TEXT_SCHEMA`)
-and the memory index it has. `EventLog` (events/log/__init__.py) runs
-`migrate` with `schema_for` and `upgrade` on every writable open.
+and the memory index it has. `EventLog` (events/log/__init__.py) imports
+this module only when a log it opens for writing is older than
+`SCHEMA_VERSION` (new, or written by an older memman): most opens read
+`PRAGMA user_version` and go on.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import apsw
 
 from events import compact
 from events.integrity import row_checksum
+from events.log.rows import COLUMNS
 
 # A text log: the envelope as text columns of `events` (a log created before
 # compact envelopes; tests/events/logs.py builds one).
@@ -105,14 +108,6 @@ COMPACT_INDEX_TRIGGERS = (  # also required where the memory index is compact
     "memory_numbers_no_delete",
 )
 
-# Bump when TEXT_SCHEMA gains something; every statement in it is idempotent
-# (IF NOT EXISTS), so an older database is brought up to date by re-running it.
-# Version 3 added the per-event `checksum` column (events/integrity.py),
-# version 4 the `event_keys` table (idempotent remember and import).
-SCHEMA_VERSION = 4
-
-# The text envelope's columns, as every reader of `events` selects them.
-COLUMNS = "seq, id, type, schema_version, recorded_at, occurred_at, actor, causation, stage, payload"
 # A new log: compact envelopes (events/compact.py) and the compact memory index.
 _COMPACT_SCHEMA = compact.SCHEMA + MEMORY_INDEX
 # A text log's update trigger, put back after the one documented rewrite

@@ -16,8 +16,8 @@ import apsw
 
 from events import compact
 from events.db import translated_errors
-from events.log.rows import CORRUPT_LOG_FIX
-from events.log.schema import APPEND_ONLY_TRIGGERS, COLUMNS, COMPACT_INDEX_TRIGGERS
+from events.log.rows import COLUMNS, CORRUPT_LOG_FIX
+from events.log.schema import APPEND_ONLY_TRIGGERS, COMPACT_INDEX_TRIGGERS
 
 if TYPE_CHECKING:
     from events.log import EventLog

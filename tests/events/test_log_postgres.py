@@ -110,7 +110,7 @@ def test_the_checksums_match_sqlite_and_a_documented_rewrite_stays_verifiable(pg
 
     from events.backends.copy import copy_log
     from events.integrity import row_checksum
-    from events.log.schema import COLUMNS
+    from events.log.rows import COLUMNS
 
     pg, lite = PostgresEventLog(pg_dsn), EventLog(tmp_path / "log.db")
     pg.append(remembered("A", "secret alpha"))
