@@ -39,7 +39,7 @@ from events.log.reads import Reading
 from events.log.rows import CORRUPT_LOG_FIX
 from events.types import Recorded
 
-__all__ = ["CORRUPT_LOG_FIX", "SCHEMA_VERSION", "DuplicateDerivation", "EventLog", "NewEvent"]  # what other packages import
+__all__ = ["CORRUPT_LOG_FIX", "SCHEMA_VERSION", "DuplicateDerivation", "EventLog", "NewEvent"]
 
 # Bump when the schema (events/log/schema.py) gains something; every statement
 # in it is idempotent (IF NOT EXISTS), so an older database is brought up to
