@@ -146,6 +146,10 @@ class Reading(RowDecoding):
         field: str = "recorded_at",
         types: Iterable[str] | None = None,
     ) -> list[Recorded]:
+        """Events whose `field` time is in [since, until), in seq order,
+        optionally of some types. A compact log stores each time as
+        microseconds or text (events/compact.py), so each bound is two index
+        ranges there (`_between_stored`); a text log compares ISO text."""
         if field not in ("recorded_at", "occurred_at"):
             raise ValueError(f"unknown time field {field!r}")
         if self._stored is not None:
