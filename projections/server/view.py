@@ -213,10 +213,11 @@ class ServerView:
             )
             main.executemany("INSERT OR IGNORE INTO edge_nodes (id) VALUES (?)", [(x,) for e in edges for x in e[:2]])
             main.executemany("INSERT OR IGNORE INTO edge_kinds (name) VALUES (?)", [(e[2],) for e in edges])
+            main.executemany("INSERT OR IGNORE INTO edge_metas (meta) VALUES (?)", [(e[4],) for e in edges])
             main.executemany(
                 "INSERT OR IGNORE INTO edge_rows (src, dst, kind, weight, meta, manual, seq) VALUES ("
                 "(SELECT n FROM edge_nodes WHERE id=?), (SELECT n FROM edge_nodes WHERE id=?),"
-                " (SELECT k FROM edge_kinds WHERE name=?), ?, ?, ?, ?)",
+                " (SELECT k FROM edge_kinds WHERE name=?), ?, (SELECT m FROM edge_metas WHERE meta=?), ?, ?)",
                 [(src, dst, kind, float(weight), meta, manual, seq) for src, dst, kind, weight, meta, manual, seq in edges],
             )
         if vectors and fingerprint and dim:
