@@ -223,13 +223,14 @@ class ServerView:
         if vectors and fingerprint and dim:
             conn = self.db.vectors.conn
             with immediate(conn):
-                conn.executemany(
-                    "INSERT INTO vectors (memory_id, fingerprint, dim, vec, seq) VALUES (?,?,?,?,?)",
-                    [(i, fingerprint, dim, blob, seq) for i, blob, seq in vectors],
-                )
                 conn.execute(
                     "INSERT INTO vector_sets (fingerprint, dim, count, last_seq, rewritten_seq) VALUES (?,?,?,?,0)",
                     (fingerprint, dim, len(vectors), max(seq for _, _, seq in vectors)),
+                )
+                vset = conn.last_insert_rowid()
+                conn.executemany(
+                    "INSERT INTO vector_rows (vset, memory_id, vec, seq) VALUES (?,?,?,?)",
+                    [(vset, i, blob, seq) for i, blob, seq in vectors],
                 )
 
 
