@@ -84,3 +84,27 @@ def test_events_replay_returns_the_free_pages_of_the_projection_files(data_dir: 
         assert {t: _dump(app.db.main.conn, t) for t in before} == before
     verify = subprocess.run([sys.executable, "-m", "memman", "events", "verify"], env=env, capture_output=True, text=True)
     assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def test_a_rebuild_from_the_start_leaves_no_free_pages_nor_wal(tmp_path: Path) -> None:
+    """A bulk catch-up (a replay, or the first open after a version bump)
+    stages edges and drops tables; the file it leaves is compact."""
+    from events.log import EventLog
+    from events.types import Edge, EdgesInferred, Provenance
+    from projections.graph import GraphProjector
+    from projections.runner import ProjectionSet
+
+    log = EventLog(tmp_path / "log.db")
+    for n in range(300):
+        edges = [Edge(src=f"M{n}", dst=f"M{k}", edge_type="entity", weight=0.5, meta={"entity": f"e{k}"}) for k in range(n)][-40:]
+        if edges:
+            log.append(EdgesInferred(edges=edges, provenance=Provenance(implementation="rules")))
+    pset = ProjectionSet(tmp_path / "p.db", [GraphProjector()], log)
+    pset.bulk_min = 10
+    pset.catch_up()
+    rows = _dump(pset.conn, "edge_rows")
+    pset.replay()
+    free, pages = _pages(tmp_path / "p.db")
+    assert free == 0 and pages > 50
+    assert not (tmp_path / "p.db-wal").exists() or (tmp_path / "p.db-wal").stat().st_size == 0
+    assert _dump(pset.conn, "edge_rows") == rows
