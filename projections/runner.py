@@ -178,7 +178,8 @@ class ProjectionSet:
                 with immediate(self.conn):
                     for p in bulk:
                         self._bulk_end(p)
-        if bulk:  # a rebuild from the start (a replay, a version bump's first open): its slack back to the disk
+        if start == 0 and head >= self.bulk_min and not self.readonly:
+            # a rebuild from the start (a replay, a version bump's first open): its slack back to the disk
             reclaim(self.conn)
             compact_wal(self.conn)
         return applied

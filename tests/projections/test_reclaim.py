@@ -108,3 +108,30 @@ def test_a_rebuild_from_the_start_leaves_no_free_pages_nor_wal(tmp_path: Path) -
     assert free == 0 and pages > 50
     assert not (tmp_path / "p.db-wal").exists() or (tmp_path / "p.db-wal").stat().st_size == 0
     assert _dump(pset.conn, "edge_rows") == rows
+
+
+def test_a_projection_without_a_bulk_mode_is_compacted_after_its_rebuild_too(tmp_path: Path) -> None:
+    """The vectors projection has no bulk mode; its rebuild after a version
+    bump still returns the dropped table's pages."""
+    from events.log import EventLog
+    from events.types import MemoryEmbedded, Provenance, Vector
+    from projections.runner import ProjectionSet
+    from projections.vectors import VectorsProjector
+
+    log = EventLog(tmp_path / "log.db")
+    for n in range(60):
+        vectors = [Vector(memory_id=f"M{n}-{k}", data=bytes(64)) for k in range(10)]  # type: ignore[arg-type]
+        log.append(MemoryEmbedded(fingerprint="t:32", dim=32, vectors=vectors, provenance=Provenance(implementation="t")))
+    pset = ProjectionSet(tmp_path / "v.db", [VectorsProjector()], log)
+    pset.bulk_min = 10
+    pset.catch_up()
+    pset.close()
+    _with_free_pages(tmp_path / "v.db", 400)  # what the old version's dropped table leaves
+    again = ProjectionSet(tmp_path / "v.db", [VectorsProjector()], log)
+    again.conn.execute("UPDATE checkpoints SET seq = 0, version = 3 WHERE name = 'vectors'")
+    again.close()
+    again = ProjectionSet(tmp_path / "v.db", [VectorsProjector()], log)
+    again.bulk_min = 10
+    again.catch_up()
+    assert _pages(tmp_path / "v.db")[0] == 0
+    assert again.conn.execute("SELECT count(*) FROM vectors").fetchone() == (600,)
