@@ -19,7 +19,7 @@ def test_every_file_and_table_of_a_drained_store_is_measured(tmp_path: Path) -> 
     parts = result["bytes_per_memory"]
     for name in ("log.db", "projections.db", "vectors.db"):
         assert parts[name]["(file)"] == (store / name).stat().st_size / 2
-    assert parts["projections.db"]["edge_rows"] > 0 and parts["vectors.db"]["vectors"] > 0
+    assert parts["projections.db"]["edge_rows"] > 0 and parts["vectors.db"]["vector_rows"] > 0
     assert "(free pages)" in parts["projections.db"]
     assert parts["(all files)"]["(file)"] == sum(p.stat().st_size for p in store.iterdir() if p.is_file()) / 2
     table = run_tool("store_bytes.py", str(store), "--memories", "1", timeout=120)
