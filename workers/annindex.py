@@ -12,8 +12,9 @@ scan is cheaper and stays (docs/measured-costs.md).
     vectors-<fingerprint hash>.hnsw.json  what it copies: fingerprint, dim,
                                           the vector set's rewritten_seq
 
-Keys are 63 bits of a hash of the memory id, so the index outlives the
-positions of rows in any file. Candidates are rescored exactly with the
+Keys are 63 bits of a hash of the memory id (projections/vectorkeys.py),
+so the index outlives the positions of rows in any file; the flat cache
+stores each row's key beside it. Candidates are rescored exactly with the
 drain's float32 rows (`VectorSet`), so HNSW only chooses whom to score;
 `OVERFETCH` extra neighbours absorb rows that are no longer active.
 
@@ -29,11 +30,12 @@ docs/measured-costs.md).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from projections.vectorkeys import key_of
 
 if TYPE_CHECKING:
     import numpy as np
@@ -42,11 +44,7 @@ MIN_ROWS = 30_000  # below this the exact scan is cheaper than HNSW adds
 SAVE_AFTER = 128  # re-adding k unsaved rows costs ~k x 1.5 ms; saving 100k rows ~0.2 s
 OVERFETCH = 16
 CONNECTIVITY, EXPANSION_ADD, EXPANSION_SEARCH = 16, 128, 64
-_KEY_MASK = (1 << 63) - 1
 
-
-def key_of(memory_id: str) -> int:
-    return int.from_bytes(hashlib.blake2b(memory_id.encode(), digest_size=8).digest(), "big") & _KEY_MASK
 
 
 class AnnIndex:
