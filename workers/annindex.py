@@ -30,8 +30,10 @@ docs/measured-costs.md).
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -60,6 +62,7 @@ class AnnIndex:
             expansion_add=EXPANSION_ADD, expansion_search=EXPANSION_SEARCH,
         )
         self.added = 0  # rows added since it was loaded or built
+        self.stamp: dict[str, object] = {}  # what its saved stamp said, when it was loaded
 
     def __len__(self) -> int:
         return len(self.index)  # type: ignore[arg-type]
@@ -101,9 +104,13 @@ class AnnIndex:
 
     # ------------------------------------------------------------ on disk
 
-    def save(self, path: Path, fingerprint: str, rewritten_seq: int) -> None:
+    def save(self, path: Path, fingerprint: str, rewritten_seq: int, rows: np.ndarray | None = None) -> None:
         """Write the index and its stamp (temporary files, then renames);
-        best effort, as for the flat cache: a read-only store just rebuilds."""
+        best effort, as for the flat cache: a read-only store just rebuilds.
+        `rows`: the flat cache's row keys (in row order), when it is current;
+        the stamp then records which of those rows the index lacks, so a
+        reader (memman/recall/ann.py) learns it without asking the index
+        about every key (`lacking`)."""
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         meta = _meta_path(path)
         try:
@@ -112,12 +119,44 @@ class AnnIndex:
             os.chmod(tmp, 0o600)
             tmp.replace(path)
             stamp = {"fingerprint": fingerprint, "dim": self.dim, "rewritten_seq": rewritten_seq, "count": len(self)}
+            if rows is not None:
+                stamp |= self._coverage(rows)
             meta_tmp = meta.with_name(f"{meta.name}.{os.getpid()}.tmp")
             meta_tmp.write_text(json.dumps(stamp))
             meta_tmp.replace(meta)
             self.added = 0
         except OSError:
             tmp.unlink(missing_ok=True)
+
+    def _coverage(self, rows: np.ndarray) -> dict[str, object]:
+        """The stamp's record of which flat-cache rows the index lacks:
+        `rows` (how many rows were checked) and `lacking` (the positions
+        below it the index does not hold: base64 of little-endian uint32)."""
+        import numpy as np
+
+        held = np.asarray(self.index.contains(rows), dtype=bool) if len(rows) else np.zeros(0, dtype=bool)  # type: ignore[attr-defined]
+        lacking = np.flatnonzero(~held).astype("<u4").tobytes()
+        return {"rows": len(rows), "lacking": base64.b64encode(lacking).decode("ascii"), "lacking_crc32": zlib.crc32(lacking)}
+
+    def lacking(self, count: int) -> np.ndarray | None:
+        """Positions among the flat cache's first `count` rows that this
+        saved index does not hold, from its stamp: the rows it was checked
+        against that it lacked, and every row appended since. None when the
+        stamp does not say (an index saved before it did, or a cache that
+        has fewer rows than it was checked against): ask the index."""
+        import numpy as np
+
+        covered = self.stamp.get("rows")
+        if not isinstance(covered, int) or covered > count:
+            return None
+        try:
+            raw = base64.b64decode(self.stamp["lacking"], validate=True)
+        except (KeyError, TypeError, ValueError):
+            return None
+        if len(raw) % 4 or zlib.crc32(raw) != self.stamp.get("lacking_crc32"):
+            return None
+        below = np.frombuffer(raw, dtype="<u4").astype(np.int64)
+        return np.concatenate([below, np.arange(covered, count, dtype=np.int64)])
 
     @classmethod
     def load(cls, path: Path, fingerprint: str, dim: int, rewritten_seq: int, *, view: bool = False) -> AnnIndex | None:
@@ -136,7 +175,24 @@ class AnnIndex:
             return None
         if index is None or index.ndim != dim or len(index) != stamp.get("count"):
             return None
-        return cls(dim, index)
+        loaded = cls(dim, index)
+        loaded.stamp = stamp
+        return loaded
+
+
+def flat_keys(directory: Path, fingerprint: str, current: tuple[int, ...]) -> np.ndarray | None:
+    """The flat cache's row keys when the cache copies `current` (else None)."""
+    import numpy as np
+
+    from projections import flatcache
+    from projections.vectors import _cache_path
+
+    path = _cache_path(directory, fingerprint)
+    header = flatcache.read_header(path, fingerprint)
+    if header is None or tuple(header.get("stamp", ())) != tuple(current):
+        return None
+    raw = flatcache.key_bytes(path, header)
+    return None if raw is None else np.frombuffer(raw, dtype="<u8").astype(np.uint64)
 
 
 def _usearch_after_simsimd() -> None:

@@ -105,7 +105,8 @@ def save_index(db: StoreDB, vectors: VectorSet, fingerprint: str) -> None:
         return
     current = stamp(db.vectors.conn, fingerprint)
     if current is not None:
-        vectors.ann.save(_cache_path(db.directory, fingerprint, "hnsw"), fingerprint, current[3])
+        rows = annindex.flat_keys(db.directory, fingerprint, current)  # what the index lacks, for recall
+        vectors.ann.save(_cache_path(db.directory, fingerprint, "hnsw"), fingerprint, current[3], rows)
 
 
 def due_work(db: StoreDB, now: datetime, limit: int | None = None) -> list[tuple[int, int]]:

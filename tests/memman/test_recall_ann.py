@@ -179,3 +179,38 @@ def test_a_drain_after_a_recall_is_seen_by_the_next_recall_on_the_same_handle(
     assert before and new in found and found[new] is not None
     assert len(loaded) == 2 and all(isinstance(n, ann.Neighbourhood) and isinstance(n.source, ann.RowFile) for n in loaded)
     assert new in loaded[1].row_keys.ids and new not in loaded[0].row_keys.ids
+
+
+def test_the_drain_records_which_rows_its_saved_index_lacks_and_an_older_stamp_still_works(
+    app: Memman, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The saved stamp says which flat-cache rows the index lacks (the rows
+    it was checked against, and every row appended since), so recall does
+    not ask the index about every key; an index saved before the stamp said
+    so is asked, with the same answer."""
+    import json
+
+    from projections.vectorkeys import key_of
+
+    monkeypatch.setattr(ann, "ANN_ROWS", 20)
+    new = app.remember("Quarterly penetration test of the payment gateway found two issues").id
+    drain_all(data_dir)  # one row appended after the save: the index lacks it
+    [index] = _index_files(data_dir)
+    meta = index.with_name(index.name + ".json")
+    stamp = json.loads(meta.read_text())
+    db = app.fresh()
+    fingerprint = stamp["fingerprint"]
+    loaded = annindex.AnnIndex.load(index, fingerprint, stamp["dim"], stamp["rewritten_seq"], view=True)
+    assert loaded is not None
+    [cache] = (data_dir / "stores" / "default").glob("vectors-*.f32")
+    header = flatcache.read_header(cache, fingerprint)
+    assert header is not None
+    ids = cache.read_bytes()[header["ids_offset"] :].decode().split("\n")
+    asked = [i for i, m in enumerate(ids) if not loaded.index.contains(key_of(m))]  # type: ignore[attr-defined]
+    assert stamp["rows"] < len(ids) and asked and (lacking := loaded.lacking(len(ids))) is not None
+    assert sorted(lacking.tolist()) == asked
+    recorded = ann._load(db, fingerprint, ids, memoryview(b""), [0.0] * stamp["dim"])
+    meta.write_text(json.dumps({k: v for k, v in stamp.items() if k not in ("rows", "lacking", "lacking_crc32")}))
+    older = ann._load(db, fingerprint, ids, memoryview(b""), [0.0] * stamp["dim"])
+    assert recorded is not None and older is not None
+    assert recorded.unindexed.tolist() == older.unindexed.tolist() == [ids.index(new)]  # the lacking rows that are active
