@@ -73,16 +73,25 @@ class AnnIndex:
 
         if not memory_ids:
             return []
-        keys = np.fromiter((key_of(m) for m in memory_ids), dtype=np.uint64, count=len(memory_ids))
+        return self.missing_keys(np.fromiter((key_of(m) for m in memory_ids), dtype=np.uint64, count=len(memory_ids)))
+
+    def missing_keys(self, keys: np.ndarray) -> list[int]:
+        """Positions in `keys` of the keys the index does not hold."""
+        import numpy as np
+
+        if not len(keys):
+            return []
         held = np.asarray(self.index.contains(keys))  # type: ignore[attr-defined]
         return [int(i) for i in np.flatnonzero(~held)]
 
-    def add_many(self, memory_ids: list[str], rows: np.ndarray) -> None:
+    def add_many(self, memory_ids: list[str], rows: np.ndarray, keys: np.ndarray | None = None) -> None:
+        """Add rows under their ids' keys (`keys`, when the caller has them already)."""
         import numpy as np
 
         if not memory_ids:
             return
-        keys = np.fromiter((key_of(m) for m in memory_ids), dtype=np.uint64, count=len(memory_ids))
+        if keys is None:
+            keys = np.fromiter((key_of(m) for m in memory_ids), dtype=np.uint64, count=len(memory_ids))
         self.index.add(keys, np.ascontiguousarray(rows, dtype=np.float32), threads=1)  # type: ignore[attr-defined]
         self.added += len(memory_ids)
 
