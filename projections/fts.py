@@ -1,4 +1,5 @@
-"""FTS5 query text built from plain words, and match counts.
+"""FTS5 query text built from plain words, match counts, and the index's
+tokens of a memory's text.
 
 Every caller that turns a word into an FTS5 expression quotes it the same
 way (a phrase in double quotes, inner quotes doubled), so a word FTS5 would
@@ -7,7 +8,7 @@ read as syntax ("AND", "NEAR", a stray quote) is matched as text.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import apsw
 
@@ -33,3 +34,48 @@ def match_count(conn: apsw.Connection, expression: str, cap: int | None = None) 
 
 _COUNT = "SELECT count(*) FROM memories_fts WHERE memories_fts MATCH ?"
 _COUNT_CAPPED = "SELECT count(*) FROM (SELECT 1 FROM memories_fts WHERE memories_fts MATCH ? LIMIT ?)"
+
+
+# The tokenizer of `memories_fts` (projections/memories.py), as FTS5 names it:
+# tests/projections/test_fts_tokens.py checks the two agree.
+MEMORIES_TOKENIZER = ("porter", ("unicode61", "remove_diacritics", "2"))
+
+
+class MemoryTokens:
+    """Whether a memory's indexed text says a word, decided as FTS5 would:
+    the word and each indexed column go through the index's own tokenizer,
+    and a phrase matches where its tokens follow each other in one column.
+    For a handful of rows this costs less than a pass over a common word's
+    posting list (memman/recall/terms.py)."""
+
+    def __init__(self, conn: apsw.Connection) -> None:
+        name, args = MEMORIES_TOKENIZER
+        self._tokenize = conn.fts5_tokenizer(name, list(args))
+
+    def tokens(self, text: str, reason: int) -> list[str]:
+        return self._tokenize(text.encode("utf-8"), reason, None, include_offsets=False, include_colocated=False)
+
+    def phrase(self, word: str) -> tuple[str, ...]:
+        """`word`'s tokens as an FTS5 phrase of it matches them."""
+        return tuple(self.tokens(word, apsw.FTS5_TOKENIZE_QUERY))
+
+    def said(self, columns: Sequence[str], phrases: Sequence[tuple[int, tuple[str, ...]]]) -> tuple[int, ...]:
+        """The indexes (ascending) of `phrases` ((index, tokens) pairs) said in
+        one of `columns` (a memory's indexed texts, in the index's order)."""
+        found: list[int] = []
+        streams = [self.tokens(text, apsw.FTS5_TOKENIZE_DOCUMENT) for text in columns if text]
+        bags = [set(stream) for stream in streams]
+        for index, phrase in phrases:
+            if phrase and any(_contains(stream, bag, phrase) for stream, bag in zip(streams, bags)):
+                found.append(index)
+        return tuple(found)
+
+
+def _contains(stream: list[str], bag: set[str], phrase: tuple[str, ...]) -> bool:
+    """Whether `phrase`'s tokens follow each other somewhere in `stream` (`bag`: its tokens as a set)."""
+    if not bag.issuperset(phrase):
+        return False
+    if len(phrase) == 1:
+        return True
+    n = len(phrase)
+    return any(token == phrase[0] and tuple(stream[i : i + n]) == phrase for i, token in enumerate(stream))

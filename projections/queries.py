@@ -174,14 +174,14 @@ def _word_search(
         return []
     full = fts_any(words)
     with translated_errors("projections.db"):
-        rare, floor = _selective(conn, words)
-        if rare is None:  # every match fits under the cap: one exact query, as always
+        plan = _selective(conn, words)
+        if plan is None:  # every match fits under the cap: one exact query, as always
             sql = (
                 f"SELECT m.id, {_BM25} AS rank FROM memories_fts JOIN memories m ON m.key = memories_fts.rowid"
                 f" WHERE memories_fts MATCH ? AND {' AND '.join(where)} ORDER BY rank LIMIT ?"
             )
             return [(r[0], r[1]) for r in conn.execute(sql, (full, *args, limit))]
-        return _capped_search(conn, full, rare, floor, where, args, limit)
+        return _capped_search(conn, full, plan, where, args, limit)
 
 
 _BM25 = "bm25(memories_fts, 1.0, 0.8, 0.5)"
@@ -191,52 +191,76 @@ KEYWORD_CAP = 2000  # rows a capped keyword query ranks (docs/scale.md, "Warm re
 CAPPED_FROM = 4 * KEYWORD_CAP
 
 
-def _selective(conn: apsw.Connection, words: list[str]) -> tuple[str | None, int]:
-    """(an FTS5 expression for the memories to rank, the lowest rowid to
-    rank), or (None, 0) when the words match CAPPED_FROM memories or fewer.
-    Counts stop at the cap inside SQLite. The expression ORs the rarest words
+class _Plan(msgspec.Struct, frozen=True):
+    """Which memories a capped keyword query ranks: those matching
+    `expression`, only its KEYWORD_CAP newest when `newest`; `whole` when
+    its bm25 is already the whole query's (it says every word the store has)."""
+
+    expression: str
+    newest: bool
+    whole: bool
+
+
+def _selective(conn: apsw.Connection, words: list[str]) -> _Plan | None:
+    """What to rank, or None when the words match CAPPED_FROM memories or
+    fewer. Counts stop at the cap inside SQLite; a word no memory says
+    matches nothing and is left out. The expression ORs the rarest words
     whose memories together fit. When even the rarest word says more, it is
     the memories saying every word (the best bm25 for such a query says
     them all), or when none does the rarest word's: the KEYWORD_CAP newest."""
     if match_count(conn, fts_any(words), CAPPED_FROM + 1) <= CAPPED_FROM:
-        return None, 0
+        return None
     counts = [match_count(conn, fts_phrase(w), KEYWORD_CAP + 1) for w in words]
+    present = [(count, n, word) for n, (count, word) in enumerate(zip(counts, words)) if count > 0]
     kept: list[str] = []
     total = 0
-    for count, _, word in sorted(zip(counts, range(len(words)), words)):
+    for count, _, word in sorted(present):
         if total + count > KEYWORD_CAP:
             break
         kept.append(word)
         total += count
     if kept:
-        return fts_any(kept), 0
-    every = " AND ".join(fts_phrase(w) for w in words)
-    if len(words) < 2 or match_count(conn, every, 1) == 0:
-        every = fts_any([min((match_count(conn, fts_phrase(w), None), n, w) for n, w in enumerate(words))[2]])
-    row = conn.execute(
-        "SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
-        (every, KEYWORD_CAP - 1),
-    ).fetchone()  # fmt: skip
-    return every, row[0] if row else 0
+        return _Plan(fts_any(kept), newest=False, whole=False)
+    said = [word for _, _, word in present]  # in the query's order: bm25 adds the phrases in it
+    every = " AND ".join(map(fts_phrase, said))
+    if len(said) == 1 or match_count(conn, every, 1) > 0:
+        return _Plan(every, newest=True, whole=True)
+    rarest = min((match_count(conn, fts_phrase(w), None), n, w) for n, w in enumerate(said))[2]
+    return _Plan(fts_phrase(rarest), newest=True, whole=False)
 
 
 def _capped_search(
-    conn: apsw.Connection, full: str, rare: str, floor: int, where: list[str], args: list[object], limit: int
+    conn: apsw.Connection, full: str, plan: _Plan, where: list[str], args: list[object], limit: int
 ) -> list[tuple[str, float]]:
-    """The best `limit` of the memories saying a rare word, by their exact
-    bm25 for the whole query. FTS5 reads the position lists of every match
-    it ranks, so ranking `full` costs every memory that says a common word
-    (25k of 100k say "service"); `(full) AND (rare)` visits only the rare
-    words' memories, and its bm25 is the whole query's plus the rare words'
-    again (bm25 adds one term per phrase of the expression, and the same
-    phrase counts the same twice), so subtracting the rare words' own bm25
-    leaves each memory's bm25 for the whole query, to rounding. The filters
-    (status, category, ...) are read for the best first, a few at a time:
-    joining every ranked row to `memories` cost more than ranking it."""
-    sql = f"SELECT rowid, {_BM25} FROM memories_fts WHERE memories_fts MATCH ? AND rowid >= ?"
-    own = dict(conn.execute(sql, (rare, floor)).fetchall())
-    both = conn.execute(sql, (f"({full}) AND ({rare})", floor)).fetchall()
-    ranked = sorted((round(score - own[key], 9), key) for key, score in both)
+    """The best `limit` of the memories `plan` names, by their exact bm25
+    for the whole query. FTS5 reads the position lists of every match it
+    ranks, so ranking `full` costs every memory that says a common word
+    (237k of 1M say "service"). A memory saying every word the store has
+    gets the whole query's bm25 from the AND of those words (bm25 adds one
+    term per phrase, and a phrase no memory says adds 0): one ranking. Else
+    `(full) AND (rare)` visits only the rare words' memories, and its bm25
+    is the whole query's plus the rare words' again (the same phrase counts
+    the same twice), so subtracting the rare words' own bm25 leaves each
+    memory's bm25 for the whole query, to rounding. The filters (status,
+    category, ...) are read for the best first, a few at a time: joining
+    every ranked row to `memories` cost more than ranking it."""
+    sql = f"SELECT rowid, {_BM25} FROM memories_fts WHERE memories_fts MATCH ?"
+    newest = " ORDER BY rowid DESC LIMIT ?"  # FTS5 walks its rowids backwards: no sort, stops at the cap
+    own = conn.execute(sql + newest if plan.newest else sql, (plan.expression, *([KEYWORD_CAP] if plan.newest else []))).fetchall()
+    if plan.whole:
+        ranked = sorted((round(score, 9), key) for key, score in own)
+    else:
+        floor = min((key for key, _ in own), default=0) if plan.newest else 0
+        bm25 = dict(own)
+        both = conn.execute(sql + " AND rowid >= ?", (f"({full}) AND ({plan.expression})", floor)).fetchall()
+        ranked = sorted((round(score - bm25[key], 9), key) for key, score in both)
+    return _filtered(conn, ranked, where, args, limit)
+
+
+def _filtered(
+    conn: apsw.Connection, ranked: list[tuple[float, int]], where: list[str], args: list[object], limit: int
+) -> list[tuple[str, float]]:
+    """The first `limit` of `ranked` ((score, rowid), best first) that pass the filters."""
     found: list[tuple[str, float]] = []
     step = max(4 * limit, 50)
     sql = f"SELECT m.key, m.id FROM json_each(?) j CROSS JOIN memories m ON m.key = j.value WHERE {' AND '.join(where)}"

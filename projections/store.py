@@ -331,6 +331,19 @@ class StoreDB:
                 continue
             compact_wal(handle.conn)
 
+    def reclaim(self) -> list[str]:
+        """Return the free pages of the projection files (`events.db.reclaim`:
+        a VACUUM where a tenth of a file is free), after a replay; the names
+        of the files rewritten. The log is append-only: it has none to return."""
+        from events.db import reclaim
+
+        done = []
+        for name in ("main", "vectors"):
+            handle = self.__dict__.get(name)
+            if handle is not None and not handle.readonly and reclaim(handle.conn):
+                done.append(Path(handle.path).name)
+        return done
+
     @contextmanager
     def bulk_wal(self, pages: int = BULK_WAL_PAGES) -> Iterator[None]:
         """Checkpoint by size during a bulk pass (a drain, a replay): the WAL of

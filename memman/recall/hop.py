@@ -23,17 +23,25 @@ half: a hop from a wrong best match lands above the right one. So recall
 shown list instead, the weakest results' (2 of 10), to the best reached
 memories not already above: the evidence a question needs besides its best
 match, at the price of the 9th and 10th results.
+
+Cost in the store's size (issue 16): every read is capped inside SQLite.
+An anchor's words are counted up to the bridge cap, a bridge that is a
+query word in another form is told by one capped count of both words, and
+the memories brought in are read per set of bridges, the first few keys of
+each (`_reached`), never a bridge's whole posting list (up to 0.5% of the
+store: 5,000 rowids per word at 1M).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import apsw
 
 from events.db import translated_errors
 from memman.recall.terms import QueryTerms
-from projections.fts import fts_phrase, match_count
+from projections.fts import fts_any, fts_phrase
 from projections.queries import MEMORY_COLUMNS, MemoryRow, row_to_memory, terms
 
 TOP_ANCHORS = 3
@@ -42,35 +50,60 @@ MIN_MAX_DF = 4  # ... or by this many in a small store
 MAX_BRIDGES = 3  # the rarest words of each anchor
 MAX_PER_ANCHOR = 12  # memories brought in per anchor
 MAX_WORDS = 12  # content words of an anchor looked at
+FIRST_CAP = 64  # counted this far first (_bridges)
 
 
-def _bridges(conn: apsw.Connection, anchor: MemoryRow, query: QueryTerms) -> list[tuple[frozenset[int], float]]:
-    """(keys of the other memories saying it, idf) of `anchor`'s bridge words,
-    rarest first. Each word's memories are counted inside SQLite, cut at the
-    cap (a common word costs no more than a rare one, whatever the store's
-    size); only the rarest words' rowids are read, until MAX_BRIDGES of them
-    proved not to be a query word in another form."""
+def _bridges(conn: apsw.Connection, anchor: MemoryRow, query: QueryTerms) -> list[tuple[str, float]]:
+    """(word, idf) of `anchor`'s bridge words, rarest first. Each word's
+    memories are counted inside SQLite, cut at a cap (a common word costs
+    no more than a rare one, whatever the store's size); no rowid is read.
+    Counted to FIRST_CAP first: when three bridges say fewer, every other
+    word says more than they do, and only those counts were needed."""
     asked = set(query.words)
     cap = max(MIN_MAX_DF, int(query.memories * MAX_DF_SHARE))
-    counted: list[tuple[int, int, str]] = []
-    with translated_errors("projections.db"):
-        for n, word in enumerate([w for w in terms(anchor.content) if w not in asked][:MAX_WORDS]):
-            df = match_count(conn, fts_phrase(word), cap + 1)
-            if 2 <= df <= cap:
-                counted.append((df, n, word))
-        found: list[tuple[frozenset[int], float]] = []
+    words = [w for w in terms(anchor.content) if w not in asked][:MAX_WORDS]
+    found: list[tuple[str, float]] = []
+    for upto in sorted({min(FIRST_CAP, cap), cap}):
+        counted = [(query.count(word, upto), n, word) for n, word in enumerate(words)]
+        found = []
         for df, _, word in sorted(counted):  # rarest first; equal counts keep the anchor's word order
-            keys = frozenset(r[0] for r in conn.execute(_ROWIDS, (fts_phrase(word),)))
-            if query.is_query_word(keys):
-                continue
-            idf = math.log(1.0 + (query.memories - len(keys) + 0.5) / (len(keys) + 0.5))
-            found.append((keys - {anchor.key}, idf))
-            if len(found) == MAX_BRIDGES:
+            if df > upto or len(found) == MAX_BRIDGES:
                 break
+            if df < 2 or query.is_query_word(word, df):
+                continue
+            found.append((word, math.log(1.0 + (query.memories - df + 0.5) / (df + 0.5))))
+        if len(found) == MAX_BRIDGES:
+            break
     return found
 
 
-_ROWIDS = "SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?"
+_FIRST = "SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rowid LIMIT ?"
+
+
+def _reached(conn: apsw.Connection, anchor: int, bridges: list[tuple[str, float]]) -> dict[int, float]:
+    """The MAX_PER_ANCHOR memories (rowid -> the share of the bridges'
+    weight they say) that say the most of it, ties to the oldest key, the
+    anchor left out. Read without reading any bridge's posting list whole:
+    for each set of bridges (at most 7), the first keys of the memories
+    saying exactly those (`(a AND b) NOT (c)`, in rowid order, cut at the
+    cap inside SQLite). The best of all memories in that order is a prefix
+    of each such set's, so these few keys hold it, and each sums its shares
+    in the bridges' order, as a walk over every posting list would."""
+    total = sum(idf for _, idf in bridges)
+    said: dict[int, float] = {}
+    with translated_errors("projections.db"):
+        for size in range(1, len(bridges) + 1):
+            for chosen in itertools.combinations(range(len(bridges)), size):
+                has = " AND ".join(fts_phrase(bridges[i][0]) for i in chosen)
+                others = fts_any([w for i, (w, _) in enumerate(bridges) if i not in chosen])
+                expression = f"({has}) NOT ({others})" if others else has
+                share = 0.0
+                for i in chosen:
+                    share += bridges[i][1] / total
+                for (key,) in conn.execute(_FIRST, (expression, MAX_PER_ANCHOR + 1)):
+                    if key != anchor:
+                        said[key] = share
+    return dict(sorted(said.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_PER_ANCHOR])
 
 
 def shared_rare_words(
@@ -84,18 +117,14 @@ def shared_rare_words(
     for anchor, score in sorted(anchors, key=lambda a: -a[1])[:TOP_ANCHORS]:
         score = score / top if top > 0 else 0.0
         bridges = _bridges(conn, anchor, query)
-        total = sum(idf for _, idf in bridges)
-        if total <= 0:
+        if sum(idf for _, idf in bridges) <= 0:
             continue
-        said: dict[int, float] = {}
-        for postings, idf in bridges:
-            for key in postings:
-                said[key] = said.get(key, 0.0) + idf / total
-        keys = sorted(said, key=lambda k: (-said[k], k))[:MAX_PER_ANCHOR]
-        if not keys:
+        said = _reached(conn, anchor.key, bridges)
+        if not said:
             continue
-        rows = conn.execute(
-            f"SELECT {MEMORY_COLUMNS} FROM memories WHERE key IN ({','.join('?' * len(keys))}) AND status = 'active'",
+        keys = list(said)
+        rows = conn.execute(  # `+status`: by key; on `status = ?` SQLite walked every active row (~120 ms at 1M)
+            f"SELECT {MEMORY_COLUMNS} FROM memories WHERE key IN ({','.join('?' * len(keys))}) AND +status = 'active'",
             tuple(keys),
         ).fetchall()
         for raw in rows:

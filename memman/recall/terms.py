@@ -12,13 +12,15 @@ it says every query word, 0.0 when it says none. Unlike a bm25 value it
 means the same in every store and for every query, which is what the
 calibrated score (memman/recall/fusion.py) needs.
 
-Cost in the store's size (issue 16: a warm recall nearly flat in it): a
-document frequency is counted inside SQLite, and only a rare word's whole
-posting list (at most EAGER_POSTINGS rowids) becomes a Python set. Which
-candidates a common word's memories are is looked up for the candidates
-only (`learn`): one pass over its posting list inside SQLite, filtered by
-the candidates' rowids, instead of 25k rowids of "service" at 100k
-memories built into a Python set on every recall.
+Cost in the store's size (issue 16: a warm recall bounded by caps, not by
+the store): a document frequency is counted inside SQLite, and no posting
+list is read. Which query words a candidate says is decided from the
+candidate's own indexed text (`learn`): its three indexed columns, read by
+key, go through the index's own tokenizer (projections/fts.py
+`MemoryTokens`), and a word is said where its tokens follow each other in
+one column, which is what an FTS5 phrase matches. The cost is the
+candidates' (~150 rows), whatever the store's size: at 1M memories a
+pass over "service"'s 237k postings per recall cost ~20 ms.
 """
 
 from __future__ import annotations
@@ -30,30 +32,26 @@ from collections.abc import Iterable
 import apsw
 
 from events.db import translated_errors
-from projections.fts import fts_phrase, match_count
+from projections.fts import MemoryTokens, fts_phrase, match_count
 from projections.queries import terms
 
 MAX_TERMS = 12
-EAGER_POSTINGS = 256  # a word this rare is read whole; a commoner one only for the candidates
 
 
 class QueryTerms:
-    """The query's content words, their store frequencies, and which memories
-    (by rowid) say each word: all of them for a rare word, the looked-up
-    candidates for a common one."""
+    """The query's content words, their store frequencies, and which of them
+    the memories looked at (by rowid) say."""
 
-    def __init__(
-        self, conn: apsw.Connection | None, words: list[str], df: list[int], memories: int,
-        postings: list[frozenset[int] | None],
-    ) -> None:  # fmt: skip
+    def __init__(self, conn: apsw.Connection | None, words: list[str], df: list[int], memories: int) -> None:
         self._conn = conn
         self.words = words  # content words of the query, in order
         self.df = df  # memories containing each word (stemmed, as FTS5 matches)
         self.idf = [math.log(1.0 + (memories - d + 0.5) / (d + 0.5)) for d in df]
         self.memories = memories  # N: rows in the index
-        self.postings = postings  # the whole posting list of a rare word, None for a common one
-        self._looked: set[int] = set()  # rowids whose common words are known
-        self._said: list[set[int]] = [set() for _ in words]  # of those, the ones saying each common word
+        self._tokens = MemoryTokens(conn) if conn is not None and words else None
+        self._phrases = [self._tokens.phrase(w) for w in words] if self._tokens else []
+        self._said: dict[int, tuple[int, ...]] = {}  # rowid -> indexes of the words it says, ascending
+        self._counted: dict[str, tuple[int, int]] = {}  # word -> (min(df, cap + 1), the cap it was counted to)
 
     @property
     def weight(self) -> float:
@@ -68,54 +66,74 @@ class QueryTerms:
         return list(zip(self.words, self.idf, strict=True))
 
     def learn(self, keys: Iterable[int]) -> None:
-        """Look up which of `keys` say each common word (one pass per word
-        over its posting list, inside SQLite, kept to `keys`)."""
-        new = [k for k in dict.fromkeys(keys) if k not in self._looked]
+        """Find out which query words each of `keys` says, from their indexed
+        text (one read by key for all of them)."""
+        new = [k for k in dict.fromkeys(keys) if k not in self._said]
         if not new:
             return
-        self._looked.update(new)
-        if self._conn is None:
-            return
-        wanted = json.dumps(new)
-        with translated_errors("projections.db"):
-            for i, word in enumerate(self.words):
-                if self.postings[i] is None:  # `+rowid`: filter while scanning; a pushed-down IN seeks per key (~50 µs each)
-                    sql = "SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? AND +rowid IN (SELECT value FROM json_each(?))"
-                    self._said[i].update(r[0] for r in self._conn.execute(sql, (fts_phrase(word), wanted)))
+        said: dict[int, tuple[int, ...]] = dict.fromkeys(new, ())
+        if self._tokens is not None:
+            sought = [(i, p) for i, p in enumerate(self._phrases) if self.df[i] > 0]
+            with translated_errors("projections.db"):
+                rows = self._conn.execute(_TEXTS, (json.dumps(new),)) if sought else ()  # type: ignore[union-attr]
+                for key, *columns in rows:
+                    said[key] = self._tokens.said(columns, sought)
+        self._said.update(said)
 
-    def is_query_word(self, keys: frozenset[int]) -> bool:
-        """Whether `keys` is exactly the posting list of one of the query's
-        words (a word of a memory that is a query word in another form)."""
-        for i, df in enumerate(self.df):
-            if df != len(keys):
-                continue
-            if self.postings[i] is not None:
-                if self.postings[i] == keys:
-                    return True
-                continue
-            self.learn(keys)
-            if keys <= self._said[i]:  # as many as df and all of them say it: the same list
-                return True
+    def says(self, key: int) -> tuple[int, ...]:
+        """Indexes (ascending) of the query words the memory with rowid `key` says."""
+        if key not in self._said:
+            self.learn((key,))
+        return self._said[key]
+
+    def count(self, word: str, cap: int) -> int:
+        """Memories saying `word`, counted inside SQLite up to `cap` (cap + 1:
+        more than that). Kept for this query: the hop step's anchors share
+        most of their words, and a word counted to a cap is not counted again
+        for a lower one."""
+        if word in self.words:
+            return min(self.df[self.words.index(word)], cap + 1)
+        held = self._counted.get(word)
+        if held is not None and (held[0] <= held[1] or held[1] >= cap):  # exact, or known to be over this cap
+            return min(held[0], cap + 1)
+        if self._conn is None:
+            return 0
+        with translated_errors("projections.db"):
+            found = match_count(self._conn, fts_phrase(word), cap + 1)
+        self._counted[word] = (found, cap)
+        return found
+
+    def is_query_word(self, word: str, df: int) -> bool:
+        """Whether the memories saying `word` (`df` of them) are exactly those
+        saying one of the query's words: a query word in another form. Two
+        lists of df rowids are the same when df memories say both words
+        (counted inside SQLite, stopping past df)."""
+        with translated_errors("projections.db"):
+            for i, d in enumerate(self.df):
+                if d == df and self._conn is not None:
+                    if match_count(self._conn, f"{fts_phrase(word)} AND {fts_phrase(self.words[i])}", df + 1) == df:
+                        return True
         return False
 
 
-def query_terms(conn: apsw.Connection, query: str) -> QueryTerms:
+# CROSS JOIN: by key, in the order asked (SQLite may otherwise walk an index of `memories`)
+_TEXTS = "SELECT m.key, m.content, m.entities, m.keywords FROM json_each(?) j CROSS JOIN memories m ON m.key = j.value"
+
+
+def query_terms(conn: apsw.Connection, query: str, memories: int | None = None) -> QueryTerms:
     """The query's content words with their store frequencies (counted in
-    SQLite) and the postings of the rare ones; at most MAX_TERMS words."""
+    SQLite); at most MAX_TERMS words. `memories`: the number of rows in the
+    index when the caller knows it (the warm server keeps it per version)."""
     words = terms(query)[:MAX_TERMS]
-    df: list[int] = []
-    postings: list[frozenset[int] | None] = []
     with translated_errors("projections.db"):
-        n = conn.execute("SELECT count(*) FROM memories").fetchone()[0]
-        for word in words:
-            count = match_count(conn, fts_phrase(word))
-            df.append(count)
-            if count <= EAGER_POSTINGS:
-                rows = conn.execute("SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?", (fts_phrase(word),))
-                postings.append(frozenset(r[0] for r in rows))
-            else:
-                postings.append(None)
-    return QueryTerms(conn, words, df, n, postings)
+        n = memory_count(conn) if memories is None else memories
+        df = [match_count(conn, fts_phrase(word)) for word in words]
+    return QueryTerms(conn, words, df, n)
+
+
+def memory_count(conn: apsw.Connection) -> int:
+    """Rows of the memories projection (a walk of its smallest index: ~9 ms at 1M)."""
+    return int(conn.execute("SELECT count(*) FROM memories").fetchone()[0])
 
 
 def coverage(query: QueryTerms, key: int) -> float:
@@ -125,6 +143,4 @@ def coverage(query: QueryTerms, key: int) -> float:
     total = query.weight
     if total <= 0:
         return 0.0
-    if key not in query._looked:
-        query.learn((key,))
-    return sum(idf for idf, p, said in zip(query.idf, query.postings, query._said) if key in (said if p is None else p)) / total
+    return sum(query.idf[i] for i in query.says(key)) / total

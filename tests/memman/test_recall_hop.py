@@ -61,16 +61,41 @@ def test_a_word_most_memories_say_is_no_bridge(store: Memman) -> None:
 
     conn = store.fresh().main.conn
     (anchor,) = [r for r in memories_by_id(conn, [h.id for h in store.recall(QUESTION).results]).values() if r.content == BRIDGE]
-    caleb = query_terms(conn, "caleb")
     bridges = hop._bridges(conn, anchor, query_terms(conn, QUESTION))
-    assert [keys for keys, _ in bridges] == [caleb.postings[0] - {anchor.key}]
+    assert [word for word, _ in bridges] == ["caleb"]
 
 
-def test_the_hop_is_the_same_when_the_query_words_are_read_lazily(store: Memman, monkeypatch: pytest.MonkeyPatch) -> None:
-    # memman/recall/terms.py reads a common word's memories for the candidates only
-    from memman.recall import terms
+def _walked(conn, anchor: int, bridges: list[tuple[str, float]]) -> dict[int, float]:  # type: ignore[no-untyped-def]
+    """What `hop._reached` answers, from every bridge's whole posting list."""
+    total = sum(idf for _, idf in bridges)
+    said: dict[int, float] = {}
+    for word, idf in bridges:
+        sql = "SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?"
+        for (key,) in conn.execute(sql, (f'"{word}"',)):
+            if key != anchor:
+                said[key] = said.get(key, 0.0) + idf / total
+    return dict(sorted(said.items(), key=lambda kv: (-kv[1], kv[0]))[: hop.MAX_PER_ANCHOR])
 
-    before = [(h.id, h.score, h.signals.hop) for h in store.recall(QUESTION, limit=4).results]
-    monkeypatch.setattr(terms, "EAGER_POSTINGS", 0)
-    assert [(h.id, h.score, h.signals.hop) for h in store.recall(QUESTION, limit=4).results] == before
-    assert before[3][2] > 0
+
+def test_the_reached_memories_are_the_posting_lists_best(data_dir, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    # three bridge words said in every combination by more memories than are kept:
+    # the few keys read per combination must hold the best of all, in the same order
+    words = ["harbour", "lantern", "quarry"]
+    texts = []
+    for n in range(60):
+        said = [w for bit, w in enumerate(words) if n % 8 & (1 << bit)]
+        texts.append(f"Note {n}: {' '.join(said) or 'nothing'} and the weather")
+    with Memman(data_dir) as app:
+        for text in texts:
+            app.remember(text)
+    drain_all(data_dir)
+    monkeypatch.setattr(hop, "MAX_PER_ANCHOR", 5)
+    with Memman(data_dir) as app:
+        conn = app.fresh().main.conn
+        anchor = conn.execute("SELECT key FROM memories WHERE content LIKE '%harbour lantern quarry%'").fetchone()[0]
+        for weights in ([3.0, 2.0, 1.0], [1.0, 1.0, 1.0], [1.0, 2.5, 0.5]):
+            for chosen in (words, words[:2], words[2:]):
+                bridges = [(w, weights[words.index(w)]) for w in chosen]
+                reached = hop._reached(conn, anchor, bridges)
+                assert reached == _walked(conn, anchor, bridges) and len(reached) == 5
+                assert anchor not in reached

@@ -1,8 +1,8 @@
 """Query word frequencies and which memories say them (memman/recall/terms.py).
-A common word's memories are looked up for the candidates only, never read
-whole; that must change nothing: coverage, the hop step's "a query word in
-another form" check and whole recalls come out as when every word's posting
-list is read (EAGER_POSTINGS set to 0 makes every word common here)."""
+No posting list is read: which query words a candidate says is decided from
+its indexed text with the index's own tokenizer. That must change nothing:
+coverage, the hop step's "a query word in another form" check and the
+memories each word matches come out as FTS5's own posting lists say."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from memman.operations.maintenance import drain_all
-from memman.recall import recall, terms
 from memman.recall.terms import coverage, query_terms
 from memman.service import Memman
+from projections.fts import MEMORIES_TOKENIZER, fts_phrase
 
 TEXTS = [
     "Billing service timeout is forty seconds",
@@ -22,6 +22,25 @@ TEXTS = [
     "Timeouts in the gateway are configurable",
     "Nothing about any of that here",
     "Lunch with the billing team on Friday",
+    "We moved the API from Node.js to Go last spring",
+    "The node runs js files only; it has no Node.js runtime",
+    "Zoë's café serves crème brûlée at the Café Müller",
+    "Priya prefers C++ and c# for the billing engine",
+    "Dana's e-mail says the cut-over is on the 3rd",
+]
+QUERIES = [
+    "billing service timeout",
+    "who owns invoices",
+    "gateway timeouts",
+    "node.js runtime",
+    "js node",
+    "cafe creme zoe",
+    "Café Müller",
+    "c++ c# billing",
+    "dana e-mail cut-over",
+    "friday lunch billing",
+    "zorblax quintessor",
+    "priya",
 ]
 
 
@@ -38,37 +57,48 @@ def _keys(app: Memman) -> list[int]:
     return [r[0] for r in app.fresh().main.conn.execute("SELECT key FROM memories ORDER BY key")]
 
 
-def test_lazy_postings_give_the_same_coverage(app: Memman, monkeypatch: pytest.MonkeyPatch) -> None:
-    conn = app.fresh().main.conn
-    eager = query_terms(conn, "billing service timeout")
-    monkeypatch.setattr(terms, "EAGER_POSTINGS", 0)
-    lazy = query_terms(conn, "billing service timeout")
-    assert lazy.df == eager.df == [3, 2, 2] and lazy.idf == eager.idf
-    assert all(p is None for p in lazy.postings) and all(p is not None for p in eager.postings)
-    keys = _keys(app)
-    lazy.learn(keys[:2])  # the rest is looked up one at a time, on demand
-    assert [coverage(lazy, k) for k in keys] == [coverage(eager, k) for k in keys]
-    assert coverage(lazy, keys[0]) == 1.0 and coverage(lazy, keys[4]) == 0.0
+def _postings(conn, word: str) -> set[int]:  # type: ignore[no-untyped-def]
+    return {r[0] for r in conn.execute("SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?", (fts_phrase(word),))}
 
 
-def test_a_query_words_postings_are_recognised_either_way(app: Memman, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_coverage_is_what_the_posting_lists_say(app: Memman) -> None:
     conn = app.fresh().main.conn
     keys = _keys(app)
-    billing = frozenset([keys[0], keys[1], keys[5]])
-    for eager in (1000, 0):
-        monkeypatch.setattr(terms, "EAGER_POSTINGS", eager)
-        query = query_terms(conn, "billing service")
-        assert query.is_query_word(billing)
-        assert not query.is_query_word(frozenset([keys[0], keys[1], keys[4]]))  # as many, not the same
-        assert not query.is_query_word(frozenset([keys[0]]))
+    for text in QUERIES:
+        query = query_terms(conn, text)
+        postings = [_postings(conn, w) for w in query.words]
+        assert query.df == [len(p) for p in postings]
+        query.learn(keys[:3])  # the rest is looked up one at a time, on demand
+        for key in keys:
+            expected = sum(idf for idf, p in zip(query.idf, postings) if key in p) / query.weight
+            assert coverage(query, key) == expected, (text, key)
+    # the cases above are not all trivial: a phrase of two tokens, diacritics folded, a stem
+    said = query_terms(conn, "node.js café timeouts")
+    assert said.df == [2, 1, 2]
 
 
-def test_whole_recalls_do_not_change(app: Memman, monkeypatch: pytest.MonkeyPatch) -> None:
-    queries = ["billing service timeout", "who owns invoices", "gateway timeouts", "friday lunch billing"]
-    before = [recall(app.fresh(), app.store, q).results for q in queries]
-    monkeypatch.setattr(terms, "EAGER_POSTINGS", 0)
-    after = [recall(app.fresh(), app.store, q).results for q in queries]
-    assert [[(h.id, h.score, h.signals.keyword) for h in r] for r in after] == [
-        [(h.id, h.score, h.signals.keyword) for h in r] for r in before
-    ]
-    assert any(h.signals.keyword > 0 for r in after for h in r)
+def test_a_phrase_is_said_only_with_its_tokens_in_order(app: Memman) -> None:
+    conn = app.fresh().main.conn
+    by_text = dict(zip(TEXTS, _keys(app)))
+    query = query_terms(conn, "node.js")
+    assert coverage(query, by_text[TEXTS[6]]) == 1.0
+    assert coverage(query, by_text[TEXTS[7]]) == 1.0  # "Node.js runtime" at its end
+    reversed_ = query_terms(conn, "js.node")  # both tokens in TEXTS[7], never in this order
+    assert reversed_.df == [0] and coverage(reversed_, by_text[TEXTS[7]]) == 0.0
+
+
+def test_a_query_words_memories_are_recognised(app: Memman) -> None:
+    conn = app.fresh().main.conn
+    query = query_terms(conn, "billing service")
+    assert query.df == [4, 2]
+    assert query.is_query_word("billing", 4)  # the same word
+    assert not query.is_query_word("team", 2) and not query.is_query_word("service", 4)  # as many, not the same
+    timeouts = query_terms(conn, "timeout gateway")
+    assert timeouts.is_query_word("timeouts", 2)  # another form of a query word
+    assert not timeouts.is_query_word("lunch", 1)  # as many as "gateway", other memories
+
+
+def test_the_tokenizer_is_the_indexs(app: Memman) -> None:
+    sql = app.fresh().main.conn.execute("SELECT sql FROM sqlite_master WHERE name = 'memories_fts'").fetchone()[0]
+    name, args = MEMORIES_TOKENIZER
+    assert f"tokenize='{' '.join([name, *args])}'" in sql

@@ -88,3 +88,20 @@ def test_capped_search_applies_the_filters(app: Memman, monkeypatch: pytest.Monk
     assert first not in [i for i, _ in capped] and len(capped) == 1
     assert _search(app, "billing service timeout", 4, monkeypatch, category="nothing-here") == []
     assert len(_search(app, "billing service timeout", 4, monkeypatch, limit=1)) == 1
+
+
+def test_a_word_no_memory_says_does_not_empty_the_capped_search(app: Memman, monkeypatch: pytest.MonkeyPatch) -> None:
+    # it matches nothing, so it neither is "the rarest word" nor makes "every word" impossible
+    for text, cap in (("service timeout", 3), ("request thirty", 3), ("billing service timeout", 4)):
+        without = _search(app, text, cap, monkeypatch)
+        with_unknown = _search(app, f"zorblax {text}", cap, monkeypatch)
+        assert without and [i for i, _ in with_unknown] == [i for i, _ in without]
+        assert [s for _, s in with_unknown] == pytest.approx([s for _, s in without], abs=1e-9)
+
+
+def test_the_memories_saying_every_word_get_the_whole_querys_bm25(app: Memman, monkeypatch: pytest.MonkeyPatch) -> None:
+    exact = dict(_search(app, "zorblax service timeout", 10**6, monkeypatch))
+    capped = _search(app, "zorblax service timeout", 3, monkeypatch)  # ranked by the AND of the words alone
+    assert len(capped) == 3
+    for memory_id, score in capped:
+        assert score == pytest.approx(exact[memory_id], abs=1e-9)

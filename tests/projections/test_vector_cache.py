@@ -52,7 +52,7 @@ def test_a_current_cache_is_read_without_touching_the_table(tmp_path: Path) -> N
     embed(log, {"A": [1, 0, 0, 0]})
     pset.catch_up()
     matrix(pset.conn, tmp_path, FP)
-    pset.conn.execute("UPDATE vectors SET vec = zeroblob(16)")  # would show if the table were read
+    pset.conn.execute("UPDATE vector_rows SET vec = zeroblob(16)")  # would show if the table were read
     ids, rows = matrix(pset.conn, tmp_path, FP)
     assert rows.tolist() == [[1, 0, 0, 0]]
 
