@@ -64,10 +64,10 @@ class StoreDB:
     def kept(self, key: str, version: object, build: Callable[[], T]) -> T:
         """`build()`, memoised under `key` for as long as `version` (what the
         value was derived from) stays the same."""
-        held = self.memo.pop(key, None)  # a stale value is dropped before its successor is built (peak memory)
+        held = self.memo.get(key)  # read, not popped: the warm server's handles on one store share a memo (projections/pool.py)
         if isinstance(held, tuple) and held[0] == version:
-            self.memo[key] = held
             return held[1]  # type: ignore[no-any-return]
+        self.memo.pop(key, None)  # a stale value is dropped before its successor is built (peak memory)
         del held
         value = build()
         self.memo[key] = (version, value)
@@ -363,7 +363,7 @@ class StoreDB:
                 conn.wal_autocheckpoint(WAL_AUTOCHECKPOINT_PAGES)
 
     def close(self) -> None:
-        self.memo.clear()
+        self.memo = {}  # dropped, not cleared: another handle on this store may share it (projections/pool.py)
         for name in ("main", "vectors", "log"):
             handle = self.__dict__.pop(name, None)
             if handle is not None:
