@@ -19,7 +19,7 @@ checked separately (contiguous, from 1), and `id` (unique, in the digest)
 binds a row's content to its identity.
 
 Rows written before checksums existed are given one when the log is first
-opened by a version that knows them (see events/log.py `_add_checksums`).
+opened by a version that knows them (see events/log/schema.py `_add_checksums`).
 """
 
 from __future__ import annotations

@@ -1,24 +1,30 @@
 """The flat vector cache file: the stored vectors as float32 rows a reader
-memory-maps, the memory ids they belong to, and the rows' column sums,
-stamped with the vector set they copy.
+memory-maps, the memory ids they belong to and each row's index key, and
+the rows' column sums, stamped with the vector set they copy.
 
     [header: magic line + JSON line, space-padded to a multiple of 4,096 bytes]
     [rows: count x dim little-endian float32]
+    [keys: count x little-endian uint64, each row's HNSW key (projections/vectorkeys.py)]
     [ids: ASCII, newline-separated]
 
-Rows come before ids so that new rows are appended in place: a drain that
-added 10 memories to a 100k store writes 10 rows (and the id list), not the
-whole 100 MB file. The header carries the sum of every row (float64,
+Rows come before keys and ids so that new rows are appended in place: a
+drain that added 10 memories to a 100k store writes 10 rows (and the key
+and id lists), not the whole 100 MB file. The keys are there so that a
+reader of the drain's index (memman/recall/ann.py) does not hash every id
+(~1 s at 1M memories) each time it loads; like the ids, they are read with
+`pread`, not mapped, and their checksum is checked on every read. The header carries the sum of every row (float64,
 base64, updated as rows are appended), from which readers take the store's
 common component without reading the rows (projections/vectors.py
 `mean_of`). The header is rewritten last, so a file caught half appended (a
 crash, or a reader racing the writer) fails its stamp or its checksums and
 is rebuilt; rows a reader has already mapped never move.
 Checksums: CRC-32 of the id bytes (checked on every read, cheap), of the
-sum, and of the row bytes (chained as rows are appended; checked when
-`verify` is asked). A full rewrite goes through a temporary file and a
-rename. Version 3 files (no sums, a 4,096-byte header; and the separate
-centred copy `.c32` beside them) are an old format: rebuilt on first read.
+key bytes (checked when they are read), of the sum, and of the row bytes
+(chained as rows are appended; checked when `verify` is asked). A full
+rewrite goes through a temporary file and a rename. Older files are an old
+format, rebuilt from the table on first read: version 4 (no keys), version
+3 (no sums, a 4,096-byte header; and the separate centred copy `.c32`
+beside them).
 """
 
 from __future__ import annotations
@@ -32,10 +38,12 @@ import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from projections.vectorkeys import keys_of
+
 if TYPE_CHECKING:
     import numpy as np
 
-MAGIC = b"MEMMANVEC4\n"  # 4: column sums in the header (the centred copy is gone); 3: rows before ids
+MAGIC = b"MEMMANVEC5\n"  # 5: each row's index key; 4: column sums in the header (no centred copy); 3: rows before ids
 PAGE = 4096
 MAX_HEAD = 1 << 20  # a header never needs more (dim 100k)
 
@@ -58,6 +66,10 @@ def read_header(path: Path, fingerprint: str) -> Header | None:
                 head += f.read(MAX_HEAD - PAGE)
     except OSError:
         return None
+    return _parse_header(head, fingerprint)
+
+
+def _parse_header(head: bytes, fingerprint: str) -> Header | None:
     line = head[len(MAGIC) :].split(b"\n", 1)
     if len(head) < PAGE or not head.startswith(MAGIC) or len(line) < 2:
         return None
@@ -160,6 +172,53 @@ def _id_bytes(path: Path, header: Header) -> bytes | None:
     return raw
 
 
+def key_bytes(path: Path, header: Header) -> bytes | None:
+    """Every row's index key as stored (count x little-endian uint64), if
+    their checksum holds."""
+    try:
+        with path.open("rb") as f:
+            return keys_at(f.fileno(), header)
+    except OSError:
+        return None
+
+
+def keys_at(fd: int, header: Header) -> bytes | None:
+    """`key_bytes` from an open file descriptor (pread: nothing is mapped)."""
+    try:
+        size = 8 * header["count"]
+        raw = os.pread(fd, size, header["keys_offset"]) if size else b""
+    except (OSError, KeyError, TypeError):
+        return None
+    if len(raw) != size or zlib.crc32(raw) != header.get("keys_crc32"):
+        return None
+    return raw
+
+
+def header_at(fd: int, fingerprint: str) -> Header | None:
+    """`read_header` from an open file descriptor."""
+    try:
+        head = os.pread(fd, PAGE, 0)
+        if head.startswith(MAGIC) and b"\n" not in head[len(MAGIC) :]:
+            head += os.pread(fd, MAX_HEAD - PAGE, PAGE)
+    except OSError:
+        return None
+    return _parse_header(head, fingerprint)
+
+
+def rows_at(fd: int, header: Header, positions: list[int]) -> bytes | None:
+    """The rows at `positions`, in that order, concatenated (little-endian
+    float32), read with `pread`: the pages go through the page cache but
+    are never mapped into the reader, so they do not count in its resident
+    memory (a mapped read faults in its neighbours too: 8,192 rows spread
+    over a 1 GB file made ~600 MB resident; docs/scale.md)."""
+    size, head = 4 * header["dim"], header["head"]
+    try:
+        raw = b"".join([os.pread(fd, size, head + size * p) for p in positions])
+    except OSError:
+        return None
+    return raw if len(raw) == size * len(positions) else None
+
+
 def _ids(path: Path, header: Header) -> list[str] | None:
     raw = _id_bytes(path, header)
     if raw is None:
@@ -187,10 +246,12 @@ def write(path: Path, fingerprint: str, current: Stamp, ids: list[str], rows: np
     dim = int(current[0])
     id_bytes = "\n".join(ids).encode("ascii")
     data = rows.astype("<f4", copy=False).tobytes()
+    keys = keys_of(ids).astype("<u8").tobytes()
     head = head_size(dim)
     header = {
         "fingerprint": fingerprint, "stamp": list(current), "dim": dim, "count": len(ids), "head": head,
-        "max_id": max_id, "ids_offset": head + len(data),
+        "max_id": max_id, "keys_offset": head + len(data), "keys_crc32": zlib.crc32(keys),
+        "ids_offset": head + len(data) + len(keys),
         "ids_bytes": len(id_bytes), "ids_crc32": zlib.crc32(id_bytes), "rows_crc32": zlib.crc32(data),
     }
     total = rows.sum(axis=0, dtype=np.float64) if len(ids) else np.zeros(dim, dtype=np.float64)
@@ -199,6 +260,7 @@ def write(path: Path, fingerprint: str, current: Stamp, ids: list[str], rows: np
         with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
             f.write(_encode_header(header, total))
             f.write(data)
+            f.write(keys)
             f.write(id_bytes)
         tmp.replace(path)
     except OSError:
@@ -224,16 +286,18 @@ def append(
         return False
     if header["count"] + len(new_ids) != current[1]:
         return False
-    raw, total = _id_bytes(path, header), sums(header)
-    if raw is None or total is None or (verify and _load(path, header, verify=True) is None):
+    raw, keys, total = _id_bytes(path, header), key_bytes(path, header), sums(header)
+    if raw is None or keys is None or total is None or (verify and _load(path, header, verify=True) is None):
         return False
     data = new_rows.astype("<f4", copy=False).tobytes()
+    new_keys = keys_of(new_ids).astype("<u8").tobytes()
     added = "\n".join(new_ids).encode("ascii")
     if raw and added:
         added = b"\n" + added
-    offset = header["ids_offset"]
+    offset = header["keys_offset"]
     header.update(
-        stamp=list(current), count=header["count"] + len(new_ids), max_id=max_id, ids_offset=offset + len(data),
+        stamp=list(current), count=header["count"] + len(new_ids), max_id=max_id, keys_offset=offset + len(data),
+        keys_crc32=zlib.crc32(new_keys, header["keys_crc32"]), ids_offset=offset + len(data) + len(keys) + len(new_keys),
         ids_bytes=len(raw) + len(added), ids_crc32=zlib.crc32(added, header["ids_crc32"]),
         rows_crc32=zlib.crc32(data, header["rows_crc32"]),
     )
@@ -242,6 +306,8 @@ def append(
         with path.open("r+b") as f:
             f.seek(offset)
             f.write(data)
+            f.write(keys)
+            f.write(new_keys)
             f.write(raw)
             f.write(added)
             f.truncate()

@@ -27,23 +27,25 @@ EDGE_POLICY_SETTING = "edge_policy"
 _SCHEMA = """
 CREATE TABLE edge_nodes (n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE);
 CREATE TABLE edge_kinds (k INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE edge_metas (m INTEGER PRIMARY KEY, meta TEXT NOT NULL UNIQUE);
 CREATE TABLE edge_rows (
     src    INTEGER NOT NULL,
     dst    INTEGER NOT NULL,
     kind   INTEGER NOT NULL,
     weight REAL    NOT NULL,
-    meta   TEXT    NOT NULL DEFAULT '{}',
+    meta   INTEGER NOT NULL,
     manual INTEGER NOT NULL,
     seq    INTEGER NOT NULL,
     PRIMARY KEY (src, dst, kind)
 ) WITHOUT ROWID;
 CREATE INDEX edges_dst ON edge_rows(dst, kind);
 CREATE VIEW edges (src, dst, edge_type, weight, meta, manual, seq) AS
-    SELECT s.id, d.id, k.name, e.weight, e.meta, e.manual, e.seq
+    SELECT s.id, d.id, k.name, e.weight, m.meta, e.manual, e.seq
     FROM edge_rows e
     JOIN edge_nodes s ON s.n = e.src
     JOIN edge_nodes d ON d.n = e.dst
-    JOIN edge_kinds k ON k.k = e.kind;
+    JOIN edge_kinds k ON k.k = e.kind
+    JOIN edge_metas m ON m.m = e.meta;
 """
 # Version 4 (issue 16, compact storage): an edge row holds three small
 # integers instead of two 26-character memory ids and a type name, in the
@@ -54,6 +56,12 @@ CREATE VIEW edges (src, dst, edge_type, weight, meta, manual, seq) AS
 # numbers back to ids, each join one primary-key or unique-index probe, so
 # `WHERE src IN (...)` and `WHERE dst IN (...)` still use the clustered key
 # and the dst index.
+# Version 5 (issue 16, compact storage, sixth pass): an edge's meta (JSON
+# text: {"rel":"near"}, {"entity":"billing"}, {} ...) is a number of
+# `edge_metas`, numbered like ids and types: ~15 bytes of text an edge
+# become one or two, and a store has few distinct metas (the entity names,
+# a few relations, the causal cues). A purge removes the metas no remaining
+# edge uses, so no text of a purged memory's edges stays behind.
 # No index on the type alone (version 3): readers reach edges from memories;
 # only `graph` statistics group by type, a scan.
 
@@ -63,8 +71,8 @@ _K = "(SELECT k FROM edge_kinds WHERE name = ?)"
 
 class GraphProjector:
     name = "graph"
-    version = 4  # 3: no edges_type index; 4: integer-keyed rows behind the `edges` view
-    tables = ("edge_rows", "edge_nodes", "edge_kinds")
+    version = 5  # 3: no edges_type index; 4: integer-keyed rows behind the `edges` view; 5: metas numbered
+    tables = ("edge_rows", "edge_nodes", "edge_kinds", "edge_metas")
     handles = frozenset({"edge.linked", "edge.unlinked", "edges.inferred", "store.configured", "memory.purged"})
 
     def __init__(self) -> None:
@@ -73,6 +81,7 @@ class GraphProjector:
         # them (`cache_open`); None otherwise, where every lookup reads the tables.
         self._nodes: Numbers | None = None
         self._kinds: Numbers | None = None
+        self._metas: Numbers | None = None
 
     _staging = False  # inferred edges go to edge_stage (set by cache_open)
 
@@ -82,6 +91,7 @@ class GraphProjector:
         written these tables in between (ProjectionSet._caches). The only
         deletion (a purge) forgets what it deletes, so what is kept is exact."""
         self._nodes, self._kinds = Numbers(conn, "edge_nodes", "id"), Numbers(conn, "edge_kinds", "name")
+        self._metas = Numbers(conn, "edge_metas", "meta")
         # Stage while the runner's bulk mode is on for this projection (its
         # "bulk:graph" checkpoint row, projections/runner.py); otherwise move
         # in whatever a replay staged and did not flush (it stopped after
@@ -91,7 +101,7 @@ class GraphProjector:
             _flush(conn)
 
     def cache_close(self) -> None:
-        self._nodes = self._kinds = None
+        self._nodes = self._kinds = self._metas = None
         self._staging = False
 
     def _meta(self, meta: dict[str, str]) -> str:
@@ -108,7 +118,7 @@ class GraphProjector:
             conn.execute(f"DROP {'VIEW' if row[0] == 'view' else 'TABLE'} edges")
         conn.execute(
             "DROP TABLE IF EXISTS edge_rows; DROP TABLE IF EXISTS edge_nodes; DROP TABLE IF EXISTS edge_kinds;"
-            " DROP TABLE IF EXISTS edge_stage"
+            " DROP TABLE IF EXISTS edge_metas; DROP TABLE IF EXISTS edge_stage"
         )
 
     def bulk_begin(self, conn: apsw.Connection) -> None:
@@ -141,22 +151,32 @@ class GraphProjector:
     @_apply.register(MemoryPurged)
     def _purged(self, e: MemoryPurged, conn: apsw.Connection, rec: Recorded) -> None:
         self._unstage(conn)
+        metas: set[int] = set()
         for memory_id in e.purged:
             row = conn.execute("SELECT n FROM edge_nodes WHERE id = ?", (memory_id,)).fetchone()
             if row is not None:
-                conn.execute("DELETE FROM edge_rows WHERE src = ?1 OR dst = ?1", (row[0],))
+                metas.update(
+                    m for (m,) in conn.execute("DELETE FROM edge_rows WHERE src = ?1 OR dst = ?1 RETURNING meta", (row[0],))
+                )
                 conn.execute("DELETE FROM edge_nodes WHERE n = ?", (row[0],))
             if self._nodes is not None:
                 self._nodes.forget(memory_id)
+        for m in sorted(metas):  # the metas no edge uses any more (a scan each: purges are rare)
+            if conn.execute("SELECT 1 FROM edge_rows WHERE meta = ? LIMIT 1", (m,)).fetchone() is None:
+                for (meta,) in conn.execute("DELETE FROM edge_metas WHERE m = ? RETURNING meta", (m,)).fetchall():
+                    if self._metas is not None:
+                        self._metas.forget(meta)
 
     @_apply.register(EdgeLinked)
     def _linked(self, e: EdgeLinked, conn: apsw.Connection, rec: Recorded) -> None:
         self._unstage(conn)
         nodes = _numbered(conn, "edge_nodes", "id", "n", [e.src, e.dst], self._nodes)
         kinds = _numbered(conn, "edge_kinds", "name", "k", [e.edge_type], self._kinds)
+        meta = self._meta(e.meta)
+        metas = _numbered(conn, "edge_metas", "meta", "m", [meta], self._metas)
         conn.execute(
             "INSERT OR REPLACE INTO edge_rows (src, dst, kind, weight, meta, manual, seq) VALUES (?,?,?,?,?,1,?)",
-            (nodes[e.src], nodes[e.dst], kinds[e.edge_type], e.weight, self._meta(e.meta), rec.seq),
+            (nodes[e.src], nodes[e.dst], kinds[e.edge_type], e.weight, metas[meta], rec.seq),
         )
 
     @_apply.register(EdgeUnlinked)
@@ -184,11 +204,13 @@ class GraphProjector:
         nodes = _numbered(conn, "edge_nodes", "id", "n", [i for x in e.edges for i in (x.src, x.dst)], self._nodes)
         kinds = _numbered(conn, "edge_kinds", "name", "k", [x.edge_type for x in e.edges], self._kinds)
         encode, seq = self._encoder.encode, rec.seq  # bound once: ~15 edges an event
+        texts = [encode(x.meta).decode() if x.meta else "{}" for x in e.edges]
+        metas = _numbered(conn, "edge_metas", "meta", "m", texts, self._metas)
         conn.executemany(  # one statement for the whole event: replay applies tens of thousands of edges
             _STAGED if self._staging else _UPSERT,
             [
-                (nodes[x.src], nodes[x.dst], kinds[x.edge_type], x.weight, encode(x.meta).decode() if x.meta else "{}", seq)
-                for x in e.edges
+                (nodes[x.src], nodes[x.dst], kinds[x.edge_type], x.weight, metas[t], seq)
+                for x, t in zip(e.edges, texts, strict=True)
             ],
         )
 
@@ -211,7 +233,7 @@ _UPSERT = (
 # have seen: the result is the same rows.
 _STAGE = (
     "CREATE TABLE IF NOT EXISTS edge_stage (src INTEGER NOT NULL, dst INTEGER NOT NULL, kind INTEGER NOT NULL,"
-    " weight REAL NOT NULL, meta TEXT NOT NULL, seq INTEGER NOT NULL)"
+    " weight REAL NOT NULL, meta INTEGER NOT NULL, seq INTEGER NOT NULL)"
 )
 _STAGED = "INSERT INTO edge_stage (src, dst, kind, weight, meta, seq) VALUES (?,?,?,?,?,?)"
 

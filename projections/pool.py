@@ -22,6 +22,17 @@ A kept handle is never staler than a fresh one would be:
   a read-only store, a view up to a seq, a non-default clock, a log on
   PostgreSQL (its connection's life is the server's business, not ours).
 
+Handles on one store share one memo. A prompt hook's recall runs in a
+thread that may outlive its call (memman/integration/inject.py: past its
+time budget the hook answers without it), so the next call finds the
+store's handle still lent and opens another; with a memo of its own that
+handle would load the store's vectors and index again, a second copy of
+everything (at 1M memories, ~300 MB more and another 600 MB of mapped
+index pages in the server's resident memory, and ~2 s). Shared, it reuses
+what the first loaded: every entry is keyed by what it was derived from
+(`StoreDB.kept`), whichever handle asks. The memo goes when the store's
+files are replaced (like its handles) and when the store is evicted.
+
 `StorePool.lending()` makes a pool the one `take` and `give` use for the
 duration of a block (a context variable, so nothing outlives the block);
 outside such a block `lender()` is None and every StoreDB is a cold one.
@@ -58,6 +69,7 @@ class StorePool:
         self.limit = max(1, limit)
         self._kept: OrderedDict[Path, tuple[StoreDB, Identity, int]] = OrderedDict()
         self._lent: dict[int, Identity] = {}  # id(handle) -> its store's files when it was lent
+        self._memos: dict[Path, tuple[Identity, dict[str, object]]] = {}  # the memo each store's handles share
         self._lock = threading.Lock()  # a hook's recall runs in a thread that may outlive its call
         self.opened = 0  # handles opened (not lent again): what `server status` reports as misses
         self.reused = 0
@@ -86,6 +98,12 @@ class StorePool:
             db.close()
         self.opened += 1
         db = StoreDB(directory, clock=clock)
+        if clock is utc_now:
+            with self._lock:
+                shared = self._memos.get(directory)
+                if shared is None or shared[0] != now:
+                    shared = self._memos[directory] = (now, db.memo)
+            db.memo = shared[1]
         self._lend(db, now)
         return db
 
@@ -108,12 +126,15 @@ class StorePool:
             old = self._kept.pop(db.directory, None)
             self._kept[db.directory] = (db, identity, head)
             evicted = [self._kept.popitem(last=False)[1][0] for _ in range(len(self._kept) - self.limit)]
+            for handle in evicted:
+                self._memos.pop(handle.directory, None)
         for handle in ([old[0]] if old is not None else []) + evicted:  # two handles on one store in one call: the newer stays
             handle.close()
 
     def close(self) -> None:
         with self._lock:
             kept, self._kept = list(self._kept.values()), OrderedDict()
+            self._memos.clear()
         for db, _, _ in kept:
             db.close()
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import apsw
 
-from events.db import connect, immediate, translated_errors
+from events.db import compact_wal, connect, immediate, reclaim, translated_errors
 from events.log import EventLog
 from events.types import Recorded
 from projections.base import Projector
@@ -31,6 +31,10 @@ Progress = Callable[[int, int], None]  # (applied so far, seq reached)
 # mode and deleted in the one that ended it, makes the next open of the set
 # finish a bulk mode a crash interrupted (running `bulk_end` is safe even
 # while another process is still replaying: it only restores and re-indexes).
+# After it the file's free pages (the staged edges, the tables a version bump
+# dropped: ~0.7 KB a memory at 100k) go back to the disk by a VACUUM and the
+# WAL is truncated (`events.db.reclaim`, `compact_wal`), so a rebuilt store
+# is as small as a new one: ~1 s of CPU at 100k against a ~12-20 s rebuild.
 BULK_MIN_EVENTS = 5000
 _BULK = "bulk:"
 # In bulk mode a batch (one transaction) is larger, the page cache holds a
@@ -174,6 +178,10 @@ class ProjectionSet:
                 with immediate(self.conn):
                     for p in bulk:
                         self._bulk_end(p)
+        if start == 0 and head >= self.bulk_min and not self.readonly:
+            # a rebuild from the start (a replay, a version bump's first open): its slack back to the disk
+            reclaim(self.conn)
+            compact_wal(self.conn)
         return applied
 
     def _apply_batch(self, events: list[Recorded], end: int, written: dict[str, int]) -> tuple[int, dict[str, int]]:

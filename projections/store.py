@@ -64,10 +64,10 @@ class StoreDB:
     def kept(self, key: str, version: object, build: Callable[[], T]) -> T:
         """`build()`, memoised under `key` for as long as `version` (what the
         value was derived from) stays the same."""
-        held = self.memo.pop(key, None)  # a stale value is dropped before its successor is built (peak memory)
+        held = self.memo.get(key)  # read, not popped: the warm server's handles on one store share a memo (projections/pool.py)
         if isinstance(held, tuple) and held[0] == version:
-            self.memo[key] = held
             return held[1]  # type: ignore[no-any-return]
+        self.memo.pop(key, None)  # a stale value is dropped before its successor is built (peak memory)
         del held
         value = build()
         self.memo[key] = (version, value)
@@ -331,6 +331,19 @@ class StoreDB:
                 continue
             compact_wal(handle.conn)
 
+    def reclaim(self) -> list[str]:
+        """Return the free pages of the projection files (`events.db.reclaim`:
+        a VACUUM where a tenth of a file is free), after a replay; the names
+        of the files rewritten. The log is append-only: it has none to return."""
+        from events.db import reclaim
+
+        done = []
+        for name in ("main", "vectors"):
+            handle = self.__dict__.get(name)
+            if handle is not None and not handle.readonly and reclaim(handle.conn):
+                done.append(Path(handle.path).name)
+        return done
+
     @contextmanager
     def bulk_wal(self, pages: int = BULK_WAL_PAGES) -> Iterator[None]:
         """Checkpoint by size during a bulk pass (a drain, a replay): the WAL of
@@ -350,7 +363,7 @@ class StoreDB:
                 conn.wal_autocheckpoint(WAL_AUTOCHECKPOINT_PAGES)
 
     def close(self) -> None:
-        self.memo.clear()
+        self.memo = {}  # dropped, not cleared: another handle on this store may share it (projections/pool.py)
         for name in ("main", "vectors", "log"):
             handle = self.__dict__.pop(name, None)
             if handle is not None:

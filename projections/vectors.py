@@ -73,23 +73,22 @@ if TYPE_CHECKING:
 
 class VectorsProjector:
     name = "vectors"
-    version = 3  # 3: vector_sets.rewritten_seq (the flat cache may append only past it)
-    tables = ("vectors", "vector_sets")
+    # 3: vector_sets.rewritten_seq (the flat cache may append only past it);
+    # 4: rows keyed by their set's number (`_SCHEMA`)
+    version = 4
+    tables = ("vector_rows", "vector_sets")
     handles = frozenset({"memory.embedded", "memory.purged"})
 
     def create(self, conn: apsw.Connection) -> None:
-        conn.execute(
-            "CREATE TABLE vectors ("
-            " id INTEGER PRIMARY KEY, memory_id TEXT NOT NULL, fingerprint TEXT NOT NULL,"
-            " dim INTEGER NOT NULL, vec BLOB NOT NULL, seq INTEGER NOT NULL,"
-            " UNIQUE (fingerprint, memory_id));"
-            "CREATE TABLE vector_sets ("
-            " fingerprint TEXT PRIMARY KEY, dim INTEGER NOT NULL, count INTEGER NOT NULL, last_seq INTEGER NOT NULL,"
-            " rewritten_seq INTEGER NOT NULL DEFAULT 0)"
-        )
+        conn.execute(_SCHEMA)
 
     def drop(self, conn: apsw.Connection) -> None:
-        conn.execute("DROP TABLE IF EXISTS vectors; DROP TABLE IF EXISTS vector_sets;")
+        """This version's objects, and the `vectors` table of versions up to 3
+        (a version bump drops and replays: the migration of an older store)."""
+        row = conn.execute("SELECT type FROM sqlite_master WHERE name = 'vectors'").fetchone()
+        if row is not None:
+            conn.execute(f"DROP {'VIEW' if row[0] == 'view' else 'TABLE'} vectors")
+        conn.execute("DROP TABLE IF EXISTS vector_rows; DROP TABLE IF EXISTS vector_sets;")
 
     def apply(self, conn: apsw.Connection, rec: Recorded) -> None:
         e = rec.event
@@ -98,40 +97,61 @@ class VectorsProjector:
             return
         if not isinstance(e, MemoryEmbedded) or not e.vectors:
             return
-        added, rewritten = 0, False
+        row = conn.execute("SELECT n, count, rewritten_seq FROM vector_sets WHERE fingerprint=?", (e.fingerprint,)).fetchone()
+        if row is None:  # a new set: numbered in the order the log first names it, so a replay numbers it the same
+            conn.execute(
+                "INSERT INTO vector_sets (fingerprint, dim, count, last_seq, rewritten_seq) VALUES (?,?,0,?,0)",
+                (e.fingerprint, e.dim, rec.seq),
+            )
+            row = (conn.last_insert_rowid(), 0, 0)
+        vset, count, rewritten_seq = row
         for v in e.vectors:  # insert, or re-embed in place (the row keeps its id, so its place in the cache)
             conn.execute(
-                "INSERT OR IGNORE INTO vectors (memory_id, fingerprint, dim, vec, seq) VALUES (?,?,?,?,?)",
-                (v.memory_id, e.fingerprint, e.dim, v.data, rec.seq),
+                "INSERT OR IGNORE INTO vector_rows (vset, memory_id, vec, seq) VALUES (?,?,?,?)",
+                (vset, v.memory_id, v.data, rec.seq),
             )
             if conn.changes():
-                added += 1
+                count += 1  # kept incrementally: recounting every event made a replay quadratic
             else:
-                rewritten = True
+                rewritten_seq = rec.seq
                 conn.execute(
-                    "UPDATE vectors SET dim=?, vec=?, seq=? WHERE fingerprint=? AND memory_id=?",
-                    (e.dim, v.data, rec.seq, e.fingerprint, v.memory_id),
+                    "UPDATE vector_rows SET vec=?, seq=? WHERE vset=? AND memory_id=?", (v.data, rec.seq, vset, v.memory_id)
                 )
-        # kept incrementally: recounting every event made a replay quadratic
-        row = conn.execute(
-            "SELECT count, rewritten_seq FROM vector_sets WHERE fingerprint=?", (e.fingerprint,)
-        ).fetchone()
-        count = (row[0] if row else 0) + added
         conn.execute(
-            "INSERT OR REPLACE INTO vector_sets (fingerprint, dim, count, last_seq, rewritten_seq) VALUES (?,?,?,?,?)",
-            (e.fingerprint, e.dim, count, rec.seq, rec.seq if rewritten else (row[1] if row else 0)),
+            "UPDATE vector_sets SET dim=?, count=?, last_seq=?, rewritten_seq=? WHERE n=?",
+            (e.dim, count, rec.seq, rewritten_seq, vset),
         )
+
+
+# Version 4 (issue 16, compact storage, sixth pass): a row names its set by
+# number (`vector_sets.n`, assigned in the order the log first names a
+# fingerprint) instead of repeating the ~45-character fingerprint and the
+# dimension in the row and again in the unique index (~150 bytes a memory
+# at 100k). Readers that select by fingerprint read the `vectors` view,
+# which has the columns of the table it replaced; the flat cache's reads
+# (`_rows`) go to the rows directly.
+_SCHEMA = """
+CREATE TABLE vector_sets (
+    n INTEGER PRIMARY KEY, fingerprint TEXT NOT NULL UNIQUE, dim INTEGER NOT NULL, count INTEGER NOT NULL,
+    last_seq INTEGER NOT NULL, rewritten_seq INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE vector_rows (
+    id INTEGER PRIMARY KEY, vset INTEGER NOT NULL, memory_id TEXT NOT NULL, vec BLOB NOT NULL, seq INTEGER NOT NULL,
+    UNIQUE (vset, memory_id)
+);
+CREATE VIEW vectors (id, memory_id, fingerprint, dim, vec, seq) AS
+    SELECT r.id, r.memory_id, s.fingerprint, s.dim, r.vec, r.seq FROM vector_rows r JOIN vector_sets s ON s.n = r.vset;
+"""
 
 
 def _purged(conn: apsw.Connection, e: MemoryPurged, seq: int) -> None:
     """Erasure: the purged memories' vectors go; each set's count and stamp
     move, so recall's flat cache is rebuilt without them."""
     for memory_id in e.purged:
-        for (fingerprint,) in conn.execute("SELECT fingerprint FROM vectors WHERE memory_id=?", (memory_id,)).fetchall():
-            conn.execute("DELETE FROM vectors WHERE memory_id=? AND fingerprint=?", (memory_id, fingerprint))
+        for (vset,) in conn.execute("SELECT vset FROM vector_rows WHERE memory_id=?", (memory_id,)).fetchall():
+            conn.execute("DELETE FROM vector_rows WHERE memory_id=? AND vset=?", (memory_id, vset))
             conn.execute(
-                "UPDATE vector_sets SET count = count - 1, last_seq = ?, rewritten_seq = ? WHERE fingerprint=?",
-                (seq, seq, fingerprint),
+                "UPDATE vector_sets SET count = count - 1, last_seq = ?, rewritten_seq = ? WHERE n=?", (seq, seq, vset)
             )
 
 
@@ -266,7 +286,9 @@ def _update(conn: apsw.Connection, path: Path, fingerprint: str, current: flatca
 def _rows(conn: apsw.Connection, fingerprint: str, dim: int, after: int = 0) -> tuple[list[str], np.ndarray, int]:
     """(memory ids, rows, the last row id) of the vectors with row id > `after`, in row order."""
     found = conn.execute(
-        "SELECT id, memory_id, vec FROM vectors WHERE fingerprint=? AND id > ? ORDER BY id", (fingerprint, after)
+        "SELECT id, memory_id, vec FROM vector_rows WHERE vset = (SELECT n FROM vector_sets WHERE fingerprint=?)"
+        " AND id > ? ORDER BY id",
+        (fingerprint, after),
     ).fetchall()
     ids = [r[1] for r in found]
     rows = decode_rows([r[2] for r in found], dim)

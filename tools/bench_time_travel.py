@@ -8,7 +8,7 @@ so a smaller store is a prefix of a larger one). Two ways to build one:
     --build drain   `memman import` + `memman scheduler drain`: the real path,
                     what tools/bench.py does (minutes at 10k on 2 cores).
     --build log     the log a drain would have written, appended through the
-                    events API (events/log.py `EventLog.append_many`), then
+                    events API (events/log/ `EventLog.append_many`), then
                     `memman events replay` builds every projection. Per memory:
                     memory.remembered (occurred at its `at`), facts.extracted
                     (one fact, the rule extractor's entities), memory.reconciled

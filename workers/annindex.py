@@ -12,8 +12,9 @@ scan is cheaper and stays (docs/measured-costs.md).
     vectors-<fingerprint hash>.hnsw.json  what it copies: fingerprint, dim,
                                           the vector set's rewritten_seq
 
-Keys are 63 bits of a hash of the memory id, so the index outlives the
-positions of rows in any file. Candidates are rescored exactly with the
+Keys are 63 bits of a hash of the memory id (projections/vectorkeys.py),
+so the index outlives the positions of rows in any file; the flat cache
+stores each row's key beside it. Candidates are rescored exactly with the
 drain's float32 rows (`VectorSet`), so HNSW only chooses whom to score;
 `OVERFETCH` extra neighbours absorb rows that are no longer active.
 
@@ -29,11 +30,14 @@ docs/measured-costs.md).
 
 from __future__ import annotations
 
-import hashlib
+import base64
 import json
 import os
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from projections.vectorkeys import key_of
 
 if TYPE_CHECKING:
     import numpy as np
@@ -42,11 +46,7 @@ MIN_ROWS = 30_000  # below this the exact scan is cheaper than HNSW adds
 SAVE_AFTER = 128  # re-adding k unsaved rows costs ~k x 1.5 ms; saving 100k rows ~0.2 s
 OVERFETCH = 16
 CONNECTIVITY, EXPANSION_ADD, EXPANSION_SEARCH = 16, 128, 64
-_KEY_MASK = (1 << 63) - 1
 
-
-def key_of(memory_id: str) -> int:
-    return int.from_bytes(hashlib.blake2b(memory_id.encode(), digest_size=8).digest(), "big") & _KEY_MASK
 
 
 class AnnIndex:
@@ -62,6 +62,7 @@ class AnnIndex:
             expansion_add=EXPANSION_ADD, expansion_search=EXPANSION_SEARCH,
         )
         self.added = 0  # rows added since it was loaded or built
+        self.stamp: dict[str, object] = {}  # what its saved stamp said, when it was loaded
 
     def __len__(self) -> int:
         return len(self.index)  # type: ignore[arg-type]
@@ -72,16 +73,25 @@ class AnnIndex:
 
         if not memory_ids:
             return []
-        keys = np.fromiter((key_of(m) for m in memory_ids), dtype=np.uint64, count=len(memory_ids))
+        return self.missing_keys(np.fromiter((key_of(m) for m in memory_ids), dtype=np.uint64, count=len(memory_ids)))
+
+    def missing_keys(self, keys: np.ndarray) -> list[int]:
+        """Positions in `keys` of the keys the index does not hold."""
+        import numpy as np
+
+        if not len(keys):
+            return []
         held = np.asarray(self.index.contains(keys))  # type: ignore[attr-defined]
         return [int(i) for i in np.flatnonzero(~held)]
 
-    def add_many(self, memory_ids: list[str], rows: np.ndarray) -> None:
+    def add_many(self, memory_ids: list[str], rows: np.ndarray, keys: np.ndarray | None = None) -> None:
+        """Add rows under their ids' keys (`keys`, when the caller has them already)."""
         import numpy as np
 
         if not memory_ids:
             return
-        keys = np.fromiter((key_of(m) for m in memory_ids), dtype=np.uint64, count=len(memory_ids))
+        if keys is None:
+            keys = np.fromiter((key_of(m) for m in memory_ids), dtype=np.uint64, count=len(memory_ids))
         self.index.add(keys, np.ascontiguousarray(rows, dtype=np.float32), threads=1)  # type: ignore[attr-defined]
         self.added += len(memory_ids)
 
@@ -103,9 +113,13 @@ class AnnIndex:
 
     # ------------------------------------------------------------ on disk
 
-    def save(self, path: Path, fingerprint: str, rewritten_seq: int) -> None:
+    def save(self, path: Path, fingerprint: str, rewritten_seq: int, rows: np.ndarray | None = None) -> None:
         """Write the index and its stamp (temporary files, then renames);
-        best effort, as for the flat cache: a read-only store just rebuilds."""
+        best effort, as for the flat cache: a read-only store just rebuilds.
+        `rows`: the flat cache's row keys (in row order), when it is current;
+        the stamp then records which of those rows the index lacks, so a
+        reader (memman/recall/ann.py) learns it without asking the index
+        about every key (`lacking`)."""
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         meta = _meta_path(path)
         try:
@@ -114,12 +128,44 @@ class AnnIndex:
             os.chmod(tmp, 0o600)
             tmp.replace(path)
             stamp = {"fingerprint": fingerprint, "dim": self.dim, "rewritten_seq": rewritten_seq, "count": len(self)}
+            if rows is not None:
+                stamp |= self._coverage(rows)
             meta_tmp = meta.with_name(f"{meta.name}.{os.getpid()}.tmp")
             meta_tmp.write_text(json.dumps(stamp))
             meta_tmp.replace(meta)
             self.added = 0
         except OSError:
             tmp.unlink(missing_ok=True)
+
+    def _coverage(self, rows: np.ndarray) -> dict[str, object]:
+        """The stamp's record of which flat-cache rows the index lacks:
+        `rows` (how many rows were checked) and `lacking` (the positions
+        below it the index does not hold: base64 of little-endian uint32)."""
+        import numpy as np
+
+        held = np.asarray(self.index.contains(rows), dtype=bool) if len(rows) else np.zeros(0, dtype=bool)  # type: ignore[attr-defined]
+        lacking = np.flatnonzero(~held).astype("<u4").tobytes()
+        return {"rows": len(rows), "lacking": base64.b64encode(lacking).decode("ascii"), "lacking_crc32": zlib.crc32(lacking)}
+
+    def lacking(self, count: int) -> np.ndarray | None:
+        """Positions among the flat cache's first `count` rows that this
+        saved index does not hold, from its stamp: the rows it was checked
+        against that it lacked, and every row appended since. None when the
+        stamp does not say (an index saved before it did, or a cache that
+        has fewer rows than it was checked against): ask the index."""
+        import numpy as np
+
+        covered = self.stamp.get("rows")
+        if not isinstance(covered, int) or covered > count:
+            return None
+        try:
+            raw = base64.b64decode(self.stamp["lacking"], validate=True)
+        except (KeyError, TypeError, ValueError):
+            return None
+        if len(raw) % 4 or zlib.crc32(raw) != self.stamp.get("lacking_crc32"):
+            return None
+        below = np.frombuffer(raw, dtype="<u4").astype(np.int64)
+        return np.concatenate([below, np.arange(covered, count, dtype=np.int64)])
 
     @classmethod
     def load(cls, path: Path, fingerprint: str, dim: int, rewritten_seq: int, *, view: bool = False) -> AnnIndex | None:
@@ -138,7 +184,24 @@ class AnnIndex:
             return None
         if index is None or index.ndim != dim or len(index) != stamp.get("count"):
             return None
-        return cls(dim, index)
+        loaded = cls(dim, index)
+        loaded.stamp = stamp
+        return loaded
+
+
+def flat_keys(directory: Path, fingerprint: str, current: tuple[int, ...]) -> np.ndarray | None:
+    """The flat cache's row keys when the cache copies `current` (else None)."""
+    import numpy as np
+
+    from projections import flatcache
+    from projections.vectors import _cache_path
+
+    path = _cache_path(directory, fingerprint)
+    header = flatcache.read_header(path, fingerprint)
+    if header is None or tuple(header.get("stamp", ())) != tuple(current):
+        return None
+    raw = flatcache.key_bytes(path, header)
+    return None if raw is None else np.frombuffer(raw, dtype="<u8").astype(np.uint64)
 
 
 def _usearch_after_simsimd() -> None:

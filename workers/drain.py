@@ -87,9 +87,11 @@ def load_vectors(db: StoreDB, embedder: Embedder) -> VectorSet:
     fingerprint = embedder.fingerprint.key
     ids, rows = matrix(db.vectors.conn, db.directory, fingerprint)
     active = {r[0] for r in db.main.conn.execute("SELECT id FROM memories WHERE status='active'")}
-    vectors = VectorSet.of(embedder.fingerprint.dim, ids, rows, active)
+    current = stamp(db.vectors.conn, fingerprint)
+    large = len(ids) >= annindex.MIN_ROWS  # the rows' keys, stored beside them, spare hashing every id
+    keys = annindex.flat_keys(db.directory, fingerprint, current) if large and current else None
+    vectors = VectorSet.of(embedder.fingerprint.dim, ids, rows, active, keys=keys)
     if len(vectors) >= annindex.MIN_ROWS:  # a large store: candidates from HNSW (workers/annindex.py)
-        current = stamp(db.vectors.conn, fingerprint)
         rewritten = current[3] if current else 0
         path = _cache_path(db.directory, fingerprint, "hnsw")
         ann = annindex.AnnIndex.load(path, fingerprint, vectors.dim, rewritten)
@@ -105,7 +107,8 @@ def save_index(db: StoreDB, vectors: VectorSet, fingerprint: str) -> None:
         return
     current = stamp(db.vectors.conn, fingerprint)
     if current is not None:
-        vectors.ann.save(_cache_path(db.directory, fingerprint, "hnsw"), fingerprint, current[3])
+        rows = annindex.flat_keys(db.directory, fingerprint, current)  # what the index lacks, for recall
+        vectors.ann.save(_cache_path(db.directory, fingerprint, "hnsw"), fingerprint, current[3], rows)
 
 
 def due_work(db: StoreDB, now: datetime, limit: int | None = None) -> list[tuple[int, int]]:

@@ -30,11 +30,16 @@ class VectorSet:
         self._max_norm: float | None = None  # of any row ever held, once a prescore needed it
         self.ann: AnnIndex | None = None
         self._by_key: dict[int, int] = {}  # ann key -> row, for live rows
+        self._keys: np.ndarray | None = None  # the live rows' ann keys as loaded (`of`), until a row changes
 
     @classmethod
-    def of(cls, dim: int, ids: list[str], rows: np.ndarray, keep: set[str], spare: int = 1024) -> VectorSet:
+    def of(
+        cls, dim: int, ids: list[str], rows: np.ndarray, keep: set[str], spare: int = 1024, keys: np.ndarray | None = None
+    ) -> VectorSet:
         """The rows of `ids` that are in `keep`, copied in one step (a drain
-        at 100k memories must not add them one by one)."""
+        at 100k memories must not add them one by one). `keys`: each row's
+        ann key as the flat cache stores them (projections/flatcache.py),
+        which `attach` then uses instead of hashing every id (~1 s at 1M)."""
         mask = np.fromiter((i in keep for i in ids), dtype=bool, count=len(ids))
         chosen = [i for i, k in zip(ids, mask) if k]
         vectors = cls(dim, capacity=len(chosen) + spare)
@@ -43,12 +48,15 @@ class VectorSet:
             vectors._alive[: len(chosen)] = True
         vectors._ids = chosen
         vectors._index = {memory_id: n for n, memory_id in enumerate(chosen)}
+        if keys is not None and len(keys) == len(ids):
+            vectors._keys = keys[mask]
         return vectors
 
     def __len__(self) -> int:
         return len(self._index)
 
     def add(self, memory_id: str, vector: np.ndarray) -> None:
+        self._keys = None
         row = self._index.get(memory_id)
         if row is None:
             row = len(self._ids)
@@ -76,6 +84,7 @@ class VectorSet:
             self._last = (query, scores)
 
     def remove(self, memory_id: str) -> None:
+        self._keys = None
         row = self._index.pop(memory_id, None)
         if row is not None:
             self._alive[row] = False
@@ -134,13 +143,14 @@ class VectorSet:
     def attach(self, ann: AnnIndex) -> None:
         """Answer `top` through `ann` from now on, after adding to it every
         live row it lacks."""
-        from workers.annindex import key_of
+        from projections.vectorkeys import keys_of
 
         live = list(self._index)
         rows = [self._index[m] for m in live]
-        missing = ann.missing(live)
-        ann.add_many([live[i] for i in missing], self._rows[[rows[i] for i in missing]])
-        self._by_key = {key_of(m): row for m, row in zip(live, rows)}
+        keys = self._keys if self._keys is not None else keys_of(live)
+        missing = ann.missing_keys(keys)
+        ann.add_many([live[i] for i in missing], self._rows[[rows[i] for i in missing]], keys[missing])
+        self._by_key = dict(zip(keys.tolist(), rows))
         self.ann = ann
         self._last = None
         self._pre = None

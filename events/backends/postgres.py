@@ -1,6 +1,6 @@
 """The event log in PostgreSQL: one log shared by a team's machines.
 
-Same rows and bytes as the SQLite log (events/log.py): the same columns, the
+Same rows and bytes as the SQLite log (events/log/): the same columns, the
 ISO time strings, the msgpack payload, the ULID ids; only the dialect differs.
 Reads are inherited from `EventLog` through a small connection adapter (`?`
 placeholders become `%s`); appends and integrity checks are this module's.
@@ -48,7 +48,9 @@ from events.errors import (
     UnknownEvent,
 )
 from events.ids import UlidFactory
-from events.log import _COLUMNS, DuplicateDerivation, EventLog, NewEvent, _encode_other
+from events.log import DuplicateDerivation, EventLog, NewEvent
+from events.log.append import encode_other
+from events.log.rows import COLUMNS
 from events.integrity import row_checksum
 from events.types import Recorded, type_of
 
@@ -162,7 +164,7 @@ class PostgresEventLog(EventLog):
         self.path = redact(dsn)  # shown in messages; never the password
         self._clock = clock
         self._ids = UlidFactory()
-        self._encoder = msgspec.msgpack.Encoder(enc_hook=_encode_other)
+        self._encoder = msgspec.msgpack.Encoder(enc_hook=encode_other)
         self._raw: Any = None
         reader = open_reader(dsn, where=self.path, unreachable=UNREACHABLE + " (nothing was written)")
         self.conn = reader if reader is not None else PgConnection(self.raw, self.path)  # type: ignore[assignment]
@@ -339,7 +341,7 @@ class PostgresEventLog(EventLog):
         total, position = 0, 0
         while True:
             rows = self.conn.execute(
-                f"SELECT {_COLUMNS}, checksum FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (position, batch)
+                f"SELECT {COLUMNS}, checksum FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (position, batch)
             ).fetchall()
             for row in rows:
                 problem = self._row_problem(tuple(row[:-1]), row[-1], True)
@@ -370,7 +372,7 @@ class PostgresEventLog(EventLog):
             cur.execute(_APPEND_LOCK)
             cur.execute("ALTER TABLE events DISABLE TRIGGER events_no_update")
             for seq, payload in payloads.items():
-                row = cur.execute(f"SELECT {_COLUMNS} FROM events WHERE seq = %s", (seq,)).fetchone()
+                row = cur.execute(f"SELECT {COLUMNS} FROM events WHERE seq = %s", (seq,)).fetchone()
                 if row is None:
                     raise UnknownEvent(f"no event with seq {seq}; see 'memman events list'")
                 new = (*row[:-1], payload)

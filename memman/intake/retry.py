@@ -5,7 +5,7 @@ The warm client (memman/server/client.py) forwards a `remember` to the server
 with a key it chose at random. If the reply is lost (the server died after
 appending, the client timed out), the client runs the command in-process
 with the same key. Whichever run reaches the log first appends the memory
-with the key "req:<key>" in the log's idempotency index (events/log.py
+with the key "req:<key>" in the log's idempotency index (events/log/append.py
 `append_many`, checked under the write lock); the other appends nothing and
 reports the same memory as the first did, so the user sees exactly what one
 run would have printed.

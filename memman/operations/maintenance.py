@@ -96,6 +96,7 @@ def replay(app: Memman, names: list[str] | None = None, progress: Callable[[int,
     if names is None or "vectors" in names:  # the flat caches are derived too: rebuilt on the next read
         for cache in db.directory.glob("vectors-*.f32"):
             cache.unlink(missing_ok=True)
+    db.reclaim()  # the pages a replay freed (its staged edges, dropped tables) back to the file system
     db.compact()
     return ReplayReport(
         store=app.store,

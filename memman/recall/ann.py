@@ -15,15 +15,21 @@ instead, memory-mapped, and scores exactly what it returns:
   OVERFETCH x the wanted candidates absorbs that: at 100k, the exact top 200
   by centred cosine were 99.6% of the index order's top 400 and 100% of its
   top 800 (30 queries; docs/scale.md).
-- Every candidate is rescored exactly: its raw row, read from the mapped
-  flat cache, centred on the store's mean and re-normalised (float64) for
-  this query only (memman/recall/scan.py computes the same cosines for
-  every row below ANN_ROWS). Only the candidates' rows are touched, so
-  the server's resident memory holds their pages, not the matrix (1 GB at
-  1M x 256). Rows the saved index lacks (active memories embedded since
-  its last save) are scored exactly too, always.
+- Every candidate is rescored exactly: its raw row, read from the flat
+  cache, centred on the store's mean and re-normalised (float64) for this
+  query only (memman/recall/scan.py computes the same cosines for every
+  row below ANN_ROWS). Rows the saved index lacks (active memories
+  embedded since its last save) are scored exactly too, always.
 - The similarity distribution (the per-store floor, z-scores) comes from a
   fixed, evenly spread sample of SAMPLE_ROWS rows instead of all of them.
+- Those rows (the sample, the candidates) are read with `pread`
+  (`RowFile`), not through the mapping: a mapped read faults in its
+  neighbours too, so the 8,192 sample rows spread over the 1 GB file at 1M
+  made ~600 MB of it resident in the warm server, and each query's ~800
+  candidates up to 50 MB more (docs/scale.md, "Server RSS at 1M"). The
+  same bytes either way, so the same scores. The rows' index keys come
+  from the flat cache too (projections/flatcache.py), not from hashing
+  every id (~1 s at 1M) each time the server or a cold recall loads.
 - Memories found another way (keyword, expansions) get their exact centred
   similarity on demand (`Scores.cosine`).
 
@@ -33,6 +39,9 @@ unreadable or stale index) recall scans exactly, as below ANN_ROWS.
 
 from __future__ import annotations
 
+import os
+import zlib
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from projections.store import StoreDB
@@ -52,9 +61,10 @@ class Neighbourhood:
 
     def __init__(
         self, index: object, keys: np.ndarray, order: np.ndarray, unindexed: np.ndarray, sample: np.ndarray,
-        mean: np.ndarray, row_keys: RowKeys,
+        mean: np.ndarray, row_keys: RowKeys, source: RowFile | memoryview,
     ) -> None:
         self.index = index
+        self.source = source  # where the rows are read from: the cache file (pread), else the mapped rows
         self.row_keys = row_keys  # each row's key in row order, and the ids they were hashed from
         self.mean = mean  # the common component (float64), the same as the scan's
         self.keys = keys  # sorted hash keys of the cache's rows
@@ -62,6 +72,10 @@ class Neighbourhood:
         self.unindexed = unindexed  # positions of active rows the index does not hold
         self.sample = sample  # the rows the distribution is estimated from, centred, copied
         # (8 MB: gathering them per query cost ~1 ms)
+
+    def rows(self, positions: np.ndarray) -> np.ndarray:
+        """The raw rows at `positions` (k x dim float32)."""
+        return self.source.rows(positions) if isinstance(self.source, RowFile) else _matrix(self.source)[positions]
 
     def positions(self, keys: np.ndarray) -> np.ndarray:
         """Row positions of `keys` (a key of no row is dropped)."""
@@ -85,6 +99,51 @@ def neighbourhood(
     return db.kept(f"ann:{fingerprint}", version, lambda: _load(db, fingerprint, ids, rows, mean, before))
 
 
+class RowFile:
+    """The flat cache file, open, for reading rows with `pread`: only when
+    it holds exactly the ids recall mapped (its header's id checksum is
+    theirs), so a rewrite since (another inode, other rows) is never read."""
+
+    def __init__(self, fd: int, header: dict) -> None:  # type: ignore[type-arg]
+        import weakref
+
+        self.fd, self.header = fd, header
+        weakref.finalize(self, os.close, fd)
+
+    @classmethod
+    def open(cls, path: Path, fingerprint: str, ids: list[str]) -> RowFile | None:
+        from projections import flatcache
+
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            return None
+        header = flatcache.header_at(fd, fingerprint)
+        if header is None or header.get("count") != len(ids) or header.get("ids_crc32") != zlib.crc32("\n".join(ids).encode("ascii")):
+            os.close(fd)
+            return None
+        return cls(fd, header)
+
+    def keys(self) -> np.ndarray | None:
+        """Every row's index key, as the cache stores them (None if damaged)."""
+        import numpy as np
+
+        from projections import flatcache
+
+        raw = flatcache.keys_at(self.fd, self.header)
+        return None if raw is None else np.frombuffer(raw, dtype="<u8").astype(np.uint64)
+
+    def rows(self, positions: np.ndarray) -> np.ndarray:
+        import numpy as np
+
+        from projections import flatcache
+
+        raw = flatcache.rows_at(self.fd, self.header, [int(p) for p in positions])
+        if raw is None:  # the file shrank under us: damaged; non-finite scores send recall to the checked scan
+            return np.full((len(positions), self.header["dim"]), np.nan, dtype=np.float32)
+        return np.frombuffer(raw, dtype="<f4").reshape(len(positions), self.header["dim"])
+
+
 class RowKeys:
     """The index keys of a list of ids, in its order."""
 
@@ -96,12 +155,12 @@ class RowKeys:
         """Keys for `ids`, reusing `before`'s when its ids are a prefix of these."""
         import numpy as np
 
-        from workers.annindex import key_of
+        from projections.vectorkeys import keys_of
 
         done = before is not None and len(before.ids) <= len(ids) and ids[: len(before.ids)] == before.ids
         head = before.keys if done and before is not None else np.zeros(0, dtype=np.uint64)
         rest = ids[len(head) :]
-        return cls(ids, np.concatenate([head, np.fromiter((key_of(i) for i in rest), dtype=np.uint64, count=len(rest))]))
+        return cls(ids, np.concatenate([head, keys_of(rest)]))
 
 
 def _matrix(rows: memoryview) -> np.ndarray:
@@ -135,17 +194,21 @@ def _load(
     ann = AnnIndex.load(_cache_path(db.directory, fingerprint, "hnsw"), fingerprint, current[0], current[3], view=True)
     if ann is None:
         return None
-    row_keys = RowKeys.of(ids, before)
+    source = RowFile.open(_cache_path(db.directory, fingerprint), fingerprint, ids)
+    stored = None if source is None else source.keys()
+    row_keys = RowKeys(ids, stored) if stored is not None else RowKeys.of(ids, before)
     keys = row_keys.keys
-    order = np.argsort(keys, kind="stable")
-    held = np.asarray(ann.index.contains(keys), dtype=bool)  # type: ignore[attr-defined]
-    lacking = np.flatnonzero(~held)
+    order = np.argsort(keys)  # keys are unique (one row per id): any sort gives this order; quicksort is 3x stable's speed at 1M
+    lacking = ann.lacking(len(ids))  # recorded by the drain that saved it
+    if lacking is None:  # an index saved before the drain recorded it: ask it about every row
+        lacking = np.flatnonzero(~np.asarray(ann.index.contains(keys), dtype=bool))  # type: ignore[attr-defined]
     active = _active(db, [ids[i] for i in lacking])
     unindexed = np.array([i for i in lacking if ids[i] in active], dtype=np.int64)
     sample = np.unique(np.linspace(0, len(ids) - 1, min(SAMPLE_ROWS, len(ids))).astype(np.int64))
     m = np.asarray(mean, dtype=np.float64)
-    sampled = centred(_matrix(rows)[sample], m).astype(np.float32)
-    return Neighbourhood(ann.index, keys[order], order, unindexed, sampled, m, row_keys)
+    near = Neighbourhood(ann.index, keys[order], order, unindexed, np.zeros(0), m, row_keys, source or rows)
+    near.sample = centred(near.rows(sample), m).astype(np.float32)
+    return near
 
 
 def _active(db: StoreDB, ids: list[str]) -> set[str]:
@@ -158,37 +221,35 @@ def _active(db: StoreDB, ids: list[str]) -> set[str]:
 
 
 def candidates(
-    near: Neighbourhood, rows: memoryview, query: list[float], want: int
+    near: Neighbourhood, query: list[float], want: int
 ) -> tuple[np.ndarray, np.ndarray, float, float]:
     """(row positions, their exact centred similarities, the distribution's
     mean and standard deviation from the sample) for `query` (centred)."""
     import numpy as np
 
-    matrix = _matrix(rows)
     q = np.asarray(query, dtype=np.float32)
     count = min(want * OVERFETCH, len(near.keys))
     found = near.index.search(q, count, threads=1)  # type: ignore[attr-defined]
     keys = np.asarray(found.keys, dtype=np.uint64)
     positions = np.unique(np.concatenate([near.positions(keys), near.unindexed]))
-    scores = centred(matrix[positions], near.mean) @ q.astype(np.float64)
+    scores = centred(near.rows(positions), near.mean) @ q.astype(np.float64)
     sampled = (near.sample @ q).astype(np.float64)
     return positions, scores, float(sampled.mean()), float(sampled.std())
 
 
-def similarity_of(near: Neighbourhood, rows: memoryview, query: list[float], ids: list[str], wanted: list[str]) -> dict[str, float]:
+def similarity_of(near: Neighbourhood, query: list[float], ids: list[str], wanted: list[str]) -> dict[str, float]:
     """The exact centred similarity of each memory of `wanted` that has a row."""
     import numpy as np
 
-    from workers.annindex import key_of
+    from projections.vectorkeys import keys_of
 
     if not wanted:
         return {}
-    matrix = _matrix(rows)
     q = np.asarray(query, dtype=np.float32)
-    keys = np.fromiter((key_of(i) for i in wanted), dtype=np.uint64, count=len(wanted))
+    keys = keys_of(wanted)
     at = np.minimum(np.searchsorted(near.keys, keys), len(near.keys) - 1)
     found = {m: int(near.order[n]) for m, n, k in zip(wanted, at, keys) if near.keys[n] == k and ids[int(near.order[n])] == m}
     if not found:
         return {}
-    scores = centred(matrix[list(found.values())], near.mean) @ q.astype(np.float64)
+    scores = centred(near.rows(np.array(list(found.values()), dtype=np.int64)), near.mean) @ q.astype(np.float64)
     return {m: float(s) for m, s in zip(found, scores)}

@@ -164,7 +164,7 @@ def vector_hits(
     if len(ids) >= ann.ANN_ROWS and centring:
         near = ann.neighbourhood(db, fingerprint, ids, rows.rows, rows.mean, _version(db, fingerprint))
         found = None if near is None else _near_hits(
-            db, near, ids, rows.rows, q, fingerprint, words, category=category, source=source, disable=disable
+            db, near, ids, q, fingerprint, words, category=category, source=source, disable=disable
         )  # fmt: skip
         if found is not None:
             return found
@@ -215,27 +215,27 @@ class _NearScores(Scores):
     """Scores for the index path (memman/recall/ann.py): the distribution
     from its sample, a memory's similarity computed when asked."""
 
-    def __init__(self, near: ann.Neighbourhood, rows: memoryview, query: list[float], ids: list[str], centre: float, spread: float) -> None:
+    def __init__(self, near: ann.Neighbourhood, query: list[float], ids: list[str], centre: float, spread: float) -> None:
         super().__init__(ids, [], centre, spread)
-        self._near, self._rows, self._query = near, rows, query
+        self._near, self._query = near, query
 
     def cosine(self, wanted: list[str]) -> dict[str, float]:
-        return ann.similarity_of(self._near, self._rows, self._query, self._ids, wanted)
+        return ann.similarity_of(self._near, self._query, self._ids, wanted)
 
 
 def _near_hits(
-    db: StoreDB, near: ann.Neighbourhood, ids: list[str], rows: memoryview, q: list[float], fingerprint: str,
+    db: StoreDB, near: ann.Neighbourhood, ids: list[str], q: list[float], fingerprint: str,
     words: QueryTerms, *, category: str | None, source: str | None, disable: Collection[str],
 ) -> tuple[list[VectorHit], Scores] | None:
     """`vector_hits` from the drain's index: its candidates scored exactly;
     None when a score it read is not a number (flipped bytes in the flat
     cache: the exact scan checks the cache and rebuilds it)."""
-    positions, values, centre, spread = ann.candidates(near, rows, q, CANDIDATES * 4)
+    positions, values, centre, spread = ann.candidates(near, q, CANDIDATES * 4)
     if not (math.isfinite(centre) and math.isfinite(spread) and finite(values)):
         return None
     floor = _floor(fingerprint, words, len(ids), centre, spread, disable)
     best = [(ids[int(positions[i])], float(values[i])) for i in ranked_above(values, floor, CANDIDATES * 4)]
-    return _kept(db, best, centre, spread, category, source), _NearScores(near, rows, q, ids, centre, spread)
+    return _kept(db, best, centre, spread, category, source), _NearScores(near, q, ids, centre, spread)
 
 
 class _Flat:

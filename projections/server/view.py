@@ -213,22 +213,24 @@ class ServerView:
             )
             main.executemany("INSERT OR IGNORE INTO edge_nodes (id) VALUES (?)", [(x,) for e in edges for x in e[:2]])
             main.executemany("INSERT OR IGNORE INTO edge_kinds (name) VALUES (?)", [(e[2],) for e in edges])
+            main.executemany("INSERT OR IGNORE INTO edge_metas (meta) VALUES (?)", [(e[4],) for e in edges])
             main.executemany(
                 "INSERT OR IGNORE INTO edge_rows (src, dst, kind, weight, meta, manual, seq) VALUES ("
                 "(SELECT n FROM edge_nodes WHERE id=?), (SELECT n FROM edge_nodes WHERE id=?),"
-                " (SELECT k FROM edge_kinds WHERE name=?), ?, ?, ?, ?)",
+                " (SELECT k FROM edge_kinds WHERE name=?), ?, (SELECT m FROM edge_metas WHERE meta=?), ?, ?)",
                 [(src, dst, kind, float(weight), meta, manual, seq) for src, dst, kind, weight, meta, manual, seq in edges],
             )
         if vectors and fingerprint and dim:
             conn = self.db.vectors.conn
             with immediate(conn):
-                conn.executemany(
-                    "INSERT INTO vectors (memory_id, fingerprint, dim, vec, seq) VALUES (?,?,?,?,?)",
-                    [(i, fingerprint, dim, blob, seq) for i, blob, seq in vectors],
-                )
                 conn.execute(
                     "INSERT INTO vector_sets (fingerprint, dim, count, last_seq, rewritten_seq) VALUES (?,?,?,?,0)",
                     (fingerprint, dim, len(vectors), max(seq for _, _, seq in vectors)),
+                )
+                vset = conn.last_insert_rowid()
+                conn.executemany(
+                    "INSERT INTO vector_rows (vset, memory_id, vec, seq) VALUES (?,?,?,?)",
+                    [(vset, i, blob, seq) for i, blob, seq in vectors],
                 )
 
 

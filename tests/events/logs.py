@@ -6,7 +6,8 @@ from pathlib import Path
 
 import apsw
 
-from events.log import _LEGACY_MEMORY_INDEX, _MEMORY_INDEX, _SCHEMA, EventLog
+from events.log import EventLog
+from events.log.schema import LEGACY_MEMORY_INDEX, MEMORY_INDEX, TEXT_SCHEMA
 
 
 def text_log(path: Path, *, memory_index: str = "compact") -> EventLog:
@@ -15,7 +16,7 @@ def text_log(path: Path, *, memory_index: str = "compact") -> EventLog:
     of that time ("compact": numbers behind a view; "table": the first one)."""
     conn = apsw.Connection(str(path))
     conn.execute("PRAGMA journal_mode=WAL")
-    index = _MEMORY_INDEX if memory_index == "compact" else _LEGACY_MEMORY_INDEX
-    conn.execute(_SCHEMA + index + "PRAGMA user_version=4;")
+    index = MEMORY_INDEX if memory_index == "compact" else LEGACY_MEMORY_INDEX
+    conn.execute(TEXT_SCHEMA + index + "PRAGMA user_version=4;")
     conn.close()
     return EventLog(path)

@@ -110,12 +110,12 @@ def test_the_checksums_match_sqlite_and_a_documented_rewrite_stays_verifiable(pg
 
     from events.backends.copy import copy_log
     from events.integrity import row_checksum
-    from events.log import _COLUMNS
+    from events.log.rows import COLUMNS
 
     pg, lite = PostgresEventLog(pg_dsn), EventLog(tmp_path / "log.db")
     pg.append(remembered("A", "secret alpha"))
     pg.append(remembered("B", "secret bravo"))
-    stored = pg.conn.execute(f"SELECT {_COLUMNS}, checksum FROM events ORDER BY seq").fetchall()
+    stored = pg.conn.execute(f"SELECT {COLUMNS}, checksum FROM events ORDER BY seq").fetchall()
     assert [row[-1] for row in stored] == [row_checksum(tuple(row[:-1])) for row in stored]
     copy_log(pg, lite)  # a copy keeps the checksums, and SQLite's verify accepts them
     assert lite.verify() == []

@@ -11,7 +11,8 @@ import apsw
 import pytest
 
 from events.backends.copy import content_hash, copy_log
-from events.log import _LEGACY_MEMORY_INDEX, _SCHEMA, EventLog
+from events.log import EventLog
+from events.log.schema import LEGACY_MEMORY_INDEX, TEXT_SCHEMA
 from events.types import Edge, EdgesInferred, MemoryForgotten, MemoryId, MemoryRemembered, Provenance
 
 A, B, C = (MemoryId(f"01J000000000000000000000{x}A") for x in "ABC")
@@ -30,7 +31,7 @@ def _legacy_log(path: Path) -> EventLog:
     (schema version 4, `event_memories` a WITHOUT ROWID table)."""
     conn = apsw.Connection(str(path))
     conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute(_SCHEMA + _LEGACY_MEMORY_INDEX + "PRAGMA user_version=4;")
+    conn.execute(TEXT_SCHEMA + LEGACY_MEMORY_INDEX + "PRAGMA user_version=4;")
     conn.close()
     return EventLog(path)
 

@@ -96,13 +96,121 @@ def test_a_damaged_flat_cache_falls_back_to_the_scan_which_rebuilds_it(
 def test_row_keys_reuse_a_prefix_and_recompute_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
     """After a drain appended rows, the warm server hashes only the new ids
     (hashing 1M ids costs ~2 s); keys are a pure function of the ids either way."""
-    from workers.annindex import key_of
+    from projections import vectorkeys
+    from projections.vectorkeys import key_of
 
     first = ann.RowKeys.of(["a", "b"], None)
     hashed: list[str] = []
-    monkeypatch.setattr(annindex, "key_of", lambda i: hashed.append(i) or key_of(i))
+    monkeypatch.setattr(vectorkeys, "key_of", lambda i: hashed.append(i) or key_of(i))
     grown = ann.RowKeys.of(["a", "b", "c"], first)
     assert hashed == ["c"] and grown.keys.tolist() == [key_of(i) for i in "abc"]
     other = ann.RowKeys.of(["b", "a", "c"], first)  # not a prefix (a rebuilt cache): all hashed again
     assert hashed == ["c", "b", "a", "c"] and other.keys.tolist() == [key_of(i) for i in "bac"]
     assert ann.RowKeys.of(["a"], first).keys.tolist() == [key_of("a")]  # fewer rows: recomputed
+
+
+def _loads(monkeypatch: pytest.MonkeyPatch) -> list[ann.Neighbourhood | None]:
+    loaded: list[ann.Neighbourhood | None] = []
+    real = ann._load
+    monkeypatch.setattr(ann, "_load", lambda *a: loaded.append(real(*a)) or loaded[-1])
+    return loaded
+
+
+def test_the_index_path_reads_rows_and_keys_from_the_file_not_the_mapping(
+    app: Memman, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rows it scores are read with pread (the mapping's pages never
+    become the server's resident memory) and each row's key comes from the
+    cache: no id is hashed on load, and the answers are the exact scan's."""
+    from projections import vectorkeys
+
+    exact = [_results(app, q) for q in QUERIES]
+    monkeypatch.setattr(ann, "ANN_ROWS", 20)
+    mapped: list[object] = []
+    real_matrix = ann._matrix
+    monkeypatch.setattr(ann, "_matrix", lambda rows: mapped.append(rows) or real_matrix(rows))
+    hashed: list[str] = []
+    real_key = vectorkeys.key_of
+    monkeypatch.setattr(vectorkeys, "key_of", lambda i: hashed.append(i) or real_key(i))
+    loaded: list[tuple[ann.Neighbourhood | None, list[str]]] = []
+    real_load = ann._load
+
+    def load(*args: object) -> ann.Neighbourhood | None:
+        hashed.clear()
+        loaded.append((real_load(*args), list(hashed)))  # type: ignore[arg-type]
+        return loaded[-1][0]
+
+    monkeypatch.setattr(ann, "_load", load)
+    assert [_results(app, q) for q in QUERIES] == exact
+    [(near, hashed_on_load)] = loaded
+    assert isinstance(near, ann.Neighbourhood) and isinstance(near.source, ann.RowFile)
+    assert not mapped and not hashed_on_load  # no row read through the mapping, no id hashed
+    assert near.keys.tolist() == sorted(real_key(i) for i in near.row_keys.ids)
+
+
+def test_a_cache_file_that_does_not_hold_the_mapped_ids_is_not_read(app: Memman, data_dir: Path) -> None:
+    """A rewrite since the rows were mapped (another file, other rows): the
+    file is refused, and recall reads the rows it mapped."""
+    db = app.fresh()
+    [cache] = (data_dir / "stores" / "default").glob("vectors-*.f32")
+    fingerprint = db.vectors.conn.execute("SELECT fingerprint FROM vector_sets").fetchone()[0]
+    header = flatcache.read_header(cache, fingerprint)
+    assert header is not None
+    ids = (cache.read_bytes()[header["ids_offset"] :]).decode().split("\n")
+    assert ann.RowFile.open(cache, fingerprint, ids) is not None
+    assert ann.RowFile.open(cache, fingerprint, ids[:-1]) is None
+    assert ann.RowFile.open(cache, fingerprint, [*ids[1:], ids[0]]) is None
+    assert ann.RowFile.open(cache, "other:256", ids) is None
+
+
+def test_a_drain_after_a_recall_is_seen_by_the_next_recall_on_the_same_handle(
+    app: Memman, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As in the warm server: one store handle keeps the index's
+    Neighbourhood; a drain appends rows (and their keys) to the cache, and
+    the next recall loads again from the appended file."""
+    monkeypatch.setattr(ann, "ANN_ROWS", 20)
+    loaded = _loads(monkeypatch)
+    db = app.fresh()
+    before = recall(db, app.store, "security audit of payments").results
+    new = app.remember("Quarterly penetration test of the payment gateway found two issues").id
+    drain_all(data_dir)
+    found = {h.id: h.signals.vector_rank for h in recall(app.fresh(), app.store, "security audit of payments").results}
+    assert before and new in found and found[new] is not None
+    assert len(loaded) == 2 and all(isinstance(n, ann.Neighbourhood) and isinstance(n.source, ann.RowFile) for n in loaded)
+    assert new in loaded[1].row_keys.ids and new not in loaded[0].row_keys.ids
+
+
+def test_the_drain_records_which_rows_its_saved_index_lacks_and_an_older_stamp_still_works(
+    app: Memman, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The saved stamp says which flat-cache rows the index lacks (the rows
+    it was checked against, and every row appended since), so recall does
+    not ask the index about every key; an index saved before the stamp said
+    so is asked, with the same answer."""
+    import json
+
+    from projections.vectorkeys import key_of
+
+    monkeypatch.setattr(ann, "ANN_ROWS", 20)
+    new = app.remember("Quarterly penetration test of the payment gateway found two issues").id
+    drain_all(data_dir)  # one row appended after the save: the index lacks it
+    [index] = _index_files(data_dir)
+    meta = index.with_name(index.name + ".json")
+    stamp = json.loads(meta.read_text())
+    db = app.fresh()
+    fingerprint = stamp["fingerprint"]
+    loaded = annindex.AnnIndex.load(index, fingerprint, stamp["dim"], stamp["rewritten_seq"], view=True)
+    assert loaded is not None
+    [cache] = (data_dir / "stores" / "default").glob("vectors-*.f32")
+    header = flatcache.read_header(cache, fingerprint)
+    assert header is not None
+    ids = cache.read_bytes()[header["ids_offset"] :].decode().split("\n")
+    asked = [i for i, m in enumerate(ids) if not loaded.index.contains(key_of(m))]  # type: ignore[attr-defined]
+    assert stamp["rows"] < len(ids) and asked and (lacking := loaded.lacking(len(ids))) is not None
+    assert sorted(lacking.tolist()) == asked
+    recorded = ann._load(db, fingerprint, ids, memoryview(b""), [0.0] * stamp["dim"])
+    meta.write_text(json.dumps({k: v for k, v in stamp.items() if k not in ("rows", "lacking", "lacking_crc32")}))
+    older = ann._load(db, fingerprint, ids, memoryview(b""), [0.0] * stamp["dim"])
+    assert recorded is not None and older is not None
+    assert recorded.unindexed.tolist() == older.unindexed.tolist() == [ids.index(new)]  # the lacking rows that are active

@@ -157,3 +157,62 @@ def test_numbers_kept_in_memory_are_dropped_when_another_process_wrote_between_b
     for table in GraphProjector.tables:
         assert _dump(first.conn, table) == _dump(reference.conn, table)
     assert len(_edges(first)) == 4
+
+
+def test_metas_are_numbered_and_a_purge_leaves_none_only_its_edges_used(tmp_path: Path) -> None:
+    """Version 5: an edge's meta is a number of `edge_metas`; readers see the
+    JSON text. A purge removes the metas that only the purged memory's edges
+    used (no text of them stays behind), keeps the shared ones, and a replay
+    builds the same rows."""
+    log = EventLog(tmp_path / "log.db")
+    log.append(EdgesInferred(edges=[
+        Edge(src="A", dst="B", edge_type="entity", weight=0.5, meta={"entity": "Dana"}),
+        Edge(src="C", dst="B", edge_type="entity", weight=0.5, meta={"entity": "Dana"}),
+        Edge(src="D", dst="B", edge_type="entity", weight=0.7, meta={"entity": "only D's secret"}),
+        Edge(src="D", dst="C", edge_type="temporal", weight=0.7),
+    ], provenance=RULES))  # fmt: skip
+    log.append(EdgeLinked(src="C", dst="A", edge_type="depends on", weight=1.0, meta={"why": "D's note too"}))
+    pset = ProjectionSet(tmp_path / "p.db", [GraphProjector()], log)
+    pset.catch_up()
+    assert pset.conn.execute("SELECT typeof(meta) FROM edge_rows GROUP BY 1").fetchall() == [("integer",)]
+    assert pset.conn.execute("SELECT count(*) FROM edge_metas").fetchone()[0] == 4  # Dana, D's secret, {}, the note
+    log.append(EdgeUnlinked(src="C", dst="A", edge_type="depends on"))
+    log.append(MemoryPurged(purged=["D"], reason="test"))
+    pset.catch_up()
+    metas = {m for (m,) in pset.conn.execute("SELECT meta FROM edge_metas")}
+    assert metas == {'{"entity":"Dana"}', '{"why":"D\'s note too"}'}  # D's own metas gone; the unlinked note stays
+    assert _edges(pset) == [
+        ("A", "B", "entity", 0.5, '{"entity":"Dana"}', 0),
+        ("C", "B", "entity", 0.5, '{"entity":"Dana"}', 0),
+    ]
+    log.append(EdgesInferred(edges=[Edge(src="E", dst="A", edge_type="temporal", weight=0.2)], provenance=RULES))
+    pset.catch_up()
+    before = {t: _dump(pset.conn, t) for t in GraphProjector.tables}
+    pset.replay()
+    assert {t: _dump(pset.conn, t) for t in GraphProjector.tables} == before
+    assert _dump(_uncached(tmp_path, log).conn, "edge_metas") == before["edge_metas"]
+
+
+def test_a_store_with_text_metas_is_rebuilt_when_opened(tmp_path: Path) -> None:
+    """A store whose graph projection is version 4 (meta as JSON text in
+    each row) is rebuilt from the log on its first open."""
+    log = EventLog(tmp_path / "log.db")
+    _history(log)
+    pset = ProjectionSet(tmp_path / "p.db", [GraphProjector()], log)
+    pset.catch_up()
+    pset.conn.execute(  # what version 4 left on disk: meta text in the rows, no edge_metas
+        "DROP VIEW edges; DROP TABLE edge_rows; DROP TABLE edge_metas;"
+        "CREATE TABLE edge_rows (src INTEGER NOT NULL, dst INTEGER NOT NULL, kind INTEGER NOT NULL,"
+        " weight REAL NOT NULL, meta TEXT NOT NULL DEFAULT '{}', manual INTEGER NOT NULL, seq INTEGER NOT NULL,"
+        " PRIMARY KEY (src, dst, kind)) WITHOUT ROWID;"
+        "CREATE VIEW edges (src, dst, edge_type, weight, meta, manual, seq) AS SELECT s.id, d.id, k.name, e.weight,"
+        " e.meta, e.manual, e.seq FROM edge_rows e JOIN edge_nodes s ON s.n = e.src JOIN edge_nodes d ON d.n = e.dst"
+        " JOIN edge_kinds k ON k.k = e.kind;"
+        "INSERT INTO edge_rows VALUES (1, 2, 1, 1.0, '{\"stale\":1}', 0, 1);"
+        "UPDATE checkpoints SET version = 4 WHERE name = 'graph'"
+    )
+    pset.close()
+    again = ProjectionSet(tmp_path / "p.db", [GraphProjector()], log)
+    again.catch_up()
+    assert again.conn.execute("SELECT version FROM checkpoints WHERE name = 'graph'").fetchone() == (5,)
+    assert _edges(again) == EXPECTED

@@ -11,11 +11,11 @@ import pytest
 
 from events.errors import StoreCorrupt
 from events.log import EventLog
-from events.types import MemoryEmbedded, Provenance, Vector
-from memman.operations.maintenance import drain_all
+from events.types import MemoryEmbedded, MemoryPurged, Provenance, Vector
+from memman.operations.maintenance import _dump, drain_all
 from memman.service import Memman
 from projections.runner import ProjectionSet
-from projections.vectors import VectorsProjector, _cache_path, as_stored, decode_rows, encode, matrix
+from projections.vectors import VectorsProjector, _cache_path, as_stored, decode_rows, encode, matrix, stamp
 
 FP = "test:4"
 OLD = [0.1, 0.2, 0.3, 0.9]  # not exactly representable in float16: a float32 row must come back unrounded
@@ -85,3 +85,49 @@ def test_the_drain_stores_float16_and_keeps_in_memory_what_a_replay_reads(app: M
     assert stored and all(size == dim * 2 for dim, size in stored)
     ids, rows = matrix(db.vectors.conn, db.directory, fingerprint)
     assert np.array_equal(rows, as_stored(rows))  # every cached row is a float16 value
+
+
+def test_rows_name_their_set_by_number_and_a_replay_numbers_them_the_same(tmp_path: Path) -> None:
+    """Version 4: a row holds its set's number, not the fingerprint and the
+    dimension; the `vectors` view reads as the old table did, a second
+    fingerprint (an embedder swap) gets the next number, a purge and a
+    re-embedding keep the stamp's meaning, and a replay builds the same rows."""
+    log, pset = _setup(tmp_path)
+    _embed(log, "A", encode(np.asarray(NEW, dtype=np.float32)))
+    log.append(MemoryEmbedded(fingerprint="other:2", dim=2, provenance=Provenance(implementation="t"),
+                              vectors=[Vector(memory_id="A", data=encode(np.asarray([0.6, 0.8], dtype=np.float32)))]))  # fmt: skip
+    _embed(log, "B", encode(np.asarray(OLD, dtype=np.float32)))
+    _embed(log, "A", encode(np.asarray(OLD, dtype=np.float32)))  # re-embedded in place
+    log.append(MemoryPurged(purged=["B"], reason="test"))
+    pset.catch_up()
+    assert pset.conn.execute("SELECT n, fingerprint, dim, count FROM vector_sets ORDER BY n").fetchall() == [
+        (1, FP, 4, 1), (2, "other:2", 2, 1),
+    ]  # fmt: skip
+    assert [(r[1], r[2], r[3], r[5]) for r in _table(pset)] == [("A", FP, 4, 4), ("A", "other:2", 2, 2)]
+    assert pset.conn.execute("SELECT count(*) FROM vectors WHERE fingerprint=?", (FP,)).fetchone() == (1,)
+    assert stamp(pset.conn, FP) == (4, 1, 5, 5)  # the purge moved last_seq and rewritten_seq
+    before = {t: _dump(pset.conn, t) for t in VectorsProjector.tables}
+    pset.replay()
+    assert {t: _dump(pset.conn, t) for t in VectorsProjector.tables} == before
+
+
+def test_a_store_with_the_old_vectors_table_is_rebuilt_when_opened(tmp_path: Path) -> None:
+    log, pset = _setup(tmp_path)
+    _embed(log, "A", encode(np.asarray(NEW, dtype=np.float32)))
+    pset.catch_up()
+    pset.conn.execute(  # what version 3 left on disk, with a stale row to prove the rebuild
+        "DROP VIEW vectors; DROP TABLE vector_rows; DROP TABLE vector_sets;"
+        "CREATE TABLE vectors (id INTEGER PRIMARY KEY, memory_id TEXT NOT NULL, fingerprint TEXT NOT NULL,"
+        " dim INTEGER NOT NULL, vec BLOB NOT NULL, seq INTEGER NOT NULL, UNIQUE (fingerprint, memory_id));"
+        "CREATE TABLE vector_sets (fingerprint TEXT PRIMARY KEY, dim INTEGER NOT NULL, count INTEGER NOT NULL,"
+        " last_seq INTEGER NOT NULL, rewritten_seq INTEGER NOT NULL DEFAULT 0);"
+        f"INSERT INTO vectors VALUES (1, 'STALE', '{FP}', 4, zeroblob(8), 1);"
+        "UPDATE checkpoints SET version = 3 WHERE name = 'vectors'"
+    )
+    pset.close()
+    again = ProjectionSet(tmp_path / "vectors.db", [VectorsProjector()], log)
+    again.catch_up()
+    assert again.conn.execute("SELECT version FROM checkpoints WHERE name = 'vectors'").fetchone() == (4,)
+    assert [r[1] for r in _table(again)] == ["A"]
+    ids, _ = matrix(again.conn, tmp_path, FP)
+    assert ids == ["A"]

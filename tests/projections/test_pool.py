@@ -144,3 +144,43 @@ def test_only_a_lending_block_lends() -> None:
     with pool.lending():
         assert lender() is pool
     assert lender() is None
+
+
+def test_a_second_handle_on_a_store_whose_handle_is_still_lent_shares_its_memo(store: Path) -> None:
+    """A hook's recall may outlive its call in a thread, keeping the store's
+    handle lent; the next call's new handle reuses what the first one
+    derived (the vectors, the index) instead of loading a second copy."""
+    pool = StorePool()
+    first = pool.take(store)
+    built: list[int] = []
+    assert first.kept("vectors", 1, lambda: built.append(1) or "loaded") == "loaded"
+    second = pool.take(store)  # `first` is still lent
+    assert second is not first and second.kept("vectors", 1, lambda: built.append(2) or "again") == "loaded"
+    assert built == [1]
+    assert second.kept("vectors", 2, lambda: "newer") == "newer" and first.kept("vectors", 2, lambda: "x") == "newer"
+    pool.give(second)
+    pool.give(first)  # the newer stays kept, the other is closed: the shared memo stays
+    again = pool.take(store)
+    assert again.kept("vectors", 2, lambda: "x") == "newer"
+    pool.give(again)
+    pool.close()
+    assert again.memo == {}
+
+
+def test_a_replaced_file_or_an_evicted_store_does_not_share_its_memo(store: Path, tmp_path: Path) -> None:
+    pool = StorePool(limit=1)
+    db = pool.take(store)
+    db.main.catch_up()
+    db.vectors.catch_up()
+    db.kept("vectors", 1, lambda: "old files")
+    pool.give(db)
+    shutil.copy(store / "vectors.db", store / "vectors.db.copy")
+    os.replace(store / "vectors.db.copy", store / "vectors.db")
+    fresh = pool.take(store)
+    assert fresh.kept("vectors", 1, lambda: "new files") == "new files"
+    pool.give(fresh)
+    other = tmp_path / "other"
+    shutil.copytree(store, other)
+    pool.give(pool.take(other))  # evicts `store` (limit 1): its memo goes with its handle
+    assert pool.take(store).kept("vectors", 1, lambda: "reloaded") == "reloaded"
+    pool.close()

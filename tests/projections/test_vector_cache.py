@@ -52,7 +52,7 @@ def test_a_current_cache_is_read_without_touching_the_table(tmp_path: Path) -> N
     embed(log, {"A": [1, 0, 0, 0]})
     pset.catch_up()
     matrix(pset.conn, tmp_path, FP)
-    pset.conn.execute("UPDATE vectors SET vec = zeroblob(16)")  # would show if the table were read
+    pset.conn.execute("UPDATE vector_rows SET vec = zeroblob(16)")  # would show if the table were read
     ids, rows = matrix(pset.conn, tmp_path, FP)
     assert rows.tolist() == [[1, 0, 0, 0]]
 
@@ -281,3 +281,78 @@ def test_a_cache_that_cannot_be_written_is_answered_from_memory(tmp_path: Path) 
 def test_no_vectors_gives_an_empty_view(tmp_path: Path) -> None:
     _, pset = setup(tmp_path)
     assert flat_view(pset.conn, tmp_path, FP) == ([], None, [])
+
+
+def _stored_keys(path: Path) -> list[int]:
+    header = flatcache.read_header(path, FP)
+    assert header is not None
+    raw = flatcache.key_bytes(path, header)
+    assert raw is not None
+    return np.frombuffer(raw, dtype="<u8").tolist()
+
+
+def test_each_row_s_index_key_is_stored_through_appends_as_in_a_rebuild(tmp_path: Path) -> None:
+    """Format 5: readers of the drain's HNSW index take each row's key from
+    the cache instead of hashing every id (~1 s at 1M)."""
+    from projections.vectorkeys import key_of
+
+    log, pset = setup(tmp_path)
+    embed(log, {"A": [1, 0, 0, 0], "B": [0, 1, 0, 0]})
+    pset.catch_up()
+    refresh(pset.conn, tmp_path, FP)
+    path = _cache_path(tmp_path, FP)
+    assert _stored_keys(path) == [key_of("A"), key_of("B")]
+    embed(log, {"C": [0, 0, 1, 0], "D": [0, 0, 0, 1]})
+    pset.catch_up()
+    inode = path.stat().st_ino
+    refresh(pset.conn, tmp_path, FP)
+    assert path.stat().st_ino == inode  # appended
+    assert _stored_keys(path) == [key_of(i) for i in "ABCD"]
+    appended = path.read_bytes()
+    path.unlink()
+    assert matrix(pset.conn, tmp_path, FP)[0] == list("ABCD")
+    assert path.read_bytes() == appended  # byte for byte what a full rebuild writes
+
+
+def test_damaged_keys_are_refused_and_a_cache_with_them_is_not_appended_to(tmp_path: Path) -> None:
+    log, pset = setup(tmp_path)
+    embed(log, {"A": [1, 0, 0, 0], "B": [0, 1, 0, 0]})
+    pset.catch_up()
+    refresh(pset.conn, tmp_path, FP)
+    path = _cache_path(tmp_path, FP)
+    header = flatcache.read_header(path, FP)
+    assert header is not None
+    data = bytearray(path.read_bytes())
+    data[header["keys_offset"]] ^= 0xFF
+    path.write_bytes(bytes(data))
+    assert flatcache.key_bytes(path, header) is None
+    embed(log, {"C": [0, 0, 1, 0]})
+    pset.catch_up()
+    refresh(pset.conn, tmp_path, FP)  # cannot append past damaged keys: rewritten whole
+    from projections.vectorkeys import key_of
+
+    assert _stored_keys(path) == [key_of(i) for i in "ABC"]
+
+
+def test_a_format_4_cache_without_keys_is_rebuilt_from_the_table(tmp_path: Path) -> None:
+    """A store written before the keys were stored: the first read rebuilds
+    its cache (a derived file) in the current format, rows and ids the same."""
+    from projections.vectorkeys import key_of
+
+    log, pset = setup(tmp_path)
+    embed(log, {"A": [1, 0, 0, 0], "B": [0, 1, 0, 0]})
+    pset.catch_up()
+    path = _cache_path(tmp_path, FP)
+    refresh(pset.conn, tmp_path, FP)
+    header = flatcache.read_header(path, FP)
+    assert header is not None
+    data = path.read_bytes()
+    rows = data[header["head"] : header["keys_offset"]]
+    ids = data[header["ids_offset"] :]
+    old = {k: v for k, v in header.items() if not k.startswith("keys_")} | {"ids_offset": header["keys_offset"]}
+    head = (b"MEMMANVEC4\n" + json.dumps(old, sort_keys=True).encode() + b"\n").ljust(header["head"], b" ")
+    path.write_bytes(head + rows + ids)
+    assert flatcache.read_header(path, FP) is None  # not this format
+    found, view, _ = flat_view(pset.conn, tmp_path, FP)
+    assert found == ["A", "B"] and view is not None and view.tolist() == [[1, 0, 0, 0], [0, 1, 0, 0]]
+    assert path.read_bytes().startswith(flatcache.MAGIC) and _stored_keys(path) == [key_of("A"), key_of("B")]

@@ -62,11 +62,11 @@ def _old_version_log(path: Path, occurred: str) -> None:
     """A log as memman before checksums wrote it (schema 2, no checksum column),
     holding one event whose occurred_at has the unpadded year that version's
     strftime produced for year 1."""
-    from events.log import _LEGACY_MEMORY_INDEX, _SCHEMA
+    from events.log.schema import LEGACY_MEMORY_INDEX, TEXT_SCHEMA
 
     conn = apsw.Connection(str(path))
     conn.execute("PRAGMA journal_mode=WAL")
-    old_schema = _SCHEMA + _LEGACY_MEMORY_INDEX  # that version's event_memories was a table
+    old_schema = TEXT_SCHEMA + LEGACY_MEMORY_INDEX  # that version's event_memories was a table
     conn.execute(old_schema.replace("    payload        BLOB    NOT NULL,\n    checksum       TEXT\n", "    payload        BLOB    NOT NULL\n"))
     conn.execute("PRAGMA user_version=2")
     event = MemoryRemembered(memory_id=MemoryId("01J0000000000000000000OLD1"), text="The ancient vault is under the old mill")

@@ -1,5 +1,6 @@
 """tools/recall_bench/cold.py: the cold recall against `python -c pass`, in
-turn: one clear line and exit 2 on bad input, and a real run over a small
+turn: one clear line and exit 2 on bad input, one clear line naming the
+command and its error when a recall fails, and a real run over a small
 drained store gives both medians and their ratios."""
 
 from __future__ import annotations
@@ -24,6 +25,16 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
         done = _run(*args)
         assert done.returncode == 2 and done.stdout == ""
         assert done.stderr.count("\n") == 1 and done.stderr.startswith("cold: error: ") and message in done.stderr
+
+
+def test_a_failing_recall_stops_the_run_with_one_line(tmp_path: Path) -> None:
+    store = tmp_path / "stores" / "default"
+    store.mkdir(parents=True)
+    (store / "log.db").write_bytes(b"not a database " * 512)  # memman refuses it: exit 5, one line
+    done = _run(str(tmp_path), "--runs", "1")
+    assert done.returncode == 1 and done.stdout == "" and "Traceback" not in done.stderr
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("bench: ")
+    assert "recall" in done.stderr and "exited 5: memman: error:" in done.stderr and "corrupt" in done.stderr
 
 
 def test_a_real_run_reports_both_medians(data_dir: Path) -> None:

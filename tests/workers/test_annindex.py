@@ -137,3 +137,51 @@ def test_a_drain_past_the_threshold_saves_the_index_and_rebuilds_a_damaged_one(
     drain_all(data_dir)
     assert AnnIndex.load(path, fingerprint, app.db.vectors.conn.execute("SELECT dim FROM vector_sets").fetchone()[0], 0)
     assert _decisions(app) == exact
+
+
+def test_the_saved_stamp_records_the_rows_the_index_lacks(tmp_path: Path) -> None:
+    import json
+
+    from projections.vectorkeys import keys_of
+
+    ids, rows = _clustered(50)
+    ann = AnnIndex(DIM)
+    ann.add_many(ids[:40], rows[:40])
+    path = tmp_path / "vectors-x.hnsw"
+    flat = ids[:10] + ["gone"] + ids[10:45]  # the flat cache's rows: one never indexed, five added since
+    ann.save(path, "fp:32", rewritten_seq=0, rows=keys_of(flat))
+    loaded = AnnIndex.load(path, "fp:32", DIM, 0, view=True)
+    assert loaded is not None
+    lacking = loaded.lacking(len(flat) + 2)  # two more rows appended after the save
+    assert lacking is not None and lacking.tolist() == [10, *range(41, 48)]
+    assert loaded.lacking(len(flat) - 1) is None  # fewer rows than it was checked against: not this cache
+    meta = path.with_name(path.name + ".json")
+    stamp = json.loads(meta.read_text())
+    meta.write_text(json.dumps(stamp | {"lacking_crc32": 0}))
+    assert AnnIndex.load(path, "fp:32", DIM, 0).lacking(len(flat)) is None  # type: ignore[union-attr]  # damaged: ask the index
+    ann.save(path, "fp:32", rewritten_seq=0)  # no rows given (no current cache): the stamp says nothing
+    assert AnnIndex.load(path, "fp:32", DIM, 0).lacking(len(flat)) is None  # type: ignore[union-attr]
+
+
+def test_attach_takes_the_stored_keys_instead_of_hashing_and_answers_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The drain passes the flat cache's stored keys (projections/flatcache.py):
+    no id is hashed to attach, and the index answers as one attached by
+    hashing; a row changed before attaching makes the set hash again."""
+    from projections import vectorkeys
+
+    ids, rows = _clustered(200)
+    keep = set(ids[::3]) | set(ids[1::3])
+    hashed = VectorSet.of(DIM, ids, rows, keep)
+    hashed.attach(AnnIndex(DIM))
+    calls: list[str] = []
+    real = vectorkeys.key_of
+    monkeypatch.setattr(vectorkeys, "key_of", lambda m: calls.append(m) or real(m))
+    stored = VectorSet.of(DIM, ids, rows, keep, keys=np.array([real(m) for m in ids], dtype=np.uint64))
+    stored.attach(AnnIndex(DIM))
+    assert not calls and stored._by_key == hashed._by_key
+    for q in rows[:10]:
+        assert stored.top(q, 5) == hashed.top(q, 5)
+    changed = VectorSet.of(DIM, ids, rows, keep, keys=np.array([real(m) for m in ids], dtype=np.uint64))
+    changed.remove(ids[0])
+    changed.attach(AnnIndex(DIM))
+    assert len(calls) == len(keep) - 1 and real(ids[0]) not in changed._by_key

@@ -10,18 +10,17 @@ each recall follows a `python -c pass`, so a load change hits both alike, and
 CPU time (user + system of the child) is reported beside wall time: it moves
 far less with the load than wall time does. Each recall is a fresh process
 through `.venv/bin/memman` with MEMMAN_SERVER=off (the cold path) and
-OPENBLAS_NUM_THREADS=1, rotating tools/bench.py's queries.
+OPENBLAS_NUM_THREADS=1, rotating tools/bench.py's queries. A command that
+fails stops the run with one line: the command, its exit code and the last
+line it wrote to stderr (tools/bench.py: timed_child).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import resource
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,28 +28,17 @@ PYTHON = ROOT / ".venv" / "bin" / "python"
 MEMMAN = ROOT / ".venv" / "bin" / "memman"
 
 
-def _timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """(wall ms, CPU ms) of one child process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-    wall = (time.perf_counter() - started) * 1000
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) * 1000
-    return wall, cpu
-
-
 def measure(data_dir: Path, runs: int) -> dict[str, float]:
-    from tools.bench import QUERIES
+    from tools.bench import QUERIES, timed_child
 
     env = {**os.environ, "MEMMAN_SERVER": "off", "OPENBLAS_NUM_THREADS": "1", "MEMMAN_DATA_DIR": str(data_dir)}
     for query in QUERIES[:2]:  # warm the page cache and the bytecode cache, as bench.py does
-        _timed([str(MEMMAN), "recall", query], env)
+        timed_child([str(MEMMAN), "recall", query], env)
     floor: list[tuple[float, float]] = []
     recall: list[tuple[float, float]] = []
     for n in range(runs):
-        floor.append(_timed([str(PYTHON), "-c", "pass"], env))
-        recall.append(_timed([str(MEMMAN), "recall", QUERIES[n % len(QUERIES)]], env))
+        floor.append(timed_child([str(PYTHON), "-c", "pass"], env))
+        recall.append(timed_child([str(MEMMAN), "recall", QUERIES[n % len(QUERIES)]], env))
     out = {
         "floor_wall_ms": statistics.median(w for w, _ in floor),
         "floor_cpu_ms": statistics.median(c for _, c in floor),
