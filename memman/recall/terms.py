@@ -13,8 +13,10 @@ means the same in every store and for every query, which is what the
 calibrated score (memman/recall/fusion.py) needs.
 
 Cost in the store's size (issue 16: a warm recall bounded by caps, not by
-the store): a document frequency is counted inside SQLite, and no posting
-list is read. Which query words a candidate says is decided from the
+the store): a document frequency is counted inside SQLite (a word of one
+token read from the index's vocabulary, `projections/fts.py: word_count`,
+about half the cost of counting its matches: 3.5 ms for "service" at 1M),
+and no posting list is read. Which query words a candidate says is decided from the
 candidate's own indexed text (`learn`): its three indexed columns, read by
 key, go through the index's own tokenizer (projections/fts.py
 `MemoryTokens`), and a word is said where its tokens follow each other in
@@ -32,7 +34,7 @@ from collections.abc import Iterable
 import apsw
 
 from events.db import translated_errors
-from projections.fts import MemoryTokens, fts_phrase, match_count
+from projections.fts import MemoryTokens, fts_phrase, match_count, word_count
 from projections.queries import terms
 
 MAX_TERMS = 12
@@ -42,13 +44,16 @@ class QueryTerms:
     """The query's content words, their store frequencies, and which of them
     the memories looked at (by rowid) say."""
 
-    def __init__(self, conn: apsw.Connection | None, words: list[str], df: list[int], memories: int) -> None:
+    def __init__(
+        self, conn: apsw.Connection | None, words: list[str], df: list[int], memories: int,
+        tokens: MemoryTokens | None = None,
+    ) -> None:  # fmt: skip
         self._conn = conn
         self.words = words  # content words of the query, in order
         self.df = df  # memories containing each word (stemmed, as FTS5 matches)
         self.idf = [math.log(1.0 + (memories - d + 0.5) / (d + 0.5)) for d in df]
         self.memories = memories  # N: rows in the index
-        self._tokens = MemoryTokens(conn) if conn is not None and words else None
+        self._tokens = tokens or (MemoryTokens(conn) if conn is not None and words else None)
         self._phrases = [self._tokens.phrase(w) for w in words] if self._tokens else []
         self._said: dict[int, tuple[int, ...]] = {}  # rowid -> indexes of the words it says, ascending
         self._counted: dict[str, tuple[int, int]] = {}  # word -> (min(df, cap + 1), the cap it was counted to)
@@ -127,8 +132,9 @@ def query_terms(conn: apsw.Connection, query: str, memories: int | None = None) 
     words = terms(query)[:MAX_TERMS]
     with translated_errors("projections.db"):
         n = memory_count(conn) if memories is None else memories
-        df = [match_count(conn, fts_phrase(word)) for word in words]
-    return QueryTerms(conn, words, df, n)
+        tokens = MemoryTokens(conn)
+        df = [word_count(conn, tokens, word) for word in words]
+    return QueryTerms(conn, words, df, n, tokens)
 
 
 def memory_count(conn: apsw.Connection) -> int:

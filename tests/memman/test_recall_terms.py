@@ -102,3 +102,27 @@ def test_the_tokenizer_is_the_indexs(app: Memman) -> None:
     sql = app.fresh().main.conn.execute("SELECT sql FROM sqlite_master WHERE name = 'memories_fts'").fetchone()[0]
     name, args = MEMORIES_TOKENIZER
     assert f"tokenize='{' '.join([name, *args])}'" in sql
+
+
+def test_a_words_count_from_the_vocabulary_is_its_match_count(app: Memman) -> None:
+    from projections.fts import MemoryTokens, match_count, word_count
+
+    conn = app.fresh().main.conn
+    tokens = MemoryTokens(conn)
+    words = ["billing", "timeouts", "timeout", "node.js", "café", "CAFE", "c++", "e-mail", "zorblax", "the", "3rd", "priya's"]
+    assert [word_count(conn, tokens, w) for w in words] == [match_count(conn, fts_phrase(w)) for w in words]
+    assert word_count(conn, tokens, "billing") == 4 and word_count(conn, tokens, "zorblax") == 0
+
+
+def test_counts_work_on_a_read_only_connection(app: Memman, data_dir: Path) -> None:
+    import apsw
+
+    from events.db import connect
+    from projections.fts import MemoryTokens, word_count
+
+    app.close()
+    path = next(data_dir.rglob("projections.db"))
+    conn = connect(path, readonly=True)
+    assert isinstance(conn, apsw.Connection)
+    assert word_count(conn, MemoryTokens(conn), "billing") == 4
+    assert query_terms(conn, "billing service").df == [4, 2]
