@@ -194,6 +194,20 @@ def keys_at(fd: int, header: Header) -> bytes | None:
     return raw
 
 
+def ids_at(fd: int, header: Header) -> list[str] | None:
+    """The id list from an open file descriptor (pread), if its checksum holds."""
+    try:
+        raw = os.pread(fd, header["ids_bytes"], header["ids_offset"])
+    except (OSError, KeyError, TypeError):
+        return None
+    if len(raw) != header["ids_bytes"] or zlib.crc32(raw) != header.get("ids_crc32"):
+        return None
+    try:
+        return raw.decode("ascii").split("\n") if header["count"] else []
+    except UnicodeDecodeError:
+        return None
+
+
 def header_at(fd: int, fingerprint: str) -> Header | None:
     """`read_header` from an open file descriptor."""
     try:

@@ -53,6 +53,7 @@ from workers.stages.edges import EdgeInferer, EdgePolicy, NewMemory
 from workers.stages.extract import ExtractInput, RuleExtractor
 from workers.stages.probe import KeywordProbe
 from workers.stages.reconcile import Known, RuleReconciler, is_value
+from workers.indexedset import IndexedVectorSet
 from workers.vectorset import VectorSet
 
 ACTOR = "drain"
@@ -83,7 +84,7 @@ class Deriver:
         self,
         db: StoreDB,
         embedder: Embedder,
-        vectors: VectorSet,
+        vectors: VectorSet | IndexedVectorSet,
         *,
         clock: Callable[[], datetime],
         extractor: RuleExtractor | None = None,

@@ -31,6 +31,8 @@ from workers.pipeline import Pipeline, pipeline_stages
 from workers.stages.edges import EdgePolicy
 from workers import annindex
 from workers.claims import Claims, claims_for
+from workers.cacherows import CacheRows
+from workers.indexedset import IndexedVectorSet
 from workers.vectorset import VectorSet
 
 EMBEDDER_SETTING = "embedder"
@@ -42,6 +44,9 @@ INPUT_TYPES = ("memory.remembered", "memory.replaced", "session.captured")  # wh
 # Allocations (net of frees) between the cyclic collector's youngest-generation passes during a drain
 # (CPython's default is 700): see `_fewer_collections`.
 GC_YOUNG = 20_000
+# The memories that are not active, through the status index (each status a range of it): a
+# few percent of a store, where every active id was 100k rows to read at 100k memories.
+INACTIVE_SQL = "SELECT id FROM memories WHERE status IN ('pending', 'superseded', 'forgotten')"
 DRAIN_CACHE_KIB = 64 * 1024  # each local SQLite file's page cache during a drain (`_page_cache`)
 
 
@@ -88,8 +93,13 @@ def swap_target(db: StoreDB, settings: EmbedderSettings | None = None) -> Embedd
         return None
 
 
-def load_vectors(db: StoreDB, embedder: Embedder) -> VectorSet:
-    """The active memories' vectors under the store's fingerprint."""
+def load_vectors(db: StoreDB, embedder: Embedder) -> VectorSet | IndexedVectorSet:
+    """The active memories' vectors under the store's fingerprint: past the
+    HNSW threshold with a saved index, read from the flat cache as the
+    index's candidates need them (`indexed_vectors`), else all in memory."""
+    indexed = indexed_vectors(db, embedder)
+    if indexed is not None:
+        return indexed
     fingerprint = embedder.fingerprint.key
     ids, rows = matrix(db.vectors.conn, db.directory, fingerprint)
     active = {r[0] for r in db.main.conn.execute("SELECT id FROM memories WHERE status='active'")}
@@ -107,7 +117,38 @@ def load_vectors(db: StoreDB, embedder: Embedder) -> VectorSet:
     return vectors
 
 
-def save_index(db: StoreDB, vectors: VectorSet, fingerprint: str) -> None:
+def indexed_vectors(db: StoreDB, embedder: Embedder) -> IndexedVectorSet | None:
+    """The vector set of workers/indexedset.py when the in-memory one would
+    hold at least `annindex.MIN_ROWS` rows (so attach the index), a saved
+    index loads and the flat cache is current; else None.
+
+    The in-memory set counts the active memories that have a row, which
+    takes every active id; here a lower bound decides instead: the rows
+    less the memories not active (every row is a memory's). Only a store
+    within a few pending inputs of the threshold falls between the bound
+    and the count, and it loads the in-memory set, which counts exactly:
+    the same decision either way."""
+    fingerprint = embedder.fingerprint.key
+    current = stamp(db.vectors.conn, fingerprint)
+    if current is None or current[1] < annindex.MIN_ROWS:
+        return None
+    inactive = {r[0] for r in db.main.conn.execute(INACTIVE_SQL)}
+    live = current[1] - len(inactive)
+    if live < annindex.MIN_ROWS:
+        return None
+    ann = annindex.AnnIndex.load(_cache_path(db.directory, fingerprint, "hnsw"), fingerprint, embedder.fingerprint.dim, current[3])
+    if ann is None:  # none saved (or stale): the in-memory set builds it from every row
+        return None
+    refresh(db.vectors.conn, db.directory, fingerprint)
+    base = CacheRows.open(_cache_path(db.directory, fingerprint), fingerprint, current)
+    if base is None or base.dim != embedder.fingerprint.dim:
+        return None
+    vectors = IndexedVectorSet(embedder.fingerprint.dim, base, inactive, live)
+    vectors.attach(ann)
+    return vectors
+
+
+def save_index(db: StoreDB, vectors: VectorSet | IndexedVectorSet, fingerprint: str) -> None:
     """Save the drain's HNSW index once it holds enough rows the saved copy lacks."""
     if vectors.ann is None or vectors.ann.added < annindex.SAVE_AFTER:
         return

@@ -47,6 +47,7 @@ from workers.entities.aliases import canonical, variants
 from workers.stages.reconcile import Known, named
 from workers.stages.stamp import stamp
 from workers.stories.links import StoryLinker
+from workers.indexedset import IndexedVectorSet
 from workers.vectorset import VectorSet
 
 # Cosine at or above which two memories count as semantically related, per
@@ -162,7 +163,7 @@ class EdgeInferer:
     def __init__(
         self,
         conn: apsw.Connection,
-        vectors: VectorSet,
+        vectors: VectorSet | IndexedVectorSet,
         pending: Pending,
         policy: EdgePolicy,
         provider: str,
