@@ -33,6 +33,7 @@ from workers import annindex
 from workers.claims import Claims, claims_for
 from workers.cacherows import CacheRows
 from workers.indexedset import IndexedVectorSet
+from workers.kept import KeptVectors
 from workers.vectorset import VectorSet
 
 EMBEDDER_SETTING = "embedder"
@@ -178,9 +179,10 @@ def drain_store(
     progress: Callable[[int, int], None] | None = None,
     embeddings: EmbedderSettings | None = None,
     pipeline: Pipeline | None = None,  # the stages' implementations (workers/pipeline.py); rules by default
+    kept: KeptVectors | None = None,  # a long-running worker's vector sets between drains (workers/kept.py)
 ) -> DrainReport:
     with _fewer_collections(), _page_cache(db):
-        return _drain_store(db, name, clock, embedder, limit, progress, embeddings, pipeline)
+        return _drain_store(db, name, clock, embedder, limit, progress, embeddings, pipeline, kept)
 
 
 @contextmanager
@@ -238,14 +240,17 @@ def _drain_store(
     progress: Callable[[int, int], None] | None,
     embeddings: EmbedderSettings | None,
     pipeline: Pipeline | None,
+    kept: KeptVectors | None = None,
 ) -> DrainReport:
     started = time.perf_counter()
     db.catch_up()
     embedder = embedder or bind_embedder(db, embeddings)
+    fingerprint = embedder.fingerprint.key
+    vectors = kept.take(db, fingerprint) if kept is not None else None
     deriver = Deriver(
         db,
         embedder,
-        load_vectors(db, embedder),
+        vectors or load_vectors(db, embedder),
         clock=clock,
         also=swap_target(db, embeddings),
         policy=store_policy(db),
@@ -268,8 +273,10 @@ def _drain_store(
         db.notices.append(f"{deriver.also_missed} inputs lack the swap target's embedding; 'memman embed swap --resume' adds them")
     if work:  # refresh recall's flat cache now (the new rows appended, nothing else rewritten: recall
         # centres at query time), so the next recall imports no numpy
-        refresh(db.vectors.conn, db.directory, embedder.fingerprint.key)
-        save_index(db, deriver.vectors, embedder.fingerprint.key)
+        refresh(db.vectors.conn, db.directory, fingerprint)
+        save_index(db, deriver.vectors, fingerprint)
+    if kept is not None and failed == 0:  # a failed input's rows may be in the set, not in the log
+        kept.keep(db, fingerprint, deriver.vectors)
     return DrainReport(
         store=name,
         processed=completed + failed,

@@ -58,6 +58,13 @@ class IndexedVectorSet:
         threshold: what `top` compares with k, which is far smaller."""
         return self._live
 
+    def added_since_loaded(self) -> int:
+        """What it holds beyond the flat cache it opened: rows added, ids removed."""
+        return len(self._added) + len(self._removed)
+
+    def forget_queries(self) -> None:
+        """Nothing is remembered between queries."""
+
     def prescore(self, queries: np.ndarray) -> None:
         """Nothing to do: candidates come from the index (`VectorSet.prescore`
         is for the exact scan)."""

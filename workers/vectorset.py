@@ -31,6 +31,7 @@ class VectorSet:
         self.ann: AnnIndex | None = None
         self._by_key: dict[int, int] = {}  # ann key -> row, for live rows
         self._keys: np.ndarray | None = None  # the live rows' ann keys as loaded (`of`), until a row changes
+        self._loaded = 0  # rows it was built with (`of`)
 
     @classmethod
     def of(
@@ -47,6 +48,7 @@ class VectorSet:
             vectors._rows[: len(chosen)] = rows[mask]
             vectors._alive[: len(chosen)] = True
         vectors._ids = chosen
+        vectors._loaded = len(chosen)
         vectors._index = {memory_id: n for n, memory_id in enumerate(chosen)}
         if keys is not None and len(keys) == len(ids):
             vectors._keys = keys[mask]
@@ -54,6 +56,15 @@ class VectorSet:
 
     def __len__(self) -> int:
         return len(self._index)
+
+    def added_since_loaded(self) -> int:
+        """Rows appended since it was built (new memories; retired rows stay in place)."""
+        return len(self._ids) - self._loaded
+
+    def forget_queries(self) -> None:
+        """Drop what is remembered of the last query and chunk (before a new
+        drain reuses the set: workers/kept.py)."""
+        self._last, self._pre, self._patched, self._floor = None, None, {}, -np.inf
 
     def add(self, memory_id: str, vector: np.ndarray) -> None:
         self._keys = None

@@ -7,6 +7,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import apsw
 
@@ -20,6 +21,9 @@ from memman.stores import Registry
 from projections.graph import count as edge_count
 from projections.runner import ProjectionSet
 from projections.store import StoreDB
+
+if TYPE_CHECKING:
+    from workers.kept import KeptVectors
 
 MAX_DIFFERENCES = 20
 
@@ -207,9 +211,11 @@ def drain_one(
     clock: Clock = utc_now,
     limit: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    kept: KeptVectors | None = None,
 ):  # type: ignore[no-untyped-def]
     """Drain the store in `directory` under the settings (LLM, embeddings) of
-    `settings_store` (default: `name`). The caller holds the drain lock."""
+    `settings_store` (default: `name`). The caller holds the drain lock.
+    `kept`: a long-running worker's vector sets (workers.kept.KeptVectors)."""
     from memman.config import settings_for
     from memman.operations.embed import embedder_settings
     from workers.drain import drain_store
@@ -230,6 +236,7 @@ def drain_one(
             progress=progress,
             pipeline=pipeline,
             embeddings=embedder_settings(data_dir, settings_store),
+            kept=kept,
         )
     finally:
         pipeline.close()
@@ -246,6 +253,7 @@ def drain_all(
     progress: Callable[[str, int, int], None] | None = None,
     wait_s: float = 0.0,
     on_wait: Callable[[str, str], None] | None = None,
+    kept: KeptVectors | None = None,
 ):  # type: ignore[no-untyped-def]
     """Drain every store (or those named), each under its own lock, so one
     slow or locked store never holds up the others. A store another drain is
@@ -272,7 +280,9 @@ def drain_all(
             patience = {"wait_s": wait_s, "until": deadline} if waiting else {}
             try:
                 with store_lock(data_dir, directory, on_wait=told, **patience):
-                    reports.append(drain_one(data_dir, directory, name, clock=clock, limit=limit, progress=step))
+                    reports.append(
+                        drain_one(data_dir, directory, name, clock=clock, limit=limit, progress=step, kept=kept)
+                    )
                     retain(data_dir, directory, name, clock=clock)
             except StoreLocked as exc:
                 busy.append(name)

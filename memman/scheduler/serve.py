@@ -15,12 +15,16 @@ import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 
 from events.clock import Clock, utc_now
 from events.errors import StoreLocked
 from memman.scheduler import state
+
+if TYPE_CHECKING:
+    from workers.kept import KeptVectors
 
 POLL_S = 0.2
 # Inputs per store per pass inside the loop: between passes the loop checks
@@ -37,8 +41,12 @@ class PassReport(msgspec.Struct, frozen=True, kw_only=True):
     seconds: float = 0.0
 
 
-def run_pass(data_dir: Path, mode: str, *, clock: Clock = utc_now, limit: int | None = None) -> PassReport:
-    """One drain pass over every store, unless stopped; records the heartbeat."""
+def run_pass(
+    data_dir: Path, mode: str, *, clock: Clock = utc_now, limit: int | None = None, kept: KeptVectors | None = None
+) -> PassReport:
+    """One drain pass over every store, unless stopped; records the heartbeat.
+    `kept`: the vector sets a long-running loop keeps between passes
+    (workers.kept.KeptVectors)."""
     from memman.operations.maintenance import drain_all
 
     if state.is_stopped(data_dir):
@@ -48,7 +56,7 @@ def run_pass(data_dir: Path, mode: str, *, clock: Clock = utc_now, limit: int | 
         return PassReport(ran=False, reason="server reads only")
     started = time.perf_counter()
     try:
-        reports = drain_all(data_dir, stores=stores, clock=clock, limit=limit)
+        reports = drain_all(data_dir, stores=stores, clock=clock, limit=limit, kept=kept)
     except StoreLocked:
         return PassReport(ran=False, reason="locked")  # another drain is on it; that one beats
     seconds = time.perf_counter() - started
@@ -90,6 +98,7 @@ class Loop:
         self.clock = clock
         self.stopping = False
         self.passes = 0
+        self.kept: KeptVectors | None = None  # each store's vector set between passes (workers.kept.KeptVectors)
 
     def _signal(self, signum: int, _frame: object) -> None:
         self.stopping = True
@@ -151,7 +160,11 @@ class Loop:
     def _drain_backlog(self) -> None:
         """Passes of BATCH inputs until nothing is due, checking for stop in between."""
         while not self.stopping:
-            report = run_pass(self.data_dir, "serve", clock=self.clock, limit=BATCH)
+            if self.kept is None:
+                from workers.kept import KeptVectors
+
+                self.kept = KeptVectors()
+            report = run_pass(self.data_dir, "serve", clock=self.clock, limit=BATCH, kept=self.kept)
             self.passes += report.ran
             self.say(
                 f"serve: {report.reason}: {report.processed} processed, {report.remaining} remaining"
