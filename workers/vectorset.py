@@ -2,7 +2,9 @@
 drain as it decides, so each input is compared with everything before it
 without re-reading the vectors table. Past `annindex.MIN_ROWS` rows the
 drain attaches an HNSW index (workers/annindex.py): `top` then scores only
-the index's candidates, exactly, with these float32 rows."""
+the index's candidates, exactly, with these float32 rows. Once such an index
+is saved, later drains use workers/indexedset.py instead, which reads only
+those candidates' rows from the flat cache and answers the same."""
 
 from __future__ import annotations
 
