@@ -51,6 +51,7 @@ class IndexedVectorSet:
         self._removed: set[str] = set()  # ids the drain retired (until added again)
         self._at: dict[str, int] = {}  # a cache row's memory: its row position, once looked up
         self._live = live  # at least this many live rows (`__len__`)
+        self._read: dict[int, np.ndarray] = {}  # cache rows read so far (reconciliation and edges ask for the same)
 
     def __len__(self) -> int:
         """A lower bound on the live rows (rows less inactive memories at the
@@ -63,7 +64,8 @@ class IndexedVectorSet:
         return len(self._added) + len(self._removed)
 
     def forget_queries(self) -> None:
-        """Nothing is remembered between queries."""
+        """Drop the rows read so far (a kept set between drains: workers/kept.py)."""
+        self._read = {}
 
     def prescore(self, queries: np.ndarray) -> None:
         """Nothing to do: candidates come from the index (`VectorSet.prescore`
@@ -102,7 +104,7 @@ class IndexedVectorSet:
         if row is not None or not self._is_live(memory_id):
             return row
         at = self._position(memory_id)
-        return None if at is None else self._base.rows([at])[0]
+        return None if at is None else self._row(at)
 
     def top(self, query: np.ndarray, k: int, *, min_similarity: float = -1.0) -> list[tuple[str, float]]:
         """The index's candidates that are live, rescored exactly; asks for
@@ -114,49 +116,55 @@ class IndexedVectorSet:
         assert self.ann is not None
         want, count = min(k, len(self)), k + OVERFETCH
         while True:
-            ids = self._live_ids(self.ann.search(query, count))
-            if len(ids) >= want or count >= len(self.ann):
+            found = self._live_rows(self.ann.search(query, count))
+            if len(found) >= want or count >= len(self.ann):
                 break
             count *= 4
-        if not ids:
+        if not found:
             return []
-        scores = self._rows(ids) @ query
+        ids = list(found)
+        scores = self._rows(found) @ query
         order = np.argsort(-scores, kind="stable")[:k]
         return [(ids[i], float(scores[i])) for i in order if scores[i] >= min_similarity]
 
-    def _live_ids(self, keys: list[int]) -> list[str]:
-        """The live memories of `keys`, in their order, each once."""
-        base, found = self._base, []
-        positions = base.positions(keys)
-        for key, at in zip(keys, positions.tolist()):
+    def _live_rows(self, keys: list[int]) -> dict[str, int]:
+        """The live memories of `keys`, in their order, each once: id -> its
+        cache row, or -1 for a row the drain added (`_added`)."""
+        base, added, removed, inactive = self._base, self._added, self._removed, self._inactive
+        found: dict[str, int] = {}
+        for key, at in zip(keys, base.positions(keys).tolist()):
             memory_id = self._added_keys.get(key)
-            if memory_id is None and at >= 0:
+            if memory_id is not None:
+                if memory_id in added:
+                    found.setdefault(memory_id, -1)
+            elif at >= 0:
                 memory_id = base.ids[at]
-                self._at[memory_id] = at
-            if memory_id is not None and self._is_live(memory_id):
-                found.append(memory_id)
-        return list(dict.fromkeys(found))
+                if memory_id not in removed and memory_id not in inactive:
+                    found.setdefault(memory_id, at)
+        return found
 
     def _is_live(self, memory_id: str) -> bool:
         if memory_id in self._added:
             return True
         return memory_id not in self._removed and memory_id not in self._inactive and self._position(memory_id) is not None
 
-    def _rows(self, ids: list[str]) -> np.ndarray:
-        """The live rows of `ids`, in order (float32, one new array)."""
+    def _rows(self, found: dict[str, int]) -> np.ndarray:
+        """The rows of `found` (`_live_rows`), in order (float32, one new array)."""
         import numpy as np
 
-        out = np.empty((len(ids), self.dim), dtype=np.float32)
-        read = []
-        for n, memory_id in enumerate(ids):
-            row = self._added.get(memory_id)
-            if row is None:
-                read.append(n)
-            else:
-                out[n] = row
-        if read:
-            out[read] = self._base.rows([self._at[ids[n]] for n in read])
+        out = np.empty((len(found), self.dim), dtype=np.float32)
+        missing = [at for at in found.values() if at >= 0 and at not in self._read]
+        if missing:
+            self._read.update(zip(missing, self._base.rows(missing)))
+        for n, (memory_id, at) in enumerate(found.items()):
+            out[n] = self._added[memory_id] if at < 0 else self._read[at]
         return out
+
+    def _row(self, at: int) -> np.ndarray:
+        row = self._read.get(at)
+        if row is None:
+            row = self._read[at] = self._base.rows([at])[0]
+        return row
 
     def _position(self, memory_id: str) -> int | None:
         """The cache row of `memory_id`, None if it has none."""
