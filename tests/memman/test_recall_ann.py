@@ -233,3 +233,37 @@ def test_which_lacking_rows_are_active_is_read_by_id_not_through_the_status_inde
     active = [r[0] for r in conn.execute("SELECT id FROM memories WHERE status = 'active' LIMIT 3")]
     conn.execute("UPDATE memories SET forgotten = 1 WHERE id = ?", (active[0],))
     assert ann._active(app.fresh(), active + ["no-such-id"]) == set(active[1:])
+
+
+def test_vector_candidates_kinds_are_read_in_rank_order_only_until_enough_are_kept(
+    app: Memman, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`_kept` reads the kinds of the best candidates a chunk at a time: the
+    same hits as reading all of them, filters and inactive ones included."""
+    from memman.recall import vector
+
+    db = app.fresh()
+    conn = db.main.conn
+    rows = [r[0] for r in conn.execute("SELECT id FROM memories WHERE status = 'active' ORDER BY key")]
+    others = [r[0] for r in conn.execute("SELECT id FROM memories WHERE status != 'active' ORDER BY key")]
+    conn.execute("UPDATE memories SET forgotten = 1 WHERE id IN (?, ?)", (rows[1], rows[4]))
+    best = [(m, 1.0 - n / 1000) for n, m in enumerate([*rows[:20], "no-such-id", *others, *rows[20:]])]
+    asked: list[int] = []
+    real = vector.kinds_by_id
+    monkeypatch.setattr(vector, "kinds_by_id", lambda c, ids: asked.append(len(ids)) or real(c, ids))
+    categories = [r[0] for r in conn.execute("SELECT DISTINCT category FROM memories WHERE status = 'active'")]
+    sizes = set()
+    for category in (None, *categories):
+        monkeypatch.setattr(vector, "KINDS_CHUNK", 10**6)
+        whole = vector._kept(db, best, 0.1, 0.2, category, None)
+        sizes.add(len(whole))
+        for chunk in (1, 3, 7):
+            monkeypatch.setattr(vector, "KINDS_CHUNK", chunk)
+            assert vector._kept(db, best, 0.1, 0.2, category, None) == whole
+    assert len(sizes) > 1  # the category filter dropped some
+    monkeypatch.setattr(vector, "CANDIDATES", 5)
+    monkeypatch.setattr(vector, "KINDS_CHUNK", 6)
+    asked.clear()
+    kept = vector._kept(db, best, 0.1, 0.2, None, None)
+    assert [h.memory_id for h in kept] == [rows[0], rows[2], rows[3], rows[5], rows[6]]
+    assert asked == [6, 6]  # two forgotten among the first six: one more chunk, then no more
