@@ -225,9 +225,16 @@ class _NearScores(Scores):
     def __init__(self, near: ann.Neighbourhood, query: list[float], ids: list[str], centre: float, spread: float) -> None:
         super().__init__(ids, [], centre, spread)
         self._near, self._query = near, query
+        self._known: dict[str, float | None] = {}  # this query's similarities read so far (None: no row)
 
     def cosine(self, wanted: list[str]) -> dict[str, float]:
-        return ann.similarity_of(self._near, self._query, self._ids, wanted)
+        """Each row is read once per query: recall asks again for most of
+        the same candidates after its expansions."""
+        missing = [m for m in dict.fromkeys(wanted) if m not in self._known]
+        if missing:
+            found = ann.similarity_of(self._near, self._query, self._ids, missing)
+            self._known.update((m, found.get(m)) for m in missing)
+        return {m: s for m in wanted if (s := self._known[m]) is not None}
 
 
 def _near_hits(

@@ -267,3 +267,35 @@ def test_vector_candidates_kinds_are_read_in_rank_order_only_until_enough_are_ke
     kept = vector._kept(db, best, 0.1, 0.2, None, None)
     assert [h.memory_id for h in kept] == [rows[0], rows[2], rows[3], rows[5], rows[6]]
     assert asked == [6, 6]  # two forgotten among the first six: one more chunk, then no more
+
+
+def test_the_index_paths_similarities_are_read_once_per_query_and_answer_as_computed(
+    app: Memman, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from memman.recall import vector
+    from memman.recall.scan import unit_difference
+
+    monkeypatch.setattr(ann, "ANN_ROWS", 20)
+    db = app.fresh_vectors()
+    fingerprint = db.setting("embedder")
+    flat = vector._flat(db, fingerprint)
+    near = ann.neighbourhood(db, fingerprint, flat.ids, flat.rows, flat.mean, vector._version(db, fingerprint))
+    assert near is not None
+    q = unit_difference([float((n * 37) % 11 - 5) for n in range(len(flat.mean))], flat.mean)
+    assert q is not None
+    scores = vector._NearScores(near, q, flat.ids, 0.0, 1.0)
+    read: list[int] = []
+    real = near.rows
+    monkeypatch.setattr(near, "rows", lambda positions: read.append(len(positions)) or real(positions))
+    first, second = flat.ids[:10] + ["no-such-id"], flat.ids[5:15] + ["no-such-id"]
+
+    def same(asked: list[str]) -> None:  # a product's last bit depends on the rows computed with it
+        found, direct = scores.cosine(asked), ann.similarity_of(near, q, flat.ids, asked)
+        assert found.keys() == direct.keys() and len(found) == len(set(asked) - {"no-such-id"})
+        assert all(found[m] == pytest.approx(direct[m], rel=1e-12, abs=1e-15) for m in found)
+
+    same(first)
+    same(second)
+    same(first[:3])
+    # cosine: 10 rows, then the 5 new ones, then none; similarity_of: every row each time
+    assert read == [10, 10, 5, 10, 3]
