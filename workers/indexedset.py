@@ -13,8 +13,8 @@ drain at 100k memories. This set instead keeps
   rows read with `pread` when asked for),
 - what the drain itself added (new and re-embedded memories) and removed,
 - the memories that were not active when the drain began (superseded,
-  forgotten, pending inputs: a few percent of a store), instead of every
-  active id.
+  forgotten, pending inputs: fewer than the active ones, a third of the
+  synthetic 100k store), instead of every active id.
 
 It answers exactly what `VectorSet` answers with the same index attached:
 a row is live when it is active and the drain has not removed it, or the
