@@ -29,6 +29,7 @@ NAME = "memman_bm25"
 WEIGHTS = (1.0, 0.8, 0.5)  # memories_fts's columns: content, entities, keywords
 _K1 = 1.2
 _B = 0.75
+_K1_PLUS_1 = _K1 + 1.0  # (1.0 * this) is this: the frequency-1 case below
 
 
 def register(conn: apsw.Connection) -> None:
@@ -43,33 +44,38 @@ def call(dfs: int, first: int) -> str:
     return f"{NAME}(memories_fts, {', '.join(f'?{first + i}' for i in range(dfs))})"
 
 
-def _weights(api: apsw.FTS5ExtensionApi, dfs: tuple[int, ...]) -> tuple[float, list[float]]:
-    """(average row length in tokens, each phrase's idf), as fts5Bm25GetData."""
+def _weights(api: apsw.FTS5ExtensionApi, dfs: tuple[int, ...]) -> tuple[float, tuple[tuple[int, float], ...]]:
+    """(average row length in tokens, (phrase, idf) of each phrase scored),
+    as fts5Bm25GetData."""
     rows = api.row_count
     average = api.column_total_size(-1) / rows
     idf = []
     for df in dfs:
         value = math.log((rows - df + 0.5) / (df + 0.5))
         idf.append(value if value > 0.0 else 1e-6)
-    return average, idf
+    return average, tuple(enumerate(idf))
 
 
-def _bm25(api, *dfs):
+def _bm25(api: apsw.FTS5ExtensionApi, *dfs: int) -> float:
+    """fts5Bm25Function: each phrase's frequency summed instance by instance
+    in column order (the column's weight each time), then the same sum. A
+    phrase said once, in the content column, has frequency 1.0, and one not
+    said adds 0.0 (skipped): the same doubles, with less Python per row."""
     held = api.aux_data
     if held is None:
         held = api.aux_data = _weights(api, dfs)
-    average, idf = held
+    average, phrases = held
     norm = _K1 * (1 - _B + _B * api.column_size(-1) / average)
-    score = 0.0
     locations = api.phrase_locations
-    for phrase, value in enumerate(idf):
+    score = 0.0
+    for phrase, idf in phrases:
         content, entities, keywords = locations(phrase)
         if entities or keywords or len(content) > 1:
             freq = 0.0
             for weight, offsets in zip(WEIGHTS, (content, entities, keywords)):
                 for _ in offsets:
                     freq += weight
-        else:
-            freq = 1.0 if content else 0.0
-        score += value * ((freq * (_K1 + 1.0)) / (freq + norm))
+            score += idf * ((freq * _K1_PLUS_1) / (freq + norm))
+        elif content:
+            score += idf * (_K1_PLUS_1 / (1.0 + norm))
     return -1.0 * score

@@ -187,7 +187,7 @@ def _word_search(
                 f" WHERE memories_fts MATCH ? AND {' AND '.join(where)} ORDER BY rank LIMIT ?"
             )
             return [(r[0], r[1]) for r in conn.execute(sql, (full, *args, limit))]
-        if counts is not None:
+        if counts is not None and _counting_dearer(words, plan, counts):
             return _filtered(conn, _ranked_by_counts(conn, words, plan, counts), where, args, limit)
         return _capped_search(conn, full, plan, where, args, limit)
 
@@ -197,6 +197,9 @@ KEYWORD_CAP = 2000  # rows a capped keyword query ranks (docs/scale.md, "Warm re
 # A query matching up to this many memories is ranked whole, exactly: below
 # it the exact query costs less than the capped one's two rankings.
 CAPPED_FROM = 4 * KEYWORD_CAP
+# FTS5 counts a phrase's memories at ~21 ns each; `memman_bm25` costs ~1.4 µs
+# more per row ranked than `bm25()` (the 1M store, docs/scale.md "seventh round").
+POSTINGS_PER_ROW = 80
 
 
 class _Plan(msgspec.Struct, frozen=True):
@@ -251,6 +254,15 @@ def _selective(conn: apsw.Connection, words: list[str], counts: WordCounts | Non
     exact = counts.exact if counts else (lambda w: match_count(conn, fts_phrase(w), None))
     rarest = min((exact(w), n, w) for n, w in enumerate(said))[2]
     return _Plan(fts_phrase(rarest), (rarest,), newest=True, whole=False)
+
+
+def _counting_dearer(words: list[str], plan: _Plan, counts: WordCounts) -> bool:
+    """Whether FTS5's `bm25()` would spend more counting the memories of the
+    phrases it scores than `memman_bm25` spends more per ranked row (both
+    give the same scores: projections/bm25.py)."""
+    scored = plan.words if plan.whole else (*words, *plan.words)
+    rows = KEYWORD_CAP if plan.newest else sum(counts.upto(w, KEYWORD_CAP) for w in plan.words)
+    return sum(counts.exact(w) for w in scored) > POSTINGS_PER_ROW * rows
 
 
 def _ranked_by_counts(conn: apsw.Connection, words: list[str], plan: _Plan, counts: WordCounts) -> list[tuple[float, int]]:

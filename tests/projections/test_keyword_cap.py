@@ -45,7 +45,8 @@ def _search(  # type: ignore[no-untyped-def]
     conn = app.fresh().main.conn
     plain = keyword_search(conn, text, **{"limit": 50, **kwargs})
     held: dict = {}  # type: ignore[type-arg]
-    for _ in range(2):  # counted, then from what the first pass held
+    for dearer in (0, queries.POSTINGS_PER_ROW, 0):  # scored from the counts (counted, then held), and as it chooses
+        monkeypatch.setattr(queries, "POSTINGS_PER_ROW", dearer)
         counted = keyword_search(conn, text, counts=WordCounts(conn, held=held), **{"limit": 50, **kwargs})
         assert [i for i, _ in counted] == [i for i, _ in plain]
         assert [s for _, s in counted] == pytest.approx([s for _, s in plain], abs=1e-9)
