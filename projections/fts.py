@@ -1,5 +1,5 @@
-"""FTS5 query text built from plain words, match counts, and the index's
-tokens of a memory's text.
+"""FTS5 query text built from plain words, match counts (held per version
+of the index by `WordCounts`), and the index's tokens of a memory's text.
 
 Every caller that turns a word into an FTS5 expression quotes it the same
 way (a phrase in double quotes, inner quotes doubled), so a word FTS5 would

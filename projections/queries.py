@@ -296,7 +296,9 @@ def _capped_search(
     the same twice), so subtracting the rare words' own bm25 leaves each
     memory's bm25 for the whole query, to rounding. The filters (status,
     category, ...) are read for the best first, a few at a time: joining
-    every ranked row to `memories` cost more than ranking it."""
+    every ranked row to `memories` cost more than ranking it. Where the
+    caller holds the words' counts, `_ranked_by_counts` ranks the same rows
+    in one statement that counts nothing (projections/bm25.py)."""
     sql = f"SELECT rowid, {_BM25} FROM memories_fts WHERE memories_fts MATCH ?"
     newest = " ORDER BY rowid DESC LIMIT ?"  # FTS5 walks its rowids backwards: no sort, stops at the cap
     own = conn.execute(sql + newest if plan.newest else sql, (plan.expression, *([KEYWORD_CAP] if plan.newest else []))).fetchall()

@@ -22,7 +22,11 @@ key, go through the index's own tokenizer (projections/fts.py
 `MemoryTokens`), and a word is said where its tokens follow each other in
 one column, which is what an FTS5 phrase matches. The cost is the
 candidates' (~150 rows), whatever the store's size: at 1M memories a
-pass over "service"'s 237k postings per recall cost ~20 ms.
+pass over "service"'s 237k postings per recall cost ~20 ms. Every count is
+taken through `projections/fts.py: WordCounts`, which the warm server holds
+per projection checkpoint (memman/recall/hybrid.py `_counts`): a word is
+counted once per version of the store, and the keyword ranking scores with
+the same counts (projections/bm25.py) instead of counting again.
 """
 
 from __future__ import annotations
