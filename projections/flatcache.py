@@ -41,7 +41,7 @@ HALF_ROWS has its file rewritten once as float16 (an append never changes
 the rows' type), and a set with any vector float16 cannot hold exactly
 (written before vectors were stored as float16) keeps float32 rows. A
 large store without its index (replayed, not drained since) scans exactly
-over the rows widened in memory (`widen`, ~50-100 ms at 100k). The file
+over the rows widened in memory (`widen`, ~0.1 s of CPU at 100k). The file
 keeps its `.f32` name, which globs and tools know it by.
 """
 
