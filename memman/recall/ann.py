@@ -217,12 +217,19 @@ def _load(
     return near
 
 
+def active_sql(count: int) -> str:
+    """Which of `count` ids are active memories, read by id. `+status`: on
+    `status = 'active'` SQLite's planner (no ANALYZE statistics) took the
+    `memories_status` index and walked every active row (9 s for 50 ids at
+    1M, once per vector-set version); the unary `+` keeps it on the id."""
+    return f"SELECT id FROM memories WHERE id IN ({','.join('?' * count)}) AND +status = 'active'"
+
+
 def _active(db: StoreDB, ids: list[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        sql = f"SELECT id FROM memories WHERE status = 'active' AND id IN ({','.join('?' * len(chunk))})"
-        found.update(r[0] for r in db.main.conn.execute(sql, tuple(chunk)))
+        found.update(r[0] for r in db.main.conn.execute(active_sql(len(chunk)), tuple(chunk)))
     return found
 
 
@@ -236,8 +243,8 @@ def candidates(
     q = np.asarray(query, dtype=np.float32)
     count = min(want * OVERFETCH, len(near.keys))
     found = near.index.search(q, count, threads=1)  # type: ignore[attr-defined]
-    keys = np.asarray(found.keys, dtype=np.uint64)
-    positions = np.unique(np.concatenate([near.positions(keys), near.unindexed]))
+    keys = np.sort(np.asarray(found.keys, dtype=np.uint64))  # sorted, the binary searches walk 1M keys in order: ~0.3 ms less at 1M
+    positions = np.unique(np.concatenate([near.positions(keys), near.unindexed]))  # the same set, in row order either way
     scores = centred(near.rows(positions), near.mean) @ q.astype(np.float64)
     sampled = (near.sample @ q).astype(np.float64)
     return positions, scores, float(sampled.mean()), float(sampled.std())

@@ -261,3 +261,88 @@ def test_float16_rows_give_the_float32_rows_scores_on_the_index_path_and_the_sca
 def test_the_float16_threshold_is_the_index_path_s() -> None:
     """Float16 rows are only worth it where recall reads candidates, not every row."""
     assert flatcache.HALF_ROWS == ann.ANN_ROWS
+
+
+@pytest.mark.parametrize("count", [1, 6, 50, 500])
+def test_which_lacking_rows_are_active_is_read_by_id_not_through_the_status_index(app: Memman, count: int) -> None:
+    """The status index walks every active row (9 s for 50 ids at 1M); the
+    old `status = 'active' AND id IN (...)` took it from six ids on."""
+    conn = app.fresh().main.conn
+
+    def plan(sql: str) -> str:
+        return " ".join(str(r[3]) for r in conn.execute("EXPLAIN QUERY PLAN " + sql, tuple(f"m{n}" for n in range(count))))
+
+    old = f"SELECT id FROM memories WHERE status = 'active' AND id IN ({','.join('?' * count)})"
+    if count >= 6:
+        assert "memories_status" in plan(old)  # the trap this guards against, on this SQLite
+    now = plan(ann.active_sql(count))
+    assert "memories_status" not in now and "autoindex" in now.lower(), now
+    active = [r[0] for r in conn.execute("SELECT id FROM memories WHERE status = 'active' LIMIT 3")]
+    conn.execute("UPDATE memories SET forgotten = 1 WHERE id = ?", (active[0],))
+    assert ann._active(app.fresh(), active + ["no-such-id"]) == set(active[1:])
+
+
+def test_vector_candidates_kinds_are_read_in_rank_order_only_until_enough_are_kept(
+    app: Memman, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`_kept` reads the kinds of the best candidates a chunk at a time: the
+    same hits as reading all of them, filters and inactive ones included."""
+    from memman.recall import vector
+
+    db = app.fresh()
+    conn = db.main.conn
+    rows = [r[0] for r in conn.execute("SELECT id FROM memories WHERE status = 'active' ORDER BY key")]
+    others = [r[0] for r in conn.execute("SELECT id FROM memories WHERE status != 'active' ORDER BY key")]
+    conn.execute("UPDATE memories SET forgotten = 1 WHERE id IN (?, ?)", (rows[1], rows[4]))
+    best = [(m, 1.0 - n / 1000) for n, m in enumerate([*rows[:20], "no-such-id", *others, *rows[20:]])]
+    asked: list[int] = []
+    real = vector.kinds_by_id
+    monkeypatch.setattr(vector, "kinds_by_id", lambda c, ids: asked.append(len(ids)) or real(c, ids))
+    categories = [r[0] for r in conn.execute("SELECT DISTINCT category FROM memories WHERE status = 'active'")]
+    sizes = set()
+    for category in (None, *categories):
+        monkeypatch.setattr(vector, "KINDS_CHUNK", 10**6)
+        whole = vector._kept(db, best, 0.1, 0.2, category, None)
+        sizes.add(len(whole))
+        for chunk in (1, 3, 7):
+            monkeypatch.setattr(vector, "KINDS_CHUNK", chunk)
+            assert vector._kept(db, best, 0.1, 0.2, category, None) == whole
+    assert len(sizes) > 1  # the category filter dropped some
+    monkeypatch.setattr(vector, "CANDIDATES", 5)
+    monkeypatch.setattr(vector, "KINDS_CHUNK", 6)
+    asked.clear()
+    kept = vector._kept(db, best, 0.1, 0.2, None, None)
+    assert [h.memory_id for h in kept] == [rows[0], rows[2], rows[3], rows[5], rows[6]]
+    assert asked == [6, 6]  # two forgotten among the first six: one more chunk, then no more
+
+
+def test_the_index_paths_similarities_are_read_once_per_query_and_answer_as_computed(
+    app: Memman, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from memman.recall import vector
+    from memman.recall.scan import unit_difference
+
+    monkeypatch.setattr(ann, "ANN_ROWS", 20)
+    db = app.fresh_vectors()
+    fingerprint = db.setting("embedder")
+    flat = vector._flat(db, fingerprint)
+    near = ann.neighbourhood(db, fingerprint, flat.ids, flat.rows, flat.mean, vector._version(db, fingerprint))
+    assert near is not None
+    q = unit_difference([float((n * 37) % 11 - 5) for n in range(len(flat.mean))], flat.mean)
+    assert q is not None
+    scores = vector._NearScores(near, q, flat.ids, 0.0, 1.0)
+    read: list[int] = []
+    real = near.rows
+    monkeypatch.setattr(near, "rows", lambda positions: read.append(len(positions)) or real(positions))
+    first, second = flat.ids[:10] + ["no-such-id"], flat.ids[5:15] + ["no-such-id"]
+
+    def same(asked: list[str]) -> None:  # a product's last bit depends on the rows computed with it
+        found, direct = scores.cosine(asked), ann.similarity_of(near, q, flat.ids, asked)
+        assert found.keys() == direct.keys() and len(found) == len(set(asked) - {"no-such-id"})
+        assert all(found[m] == pytest.approx(direct[m], rel=1e-12, abs=1e-15) for m in found)
+
+    same(first)
+    same(second)
+    same(first[:3])
+    # cosine: 10 rows, then the 5 new ones, then none; similarity_of: every row each time
+    assert read == [10, 10, 5, 10, 3]

@@ -184,3 +184,39 @@ def test_a_replaced_file_or_an_evicted_store_does_not_share_its_memo(store: Path
     pool.give(pool.take(other))  # evicts `store` (limit 1): its memo goes with its handle
     assert pool.take(store).kept("vectors", 1, lambda: "reloaded") == "reloaded"
     pool.close()
+
+
+def test_a_value_being_built_on_one_handle_is_waited_for_not_built_again_on_another(store: Path) -> None:
+    """A prompt hook's recall that overran its budget goes on in its thread
+    while the next request's recall asks for the same value on another
+    handle sharing the memo: it waits for that build (at 1M a second copy of
+    the vectors and index took the server from 0.9 to 2.7 GB)."""
+    import threading
+    import time
+
+    pool = StorePool()
+    first = pool.take(store)
+    second = pool.take(store)  # `first` is still lent: another handle, the same memo
+    assert second is not first
+    building, asked = threading.Event(), threading.Event()
+    built: list[str] = []
+
+    def slow() -> str:
+        building.set()
+        asked.wait(30)
+        time.sleep(0.05)  # lets `second` reach the build it must not start; no assert depends on it
+        built.append("first")
+        return "loaded"
+
+    answers: dict[str, str] = {}
+    worker = threading.Thread(target=lambda: answers.update(first=first.kept("vectors", 1, slow)))
+    worker.start()
+    assert building.wait(30)
+    asked.set()
+    answers["second"] = second.kept("vectors", 1, lambda: built.append("second") or "again")
+    worker.join(30)
+    assert answers == {"first": "loaded", "second": "loaded"} and built == ["first"]
+    assert second.kept("vectors", 2, lambda: "newer") == "newer" and first.kept("vectors", 2, lambda: "x") == "newer"
+    pool.give(second)
+    pool.give(first)
+    pool.close()
