@@ -1,9 +1,10 @@
-"""The flat vector cache file: the stored vectors as float32 rows a reader
-memory-maps, the memory ids they belong to and each row's index key, and
-the rows' column sums, stamped with the vector set they copy.
+"""The flat vector cache file: the stored vectors as rows a reader
+memory-maps (float32, or float16 in a large store: below), the memory ids
+they belong to and each row's index key, and the rows' column sums,
+stamped with the vector set they copy.
 
     [header: magic line + JSON line, space-padded to a multiple of 4,096 bytes]
-    [rows: count x dim little-endian float32]
+    [rows: count x dim little-endian float32, or float16 (the header's "dtype")]
     [keys: count x little-endian uint64, each row's HNSW key (projections/vectorkeys.py)]
     [ids: ASCII, newline-separated]
 
@@ -22,9 +23,26 @@ Checksums: CRC-32 of the id bytes (checked on every read, cheap), of the
 key bytes (checked when they are read), of the sum, and of the row bytes
 (chained as rows are appended; checked when `verify` is asked). A full
 rewrite goes through a temporary file and a rename. Older files are an old
-format, rebuilt from the table on first read: version 4 (no keys), version
-3 (no sums, a 4,096-byte header; and the separate centred copy `.c32`
-beside them).
+format, rebuilt from the table on first read: version 5 (float32 rows
+only), version 4 (no keys), version 3 (no sums, a 4,096-byte header; and
+the separate centred copy `.c32` beside them).
+
+Float16 rows from HALF_ROWS rows on (issue 16, compact storage, seventh
+pass). There recall does not scan every row: it asks the drain's HNSW index
+and reads only the candidates' rows (`rows_at`, memman/recall/ann.py), and
+a few exact float16 -> float32 conversions per query cost nothing. Stored
+vectors are float16 already (projections/vectors.py `encode`), so their
+float16 copy holds exactly the same numbers as a float32 one, widened
+exactly on reading: the same scores, half the bytes (512 instead of 1,024 a
+memory at 256-d: the whole store at 100k 5.7 -> 5.2 KB a memory). Below
+HALF_ROWS the rows stay float32, which the cold path's numpy-free scan
+(memman/recall/scan.py) maps and reads as they are; a store that crosses
+HALF_ROWS has its file rewritten once as float16 (an append never changes
+the rows' type), and a set with any vector float16 cannot hold exactly
+(written before vectors were stored as float16) keeps float32 rows. A
+large store without its index (replayed, not drained since) scans exactly
+over the rows widened in memory (`widen`, ~0.1 s of CPU at 100k). The file
+keeps its `.f32` name, which globs and tools know it by.
 """
 
 from __future__ import annotations
@@ -43,8 +61,11 @@ from projections.vectorkeys import keys_of
 if TYPE_CHECKING:
     import numpy as np
 
-MAGIC = b"MEMMANVEC5\n"  # 5: each row's index key; 4: column sums in the header (no centred copy); 3: rows before ids
+MAGIC = b"MEMMANVEC6\n"  # 6: float16 rows in a large set; 5: each row's index key; 4: column sums in the header; 3: rows before ids
 PAGE = 4096
+HALF_ROWS = 50_000  # from this many rows on, the rows are float16 (= memman/recall/ann.py ANN_ROWS)
+FLOAT32, FLOAT16 = "<f4", "<f2"
+WIDTH = {FLOAT32: 4, FLOAT16: 2}  # bytes a value
 MAX_HEAD = 1 << 20  # a header never needs more (dim 100k)
 
 Stamp = tuple[int, ...]  # (dim, count, last_seq, rewritten_seq) of the vector set copied
@@ -81,7 +102,14 @@ def _parse_header(head: bytes, fingerprint: str) -> Header | None:
         return None
     if not isinstance(header.get("dim"), int) or header.get("head") != head_size(header["dim"]):
         return None
+    if header.get("dtype") not in WIDTH:
+        return None
     return header
+
+
+def width(header: Header) -> int:
+    """Bytes a stored value takes: 4 (float32 rows) or 2 (float16)."""
+    return WIDTH[header["dtype"]]
 
 
 def sums(header: Header) -> list[float] | None:
@@ -102,8 +130,9 @@ def sums(header: Header) -> list[float] | None:
 
 
 def read(path: Path, fingerprint: str, current: Stamp, *, verify: bool = False) -> tuple[list[str], np.ndarray, Header] | None:
-    """(ids, rows, header) if the file copies exactly `current` (and, with
-    `verify`, its rows' checksum holds), else None."""
+    """(ids, rows as stored: a float32 or float16 memory map, header) if the
+    file copies exactly `current` (and, with `verify`, its rows' checksum
+    holds), else None."""
     header = read_header(path, fingerprint)
     if header is None or tuple(header.get("stamp", ())) != tuple(current):
         return None
@@ -121,7 +150,7 @@ def _load(path: Path, header: Header, *, verify: bool) -> tuple[list[str], np.nd
             return None
         if count == 0:
             return ids, np.zeros((0, dim), dtype=np.float32)
-        rows = np.memmap(path, dtype="<f4", mode="r", offset=header["head"], shape=(count, dim))
+        rows = np.memmap(path, dtype=header["dtype"], mode="r", offset=header["head"], shape=(count, dim))
         if verify and zlib.crc32(rows) != header["rows_crc32"]:
             return None
         return ids, rows
@@ -133,11 +162,13 @@ def view(
     path: Path, fingerprint: str, current: Stamp, *, verify: bool = False
 ) -> tuple[list[str], memoryview, list[float]] | None:
     """What `read` returns, without numpy: (ids, the rows as a read-only
-    memory-mapped 2-D float32 memoryview of count x dim, the column sums), or
+    memory-mapped 2-D memoryview of count x dim, the column sums), or
     None exactly when `read` would give None (or there are no rows: a
     memoryview cannot have zero rows). A cold recall scans these rows with a
     small C kernel (memman/recall/scan.py) instead of importing numpy (~50 ms
-    of a ~140 ms process at 10k memories)."""
+    of a ~140 ms process at 10k memories). Float32 rows come as format "f";
+    float16 rows (HALF_ROWS rows on) as their bits, format "H", which
+    `widen` turns into float32 values."""
     header = read_header(path, fingerprint)
     if header is None or tuple(header.get("stamp", ())) != tuple(current) or sys.byteorder != "little":
         return None  # the rows are little-endian; elsewhere `read` (numpy) converts them
@@ -148,15 +179,26 @@ def view(
         ids, total = _ids(path, header), sums(header)
         if ids is None or len(ids) != count or total is None:
             return None
-        size = count * dim * 4
+        size = count * dim * width(header)
         with path.open("rb") as f:
             mapped = mmap.mmap(f.fileno(), head + size, access=mmap.ACCESS_READ)
         rows = memoryview(mapped)[head : head + size]
         if verify and zlib.crc32(rows) != header["rows_crc32"]:
             return None
-        return ids, rows.cast("f", (count, dim)), total
+        return ids, rows.cast("f" if header["dtype"] == FLOAT32 else "H", (count, dim)), total
     except (OSError, ValueError, KeyError, TypeError):
         return None  # missing, partial, damaged or foreign: `read` decides what to rebuild
+
+
+def widen(rows: memoryview) -> memoryview:
+    """`view`'s rows as float32 ("f", count x dim): float16 bits widened
+    exactly, in memory (numpy); float32 rows as they are, still mapped."""
+    if rows.format == "f":
+        return rows
+    import numpy as np
+
+    wide = np.frombuffer(rows.cast("B"), dtype=FLOAT16).astype(np.float32).reshape(rows.shape)
+    return memoryview(wide)
 
 
 def _id_bytes(path: Path, header: Header) -> bytes | None:
@@ -220,12 +262,12 @@ def header_at(fd: int, fingerprint: str) -> Header | None:
 
 
 def rows_at(fd: int, header: Header, positions: list[int]) -> bytes | None:
-    """The rows at `positions`, in that order, concatenated (little-endian
-    float32), read with `pread`: the pages go through the page cache but
+    """The rows at `positions`, in that order, concatenated (little-endian,
+    as stored: the header's "dtype"), read with `pread`: the pages go through the page cache but
     are never mapped into the reader, so they do not count in its resident
     memory (a mapped read faults in its neighbours too: 8,192 rows spread
     over a 1 GB file made ~600 MB resident; docs/scale.md)."""
-    size, head = 4 * header["dim"], header["head"]
+    size, head = width(header) * header["dim"], header["head"]
     try:
         raw = b"".join([os.pread(fd, size, head + size * p) for p in positions])
     except OSError:
@@ -259,12 +301,14 @@ def write(path: Path, fingerprint: str, current: Stamp, ids: list[str], rows: np
 
     dim = int(current[0])
     id_bytes = "\n".join(ids).encode("ascii")
-    data = rows.astype("<f4", copy=False).tobytes()
+    exact = _half_exact(rows) if len(ids) >= HALF_ROWS else None
+    dtype = FLOAT16 if exact else FLOAT32
+    data = rows.astype(dtype, copy=False).tobytes()
     keys = keys_of(ids).astype("<u8").tobytes()
     head = head_size(dim)
     header = {
         "fingerprint": fingerprint, "stamp": list(current), "dim": dim, "count": len(ids), "head": head,
-        "max_id": max_id, "keys_offset": head + len(data), "keys_crc32": zlib.crc32(keys),
+        "dtype": dtype, "half_exact": exact, "max_id": max_id, "keys_offset": head + len(data), "keys_crc32": zlib.crc32(keys),
         "ids_offset": head + len(data) + len(keys),
         "ids_bytes": len(id_bytes), "ids_crc32": zlib.crc32(id_bytes), "rows_crc32": zlib.crc32(data),
     }
@@ -279,6 +323,25 @@ def write(path: Path, fingerprint: str, current: Stamp, ids: list[str], rows: np
         tmp.replace(path)
     except OSError:
         tmp.unlink(missing_ok=True)
+
+
+def _half_exact(rows: np.ndarray) -> bool:
+    """Whether float16 holds every value of `rows` exactly (a vector stored
+    as float16 always; one stored as float32, before issue 16, seldom)."""
+    import numpy as np
+
+    return bool(np.array_equal(rows.astype(FLOAT16).astype(np.float32), rows))
+
+
+def _appendable(header: Header, count: int, new_rows: np.ndarray) -> bool:
+    """Whether `new_rows` may be appended to the file `header` describes,
+    for `count` rows in all; not when the file must be rewritten whole: a
+    float16 file and a row float16 cannot hold exactly, or a float32 file
+    reaching HALF_ROWS whose rows were never checked (`write` checks them
+    once and records what it found as `half_exact`: False keeps float32)."""
+    if header["dtype"] == FLOAT16:
+        return len(new_rows) == 0 or _half_exact(new_rows)
+    return count < HALF_ROWS or header.get("half_exact") is False
 
 
 def append(
@@ -303,7 +366,9 @@ def append(
     raw, keys, total = _id_bytes(path, header), key_bytes(path, header), sums(header)
     if raw is None or keys is None or total is None or (verify and _load(path, header, verify=True) is None):
         return False
-    data = new_rows.astype("<f4", copy=False).tobytes()
+    if not _appendable(header, int(current[1]), new_rows):
+        return False
+    data = new_rows.astype(header["dtype"], copy=False).tobytes()
     new_keys = keys_of(new_ids).astype("<u8").tobytes()
     added = "\n".join(new_ids).encode("ascii")
     if raw and added:

@@ -1,5 +1,5 @@
-"""FTS5 query text built from plain words, match counts, and the index's
-tokens of a memory's text.
+"""FTS5 query text built from plain words, match counts (held per version
+of the index by `WordCounts`), and the index's tokens of a memory's text.
 
 Every caller that turns a word into an FTS5 expression quotes it the same
 way (a phrase in double quotes, inner quotes doubled), so a word FTS5 would
@@ -45,6 +45,42 @@ def word_count(conn: apsw.Connection, tokens: MemoryTokens, word: str) -> int:
     return int(row[0]) if row else 0
 
 
+class WordCounts:
+    """Memories saying each word, counted inside SQLite once and then held
+    in `held`: the caller keeps that dict for as long as the index does not
+    change (the warm server per projection checkpoint, as the memories
+    count: memman/recall/hybrid.py), so a word's count is taken once per
+    version of the store rather than once per statement that needs it.
+    Entries are (count, cap): `cap` None for an exact count, else the count
+    stopped at cap + 1."""
+
+    def __init__(self, conn: apsw.Connection, tokens: MemoryTokens | None = None, held: dict | None = None) -> None:  # type: ignore[type-arg]
+        self._conn = conn
+        self.tokens = tokens or MemoryTokens(conn)
+        self._held: dict[str, tuple[int, int | None]] = {} if held is None else held
+        if len(self._held) > MAX_HELD:  # a long-lived server between two drains: bounded
+            self._held.clear()
+
+    def exact(self, word: str) -> int:
+        """Memories saying `word` (`word_count`)."""
+        held = self._held.get(word)
+        if held is not None and (held[1] is None or held[0] <= held[1]):
+            return held[0]
+        found = word_count(self._conn, self.tokens, word)
+        self._held[word] = (found, None)
+        return found
+
+    def upto(self, word: str, cap: int) -> int:
+        """Memories saying `word`, counted no further than cap + 1."""
+        held = self._held.get(word)
+        if held is not None and (held[1] is None or held[0] <= held[1] or held[1] >= cap):
+            return min(held[0], cap + 1)
+        found = match_count(self._conn, fts_phrase(word), cap + 1)
+        self._held[word] = (found, cap)
+        return found
+
+
+MAX_HELD = 100_000  # words held by one WordCounts dict (~10 MB) before it starts again
 _VOCAB = "CREATE VIRTUAL TABLE IF NOT EXISTS temp.memories_fts_rows USING fts5vocab(main, 'memories_fts', 'row')"
 _COUNT = "SELECT count(*) FROM memories_fts WHERE memories_fts MATCH ?"
 _COUNT_CAPPED = "SELECT count(*) FROM (SELECT 1 FROM memories_fts WHERE memories_fts MATCH ? LIMIT ?)"

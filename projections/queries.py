@@ -16,7 +16,8 @@ import msgspec
 
 from events.db import translated_errors
 from projections import scripts
-from projections.fts import fts_any, fts_phrase, match_count
+from projections import bm25
+from projections.fts import WordCounts, fts_any, fts_phrase, match_count
 
 _WORD = re.compile(r"[\w][\w'.+#-]*[\w+#]|\w", re.UNICODE)
 STOPWORDS = frozenset(
@@ -142,16 +143,21 @@ def keyword_search(
     source: str | None = None,
     exclude: Sequence[str] = (),
     occurred: tuple[str, str] | None = None,
+    counts: WordCounts | None = None,
 ) -> list[tuple[str, float]]:
     """(memory id, score; lower is better) for rows matching `text`;
     `occurred` keeps rows whose occurred_at is in [start, end) (ISO strings).
+    `counts`: the words' memory counts, where the caller keeps them
+    (projections/fts.py `WordCounts`; its connection must have
+    projections/bm25.py registered): a capped ranking then takes each
+    word's count from there instead of counting it again (same scores).
 
     Words go to the main index (bm25). Runs of CJK, other unspaced scripts and
     emoji (projections/scripts.py) go to the trigram index too; when both
     answer, the two rankings are fused (reciprocal rank) and the score is
     minus the fused value."""
     where, args = _filters(statuses, category, source, exclude, occurred)
-    words = _word_search(conn, text, where, args, limit)
+    words = _word_search(conn, text, where, args, limit, counts)
     long, short = scripts.wide_terms(text)
     if not long and not short:
         return words
@@ -167,51 +173,71 @@ def keyword_search(
 
 
 def _word_search(
-    conn: apsw.Connection, text: str, where: list[str], args: list[object], limit: int
+    conn: apsw.Connection, text: str, where: list[str], args: list[object], limit: int, counts: WordCounts | None
 ) -> list[tuple[str, float]]:
     words = terms(text)[:MAX_QUERY_TERMS]
     if not words:
         return []
     full = fts_any(words)
     with translated_errors("projections.db"):
-        plan = _selective(conn, words)
+        plan = _selective(conn, words, counts)
         if plan is None:  # every match fits under the cap: one exact query, as always
             sql = (
                 f"SELECT m.id, {_BM25} AS rank FROM memories_fts JOIN memories m ON m.key = memories_fts.rowid"
                 f" WHERE memories_fts MATCH ? AND {' AND '.join(where)} ORDER BY rank LIMIT ?"
             )
             return [(r[0], r[1]) for r in conn.execute(sql, (full, *args, limit))]
+        if counts is not None and _counting_dearer(words, plan, counts):
+            return _filtered(conn, _ranked_by_counts(conn, words, plan, counts), where, args, limit)
         return _capped_search(conn, full, plan, where, args, limit)
 
 
-_BM25 = "bm25(memories_fts, 1.0, 0.8, 0.5)"
+_BM25 = f"bm25(memories_fts, {', '.join(map(str, bm25.WEIGHTS))})"
 KEYWORD_CAP = 2000  # rows a capped keyword query ranks (docs/scale.md, "Warm recall in the store's size")
 # A query matching up to this many memories is ranked whole, exactly: below
 # it the exact query costs less than the capped one's two rankings.
 CAPPED_FROM = 4 * KEYWORD_CAP
+# FTS5 counts a phrase's memories at ~21 ns each; `memman_bm25` costs ~1.4 µs
+# more per row ranked than `bm25()` (the 1M store, docs/scale.md "seventh round").
+POSTINGS_PER_ROW = 80
 
 
 class _Plan(msgspec.Struct, frozen=True):
     """Which memories a capped keyword query ranks: those matching
-    `expression`, only its KEYWORD_CAP newest when `newest`; `whole` when
-    its bm25 is already the whole query's (it says every word the store has)."""
+    `expression` (the phrases of `words`), only its KEYWORD_CAP newest when
+    `newest`; `whole` when its bm25 is already the whole query's (it says
+    every word the store has)."""
 
     expression: str
+    words: tuple[str, ...]
     newest: bool
     whole: bool
 
 
-def _selective(conn: apsw.Connection, words: list[str]) -> _Plan | None:
+def _within(conn: apsw.Connection, words: list[str], counts: WordCounts | None) -> bool:
+    """Whether the words together match CAPPED_FROM memories or fewer
+    (counted inside SQLite, stopping past it; each word's held count
+    decides it where it can)."""
+    if counts is not None:
+        sizes = [counts.upto(w, CAPPED_FROM) for w in words]
+        if sum(sizes) <= CAPPED_FROM:
+            return True
+        if max(sizes) > CAPPED_FROM:
+            return False
+    return match_count(conn, fts_any(words), CAPPED_FROM + 1) <= CAPPED_FROM
+
+
+def _selective(conn: apsw.Connection, words: list[str], counts: WordCounts | None = None) -> _Plan | None:
     """What to rank, or None when the words match CAPPED_FROM memories or
     fewer. Counts stop at the cap inside SQLite; a word no memory says
     matches nothing and is left out. The expression ORs the rarest words
     whose memories together fit. When even the rarest word says more, it is
     the memories saying every word (the best bm25 for such a query says
     them all), or when none does the rarest word's: the KEYWORD_CAP newest."""
-    if match_count(conn, fts_any(words), CAPPED_FROM + 1) <= CAPPED_FROM:
+    if _within(conn, words, counts):
         return None
-    counts = [match_count(conn, fts_phrase(w), KEYWORD_CAP + 1) for w in words]
-    present = [(count, n, word) for n, (count, word) in enumerate(zip(counts, words)) if count > 0]
+    sizes = [counts.upto(w, KEYWORD_CAP) if counts else match_count(conn, fts_phrase(w), KEYWORD_CAP + 1) for w in words]
+    present = [(count, n, word) for n, (count, word) in enumerate(zip(sizes, words)) if count > 0]
     kept: list[str] = []
     total = 0
     for count, _, word in sorted(present):
@@ -220,13 +246,40 @@ def _selective(conn: apsw.Connection, words: list[str]) -> _Plan | None:
         kept.append(word)
         total += count
     if kept:
-        return _Plan(fts_any(kept), newest=False, whole=False)
+        return _Plan(fts_any(kept), tuple(kept), newest=False, whole=False)
     said = [word for _, _, word in present]  # in the query's order: bm25 adds the phrases in it
     every = " AND ".join(map(fts_phrase, said))
     if len(said) == 1 or match_count(conn, every, 1) > 0:
-        return _Plan(every, newest=True, whole=True)
-    rarest = min((match_count(conn, fts_phrase(w), None), n, w) for n, w in enumerate(said))[2]
-    return _Plan(fts_phrase(rarest), newest=True, whole=False)
+        return _Plan(every, tuple(said), newest=True, whole=True)
+    exact = counts.exact if counts else (lambda w: match_count(conn, fts_phrase(w), None))
+    rarest = min((exact(w), n, w) for n, w in enumerate(said))[2]
+    return _Plan(fts_phrase(rarest), (rarest,), newest=True, whole=False)
+
+
+def _counting_dearer(words: list[str], plan: _Plan, counts: WordCounts) -> bool:
+    """Whether FTS5's `bm25()` would spend more counting the memories of the
+    phrases it scores than `memman_bm25` spends more per ranked row (both
+    give the same scores: projections/bm25.py)."""
+    scored = plan.words if plan.whole else (*words, *plan.words)
+    rows = KEYWORD_CAP if plan.newest else sum(counts.upto(w, KEYWORD_CAP) for w in plan.words)
+    return sum(counts.exact(w) for w in scored) > POSTINGS_PER_ROW * rows
+
+
+def _ranked_by_counts(conn: apsw.Connection, words: list[str], plan: _Plan, counts: WordCounts) -> list[tuple[float, int]]:
+    """(score, rowid), best first, of the memories `plan` names, each with
+    the whole query's bm25 computed from the words' held counts
+    (projections/bm25.py), in one statement that counts no posting list:
+    the AND of every word the store has where that is the plan, else
+    `(full) AND (rare)` with only `full`'s phrases scored, which is
+    exactly the exact query's bm25 for each memory."""
+    scored = list(plan.words) if plan.whole else words
+    expression = plan.expression if plan.whole else f"({fts_any(words)}) AND ({plan.expression})"
+    dfs = [counts.exact(w) for w in scored]
+    sql = f"SELECT rowid, {bm25.call(len(dfs), 2)} FROM memories_fts WHERE memories_fts MATCH ?1"
+    if plan.newest:  # FTS5 walks its rowids backwards: no sort, stops at the cap
+        sql += f" ORDER BY rowid DESC LIMIT ?{len(dfs) + 2}"
+    rows = conn.execute(sql, (expression, *dfs, *([KEYWORD_CAP] if plan.newest else [])))
+    return sorted((round(score, 9), key) for key, score in rows)
 
 
 def _capped_search(
@@ -243,7 +296,9 @@ def _capped_search(
     the same twice), so subtracting the rare words' own bm25 leaves each
     memory's bm25 for the whole query, to rounding. The filters (status,
     category, ...) are read for the best first, a few at a time: joining
-    every ranked row to `memories` cost more than ranking it."""
+    every ranked row to `memories` cost more than ranking it. Where the
+    caller holds the words' counts, `_ranked_by_counts` ranks the same rows
+    in one statement that counts nothing (projections/bm25.py)."""
     sql = f"SELECT rowid, {_BM25} FROM memories_fts WHERE memories_fts MATCH ?"
     newest = " ORDER BY rowid DESC LIMIT ?"  # FTS5 walks its rowids backwards: no sort, stops at the cap
     own = conn.execute(sql + newest if plan.newest else sql, (plan.expression, *([KEYWORD_CAP] if plan.newest else []))).fetchall()

@@ -287,8 +287,12 @@ class StoreDB:
         from projections.settings import SettingsProjector
         from projections.usage import UsageProjector
 
+        from projections import bm25
+
         projectors = [MemoriesProjector(), GraphProjector(), SettingsProjector(), QueueProjector(), UsageProjector()]
-        return self._open(PROJECTIONS_FILE, projectors)
+        pset = self._open(PROJECTIONS_FILE, projectors)
+        bm25.register(pset.conn)  # the capped keyword ranking's (projections/queries.py)
+        return pset
 
     @cached_property
     def vectors(self) -> ProjectionSet:

@@ -35,7 +35,10 @@ float16 dot product to float16 (~2e-4 at a cosine of 0.3, measured),
 which would move scores, numpy's float16 products have no BLAS path, and
 importing numpy is what the cold path avoids; widened float16 values are
 exact in float32, so the cache holds exactly what the table holds. 1 KB a
-memory at 256-d, where the two files took 2 KB.
+memory at 256-d, where the two files took 2 KB. From flatcache.HALF_ROWS
+rows on (where recall reads only the index's candidates' rows) the cache
+keeps the float16 values themselves, widened as they are read: 512 bytes a
+memory, the same numbers (projections/flatcache.py).
 
 How a vector is stored (issue 16, compact storage): `memory.embedded` events
 written since then carry each vector as little-endian float16 (`encode`),
@@ -246,8 +249,8 @@ def flat(
     if found is None:
         _update(conn, path, fingerprint, current, verify=verify)
         found = flatcache.read(path, fingerprint, current)
-    if found is not None:
-        ids, rows, total = found[0], found[1], flatcache.sums(found[2])
+    if found is not None:  # float16 rows (a large set) widened: float32 for every caller, the same values
+        ids, rows, total = found[0], np.asarray(found[1], dtype=np.float32), flatcache.sums(found[2])
     else:  # a read-only store: no cache file, the rows from the table
         ids, rows, _ = _rows(conn, fingerprint, current[0])
         total = rows.sum(axis=0, dtype="<f8").tolist() if len(ids) else None
@@ -299,10 +302,12 @@ def flat_view(
     conn: apsw.Connection, directory: Path, fingerprint: str, *, verify: bool = False
 ) -> tuple[list[str], memoryview | None, list[float]]:
     """`flat` without numpy when the cache is current: (memory ids, the rows
-    as a 2-D float32 memoryview, the common component), or ([], None, [])
+    as a 2-D memoryview, the common component), or ([], None, [])
     for no vectors. When the cache is missing, stale or damaged, `flat`
     appends to it or rebuilds it (numpy is imported for that one call: after
-    a drain that did not refresh it, or once per new store)."""
+    a drain that did not refresh it, or once per new store). The rows are
+    float32 (format "f"), or from flatcache.HALF_ROWS rows on float16 bits
+    (format "H"), which `flatcache.widen` turns into float32 values."""
     current = stamp(conn, fingerprint)
     if current is None or current[1] == 0:
         return [], None, []

@@ -74,8 +74,12 @@ class Neighbourhood:
         # (8 MB: gathering them per query cost ~1 ms)
 
     def rows(self, positions: np.ndarray) -> np.ndarray:
-        """The raw rows at `positions` (k x dim float32)."""
-        return self.source.rows(positions) if isinstance(self.source, RowFile) else _matrix(self.source)[positions]
+        """The raw rows at `positions` (k x dim float32; float16 rows widened)."""
+        import numpy as np
+
+        if isinstance(self.source, RowFile):
+            return self.source.rows(positions)
+        return _matrix(self.source)[positions].astype(np.float32, copy=False)
 
     def positions(self, keys: np.ndarray) -> np.ndarray:
         """Row positions of `keys` (a key of no row is dropped)."""
@@ -141,7 +145,8 @@ class RowFile:
         raw = flatcache.rows_at(self.fd, self.header, [int(p) for p in positions])
         if raw is None:  # the file shrank under us: damaged; non-finite scores send recall to the checked scan
             return np.full((len(positions), self.header["dim"]), np.nan, dtype=np.float32)
-        return np.frombuffer(raw, dtype="<f4").reshape(len(positions), self.header["dim"])
+        stored = np.frombuffer(raw, dtype=self.header["dtype"]).reshape(len(positions), self.header["dim"])
+        return stored.astype(np.float32, copy=False)  # float16 rows (a large store) widened exactly
 
 
 class RowKeys:
@@ -164,9 +169,10 @@ class RowKeys:
 
 
 def _matrix(rows: memoryview) -> np.ndarray:
+    """The mapped rows as stored: float32 ("f"), or float16 (their bits, "H")."""
     import numpy as np
 
-    return np.frombuffer(rows.cast("B"), dtype="<f4").reshape(rows.shape)
+    return np.frombuffer(rows.cast("B"), dtype="<f4" if rows.format == "f" else "<f2").reshape(rows.shape)
 
 
 def centred(rows: np.ndarray, mean: np.ndarray) -> np.ndarray:

@@ -46,6 +46,7 @@ from memman.recall.hop import shared_rare_words
 from memman.recall.story import story_links
 from memman.recall.vector import DEFAULT_MIN_COSINE, MIN_COSINE, STEPS, Scores, VectorHit, comparable, vector_hits
 from memman.output.results import DateWindow, RecallHit, RecallMeta, RecallResult, Signals
+from projections.fts import WordCounts
 from projections.queries import MemoryRow, keyword_search, memories_by_id
 from projections.store import StoreDB
 
@@ -98,10 +99,18 @@ class _Found:
         self.traversed = 0
 
 
-def _memories(db: StoreDB) -> int:
+def _memories(db: StoreDB, version: object) -> int:
     """The memories projection's row count, kept while its checkpoints hold
     (counting walks an index of every row: ~9 ms at 1M, per recall)."""
-    return db.kept("memories:count", db.main.checkpoints(), lambda: memory_count(db.main.conn))
+    return db.kept("memories:count", version, lambda: memory_count(db.main.conn))
+
+
+def _counts(db: StoreDB, version: object) -> WordCounts:
+    """How many memories say each word, held while the projection's
+    checkpoints hold (projections/fts.py `WordCounts`): a word's count
+    changes only when memories do, and at 1M counting a common word costs
+    milliseconds ("service": 237k memories) each time a statement needs it."""
+    return WordCounts(db.main.conn, held=db.kept("fts:counts", version, dict))
 
 
 def _channels(
@@ -109,7 +118,9 @@ def _channels(
     basic: bool, category: str | None, source: str | None, disable: Collection[str],
 ) -> None:
     if "keyword" not in disable:
-        found.keyword = keyword_search(db.main.conn, keyword_text, limit=CANDIDATES, category=category, source=source)
+        found.keyword = keyword_search(
+            db.main.conn, keyword_text, limit=CANDIDATES, category=category, source=source, counts=found.words.counts
+        )
     found.fingerprint = db.setting("embedder")
     if not (basic or "vector" in disable):
         if found.fingerprint is None:
@@ -338,7 +349,9 @@ def recall(
     chosen: Intent = intent if intent else detect(query, entities)  # type: ignore[assignment]
     use_graph = (GRAPH_DEFAULT[chosen] if graph is None else graph) and not basic
     literal = when.keyword_text if when else query
-    found = _Found(query_terms(db.main.conn, literal, _memories(db)), set() if "entity" in disable else named(entities))
+    version = db.main.checkpoints()
+    counts = _counts(db, version)
+    found = _Found(query_terms(db.main.conn, literal, _memories(db, version), counts), set() if "entity" in disable else named(entities))
     keyword_text = " ".join([literal, *aliases.expansion(semantic), *expansion])
     _channels(db, semantic, found, keyword_text, basic=basic, category=category, source=source, disable=disable)
     if when is not None:

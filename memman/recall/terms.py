@@ -22,7 +22,11 @@ key, go through the index's own tokenizer (projections/fts.py
 `MemoryTokens`), and a word is said where its tokens follow each other in
 one column, which is what an FTS5 phrase matches. The cost is the
 candidates' (~150 rows), whatever the store's size: at 1M memories a
-pass over "service"'s 237k postings per recall cost ~20 ms.
+pass over "service"'s 237k postings per recall cost ~20 ms. Every count is
+taken through `projections/fts.py: WordCounts`, which the warm server holds
+per projection checkpoint (memman/recall/hybrid.py `_counts`): a word is
+counted once per version of the store, and the keyword ranking scores with
+the same counts (projections/bm25.py) instead of counting again.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from collections.abc import Iterable
 import apsw
 
 from events.db import translated_errors
-from projections.fts import MemoryTokens, fts_phrase, match_count, word_count
+from projections.fts import WordCounts, fts_phrase, match_count
 from projections.queries import terms
 
 MAX_TERMS = 12
@@ -46,17 +50,17 @@ class QueryTerms:
 
     def __init__(
         self, conn: apsw.Connection | None, words: list[str], df: list[int], memories: int,
-        tokens: MemoryTokens | None = None,
+        counts: WordCounts | None = None,
     ) -> None:  # fmt: skip
         self._conn = conn
         self.words = words  # content words of the query, in order
         self.df = df  # memories containing each word (stemmed, as FTS5 matches)
         self.idf = [math.log(1.0 + (memories - d + 0.5) / (d + 0.5)) for d in df]
         self.memories = memories  # N: rows in the index
-        self._tokens = tokens or (MemoryTokens(conn) if conn is not None and words else None)
+        self.counts = counts or (WordCounts(conn) if conn is not None else None)
+        self._tokens = self.counts.tokens if self.counts is not None and words else None
         self._phrases = [self._tokens.phrase(w) for w in words] if self._tokens else []
         self._said: dict[int, tuple[int, ...]] = {}  # rowid -> indexes of the words it says, ascending
-        self._counted: dict[str, tuple[int, int]] = {}  # word -> (min(df, cap + 1), the cap it was counted to)
 
     @property
     def weight(self) -> float:
@@ -93,20 +97,15 @@ class QueryTerms:
 
     def count(self, word: str, cap: int) -> int:
         """Memories saying `word`, counted inside SQLite up to `cap` (cap + 1:
-        more than that). Kept for this query: the hop step's anchors share
-        most of their words, and a word counted to a cap is not counted again
-        for a lower one."""
+        more than that). Held with the query's counts (projections/fts.py
+        `WordCounts`): the hop step's anchors share most of their words, and
+        a word counted to a cap is not counted again for a lower one."""
         if word in self.words:
             return min(self.df[self.words.index(word)], cap + 1)
-        held = self._counted.get(word)
-        if held is not None and (held[0] <= held[1] or held[1] >= cap):  # exact, or known to be over this cap
-            return min(held[0], cap + 1)
-        if self._conn is None:
+        if self.counts is None:
             return 0
         with translated_errors("projections.db"):
-            found = match_count(self._conn, fts_phrase(word), cap + 1)
-        self._counted[word] = (found, cap)
-        return found
+            return self.counts.upto(word, cap)
 
     def is_query_word(self, word: str, df: int) -> bool:
         """Whether the memories saying `word` (`df` of them) are exactly those
@@ -125,16 +124,19 @@ class QueryTerms:
 _TEXTS = "SELECT m.key, m.content, m.entities, m.keywords FROM json_each(?) j CROSS JOIN memories m ON m.key = j.value"
 
 
-def query_terms(conn: apsw.Connection, query: str, memories: int | None = None) -> QueryTerms:
+def query_terms(
+    conn: apsw.Connection, query: str, memories: int | None = None, counts: WordCounts | None = None
+) -> QueryTerms:
     """The query's content words with their store frequencies (counted in
     SQLite); at most MAX_TERMS words. `memories`: the number of rows in the
-    index when the caller knows it (the warm server keeps it per version)."""
+    index, and `counts` the words' counts held so far, when the caller
+    keeps them (the warm server per version of the store)."""
     words = terms(query)[:MAX_TERMS]
     with translated_errors("projections.db"):
         n = memory_count(conn) if memories is None else memories
-        tokens = MemoryTokens(conn)
-        df = [word_count(conn, tokens, word) for word in words]
-    return QueryTerms(conn, words, df, n, tokens)
+        counts = counts or WordCounts(conn)
+        df = [counts.exact(word) for word in words]
+    return QueryTerms(conn, words, df, n, counts)
 
 
 def memory_count(conn: apsw.Connection) -> int:

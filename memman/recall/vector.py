@@ -52,6 +52,7 @@ from memman.recall.scan import (
 from memman.recall.terms import QueryTerms
 from projections.queries import kinds_by_id
 from projections.store import StoreDB
+from projections.flatcache import widen
 from projections.vectors import cache_identity, flat_view, stamp
 
 CANDIDATES = 50
@@ -253,27 +254,34 @@ def _near_hits(
 
 
 class _Flat:
-    """The flat cache as recall reads it: ids, the raw rows (a 2-D float32
-    memoryview), the store's common component, an id -> row map filled on
-    first use, and each row's centring scale (`scan.scales`) computed on
-    first use. Kept with the store handle while the vector set and its
-    cache file stay the same: one read per change, not per call, in the
-    warm server; the index path (ann.py) never asks for the scales."""
+    """The flat cache as recall reads it: ids, the raw rows (a 2-D
+    memoryview: float32, or in a large store float16 bits), the store's
+    common component, an id -> row map filled on first use, and each row's
+    centring scale (`scan.scales`) computed on first use. Kept with the
+    store handle while the vector set and its cache file stay the same: one
+    read per change, not per call, in the warm server; the index path
+    (ann.py) never asks for the scales, nor for float16 rows widened."""
 
     def __init__(self, ids: list[str], rows: memoryview | None, mean: list[float]) -> None:
         self.ids, self.rows, self.mean = ids, rows, mean
         self.position: dict[str, int] = {}
         self._scale: Scales | None = None
+        self._wide: memoryview | None = None
 
     def similarities(self, query: list[float], centring: bool) -> Values:
         """Every row's cosine with `query`: centred (the query is centred
-        already), or the raw rows' for the "centering" ablation."""
+        already), or the raw rows' for the "centering" ablation. Float16
+        rows are widened to float32 once (kept while this is): the scan's
+        kernel reads float32, and widening is exact, so the scores are
+        those of a float32 cache."""
         assert self.rows is not None
+        if self._wide is None:
+            self._wide = widen(self.rows)
         if not centring:
-            return similarities(self.rows, query)
+            return similarities(self._wide, query)
         if self._scale is None:
-            self._scale = scales(self.rows, self.mean)
-        return centred_similarities(self.rows, query, self.mean, self._scale)
+            self._scale = scales(self._wide, self.mean)
+        return centred_similarities(self._wide, query, self.mean, self._scale)
 
 
 def _flat(db: StoreDB, fingerprint: str, *, verify: bool = False) -> _Flat:

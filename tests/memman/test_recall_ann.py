@@ -216,6 +216,53 @@ def test_the_drain_records_which_rows_its_saved_index_lacks_and_an_older_stamp_s
     assert recorded.unindexed.tolist() == older.unindexed.tolist() == [ids.index(new)]  # the lacking rows that are active
 
 
+def _scores(app: Memman, query: str) -> list[tuple[str, float, float | None]]:
+    """Every result's id, score and vector similarity, unrounded."""
+    return [(h.id, h.score, h.signals.similarity) for h in recall(app.fresh(), app.store, query).results]
+
+
+def _recached(data_dir: Path) -> Path:
+    """The flat cache deleted, so the next read writes it under the current thresholds."""
+    [cache] = (data_dir / "stores" / "default").glob("vectors-*.f32")
+    cache.unlink()
+    return cache
+
+
+def test_float16_rows_give_the_float32_rows_scores_on_the_index_path_and_the_scan(
+    app: Memman, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large store's cache keeps float16 rows (flatcache.HALF_ROWS, lowered
+    here with ANN_ROWS): the index path reads its candidates' rows (pread,
+    or through the mapping when the file cannot be opened as mapped) and the
+    scan without an index widens them, and every score is the one a float32
+    cache gives, to the last bit."""
+    monkeypatch.setattr(ann, "ANN_ROWS", 20)
+    indexed = [_scores(app, q) for q in QUERIES]
+    index_files = {p: p.read_bytes() for p in _index_files(data_dir)}
+    for path in index_files:
+        path.unlink()
+    scanned = [_scores(app, q) for q in QUERIES]
+    for path, data in index_files.items():
+        path.write_bytes(data)
+    monkeypatch.setattr(flatcache, "HALF_ROWS", 20)
+    cache = _recached(data_dir)
+    assert [_scores(app, q) for q in QUERIES] == indexed
+    fingerprint = app.fresh().vectors.conn.execute("SELECT fingerprint FROM vector_sets").fetchone()[0]
+    header = flatcache.read_header(cache, fingerprint)
+    assert header is not None and header["dtype"] == "<f2"
+    monkeypatch.setattr(ann.RowFile, "open", classmethod(lambda cls, *a: None))  # rows through the mapping
+    assert [_scores(app, q) for q in QUERIES] == indexed
+    for path in index_files:
+        path.unlink()
+    assert [_scores(app, q) for q in QUERIES] == scanned
+    assert any(s is not None for r in indexed for _, _, s in r)
+
+
+def test_the_float16_threshold_is_the_index_path_s() -> None:
+    """Float16 rows are only worth it where recall reads candidates, not every row."""
+    assert flatcache.HALF_ROWS == ann.ANN_ROWS
+
+
 @pytest.mark.parametrize("count", [1, 6, 50, 500])
 def test_which_lacking_rows_are_active_is_read_by_id_not_through_the_status_index(app: Memman, count: int) -> None:
     """The status index walks every active row (9 s for 50 ids at 1M); the

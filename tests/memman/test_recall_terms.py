@@ -126,3 +126,35 @@ def test_counts_work_on_a_read_only_connection(app: Memman, data_dir: Path) -> N
     assert isinstance(conn, apsw.Connection)
     assert word_count(conn, MemoryTokens(conn), "billing") == 4
     assert query_terms(conn, "billing service").df == [4, 2]
+
+
+def test_held_counts_last_while_the_checkpoints_do(app: Memman, data_dir: Path) -> None:
+    """The warm server holds each word's count per projection checkpoint
+    (memman/recall/hybrid.py `_counts`): counted once, read from the held
+    dict after that, and counted afresh once a memory changes the store."""
+    from memman.recall.hybrid import _counts
+
+    db = app.fresh()
+    first = _counts(db, db.main.checkpoints())
+    assert first.exact("billing") == 4 and first.upto("team", 0) == 1  # "team" stopped past a cap of 0
+    again = _counts(db, db.main.checkpoints())
+    assert again._held is first._held and again.upto("team", 5) == 2  # counted further than the held cap
+    assert again._held["billing"] == (4, None)
+    app.remember("The billing service pages the on-call team")
+    drain_all(data_dir)
+    db.catch_up()
+    later = _counts(db, db.main.checkpoints())
+    assert later._held is not first._held and later.exact("billing") == 5 and later.upto("team", 5) == 3
+
+
+def test_held_counts_are_bounded(app: Memman, monkeypatch: pytest.MonkeyPatch) -> None:
+    from projections import fts
+
+    conn = app.fresh().main.conn
+    held: dict = {}  # type: ignore[type-arg]
+    counts = fts.WordCounts(conn, held=held)
+    for word in ("billing", "service", "timeout"):
+        counts.exact(word)
+    monkeypatch.setattr(fts, "MAX_HELD", 2)
+    assert fts.WordCounts(conn, held=held).exact("billing") == 4 and list(held) == ["billing"]  # started again
+

@@ -3,7 +3,10 @@ nearly flat in the store's size). Where a query's words match more memories
 than KEYWORD_CAP, bm25 ranks only the memories saying its rarest words, and
 each of them gets exactly the bm25 the whole query gives it. The caps are set
 small here, so a store of a few dozen memories takes the capped paths that a
-store of 100k takes with the shipped cap."""
+store of 100k takes with the shipped cap. Every search runs both ways: with
+each statement counting its words, and from held word counts
+(projections/fts.py `WordCounts`, scored by projections/bm25.py), the way
+recall runs it."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import pytest
 
 from memman.service import Memman
 from projections import queries
+from projections.fts import WordCounts
 from projections.queries import keyword_search
 
 COMMON = [f"The service handled request batch {n} without trouble" for n in range(24)]
@@ -34,9 +38,20 @@ def app(data_dir: Path):  # type: ignore[no-untyped-def]
 def _search(  # type: ignore[no-untyped-def]
     app: Memman, text: str, cap: int, monkeypatch: pytest.MonkeyPatch, capped_from: int | None = None, **kwargs
 ) -> list[tuple[str, float]]:
+    """The search, run both ways: counting in each statement, and from held
+    word counts (projections/bm25.py), which must give the same list."""
     monkeypatch.setattr(queries, "KEYWORD_CAP", cap)
     monkeypatch.setattr(queries, "CAPPED_FROM", cap if capped_from is None else capped_from)
-    return keyword_search(app.fresh().main.conn, text, **{"limit": 50, **kwargs})
+    conn = app.fresh().main.conn
+    plain = keyword_search(conn, text, **{"limit": 50, **kwargs})
+    held: dict = {}  # type: ignore[type-arg]
+    for dearer in (0, queries.POSTINGS_PER_ROW, 0):  # scored from the counts (counted, then held), and as it chooses
+        monkeypatch.setattr(queries, "POSTINGS_PER_ROW", dearer)
+        counted = keyword_search(conn, text, counts=WordCounts(conn, held=held), **{"limit": 50, **kwargs})
+        assert [i for i, _ in counted] == [i for i, _ in plain]
+        assert [s for _, s in counted] == pytest.approx([s for _, s in plain], abs=1e-9)
+    assert held
+    return plain
 
 
 def _content(app: Memman, memory_id: str) -> str:

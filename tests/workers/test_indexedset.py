@@ -214,3 +214,23 @@ def test_the_in_memory_set_decides_near_the_threshold(app: Memman, data_dir: Pat
     assert isinstance(indexed_vectors(app.db, embedder), IndexedVectorSet)
     monkeypatch.setattr(annindex, "MIN_ROWS", app.db.vectors.conn.execute("SELECT count FROM vector_sets").fetchone()[0] + 1)
     assert indexed_vectors(app.db, embedder) is None
+
+
+def test_a_large_stores_float16_cache_gives_the_same_rows_and_answers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """From flatcache.HALF_ROWS rows on, the cache holds float16 rows (the
+    stored vectors' own precision): read back widened, exactly."""
+    monkeypatch.setattr(flatcache, "HALF_ROWS", 100)
+    ids, rows = _clustered(400)
+    rows = rows.astype(np.float16).astype(np.float32)  # what storing them rounds to
+    path = tmp_path / "vectors.f32"
+    flatcache.write(path, FP, (DIM, 400, 9, 0), ids, rows)
+    header = flatcache.read_header(path, FP)
+    assert header is not None and header["dtype"] == flatcache.FLOAT16
+    base = CacheRows.open(path, FP, (DIM, 400, 9, 0))
+    assert base is not None and base.rows([3, 0, 399]).tobytes() == rows[[3, 0, 399]].tobytes()
+    inactive = set(ids[::9])
+    memory = VectorSet.of(DIM, ids, rows, set(ids) - inactive)
+    memory.attach(_index(ids, rows))
+    indexed = IndexedVectorSet(DIM, base, inactive, 400 - len(inactive))
+    indexed.attach(_index(ids, rows))
+    _same(memory, indexed, _queries(rows, 20, 5), ids)
