@@ -1,4 +1,4 @@
-"""The key the drain's HNSW index (workers/annindex.py) files a memory's
+"""The key the drain's HNSW index (workers/vectors/annindex.py) files a memory's
 vector under: 63 bits of a BLAKE2b hash of the memory id, so the index
 outlives the positions of rows in any file.
 

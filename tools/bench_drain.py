@@ -128,12 +128,12 @@ def bytes_by_table(directory: Path) -> dict[str, dict[str, int]]:
 
 def _build_index(data_dir: Path) -> float | None:
     """Build and save the drain's HNSW index if the store is past its
-    threshold (workers/annindex.py) and none is saved: what the first drain
+    threshold (workers/vectors/annindex.py) and none is saved: what the first drain
     past it does once, kept out of the per-input figures (a backlog drained
     in one pass starts below the threshold and never builds it). Returns the
     CPU seconds it took, None if nothing was built."""
     from projections.store import StoreDB
-    from workers import annindex
+    from workers.vectors import annindex
     from workers.drain import bind_embedder, load_vectors, save_index
 
     db = StoreDB(_store_dir(data_dir))
@@ -223,11 +223,11 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="build under this directory and keep it")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--reuse", action="store_true", help="with --keep: start from the store drained by an earlier run")
-    parser.add_argument("--ann-min", type=int, help="rows from which the drain uses its HNSW index [workers/annindex.py]")
+    parser.add_argument("--ann-min", type=int, help="rows from which the drain uses its HNSW index [workers/vectors/annindex.py]")
     args = parser.parse_args()
     os.environ["OPENBLAS_NUM_THREADS"] = "1"
     if args.ann_min is not None:
-        from workers import annindex
+        from workers.vectors import annindex
 
         annindex.MIN_ROWS = args.ann_min  # this process drains: the threshold it reads
     root = args.keep or Path(tempfile.mkdtemp(prefix="memman-bench-drain-"))

@@ -53,8 +53,8 @@ from workers.stages.edges import EdgeInferer, EdgePolicy, NewMemory
 from workers.stages.extract import ExtractInput, RuleExtractor
 from workers.stages.probe import KeywordProbe
 from workers.stages.reconcile import Known, RuleReconciler, is_value
-from workers.indexedset import IndexedVectorSet
-from workers.vectorset import VectorSet
+from workers.vectors.indexedset import IndexedVectorSet
+from workers.vectors.vectorset import VectorSet
 
 ACTOR = "drain"
 MAX_ATTEMPTS = 5
@@ -263,7 +263,7 @@ class Deriver:
             except Exception as exc:  # noqa: BLE001 - re-raised per input by _embedded, inside its stage
                 self._prepared_vectors.update(((key, seq), exc) for seq in texts)
                 continue
-            if embedder is self.embedder:  # the chunk's queries, scored in one product (workers/vectorset.py)
+            if embedder is self.embedder:  # the chunk's queries, scored in one product (workers/vectors/vectorset.py)
                 self.vectors.prescore(as_stored(matrix))
             start = 0
             for seq, group in texts.items():

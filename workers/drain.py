@@ -29,12 +29,12 @@ from workers.embedders.settings import EmbedderSettings
 from workers.embedders.base import Embedder
 from workers.pipeline import Pipeline, pipeline_stages
 from workers.stages.edges import EdgePolicy
-from workers import annindex
+from workers.vectors import annindex
 from workers.claims import Claims, claims_for
-from workers.cacherows import CacheRows
-from workers.indexedset import IndexedVectorSet
-from workers.kept import KeptVectors
-from workers.vectorset import VectorSet
+from workers.vectors.cacherows import CacheRows
+from workers.vectors.indexedset import IndexedVectorSet
+from workers.vectors.kept import KeptVectors
+from workers.vectors.vectorset import VectorSet
 
 EMBEDDER_SETTING = "embedder"
 SWAP_SETTING = "embedder.swap_to"  # the fingerprint an `embed swap` is moving to; "" when none
@@ -108,7 +108,7 @@ def load_vectors(db: StoreDB, embedder: Embedder) -> VectorSet | IndexedVectorSe
     large = len(ids) >= annindex.MIN_ROWS  # the rows' keys, stored beside them, spare hashing every id
     keys = annindex.flat_keys(db.directory, fingerprint, current) if large and current else None
     vectors = VectorSet.of(embedder.fingerprint.dim, ids, rows, active, keys=keys)
-    if len(vectors) >= annindex.MIN_ROWS:  # a large store: candidates from HNSW (workers/annindex.py)
+    if len(vectors) >= annindex.MIN_ROWS:  # a large store: candidates from HNSW (workers/vectors/annindex.py)
         rewritten = current[3] if current else 0
         path = _cache_path(db.directory, fingerprint, "hnsw")
         ann = annindex.AnnIndex.load(path, fingerprint, vectors.dim, rewritten)
@@ -119,7 +119,7 @@ def load_vectors(db: StoreDB, embedder: Embedder) -> VectorSet | IndexedVectorSe
 
 
 def indexed_vectors(db: StoreDB, embedder: Embedder) -> IndexedVectorSet | None:
-    """The vector set of workers/indexedset.py when the in-memory one would
+    """The vector set of workers/vectors/indexedset.py when the in-memory one would
     hold at least `annindex.MIN_ROWS` rows (so attach the index), a saved
     index loads and the flat cache is current; else None.
 
@@ -179,7 +179,7 @@ def drain_store(
     progress: Callable[[int, int], None] | None = None,
     embeddings: EmbedderSettings | None = None,
     pipeline: Pipeline | None = None,  # the stages' implementations (workers/pipeline.py); rules by default
-    kept: KeptVectors | None = None,  # a long-running worker's vector sets between drains (workers/kept.py)
+    kept: KeptVectors | None = None,  # a long-running worker's vector sets between drains (workers/vectors/kept.py)
 ) -> DrainReport:
     with _fewer_collections(), _page_cache(db):
         return _drain_store(db, name, clock, embedder, limit, progress, embeddings, pipeline, kept)

@@ -1,7 +1,7 @@
 """A drain chunk's fact vectors scored against every row at once.
 
 Reconciliation and semantic edges ask, per fact, for the best rows of the
-drain's vector set (workers/vectorset.py). A full scan per fact is one gemv
+drain's vector set (workers/vectors/vectorset.py). A full scan per fact is one gemv
 over every row (0.5 ms at 10k). The chunk's vectors are known before any of
 them is asked about, so one matrix product (gemm) scores them all at a tenth
 of the cost. Its numbers are not bit-equal to the per-fact gemv, though, and

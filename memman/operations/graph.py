@@ -159,7 +159,7 @@ def rebuild(
     from projections.vectors import matrix
     from workers.pending import Pending
     from workers.stages.edges import EdgeInferer, NewMemory
-    from workers.vectorset import VectorSet
+    from workers.vectors.vectorset import VectorSet
 
     if not dry_run:
         app.ensure_writable()

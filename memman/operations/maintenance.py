@@ -23,7 +23,7 @@ from projections.runner import ProjectionSet
 from projections.store import StoreDB
 
 if TYPE_CHECKING:
-    from workers.kept import KeptVectors
+    from workers.vectors.kept import KeptVectors
 
 MAX_DIFFERENCES = 20
 
@@ -215,7 +215,7 @@ def drain_one(
 ):  # type: ignore[no-untyped-def]
     """Drain the store in `directory` under the settings (LLM, embeddings) of
     `settings_store` (default: `name`). The caller holds the drain lock.
-    `kept`: a long-running worker's vector sets (workers.kept.KeptVectors)."""
+    `kept`: a long-running worker's vector sets (workers.vectors.kept.KeptVectors)."""
     from memman.config import settings_for
     from memman.operations.embed import embedder_settings
     from workers.drain import drain_store

@@ -4,7 +4,7 @@ The exact scan (memman/recall/scan.py) reads every stored vector per query:
 9 ms at 100k, ~90 ms and a gigabyte of mapped rows at 1M, which alone would
 break issue 16's warm targets there (<= 4x, server RSS <= 1 GB). From
 ANN_ROWS vectors on, when the drain's HNSW index over the active memories'
-vectors is on disk (workers/annindex.py: the drain builds it past its own
+vectors is on disk (workers/vectors/annindex.py: the drain builds it past its own
 MIN_ROWS and saves it every SAVE_AFTER added rows), recall asks that index
 instead, memory-mapped, and scores exactly what it returns:
 
@@ -192,7 +192,7 @@ def _load(
     import numpy as np
 
     from projections.vectors import _cache_path, stamp
-    from workers.annindex import AnnIndex
+    from workers.vectors.annindex import AnnIndex
 
     current = stamp(db.vectors.conn, fingerprint)
     if current is None:

@@ -24,7 +24,7 @@ from events.errors import StoreLocked
 from memman.scheduler import state
 
 if TYPE_CHECKING:
-    from workers.kept import KeptVectors
+    from workers.vectors.kept import KeptVectors
 
 POLL_S = 0.2
 # Inputs per store per pass inside the loop: between passes the loop checks
@@ -46,7 +46,7 @@ def run_pass(
 ) -> PassReport:
     """One drain pass over every store, unless stopped; records the heartbeat.
     `kept`: the vector sets a long-running loop keeps between passes
-    (workers.kept.KeptVectors)."""
+    (workers.vectors.kept.KeptVectors)."""
     from memman.operations.maintenance import drain_all
 
     if state.is_stopped(data_dir):
@@ -98,7 +98,7 @@ class Loop:
         self.clock = clock
         self.stopping = False
         self.passes = 0
-        self.kept: KeptVectors | None = None  # each store's vector set between passes (workers.kept.KeptVectors)
+        self.kept: KeptVectors | None = None  # each store's vector set between passes (workers.vectors.kept.KeptVectors)
 
     def _signal(self, signum: int, _frame: object) -> None:
         self.stopping = True
@@ -161,7 +161,7 @@ class Loop:
         """Passes of BATCH inputs until nothing is due, checking for stop in between."""
         while not self.stopping:
             if self.kept is None:
-                from workers.kept import KeptVectors
+                from workers.vectors.kept import KeptVectors
 
                 self.kept = KeptVectors()
             report = run_pass(self.data_dir, "serve", clock=self.clock, limit=BATCH, kept=self.kept)

@@ -16,7 +16,7 @@ from memman.operations.maintenance import drain_all
 from memman.recall import ann, recall
 from memman.service import Memman
 from projections import flatcache
-from workers import annindex
+from workers.vectors import annindex
 
 TOPICS = ["billing", "deploys", "editors", "databases", "lunch", "travel", "hiring", "security"]
 TEXTS = [f"Note {n} about {TOPICS[n % len(TOPICS)]}: detail number {n * 7} for the {TOPICS[(n * 3) % len(TOPICS)]} team" for n in range(90)]

@@ -133,7 +133,7 @@ def test_array_moments_and_ranking_equal_the_lists() -> None:
 def test_the_scan_works_after_the_drains_index_loaded_usearch() -> None:
     # usearch carries its own simsimd kernels: imported first, it broke every simsimd call
     code = (
-        "from array import array\nfrom workers.annindex import AnnIndex\nAnnIndex(4)\n"
+        "from array import array\nfrom workers.vectors.annindex import AnnIndex\nAnnIndex(4)\n"
         "from memman.recall.scan import similarities\n"
         "rows = memoryview(array('f', [1.0, 2.0, 3.0, 4.0])).cast('B').cast('f', (2, 2))\n"
         "print(similarities(rows, [1.0, 1.0]))"

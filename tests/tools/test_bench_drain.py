@@ -18,7 +18,7 @@ def test_the_index_is_built_once_past_the_threshold_and_never_below(tmp_path: Pa
     monkeypatch.syspath_prepend(str(ROOT / "tools"))
     import bench_drain
 
-    from workers import annindex
+    from workers.vectors import annindex
 
     data = tmp_path / "data"
     drained_store(data, TEXTS)

@@ -13,7 +13,7 @@ import pytest
 from memman.operations.maintenance import drain_all
 from memman.service import Memman
 from tests.tools.runner import drained_store, run_tool
-from workers import annindex
+from workers.vectors import annindex
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -1,4 +1,4 @@
-"""The drain's HNSW index (workers/annindex.py): candidates rescored exactly,
+"""The drain's HNSW index (workers/vectors/annindex.py): candidates rescored exactly,
 top-5 recall against the exact scan of at least 0.95 (the documented
 figure), only live rows returned, and a saved index trusted only when it
 copies the current vector set: missing, damaged or stale, it is rebuilt and
@@ -14,9 +14,9 @@ import pytest
 from memman.operations.maintenance import drain_all
 from memman.service import Memman
 from projections.vectors import _cache_path
-from workers import annindex
-from workers.annindex import AnnIndex
-from workers.vectorset import VectorSet
+from workers.vectors import annindex
+from workers.vectors.annindex import AnnIndex
+from workers.vectors.vectorset import VectorSet
 
 DIM = 32
 

@@ -1,6 +1,6 @@
-"""The drain's vector set past the HNSW threshold (workers/indexedset.py):
+"""The drain's vector set past the HNSW threshold (workers/vectors/indexedset.py):
 rows read from the flat cache on demand, statuses from the inactive
-memories. It must answer exactly what the in-memory set (workers/vectorset.py)
+memories. It must answer exactly what the in-memory set (workers/vectors/vectorset.py)
 answers with the same index attached, through adds, re-embeds and removals,
 so a drain derives the same events either way; and it is used only when the
 in-memory set would have attached the index."""
@@ -16,11 +16,12 @@ import pytest
 from memman.operations.maintenance import drain_all
 from memman.service import Memman
 from projections import flatcache
-from workers import annindex, drain
-from workers.annindex import AnnIndex
-from workers.cacherows import CacheRows
-from workers.indexedset import IndexedVectorSet
-from workers.vectorset import VectorSet
+from workers import drain
+from workers.vectors import annindex
+from workers.vectors.annindex import AnnIndex
+from workers.vectors.cacherows import CacheRows
+from workers.vectors.indexedset import IndexedVectorSet
+from workers.vectors.vectorset import VectorSet
 
 DIM = 32
 FP = "test:32"

@@ -1,4 +1,4 @@
-"""A long-running worker's vector sets kept between drains (workers/kept.py):
+"""A long-running worker's vector sets kept between drains (workers/vectors/kept.py):
 reused while only new inputs (and other events that change no status and
 no vector) came in, loaded afresh after anything else, and deriving what
 a fresh load derives."""
@@ -13,8 +13,9 @@ import pytest
 from memman.operations.maintenance import drain_all
 from memman.scheduler.serve import run_pass
 from memman.service import Memman
-from workers import annindex, drain
-from workers.kept import KeptVectors
+from workers import drain
+from workers.vectors import annindex
+from workers.vectors.kept import KeptVectors
 
 TEXTS = [
     "The billing service timeout is 30s", "Priya prefers Helix for code review",

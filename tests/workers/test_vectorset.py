@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from workers.vectorset import VectorSet
+from workers.vectors.vectorset import VectorSet
 
 
 def unit(*xs: float) -> np.ndarray:

@@ -47,8 +47,8 @@ from workers.entities.aliases import canonical, variants
 from workers.stages.reconcile import Known, named
 from workers.stages.stamp import stamp
 from workers.stories.links import StoryLinker
-from workers.indexedset import IndexedVectorSet
-from workers.vectorset import VectorSet
+from workers.vectors.indexedset import IndexedVectorSet
+from workers.vectors.vectorset import VectorSet
 
 # Cosine at or above which two memories count as semantically related, per
 # embedder provider. Calibrated on paraphrase vs unrelated pairs (static:

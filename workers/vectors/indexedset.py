@@ -2,14 +2,14 @@
 candidates, and only their rows are read, from the flat cache, on demand.
 
 Below `annindex.MIN_ROWS` the drain keeps every active vector in memory
-(`workers.vectorset.VectorSet`): its exact scans need them all. Past it,
+(`workers.vectors.vectorset.VectorSet`): its exact scans need them all. Past it,
 the in-memory set was only ever read for the index's candidates (a few
 dozen rows per query) and for reconciliation's candidates, yet each drain
 built it whole: the active ids read from SQLite (100k rows), 100 MB of rows
 copied out of the flat cache, two 100k-entry dicts: ~0.3 s of a one-input
 drain at 100k memories. This set instead keeps
 
-- the flat cache open (`workers.cacherows.CacheRows`: its ids and keys, the
+- the flat cache open (`workers.vectors.cacherows.CacheRows`: its ids and keys, the
   rows read with `pread` when asked for),
 - what the drain itself added (new and re-embedded memories) and removed,
 - the memories that were not active when the drain began (superseded,
@@ -36,8 +36,8 @@ from projections.vectorkeys import key_of
 if TYPE_CHECKING:
     import numpy as np
 
-    from workers.annindex import AnnIndex
-    from workers.cacherows import CacheRows
+    from workers.vectors.annindex import AnnIndex
+    from workers.vectors.cacherows import CacheRows
 
 
 class IndexedVectorSet:
@@ -64,7 +64,7 @@ class IndexedVectorSet:
         return len(self._added) + len(self._removed)
 
     def forget_queries(self) -> None:
-        """Drop the rows read so far (a kept set between drains: workers/kept.py)."""
+        """Drop the rows read so far (a kept set between drains: workers/vectors/kept.py)."""
         self._read = {}
 
     def prescore(self, queries: np.ndarray) -> None:
@@ -111,7 +111,7 @@ class IndexedVectorSet:
         more neighbours while too few of them are live (`VectorSet._top_ann`)."""
         import numpy as np
 
-        from workers.annindex import OVERFETCH
+        from workers.vectors.annindex import OVERFETCH
 
         assert self.ann is not None
         want, count = min(k, len(self)), k + OVERFETCH

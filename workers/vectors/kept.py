@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from projections.store import StoreDB
-    from workers.indexedset import IndexedVectorSet
-    from workers.vectorset import VectorSet
+    from workers.vectors.indexedset import IndexedVectorSet
+    from workers.vectors.vectorset import VectorSet
 
 # Event types that change no memory's status and no stored vector.
 HARMLESS = frozenset({

@@ -1,9 +1,9 @@
 """An in-memory matrix of the active memories' vectors, kept current by the
 drain as it decides, so each input is compared with everything before it
 without re-reading the vectors table. Past `annindex.MIN_ROWS` rows the
-drain attaches an HNSW index (workers/annindex.py): `top` then scores only
+drain attaches an HNSW index (workers/vectors/annindex.py): `top` then scores only
 the index's candidates, exactly, with these float32 rows. Once such an index
-is saved, later drains use workers/indexedset.py instead, which reads only
+is saved, later drains use workers/vectors/indexedset.py instead, which reads only
 those candidates' rows from the flat cache and answers the same."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from workers.prescore import Prescored
 from workers.prescore import scores as prescored_scores
 
 if TYPE_CHECKING:
-    from workers.annindex import AnnIndex
+    from workers.vectors.annindex import AnnIndex
 
 class VectorSet:
     def __init__(self, dim: int, capacity: int = 1024) -> None:
@@ -65,7 +65,7 @@ class VectorSet:
 
     def forget_queries(self) -> None:
         """Drop what is remembered of the last query and chunk (before a new
-        drain reuses the set: workers/kept.py)."""
+        drain reuses the set: workers/vectors/kept.py)."""
         self._last, self._pre, self._patched, self._floor = None, None, {}, -np.inf
 
     def add(self, memory_id: str, vector: np.ndarray) -> None:
@@ -85,7 +85,7 @@ class VectorSet:
         if self._max_norm is not None:
             self._max_norm = max(self._max_norm, float(np.linalg.norm(vector)))
         if self.ann is not None:
-            from workers.annindex import key_of
+            from workers.vectors.annindex import key_of
 
             self.ann.put(memory_id, vector)
             self._by_key[key_of(memory_id)] = row
@@ -171,7 +171,7 @@ class VectorSet:
     def _top_ann(self, query: np.ndarray, k: int, min_similarity: float) -> list[tuple[str, float]]:
         """The index's candidates that are live rows, rescored exactly; asks
         for more neighbours while too few of them are live."""
-        from workers.annindex import OVERFETCH
+        from workers.vectors.annindex import OVERFETCH
 
         assert self.ann is not None
         want, count = min(k, len(self._index)), k + OVERFETCH

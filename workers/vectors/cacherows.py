@@ -2,7 +2,7 @@
 rows the drain needs when it needs them.
 
 Past the HNSW threshold the drain asks the index for candidates and scores
-only those exactly (workers/indexedset.py), so it needs a few dozen rows per
+only those exactly (workers/vectors/indexedset.py), so it needs a few dozen rows per
 query, not every row: copying the whole matrix out of the cache at the start
 of each drain (100 MB at 100k memories) was most of a small drain's cost.
 The rows are read with `pread` (the model is memman/recall/ann.py's
