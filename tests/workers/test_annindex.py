@@ -14,6 +14,7 @@ import pytest
 from memman.operations.maintenance import drain_all
 from memman.service import Memman
 from projections.vectors import _cache_path
+from tests.workers.clustered import clustered
 from workers.vectors import annindex
 from workers.vectors.annindex import AnnIndex
 from workers.vectors.vectorset import VectorSet
@@ -21,12 +22,8 @@ from workers.vectors.vectorset import VectorSet
 DIM = 32
 
 
-def _clustered(n: int, seed: int = 7) -> tuple[list[str], np.ndarray]:
-    rng = np.random.default_rng(seed)
-    centres = rng.standard_normal((40, DIM))
-    rows = centres[rng.integers(0, 40, n)] + 0.35 * rng.standard_normal((n, DIM))
-    rows = (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
-    return [f"m{i:05d}" for i in range(n)], rows
+def _clustered(n: int) -> tuple[list[str], np.ndarray]:
+    return clustered(n, DIM, seed=7, clusters=40, spread=0.35)
 
 
 def _sets(n: int) -> tuple[VectorSet, VectorSet, np.ndarray]:

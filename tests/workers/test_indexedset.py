@@ -17,6 +17,7 @@ from memman.operations.maintenance import drain_all
 from memman.service import Memman
 from projections import flatcache
 from workers import drain
+from tests.workers.clustered import clustered
 from workers.vectors import annindex
 from workers.vectors.annindex import AnnIndex
 from workers.vectors.cacherows import CacheRows
@@ -27,12 +28,8 @@ DIM = 32
 FP = "test:32"
 
 
-def _clustered(n: int, seed: int = 11) -> tuple[list[str], np.ndarray]:
-    rng = np.random.default_rng(seed)
-    centres = rng.standard_normal((30, DIM))
-    rows = centres[rng.integers(0, 30, n)] + 0.3 * rng.standard_normal((n, DIM))
-    rows = (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
-    return [f"m{i:05d}" for i in range(n)], rows
+def _clustered(n: int) -> tuple[list[str], np.ndarray]:
+    return clustered(n, DIM, seed=11, clusters=30, spread=0.3)
 
 
 class _Recorded(AnnIndex):
