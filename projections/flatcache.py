@@ -275,6 +275,22 @@ def rows_at(fd: int, header: Header, positions: list[int]) -> bytes | None:
     return raw if len(raw) == size * len(positions) else None
 
 
+def as_keys(raw: bytes) -> np.ndarray:
+    """Stored key bytes (`keys_at`, `key_bytes`) as an array of uint64 keys."""
+    import numpy as np
+
+    return np.frombuffer(raw, dtype="<u8").astype(np.uint64)
+
+
+def as_rows(raw: bytes, header: Header) -> np.ndarray:
+    """Stored row bytes (`rows_at`) as float32 rows (n x dim): float16 rows
+    widened exactly, float32 rows read in place (read-only)."""
+    import numpy as np
+
+    stored = np.frombuffer(raw, dtype=header["dtype"]).reshape(-1, header["dim"])
+    return stored.astype(np.float32, copy=False)
+
+
 def _ids(path: Path, header: Header) -> list[str] | None:
     raw = _id_bytes(path, header)
     if raw is None:

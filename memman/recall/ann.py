@@ -130,12 +130,10 @@ class RowFile:
 
     def keys(self) -> np.ndarray | None:
         """Every row's index key, as the cache stores them (None if damaged)."""
-        import numpy as np
-
         from projections import flatcache
 
         raw = flatcache.keys_at(self.fd, self.header)
-        return None if raw is None else np.frombuffer(raw, dtype="<u8").astype(np.uint64)
+        return None if raw is None else flatcache.as_keys(raw)
 
     def rows(self, positions: np.ndarray) -> np.ndarray:
         import numpy as np
@@ -145,8 +143,7 @@ class RowFile:
         raw = flatcache.rows_at(self.fd, self.header, [int(p) for p in positions])
         if raw is None:  # the file shrank under us: damaged; non-finite scores send recall to the checked scan
             return np.full((len(positions), self.header["dim"]), np.nan, dtype=np.float32)
-        stored = np.frombuffer(raw, dtype=self.header["dtype"]).reshape(len(positions), self.header["dim"])
-        return stored.astype(np.float32, copy=False)  # float16 rows (a large store) widened exactly
+        return flatcache.as_rows(raw, self.header)  # float16 rows (a large store) widened exactly
 
 
 class RowKeys:

@@ -191,8 +191,6 @@ class AnnIndex:
 
 def flat_keys(directory: Path, fingerprint: str, current: tuple[int, ...]) -> np.ndarray | None:
     """The flat cache's row keys when the cache copies `current` (else None)."""
-    import numpy as np
-
     from projections import flatcache
     from projections.vectors import _cache_path
 
@@ -201,7 +199,7 @@ def flat_keys(directory: Path, fingerprint: str, current: tuple[int, ...]) -> np
     if header is None or tuple(header.get("stamp", ())) != tuple(current):
         return None
     raw = flatcache.key_bytes(path, header)
-    return None if raw is None else np.frombuffer(raw, dtype="<u8").astype(np.uint64)
+    return None if raw is None else flatcache.as_keys(raw)
 
 
 def _usearch_after_simsimd() -> None:

@@ -43,8 +43,6 @@ class CacheRows:
     def open(cls, path: Path, fingerprint: str, current: flatcache.Stamp) -> CacheRows | None:
         """The cache at `path` if it copies exactly `current` and its ids and
         keys pass their checksums, else None (the caller loads another way)."""
-        import numpy as np
-
         try:
             fd = os.open(path, os.O_RDONLY)
         except OSError:
@@ -56,7 +54,7 @@ class CacheRows:
         if header is None or ids is None or raw is None or len(ids) != header["count"]:
             os.close(fd)
             return None
-        return cls(fd, header, ids, np.frombuffer(raw, dtype="<u8").astype(np.uint64))
+        return cls(fd, header, ids, flatcache.as_keys(raw))
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -92,5 +90,5 @@ class CacheRows:
             raw = flatcache.rows_at(self.fd, self.header, positions)
             if raw is None:
                 raise StoreCorrupt("the flat vector cache shrank while a drain read it; run 'memman doctor'")
-            out[:] = np.frombuffer(raw, dtype=self.header["dtype"]).reshape(len(positions), self.dim)  # float16 widened exactly
+            out[:] = flatcache.as_rows(raw, self.header)  # float16 widened exactly
         return out
