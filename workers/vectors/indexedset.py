@@ -74,11 +74,8 @@ class IndexedVectorSet:
     def attach(self, ann: AnnIndex) -> None:
         """Answer `top` through `ann`, after adding to it, in row order, the
         active cache rows it lacks (what `VectorSet.attach` adds)."""
-        import numpy as np
-
         base = self._base
-        held = np.asarray(ann.index.contains(base.keys), dtype=bool)  # type: ignore[attr-defined]
-        add = [p for p in np.flatnonzero(~held).tolist() if base.ids[p] not in self._inactive]
+        add = [p for p in ann.missing_keys(base.keys) if base.ids[p] not in self._inactive]
         ann.add_many([base.ids[p] for p in add], base.rows(add), base.keys[add])
         self.ann = ann
 
