@@ -205,11 +205,18 @@ def _id_bytes(path: Path, header: Header) -> bytes | None:
     """The id list as stored, if its checksum holds."""
     try:
         with path.open("rb") as f:
-            f.seek(header["ids_offset"])
-            raw = f.read(header["ids_bytes"])
+            return _id_bytes_at(f.fileno(), header)
     except OSError:
         return None
-    if len(raw) != header["ids_bytes"] or zlib.crc32(raw) != header["ids_crc32"]:
+
+
+def _id_bytes_at(fd: int, header: Header) -> bytes | None:
+    """`_id_bytes` from an open file descriptor (pread)."""
+    try:
+        raw = os.pread(fd, header["ids_bytes"], header["ids_offset"])
+    except (OSError, KeyError, TypeError):
+        return None
+    if len(raw) != header["ids_bytes"] or zlib.crc32(raw) != header.get("ids_crc32"):
         return None
     return raw
 
@@ -238,16 +245,7 @@ def keys_at(fd: int, header: Header) -> bytes | None:
 
 def ids_at(fd: int, header: Header) -> list[str] | None:
     """The id list from an open file descriptor (pread), if its checksum holds."""
-    try:
-        raw = os.pread(fd, header["ids_bytes"], header["ids_offset"])
-    except (OSError, KeyError, TypeError):
-        return None
-    if len(raw) != header["ids_bytes"] or zlib.crc32(raw) != header.get("ids_crc32"):
-        return None
-    try:
-        return raw.decode("ascii").split("\n") if header["count"] else []
-    except UnicodeDecodeError:
-        return None
+    return _decoded_ids(_id_bytes_at(fd, header), header)
 
 
 def header_at(fd: int, fingerprint: str) -> Header | None:
@@ -292,7 +290,11 @@ def as_rows(raw: bytes, header: Header) -> np.ndarray:
 
 
 def _ids(path: Path, header: Header) -> list[str] | None:
-    raw = _id_bytes(path, header)
+    return _decoded_ids(_id_bytes(path, header), header)
+
+
+def _decoded_ids(raw: bytes | None, header: Header) -> list[str] | None:
+    """The stored id bytes as the list of ids (None: missing or not ASCII)."""
     if raw is None:
         return None
     try:
